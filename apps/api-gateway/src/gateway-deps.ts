@@ -1,0 +1,14 @@
+import type { Config } from '@rag/config';
+import type { Logger } from '@rag/observability';
+import type { QueryJobPayload } from '@rag/queue-contracts';
+import type { Queue } from 'bull';
+import type { JobWaiter } from './job-waiter';
+
+export interface GatewayDeps {
+  config: Config;
+  logger: Logger;
+  queue: Queue<QueryJobPayload>;
+  waiter: JobWaiter;
+  /** Named dependency checks for /readyz; each rejects when its dependency is down. */
+  readiness: Record<string, () => Promise<unknown>>;
+}

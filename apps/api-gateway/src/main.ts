@@ -1,0 +1,60 @@
+import { loadConfigOrExit, maskedConfig } from '@rag/config';
+import { createLogger, errorMessage } from '@rag/observability';
+import { QueueName, type QueryJobPayload } from '@rag/queue-contracts';
+import { openVectorStore } from '@rag/retrieval';
+import Bull from 'bull';
+import { createApp } from './app';
+import { JobWaiter } from './job-waiter';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit('api-gateway');
+  const logger = createLogger({ service: 'api-gateway', level: config.LOG_LEVEL });
+  logger.info('starting', { config: maskedConfig(config) });
+
+  const queue = new Bull<QueryJobPayload>(QueueName.Query, config.REDIS_URL, { prefix: config.QUEUE_PREFIX });
+  queue.on('error', (error) => logger.error('queue error', { error: errorMessage(error) }));
+  const store = await openVectorStore(config);
+  const waiter = new JobWaiter(queue);
+
+  const app = createApp({
+    config,
+    logger,
+    queue,
+    waiter,
+    readiness: {
+      redis: () => queue.client.ping(),
+      vector_store: () => store.listCollections(),
+    },
+  });
+  const server = app.listen(config.PORT, config.HOST, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    logger.info('listening', { host: config.HOST, port, url: `http://${config.HOST}:${port}` });
+  });
+  server.on('error', (error) => {
+    logger.error('cannot listen', { error: errorMessage(error), hint: `is another process using ${config.HOST}:${config.PORT}? set PORT to a free port` });
+    process.exit(1);
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    server.close();
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), 5000).unref();
+    await queue.close().catch((error) => logger.warn('queue close failed', { error: errorMessage(error) }));
+    await store.close();
+    clearTimeout(force);
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error) => {
+  process.stderr.write(`api-gateway failed to start: ${errorMessage(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,17 @@
+import { Router } from 'express';
+import type { GatewayDeps } from '../gateway-deps';
+import { enqueueQuestion } from '../enqueue-question';
+import { HttpError } from '../http/http-error';
+
+export function chatRoutes(deps: GatewayDeps): Router {
+  const router = Router();
+  router.post('/v1/chat', async (req, res) => {
+    if (!req.is('application/json')) {
+      throw new HttpError(415, 'unsupported_media_type', 'send the request body as JSON with Content-Type: application/json');
+    }
+    const accepted = await enqueueQuestion(deps.queue, deps.config, req.body, req.requestId);
+    deps.logger.info('job accepted', { job_id: accepted.job_id, queue: deps.queue.name });
+    res.status(202).location(accepted.status_url).json(accepted);
+  });
+  return router;
+}

@@ -1,0 +1,75 @@
+import { loadConfig, ConfigError, type Config } from '@rag/config';
+import { Limits } from '@rag/queue-contracts';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { PathNotFoundError } from './discover-files';
+import { ingestCommand, type Output } from './commands/ingest.command';
+import { deleteCommand, listCommand } from './commands/list.command';
+
+function collectionName(value: string): string {
+  if (!Limits.collectionPattern.test(value)) {
+    throw new InvalidArgumentError('use 1-63 characters of a-z, 0-9, "_" or "-", starting with a letter or digit');
+  }
+  return value;
+}
+
+/** Runs the `rag-ingest` command line; resolves to the process exit code. */
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Output): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(error.message);
+      return 2;
+    }
+    throw error;
+  }
+
+  let code = 0;
+  const program = new Command('rag-ingest')
+    .description('Load documents into a collection and manage collections')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .showHelpAfterError('(run rag-ingest --help for usage)');
+
+  program
+    .command('ingest', { isDefault: true })
+    .description('ingest .md, .txt and .html files or folders (re-running skips unchanged files)')
+    .argument('<paths...>', 'files or folders to load')
+    .option('-c, --collection <name>', 'collection to load into', collectionName, config.DEFAULT_COLLECTION)
+    .option('--json', 'print the summary as JSON')
+    .option('--no-progress', 'do not show the progress bar')
+    .action(async (paths: string[], opts: { collection: string; json?: boolean; progress: boolean }) => {
+      code = await ingestCommand(config, paths, opts, io);
+    });
+
+  program
+    .command('list')
+    .description('list collections, or the documents of one collection')
+    .option('-c, --collection <name>', 'list the documents of this collection', collectionName)
+    .option('--json', 'print JSON')
+    .action(async (opts: { collection?: string; json?: boolean }) => {
+      code = await listCommand(config, opts.collection, opts.json ?? false, io);
+    });
+
+  program
+    .command('delete')
+    .description('remove documents from a collection by id')
+    .argument('<doc-ids...>', 'document ids as shown by "list --collection"')
+    .requiredOption('-c, --collection <name>', 'collection to delete from', collectionName)
+    .action(async (docIds: string[], opts: { collection: string }) => {
+      code = await deleteCommand(config, opts.collection, docIds, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof PathNotFoundError) {
+      io.err(`error: ${error.message}; check the path and run again`);
+      return 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,77 @@
+import type { Config } from '@rag/config';
+import { SUPPORTED_EXTENSIONS, createEmbedder, ingestDocuments, openVectorStore, type IngestSummary } from '@rag/retrieval';
+import { Presets, SingleBar } from 'cli-progress';
+import { discoverFiles } from '../discover-files';
+
+export interface IngestCommandOptions {
+  collection: string;
+  json?: boolean;
+  progress?: boolean;
+}
+
+export interface Output {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  stream: NodeJS.WriteStream;
+}
+
+/** Loads files and folders into a collection; returns the exit code. */
+export async function ingestCommand(config: Config, targets: string[], options: IngestCommandOptions, io: Output): Promise<number> {
+  const discovery = await discoverFiles(targets);
+  for (const file of discovery.unsupported) {
+    io.err(`skipped ${file}: unsupported file type (supported: ${SUPPORTED_EXTENSIONS.join(', ')})`);
+  }
+  if (discovery.files.length === 0) {
+    io.err(`no supported documents found in ${targets.join(', ')}; supported: ${SUPPORTED_EXTENSIONS.join(', ')}`);
+    return 1;
+  }
+
+  const store = await openVectorStore(config);
+  const bar = new SingleBar(
+    {
+      stream: io.stream,
+      format: 'ingesting {bar} {value}/{total} documents | {chunks} chunks | {failed} failed | {rate} docs/s | eta {eta_formatted}',
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 2000,
+    },
+    Presets.shades_classic,
+  );
+  const showProgress = options.progress !== false;
+  const started = Date.now();
+  let chunks = 0;
+  let failed = 0;
+  if (showProgress) bar.start(discovery.files.length, 0, { chunks, failed, rate: '0.0' });
+  let summary: IngestSummary;
+  try {
+    summary = await ingestDocuments({ store, embedder: createEmbedder(config) }, discovery.files, {
+      collection: options.collection,
+      chunking: { size: config.CHUNK_SIZE, overlap: config.CHUNK_OVERLAP },
+      onDocument: (progress) => {
+        chunks += progress.chunks;
+        if (progress.outcome === 'failed') failed++;
+        const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+        if (showProgress) bar.increment({ chunks, failed, rate: (bar.getProgress() * discovery.files.length / seconds).toFixed(1) });
+      },
+    });
+    if (summary.added + summary.updated > 0) await store.compact(options.collection);
+  } finally {
+    if (showProgress) bar.stop();
+    await store.close();
+  }
+
+  for (const failure of summary.failed) io.err(`failed ${failure.id}: ${failure.error}`);
+  if (options.json) {
+    io.out(JSON.stringify({ collection: options.collection, ...summary, skipped: discovery.skipped.length }));
+  } else {
+    io.out(
+      `collection ${options.collection}: ${summary.documents} documents (${summary.added} added, ${summary.updated} updated, ` +
+        `${summary.unchanged} unchanged, ${summary.failed.length} failed), ${summary.chunks} chunks embedded in ${summary.seconds.toFixed(2)} s`,
+    );
+  }
+  if (summary.failed.length > 0) {
+    io.err(`${summary.failed.length} document(s) failed; fix or remove them and run the same command again (unchanged documents are skipped)`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,124 @@
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+
+/**
+ * Every setting the apps read, with its default. Environment variables are
+ * validated against this once at start-up; nothing else reads process.env.
+ * Keep `.env.example` in step with this class.
+ */
+export class EnvSchema {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV = 'development';
+
+  @IsIn(['error', 'warn', 'info', 'http', 'debug'])
+  LOG_LEVEL = 'info';
+
+  /** Gateway listen port. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  /** Gateway listen address. */
+  @IsString()
+  @MinLength(1)
+  HOST = '127.0.0.1';
+
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Prefix of every Bull key in Redis; lets several deployments share one Redis. */
+  @Matches(/^[A-Za-z0-9_-]{1,32}$/, { message: 'QUEUE_PREFIX must be 1-32 characters of A-Z, a-z, 0-9, "_" or "-"' })
+  QUEUE_PREFIX = 'rag';
+
+  /** Local state: LanceDB tables, the dev Redis's files. */
+  @IsString()
+  @MinLength(1)
+  DATA_DIR = './data';
+
+  @IsIn(['lancedb'])
+  VECTOR_STORE = 'lancedb';
+
+  @IsIn(['local'])
+  EMBEDDINGS = 'local';
+
+  /** Dimension of the local embedder's vectors. Changing it requires re-ingesting. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(32)
+  @Max(4096)
+  EMBEDDING_DIM = 384;
+
+  @IsIn(['extractive'])
+  LLM = 'extractive';
+
+  @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'DEFAULT_COLLECTION must be a valid collection name' })
+  DEFAULT_COLLECTION = 'default';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  DEFAULT_TOP_K = 5;
+
+  /** Jobs one worker process runs at once. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WORKER_CONCURRENCY = 4;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  JOB_ATTEMPTS = 3;
+
+  /** First retry delay; later ones double. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  JOB_BACKOFF_MS = 1000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  JOB_TIMEOUT_MS = 120000;
+
+  /** How long finished job records (and their results) are kept. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  JOB_RETENTION_SECONDS = 86400;
+
+  /** Upper bound of `?wait=N` on job reads. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  MAX_WAIT_SECONDS = 30;
+
+  /** Largest accepted JSON body. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(10485760)
+  MAX_BODY_BYTES = 65536;
+
+  /** Target chunk size in characters. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(200)
+  @Max(20000)
+  CHUNK_SIZE = 1200;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(5000)
+  CHUNK_OVERLAP = 200;
+}

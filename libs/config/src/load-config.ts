@@ -1,0 +1,77 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import * as path from 'node:path';
+import { EnvSchema } from './env.schema';
+
+export type Config = Readonly<EnvSchema> & {
+  /** DATA_DIR made absolute. */
+  readonly dataDir: string;
+  /** Where LanceDB keeps its tables. */
+  readonly lancedbDir: string;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\nFix these environment variables (see .env.example) and start again.`);
+    this.name = 'ConfigError';
+  }
+}
+
+const KNOWN_KEYS = Object.keys(new EnvSchema());
+
+/**
+ * Reads and validates every setting at once, so a bad deployment fails at
+ * start with the full list of problems instead of one at a time.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const plain: Record<string, string> = {};
+  for (const key of KNOWN_KEYS) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') plain[key] = value.trim();
+  }
+  const schema = plainToInstance(EnvSchema, plain);
+  const errors = validateSync(schema, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    throw new ConfigError(
+      errors.map((e) => {
+        const shown = isSecretKey(e.property) ? '***' : JSON.stringify(plain[e.property]);
+        return `${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
+      }),
+    );
+  }
+  if (schema.CHUNK_OVERLAP >= schema.CHUNK_SIZE) {
+    throw new ConfigError([`CHUNK_OVERLAP=${schema.CHUNK_OVERLAP}: must be smaller than CHUNK_SIZE (${schema.CHUNK_SIZE})`]);
+  }
+  const dataDir = path.resolve(cwd, schema.DATA_DIR);
+  return Object.freeze({ ...schema, dataDir, lancedbDir: path.join(dataDir, 'lancedb') });
+}
+
+export function isSecretKey(key: string): boolean {
+  return /KEY|SECRET|PASSWORD|TOKEN/i.test(key);
+}
+
+/** Hides secrets: secret-named keys entirely, and credentials inside URLs. */
+export function maskedConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (isSecretKey(key)) out[key] = value ? '***' : value;
+    else if (typeof value === 'string') out[key] = maskUrlCredentials(value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+export function maskUrlCredentials(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/\s]+)@/i, '$1***@');
+}
+
+/** For an app's entry point: the config, or a readable list of problems on stderr and exit code 2. */
+export function loadConfigOrExit(service: string, env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${service}: ${error.message}\n`);
+    process.exit(2);
+  }
+}

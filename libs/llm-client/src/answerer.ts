@@ -1,0 +1,36 @@
+/** A retrieved chunk as the answer step sees it, numbered from 1. */
+export interface Passage {
+  n: number;
+  text: string;
+  source: string;
+  title?: string;
+  heading?: string;
+}
+
+export interface AnswerInput {
+  query: string;
+  passages: Passage[];
+  signal?: AbortSignal;
+}
+
+export interface AnswerUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export interface Answer {
+  text: string;
+  /** Passage numbers the answer cites, in order of first use. */
+  cited: number[];
+  model: string;
+  usage: AnswerUsage;
+}
+
+/** Produces a grounded answer from retrieved passages. */
+export interface Answerer {
+  /** Backend name recorded with every result, e.g. `extractive`. */
+  readonly backend: string;
+  answer(input: AnswerInput): Promise<Answer>;
+}
+
+export const NO_ANSWER_TEXT = 'I could not find an answer to that in the documents of this collection.';

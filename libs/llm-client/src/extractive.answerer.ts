@@ -1,0 +1,98 @@
+import { NO_ANSWER_TEXT, type Answer, type AnswerInput, type Answerer } from './answerer';
+import { sentences, terms, words } from './text-terms';
+
+export interface ExtractiveOptions {
+  /** Most sentences in an answer. */
+  maxSentences?: number;
+  /** Sentences scoring below this share of the best one are left out. */
+  relativeCutoff?: number;
+}
+
+interface Candidate {
+  sentence: string;
+  passage: number;
+  rank: number;
+  position: number;
+  score: number;
+}
+
+const K1 = 1.2;
+const B = 0.75;
+
+/**
+ * The offline answerer: no model, no network. It returns the sentences of the
+ * retrieved passages that best match the question (BM25 over sentences, with
+ * a small bonus for higher-ranked passages and matching headings), each
+ * followed by the number of the passage it came from.
+ */
+export class ExtractiveAnswerer implements Answerer {
+  readonly backend = 'extractive';
+  readonly model = 'extractive-bm25-v1';
+  private readonly maxSentences: number;
+  private readonly relativeCutoff: number;
+
+  constructor(options: ExtractiveOptions = {}) {
+    this.maxSentences = options.maxSentences ?? 3;
+    this.relativeCutoff = options.relativeCutoff ?? 0.5;
+  }
+
+  async answer(input: AnswerInput): Promise<Answer> {
+    input.signal?.throwIfAborted();
+    const queryTerms = [...new Set(terms(input.query))];
+    const promptTokens = words(input.query).length + input.passages.reduce((n, p) => n + words(p.text).length, 0);
+    const chosen = queryTerms.length === 0 ? [] : this.choose(queryTerms, input);
+    if (chosen.length === 0) {
+      return { text: NO_ANSWER_TEXT, cited: [], model: this.model, usage: { prompt_tokens: promptTokens, completion_tokens: words(NO_ANSWER_TEXT).length } };
+    }
+    const text = chosen.map((c) => `${c.sentence} [${c.passage}]`).join(' ');
+    const cited = [...new Set(chosen.map((c) => c.passage))];
+    return { text, cited, model: this.model, usage: { prompt_tokens: promptTokens, completion_tokens: words(text).length } };
+  }
+
+  private choose(queryTerms: string[], input: AnswerInput): Candidate[] {
+    const candidates: { c: Omit<Candidate, 'score'>; terms: string[]; headingTerms: Set<string> }[] = [];
+    input.passages.forEach((p, rank) => {
+      const headingTerms = new Set(terms(`${p.title ?? ''} ${p.heading ?? ''}`));
+      sentences(p.text).forEach((sentence, position) => {
+        const sentenceTerms = terms(sentence);
+        if (sentenceTerms.length >= 2) candidates.push({ c: { sentence, passage: p.n, rank, position }, terms: sentenceTerms, headingTerms });
+      });
+    });
+    if (candidates.length === 0) return [];
+
+    const docFreq = new Map<string, number>();
+    for (const { terms: ts } of candidates) for (const t of new Set(ts)) docFreq.set(t, (docFreq.get(t) ?? 0) + 1);
+    const n = candidates.length;
+    const idf = (t: string) => Math.log(1 + (n - (docFreq.get(t) ?? 0) + 0.5) / ((docFreq.get(t) ?? 0) + 0.5));
+    const avgLen = candidates.reduce((s, x) => s + x.terms.length, 0) / n;
+
+    const scored: Candidate[] = candidates.map(({ c, terms: ts, headingTerms }) => {
+      const tf = new Map<string, number>();
+      for (const t of ts) tf.set(t, (tf.get(t) ?? 0) + 1);
+      let score = 0;
+      let matched = 0;
+      for (const q of queryTerms) {
+        const f = tf.get(q) ?? 0;
+        if (f > 0) {
+          matched++;
+          score += (idf(q) * f * (K1 + 1)) / (f + K1 * (1 - B + (B * ts.length) / avgLen));
+        } else if (headingTerms.has(q)) {
+          score += 0.3 * idf(q);
+        }
+      }
+      // Sentences that cover more of the question, from better-ranked passages, win ties.
+      score *= 1 + matched / queryTerms.length;
+      score *= 1 + 0.15 / (c.rank + 1);
+      return { ...c, score: matched === 0 ? 0 : score };
+    });
+
+    const best = Math.max(...scored.map((s) => s.score));
+    if (best <= 0) return [];
+    const seen = new Set<string>();
+    return scored
+      .filter((s) => s.score >= best * this.relativeCutoff)
+      .sort((a, b) => b.score - a.score || a.rank - b.rank || a.position - b.position)
+      .filter((s) => (seen.has(s.sentence) ? false : (seen.add(s.sentence), true)))
+      .slice(0, this.maxSentences);
+  }
+}

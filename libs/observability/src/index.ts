@@ -1,0 +1,2 @@
+export { currentContext, runWithContext, type LogContext } from './context';
+export { createLogger, errorMessage, type Logger, type LoggerOptions } from './logger';

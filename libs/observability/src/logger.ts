@@ -1,0 +1,40 @@
+import winston from 'winston';
+import { currentContext } from './context';
+
+export type Logger = winston.Logger;
+
+export interface LoggerOptions {
+  service: string;
+  level?: string;
+  /** Where lines go; stdout by default. Tests pass a stream to read them back. */
+  stream?: NodeJS.WritableStream;
+  /** Extra fields on every line, e.g. a worker id. */
+  defaultMeta?: Record<string, unknown>;
+}
+
+const withContext = winston.format((info) => Object.assign(info, currentContext()));
+
+/** JSON lines with timestamp, service and the active request/job ids. */
+export function createLogger(options: LoggerOptions): Logger {
+  const transport = options.stream
+    ? new winston.transports.Stream({ stream: options.stream })
+    : new winston.transports.Console();
+  return winston.createLogger({
+    level: options.level ?? 'info',
+    defaultMeta: { service: options.service, ...options.defaultMeta },
+    format: winston.format.combine(
+      withContext(),
+      winston.format.errors({ stack: true }),
+      winston.format.timestamp(),
+      winston.format.json(),
+    ),
+    transports: [transport],
+  });
+}
+
+/** A short, safe description of an unknown thrown value, causes included. */
+export function errorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause !== undefined ? ` (cause: ${errorMessage(error.cause)})` : '';
+  return `${error.message}${cause}`;
+}

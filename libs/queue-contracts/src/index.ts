@@ -1,0 +1,9 @@
+import 'reflect-metadata';
+
+export * from './queue-names';
+export * from './limits';
+export * from './chat-request.dto';
+export * from './query-job.payload';
+export * from './query-result';
+export * from './job-status';
+export * from './validate';

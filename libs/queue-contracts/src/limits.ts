@@ -1,0 +1,12 @@
+/** Input bounds enforced by the DTOs; the gateway and the workers share them. */
+export const Limits = {
+  queryMaxChars: 4000,
+  topKMax: 50,
+  topKDefault: 5,
+  filterSourcesMax: 50,
+  sourceMaxChars: 512,
+  collectionPattern: /^[a-z0-9][a-z0-9_-]{0,62}$/,
+  requestIdPattern: /^[A-Za-z0-9._:-]{1,128}$/,
+} as const;
+
+export const DEFAULT_COLLECTION = 'default';

@@ -1,0 +1,40 @@
+import { Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ChatFiltersDto } from './chat-request.dto';
+import { Limits } from './limits';
+
+/**
+ * The data of a `rag-query` job. The gateway builds it; every worker validates
+ * it again, because the gateway is not the only producer.
+ */
+export class QueryJobPayload {
+  @IsString()
+  @Matches(/\S/, { message: 'query must contain at least one non-space character' })
+  @MaxLength(Limits.queryMaxChars)
+  query!: string;
+
+  @IsString()
+  @Matches(Limits.collectionPattern, { message: 'collection is not a valid collection name' })
+  collection!: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(Limits.topKMax)
+  top_k!: number;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ChatFiltersDto)
+  filters?: ChatFiltersDto;
+
+  @IsBoolean()
+  stream!: boolean;
+
+  @IsString()
+  @Matches(Limits.requestIdPattern, { message: 'request_id is not a valid request id' })
+  request_id!: string;
+
+  @IsString()
+  @Matches(Limits.collectionPattern, { message: 'tenant is not a valid tenant name' })
+  tenant!: string;
+}

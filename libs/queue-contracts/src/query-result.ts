@@ -1,0 +1,40 @@
+export interface Citation {
+  /** Chunk id in the vector store. */
+  id: string;
+  /** Document id: the source path relative to the ingested folder. */
+  source: string;
+  title?: string;
+  heading?: string;
+  /** The cited chunk text. */
+  chunk: string;
+  /** Fused retrieval score (higher is better). */
+  score: number;
+}
+
+export interface Backends {
+  vector_store: string;
+  embedder: string;
+  llm: string;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export interface Timings {
+  queued_ms: number;
+  retrieve_ms: number;
+  generate_ms: number;
+  total_ms: number;
+}
+
+/** The stored result of a completed `rag-query` job. */
+export interface QueryResult {
+  answer: string;
+  citations: Citation[];
+  model: string;
+  backends: Backends;
+  usage: Usage;
+  timings: Timings;
+}

@@ -1,0 +1,37 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+
+export interface ValidationIssue {
+  /** Dotted path of the offending field, e.g. `filters.sources.0`. */
+  field: string;
+  problems: string[];
+}
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; issues: ValidationIssue[] };
+
+type Ctor<T> = new () => T;
+
+/**
+ * Turns untrusted plain data into a validated instance of `cls`. Unknown
+ * properties are reported, not silently dropped, so typos reach the caller.
+ */
+export function validatePlain<T extends object>(cls: Ctor<T>, plain: unknown): Validated<T> {
+  if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
+    return { ok: false, issues: [{ field: '', problems: ['expected a JSON object'] }] };
+  }
+  const value = plainToInstance(cls, plain, { enableImplicitConversion: false });
+  const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  return errors.length === 0 ? { ok: true, value } : { ok: false, issues: flatten(errors, '') };
+}
+
+function flatten(errors: ValidationError[], prefix: string): ValidationIssue[] {
+  return errors.flatMap((error) => {
+    const field = prefix ? `${prefix}.${error.property}` : error.property;
+    const own = error.constraints ? [{ field, problems: Object.values(error.constraints) }] : [];
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+export function describeIssues(issues: ValidationIssue[]): string {
+  return issues.map((issue) => `${issue.field || 'body'}: ${issue.problems.join('; ')}`).join(', ');
+}

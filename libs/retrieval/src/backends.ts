@@ -1,0 +1,24 @@
+import type { Config } from '@rag/config';
+import { LocalHashEmbedder } from './embed/local-hash.embedder';
+import { LanceDbStore } from './store/lancedb.store';
+import type { Embedder, VectorStore } from './types';
+
+/** The vector store chosen by VECTOR_STORE. */
+export async function openVectorStore(config: Config): Promise<VectorStore> {
+  switch (config.VECTOR_STORE) {
+    case 'lancedb':
+      return LanceDbStore.open(config.lancedbDir);
+    default:
+      throw new Error(`VECTOR_STORE=${config.VECTOR_STORE} is not supported; use lancedb`);
+  }
+}
+
+/** The embedder chosen by EMBEDDINGS. */
+export function createEmbedder(config: Config): Embedder {
+  switch (config.EMBEDDINGS) {
+    case 'local':
+      return new LocalHashEmbedder(config.EMBEDDING_DIM);
+    default:
+      throw new Error(`EMBEDDINGS=${config.EMBEDDINGS} is not supported; use local`);
+  }
+}

@@ -1,0 +1,82 @@
+import type { Answerer } from '@rag/llm-client';
+import type { Citation, QueryResult } from '@rag/queue-contracts';
+import { CollectionNotFoundError } from '../errors';
+import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
+import type { Embedder, SearchFilter, SearchHit, VectorStore } from '../types';
+
+export interface AnswerDeps {
+  store: VectorStore;
+  embedder: Embedder;
+  answerer: Answerer;
+}
+
+export interface Question {
+  query: string;
+  collection: string;
+  topK: number;
+  filter?: SearchFilter;
+  /** When the job was accepted (epoch ms), for the queued time. */
+  enqueuedAt?: number;
+  signal?: AbortSignal;
+}
+
+/** Hybrid retrieval: dense and full-text candidates fused by reciprocal rank. */
+export async function retrieve(deps: Pick<AnswerDeps, 'store' | 'embedder'>, q: Question): Promise<SearchHit[]> {
+  if (!(await deps.store.hasCollection(q.collection))) throw new CollectionNotFoundError(q.collection);
+  const candidates = Math.max(20, q.topK * 4);
+  const [vector] = await deps.embedder.embed([q.query]);
+  const [dense, text] = await Promise.all([
+    deps.store.searchVector(q.collection, vector, candidates, q.filter),
+    deps.store.searchText(q.collection, q.query, candidates, q.filter),
+  ]);
+  return reciprocalRankFusion([dense, text], q.topK);
+}
+
+/**
+ * The use case behind a `rag-query` job: retrieve, answer, and map the
+ * passage numbers the answer cites to citations numbered in order of use.
+ */
+export async function answerQuestion(deps: AnswerDeps, q: Question): Promise<QueryResult> {
+  const started = Date.now();
+  const hits = await retrieve(deps, q);
+  const retrieved = Date.now();
+  q.signal?.throwIfAborted();
+
+  const passages = hits.map((hit, i) => ({ n: i + 1, text: hit.chunk.text, source: hit.chunk.source, title: hit.chunk.title, heading: hit.chunk.heading }));
+  const answer = await deps.answerer.answer({ query: q.query, passages, signal: q.signal });
+  const generated = Date.now();
+
+  const renumber = new Map<number, number>();
+  const citations: Citation[] = [];
+  for (const n of answer.cited) {
+    const hit = hits[n - 1];
+    if (!hit || renumber.has(n)) continue;
+    renumber.set(n, citations.length + 1);
+    citations.push({
+      id: hit.chunk.id,
+      source: hit.chunk.source,
+      title: hit.chunk.title || undefined,
+      heading: hit.chunk.heading || undefined,
+      chunk: hit.chunk.text,
+      score: Number(hit.score.toFixed(6)),
+    });
+  }
+  const text = answer.text.replace(/\[(\d+)\]/g, (marker, n: string) => {
+    const mapped = renumber.get(Number(n));
+    return mapped === undefined ? marker : `[${mapped}]`;
+  });
+
+  return {
+    answer: text,
+    citations,
+    model: answer.model,
+    backends: { vector_store: deps.store.backend, embedder: deps.embedder.id, llm: deps.answerer.backend },
+    usage: answer.usage,
+    timings: {
+      queued_ms: q.enqueuedAt ? Math.max(0, started - q.enqueuedAt) : 0,
+      retrieve_ms: retrieved - started,
+      generate_ms: generated - retrieved,
+      total_ms: generated - (q.enqueuedAt ?? started),
+    },
+  };
+}

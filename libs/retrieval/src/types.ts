@@ -1,0 +1,75 @@
+/** A run of text under one heading path: a paragraph, list, table or code block. */
+export interface Block {
+  headings: string[];
+  text: string;
+}
+
+/** A parsed document before chunking. */
+export interface LoadedDocument {
+  /** Stable id: the source path relative to the ingested folder. */
+  id: string;
+  source: string;
+  title: string;
+  blocks: Block[];
+  /** sha256 of the raw bytes; decides whether the document is re-embedded. */
+  contentHash: string;
+}
+
+export interface Chunk {
+  /** `${docId}#${position}`: stable while the document does not change. */
+  id: string;
+  docId: string;
+  source: string;
+  title: string;
+  /** Heading path joined with " > ". */
+  heading: string;
+  position: number;
+  text: string;
+  contentHash: string;
+}
+
+export interface EmbeddedChunk extends Chunk {
+  vector: number[];
+}
+
+export interface SearchFilter {
+  /** Only chunks of these document ids. */
+  sources?: string[];
+}
+
+export interface SearchHit {
+  chunk: Chunk;
+  /** Backend score; higher is better. */
+  score: number;
+}
+
+export interface StoredDocument {
+  docId: string;
+  contentHash: string;
+  chunks: number;
+}
+
+export interface Embedder {
+  /** Recorded with every collection and result, e.g. `local-hash-384`. */
+  readonly id: string;
+  readonly dimension: number;
+  embed(texts: string[]): Promise<number[][]>;
+}
+
+/** One store holds many collections; every call names one. */
+export interface VectorStore {
+  readonly backend: string;
+  /** Replaces every chunk of `docId` with `chunks` (which may be empty). */
+  replaceDocument(collection: string, docId: string, chunks: EmbeddedChunk[]): Promise<void>;
+  deleteDocument(collection: string, docId: string): Promise<void>;
+  listDocuments(collection: string): Promise<StoredDocument[]>;
+  listCollections(): Promise<string[]>;
+  hasCollection(collection: string): Promise<boolean>;
+  /** Nearest chunks by vector. */
+  searchVector(collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
+  /** Best chunks by full-text relevance. */
+  searchText(collection: string, query: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
+  /** Housekeeping after a load: fold new rows into indexes, drop old versions. */
+  compact(collection: string): Promise<void>;
+  close(): Promise<void>;
+}
