@@ -18,9 +18,18 @@ export function statusOf(state: BullState | 'stuck', job: Job): JobStatus {
   }
 }
 
-/** The public record of a job, read from Bull's own job hash. */
-export async function jobView(job: Job): Promise<JobView<QueryResult>> {
-  const status = statusOf(await job.getState(), job);
+/**
+ * The public record of a job, read from Bull's own job hash. The state is read
+ * after the hash, so a job that finished in between is read again to pick up
+ * its result instead of showing "completed" without one.
+ */
+export async function jobView(job: Job, reload: () => Promise<Job | null>): Promise<JobView<QueryResult> | null> {
+  const state = await job.getState();
+  if ((state === 'completed' || state === 'failed') && !job.finishedOn) {
+    const fresh = await reload();
+    return fresh ? jobView(fresh, reload) : null;
+  }
+  const status = statusOf(state, job);
   const maxAttempts = job.opts.attempts ?? 1;
   const view: JobView<QueryResult> = {
     job_id: String(job.id),

@@ -31,17 +31,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const schema = plainToInstance(EnvSchema, plain);
   const errors = validateSync(schema, { forbidUnknownValues: true });
-  if (errors.length > 0) {
-    throw new ConfigError(
-      errors.map((e) => {
-        const shown = isSecretKey(e.property) ? '***' : JSON.stringify(plain[e.property]);
-        return `${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
-      }),
-    );
+  const problems = errors.map((e) => {
+    // A rejected value may still carry credentials (e.g. an http:// URL with a password).
+    const shown = isSecretKey(e.property) ? '***' : JSON.stringify(maskUrlCredentials(plain[e.property] ?? ''));
+    return `${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
+  });
+  const invalid = new Set(errors.map((e) => e.property));
+  if (!invalid.has('CHUNK_SIZE') && !invalid.has('CHUNK_OVERLAP') && schema.CHUNK_OVERLAP >= schema.CHUNK_SIZE) {
+    problems.push(`CHUNK_OVERLAP=${schema.CHUNK_OVERLAP}: must be smaller than CHUNK_SIZE (${schema.CHUNK_SIZE})`);
   }
-  if (schema.CHUNK_OVERLAP >= schema.CHUNK_SIZE) {
-    throw new ConfigError([`CHUNK_OVERLAP=${schema.CHUNK_OVERLAP}: must be smaller than CHUNK_SIZE (${schema.CHUNK_SIZE})`]);
-  }
+  if (problems.length > 0) throw new ConfigError(problems);
   const dataDir = path.resolve(cwd, schema.DATA_DIR);
   return Object.freeze({ ...schema, dataDir, lancedbDir: path.join(dataDir, 'lancedb') });
 }
@@ -62,7 +61,8 @@ export function maskedConfig(config: Config): Record<string, unknown> {
 }
 
 export function maskUrlCredentials(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/\s]+)@/i, '$1***@');
+  // Greedy up to the last "@" before the path: a password may itself hold an "@".
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]+)@/i, '$1***@');
 }
 
 /** For an app's entry point: the config, or a readable list of problems on stderr and exit code 2. */

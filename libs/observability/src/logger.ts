@@ -34,7 +34,14 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** A short, safe description of an unknown thrown value, causes included. */
 export function errorMessage(error: unknown): string {
+  return describeError(error, new Set());
+}
+
+// `seen` stops a cyclic cause chain from recursing until the stack overflows.
+function describeError(error: unknown, seen: Set<Error>): string {
   if (!(error instanceof Error)) return String(error);
-  const cause = error.cause !== undefined ? ` (cause: ${errorMessage(error.cause)})` : '';
+  if (seen.has(error)) return '[cycle]';
+  seen.add(error);
+  const cause = error.cause !== undefined ? ` (cause: ${describeError(error.cause, seen)})` : '';
   return `${error.message}${cause}`;
 }

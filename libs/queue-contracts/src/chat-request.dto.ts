@@ -4,6 +4,7 @@ import {
   IsArray,
   IsBoolean,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -47,6 +48,8 @@ export class ChatRequestDto {
   top_k?: number;
 
   @IsOptional()
+  // ValidateNested alone would accept an array of filters objects.
+  @IsObject()
   @ValidateNested()
   @Type(() => ChatFiltersDto)
   filters?: ChatFiltersDto;

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ChatFiltersDto } from './chat-request.dto';
 import { Limits } from './limits';
 
@@ -23,6 +23,8 @@ export class QueryJobPayload {
   top_k!: number;
 
   @IsOptional()
+  // ValidateNested alone would accept an array of filters objects.
+  @IsObject()
   @ValidateNested()
   @Type(() => ChatFiltersDto)
   filters?: ChatFiltersDto;

@@ -32,7 +32,11 @@ export async function readJob(deps: GatewayDeps, req: Request, jobId: unknown, w
         wakeup.cancel();
         throw notFound();
       }
-      const view = await jobView(job);
+      const view = await jobView(job, () => deps.queue.getJob(jobId));
+      if (!view) {
+        wakeup.cancel();
+        throw notFound();
+      }
       const remaining = deadline - Date.now();
       if (FINAL_STATUSES.has(view.status) || remaining <= 0 || closed) {
         wakeup.cancel();

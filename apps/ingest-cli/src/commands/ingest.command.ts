@@ -69,8 +69,9 @@ export async function ingestCommand(config: Config, targets: string[], options: 
         `${summary.unchanged} unchanged, ${summary.failed.length} failed), ${summary.chunks} chunks embedded in ${summary.seconds.toFixed(2)} s`,
     );
   }
-  if (summary.failed.length > 0) {
-    io.err(`${summary.failed.length} document(s) failed; fix or remove them and run the same command again (unchanged documents are skipped)`);
+  const failures = summary.failed.length + discovery.unsupported.length;
+  if (failures > 0) {
+    io.err(`${failures} file(s) not loaded; fix or remove them and run the same command again (unchanged documents are skipped)`);
     return 1;
   }
   return 0;

@@ -72,29 +72,33 @@ function packSection(texts: string[], { size, overlap }: ChunkOptions): string[]
 function tailSentences(text: string, overlap: number, room: number): string {
   const limit = Math.min(overlap, room);
   if (limit <= 0) return '';
-  const all = sentences(text);
-  const tail: string[] = [];
-  let length = 0;
+  // Each sentence with the separator before it, so list items and table rows stay on their own lines.
+  const all = text.split(/\n+/).flatMap((line) => sentences(line).map((s, i) => (i === 0 ? '\n' : ' ') + s));
+  let tail = '';
   for (let i = all.length - 1; i >= 0; i--) {
-    const next = length + all[i].length + (tail.length > 0 ? 1 : 0);
-    if (next > limit) break;
-    tail.unshift(all[i]);
-    length = next;
+    const next = all[i] + tail;
+    if (next.length - 1 > limit) break;
+    tail = next;
   }
-  return tail.join(' ');
+  return tail.slice(1);
 }
 
 function splitToFit(text: string, size: number): string[] {
   if (text.length <= size) return [text];
   const out: string[] = [];
   let current = '';
-  for (const sentence of sentences(text).flatMap((s) => (s.length <= size ? [s] : splitWords(s, size)))) {
-    if (current && current.length + 1 + sentence.length > size) {
-      out.push(current);
-      current = sentence;
-    } else {
-      current = current ? `${current} ${sentence}` : sentence;
-    }
+  // Line by line, so a long list, table or code block keeps its line breaks.
+  for (const line of text.split(/\n+/)) {
+    sentences(line)
+      .flatMap((s) => (s.length <= size ? [s] : splitWords(s, size)))
+      .forEach((sentence, i) => {
+        if (current && current.length + 1 + sentence.length > size) {
+          out.push(current);
+          current = sentence;
+        } else {
+          current = current ? `${current}${i === 0 ? '\n' : ' '}${sentence}` : sentence;
+        }
+      });
   }
   if (current) out.push(current);
   return out;

@@ -10,7 +10,7 @@ import type { Embedder } from '../types';
 export class LocalHashEmbedder implements Embedder {
   readonly id: string;
 
-  constructor(readonly dimension: number = 384) {
+  constructor(readonly dimension = 384) {
     if (!Number.isInteger(dimension) || dimension < 8) throw new RangeError(`embedding dimension must be an integer >= 8, got ${dimension}`);
     this.id = `local-hash-${dimension}`;
   }

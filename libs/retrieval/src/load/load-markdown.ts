@@ -54,8 +54,12 @@ function inlineText(text: string): string {
   return text
     .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
-    .replace(/<[^>]+>/g, '')
-    .replace(/(\*\*|__|\*|_|`)(.+?)\1/g, '$2')
+    .replace(/<\/?[A-Za-z][^<>]*>/g, '')
+    // Emphasis only where Markdown sees it: `MAX_RETRY_COUNT` and `a * b` keep their characters.
+    .replace(
+      /`([^`]+)`|(\*\*|\*)(?!\s)(.+?)(?<!\s)\2|(?<![\p{L}\p{N}_])(__|_)(?!\s)(.+?)(?<!\s)\4(?![\p{L}\p{N}_])/gu,
+      (_match: string, code?: string, _star?: string, starred?: string, _underscore?: string, underscored?: string) => code ?? starred ?? underscored ?? '',
+    )
     .replace(/[ \t]+/g, ' ')
     .trim();
 }

@@ -149,6 +149,9 @@ export class LanceDbStore implements VectorStore {
     const cached = this.tables.get(collection);
     if (cached) return cached;
     const names = await this.db.tableNames();
+    // A concurrent call may have started opening or creating it while we awaited.
+    const raced = this.tables.get(collection);
+    if (raced) return raced;
     let opening: Promise<lancedb.Table>;
     if (names.includes(collection)) opening = this.db.openTable(collection);
     else if (createWithDimension !== undefined) opening = this.create(collection, createWithDimension);

@@ -1,0 +1,219 @@
+import { loadConfig } from '@rag/config';
+import { createLogger } from '@rag/observability';
+import { JobName, QueueName, type QueryJobPayload } from '@rag/queue-contracts';
+import { json, startRedis, type PrivateRedis } from '@rag/testing';
+import Bull from 'bull';
+import type { Server } from 'node:http';
+import { PassThrough } from 'node:stream';
+import { createApp } from './app';
+import { JobWaiter } from './job-waiter';
+
+// The gateway in-process against a private redis-server; jobs are consumed by
+// a Bull processor in this test so each test controls when a job finishes.
+describe('api-gateway (real Redis)', () => {
+  let redis: PrivateRedis;
+  let queue: Bull.Queue<QueryJobPayload>;
+  let consumer: Bull.Queue<QueryJobPayload>;
+  let server: Server;
+  let base: string;
+  const logLines: Record<string, unknown>[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const config = loadConfig({ REDIS_URL: redis.url, JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '100', MAX_WAIT_SECONDS: '10' });
+    const stream = new PassThrough();
+    stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logLines.push(JSON.parse(l))));
+    const logger = createLogger({ service: 'api-gateway', level: 'http', stream });
+    queue = new Bull(QueueName.Query, redis.url, { prefix: config.QUEUE_PREFIX });
+    consumer = new Bull(QueueName.Query, redis.url, { prefix: config.QUEUE_PREFIX });
+    const waiter = new JobWaiter(queue);
+    await waiter.whenReady();
+    const app = createApp({ config, logger, queue, waiter, readiness: { redis: () => queue.client.ping() } });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const address = server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+
+  afterAll(async () => {
+    server?.close();
+    await consumer?.close();
+    await queue?.close();
+    await redis?.stop();
+  });
+
+  const jobCount = async () => {
+    const counts = await queue.getJobCounts();
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  };
+
+  const post = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+    fetch(`${base}/v1/chat`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+  it('accepts a question with 202 and a job id, without waiting for a worker', async () => {
+    const res = await post({ query: 'How many vacation days?', collection: 'handbook', top_k: 3 }, { 'content-type': 'application/json', 'x-request-id': 'req-abc-1' });
+    expect(res.status).toBe(202);
+    const body = await json(res);
+    expect(body.job_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(body.status).toBe('queued');
+    expect(body.status_url).toBe(`/v1/jobs/${body.job_id}`);
+    expect(res.headers.get('location')).toBe(body.status_url);
+    expect(res.headers.get('x-request-id')).toBe('req-abc-1');
+
+    const job = await queue.getJob(body.job_id);
+    expect(job?.name).toBe(JobName.Answer);
+    expect(job?.data).toEqual({ query: 'How many vacation days?', collection: 'handbook', top_k: 3, stream: false, request_id: 'req-abc-1', tenant: 'default' });
+    expect(await job?.getState()).toBe('waiting');
+    expect(logLines.some((l) => l.message === 'job accepted' && l.job_id === body.job_id && l.request_id === 'req-abc-1')).toBe(true);
+
+    const view = await json(await fetch(`${base}/v1/jobs/${body.job_id}`));
+    expect(view).toMatchObject({ job_id: body.job_id, status: 'queued', attempts: 0 });
+    expect(Date.parse(view.created_at)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('applies the configured defaults for collection and top_k', async () => {
+    const res = await post({ query: 'defaults please' });
+    const { job_id } = await json(res);
+    const job = await queue.getJob(job_id);
+    expect(job?.data.collection).toBe('default');
+    expect(job?.data.top_k).toBe(5);
+    expect(job?.data.request_id).toBe(res.headers.get('x-request-id'));
+  });
+
+  it.each([
+    ['missing query', { collection: 'x' }, 400, 'invalid_request', 'query'],
+    ['query of wrong type', { query: 42 }, 400, 'invalid_request', 'query'],
+    ['blank query', { query: '   ' }, 400, 'invalid_request', 'query'],
+    ['query too long', { query: 'x'.repeat(4001) }, 400, 'invalid_request', 'query'],
+    ['top_k out of range', { query: 'q', top_k: 500 }, 400, 'invalid_request', 'top_k'],
+    ['top_k as string', { query: 'q', top_k: '3' }, 400, 'invalid_request', 'top_k'],
+    ['bad collection name', { query: 'q', collection: '../etc' }, 400, 'invalid_request', 'collection'],
+    ['unknown field', { query: 'q', colection: 'typo' }, 400, 'invalid_request', 'colection'],
+    ['array body', [1, 2], 400, 'invalid_request', 'object'],
+    ['100 kB query', { query: 'y'.repeat(100_000) }, 413, 'payload_too_large', 'bytes'],
+  ])('rejects %s with a JSON 4xx and creates no job', async (_name, body, status, code, mentions) => {
+    const before = await jobCount();
+    const res = await post(body);
+    expect(res.status).toBe(status);
+    const payload = await json(res);
+    expect(payload.error.code).toBe(code);
+    expect(payload.error.message).toContain(mentions);
+    expect(await jobCount()).toBe(before);
+  });
+
+  it('rejects malformed JSON and non-JSON bodies', async () => {
+    const before = await jobCount();
+    const broken = await post('{"query": ');
+    expect(broken.status).toBe(400);
+    expect((await json(broken)).error.code).toBe('invalid_json');
+    const text = await post('query=hello', { 'content-type': 'text/plain' });
+    expect(text.status).toBe(415);
+    expect((await json(text)).error.code).toBe('unsupported_media_type');
+    expect(await jobCount()).toBe(before);
+  });
+
+  it('answers 404 JSON for unknown and malformed job ids, and 400 for a bad wait', async () => {
+    for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-job', '..%2F..%2Fetc']) {
+      const res = await fetch(`${base}/v1/jobs/${id}`);
+      expect(res.status).toBe(404);
+      expect((await json(res)).error.code).toBe('job_not_found');
+    }
+    const { job_id } = await json(await post({ query: 'wait validation' }));
+    for (const wait of ['abc', '-1', '11', '1e3']) {
+      const res = await fetch(`${base}/v1/jobs/${job_id}?wait=${wait}`);
+      expect(res.status).toBe(400);
+      expect((await json(res)).error.message).toContain('wait');
+    }
+  });
+
+  it('returns the current state when the wait runs out', async () => {
+    // No consumer runs yet, so the job stays queued.
+    const { job_id } = await json(await post({ query: 'nobody answers yet' }));
+    const started = Date.now();
+    const view = await json(await fetch(`${base}/v1/jobs/${job_id}?wait=1`));
+    expect(view.status).toBe('queued');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+  });
+
+  it('long-polls until the job completes and returns its result', async () => {
+    const { job_id } = await json(await post({ query: 'long poll me' }));
+    const started = Date.now();
+    const polled = fetch(`${base}/v1/jobs/${job_id}?wait=10`).then(json);
+    await new Promise((r) => setTimeout(r, 300));
+    void consumer.process(JobName.Answer, async (job) => ({ answer: `echo: ${job.data.query}`, citations: [] }));
+    const view = await polled;
+    expect(view.status).toBe('completed');
+    expect(view.result).toEqual({ answer: 'echo: long poll me', citations: [] });
+    expect(view.attempts).toBe(1);
+    expect(Date.parse(view.finished_at)).toBeGreaterThanOrEqual(Date.parse(view.started_at));
+    expect(Date.now() - started).toBeLessThan(9000);
+  });
+
+  it('reports retrying and then failed with the error for a job that keeps failing', async () => {
+    const failing = new Bull<QueryJobPayload>(QueueName.Query, redis.url, { prefix: 'rag-fail' });
+    const failQueue = new Bull<QueryJobPayload>(QueueName.Query, redis.url, { prefix: 'rag-fail' });
+    const waiter = new JobWaiter(failQueue);
+    await waiter.whenReady();
+    const config = loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: 'rag-fail', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '1500', MAX_WAIT_SECONDS: '10' });
+    const app = createApp({ config, logger: createLogger({ service: 't', stream: new PassThrough() }), queue: failQueue, waiter, readiness: {} });
+    const s = await new Promise<Server>((resolve) => {
+      const x = app.listen(0, '127.0.0.1', () => resolve(x));
+    });
+    const address = s.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    try {
+      const { job_id } = await json(
+        await fetch(`${url}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'fail' }) }),
+      );
+      void failing.process(JobName.Answer, async () => {
+        throw new Error('vector store timed out');
+      });
+      const seen = new Set<string>();
+      let view: { status: string; attempts: number; error?: { message: string; permanent: boolean } } = { status: 'queued', attempts: 0 };
+      for (let i = 0; i < 200 && view.status !== 'failed'; i++) {
+        view = await json(await fetch(`${url}/v1/jobs/${job_id}`));
+        seen.add(view.status);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect([...seen]).toContain('retrying');
+      expect(view.status).toBe('failed');
+      expect(view.attempts).toBe(2);
+      expect(view.error).toEqual({ message: 'vector store timed out', permanent: false });
+    } finally {
+      s.close();
+      await failing.close();
+      await failQueue.close();
+    }
+  });
+
+  it('keeps the original service paths working', async () => {
+    const res = await fetch(`${base}/chat?query=${encodeURIComponent('seed style question')}`, { method: 'POST' });
+    expect(res.status).toBe(202);
+    const { job_id } = await json(res);
+    expect((await queue.getJob(job_id))?.data.query).toBe('seed style question');
+    const status = await fetch(`${base}/job-status?job_id=${job_id}`);
+    expect(status.status).toBe(200);
+    expect((await json(status)).job_id).toBe(job_id);
+    expect((await fetch(`${base}/job-status?job_id=nope`)).status).toBe(404);
+    expect((await fetch(`${base}/chat`, { method: 'POST' })).status).toBe(400);
+  });
+
+  it('serves health and readiness, and answers unknown routes with 404 JSON', async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect((await json(ready)).checks.redis.ok).toBe(true);
+    const missing = await fetch(`${base}/v2/nothing`);
+    expect(missing.status).toBe(404);
+    expect((await json(missing)).error.code).toBe('not_found');
+  });
+
+  it('writes an access log line with the request id for every request', async () => {
+    const res = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'trace-me-42' } });
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 50));
+    const line = logLines.find((l) => l.message === 'request' && l.request_id === 'trace-me-42');
+    expect(line).toMatchObject({ method: 'GET', status: 200, service: 'api-gateway', level: 'http' });
+  });
+});

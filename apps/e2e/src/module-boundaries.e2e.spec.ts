@@ -1,0 +1,47 @@
+import { WORKSPACE_ROOT } from '@rag/testing';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+interface EslintResult {
+  messages: { ruleId: string | null; message: string }[];
+}
+
+// The lint rules must really forbid the wrong edges: each case runs the real
+// eslint CLI on a source text as if it stood in the named file.
+describe('module boundaries', () => {
+  const violations = async (file: string, code: string) => {
+    const run = spawnSync(
+      process.execPath,
+      [path.join(WORKSPACE_ROOT, 'node_modules/eslint/bin/eslint.js'), '--format', 'json', '--stdin', '--stdin-filename', path.join(WORKSPACE_ROOT, file)],
+      { cwd: WORKSPACE_ROOT, input: code, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false' } },
+    );
+    if (!run.stdout.trim().startsWith('[')) throw new Error(`eslint did not run: ${run.stderr}`);
+    const [result] = JSON.parse(run.stdout) as EslintResult[];
+    return result.messages.map((m) => `${m.ruleId}: ${m.message}`);
+  };
+
+  it('forbids an app importing another app', async () => {
+    const found = await violations('apps/api-gateway/src/probe.ts', "import { queryProcessor } from '../../rag-worker/src/query.processor';\nexport const x = queryProcessor;\n");
+    expect(found.join('\n')).toContain('@nx/enforce-module-boundaries: Projects cannot be imported by a relative or absolute path');
+  });
+
+  it('forbids deep imports into a lib', async () => {
+    const found = await violations('apps/rag-worker/src/probe.ts', "import { EnvSchema } from '@rag/config/src/env.schema';\nexport const x = EnvSchema;\n");
+    expect(found.join('\n')).toContain('Import a lib only through its root entry');
+  });
+
+  it('forbids queue-contracts from depending on other libs or packages', async () => {
+    const found = await violations('libs/queue-contracts/src/probe.ts', "import Bull from 'bull';\nimport { loadConfig } from '@rag/config';\nexport const x = [Bull, loadConfig];\n");
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('is not allowed to import "bull"'),
+        expect.stringContaining('can only depend on libs tagged with "scope:contracts"'),
+      ]),
+    );
+  });
+
+  it('allows an app to import libs through their root entries', async () => {
+    const allowed = await violations('apps/api-gateway/src/probe.ts', "import { loadConfig } from '@rag/config';\nimport { QueueName } from '@rag/queue-contracts';\nexport const x = [loadConfig, QueueName];\n");
+    expect(allowed).toEqual([]);
+  });
+});

@@ -1,0 +1,154 @@
+import { QueueName } from '@rag/queue-contracts';
+import { freePort, json, runApp, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
+import Bull from 'bull';
+import * as path from 'node:path';
+
+const CORPUS = path.join(__dirname, '../fixtures/corpus');
+
+interface JobView {
+  job_id: string;
+  status: string;
+  attempts: number;
+  result?: { answer: string; citations: { source: string; chunk: string; heading?: string }[]; backends: Record<string, string>; timings: Record<string, number> };
+  error?: { message: string };
+}
+
+// The whole stack as a user runs it: a private redis-server, the CLI loading a
+// corpus into LanceDB in a temp folder, the gateway and two worker processes.
+describe('the stack end to end', () => {
+  let redis: PrivateRedis;
+  let data: TempDir;
+  let env: NodeJS.ProcessEnv;
+  let gateway: AppProcess;
+  let workers: AppProcess[] = [];
+  let base: string;
+  let queue: Bull.Queue;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    data = tempDir('rag-e2e-');
+    const port = await freePort();
+    env = { REDIS_URL: redis.url, DATA_DIR: data.path, PORT: String(port), LOG_LEVEL: 'info', WORKER_CONCURRENCY: '1', NODE_ENV: 'test' };
+    base = `http://127.0.0.1:${port}`;
+
+    const ingest = await runApp('apps/ingest-cli/src/main.ts', env, [CORPUS, '--collection', 'handbook', '--json']);
+    expect(ingest.code).toBe(0);
+    const summary = JSON.parse(ingest.stdout.trim().split('\n').pop() ?? '{}');
+    expect(summary).toMatchObject({ collection: 'handbook', documents: 4, added: 4, unchanged: 0, skipped: 1 });
+    expect(summary.failed).toEqual([]);
+    // One chunk per section: deploy 2, database 2, parking 2, cafeteria (no headings) 1.
+    expect(summary.chunks).toBe(7);
+
+    gateway = startApp('apps/api-gateway/src/main.ts', env);
+    workers = [startApp('apps/rag-worker/src/main.ts', env), startApp('apps/rag-worker/src/main.ts', env)];
+    await gateway.waitForLog((l) => l.message === 'listening');
+    await Promise.all(workers.map((w) => w.waitForLog((l) => l.message === 'consuming')));
+    queue = new Bull(QueueName.Query, redis.url, { prefix: 'rag' });
+  });
+
+  afterAll(async () => {
+    await queue?.close();
+    await Promise.all([gateway, ...workers].filter(Boolean).map((p) => p.stop('SIGKILL')));
+    await redis?.stop();
+    data?.remove();
+  });
+
+  const ask = async (query: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${base}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, collection: 'handbook' }),
+    });
+    expect(res.status).toBe(202);
+    return (await json(res)) as { job_id: string; status_url: string };
+  };
+
+  const waitFor = async (jobId: string): Promise<JobView> => {
+    for (let i = 0; i < 6; i++) {
+      const view = (await (await fetch(`${base}/v1/jobs/${jobId}?wait=10`)).json()) as JobView;
+      if (['completed', 'failed', 'cancelled'].includes(view.status)) return view;
+    }
+    throw new Error(`job ${jobId} did not finish`);
+  };
+
+  it.each([
+    ['When do production releases leave?', 'guides/deploy.md', 'Tuesday'],
+    ['How long are database backups kept?', 'guides/database.md', '35 days'],
+    ['What time is lunch served in the cafeteria?', 'cafeteria.txt', '11:45'],
+    ['How much does a parking permit cost?', 'parking.html', '40 euros'],
+    ['How long does a rollback take?', 'guides/deploy.md', 'four minutes'],
+  ])('answers "%s" citing %s', async (query, source, fact) => {
+    const { job_id } = await ask(query);
+    const view = await waitFor(job_id);
+    expect(view.status).toBe('completed');
+    const result = view.result!;
+    expect(result.answer).toContain(fact);
+    expect(result.answer).toMatch(/\[1\]/);
+    expect(result.citations[0].source).toBe(source);
+    expect(result.citations[0].chunk).toContain(fact);
+    expect(result.backends).toEqual({ vector_store: 'lancedb', embedder: 'local-hash-384', llm: 'extractive' });
+    expect(result.timings.total_ms).toBeGreaterThanOrEqual(result.timings.retrieve_ms);
+  });
+
+  it('spreads jobs over both workers and carries the request id into their logs', async () => {
+    const accepted = await Promise.all(Array.from({ length: 16 }, (_, i) => ask(`Where is the bicycle room? (${i})`, { 'x-request-id': `e2e-req-${i}` })));
+    const views = await Promise.all(accepted.map((a) => waitFor(a.job_id)));
+    expect(views.map((v) => [v.status, v.result?.citations[0]?.source ?? v.result?.answer ?? v.error?.message])).toEqual(views.map(() => ['completed', 'parking.html']));
+    const completedBy = workers.map((w) => w.logs().filter((l) => l.message === 'job completed' && String(l.request_id).startsWith('e2e-req-')).length);
+    expect(completedBy.reduce((a, b) => a + b, 0)).toBe(16);
+    expect(completedBy.every((n) => n > 0)).toBe(true);
+    const line = workers.flatMap((w) => w.logs()).find((l) => l.message === 'job completed' && l.job_id === accepted[3].job_id);
+    expect(line?.request_id).toBe('e2e-req-3');
+  });
+
+  it('fails a question on an unknown collection at once, without retries', async () => {
+    const res = await fetch(`${base}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'anything', collection: 'no-such-collection' }),
+    });
+    const view = await waitFor((await json(res)).job_id);
+    expect(view.status).toBe('failed');
+    expect(view.attempts).toBe(1);
+    expect(view.error?.message).toContain('no-such-collection');
+  });
+
+  it('answers bad requests with 4xx JSON and creates no job', async () => {
+    const counts = async () => Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
+    const before = await counts();
+    const cases: [RequestInit, number][] = [
+      [{ body: JSON.stringify({ collection: 'handbook' }) }, 400],
+      [{ body: JSON.stringify({ query: ['not', 'a', 'string'] }) }, 400],
+      [{ body: JSON.stringify({ query: 'q', top_k: 'five' }) }, 400],
+      [{ body: JSON.stringify({ query: 'q'.repeat(100 * 1024) }) }, 413],
+      [{ body: '{not json' }, 400],
+    ];
+    for (const [init, status] of cases) {
+      const res = await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, ...init });
+      expect(res.status).toBe(status);
+      const body = await json(res);
+      expect(typeof body.error.message).toBe('string');
+    }
+    const unknown = await fetch(`${base}/v1/jobs/6f9619ff-8b86-4011-b42d-00cf4fc964ff`);
+    expect(unknown.status).toBe(404);
+    expect((await json(unknown)).error.code).toBe('job_not_found');
+    expect(await counts()).toBe(before);
+  });
+
+  it('re-ingesting the unchanged corpus embeds nothing', async () => {
+    const again = await runApp('apps/ingest-cli/src/main.ts', env, [CORPUS, '--collection', 'handbook', '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout.trim().split('\n').pop() ?? '{}')).toMatchObject({ added: 0, updated: 0, unchanged: 4, chunks: 0 });
+  });
+
+  it('stops workers and gateway cleanly on SIGTERM, finishing active jobs', async () => {
+    const accepted = await Promise.all(Array.from({ length: 6 }, (_, i) => ask(`How are backups stored? ${i}`)));
+    await workers[0].waitForLog((l) => l.message === 'job started' && accepted.some((a) => a.job_id === l.job_id), 20_000).catch(() => undefined);
+    const exits = await Promise.all(workers.map((w) => w.stop('SIGTERM')));
+    expect(exits.map((e) => e.code)).toEqual([0, 0]);
+    // Nothing is left half-done: every job is completed or still waiting for a worker.
+    const states = await Promise.all(accepted.map(async (a) => (await queue.getJob(a.job_id))?.getState()));
+    expect(states.every((s) => s === 'completed' || s === 'waiting')).toBe(true);
+    expect((await gateway.stop('SIGTERM')).code).toBe(0);
+  });
+});

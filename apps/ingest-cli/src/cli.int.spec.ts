@@ -1,0 +1,80 @@
+import { runApp, tempDir, type TempDir } from '@rag/testing';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+
+const CLI = 'apps/ingest-cli/src/main.ts';
+
+// The real `rag-ingest` process against LanceDB in a temp folder.
+describe('rag-ingest CLI', () => {
+  let data: TempDir;
+  let docs: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(() => {
+    data = tempDir('rag-cli-');
+    docs = path.join(data.path, 'docs');
+    mkdirSync(path.join(docs, 'team'), { recursive: true });
+    writeFileSync(path.join(docs, 'team/oncall.md'), '# On-call\n\n## Rota\n\nThe on-call rota changes every Monday at 10:00.\n');
+    writeFileSync(path.join(docs, 'faq.txt'), 'The office wifi password is rotated monthly.\n\nGuests use the visitor network.');
+    writeFileSync(path.join(docs, 'logo.svg'), '<svg/>');
+    env = { DATA_DIR: path.join(data.path, 'data') };
+  });
+
+  afterAll(() => data.remove());
+
+  it('loads a folder, shows progress on stderr and a summary on stdout', async () => {
+    const run = await runApp(CLI, env, [docs, '--collection', 'team-docs']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/collection team-docs: 2 documents \(2 added, 0 updated, 0 unchanged, 0 failed\), 2 chunks embedded in [\d.]+ s/);
+    expect(run.stderr).toContain('2/2 documents');
+  });
+
+  it('re-embeds only what changed', async () => {
+    writeFileSync(path.join(docs, 'faq.txt'), 'The office wifi password is rotated every week.');
+    const run = await runApp(CLI, env, [docs, '--collection', 'team-docs', '--json', '--no-progress']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ documents: 2, added: 0, updated: 1, unchanged: 1, chunks: 1 });
+    expect(run.stderr).toBe('');
+  });
+
+  it('lists collections and documents, and deletes a document', async () => {
+    const collections = await runApp(CLI, env, ['list', '--json']);
+    expect(JSON.parse(collections.stdout)).toEqual(['team-docs']);
+    const listed = await runApp(CLI, env, ['list', '--collection', 'team-docs', '--json']);
+    expect(JSON.parse(listed.stdout).map((d: { docId: string }) => d.docId)).toEqual(['faq.txt', 'team/oncall.md']);
+    const deleted = await runApp(CLI, env, ['delete', 'faq.txt', '--collection', 'team-docs']);
+    expect(deleted.code).toBe(0);
+    const after = await runApp(CLI, env, ['list', '--collection', 'team-docs', '--json']);
+    expect(JSON.parse(after.stdout).map((d: { docId: string }) => d.docId)).toEqual(['team/oncall.md']);
+    const again = await runApp(CLI, env, ['delete', 'faq.txt', '--collection', 'team-docs']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('no document "faq.txt"');
+  });
+
+  it('exits non-zero with a message that says what to do', async () => {
+    const missing = await runApp(CLI, env, [path.join(data.path, 'nope'), '--collection', 'x']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no such file or folder; check the path');
+
+    const badName = await runApp(CLI, env, [docs, '--collection', 'Bad Name']);
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toContain('a-z, 0-9');
+
+    const unsupported = await runApp(CLI, env, [path.join(docs, 'logo.svg'), path.join(docs, 'faq.txt'), '--collection', 'other', '--no-progress']);
+    expect(unsupported.code).toBe(1);
+    expect(unsupported.stderr).toContain('logo.svg: unsupported file type');
+    expect(unsupported.stdout).toContain('1 added');
+
+    const badEnv = await runApp(CLI, { ...env, EMBEDDING_DIM: 'big' }, [docs]);
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toContain('EMBEDDING_DIM');
+
+    const noCollection = await runApp(CLI, env, ['list', '--collection', 'ghost']);
+    expect(noCollection.code).toBe(1);
+    expect(noCollection.stderr).toContain('does not exist');
+
+    const usage = await runApp(CLI, env, []);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('rag-ingest');
+  });
+});

@@ -1,0 +1,71 @@
+import { ExtractiveAnswerer } from '@rag/llm-client';
+import { createLogger } from '@rag/observability';
+import { JobName, QueueName, type QueryResult } from '@rag/queue-contracts';
+import { LanceDbStore, LocalHashEmbedder, ingestDocuments } from '@rag/retrieval';
+import { startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
+import Bull from 'bull';
+import { PassThrough } from 'node:stream';
+import { queryProcessor } from './query.processor';
+
+// The processor consuming a real Bull queue on a private redis-server, with
+// LanceDB in a temp folder.
+describe('query processor (real Redis and LanceDB)', () => {
+  let redis: PrivateRedis;
+  let data: TempDir;
+  let store: LanceDbStore;
+  let queue: Bull.Queue;
+  const logs: Record<string, unknown>[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    data = tempDir('rag-worker-');
+    store = await LanceDbStore.open(data.path);
+    const embedder = new LocalHashEmbedder(64);
+    const docs: Record<string, string> = {
+      'travel.md': '# Travel\n\n## Hotels\n\nHotels are booked through the travel desk and may cost up to 180 euros per night.',
+      'it.md': '# IT\n\n## Laptops\n\nLaptops are replaced every four years by the IT service desk.',
+    };
+    await ingestDocuments(
+      { store, embedder },
+      Object.entries(docs).map(([id, text]) => ({ id, read: async () => Buffer.from(text) })),
+      { collection: 'policies', chunking: { size: 800, overlap: 100 } },
+    );
+    const stream = new PassThrough();
+    stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logs.push(JSON.parse(l))));
+    const logger = createLogger({ service: 'rag-worker', stream });
+    queue = new Bull(QueueName.Query, redis.url, { prefix: 'rag' });
+    void queue.process(JobName.Answer, 2, queryProcessor({ store, embedder, answerer: new ExtractiveAnswerer() }, logger));
+  });
+
+  afterAll(async () => {
+    await queue?.close();
+    await store?.close();
+    await redis?.stop();
+    data?.remove();
+  });
+
+  const payload = { query: 'How often are laptops replaced?', collection: 'policies', top_k: 3, stream: false, request_id: 'req-w-1', tenant: 'default' };
+
+  it('answers a valid job with a cited result and logs with the job and request ids', async () => {
+    const job = await queue.add(JobName.Answer, payload, { attempts: 3 });
+    const result = (await job.finished()) as QueryResult;
+    expect(result.answer).toBe('Laptops are replaced every four years by the IT service desk. [1]');
+    expect(result.citations[0]).toMatchObject({ source: 'it.md', title: 'IT', heading: 'IT > Laptops' });
+    expect(result.backends).toEqual({ vector_store: 'lancedb', embedder: 'local-hash-64', llm: 'extractive' });
+    const lines = logs.filter((l) => l.job_id === String(job.id));
+    expect(lines.map((l) => l.message)).toEqual(['job started', 'job completed']);
+    expect(lines.every((l) => l.request_id === 'req-w-1' && l.queue === QueueName.Query)).toBe(true);
+  });
+
+  it.each([
+    ['an invalid payload', { ...payload, top_k: 0 }, 'invalid job payload: top_k'],
+    ['a payload with unknown fields', { ...payload, api_key: 'sk-secret' }, 'property api_key should not exist'],
+    ['an unknown collection', { ...payload, collection: 'missing' }, 'collection "missing" does not exist'],
+  ])('fails %s at once, without retrying', async (_name, data, message) => {
+    const job = await queue.add(JobName.Answer, data, { attempts: 3, backoff: 10 });
+    await expect(job.finished()).rejects.toThrow(message);
+    const stored = await queue.getJob(job.id);
+    expect(await stored?.getState()).toBe('failed');
+    expect(stored?.attemptsMade).toBe(1);
+  });
+});

@@ -1,0 +1,53 @@
+import nx from '@nx/eslint-plugin';
+
+// Module boundaries are the architecture: apps depend on libs only, libs never
+// on apps, queue-contracts on nothing but its validation packages, and every
+// lib is imported through its root entry (`@rag/<lib>`), never a deep path.
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  {
+    ignores: ['**/dist', '**/node_modules', '**/coverage', 'reports', 'data', 'tmp', '.nx', '**/jest*.config.js', 'jest.preset.js'],
+  },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: true,
+          banTransitiveDependencies: true,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: [] },
+            {
+              sourceTag: 'scope:contracts',
+              onlyDependOnLibsWithTags: ['scope:contracts'],
+              allowedExternalImports: ['class-validator', 'class-transformer', 'reflect-metadata'],
+            },
+          ],
+        },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@rag/*/*'], message: 'Import a lib only through its root entry, e.g. @rag/retrieval.' },
+            { group: ['**/apps/*', '../../apps/**', '../../../apps/**'], message: 'Apps never import apps: move shared code into a lib.' },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['**/*.spec.ts', 'tools/testing/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+];

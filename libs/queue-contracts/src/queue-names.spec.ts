@@ -1,0 +1,19 @@
+import { JobName, QueueName } from './index';
+
+// These strings are keys of live data in Redis. If this test fails because a
+// name changed on purpose, ship a migration note with the change (drain the
+// old queue or move its jobs) before updating the expectation.
+describe('queue and job names', () => {
+  it('keeps the queue names exactly as deployed', () => {
+    expect(QueueName).toEqual({ Query: 'rag-query', Ingest: 'rag-ingest' });
+  });
+
+  it('keeps the job names exactly as deployed', () => {
+    expect(JobName).toEqual({ Answer: 'answer', IngestDocument: 'ingest-document' });
+  });
+
+  it('gives each queue its own name', () => {
+    const names = Object.values(QueueName);
+    expect(new Set(names).size).toBe(names.length);
+  });
+});

@@ -1,0 +1,95 @@
+import { LocalHashEmbedder } from './local-hash.embedder';
+
+const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+const norm = (a: number[]) => Math.sqrt(dot(a, a));
+
+describe('LocalHashEmbedder', () => {
+  const embedder = new LocalHashEmbedder();
+  const cosine = (a: string, b: string) => dot(embedder.embedOne(a), embedder.embedOne(b));
+
+  it('defaults to 384 dimensions and names itself after them', () => {
+    expect(embedder.dimension).toBe(384);
+    expect(embedder.id).toBe('local-hash-384');
+    const small = new LocalHashEmbedder(64);
+    expect(small.id).toBe('local-hash-64');
+    expect(small.embedOne('hello world')).toHaveLength(64);
+  });
+
+  it('rejects a dimension that is not an integer of at least 8', () => {
+    for (const bad of [0, 7, -16, 12.5, Number.NaN]) expect(() => new LocalHashEmbedder(bad)).toThrow(RangeError);
+    expect(new LocalHashEmbedder(8).embedOne('ok text')).toHaveLength(8);
+  });
+
+  it('embeds a batch in order, one vector of the dimension per text', async () => {
+    const texts = ['first text', 'second text', 'third one'];
+    const vectors = await embedder.embed(texts);
+    expect(vectors).toHaveLength(3);
+    vectors.forEach((v, i) => {
+      expect(v).toHaveLength(384);
+      expect(v).toEqual(embedder.embedOne(texts[i]));
+    });
+    await expect(embedder.embed([])).resolves.toEqual([]);
+  });
+
+  it('is deterministic across calls and instances', () => {
+    const text = 'Employees get 25 vacation days per year.';
+    expect(new LocalHashEmbedder().embedOne(text)).toEqual(embedder.embedOne(text));
+    expect(embedder.embedOne(text)).toEqual(embedder.embedOne(text));
+  });
+
+  it('returns unit-length vectors of finite numbers', () => {
+    for (const text of ['a', 'Vacation policy', 'A much longer text about the refund policy for annual subscriptions.', 'Ünïcödé 日本語 text']) {
+      const v = embedder.embedOne(text);
+      expect(v.every(Number.isFinite)).toBe(true);
+      expect(norm(v)).toBeCloseTo(1, 10);
+    }
+  });
+
+  it('returns the zero vector for text without words', () => {
+    const v = embedder.embedOne('  ?! ... ');
+    expect(v).toHaveLength(384);
+    expect(v.every((x) => x === 0)).toBe(true);
+  });
+
+  it('gives different texts different vectors', () => {
+    expect(embedder.embedOne('refund policy')).not.toEqual(embedder.embedOne('vacation policy'));
+  });
+
+  it('places texts sharing vocabulary closer together than unrelated texts', () => {
+    const query = 'How many vacation days do employees get?';
+    const related = 'Employees get 25 vacation days per year.';
+    const unrelated = 'The database backup runs nightly at 2am.';
+    expect(cosine(query, related)).toBeGreaterThan(cosine(query, unrelated) + 0.2);
+    expect(cosine(query, related)).toBeGreaterThan(0.4);
+    expect(Math.abs(cosine(query, unrelated))).toBeLessThan(0.25);
+  });
+
+  it('places inflected forms near each other', () => {
+    expect(cosine('refund policies', 'refund policy')).toBeGreaterThan(0.8);
+    expect(cosine('deploying the servers', 'deploy a server')).toBeGreaterThan(cosine('deploying the servers', 'lunch menu today'));
+    expect(cosine('policies', 'policy')).toBeGreaterThan(cosine('policies', 'banana'));
+  });
+
+  it('ignores case and stop words for the word features', () => {
+    expect(cosine('The Refund Policy', 'refund policy')).toBeGreaterThan(0.85);
+  });
+
+  it('tolerates a typo through character trigrams', () => {
+    expect(cosine('authentication token', 'authentcation token')).toBeGreaterThan(cosine('authentication token', 'vacation token'));
+  });
+
+  it('ranks the right document first for a question among several', () => {
+    const docs = [
+      'Parking is free for staff behind building B.',
+      'Expense claims are reimbursed at the end of each month.',
+      'The VPN requires two-factor authentication for remote access.',
+    ];
+    const best = (q: string) => {
+      const scores = docs.map((d) => cosine(q, d));
+      return scores.indexOf(Math.max(...scores));
+    };
+    expect(best('when are expenses reimbursed?')).toBe(1);
+    expect(best('where can I park?')).toBe(0);
+    expect(best('remote VPN access')).toBe(2);
+  });
+});

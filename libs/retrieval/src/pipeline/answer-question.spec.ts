@@ -1,0 +1,202 @@
+import { ExtractiveAnswerer, NO_ANSWER_TEXT, type Answer, type AnswerInput, type Answerer } from '@rag/llm-client';
+import { CollectionNotFoundError, isPermanent } from '../errors';
+import { LocalHashEmbedder } from '../embed/local-hash.embedder';
+import type { Chunk, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
+import { answerQuestion, retrieve } from './answer-question';
+
+const chunk = (id: string, text: string, extra: Partial<Chunk> = {}): Chunk => {
+  const docId = id.split('#')[0];
+  return { id, docId, source: docId, title: `Title of ${docId}`, heading: 'Section', position: Number(id.split('#')[1]), text, contentHash: 'h', ...extra };
+};
+
+interface SearchCall {
+  kind: 'vector' | 'text';
+  collection: string;
+  query: number[] | string;
+  limit: number;
+  filter?: SearchFilter;
+}
+
+/** A store that answers searches from fixed ranked lists and records how it was asked. */
+class FixedResultsStore implements VectorStore {
+  readonly backend = 'fixed';
+  readonly calls: SearchCall[] = [];
+  constructor(
+    private readonly collections: string[],
+    private readonly dense: SearchHit[],
+    private readonly text: SearchHit[],
+    private readonly onSearch?: () => void,
+  ) {}
+  async replaceDocument(): Promise<void> {
+    throw new Error('not used');
+  }
+  async deleteDocument(): Promise<void> {
+    throw new Error('not used');
+  }
+  async listDocuments(): Promise<StoredDocument[]> {
+    return [];
+  }
+  async listCollections(): Promise<string[]> {
+    return this.collections;
+  }
+  async hasCollection(collection: string): Promise<boolean> {
+    return this.collections.includes(collection);
+  }
+  async searchVector(collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    this.calls.push({ kind: 'vector', collection, query: vector, limit, filter });
+    this.onSearch?.();
+    return this.dense.slice(0, limit);
+  }
+  async searchText(collection: string, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    this.calls.push({ kind: 'text', collection, query: text, limit, filter });
+    this.onSearch?.();
+    return this.text.slice(0, limit);
+  }
+  async compact(): Promise<void> {
+    // nothing to compact in memory
+  }
+  async close(): Promise<void> {
+    // nothing to release
+  }
+}
+
+/** An answerer that replies with a given text and citations, and keeps what it was given. */
+class ScriptedAnswerer implements Answerer {
+  readonly backend = 'scripted';
+  readonly inputs: AnswerInput[] = [];
+  constructor(
+    private readonly reply: Pick<Answer, 'text' | 'cited'>,
+    private readonly delayMs = 0,
+  ) {}
+  async answer(input: AnswerInput): Promise<Answer> {
+    this.inputs.push(input);
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    return { ...this.reply, model: 'scripted-1', usage: { prompt_tokens: 11, completion_tokens: 7 } };
+  }
+}
+
+const A = chunk('a.md#0', 'Alpha text.');
+const B = chunk('b.md#0', 'Beta text.', { title: '', heading: '' });
+const C = chunk('c.md#2', 'Gamma text.');
+const D = chunk('d.md#1', 'Delta text.');
+const hits = (...cs: Chunk[]): SearchHit[] => cs.map((c, i) => ({ chunk: c, score: 1 - i / 10 }));
+
+// Fused order: A (1/61 + 1/62), C (1/63 + 1/61), B (1/62), D (1/63).
+const dense = hits(A, B, C);
+const text = hits(C, A, D);
+
+describe('retrieve', () => {
+  const embedder = new LocalHashEmbedder(16);
+
+  it('throws CollectionNotFoundError, a permanent error, before searching an unknown collection', async () => {
+    const store = new FixedResultsStore(['docs'], dense, text);
+    const error = await retrieve({ store, embedder }, { query: 'q', collection: 'missing', topK: 3 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CollectionNotFoundError);
+    expect((error as CollectionNotFoundError).collection).toBe('missing');
+    expect((error as Error).message).toContain('"missing"');
+    expect(isPermanent(error)).toBe(true);
+    expect(store.calls).toEqual([]);
+  });
+
+  it('searches by the embedded query and by its text, with the filter, and fuses the two rankings', async () => {
+    const store = new FixedResultsStore(['docs'], dense, text);
+    const filter = { sources: ['a.md', 'c.md'] };
+    const fused = await retrieve({ store, embedder }, { query: 'alpha gamma', collection: 'docs', topK: 3, filter });
+    expect(fused.map((h) => h.chunk.id)).toEqual(['a.md#0', 'c.md#2', 'b.md#0']);
+    expect(fused[0].score).toBeCloseTo(1 / 61 + 1 / 62, 12);
+    expect(store.calls).toHaveLength(2);
+    expect(store.calls.find((c) => c.kind === 'vector')).toEqual({ kind: 'vector', collection: 'docs', query: embedder.embedOne('alpha gamma'), limit: 20, filter });
+    expect(store.calls.find((c) => c.kind === 'text')).toEqual({ kind: 'text', collection: 'docs', query: 'alpha gamma', limit: 20, filter });
+  });
+
+  it('asks each search for four times topK candidates when that is more than 20', async () => {
+    const store = new FixedResultsStore(['docs'], dense, text);
+    await retrieve({ store, embedder }, { query: 'q', collection: 'docs', topK: 8 });
+    expect(store.calls.map((c) => c.limit)).toEqual([32, 32]);
+  });
+});
+
+describe('answerQuestion', () => {
+  const embedder = new LocalHashEmbedder(16);
+
+  it('hands the fused passages, numbered from 1, to the answerer with the query and signal', async () => {
+    const store = new FixedResultsStore(['docs'], dense, text);
+    const answerer = new ScriptedAnswerer({ text: NO_ANSWER_TEXT, cited: [] });
+    const signal = new AbortController().signal;
+    await answerQuestion({ store, embedder, answerer }, { query: 'what?', collection: 'docs', topK: 4, signal });
+    expect(answerer.inputs).toHaveLength(1);
+    expect(answerer.inputs[0].query).toBe('what?');
+    expect(answerer.inputs[0].signal).toBe(signal);
+    expect(answerer.inputs[0].passages).toEqual([
+      { n: 1, text: 'Alpha text.', source: 'a.md', title: 'Title of a.md', heading: 'Section' },
+      { n: 2, text: 'Gamma text.', source: 'c.md', title: 'Title of c.md', heading: 'Section' },
+      { n: 3, text: 'Beta text.', source: 'b.md', title: '', heading: '' },
+      { n: 4, text: 'Delta text.', source: 'd.md', title: 'Title of d.md', heading: 'Section' },
+    ]);
+  });
+
+  it('turns the cited passages into citations numbered in order of use, and renumbers the markers', async () => {
+    const store = new FixedResultsStore(['docs'], dense, text);
+    const answerer = new ScriptedAnswerer({ text: 'Beta fact. [3] Alpha fact. [1] More beta. [3]', cited: [3, 1] });
+    const result = await answerQuestion({ store, embedder, answerer }, { query: 'q', collection: 'docs', topK: 4 });
+    expect(result.answer).toBe('Beta fact. [1] Alpha fact. [2] More beta. [1]');
+    expect(result.citations).toEqual([
+      { id: 'b.md#0', source: 'b.md', title: undefined, heading: undefined, chunk: 'Beta text.', score: Number((1 / 62).toFixed(6)) },
+      { id: 'a.md#0', source: 'a.md', title: 'Title of a.md', heading: 'Section', chunk: 'Alpha text.', score: Number((1 / 61 + 1 / 62).toFixed(6)) },
+    ]);
+  });
+
+  it('cites a passage once even if the answerer lists it twice, and ignores numbers it was never given', async () => {
+    const store = new FixedResultsStore(['docs'], dense, text);
+    const answerer = new ScriptedAnswerer({ text: 'Gamma. [2] Again. [2]', cited: [2, 2, 9, 0] });
+    const result = await answerQuestion({ store, embedder, answerer }, { query: 'q', collection: 'docs', topK: 2 });
+    expect(result.citations.map((c) => c.id)).toEqual(['c.md#2']);
+    expect(result.answer).toBe('Gamma. [1] Again. [1]');
+  });
+
+  it('reports the backends, model and usage of the run', async () => {
+    const store = new FixedResultsStore(['docs'], dense, text);
+    const answerer = new ScriptedAnswerer({ text: NO_ANSWER_TEXT, cited: [] });
+    const result = await answerQuestion({ store, embedder, answerer }, { query: 'q', collection: 'docs', topK: 2 });
+    expect(result.backends).toEqual({ vector_store: 'fixed', embedder: 'local-hash-16', llm: 'scripted' });
+    expect(result.model).toBe('scripted-1');
+    expect(result.usage).toEqual({ prompt_tokens: 11, completion_tokens: 7 });
+    expect(result.citations).toEqual([]);
+    expect(result.answer).toBe(NO_ANSWER_TEXT);
+  });
+
+  it('measures queued, retrieval and generation time', async () => {
+    const store = new FixedResultsStore(['docs'], dense, text);
+    const answerer = new ScriptedAnswerer({ text: NO_ANSWER_TEXT, cited: [] }, 30);
+    const enqueuedAt = Date.now() - 5_000;
+    const { timings } = await answerQuestion({ store, embedder, answerer }, { query: 'q', collection: 'docs', topK: 2, enqueuedAt });
+    expect(timings.queued_ms).toBeGreaterThanOrEqual(5_000);
+    expect(timings.queued_ms).toBeLessThan(6_000);
+    expect(timings.generate_ms).toBeGreaterThanOrEqual(25);
+    expect(timings.retrieve_ms).toBeGreaterThanOrEqual(0);
+    expect(timings.total_ms).toBe(timings.queued_ms + timings.retrieve_ms + timings.generate_ms);
+
+    const unqueued = await answerQuestion({ store, embedder, answerer }, { query: 'q', collection: 'docs', topK: 2 });
+    expect(unqueued.timings.queued_ms).toBe(0);
+    expect(unqueued.timings.total_ms).toBe(unqueued.timings.retrieve_ms + unqueued.timings.generate_ms);
+  });
+
+  it('stops before answering when the job is cancelled during retrieval', async () => {
+    const controller = new AbortController();
+    const store = new FixedResultsStore(['docs'], dense, text, () => controller.abort(new Error('cancelled by user')));
+    const answerer = new ScriptedAnswerer({ text: 'x [1]', cited: [1] });
+    await expect(answerQuestion({ store, embedder, answerer }, { query: 'q', collection: 'docs', topK: 2, signal: controller.signal })).rejects.toThrow('cancelled by user');
+    expect(answerer.inputs).toEqual([]);
+  });
+
+  it('with the extractive answerer, cites the retrieved chunk that holds the answer', async () => {
+    const leave = chunk('hr/leave.md#0', 'Employees get 25 vacation days per year. Requests go to your manager.', { title: 'Leave', heading: 'Vacation' });
+    const parking = chunk('facilities.md#0', 'Parking is free behind building B.', { title: 'Facilities', heading: '' });
+    const store = new FixedResultsStore(['docs'], hits(parking, leave), hits(leave, parking));
+    const result = await answerQuestion({ store, embedder, answerer: new ExtractiveAnswerer() }, { query: 'How many vacation days do I get?', collection: 'docs', topK: 2 });
+    expect(result.answer).toBe('Employees get 25 vacation days per year. [1]');
+    expect(result.citations).toHaveLength(1);
+    expect(result.citations[0]).toMatchObject({ id: 'hr/leave.md#0', source: 'hr/leave.md', title: 'Leave', heading: 'Vacation' });
+    expect(result.backends.llm).toBe('extractive');
+  });
+});

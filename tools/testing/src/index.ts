@@ -1,0 +1,5 @@
+export { freePort } from './free-port';
+export { ping, startRedis, waitForPing, type PrivateRedis, type RedisOptions } from './redis-server';
+export { WORKSPACE_ROOT, runApp, startApp, type AppProcess } from './app-process';
+export { tempDir, type TempDir } from './temp-dir';
+export { json, type JsonBody } from './http-json';
