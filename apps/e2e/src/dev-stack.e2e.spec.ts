@@ -1,0 +1,63 @@
+import { WORKSPACE_ROOT, freePort, json, ping, tempDir, type TempDir } from '@rag/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+
+// `npm start` exactly as the README has a new user run it: with nothing
+// answering on the Redis port, the launcher starts its own redis-server under
+// DATA_DIR, loads the sample collection and starts gateway and workers via nx.
+describe('npm start (the dev stack)', () => {
+  let data: TempDir;
+  let launcher: ChildProcess;
+  let output = '';
+  let port: number;
+  let redisPort: number;
+
+  beforeAll(async () => {
+    data = tempDir('rag-devstack-');
+    port = await freePort();
+    redisPort = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: data.path, DEV_REDIS_PORT: String(redisPort) };
+    delete env.REDIS_URL;
+    launcher = spawn(process.execPath, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/start.mjs')], { cwd: WORKSPACE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    launcher.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    launcher.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+      if (ok && (output.match(/"message":"consuming"/g) ?? []).length >= 2) break;
+      if (Date.now() > deadline || launcher.exitCode !== null) throw new Error(`stack did not start:\n${output.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  });
+
+  afterAll(async () => {
+    if (launcher && launcher.exitCode === null) launcher.kill('SIGKILL');
+    data?.remove();
+  });
+
+  it('answers the README example with a cited answer from the sample collection', async () => {
+    expect(output).toContain(`started a private redis-server on 127.0.0.1:${redisPort}`);
+    const accepted = await fetch(`http://127.0.0.1:${port}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'How many vacation days do new employees get?', collection: 'sample' }),
+    });
+    expect(accepted.status).toBe(202);
+    const { job_id } = await json(accepted);
+    const view = await json(await fetch(`http://127.0.0.1:${port}/v1/jobs/${job_id}?wait=20`));
+    expect(view.status).toBe('completed');
+    expect(view.result.answer).toContain('25 vacation days');
+    expect(view.result.citations[0].source).toBe('vacation-policy.md');
+  });
+
+  it('stops everything it started on SIGTERM', async () => {
+    const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
+    launcher.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // The private redis-server and the apps are gone.
+    for (let i = 0; i < 40 && (await ping(redisPort)); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await ping(redisPort)).toBe(false);
+    const gatewayDown = await fetch(`http://127.0.0.1:${port}/healthz`).then(() => false, () => true);
+    expect(gatewayDown).toBe(true);
+  });
+});

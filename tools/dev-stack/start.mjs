@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// `npm start`: the whole stack on embedded defaults, no Docker, no API key.
+//  1. Redis: REDIS_URL if set; else 127.0.0.1:6379 if something answers there;
+//     else a private redis-server with its files under DATA_DIR/redis.
+//  2. The sample collection (tools/dev-stack/sample-docs) is ingested; unchanged
+//     files are skipped, so later starts cost a second.
+//  3. `nx run-many -t serve` starts the gateway and two workers.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const dataDir = path.resolve(root, process.env.DATA_DIR || 'data');
+const devRedisPort = Number(process.env.DEV_REDIS_PORT || 6379);
+const port = process.env.PORT || '3000';
+const say = (message) => process.stderr.write(`[dev-stack] ${message}\n`);
+const children = [];
+
+function ping(host, portNumber) {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port: portNumber });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (d) => done(d.toString().startsWith('+PONG') || d.toString().startsWith('-NOAUTH')));
+  });
+}
+
+async function ensureRedis() {
+  if (process.env.REDIS_URL) {
+    say(`using REDIS_URL (${process.env.REDIS_URL.replace(/\/\/[^@/]*@/, '//***@')})`);
+    return process.env.REDIS_URL;
+  }
+  const url = `redis://127.0.0.1:${devRedisPort}`;
+  if (await ping('127.0.0.1', devRedisPort)) {
+    say(`using the Redis already answering on 127.0.0.1:${devRedisPort}`);
+    return url;
+  }
+  if (spawnSync('redis-server', ['--version']).error) {
+    say('redis-server is not installed and no Redis answers on 127.0.0.1:' + devRedisPort + '. Install one of:');
+    say('  Debian/Ubuntu: sudo apt-get install redis-server');
+    say('  macOS:         brew install redis');
+    say('  Docker:        docker run -d -p 6379:6379 valkey/valkey');
+    say('or point REDIS_URL at a Redis you have, then run npm start again.');
+    process.exit(1);
+  }
+  const dir = path.join(dataDir, 'redis');
+  mkdirSync(dir, { recursive: true });
+  const redis = spawn('redis-server', ['--port', String(devRedisPort), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(redis);
+  redis.on('exit', (code) => {
+    if (!stopping) {
+      say(`redis-server exited (${code}); stopping the stack`);
+      stop(1);
+    }
+  });
+  for (let i = 0; i < 100; i++) {
+    if (await ping('127.0.0.1', devRedisPort)) {
+      say(`started a private redis-server on 127.0.0.1:${devRedisPort} (files in ${dir})`);
+      return url;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  say(`redis-server did not answer on port ${devRedisPort}; is the port taken? set DEV_REDIS_PORT or REDIS_URL`);
+  stop(1);
+}
+
+let stopping = false;
+function stop(code) {
+  stopping = true;
+  for (const child of children.reverse()) if (child.exitCode === null) child.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 200).unref();
+  Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null))).then(() => process.exit(code));
+}
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+
+const redisUrl = await ensureRedis();
+const env = { ...process.env, REDIS_URL: redisUrl, DATA_DIR: dataDir, PORT: port, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+const tsx = path.join(root, 'node_modules/.bin/tsx');
+
+say('loading the sample collection');
+const ingest = spawnSync(tsx, ['--tsconfig', 'tsconfig.base.json', 'apps/ingest-cli/src/main.ts', 'tools/dev-stack/sample-docs', '--collection', 'sample', '--no-progress'], {
+  cwd: root,
+  env,
+  stdio: 'inherit',
+});
+if (ingest.status !== 0) {
+  say('loading the sample collection failed; see the message above');
+  stop(1);
+} else {
+  const nx = spawn(path.join(root, 'node_modules/.bin/nx'), ['run-many', '-t', 'serve', '-p', 'api-gateway', 'rag-worker', '--outputStyle=stream'], {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+  });
+  children.push(nx);
+  nx.on('exit', (code) => {
+    if (!stopping) stop(code ?? 1);
+  });
+  say(`gateway on http://127.0.0.1:${port} with two workers; try:`);
+  say(`  curl -s -X POST localhost:${port}/v1/chat -H 'content-type: application/json' -d '{"query":"How many vacation days do new employees get?","collection":"sample"}'`);
+}
