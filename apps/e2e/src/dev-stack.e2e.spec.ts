@@ -1,5 +1,5 @@
 import { WORKSPACE_ROOT, freePort, json, ping, tempDir, type TempDir } from '@rag/testing';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 
 // `npm start` exactly as the README has a new user run it: with nothing
@@ -59,5 +59,21 @@ describe('npm start (the dev stack)', () => {
     expect(await ping(redisPort)).toBe(false);
     const gatewayDown = await fetch(`http://127.0.0.1:${port}/healthz`).then(() => false, () => true);
     expect(gatewayDown).toBe(true);
+  });
+
+  it('says how to install Redis and exits non-zero when redis-server is missing', async () => {
+    const emptyPath = tempDir('rag-nopath-');
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, PATH: emptyPath.path, DATA_DIR: data.path, DEV_REDIS_PORT: String(await freePort()) };
+      delete env.REDIS_URL;
+      const run = spawnSync(process.execPath, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/start.mjs')], { cwd: WORKSPACE_ROOT, env, encoding: 'utf8', timeout: 30_000 });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('redis-server is not installed');
+      expect(run.stderr).toContain('apt-get install redis-server');
+      expect(run.stderr).toContain('brew install redis');
+      expect(run.stderr).toContain('docker run -d -p 6379:6379 valkey/valkey');
+    } finally {
+      emptyPath.remove();
+    }
   });
 });

@@ -1,6 +1,9 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
+/** Node timers overflow (and fire at once) above 2^31-1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 
@@ -82,17 +85,20 @@ export class EnvSchema {
   @Transform(toInt)
   @IsInt()
   @Min(0)
+  @Max(MAX_TIMER_MS)
   JOB_BACKOFF_MS = 1000;
 
   @Transform(toInt)
   @IsInt()
   @Min(1000)
+  @Max(MAX_TIMER_MS)
   JOB_TIMEOUT_MS = 120000;
 
   /** How long finished job records (and their results) are kept. */
   @Transform(toInt)
   @IsInt()
   @Min(60)
+  @Max(30 * 86400)
   JOB_RETENTION_SECONDS = 86400;
 
   /** Upper bound of `?wait=N` on job reads. */

@@ -12,7 +12,13 @@ export interface LoggerOptions {
   defaultMeta?: Record<string, unknown>;
 }
 
-const withContext = winston.format((info) => Object.assign(info, currentContext()));
+// Context fills in ids a line does not set itself; an explicit field wins.
+const withContext = winston.format((info) => {
+  for (const [key, value] of Object.entries(currentContext())) {
+    if (info[key] === undefined) info[key] = value;
+  }
+  return info;
+});
 
 /** JSON lines with timestamp, service and the active request/job ids. */
 export function createLogger(options: LoggerOptions): Logger {

@@ -84,3 +84,14 @@ describe('parseHtml', () => {
     expect(parseHtml(page('', '<h1>A</h1><h2>  </h2><p> </p><p>Text.</p>')).blocks).toEqual([{ headings: ['A'], text: 'Text.' }]);
   });
 });
+
+describe('parseHtml article headers', () => {
+  it('keeps the header of an article (its title) while dropping the site header', () => {
+    const parsed = parseHtml(
+      '<html><body><header><p>Site banner</p></header><main><article><header><h1>Release notes</h1></header>' +
+        '<p>Version 2 ships on Friday.</p></article></main></body></html>',
+    );
+    expect(parsed.title).toBe('Release notes');
+    expect(parsed.blocks).toEqual([{ headings: ['Release notes'], text: 'Version 2 ships on Friday.' }]);
+  });
+});

@@ -2,7 +2,7 @@ import * as cheerio from 'cheerio';
 import type { ParsedText } from './load-markdown';
 import type { Block } from '../types';
 
-const DROP = 'script, style, noscript, template, nav, header, footer, aside, form, svg, iframe, button';
+const DROP = 'script, style, noscript, template, nav, footer, aside, form, svg, iframe, button';
 const BLOCKS = 'h1, h2, h3, h4, h5, h6, p, li, pre, blockquote, dt, dd, td, th, caption, figcaption';
 const HEADING = /^h([1-6])$/;
 
@@ -10,6 +10,8 @@ const HEADING = /^h([1-6])$/;
 export function parseHtml(html: string): ParsedText {
   const $ = cheerio.load(html);
   $(DROP).remove();
+  // A page's site header is navigation; an article's header holds its title.
+  $('header').filter((_, el) => $(el).parents('main, article').length === 0).remove();
   const root = $('main').first().length ? $('main').first() : $('body');
   const headings: string[] = [];
   const blocks: Block[] = [];
