@@ -22,7 +22,7 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
-    '^@rag/testing$': path.join(root, 'tools/testing/src/index.ts'),
+    '^@rag/(testing|fake-openai|fake-qdrant)$': path.join(root, 'tools/$1/src/index.ts'),
     '^@rag/([a-z-]+)$': path.join(root, 'libs/$1/src/index.ts'),
   },
 };

@@ -1,6 +1,8 @@
-import { QueueName } from '@rag/queue-contracts';
+import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
+import { QueueName, jobEventsKey } from '@rag/queue-contracts';
 import { freePort, json, runApp, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
 import Bull from 'bull';
+import Redis from 'ioredis';
 import * as path from 'node:path';
 
 const CORPUS = path.join(__dirname, '../fixtures/corpus');
@@ -13,9 +15,52 @@ interface JobView {
   error?: { message: string };
 }
 
+const OPENAI_KEY = 'sk-e2e-secret-key-123';
+
+interface Backend {
+  name: string;
+  /** Extra environment for every process; may start servers it needs. */
+  setup(): Promise<NodeJS.ProcessEnv>;
+  teardown(): Promise<void>;
+  expectedBackends: Record<string, string>;
+  /** The extractive answerer quotes the sentence holding the fact; a model may word it its own way. */
+  quotesFacts: boolean;
+}
+
+let fake: FakeOpenAI | undefined;
+
+const BACKENDS: Backend[] = [
+  {
+    name: 'embedded defaults (local embedder, extractive answers)',
+    setup: async () => ({}),
+    teardown: async () => undefined,
+    expectedBackends: { vector_store: 'lancedb', embedder: 'local-hash-384', llm: 'extractive' },
+    quotesFacts: true,
+  },
+  {
+    name: 'OpenAI-compatible API (tools/fake-openai, streamed)',
+    setup: async () => {
+      fake = await startFakeOpenAI({ dimension: 256, apiKey: OPENAI_KEY, perTokenMs: 2 });
+      return {
+        LLM: 'openai',
+        EMBEDDINGS: 'openai',
+        OPENAI_BASE_URL: fake.url,
+        OPENAI_API_KEY: OPENAI_KEY,
+        EMBEDDING_MODEL: 'fake-embed',
+        EMBEDDING_DIM: '256',
+        CHAT_MODEL: 'fake-chat',
+      };
+    },
+    teardown: async () => fake?.close(),
+    expectedBackends: { vector_store: 'lancedb', embedder: 'openai:fake-embed:256', llm: 'openai' },
+    quotesFacts: false,
+  },
+];
+
 // The whole stack as a user runs it: a private redis-server, the CLI loading a
-// corpus into LanceDB in a temp folder, the gateway and two worker processes.
-describe('the stack end to end', () => {
+// corpus into LanceDB in a temp folder, the gateway and two worker processes;
+// once on the embedded defaults and once against an OpenAI-compatible server.
+describe.each(BACKENDS)('the stack end to end: $name', (backend) => {
   let redis: PrivateRedis;
   let data: TempDir;
   let env: NodeJS.ProcessEnv;
@@ -28,7 +73,7 @@ describe('the stack end to end', () => {
     redis = await startRedis();
     data = tempDir('rag-e2e-');
     const port = await freePort();
-    env = { REDIS_URL: redis.url, DATA_DIR: data.path, PORT: String(port), LOG_LEVEL: 'info', WORKER_CONCURRENCY: '1', NODE_ENV: 'test' };
+    env = { REDIS_URL: redis.url, DATA_DIR: data.path, PORT: String(port), LOG_LEVEL: 'info', WORKER_CONCURRENCY: '1', NODE_ENV: 'test', ...(await backend.setup()) };
     base = `http://127.0.0.1:${port}`;
 
     const ingest = await runApp('apps/ingest-cli/src/main.ts', env, [CORPUS, '--collection', 'handbook', '--json']);
@@ -50,8 +95,19 @@ describe('the stack end to end', () => {
     await queue?.close();
     await Promise.all([gateway, ...workers].filter(Boolean).map((p) => p.stop('SIGKILL')));
     await redis?.stop();
+    await backend.teardown();
     data?.remove();
   });
+
+  const readEvents = async (jobId: string) => {
+    const client = new Redis(redis.url);
+    try {
+      const entries = await client.xrange(jobEventsKey('rag', jobId), '-', '+');
+      return entries.map(([, fields]) => ({ type: fields[1], data: JSON.parse(fields[3]) as Record<string, unknown> }));
+    } finally {
+      client.disconnect();
+    }
+  };
 
   const ask = async (query: string, headers: Record<string, string> = {}) => {
     const res = await fetch(`${base}/v1/chat`, {
@@ -82,12 +138,22 @@ describe('the stack end to end', () => {
     const view = await waitFor(job_id);
     expect(view.status).toBe('completed');
     const result = view.result!;
-    expect(result.answer).toContain(fact);
+    if (backend.quotesFacts) expect(result.answer).toContain(fact);
     expect(result.answer).toMatch(/\[1\]/);
     expect(result.citations[0].source).toBe(source);
     expect(result.citations[0].chunk).toContain(fact);
-    expect(result.backends).toEqual({ vector_store: 'lancedb', embedder: 'local-hash-384', llm: 'extractive' });
+    expect(result.backends).toEqual(backend.expectedBackends);
     expect(result.timings.total_ms).toBeGreaterThanOrEqual(result.timings.retrieve_ms);
+
+    // The job's event stream holds its stages, the streamed answer and its citations.
+    const events = await readEvents(job_id);
+    expect(events.filter((e) => e.type === 'stage').map((e) => e.data.stage)).toEqual(['retrieving', 'generating']);
+    if (!backend.quotesFacts) {
+      const streamed = events.filter((e) => e.type === 'token').map((e) => e.data.text as string).join('');
+      expect(streamed.trim()).toBe(result.answer);
+    }
+    expect(events.filter((e) => e.type === 'citation').map((e) => e.data.source)).toEqual(result.citations.map((c) => c.source));
+    expect(events[events.length - 1].type).toBe('done');
   });
 
   it('spreads jobs over both workers and carries the request id into their logs', async () => {
@@ -139,6 +205,20 @@ describe('the stack end to end', () => {
     const again = await runApp('apps/ingest-cli/src/main.ts', env, [CORPUS, '--collection', 'handbook', '--json']);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout.trim().split('\n').pop() ?? '{}')).toMatchObject({ added: 0, updated: 0, unchanged: 4, chunks: 0 });
+  });
+
+  it('never writes the API key to a log line or a job payload', async () => {
+    const everything = [...gateway.lines, ...workers.flatMap((w) => w.lines)].join('\n');
+    expect(everything).not.toContain(OPENAI_KEY);
+    const jobs = await queue.getJobs(['completed', 'failed', 'waiting']);
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(JSON.stringify(jobs.map((j) => j.data))).not.toContain(OPENAI_KEY);
+    if (fake) {
+      const chats = fake.requests.filter((r) => r.path === '/v1/chat/completions');
+      expect(chats.length).toBeGreaterThan(0);
+      expect(chats.every((r) => r.headers.authorization === `Bearer ${OPENAI_KEY}`)).toBe(true);
+      expect(chats.every((r) => (r.body as { stream?: boolean }).stream === true)).toBe(true);
+    }
   });
 
   it('stops workers and gateway cleanly on SIGTERM, finishing active jobs', async () => {

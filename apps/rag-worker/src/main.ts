@@ -4,6 +4,8 @@ import { createLogger, errorMessage } from '@rag/observability';
 import { JobName, QueueName } from '@rag/queue-contracts';
 import { createEmbedder, openVectorStore } from '@rag/retrieval';
 import Bull from 'bull';
+import Redis from 'ioredis';
+import { JobEventsWriter } from './job-events.writer';
 import { queryProcessor } from './query.processor';
 
 async function main(): Promise<void> {
@@ -17,7 +19,10 @@ async function main(): Promise<void> {
   queue.on('error', (error) => logger.error('queue error', { error: errorMessage(error) }));
   // Consume only once Redis answers, so a bad REDIS_URL fails loudly instead of idling.
   await queue.isReady();
-  void queue.process(JobName.Answer, config.WORKER_CONCURRENCY, queryProcessor(deps, logger));
+  const eventsRedis = new Redis(config.REDIS_URL, { lazyConnect: false });
+  eventsRedis.on('error', (error) => logger.error('events connection error', { error: errorMessage(error) }));
+  const openEvents = (jobId: string) => new JobEventsWriter(eventsRedis, jobId, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS });
+  void queue.process(JobName.Answer, config.WORKER_CONCURRENCY, queryProcessor(deps, logger, openEvents));
   logger.info('consuming', { queue: QueueName.Query, concurrency: config.WORKER_CONCURRENCY });
 
   let stopping = false;
@@ -27,6 +32,7 @@ async function main(): Promise<void> {
     logger.info('shutting down: finishing active jobs', { signal });
     // Bull's close stops taking new jobs and waits for the active ones.
     await queue.close().catch((error) => logger.warn('queue close failed', { error: errorMessage(error) }));
+    eventsRedis.disconnect();
     await store.close();
     logger.info('stopped');
     process.exit(0);

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
 
 /** Node timers overflow (and fire at once) above 2^31-1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -43,21 +43,76 @@ export class EnvSchema {
   @MinLength(1)
   DATA_DIR = './data';
 
-  @IsIn(['lancedb'])
+  @IsIn(['lancedb', 'qdrant'])
   VECTOR_STORE = 'lancedb';
 
-  @IsIn(['local'])
+  /** Qdrant's REST URL, e.g. http://localhost:6333; required when VECTOR_STORE=qdrant. */
+  @ValidateIf((o: EnvSchema) => o.QDRANT_URL !== '' || o.VECTOR_STORE === 'qdrant')
+  @Matches(/^https?:\/\/\S+$/, { message: 'QDRANT_URL must be an http(s) URL such as http://localhost:6333 (required when VECTOR_STORE=qdrant)' })
+  QDRANT_URL = '';
+
+  @IsString()
+  QDRANT_API_KEY = '';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(MAX_TIMER_MS)
+  QDRANT_TIMEOUT_MS = 10000;
+
+  @IsIn(['local', 'openai'])
   EMBEDDINGS = 'local';
 
-  /** Dimension of the local embedder's vectors. Changing it requires re-ingesting. */
+  /** Embeddings model for EMBEDDINGS=openai. */
+  @IsString()
+  @MinLength(1)
+  EMBEDDING_MODEL = 'text-embedding-3-small';
+
+  /** Texts per embeddings request. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(2048)
+  EMBEDDING_BATCH = 64;
+
+  /**
+   * Dimension of the vectors: the local embedder produces this many; for
+   * EMBEDDINGS=openai it must equal the model's (checked on every call).
+   * Changing it requires loading collections again.
+   */
   @Transform(toInt)
   @IsInt()
   @Min(32)
   @Max(4096)
   EMBEDDING_DIM = 384;
 
-  @IsIn(['extractive'])
+  @IsIn(['extractive', 'openai'])
   LLM = 'extractive';
+
+  /** Chat model for LLM=openai. */
+  @IsString()
+  @MinLength(1)
+  CHAT_MODEL = 'gpt-4o-mini';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(16)
+  @Max(32768)
+  LLM_MAX_TOKENS = 800;
+
+  /** Any OpenAI-compatible API: OpenAI, Ollama (http://localhost:11434/v1), vLLM, TEI. */
+  @Matches(/^https?:\/\/\S+$/, { message: 'OPENAI_BASE_URL must be an http(s) URL such as https://api.openai.com/v1' })
+  OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+  @IsString()
+  OPENAI_API_KEY = '';
+
+  /** Timeout of one embeddings or chat request. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(MAX_TIMER_MS)
+  LLM_TIMEOUT_MS = 60000;
 
   @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'DEFAULT_COLLECTION must be a valid collection name' })
   DEFAULT_COLLECTION = 'default';

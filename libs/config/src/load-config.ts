@@ -40,13 +40,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!invalid.has('CHUNK_SIZE') && !invalid.has('CHUNK_OVERLAP') && schema.CHUNK_OVERLAP >= schema.CHUNK_SIZE) {
     problems.push(`CHUNK_OVERLAP=${schema.CHUNK_OVERLAP}: must be smaller than CHUNK_SIZE (${schema.CHUNK_SIZE})`);
   }
+  const usesOpenAI = schema.EMBEDDINGS === 'openai' || schema.LLM === 'openai';
+  if (!invalid.has('OPENAI_BASE_URL') && usesOpenAI && /^https:\/\/api\.openai\.com\//.test(schema.OPENAI_BASE_URL) && !schema.OPENAI_API_KEY) {
+    problems.push('OPENAI_API_KEY is required when EMBEDDINGS=openai or LLM=openai use api.openai.com; set it, or point OPENAI_BASE_URL at a server that needs none (Ollama, vLLM)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const dataDir = path.resolve(cwd, schema.DATA_DIR);
   return Object.freeze({ ...schema, dataDir, lancedbDir: path.join(dataDir, 'lancedb') });
 }
 
+/** Names that hold credentials: *_API_KEY, *_SECRET, *_PASSWORD, *_TOKEN (not e.g. LLM_MAX_TOKENS). */
 export function isSecretKey(key: string): boolean {
-  return /KEY|SECRET|PASSWORD|TOKEN/i.test(key);
+  return /(^|_)(API_KEY|KEY|SECRET|PASSWORD|PASS|PWD|TOKEN|CREDENTIALS)$/i.test(key);
 }
 
 /** Hides secrets: secret-named keys entirely, and credentials inside URLs. */

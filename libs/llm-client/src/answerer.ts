@@ -11,6 +11,8 @@ export interface AnswerInput {
   query: string;
   passages: Passage[];
   signal?: AbortSignal;
+  /** Called with each piece of the answer as it is generated (streaming backends). */
+  onToken?: (text: string) => void;
 }
 
 export interface AnswerUsage {

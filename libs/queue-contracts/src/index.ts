@@ -7,3 +7,4 @@ export * from './query-job.payload';
 export * from './query-result';
 export * from './job-status';
 export * from './validate';
+export * from './job-events';

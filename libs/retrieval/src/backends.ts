@@ -1,6 +1,8 @@
 import type { Config } from '@rag/config';
+import { createOpenAIEmbedder } from '@rag/llm-client';
 import { LocalHashEmbedder } from './embed/local-hash.embedder';
 import { LanceDbStore } from './store/lancedb.store';
+import { QdrantStore } from './store/qdrant.store';
 import type { Embedder, VectorStore } from './types';
 
 /** The vector store chosen by VECTOR_STORE. */
@@ -8,8 +10,10 @@ export async function openVectorStore(config: Config): Promise<VectorStore> {
   switch (config.VECTOR_STORE) {
     case 'lancedb':
       return LanceDbStore.open(config.lancedbDir);
+    case 'qdrant':
+      return new QdrantStore({ url: config.QDRANT_URL, apiKey: config.QDRANT_API_KEY || undefined, timeoutMs: config.QDRANT_TIMEOUT_MS });
     default:
-      throw new Error(`VECTOR_STORE=${config.VECTOR_STORE} is not supported; use lancedb`);
+      throw new Error(`VECTOR_STORE=${config.VECTOR_STORE} is not supported; use lancedb or qdrant`);
   }
 }
 
@@ -18,7 +22,9 @@ export function createEmbedder(config: Config): Embedder {
   switch (config.EMBEDDINGS) {
     case 'local':
       return new LocalHashEmbedder(config.EMBEDDING_DIM);
+    case 'openai':
+      return createOpenAIEmbedder(config);
     default:
-      throw new Error(`EMBEDDINGS=${config.EMBEDDINGS} is not supported; use local`);
+      throw new Error(`EMBEDDINGS=${config.EMBEDDINGS} is not supported; use local or openai`);
   }
 }

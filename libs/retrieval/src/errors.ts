@@ -13,3 +13,45 @@ export class CollectionNotFoundError extends PermanentError {
 export function isPermanent(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true;
 }
+
+export class EmbedderMismatchError extends PermanentError {
+  constructor(
+    readonly collection: string,
+    readonly stored: { id: string; dimension: number },
+    readonly configured: { id: string; dimension: number },
+  ) {
+    super(
+      `collection "${collection}" was built with the embedder ${stored.id} (${stored.dimension} dimensions) but ${configured.id} ` +
+        `(${configured.dimension} dimensions) is configured; configure the embedder it was built with (EMBEDDINGS, EMBEDDING_DIM, EMBEDDING_MODEL) ` +
+        `or load the documents into a new collection with the current one`,
+    );
+    this.name = 'EmbedderMismatchError';
+  }
+}
+
+export class VectorSizeMismatchError extends PermanentError {
+  constructor(collection: string, expected: number, got: number) {
+    super(
+      `collection "${collection}" holds ${expected}-dimensional vectors but got ${got}; configure the embedder the collection was built with, or load the documents into a new collection`,
+    );
+    this.name = 'VectorSizeMismatchError';
+  }
+}
+
+/**
+ * A call to a vector-store backend failed. `permanent` when retrying cannot
+ * help (the backend refused the request itself); timeouts, 5xx and lost
+ * connections are worth retrying.
+ */
+export class VectorStoreError extends Error {
+  readonly permanent: boolean;
+  /** The backend's HTTP status, when it answered. */
+  readonly status?: number;
+
+  constructor(message: string, options: { cause?: unknown; permanent?: boolean; status?: number } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'VectorStoreError';
+    this.permanent = options.permanent ?? false;
+    this.status = options.status;
+  }
+}

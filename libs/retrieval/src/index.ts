@@ -1,5 +1,5 @@
 export * from './types';
-export { CollectionNotFoundError, PermanentError, isPermanent } from './errors';
+export { CollectionNotFoundError, EmbedderMismatchError, PermanentError, VectorSizeMismatchError, VectorStoreError, isPermanent } from './errors';
 export { searchableText } from './searchable-text';
 export { parseHtml } from './load/load-html';
 export { parseMarkdown, type ParsedText } from './load/load-markdown';
@@ -8,7 +8,9 @@ export { SUPPORTED_EXTENSIONS, UnsupportedFormatError, contentHash, isSupported,
 export { chunkDocument, type ChunkOptions } from './chunk/chunk-document';
 export { LocalHashEmbedder } from './embed/local-hash.embedder';
 export { reciprocalRankFusion } from './fuse/reciprocal-rank-fusion';
-export { LanceDbStore, VectorSizeMismatchError, sqlString } from './store/lancedb.store';
+export { LanceDbStore, sqlString } from './store/lancedb.store';
+export { DENSE_VECTOR, QdrantStore, SPARSE_VECTOR, qdrantClientParams, qdrantPointId, type QdrantStoreOptions } from './store/qdrant.store';
+export { BM25_ENCODER_VERSION, Bm25Encoder, termIndex, type Bm25Options, type SparseVector } from './sparse/bm25-encoder';
 export { answerQuestion, retrieve, type AnswerDeps, type Question } from './pipeline/answer-question';
 export {
   ingestDocuments,

@@ -49,17 +49,38 @@ export interface StoredDocument {
   chunks: number;
 }
 
-export interface Embedder {
+export interface EmbedderInfo {
   /** Recorded with every collection and result, e.g. `local-hash-384`. */
   readonly id: string;
   readonly dimension: number;
-  embed(texts: string[]): Promise<number[][]>;
+}
+
+export interface Embedder extends EmbedderInfo {
+  embed(texts: string[], signal?: AbortSignal): Promise<number[][]>;
+}
+
+export interface CollectionInfo {
+  name: string;
+  /** The embedder the collection was built with; queries and loads must use the same. */
+  embedder: EmbedderInfo;
+}
+
+export interface HybridQuery {
+  text: string;
+  vector: number[];
 }
 
 /** One store holds many collections; every call names one. */
 export interface VectorStore {
   readonly backend: string;
-  /** Replaces every chunk of `docId` with `chunks` (which may be empty). */
+  /**
+   * Creates the collection for `embedder`, or checks that an existing one was
+   * built with it (EmbedderMismatchError otherwise).
+   */
+  ensureCollection(collection: string, embedder: EmbedderInfo): Promise<void>;
+  /** The collection's embedder, or undefined when it does not exist. */
+  collectionInfo(collection: string): Promise<CollectionInfo | undefined>;
+  /** Replaces every chunk of `docId` with `chunks` (which may be empty); the collection must exist. */
   replaceDocument(collection: string, docId: string, chunks: EmbeddedChunk[]): Promise<void>;
   deleteDocument(collection: string, docId: string): Promise<void>;
   listDocuments(collection: string): Promise<StoredDocument[]>;
@@ -69,6 +90,8 @@ export interface VectorStore {
   searchVector(collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
   /** Best chunks by full-text relevance. */
   searchText(collection: string, query: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
+  /** Dense and full-text candidates fused by reciprocal rank; scores are RRF scores. */
+  hybridSearch(collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
   /** Housekeeping after a load: fold new rows into indexes, drop old versions. */
   compact(collection: string): Promise<void>;
   close(): Promise<void>;

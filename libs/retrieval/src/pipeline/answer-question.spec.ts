@@ -1,7 +1,8 @@
 import { ExtractiveAnswerer, NO_ANSWER_TEXT, type Answer, type AnswerInput, type Answerer } from '@rag/llm-client';
-import { CollectionNotFoundError, isPermanent } from '../errors';
+import { CollectionNotFoundError, EmbedderMismatchError, isPermanent } from '../errors';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
-import type { Chunk, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
+import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
+import type { Chunk, CollectionInfo, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 import { answerQuestion, retrieve } from './answer-question';
 
 const chunk = (id: string, text: string, extra: Partial<Chunk> = {}): Chunk => {
@@ -10,23 +11,35 @@ const chunk = (id: string, text: string, extra: Partial<Chunk> = {}): Chunk => {
 };
 
 interface SearchCall {
-  kind: 'vector' | 'text';
+  kind: 'vector' | 'text' | 'hybrid';
   collection: string;
-  query: number[] | string;
+  query: number[] | string | HybridQuery;
   limit: number;
   filter?: SearchFilter;
 }
 
-/** A store that answers searches from fixed ranked lists and records how it was asked. */
+/**
+ * A store that answers searches from fixed ranked lists (hybrid search fuses
+ * them by reciprocal rank, as the real stores do) and records how it was asked.
+ */
 class FixedResultsStore implements VectorStore {
   readonly backend = 'fixed';
   readonly calls: SearchCall[] = [];
+  readonly infoRequests: string[] = [];
   constructor(
     private readonly collections: string[],
     private readonly dense: SearchHit[],
     private readonly text: SearchHit[],
     private readonly onSearch?: () => void,
+    private readonly builtWith: EmbedderInfo = { id: 'local-hash-16', dimension: 16 },
   ) {}
+  async ensureCollection(): Promise<void> {
+    throw new Error('not used');
+  }
+  async collectionInfo(collection: string): Promise<CollectionInfo | undefined> {
+    this.infoRequests.push(collection);
+    return this.collections.includes(collection) ? { name: collection, embedder: this.builtWith } : undefined;
+  }
   async replaceDocument(): Promise<void> {
     throw new Error('not used');
   }
@@ -51,6 +64,11 @@ class FixedResultsStore implements VectorStore {
     this.calls.push({ kind: 'text', collection, query: text, limit, filter });
     this.onSearch?.();
     return this.text.slice(0, limit);
+  }
+  async hybridSearch(collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    this.calls.push({ kind: 'hybrid', collection, query, limit, filter });
+    this.onSearch?.();
+    return reciprocalRankFusion([this.dense, this.text], limit);
   }
   async compact(): Promise<void> {
     // nothing to compact in memory
@@ -98,21 +116,36 @@ describe('retrieve', () => {
     expect(store.calls).toEqual([]);
   });
 
-  it('searches by the embedded query and by its text, with the filter, and fuses the two rankings', async () => {
+  it.each([
+    ['another embedder of the same size', { id: 'openai-text-embedding-3-small-16', dimension: 16 }],
+    ['the same embedder family with another size', { id: 'local-hash-32', dimension: 32 }],
+  ])('throws EmbedderMismatchError, a permanent error, before searching a collection built with %s', async (_, builtWith) => {
+    const store = new FixedResultsStore(['docs'], dense, text, undefined, builtWith);
+    const error = await retrieve({ store, embedder }, { query: 'q', collection: 'docs', topK: 3 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EmbedderMismatchError);
+    expect(isPermanent(error)).toBe(true);
+    expect((error as Error).message).toContain(builtWith.id);
+    expect((error as Error).message).toContain('local-hash-16');
+    expect(store.calls).toEqual([]);
+  });
+
+  it('searches once, hybrid, by the embedded query and by its text, with the filter and topK, and returns the fused ranking', async () => {
     const store = new FixedResultsStore(['docs'], dense, text);
     const filter = { sources: ['a.md', 'c.md'] };
     const fused = await retrieve({ store, embedder }, { query: 'alpha gamma', collection: 'docs', topK: 3, filter });
     expect(fused.map((h) => h.chunk.id)).toEqual(['a.md#0', 'c.md#2', 'b.md#0']);
     expect(fused[0].score).toBeCloseTo(1 / 61 + 1 / 62, 12);
-    expect(store.calls).toHaveLength(2);
-    expect(store.calls.find((c) => c.kind === 'vector')).toEqual({ kind: 'vector', collection: 'docs', query: embedder.embedOne('alpha gamma'), limit: 20, filter });
-    expect(store.calls.find((c) => c.kind === 'text')).toEqual({ kind: 'text', collection: 'docs', query: 'alpha gamma', limit: 20, filter });
+    expect(store.infoRequests).toEqual(['docs']);
+    expect(store.calls).toEqual([
+      { kind: 'hybrid', collection: 'docs', query: { text: 'alpha gamma', vector: embedder.embedOne('alpha gamma') }, limit: 3, filter },
+    ]);
   });
 
-  it('asks each search for four times topK candidates when that is more than 20', async () => {
+  it('asks the store for exactly topK results (the store chooses its own candidate depth)', async () => {
     const store = new FixedResultsStore(['docs'], dense, text);
-    await retrieve({ store, embedder }, { query: 'q', collection: 'docs', topK: 8 });
-    expect(store.calls.map((c) => c.limit)).toEqual([32, 32]);
+    const fused = await retrieve({ store, embedder }, { query: 'q', collection: 'docs', topK: 8 });
+    expect(store.calls.map((c) => [c.kind, c.limit])).toEqual([['hybrid', 8]]);
+    expect(fused.map((h) => h.chunk.id)).toEqual(['a.md#0', 'c.md#2', 'b.md#0', 'd.md#1']);
   });
 });
 

@@ -1,7 +1,6 @@
 import type { Answerer } from '@rag/llm-client';
 import type { Citation, QueryResult } from '@rag/queue-contracts';
-import { CollectionNotFoundError } from '../errors';
-import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
+import { CollectionNotFoundError, EmbedderMismatchError } from '../errors';
 import type { Embedder, SearchFilter, SearchHit, VectorStore } from '../types';
 
 export interface AnswerDeps {
@@ -18,18 +17,24 @@ export interface Question {
   /** When the job was accepted (epoch ms), for the queued time. */
   enqueuedAt?: number;
   signal?: AbortSignal;
+  /** Progress of the job: `retrieving`, then `generating`. */
+  onStage?: (stage: 'retrieving' | 'generating') => void;
+  /** Pieces of the answer as a streaming answerer produces them. */
+  onToken?: (text: string) => void;
 }
 
-/** Hybrid retrieval: dense and full-text candidates fused by reciprocal rank. */
+/**
+ * Hybrid retrieval (dense and full-text, fused by reciprocal rank) from a
+ * collection built with the configured embedder.
+ */
 export async function retrieve(deps: Pick<AnswerDeps, 'store' | 'embedder'>, q: Question): Promise<SearchHit[]> {
-  if (!(await deps.store.hasCollection(q.collection))) throw new CollectionNotFoundError(q.collection);
-  const candidates = Math.max(20, q.topK * 4);
-  const [vector] = await deps.embedder.embed([q.query]);
-  const [dense, text] = await Promise.all([
-    deps.store.searchVector(q.collection, vector, candidates, q.filter),
-    deps.store.searchText(q.collection, q.query, candidates, q.filter),
-  ]);
-  return reciprocalRankFusion([dense, text], q.topK);
+  const info = await deps.store.collectionInfo(q.collection);
+  if (!info) throw new CollectionNotFoundError(q.collection);
+  if (info.embedder.id !== deps.embedder.id || info.embedder.dimension !== deps.embedder.dimension) {
+    throw new EmbedderMismatchError(q.collection, info.embedder, deps.embedder);
+  }
+  const [vector] = await deps.embedder.embed([q.query], q.signal);
+  return deps.store.hybridSearch(q.collection, { text: q.query, vector }, q.topK, q.filter);
 }
 
 /**
@@ -38,12 +43,14 @@ export async function retrieve(deps: Pick<AnswerDeps, 'store' | 'embedder'>, q: 
  */
 export async function answerQuestion(deps: AnswerDeps, q: Question): Promise<QueryResult> {
   const started = Date.now();
+  q.onStage?.('retrieving');
   const hits = await retrieve(deps, q);
   const retrieved = Date.now();
   q.signal?.throwIfAborted();
 
   const passages = hits.map((hit, i) => ({ n: i + 1, text: hit.chunk.text, source: hit.chunk.source, title: hit.chunk.title, heading: hit.chunk.heading }));
-  const answer = await deps.answerer.answer({ query: q.query, passages, signal: q.signal });
+  q.onStage?.('generating');
+  const answer = await deps.answerer.answer({ query: q.query, passages, signal: q.signal, onToken: q.onToken });
   const generated = Date.now();
 
   const renumber = new Map<number, number>();

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { EmbedderMismatchError, isPermanent } from '../errors';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { LanceDbStore } from '../store/lancedb.store';
 import type { Embedder } from '../types';
@@ -192,16 +193,21 @@ describe('ingestDocuments (real LanceDB)', () => {
     expect((await store.listDocuments(collection)).map((d) => d.docId)).toEqual(['facilities/parking.txt', 'hr/leave.md']);
   });
 
-  it('fails each document when the embedder does not fit the collection, leaving the stored chunks alone', async () => {
+  it('refuses a load whose embedder does not fit the collection with a permanent EmbedderMismatchError, before embedding anything, leaving the stored chunks alone', async () => {
     const collection = fresh();
     await ingestDocuments({ store, embedder: new LocalHashEmbedder(64) }, files('hr/leave.md'), { collection, chunking });
+    const before = await store.listDocuments(collection);
     write('hr/leave.md', `${LEAVE_MD}\nOne more line.\n`);
 
-    const summary = await ingestDocuments({ store, embedder: new LocalHashEmbedder(32) }, files('hr/leave.md', 'it/vpn.html'), { collection, chunking });
+    const embedder = new CountingEmbedder(new LocalHashEmbedder(32));
+    const error = await ingestDocuments({ store, embedder }, files('hr/leave.md', 'it/vpn.html'), { collection, chunking }).catch((e: unknown) => e);
 
-    expect(summary.failed.map((f) => f.id)).toEqual(['hr/leave.md', 'it/vpn.html']);
-    expect(summary.failed[0].error).toMatch(/64-dimensional.*32/);
-    expect(await store.listDocuments(collection)).toEqual([expect.objectContaining({ docId: 'hr/leave.md', chunks: 2 })]);
+    expect(error).toBeInstanceOf(EmbedderMismatchError);
+    expect(isPermanent(error)).toBe(true);
+    expect((error as Error).message).toMatch(/local-hash-64 \(64 dimensions\).*local-hash-32 \(32 dimensions\)/);
+    expect(embedder.texts).toEqual([]);
+    expect(await store.listDocuments(collection)).toEqual(before);
+    expect(before).toEqual([expect.objectContaining({ docId: 'hr/leave.md', chunks: 2 })]);
   });
 
   it('embeds in batches of embedBatch texts', async () => {

@@ -48,6 +48,7 @@ export interface IngestOptions {
  */
 export async function ingestDocuments(deps: IngestDeps, files: SourceFile[], options: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
+  await deps.store.ensureCollection(options.collection, { id: deps.embedder.id, dimension: deps.embedder.dimension });
   const known = new Map((await deps.store.listDocuments(options.collection)).map((d) => [d.docId, d.contentHash]));
   const summary: IngestSummary = { documents: files.length, added: 0, updated: 0, unchanged: 0, failed: [], chunks: 0, seconds: 0 };
 

@@ -1,17 +1,25 @@
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
-import type { Chunk, EmbeddedChunk, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
+import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError } from '../errors';
+import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import { searchableText } from '../searchable-text';
+import type {
+  Chunk,
+  CollectionInfo,
+  EmbeddedChunk,
+  EmbedderInfo,
+  HybridQuery,
+  SearchFilter,
+  SearchHit,
+  StoredDocument,
+  VectorStore,
+} from '../types';
 
 const COLUMNS = ['id', 'doc_id', 'source', 'title', 'heading', 'position', 'text', 'content_hash'];
-
-export class VectorSizeMismatchError extends Error {
-  readonly permanent = true;
-  constructor(collection: string, expected: number, got: number) {
-    super(`collection "${collection}" holds ${expected}-dimensional vectors but the embedder produced ${got}; re-ingest the collection with the current embedder or configure the embedder it was built with`);
-    this.name = 'VectorSizeMismatchError';
-  }
-}
+const EMBEDDER_KEY = 'rag.embedder';
+const DIMENSION_KEY = 'rag.dimension';
+/** LanceDB's name for the full-text index on search_text. */
+const FTS_INDEX = 'search_text_idx';
 
 /** SQL string literal for LanceDB filters: single quotes doubled. */
 export function sqlString(value: string): string {
@@ -36,15 +44,20 @@ function toChunk(row: Record<string, unknown>): Chunk {
   };
 }
 
+interface OpenTable {
+  table: lancedb.Table;
+  info: CollectionInfo;
+}
+
 /**
  * The embedded vector store: one LanceDB table per collection in a local
- * folder, with a full-text index beside the vectors. Readers see other
- * processes' writes at once (readConsistencyInterval 0), which the workers
- * need while the CLI ingests.
+ * folder, with a full-text index beside the vectors and the embedder recorded
+ * in the table's schema metadata. Readers see other processes' writes at once
+ * (readConsistencyInterval 0), which the workers need while the CLI loads.
  */
 export class LanceDbStore implements VectorStore {
   readonly backend = 'lancedb';
-  private readonly tables = new Map<string, Promise<lancedb.Table>>();
+  private readonly tables = new Map<string, Promise<OpenTable>>();
 
   private constructor(private readonly db: lancedb.Connection) {}
 
@@ -57,17 +70,31 @@ export class LanceDbStore implements VectorStore {
   }
 
   async hasCollection(collection: string): Promise<boolean> {
-    if (this.tables.has(collection)) return true;
-    return (await this.db.tableNames()).includes(collection);
+    return (await this.open(collection)) !== undefined;
+  }
+
+  async collectionInfo(collection: string): Promise<CollectionInfo | undefined> {
+    return (await this.open(collection))?.info;
+  }
+
+  async ensureCollection(collection: string, embedder: EmbedderInfo): Promise<void> {
+    let opened = await this.open(collection);
+    if (!opened) {
+      const creating = this.create(collection, embedder);
+      this.remember(collection, creating);
+      opened = await creating;
+    }
+    const stored = opened.info.embedder;
+    if (stored.id !== embedder.id || stored.dimension !== embedder.dimension) {
+      throw new EmbedderMismatchError(collection, stored, embedder);
+    }
   }
 
   async replaceDocument(collection: string, docId: string, chunks: EmbeddedChunk[]): Promise<void> {
-    const table = await this.table(collection, chunks[0]?.vector.length);
-    if (!table) return;
-    const dimension = await this.dimension(table);
+    const { table, info } = await this.require(collection);
     for (const c of chunks) {
       if (c.docId !== docId) throw new Error(`chunk ${c.id} belongs to ${c.docId}, not ${docId}`);
-      if (c.vector.length !== dimension) throw new VectorSizeMismatchError(collection, dimension, c.vector.length);
+      if (c.vector.length !== info.embedder.dimension) throw new VectorSizeMismatchError(collection, info.embedder.dimension, c.vector.length);
     }
     const rows = chunks.map((c) => ({
       id: c.id,
@@ -91,14 +118,14 @@ export class LanceDbStore implements VectorStore {
   }
 
   async deleteDocument(collection: string, docId: string): Promise<void> {
-    const table = await this.table(collection);
-    if (table) await table.delete(`doc_id = ${sqlString(docId)}`);
+    const opened = await this.open(collection);
+    if (opened) await opened.table.delete(`doc_id = ${sqlString(docId)}`);
   }
 
   async listDocuments(collection: string): Promise<StoredDocument[]> {
-    const table = await this.table(collection);
-    if (!table) return [];
-    const rows = await table.query().select(['doc_id', 'content_hash']).toArray();
+    const opened = await this.open(collection);
+    if (!opened) return [];
+    const rows = await opened.table.query().select(['doc_id', 'content_hash']).toArray();
     const docs = new Map<string, StoredDocument>();
     for (const row of rows) {
       const docId = String(row.doc_id);
@@ -110,11 +137,11 @@ export class LanceDbStore implements VectorStore {
   }
 
   async searchVector(collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
-    const table = await this.table(collection);
-    if (!table) return [];
-    const dimension = await this.dimension(table);
+    const opened = await this.open(collection);
+    if (!opened) return [];
+    const dimension = opened.info.embedder.dimension;
     if (vector.length !== dimension) throw new VectorSizeMismatchError(collection, dimension, vector.length);
-    let query = table.vectorSearch(vector).distanceType('cosine').select([...COLUMNS, '_distance']).limit(limit);
+    let query = opened.table.vectorSearch(vector).distanceType('cosine').select([...COLUMNS, '_distance']).limit(limit);
     const where = whereClause(filter);
     if (where) query = query.where(where);
     const rows = await query.toArray();
@@ -122,76 +149,111 @@ export class LanceDbStore implements VectorStore {
   }
 
   async searchText(collection: string, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
-    const table = await this.table(collection);
-    if (!table || !text.trim()) return [];
+    const opened = await this.open(collection);
+    if (!opened || !text.trim()) return [];
+    // LanceDB 0.31 ranks rows not yet in the full-text index badly when the
+    // index holds no live row (built on an empty table, or all its rows since
+    // replaced): it keeps the first matches, not the best, in no order. Until
+    // the next compact folds them in, fetch every match and rank here.
+    const stats = await opened.table.indexStats(FTS_INDEX);
+    const pending = stats?.numUnindexedRows ?? 0;
+    const fetch = pending > 0 ? Math.max(limit, pending + (stats?.numIndexedRows ?? 0)) : limit;
     // MatchQuery takes the user's words literally: no phrase or operator syntax.
-    let query = table.query().fullTextSearch(new lancedb.MatchQuery(text, 'search_text')).select([...COLUMNS, '_score']).limit(limit);
+    let query = opened.table
+      .query()
+      .fullTextSearch(new lancedb.MatchQuery(text, 'search_text'))
+      .select([...COLUMNS, '_score'])
+      .limit(fetch);
     const where = whereClause(filter);
     if (where) query = query.where(where);
     const rows = await query.toArray();
-    return rows.map((row) => ({ chunk: toChunk(row), score: Number(row._score) }));
+    return rows
+      .map((row) => ({ chunk: toChunk(row), score: Number(row._score) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, limit);
+  }
+
+  async hybridSearch(collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    const candidates = Math.max(20, limit * 4);
+    const [dense, text] = await Promise.all([
+      this.searchVector(collection, query.vector, candidates, filter),
+      this.searchText(collection, query.text, candidates, filter),
+    ]);
+    return reciprocalRankFusion([dense, text], limit);
   }
 
   /** Folds new rows into the indexes and drops old versions; run after a load. */
   async compact(collection: string): Promise<void> {
-    const table = await this.table(collection);
-    if (table) await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+    const opened = await this.open(collection);
+    if (opened) await opened.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
   }
 
   async close(): Promise<void> {
-    for (const table of this.tables.values()) (await table.catch(() => undefined))?.close();
+    for (const opening of this.tables.values()) (await opening.catch(() => undefined))?.table.close();
     this.tables.clear();
     this.db.close();
   }
 
-  /** The collection's table; created (with its full-text index) when `createWithDimension` is given. */
-  private async table(collection: string, createWithDimension?: number): Promise<lancedb.Table | undefined> {
+  private async require(collection: string): Promise<OpenTable> {
+    const opened = await this.open(collection);
+    if (!opened) throw new CollectionNotFoundError(collection);
+    return opened;
+  }
+
+  /** The collection's table and info, or undefined when it does not exist. */
+  private async open(collection: string): Promise<OpenTable | undefined> {
     const cached = this.tables.get(collection);
     if (cached) return cached;
     const names = await this.db.tableNames();
     // A concurrent call may have started opening or creating it while we awaited.
     const raced = this.tables.get(collection);
     if (raced) return raced;
-    let opening: Promise<lancedb.Table>;
-    if (names.includes(collection)) opening = this.db.openTable(collection);
-    else if (createWithDimension !== undefined) opening = this.create(collection, createWithDimension);
-    else return undefined;
-    this.tables.set(collection, opening);
-    opening.catch(() => this.tables.delete(collection));
+    if (!names.includes(collection)) return undefined;
+    const opening = this.db.openTable(collection).then(async (table) => ({ table, info: await readInfo(collection, table) }));
+    this.remember(collection, opening);
     return opening;
   }
 
-  private async create(collection: string, dimension: number): Promise<lancedb.Table> {
+  private remember(collection: string, opening: Promise<OpenTable>): void {
+    this.tables.set(collection, opening);
+    opening.catch(() => this.tables.delete(collection));
+  }
+
+  private async create(collection: string, embedder: EmbedderInfo): Promise<OpenTable> {
     const text = (name: string) => new Field(name, new Utf8(), false);
-    const schema = new Schema([
-      text('id'),
-      text('doc_id'),
-      text('source'),
-      text('title'),
-      text('heading'),
-      new Field('position', new Int32(), false),
-      text('text'),
-      text('search_text'),
-      text('content_hash'),
-      new Field('vector', new FixedSizeList(dimension, new Field('item', new Float32(), true)), false),
-    ]);
+    const schema = new Schema(
+      [
+        text('id'),
+        text('doc_id'),
+        text('source'),
+        text('title'),
+        text('heading'),
+        new Field('position', new Int32(), false),
+        text('text'),
+        text('search_text'),
+        text('content_hash'),
+        new Field('vector', new FixedSizeList(embedder.dimension, new Field('item', new Float32(), true)), false),
+      ],
+      new Map([
+        [EMBEDDER_KEY, embedder.id],
+        [DIMENSION_KEY, String(embedder.dimension)],
+      ]),
+    );
     const table = await this.db.createEmptyTable(collection, schema, { mode: 'create', existOk: true });
     const indices = await table.listIndices();
     if (!indices.some((i) => i.columns.includes('search_text'))) {
       await table.createIndex('search_text', { config: lancedb.Index.fts(), replace: true });
     }
-    return table;
+    return { table, info: await readInfo(collection, table) };
   }
+}
 
-  private readonly dimensions = new WeakMap<lancedb.Table, number>();
-
-  private async dimension(table: lancedb.Table): Promise<number> {
-    const known = this.dimensions.get(table);
-    if (known !== undefined) return known;
-    const field = (await table.schema()).fields.find((f) => f.name === 'vector');
-    const size = (field?.type as FixedSizeList | undefined)?.listSize;
-    if (!size) throw new Error(`table ${table.name} has no fixed-size vector column`);
-    this.dimensions.set(table, size);
-    return size;
-  }
+async function readInfo(collection: string, table: lancedb.Table): Promise<CollectionInfo> {
+  const schema = await table.schema();
+  const field = schema.fields.find((f) => f.name === 'vector');
+  const dimension = (field?.type as FixedSizeList | undefined)?.listSize;
+  if (!dimension) throw new Error(`table ${collection} has no fixed-size vector column; it was not created by this service`);
+  // Tables made before the embedder was recorded carry only their dimension.
+  const id = schema.metadata.get(EMBEDDER_KEY) ?? `unknown-${dimension}`;
+  return { name: collection, embedder: { id, dimension } };
 }

@@ -1,0 +1,58 @@
+import { jobEventsKey } from '@rag/queue-contracts';
+import { startRedis, type PrivateRedis } from '@rag/testing';
+import Redis from 'ioredis';
+import { JobEventsWriter } from './job-events.writer';
+
+describe('JobEventsWriter (real Redis)', () => {
+  let redis: PrivateRedis;
+  let client: Redis;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+  });
+
+  afterAll(async () => {
+    client?.disconnect();
+    await redis?.stop();
+  });
+
+  const read = async (jobId: string) =>
+    (await client.xrange(jobEventsKey('t', jobId), '-', '+')).map(([, fields]) => ({ type: fields[1], data: JSON.parse(fields[3]) }));
+
+  it('writes events in order, batching tokens, and expires the stream with the job', async () => {
+    const writer = new JobEventsWriter(client, 'job-1', { prefix: 't', retentionSeconds: 600, flushChars: 10, flushMs: 1000 });
+    writer.emit('stage', { stage: 'generating' });
+    for (const piece of ['New ', 'employees ', 'get ', '25 ', 'days ', '[1]']) writer.token(piece);
+    writer.emit('done', { status: 'completed' });
+    await writer.close();
+
+    const events = await read('job-1');
+    expect(events[0]).toEqual({ type: 'stage', data: { stage: 'generating' } });
+    expect(events[events.length - 1]).toEqual({ type: 'done', data: { status: 'completed' } });
+    const tokens = events.filter((e) => e.type === 'token').map((e) => e.data.text as string);
+    expect(tokens.join('')).toBe('New employees get 25 days [1]');
+    // Batched: fewer stream entries than pieces, none much over the flush size.
+    expect(tokens.length).toBeLessThan(6);
+    expect(tokens.length).toBeGreaterThan(1);
+    const ttl = await client.ttl(jobEventsKey('t', 'job-1'));
+    expect(ttl).toBeGreaterThan(590);
+    expect(ttl).toBeLessThanOrEqual(600);
+  });
+
+  it('flushes a small tail of tokens after the flush interval', async () => {
+    const writer = new JobEventsWriter(client, 'job-2', { prefix: 't', retentionSeconds: 60, flushChars: 1000, flushMs: 30 });
+    writer.token('tail');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await read('job-2')).toEqual([{ type: 'token', data: { text: 'tail' } }]);
+    await writer.close();
+  });
+
+  it('reports a failed write when closed', async () => {
+    const broken = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    const writer = new JobEventsWriter(broken, 'job-3', { prefix: 't', retentionSeconds: 60 });
+    writer.emit('status', { status: 'active' });
+    await expect(writer.close()).rejects.toThrow();
+    broken.disconnect();
+  });
+});

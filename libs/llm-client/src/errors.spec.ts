@@ -1,0 +1,37 @@
+import { LlmPermanentError, LlmRetryableError, classifyOpenAIError } from './errors';
+
+const apiError = (status: number, message = 'boom') => Object.assign(new Error(message), { status });
+
+describe('classifyOpenAIError', () => {
+  it.each([
+    [401, LlmPermanentError, 'OPENAI_API_KEY'],
+    [403, LlmPermanentError, 'OPENAI_API_KEY'],
+    [404, LlmPermanentError, 'model name'],
+    [400, LlmPermanentError, 'rejected the request'],
+    [429, LlmRetryableError, 'rate limiting'],
+    [500, LlmRetryableError, 'failed with 500'],
+    [503, LlmRetryableError, 'failed with 503'],
+  ])('maps HTTP %s to %p with a hint', (status, kind, hint) => {
+    const mapped = classifyOpenAIError('chat', 'http://llm/v1', apiError(status));
+    expect(mapped).toBeInstanceOf(kind);
+    expect(mapped.message).toContain('chat at http://llm/v1');
+    expect(mapped.message).toContain(hint);
+    expect(mapped.cause).toBeInstanceOf(Error);
+  });
+
+  it('treats timeouts and connection failures as retryable', () => {
+    const timeout = Object.assign(new Error('Request timed out.'), { name: 'APIConnectionTimeoutError' });
+    expect(classifyOpenAIError('embeddings', 'http://x/v1', timeout)).toBeInstanceOf(LlmRetryableError);
+    expect(classifyOpenAIError('embeddings', 'http://x/v1', new Error('ECONNREFUSED'))).toBeInstanceOf(LlmRetryableError);
+  });
+
+  it('never repeats an API key from the underlying message', () => {
+    const mapped = classifyOpenAIError('chat', 'http://x/v1', apiError(400, 'Incorrect API key provided: sk-abc123XYZsecret'));
+    expect(mapped.message).not.toContain('sk-abc123XYZsecret');
+  });
+
+  it('passes already classified errors through', () => {
+    const permanent = new LlmPermanentError('dimension');
+    expect(classifyOpenAIError('x', 'y', permanent)).toBe(permanent);
+  });
+});

@@ -1,0 +1,405 @@
+import { createHash } from 'node:crypto';
+import { QdrantClient, type QdrantClientParams, type Schemas } from '@qdrant/js-client-rest';
+import { CollectionNotFoundError, EmbedderMismatchError, PermanentError, VectorSizeMismatchError, VectorStoreError } from '../errors';
+import { searchableText } from '../searchable-text';
+import { BM25_ENCODER_VERSION, Bm25Encoder, type SparseVector } from '../sparse/bm25-encoder';
+import type {
+  Chunk,
+  CollectionInfo,
+  EmbeddedChunk,
+  EmbedderInfo,
+  HybridQuery,
+  SearchFilter,
+  SearchHit,
+  StoredDocument,
+  VectorStore,
+} from '../types';
+
+export interface QdrantStoreOptions {
+  /** Qdrant's REST URL; a URL without a port means the scheme's default port, a path is kept as a prefix. */
+  url: string;
+  apiKey?: string;
+  /** Timeout of one request. Default 10 s. */
+  timeoutMs?: number;
+  /** Points per upsert request. Default 128. */
+  batchSize?: number;
+  encoder?: Bm25Encoder;
+}
+
+/** The named vectors of every collection this store creates. */
+export const DENSE_VECTOR = 'dense';
+export const SPARSE_VECTOR = 'bm25';
+
+/** Recorded in the collection's metadata; tells our collections from others and records how they were built. */
+interface RagMetadata {
+  embedder: EmbedderInfo;
+  sparse_encoder: string;
+}
+
+/** Candidates each half of a hybrid search brings to the fusion. */
+const candidatesFor = (limit: number) => Math.max(20, limit * 4);
+
+/**
+ * Qdrant's RRF adds 1 / (k + position), position counted from 0; with k = 61
+ * that is exactly reciprocalRankFusion's 1 / (60 + rank), so both stores rank
+ * and score a hybrid search alike (Qdrant's own default k is 2).
+ */
+const RRF_K = 61;
+
+const SCROLL_PAGE = 1000;
+
+/** Namespace of the name-based (v5) UUIDs of points. Never change it: point ids derive from it. */
+const POINT_ID_NAMESPACE = Buffer.from('4f0b7a3e9c1d4e2a8b6f5c3d2e1a0b9c', 'hex');
+
+/**
+ * The point id of a chunk: Qdrant takes only unsigned integers and UUIDs, so a
+ * name-based UUID (v5) of the chunk id, the same on every load.
+ */
+export function qdrantPointId(chunkId: string): string {
+  const bytes = createHash('sha1').update(POINT_ID_NAMESPACE).update(chunkId, 'utf8').digest().subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x50;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The client's connection settings for a URL. The client itself would use
+ * port 6333 for a URL without a port and drop a URL's path.
+ */
+export function qdrantClientParams(options: Pick<QdrantStoreOptions, 'url' | 'apiKey' | 'timeoutMs'>): QdrantClientParams {
+  const url = new URL(options.url);
+  const prefix = url.pathname.replace(/\/+$/, '');
+  return {
+    url: `${url.protocol}//${url.host}`,
+    port: url.port ? Number(url.port) : null,
+    ...(prefix ? { prefix } : {}),
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+    timeout: options.timeoutMs ?? 10_000,
+    checkCompatibility: false,
+  };
+}
+
+/**
+ * The production vector store: one Qdrant collection per collection, each
+ * point a chunk with a named dense vector (`dense`, cosine) and a BM25 sparse
+ * vector (`bm25`, IDF applied by Qdrant), its fields in the payload, and a
+ * keyword index on `doc_id` for the document filters. Hybrid search is one
+ * Query API call: dense and sparse prefetches fused by RRF inside Qdrant.
+ */
+export class QdrantStore implements VectorStore {
+  readonly backend = 'qdrant';
+  private readonly client: QdrantClient;
+  private readonly encoder: Bm25Encoder;
+  private readonly batchSize: number;
+  private readonly apiKey: string;
+  /** Collections seen to exist; a collection's embedder never changes while it exists. */
+  private readonly known = new Map<string, CollectionInfo>();
+
+  constructor(options: QdrantStoreOptions) {
+    this.client = new QdrantClient(qdrantClientParams(options));
+    this.encoder = options.encoder ?? new Bm25Encoder();
+    this.batchSize = options.batchSize ?? 128;
+    this.apiKey = options.apiKey ?? '';
+  }
+
+  async listCollections(): Promise<string[]> {
+    try {
+      const { collections } = await this.client.getCollections();
+      return collections.map((c) => c.name).sort();
+    } catch (error) {
+      throw this.failure('list collections', undefined, error);
+    }
+  }
+
+  async hasCollection(collection: string): Promise<boolean> {
+    try {
+      return (await this.client.collectionExists(collection)).exists;
+    } catch (error) {
+      throw this.failure('check collection', collection, error);
+    }
+  }
+
+  /** Always asks Qdrant, so a collection dropped or rebuilt elsewhere is seen at once. */
+  async collectionInfo(collection: string): Promise<CollectionInfo | undefined> {
+    return this.read(collection);
+  }
+
+  async ensureCollection(collection: string, embedder: EmbedderInfo): Promise<void> {
+    let existing = await this.describe(collection);
+    if (!existing) {
+      const metadata: RagMetadata = { embedder: { id: embedder.id, dimension: embedder.dimension }, sparse_encoder: BM25_ENCODER_VERSION };
+      try {
+        await this.client.createCollection(collection, {
+          vectors: { [DENSE_VECTOR]: { size: embedder.dimension, distance: 'Cosine' } },
+          sparse_vectors: { [SPARSE_VECTOR]: { modifier: 'idf' } },
+          metadata: { rag: metadata as unknown as Record<string, unknown> },
+        });
+      } catch (error) {
+        // Another worker may have created it since we looked; that is not a failure.
+        existing = await this.describe(collection);
+        if (!existing) throw this.failure('create collection', collection, error);
+      }
+      existing ??= await this.describe(collection);
+      if (!existing) throw new VectorStoreError(`Qdrant created collection "${collection}" but does not find it`);
+    }
+    const stored = existing.info.embedder;
+    if (stored.id !== embedder.id || stored.dimension !== embedder.dimension) {
+      throw new EmbedderMismatchError(collection, stored, embedder);
+    }
+    // Idempotent, and done here rather than on reads so that a read-only API key can search.
+    if (!existing.indexed) {
+      try {
+        await this.client.createPayloadIndex(collection, { field_name: 'doc_id', field_schema: 'keyword', wait: true });
+      } catch (error) {
+        throw this.failure('create payload index', collection, error);
+      }
+    }
+  }
+
+  async replaceDocument(collection: string, docId: string, chunks: EmbeddedChunk[]): Promise<void> {
+    const info = await this.require(collection);
+    const dimension = info.embedder.dimension;
+    for (const c of chunks) {
+      if (c.docId !== docId) throw new Error(`chunk ${c.id} belongs to ${c.docId}, not ${docId}`);
+      if (c.vector.length !== dimension) throw new VectorSizeMismatchError(collection, dimension, c.vector.length);
+    }
+    const points = chunks.map((c) => this.toPoint(c));
+    // New points first, then the old ones not among them: readers always find
+    // the document (old, new, or briefly both), never missing. An interrupted
+    // replace leaves chunks of two versions, which listDocuments reports with
+    // an empty hash so the next load replaces the document again.
+    try {
+      for (let i = 0; i < points.length; i += this.batchSize) {
+        await this.client.upsert(collection, { wait: true, points: points.slice(i, i + this.batchSize) });
+      }
+      const keep = points.map((p) => p.id);
+      await this.client.delete(collection, {
+        wait: true,
+        filter: { must: [docCondition(docId)], ...(keep.length ? { must_not: [{ has_id: keep }] } : {}) },
+      });
+    } catch (error) {
+      throw this.failure('replace document', collection, error);
+    }
+  }
+
+  async deleteDocument(collection: string, docId: string): Promise<void> {
+    if (!(await this.cached(collection))) return;
+    try {
+      await this.client.delete(collection, { wait: true, filter: { must: [docCondition(docId)] } });
+    } catch (error) {
+      if (statusOf(error) === 404) return this.forget(collection);
+      throw this.failure('delete document', collection, error);
+    }
+  }
+
+  async listDocuments(collection: string): Promise<StoredDocument[]> {
+    if (!(await this.cached(collection))) return [];
+    const docs = new Map<string, StoredDocument>();
+    try {
+      let offset: Schemas['ExtendedPointId'] | null | undefined;
+      do {
+        const page = await this.client.scroll(collection, { limit: SCROLL_PAGE, offset: offset ?? undefined, with_payload: ['doc_id', 'content_hash'], with_vector: false });
+        for (const point of page.points) {
+          const docId = String(point.payload?.doc_id);
+          const hash = String(point.payload?.content_hash ?? '');
+          const doc = docs.get(docId);
+          if (!doc) docs.set(docId, { docId, contentHash: hash, chunks: 1 });
+          else {
+            doc.chunks++;
+            if (doc.contentHash !== hash) doc.contentHash = '';
+          }
+        }
+        offset = page.next_page_offset as Schemas['ExtendedPointId'] | null | undefined;
+      } while (offset !== undefined && offset !== null);
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        this.forget(collection);
+        return [];
+      }
+      throw this.failure('list documents', collection, error);
+    }
+    return [...docs.values()].sort((a, b) => a.docId.localeCompare(b.docId));
+  }
+
+  async searchVector(collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    const info = await this.cached(collection);
+    if (!info || limit < 1) return [];
+    checkDimension(collection, info, vector);
+    return this.query('vector search', collection, { query: vector, using: DENSE_VECTOR, limit, filter: toFilter(filter) });
+  }
+
+  async searchText(collection: string, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    const info = await this.cached(collection);
+    const sparse = this.encoder.encodeQuery(text);
+    if (!info || limit < 1 || sparse.indices.length === 0) return [];
+    return this.query('text search', collection, { query: sparse, using: SPARSE_VECTOR, limit, filter: toFilter(filter) });
+  }
+
+  async hybridSearch(collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    const info = await this.cached(collection);
+    if (!info || limit < 1) return [];
+    checkDimension(collection, info, query.vector);
+    const candidates = candidatesFor(limit);
+    const where = toFilter(filter);
+    const sparse = this.encoder.encodeQuery(query.text);
+    const prefetch: Schemas['Prefetch'][] = [{ query: query.vector, using: DENSE_VECTOR, limit: candidates, ...(where ? { filter: where } : {}) }];
+    // A query of stop words only has no lexical half; the dense ranking is fused alone.
+    if (sparse.indices.length) prefetch.push({ query: sparse, using: SPARSE_VECTOR, limit: candidates, ...(where ? { filter: where } : {}) });
+    return this.query('hybrid search', collection, { prefetch, query: { rrf: { k: RRF_K } }, limit });
+  }
+
+  /** Qdrant indexes as it goes; there is nothing to fold in. */
+  async compact(): Promise<void> {
+    // nothing to do
+  }
+
+  /** The client holds no resources that need releasing. */
+  async close(): Promise<void> {
+    this.known.clear();
+  }
+
+  private async query(operation: string, collection: string, request: Schemas['QueryRequest']): Promise<SearchHit[]> {
+    try {
+      const { points } = await this.client.query(collection, { ...request, with_payload: true, with_vector: false });
+      return points.map((p) => ({ chunk: toChunk(p.payload ?? {}), score: p.score }));
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        this.forget(collection);
+        return [];
+      }
+      throw this.failure(operation, collection, error);
+    }
+  }
+
+  private toPoint(c: EmbeddedChunk): Schemas['PointStruct'] {
+    const sparse: SparseVector = this.encoder.encodeDocument(searchableText(c));
+    return {
+      id: qdrantPointId(c.id),
+      // A chunk with no terms (only stop words) has no sparse vector rather than an empty one.
+      vector: { [DENSE_VECTOR]: c.vector, ...(sparse.indices.length ? { [SPARSE_VECTOR]: sparse } : {}) },
+      payload: {
+        chunk_id: c.id,
+        doc_id: c.docId,
+        source: c.source,
+        title: c.title,
+        heading: c.heading,
+        position: c.position,
+        text: c.text,
+        content_hash: c.contentHash,
+      },
+    };
+  }
+
+  private async require(collection: string): Promise<CollectionInfo> {
+    const info = await this.cached(collection);
+    if (!info) throw new CollectionNotFoundError(collection);
+    return info;
+  }
+
+  private async cached(collection: string): Promise<CollectionInfo | undefined> {
+    return this.known.get(collection) ?? this.read(collection);
+  }
+
+  private forget(collection: string): void {
+    this.known.delete(collection);
+  }
+
+  private async read(collection: string): Promise<CollectionInfo | undefined> {
+    return (await this.describe(collection))?.info;
+  }
+
+  /** The collection as Qdrant describes it now, or undefined when it does not exist. */
+  private async describe(collection: string): Promise<{ info: CollectionInfo; indexed: boolean } | undefined> {
+    let described: Schemas['CollectionInfo'];
+    try {
+      described = await this.client.getCollection(collection);
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        this.forget(collection);
+        return undefined;
+      }
+      throw this.failure('read collection', collection, error);
+    }
+    const info = parseCollection(collection, described);
+    this.known.set(collection, info);
+    return { info, indexed: described.payload_schema?.doc_id !== undefined };
+  }
+
+  /** The client's error as ours: operation and collection named, Qdrant's own words kept, the API key never shown. */
+  private failure(operation: string, collection: string | undefined, error: unknown): Error {
+    if (error instanceof PermanentError || error instanceof VectorStoreError) return error;
+    const status = statusOf(error);
+    if (status === 404 && collection) {
+      this.forget(collection);
+      return new CollectionNotFoundError(collection);
+    }
+    const where = collection === undefined ? '' : ` on collection "${collection}"`;
+    let message = `Qdrant ${operation}${where} failed${status ? ` (HTTP ${status})` : ''}: ${detailOf(error)}`;
+    if (this.apiKey) message = message.split(this.apiKey).join('[redacted]');
+    // The request itself was refused (bad input, bad key): sending it again cannot help.
+    const permanent = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+    return new VectorStoreError(message, { cause: error, permanent, status });
+  }
+}
+
+function parseCollection(collection: string, described: Schemas['CollectionInfo']): CollectionInfo {
+  const notOurs = (why: string) =>
+    new VectorStoreError(`Qdrant collection "${collection}" was not created by this service (${why}); choose another collection name`, { permanent: true });
+  const vectors = described.config.params.vectors as Record<string, Schemas['VectorParams'] | undefined> | undefined;
+  const dense = vectors?.[DENSE_VECTOR];
+  if (!dense || typeof dense.size !== 'number') throw notOurs(`it has no dense vector named "${DENSE_VECTOR}"`);
+  if (!described.config.params.sparse_vectors?.[SPARSE_VECTOR]) throw notOurs(`it has no sparse vector named "${SPARSE_VECTOR}"`);
+  const rag = (described.config.metadata as { rag?: Partial<RagMetadata> } | null | undefined)?.rag;
+  if (rag?.sparse_encoder !== undefined && rag.sparse_encoder !== BM25_ENCODER_VERSION) {
+    throw new VectorStoreError(
+      `Qdrant collection "${collection}" holds sparse vectors of ${rag.sparse_encoder}, but this version encodes ${BM25_ENCODER_VERSION}; load the documents into a new collection`,
+      { permanent: true },
+    );
+  }
+  // Its dense size is what the collection really holds, whatever the metadata says.
+  return { name: collection, embedder: { id: rag?.embedder?.id ?? `unknown-${dense.size}`, dimension: dense.size } };
+}
+
+function checkDimension(collection: string, info: CollectionInfo, vector: number[]): void {
+  if (vector.length !== info.embedder.dimension) throw new VectorSizeMismatchError(collection, info.embedder.dimension, vector.length);
+}
+
+function docCondition(docId: string): Schemas['FieldCondition'] {
+  return { key: 'doc_id', match: { value: docId } };
+}
+
+function toFilter(filter?: SearchFilter): Schemas['Filter'] | undefined {
+  // Qdrant wants the values of `any` unique.
+  const sources = [...new Set(filter?.sources ?? [])];
+  return sources.length ? { must: [{ key: 'doc_id', match: { any: sources } }] } : undefined;
+}
+
+function toChunk(payload: Record<string, unknown>): Chunk {
+  return {
+    id: String(payload.chunk_id),
+    docId: String(payload.doc_id),
+    source: String(payload.source),
+    title: String(payload.title ?? ''),
+    heading: String(payload.heading ?? ''),
+    position: Number(payload.position),
+    text: String(payload.text),
+    contentHash: String(payload.content_hash),
+  };
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** Qdrant's own error text when it answered, else the client's (with the network cause). */
+function detailOf(error: unknown): string {
+  // Duck-typed: errors raised inside Node's fetch need not be instances of this realm's Error.
+  const e = error as { message?: unknown; data?: { status?: { error?: unknown } }; cause?: { code?: unknown; message?: unknown; errors?: { code?: unknown }[] } } | null;
+  if (typeof e?.data?.status?.error === 'string') return e.data.status.error;
+  if (typeof e?.message !== 'string') return String(error);
+  const cause = e.cause;
+  const code = [cause?.code, cause?.errors?.[0]?.code, cause?.message].find((x): x is string => typeof x === 'string' && x !== '');
+  return code ? `${e.message} (${code})` : e.message;
+}

@@ -1,0 +1,18 @@
+export { startFakeOpenAI, type FakeOpenAI } from './server';
+export type { RecordedRequest } from './fake-state';
+export {
+  DEFAULT_DIMENSION,
+  DEFAULT_MODELS,
+  FAKE_ENDPOINTS,
+  FAULT_KINDS,
+  InvalidOptionsError,
+  type FakeEndpoint,
+  type FakeOpenAIOptions,
+  type FakeOpenAIRuntimeOptions,
+  type FaultKind,
+  type FaultSpec,
+  type ReplyFn,
+} from './options';
+export type { ChatContentPart, ChatMessage, ChatRequestBody } from './chat-request';
+export { NO_PASSAGES_REPLY, groundedReply, parsePassages, type NumberedPassage } from './grounded-reply';
+export { embeddingToBase64, fakeEmbedding } from './fake-embedding';
