@@ -1,4 +1,5 @@
 import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
+import { startFakeQdrant, type FakeQdrant } from '@rag/fake-qdrant';
 import { QueueName, jobEventsKey } from '@rag/queue-contracts';
 import { freePort, json, runApp, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
 import Bull from 'bull';
@@ -28,6 +29,17 @@ interface Backend {
 }
 
 let fake: FakeOpenAI | undefined;
+let qdrant: FakeQdrant | undefined;
+
+const openAIEnv = (server: FakeOpenAI): NodeJS.ProcessEnv => ({
+  LLM: 'openai',
+  EMBEDDINGS: 'openai',
+  OPENAI_BASE_URL: server.url,
+  OPENAI_API_KEY: OPENAI_KEY,
+  EMBEDDING_MODEL: 'fake-embed',
+  EMBEDDING_DIM: '256',
+  CHAT_MODEL: 'fake-chat',
+});
 
 const BACKENDS: Backend[] = [
   {
@@ -41,18 +53,27 @@ const BACKENDS: Backend[] = [
     name: 'OpenAI-compatible API (tools/fake-openai, streamed)',
     setup: async () => {
       fake = await startFakeOpenAI({ dimension: 256, apiKey: OPENAI_KEY, perTokenMs: 2 });
-      return {
-        LLM: 'openai',
-        EMBEDDINGS: 'openai',
-        OPENAI_BASE_URL: fake.url,
-        OPENAI_API_KEY: OPENAI_KEY,
-        EMBEDDING_MODEL: 'fake-embed',
-        EMBEDDING_DIM: '256',
-        CHAT_MODEL: 'fake-chat',
-      };
+      return openAIEnv(fake);
     },
     teardown: async () => fake?.close(),
     expectedBackends: { vector_store: 'lancedb', embedder: 'openai:fake-embed:256', llm: 'openai' },
+    quotesFacts: false,
+  },
+  {
+    name: 'production backends (Qdrant over HTTP via tools/fake-qdrant, OpenAI-compatible API)',
+    setup: async () => {
+      fake = await startFakeOpenAI({ dimension: 256, apiKey: OPENAI_KEY, perTokenMs: 2 });
+      qdrant = await startFakeQdrant();
+      return { ...openAIEnv(fake), VECTOR_STORE: 'qdrant', QDRANT_URL: qdrant.url };
+    },
+    teardown: async () => {
+      // Every request the store sent matched Qdrant's published API.
+      expect(qdrant?.invalid ?? []).toEqual([]);
+      expect(qdrant?.requests.length).toBeGreaterThan(0);
+      await qdrant?.close();
+      await fake?.close();
+    },
+    expectedBackends: { vector_store: 'qdrant', embedder: 'openai:fake-embed:256', llm: 'openai' },
     quotesFacts: false,
   },
 ];
@@ -213,7 +234,7 @@ describe.each(BACKENDS)('the stack end to end: $name', (backend) => {
     const jobs = await queue.getJobs(['completed', 'failed', 'waiting']);
     expect(jobs.length).toBeGreaterThan(0);
     expect(JSON.stringify(jobs.map((j) => j.data))).not.toContain(OPENAI_KEY);
-    if (fake) {
+    if (backend.expectedBackends.llm === 'openai' && fake) {
       const chats = fake.requests.filter((r) => r.path === '/v1/chat/completions');
       expect(chats.length).toBeGreaterThan(0);
       expect(chats.every((r) => r.headers.authorization === `Bearer ${OPENAI_KEY}`)).toBe(true);
