@@ -1,7 +1,1 @@
-module.exports = {
-  ...require('../../jest.preset.js'),
-  displayName: 'e2e',
-  rootDir: __dirname,
-  testMatch: ['<rootDir>/src/**/*.e2e.spec.ts'],
-  testTimeout: 120000,
-};
+module.exports = require('../../jest.preset.js').project(__dirname, 'e2e');

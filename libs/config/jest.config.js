@@ -1,7 +1,1 @@
-module.exports = {
-  ...require('../../jest.preset.js'),
-  displayName: require('./project.json').name,
-  rootDir: __dirname,
-  testMatch: ['<rootDir>/src/**/*.spec.ts'],
-  testPathIgnorePatterns: ['\\.int\\.spec\\.ts$'],
-};
+module.exports = require('../../jest.preset.js').project(__dirname, 'unit');

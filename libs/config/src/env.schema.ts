@@ -7,6 +7,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 
+/** An integer setting read from a string, within [min, max]. */
+function IntSetting(min: number, max?: number): PropertyDecorator {
+  const decorators = [Transform(toInt), IsInt(), Min(min), ...(max === undefined ? [] : [Max(max)])];
+  return (target, key) => decorators.forEach((decorate) => decorate(target, key));
+}
+
 /**
  * Every setting the apps read, with its default. Environment variables are
  * validated against this once at start-up; nothing else reads process.env.
@@ -20,10 +26,7 @@ export class EnvSchema {
   LOG_LEVEL = 'info';
 
   /** Gateway listen port. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IntSetting(0, 65535)
   PORT = 3000;
 
   /** Gateway listen address. */
@@ -54,10 +57,7 @@ export class EnvSchema {
   @IsString()
   QDRANT_API_KEY = '';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(MAX_TIMER_MS)
+  @IntSetting(100, MAX_TIMER_MS)
   QDRANT_TIMEOUT_MS = 10000;
 
   @IsIn(['local', 'openai'])
@@ -69,10 +69,7 @@ export class EnvSchema {
   EMBEDDING_MODEL = 'text-embedding-3-small';
 
   /** Texts per embeddings request. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(2048)
+  @IntSetting(1, 2048)
   EMBEDDING_BATCH = 64;
 
   /**
@@ -80,10 +77,7 @@ export class EnvSchema {
    * EMBEDDINGS=openai it must equal the model's (checked on every call).
    * Changing it requires loading collections again.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(32)
-  @Max(4096)
+  @IntSetting(32, 4096)
   EMBEDDING_DIM = 384;
 
   @IsIn(['extractive', 'openai'])
@@ -94,10 +88,7 @@ export class EnvSchema {
   @MinLength(1)
   CHAT_MODEL = 'gpt-4o-mini';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(16)
-  @Max(32768)
+  @IntSetting(16, 32768)
   LLM_MAX_TOKENS = 800;
 
   /** Any OpenAI-compatible API: OpenAI, Ollama (http://localhost:11434/v1), vLLM, TEI. */
@@ -108,78 +99,45 @@ export class EnvSchema {
   OPENAI_API_KEY = '';
 
   /** Timeout of one embeddings or chat request. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(MAX_TIMER_MS)
+  @IntSetting(100, MAX_TIMER_MS)
   LLM_TIMEOUT_MS = 60000;
 
   @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'DEFAULT_COLLECTION must be a valid collection name' })
   DEFAULT_COLLECTION = 'default';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(50)
+  @IntSetting(1, 50)
   DEFAULT_TOP_K = 5;
 
   /** Jobs one worker process runs at once. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(256)
+  @IntSetting(1, 256)
   WORKER_CONCURRENCY = 4;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(20)
+  @IntSetting(1, 20)
   JOB_ATTEMPTS = 3;
 
   /** First retry delay; later ones double. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(MAX_TIMER_MS)
+  @IntSetting(0, MAX_TIMER_MS)
   JOB_BACKOFF_MS = 1000;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1000)
-  @Max(MAX_TIMER_MS)
+  @IntSetting(1000, MAX_TIMER_MS)
   JOB_TIMEOUT_MS = 120000;
 
   /** How long finished job records (and their results) are kept. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(60)
-  @Max(30 * 86400)
+  @IntSetting(60, 30 * 86400)
   JOB_RETENTION_SECONDS = 86400;
 
   /** Upper bound of `?wait=N` on job reads. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(300)
+  @IntSetting(0, 300)
   MAX_WAIT_SECONDS = 30;
 
   /** Largest accepted JSON body. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1024)
-  @Max(10485760)
+  @IntSetting(1024, 10485760)
   MAX_BODY_BYTES = 65536;
 
   /** Target chunk size in characters. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(200)
-  @Max(20000)
+  @IntSetting(200, 20000)
   CHUNK_SIZE = 1200;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(5000)
+  @IntSetting(0, 5000)
   CHUNK_OVERLAP = 200;
 }

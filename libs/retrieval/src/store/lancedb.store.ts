@@ -3,6 +3,7 @@ import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow
 import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError } from '../errors';
 import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import { searchableText } from '../searchable-text';
+import { chunkFields, chunkFromFields } from './chunk-record';
 import type {
   Chunk,
   CollectionInfo,
@@ -32,16 +33,7 @@ function whereClause(filter?: SearchFilter): string | undefined {
 }
 
 function toChunk(row: Record<string, unknown>): Chunk {
-  return {
-    id: String(row.id),
-    docId: String(row.doc_id),
-    source: String(row.source),
-    title: String(row.title ?? ''),
-    heading: String(row.heading ?? ''),
-    position: Number(row.position),
-    text: String(row.text),
-    contentHash: String(row.content_hash),
-  };
+  return chunkFromFields(row, row.id);
 }
 
 interface OpenTable {
@@ -96,18 +88,7 @@ export class LanceDbStore implements VectorStore {
       if (c.docId !== docId) throw new Error(`chunk ${c.id} belongs to ${c.docId}, not ${docId}`);
       if (c.vector.length !== info.embedder.dimension) throw new VectorSizeMismatchError(collection, info.embedder.dimension, c.vector.length);
     }
-    const rows = chunks.map((c) => ({
-      id: c.id,
-      doc_id: c.docId,
-      source: c.source,
-      title: c.title,
-      heading: c.heading,
-      position: c.position,
-      text: c.text,
-      search_text: searchableText(c),
-      content_hash: c.contentHash,
-      vector: c.vector,
-    }));
+    const rows = chunks.map((c) => ({ id: c.id, ...chunkFields(c), search_text: searchableText(c), vector: c.vector }));
     // One commit: readers see the old chunks or the new ones, never neither or both.
     await table
       .mergeInsert('id')

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { QdrantClient, type QdrantClientParams, type Schemas } from '@qdrant/js-client-rest';
 import { CollectionNotFoundError, EmbedderMismatchError, PermanentError, VectorSizeMismatchError, VectorStoreError } from '../errors';
 import { searchableText } from '../searchable-text';
+import { chunkFields, chunkFromFields } from './chunk-record';
 import { BM25_ENCODER_VERSION, Bm25Encoder, type SparseVector } from '../sparse/bm25-encoder';
 import type {
   Chunk,
@@ -278,16 +279,7 @@ export class QdrantStore implements VectorStore {
       id: qdrantPointId(c.id),
       // A chunk with no terms (only stop words) has no sparse vector rather than an empty one.
       vector: { [DENSE_VECTOR]: c.vector, ...(sparse.indices.length ? { [SPARSE_VECTOR]: sparse } : {}) },
-      payload: {
-        chunk_id: c.id,
-        doc_id: c.docId,
-        source: c.source,
-        title: c.title,
-        heading: c.heading,
-        position: c.position,
-        text: c.text,
-        content_hash: c.contentHash,
-      },
+      payload: { chunk_id: c.id, ...chunkFields(c) },
     };
   }
 
@@ -376,16 +368,7 @@ function toFilter(filter?: SearchFilter): Schemas['Filter'] | undefined {
 }
 
 function toChunk(payload: Record<string, unknown>): Chunk {
-  return {
-    id: String(payload.chunk_id),
-    docId: String(payload.doc_id),
-    source: String(payload.source),
-    title: String(payload.title ?? ''),
-    heading: String(payload.heading ?? ''),
-    position: Number(payload.position),
-    text: String(payload.text),
-    contentHash: String(payload.content_hash),
-  };
+  return chunkFromFields(payload, payload.chunk_id);
 }
 
 function statusOf(error: unknown): number | undefined {
