@@ -126,6 +126,26 @@ export class EnvSchema {
   @IntSetting(60, 30 * 86400)
   JOB_RETENTION_SECONDS = 86400;
 
+  /** Backpressure: above this many waiting questions, POST /v1/chat answers 503 with Retry-After. */
+  @IntSetting(1)
+  MAX_WAITING_JOBS = 10000;
+
+  /** Requests per minute to the OpenAI-compatible API, shared by all workers through Redis (0 = no limit). */
+  @IntSetting(0)
+  LLM_RPM = 0;
+
+  /** Tokens per minute to the OpenAI-compatible API, shared by all workers (0 = no limit). */
+  @IntSetting(0)
+  LLM_TPM = 0;
+
+  /** Consecutive failures that open a circuit breaker (LLM, embeddings, vector store). */
+  @IntSetting(1, 1000)
+  BREAKER_FAILURES = 5;
+
+  /** How long an open breaker waits before letting one trial call through. */
+  @IntSetting(100, MAX_TIMER_MS)
+  BREAKER_HALF_OPEN_MS = 10000;
+
   /** Upper bound of `?wait=N` on job reads. */
   @IntSetting(0, 300)
   MAX_WAIT_SECONDS = 30;
