@@ -1,8 +1,9 @@
 import { loadConfig } from '@rag/config';
 import { createLogger } from '@rag/observability';
-import { JobName, QueueName, type QueryJobPayload } from '@rag/queue-contracts';
+import { JobName, type QueryJobPayload } from '@rag/queue-contracts';
 import { json, startRedis, type PrivateRedis } from '@rag/testing';
-import Bull from 'bull';
+import { openDeadLetters, openQueryQueue } from '@rag/jobs';
+import type Bull from 'bull';
 import type { Server } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { createApp } from './app';
@@ -24,11 +25,11 @@ describe('api-gateway (real Redis)', () => {
     const stream = new PassThrough();
     stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logLines.push(JSON.parse(l))));
     const logger = createLogger({ service: 'api-gateway', level: 'http', stream });
-    queue = new Bull(QueueName.Query, redis.url, { prefix: config.QUEUE_PREFIX });
-    consumer = new Bull(QueueName.Query, redis.url, { prefix: config.QUEUE_PREFIX });
+    queue = openQueryQueue(config);
+    consumer = openQueryQueue(config);
     const waiter = new JobWaiter(queue);
     await waiter.whenReady();
-    const app = createApp({ config, logger, queue, waiter, readiness: { redis: () => queue.client.ping() } });
+    const app = createApp({ config, logger, queue, waiter, deadLetters: openDeadLetters(queue.client, config), readiness: { redis: () => queue.client.ping() } });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
@@ -151,12 +152,19 @@ describe('api-gateway (real Redis)', () => {
   });
 
   it('reports retrying and then failed with the error for a job that keeps failing', async () => {
-    const failing = new Bull<QueryJobPayload>(QueueName.Query, redis.url, { prefix: 'rag-fail' });
-    const failQueue = new Bull<QueryJobPayload>(QueueName.Query, redis.url, { prefix: 'rag-fail' });
+    const config = loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: 'rag-fail', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '1500', MAX_WAIT_SECONDS: '10' });
+    const failing = openQueryQueue(config);
+    const failQueue = openQueryQueue(config);
     const waiter = new JobWaiter(failQueue);
     await waiter.whenReady();
-    const config = loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: 'rag-fail', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '1500', MAX_WAIT_SECONDS: '10' });
-    const app = createApp({ config, logger: createLogger({ service: 't', stream: new PassThrough() }), queue: failQueue, waiter, readiness: {} });
+    const app = createApp({
+      config,
+      logger: createLogger({ service: 't', stream: new PassThrough() }),
+      queue: failQueue,
+      waiter,
+      deadLetters: openDeadLetters(failQueue.client, config),
+      readiness: {},
+    });
     const s = await new Promise<Server>((resolve) => {
       const x = app.listen(0, '127.0.0.1', () => resolve(x));
     });

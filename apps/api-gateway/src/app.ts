@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { GatewayDeps } from './gateway-deps';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { requestContext } from './http/request-context';
+import { adminRoutes } from './routes/admin.routes';
 import { chatRoutes } from './routes/chat.routes';
 import { healthRoutes } from './routes/health.routes';
 import { jobRoutes } from './routes/jobs.routes';
@@ -18,6 +19,7 @@ export function createApp(deps: GatewayDeps): Express {
   app.use(chatRoutes(deps));
   app.use(jobRoutes(deps));
   app.use(seedCompatRoutes(deps));
+  app.use(adminRoutes(deps));
   app.use(notFoundHandler());
   app.use(errorHandler(deps.logger, deps.config.MAX_BODY_BYTES));
   return app;

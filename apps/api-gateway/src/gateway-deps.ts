@@ -1,4 +1,5 @@
 import type { Config } from '@rag/config';
+import type { DeadLetters } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import type { QueryJobPayload } from '@rag/queue-contracts';
 import type { Queue } from 'bull';
@@ -9,6 +10,7 @@ export interface GatewayDeps {
   logger: Logger;
   queue: Queue<QueryJobPayload>;
   waiter: JobWaiter;
+  deadLetters: DeadLetters;
   /** Named dependency checks for /readyz; each rejects when its dependency is down. */
   readiness: Record<string, () => Promise<unknown>>;
 }

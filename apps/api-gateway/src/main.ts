@@ -1,8 +1,7 @@
 import { loadConfigOrExit, maskedConfig } from '@rag/config';
 import { createLogger, errorMessage } from '@rag/observability';
-import { QueueName, type QueryJobPayload } from '@rag/queue-contracts';
+import { openDeadLetters, openQueryQueue } from '@rag/jobs';
 import { openVectorStore } from '@rag/retrieval';
-import Bull from 'bull';
 import { createApp } from './app';
 import { JobWaiter } from './job-waiter';
 
@@ -11,7 +10,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: 'api-gateway', level: config.LOG_LEVEL });
   logger.info('starting', { config: maskedConfig(config) });
 
-  const queue = new Bull<QueryJobPayload>(QueueName.Query, config.REDIS_URL, { prefix: config.QUEUE_PREFIX });
+  const queue = openQueryQueue(config);
   queue.on('error', (error) => logger.error('queue error', { error: errorMessage(error) }));
   const store = await openVectorStore(config);
   const waiter = new JobWaiter(queue);
@@ -21,6 +20,7 @@ async function main(): Promise<void> {
     logger,
     queue,
     waiter,
+    deadLetters: openDeadLetters(queue.client, config),
     readiness: {
       redis: () => queue.client.ping(),
       vector_store: () => store.listCollections(),

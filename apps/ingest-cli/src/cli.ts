@@ -3,6 +3,7 @@ import { Limits } from '@rag/queue-contracts';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { PathNotFoundError } from './discover-files';
 import { ingestCommand, type Output } from './commands/ingest.command';
+import { dlqCommand, type DlqAction } from './commands/dlq.command';
 import { deleteCommand, listCommand } from './commands/list.command';
 
 function collectionName(value: string): string {
@@ -60,6 +61,17 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Output)
     .action(async (docIds: string[], opts: { collection: string }) => {
       code = await deleteCommand(config, opts.collection, docIds, io);
     });
+
+  const dlq = program.command('dlq').description('inspect and replay questions that failed for good (the dead-letter queue)');
+  const dlqAction = (action: DlqAction) => async (ids: string[] | { json?: boolean; yes?: boolean }, maybeOpts?: { json?: boolean; yes?: boolean }) => {
+    const list = Array.isArray(ids) ? ids : [];
+    const opts = (Array.isArray(ids) ? maybeOpts : ids) ?? {};
+    code = await dlqCommand(config, action, list, opts, io);
+  };
+  dlq.command('list').description('list dead letters, newest first').option('--json', 'print JSON').action(dlqAction('list'));
+  dlq.command('show').description('show dead letters with their payload and every attempt').argument('<job-ids...>').option('--json', 'print JSON').action(dlqAction('show'));
+  dlq.command('replay').description('put dead letters back on the queue under their original job id').argument('<job-ids...>').action(dlqAction('replay'));
+  dlq.command('purge').description('delete every dead letter').option('--yes', 'confirm').action(dlqAction('purge'));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,11 +1,10 @@
 import { loadConfigOrExit, maskedConfig } from '@rag/config';
 import { createAnswerer } from '@rag/llm-client';
 import { createLogger, errorMessage } from '@rag/observability';
+import { CancelSignals, JobEventsWriter, openDeadLetters, openQueryQueue } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
 import { createEmbedder, openVectorStore } from '@rag/retrieval';
-import Bull from 'bull';
 import Redis from 'ioredis';
-import { JobEventsWriter } from './job-events.writer';
 import { queryProcessor } from './query.processor';
 
 async function main(): Promise<void> {
@@ -15,14 +14,18 @@ async function main(): Promise<void> {
 
   const store = await openVectorStore(config);
   const deps = { store, embedder: createEmbedder(config), answerer: createAnswerer(config) };
-  const queue = new Bull(QueueName.Query, config.REDIS_URL, { prefix: config.QUEUE_PREFIX });
+  const queue = openQueryQueue(config);
   queue.on('error', (error) => logger.error('queue error', { error: errorMessage(error) }));
   // Consume only once Redis answers, so a bad REDIS_URL fails loudly instead of idling.
   await queue.isReady();
-  const eventsRedis = new Redis(config.REDIS_URL, { lazyConnect: false });
-  eventsRedis.on('error', (error) => logger.error('events connection error', { error: errorMessage(error) }));
-  const openEvents = (jobId: string) => new JobEventsWriter(eventsRedis, jobId, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS });
-  void queue.process(JobName.Answer, config.WORKER_CONCURRENCY, queryProcessor(deps, logger, openEvents));
+  const redis = new Redis(config.REDIS_URL);
+  const subscriber = new Redis(config.REDIS_URL);
+  for (const connection of [redis, subscriber]) connection.on('error', (error) => logger.error('redis connection error', { error: errorMessage(error) }));
+  const cancels = new CancelSignals(subscriber, redis, config.QUEUE_PREFIX);
+  await cancels.start();
+  const deadLetters = openDeadLetters(redis, config);
+  const openEvents = (jobId: string) => new JobEventsWriter(redis, jobId, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS });
+  void queue.process(JobName.Answer, config.WORKER_CONCURRENCY, queryProcessor(deps, logger, openEvents, { cancels, deadLetters, timeoutMs: config.JOB_TIMEOUT_MS }));
   logger.info('consuming', { queue: QueueName.Query, concurrency: config.WORKER_CONCURRENCY });
 
   let stopping = false;
@@ -32,7 +35,8 @@ async function main(): Promise<void> {
     logger.info('shutting down: finishing active jobs', { signal });
     // Bull's close stops taking new jobs and waits for the active ones.
     await queue.close().catch((error) => logger.warn('queue close failed', { error: errorMessage(error) }));
-    eventsRedis.disconnect();
+    redis.disconnect();
+    subscriber.disconnect();
     await store.close();
     logger.info('stopped');
     process.exit(0);

@@ -7,7 +7,7 @@ import { startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testi
 import Bull from 'bull';
 import Redis from 'ioredis';
 import { PassThrough } from 'node:stream';
-import { JobEventsWriter } from './job-events.writer';
+import { JobEventsWriter } from '@rag/jobs';
 import { queryProcessor } from './query.processor';
 
 const KEY = 'sk-worker-test-key';

@@ -1,9 +1,10 @@
+import type { CancelSignals, DeadLetters, JobEventsWriter } from '@rag/jobs';
+import { JobCancelledError, isCancellation } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import { errorMessage, runWithContext } from '@rag/observability';
 import { QueryJobPayload, describeIssues, validatePlain, type QueryResult } from '@rag/queue-contracts';
 import { PermanentError, answerQuestion, isPermanent, type AnswerDeps } from '@rag/retrieval';
 import type { Job } from 'bull';
-import type { JobEventsWriter } from './job-events.writer';
 
 export class InvalidPayloadError extends PermanentError {
   constructor(detail: string) {
@@ -12,24 +13,49 @@ export class InvalidPayloadError extends PermanentError {
   }
 }
 
+export class JobTimeoutError extends Error {
+  readonly permanent = false;
+  constructor(ms: number) {
+    super(`job timed out after ${ms} ms; it will be retried (raise JOB_TIMEOUT_MS if answers are slow)`);
+    this.name = 'JobTimeoutError';
+  }
+}
+
 /** Opens the event stream of one job. */
 export type JobEventsFactory = (jobId: string) => JobEventsWriter;
+
+export interface ProcessorRuntime {
+  /** Cancellation signals from the gateway. */
+  cancels?: CancelSignals;
+  /** Where attempts are recorded and jobs that failed for good are kept. */
+  deadLetters?: DeadLetters;
+  /** Aborts the attempt (its LLM request included) after this long. */
+  timeoutMs?: number;
+}
 
 /**
  * The `rag-query` processor: validate the payload again, then run the answer
  * use case inside the job's log context, publishing its stages, tokens and
- * citations as job events. Permanent failures are discarded so Bull does not
- * retry them.
+ * citations as job events. A cancelled or timed-out attempt is aborted,
+ * LLM request included. Permanent failures are discarded so Bull does not
+ * retry them; a job that fails for good is recorded as a dead letter.
  */
-export function queryProcessor(deps: AnswerDeps, logger: Logger, openEvents?: JobEventsFactory) {
+export function queryProcessor(deps: AnswerDeps, logger: Logger, openEvents?: JobEventsFactory, runtime: ProcessorRuntime = {}) {
   return (job: Job<unknown>): Promise<QueryResult> => {
+    const jobId = String(job.id);
     const requestId = typeof job.data === 'object' && job.data !== null ? (job.data as { request_id?: unknown }).request_id : undefined;
-    return runWithContext({ job_id: String(job.id), request_id: typeof requestId === 'string' ? requestId : undefined, queue: job.queue.name }, async () => {
+    return runWithContext({ job_id: jobId, request_id: typeof requestId === 'string' ? requestId : undefined, queue: job.queue.name }, async () => {
       const started = Date.now();
-      const events = openEvents?.(String(job.id));
-      logger.info('job started', { attempt: job.attemptsMade + 1 });
-      events?.emit('status', { status: 'active', attempt: job.attemptsMade + 1 });
+      const attempt = job.attemptsMade + 1;
+      const events = openEvents?.(jobId);
+      const signals: AbortSignal[] = [];
+      if (runtime.cancels) signals.push(await runtime.cancels.track(jobId));
+      if (runtime.timeoutMs) signals.push(AbortSignal.timeout(runtime.timeoutMs));
+      const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+      logger.info('job started', { attempt });
+      events?.emit('status', { status: 'active', attempt });
       try {
+        signal?.throwIfAborted();
         const checked = validatePlain(QueryJobPayload, job.data);
         if (!checked.ok) throw new InvalidPayloadError(describeIssues(checked.issues));
         const payload = checked.value;
@@ -39,24 +65,68 @@ export function queryProcessor(deps: AnswerDeps, logger: Logger, openEvents?: Jo
           topK: payload.top_k,
           filter: payload.filters,
           enqueuedAt: job.timestamp,
+          signal,
           onStage: (stage) => events?.emit('stage', { stage }),
           onToken: (text) => events?.token(text),
         });
+        // An answer that finished as the cancel arrived still counts as cancelled.
+        signal?.throwIfAborted();
         for (const citation of result.citations) events?.emit('citation', citation);
         events?.emit('done', { status: 'completed', model: result.model, usage: result.usage, timings: result.timings });
         await events?.close().catch((error: unknown) => logger.warn('job events not written', { error: errorMessage(error) }));
-        logger.info('job completed', { duration_ms: Date.now() - started, citations: result.citations.length });
+        logger.info('job completed', { attempt, duration_ms: Date.now() - started, citations: result.citations.length });
         return result;
-      } catch (error) {
+      } catch (thrown) {
+        const error = abortReason(signal, runtime.timeoutMs) ?? thrown;
         const permanent = isPermanent(error);
         if (permanent) job.discard();
-        const attempts = job.opts.attempts ?? 1;
-        const willRetry = !permanent && job.attemptsMade + 1 < attempts;
-        events?.emit('error', { message: errorMessage(error), permanent, will_retry: willRetry });
+        const cancelled = isCancellation(error);
+        const willRetry = !permanent && attempt < (job.opts.attempts ?? 1);
+        events?.emit(cancelled ? 'status' : 'error', cancelled ? { status: 'cancelled' } : { message: errorMessage(error), permanent, will_retry: willRetry });
         await events?.close().catch(() => undefined);
-        logger.warn('job attempt failed', { duration_ms: Date.now() - started, permanent, will_retry: willRetry, error: errorMessage(error) });
+        await recordFailure(job, runtime.deadLetters, { attempt, started, error, permanent, final: !willRetry && !cancelled }).catch((e: unknown) =>
+          logger.warn('attempt not recorded', { error: errorMessage(e) }),
+        );
+        logger.warn(cancelled ? 'job cancelled' : 'job attempt failed', { attempt, duration_ms: Date.now() - started, permanent, will_retry: willRetry, error: errorMessage(error) });
         throw error;
+      } finally {
+        runtime.cancels?.release(jobId);
       }
     });
   };
+}
+
+/** Why the attempt's signal fired, as the error the job should fail with. */
+function abortReason(signal: AbortSignal | undefined, timeoutMs: number | undefined): Error | undefined {
+  if (!signal?.aborted) return undefined;
+  const reason: unknown = signal.reason;
+  if (reason instanceof JobCancelledError) return reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') return new JobTimeoutError(timeoutMs ?? 0);
+  return reason instanceof Error ? reason : undefined;
+}
+
+async function recordFailure(
+  job: Job<unknown>,
+  deadLetters: DeadLetters | undefined,
+  failure: { attempt: number; started: number; error: unknown; permanent: boolean; final: boolean },
+): Promise<void> {
+  if (!deadLetters) return;
+  const jobId = String(job.id);
+  await deadLetters.recordAttempt(jobId, {
+    attempt: failure.attempt,
+    started_at: new Date(failure.started).toISOString(),
+    duration_ms: Date.now() - failure.started,
+    error: errorMessage(failure.error),
+    permanent: failure.permanent,
+  });
+  if (failure.final) {
+    await deadLetters.add({
+      job_id: jobId,
+      queue: job.queue.name,
+      job_name: job.name,
+      payload: job.data,
+      final_error: errorMessage(failure.error),
+      failed_at: new Date().toISOString(),
+    });
+  }
 }

@@ -146,6 +146,13 @@ export class EnvSchema {
   @IntSetting(100, MAX_TIMER_MS)
   BREAKER_HALF_OPEN_MS = 10000;
 
+  /** How long dead letters (jobs that failed for good) are kept for inspection and replay. */
+  @IntSetting(60, 365 * 86400)
+  DEAD_LETTER_RETENTION_SECONDS = 604800;
+
+  @IntSetting(1, 1000000)
+  DEAD_LETTER_MAX = 10000;
+
   /** Upper bound of `?wait=N` on job reads. */
   @IntSetting(0, 300)
   MAX_WAIT_SECONDS = 30;

@@ -18,3 +18,18 @@ export function jobEventsKey(prefix: string, jobId: string): string {
 
 /** Most events one job's stream keeps (older ones are trimmed). */
 export const JOB_EVENTS_MAX = 5000;
+
+/** Marks a job whose cancellation was asked for; lives as long as the job record. */
+export function cancelKey(prefix: string, jobId: string): string {
+  return `${prefix}:cancel:${jobId}`;
+}
+
+/** Pub/sub channel on which cancellations reach the workers at once. */
+export function cancelChannel(prefix: string): string {
+  return `${prefix}:cancel`;
+}
+
+/** A cancelled job's record after it left the queue (waiting jobs are removed on cancel). */
+export function cancelledKey(prefix: string, jobId: string): string {
+  return `${prefix}:cancelled:${jobId}`;
+}

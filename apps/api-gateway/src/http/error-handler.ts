@@ -33,6 +33,8 @@ export function errorHandler(logger: Logger, maxBodyBytes: number): ErrorRequest
     }
     if (err instanceof HttpError) {
       if (err.status >= 500) logger.warn('request failed', { status: err.status, code: err.code, error: errorMessage(err) });
+      const retryAfter = (err.details as { retry_after_seconds?: unknown } | undefined)?.retry_after_seconds;
+      if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
       res.status(err.status).json(errorBody(err.code, err.message, err.details));
       return;
     }

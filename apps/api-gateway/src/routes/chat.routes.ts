@@ -9,8 +9,9 @@ export function chatRoutes(deps: GatewayDeps): Router {
     if (!req.is('application/json')) {
       throw new HttpError(415, 'unsupported_media_type', 'send the request body as JSON with Content-Type: application/json');
     }
-    const accepted = await enqueueQuestion(deps.queue, deps.config, req.body, req.requestId);
-    deps.logger.info('job accepted', { job_id: accepted.job_id, queue: deps.queue.name });
+    const { accepted, replayed } = await enqueueQuestion(deps.queue, deps.config, req.body, req.requestId, req.get('idempotency-key'));
+    deps.logger.info(replayed ? 'job accepted again (idempotent)' : 'job accepted', { job_id: accepted.job_id, queue: deps.queue.name });
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).location(accepted.status_url).json(accepted);
   });
   return router;

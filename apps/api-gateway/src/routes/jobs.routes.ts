@@ -1,4 +1,5 @@
-import { FINAL_STATUSES, type JobView } from '@rag/queue-contracts';
+import { isCancelRequested, requestCancel } from '@rag/jobs';
+import { FINAL_STATUSES, cancelledKey, type JobView } from '@rag/queue-contracts';
 import { Router, type Request } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { HttpError } from '../http/http-error';
@@ -27,12 +28,7 @@ export async function readJob(deps: GatewayDeps, req: Request, jobId: unknown, w
   try {
     for (;;) {
       const wakeup = deps.waiter.next(jobId);
-      const job = await deps.queue.getJob(jobId);
-      if (!job) {
-        wakeup.cancel();
-        throw notFound();
-      }
-      const view = await jobView(job, () => deps.queue.getJob(jobId));
+      const view = await currentView(deps, jobId);
       if (!view) {
         wakeup.cancel();
         throw notFound();
@@ -52,6 +48,53 @@ export async function readJob(deps: GatewayDeps, req: Request, jobId: unknown, w
   }
 }
 
+/** The job's view; a cancelled job shows as `cancelled` whether it was removed while waiting or stopped while active. */
+async function currentView(deps: GatewayDeps, jobId: string): Promise<JobView | undefined> {
+  const job = await deps.queue.getJob(jobId);
+  if (!job) {
+    const record = await deps.queue.client.get(cancelledKey(deps.config.QUEUE_PREFIX, jobId));
+    return record ? (JSON.parse(record) as JobView) : undefined;
+  }
+  const view = await jobView(job, () => deps.queue.getJob(jobId));
+  if (view?.status === 'failed' && (await isCancelRequested(deps.queue.client, deps.config.QUEUE_PREFIX, jobId))) {
+    return { ...view, status: 'cancelled', error: undefined };
+  }
+  return view ?? undefined;
+}
+
+/**
+ * Cancels a job: a waiting one is removed and never runs; an active one is
+ * signalled and its worker aborts it (its LLM request included) within
+ * seconds. A finished job cannot be cancelled.
+ */
+export async function cancelJob(deps: GatewayDeps, jobId: unknown): Promise<{ status: number; body: JobView & { cancel_requested?: boolean } }> {
+  if (typeof jobId !== 'string' || !JOB_ID.test(jobId)) throw notFound();
+  const { QUEUE_PREFIX: prefix, JOB_RETENTION_SECONDS: ttl } = deps.config;
+  const job = await deps.queue.getJob(jobId);
+  if (!job) {
+    const view = await currentView(deps, jobId);
+    if (!view) throw notFound();
+    return { status: 200, body: view };
+  }
+  const view = await jobView(job, () => deps.queue.getJob(jobId));
+  if (!view) throw notFound();
+  if (view.status === 'completed' || view.status === 'failed') {
+    throw new HttpError(409, 'job_finished', `job already ${view.status}; only queued, retrying or active jobs can be cancelled`);
+  }
+  await requestCancel(deps.queue.client, prefix, jobId, ttl);
+  if (view.status !== 'active') {
+    try {
+      await job.remove();
+      const cancelled: JobView = { ...view, status: 'cancelled', finished_at: new Date().toISOString() };
+      await deps.queue.client.set(cancelledKey(prefix, jobId), JSON.stringify(cancelled), 'EX', ttl);
+      return { status: 200, body: cancelled };
+    } catch {
+      // A worker took it between our read and the removal: it is active now and sees the signal.
+    }
+  }
+  return { status: 202, body: { ...view, status: 'active', cancel_requested: true } };
+}
+
 function notFound(): HttpError {
   return new HttpError(404, 'job_not_found', 'no such job; job records expire after the retention period');
 }
@@ -61,6 +104,11 @@ export function jobRoutes(deps: GatewayDeps): Router {
   router.get('/v1/jobs/:id', async (req, res) => {
     const wait = parseWait(req.query.wait, deps.config.MAX_WAIT_SECONDS);
     res.json(await readJob(deps, req, req.params.id, wait));
+  });
+  router.delete('/v1/jobs/:id', async (req, res) => {
+    const { status, body } = await cancelJob(deps, req.params.id);
+    deps.logger.info('job cancel requested', { job_id: body.job_id, status: body.status });
+    res.status(status).json(body);
   });
   return router;
 }

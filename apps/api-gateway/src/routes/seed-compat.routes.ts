@@ -8,7 +8,7 @@ export function seedCompatRoutes(deps: GatewayDeps): Router {
   const router = Router();
   router.post('/chat', async (req, res) => {
     const body = typeof req.query.query === 'string' ? { query: req.query.query } : (req.body ?? {});
-    const accepted = await enqueueQuestion(deps.queue, deps.config, body, req.requestId);
+    const { accepted } = await enqueueQuestion(deps.queue, deps.config, body, req.requestId, req.get('idempotency-key'));
     deps.logger.info('job accepted', { job_id: accepted.job_id, queue: deps.queue.name, route: '/chat' });
     res.status(202).location(accepted.status_url).json(accepted);
   });

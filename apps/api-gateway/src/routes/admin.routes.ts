@@ -1,0 +1,38 @@
+import { queryJobOptions, replayDeadLetter } from '@rag/jobs';
+import { Router } from 'express';
+import type { GatewayDeps } from '../gateway-deps';
+import { HttpError } from '../http/http-error';
+
+function page(raw: unknown, fallback: number, max: number, name: string): number {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || Number(raw) > max) throw new HttpError(400, 'invalid_request', `${name} must be an integer from 0 to ${max}`);
+  return Number(raw);
+}
+
+/** Dead-letter administration: list, inspect, replay, purge. */
+export function adminRoutes(deps: GatewayDeps): Router {
+  const router = Router();
+  const noSuchLetter = () => new HttpError(404, 'dead_letter_not_found', 'no such dead letter; GET /v1/admin/dead-letters lists them');
+
+  router.get('/v1/admin/dead-letters', async (req, res) => {
+    const offset = page(req.query.offset, 0, 1_000_000, 'offset');
+    const limit = page(req.query.limit, 50, 500, 'limit');
+    res.json(await deps.deadLetters.list(offset, limit));
+  });
+  router.get('/v1/admin/dead-letters/:id', async (req, res) => {
+    const letter = await deps.deadLetters.get(req.params.id);
+    if (!letter) throw noSuchLetter();
+    res.json(letter);
+  });
+  router.post('/v1/admin/dead-letters/:id/replay', async (req, res) => {
+    const id = req.params.id;
+    const letter = await replayDeadLetter(deps.queue, deps.deadLetters, id, queryJobOptions(deps.config, id));
+    if (!letter) throw noSuchLetter();
+    deps.logger.info('dead letter replayed', { job_id: id });
+    res.status(202).json({ job_id: id, status: 'queued', status_url: `/v1/jobs/${id}` });
+  });
+  router.delete('/v1/admin/dead-letters', async (_req, res) => {
+    res.json({ purged: await deps.deadLetters.purge() });
+  });
+  return router;
+}

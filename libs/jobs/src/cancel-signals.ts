@@ -1,0 +1,66 @@
+import { cancelChannel, cancelKey } from '@rag/queue-contracts';
+import type { Redis } from 'ioredis';
+
+export class JobCancelledError extends Error {
+  readonly permanent = true;
+  readonly cancelled = true;
+  constructor(jobId: string) {
+    super(`job ${jobId} was cancelled`);
+    this.name = 'JobCancelledError';
+  }
+}
+
+export function isCancellation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { cancelled?: unknown }).cancelled === true;
+}
+
+/** Gateway side: marks the job cancelled and tells every worker at once. */
+export async function requestCancel(redis: Redis, prefix: string, jobId: string, ttlSeconds: number): Promise<void> {
+  await redis.multi().set(cancelKey(prefix, jobId), String(Date.now()), 'EX', ttlSeconds).publish(cancelChannel(prefix), jobId).exec();
+}
+
+export async function isCancelRequested(redis: Redis, prefix: string, jobId: string): Promise<boolean> {
+  return (await redis.exists(cancelKey(prefix, jobId))) === 1;
+}
+
+/**
+ * Worker side: one subscription for all of a worker's active jobs. Each job
+ * gets an AbortController that fires when its cancellation is published, or
+ * at once if it was asked for before the job started.
+ */
+export class CancelSignals {
+  private readonly active = new Map<string, AbortController>();
+  private started: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly client: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  start(): Promise<unknown> {
+    this.started ??= (async () => {
+      this.subscriber.on('message', (channel: string, jobId: string) => {
+        if (channel === cancelChannel(this.prefix)) this.active.get(jobId)?.abort(new JobCancelledError(jobId));
+      });
+      await this.subscriber.subscribe(cancelChannel(this.prefix));
+    })();
+    return this.started;
+  }
+
+  /** The signal for one job; call `release` when the job ends. */
+  async track(jobId: string): Promise<AbortSignal> {
+    const controller = new AbortController();
+    this.active.set(jobId, controller);
+    if (await isCancelRequested(this.client, this.prefix, jobId)) controller.abort(new JobCancelledError(jobId));
+    return controller.signal;
+  }
+
+  release(jobId: string): void {
+    this.active.delete(jobId);
+  }
+
+  get tracked(): number {
+    return this.active.size;
+  }
+}

@@ -1,0 +1,74 @@
+import { startRedis, type PrivateRedis } from '@rag/testing';
+import Redis from 'ioredis';
+import { CancelSignals, JobCancelledError, requestCancel } from './cancel-signals';
+import { DeadLetters } from './dead-letters';
+
+describe('DeadLetters and CancelSignals (real Redis)', () => {
+  let redis: PrivateRedis;
+  let client: Redis;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+  });
+
+  afterAll(async () => {
+    client?.disconnect();
+    await redis?.stop();
+  });
+
+  const letter = (id: string, at: number) => ({ job_id: id, queue: 'rag-query', job_name: 'answer', payload: { query: id }, final_error: 'boom', failed_at: new Date(at).toISOString() });
+
+  it('keeps attempts with the letter, lists newest first, and is bounded by count', async () => {
+    const dlq = new DeadLetters(client, { prefix: 'a', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 3 });
+    await dlq.recordAttempt('j1', { attempt: 1, started_at: 'x', duration_ms: 5, error: 'timeout', permanent: false });
+    await dlq.recordAttempt('j1', { attempt: 2, started_at: 'y', duration_ms: 7, error: '500', permanent: false });
+    const now = Date.now();
+    await dlq.add(letter('j1', now - 4000));
+    for (const [i, id] of ['j2', 'j3', 'j4'].entries()) await dlq.add(letter(id, now - 3000 + i * 1000));
+    const { total, items } = await dlq.list();
+    expect(total).toBe(3);
+    expect(items.map((d) => d.job_id)).toEqual(['j4', 'j3', 'j2']);
+    expect(await dlq.get('j2')).toMatchObject({ payload: { query: 'j2' }, attempts: [], replays: 0 });
+    // j1 was the oldest and was dropped from the index when the fourth arrived.
+    expect(items.some((d) => d.job_id === 'j1')).toBe(false);
+    const j1 = await dlq.get('j1');
+    expect(j1?.attempts.map((a) => a.error)).toEqual(['timeout', '500']);
+  });
+
+  it('counts replays of a job that fails again, and purges', async () => {
+    const dlq = new DeadLetters(client, { prefix: 'b', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 10 });
+    await dlq.add(letter('r1', Date.now()));
+    expect((await dlq.take('r1'))?.job_id).toBe('r1');
+    expect(await dlq.get('r1')).toBeUndefined();
+    expect(await dlq.take('r1')).toBeUndefined();
+    await dlq.add(letter('r1', Date.now()));
+    expect((await dlq.get('r1'))?.replays).toBe(1);
+    expect(await dlq.purge()).toBe(1);
+    expect((await dlq.list()).total).toBe(0);
+  });
+
+  it('aborts a tracked job when its cancellation is published, and at once when it was asked for before', async () => {
+    const subscriber = new Redis(redis.url);
+    const signals = new CancelSignals(subscriber, client, 'c');
+    await signals.start();
+    try {
+      const running = await signals.track('job-a');
+      expect(running.aborted).toBe(false);
+      await requestCancel(client, 'c', 'job-a', 60);
+      for (let i = 0; i < 50 && !running.aborted; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(running.aborted).toBe(true);
+      expect(running.reason).toBeInstanceOf(JobCancelledError);
+
+      await requestCancel(client, 'c', 'job-b', 60);
+      expect((await signals.track('job-b')).aborted).toBe(true);
+      expect((await signals.track('job-c')).aborted).toBe(false);
+      signals.release('job-a');
+      signals.release('job-b');
+      signals.release('job-c');
+      expect(signals.tracked).toBe(0);
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+});

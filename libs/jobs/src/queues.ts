@@ -1,0 +1,37 @@
+import type { Config } from '@rag/config';
+import { QueueName, type QueryJobPayload } from '@rag/queue-contracts';
+import Bull, { type JobOptions, type Queue } from 'bull';
+import { JITTER_BACKOFF, jitteredDelay } from './backoff';
+
+/**
+ * The `rag-query` queue as every process opens it: same prefix, same retry
+ * strategy, same stalled-job check (a crashed worker's jobs return to the
+ * queue after `stalledInterval`).
+ */
+export function openQueryQueue(config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>): Queue<QueryJobPayload> {
+  return new Bull<QueryJobPayload>(QueueName.Query, config.REDIS_URL, {
+    prefix: config.QUEUE_PREFIX,
+    settings: {
+      backoffStrategies: {
+        [JITTER_BACKOFF]: (attemptsMade: number, _error: unknown, options?: { delay?: number }) => jitteredDelay(attemptsMade, options?.delay ?? 1000),
+      },
+      // A crashed worker's lock lapses after 15 s; the check every 5 s then returns its jobs to the queue.
+      lockDuration: 15000,
+      lockRenewTime: 5000,
+      stalledInterval: 5000,
+      maxStalledCount: 3,
+    },
+  });
+}
+
+/** Attempts, backoff, timeout and bounded retention for a question job. */
+export function queryJobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_TIMEOUT_MS' | 'JOB_RETENTION_SECONDS'>, jobId: string): JobOptions {
+  return {
+    jobId,
+    attempts: config.JOB_ATTEMPTS,
+    backoff: { type: JITTER_BACKOFF, options: { delay: config.JOB_BACKOFF_MS } },
+    timeout: config.JOB_TIMEOUT_MS,
+    removeOnComplete: { age: config.JOB_RETENTION_SECONDS },
+    removeOnFail: { age: config.JOB_RETENTION_SECONDS },
+  };
+}
