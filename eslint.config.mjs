@@ -45,6 +45,23 @@ export default [
     },
   },
   {
+    // Test helpers (private redis-server, fake servers) are for tests only.
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'apps/e2e/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@rag/*/*'], message: 'Import a lib only through its root entry, e.g. @rag/retrieval.' },
+            { group: ['**/apps/*', '../../apps/**', '../../../apps/**'], message: 'Apps never import apps: move shared code into a lib.' },
+            { group: ['@rag/testing', '@rag/fake-openai', '@rag/fake-qdrant'], message: 'Test helpers are for *.spec.ts files only.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'tools/testing/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -52,14 +52,16 @@ async function ensureRedis() {
   }
   const dir = path.join(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
+  // Its own process group: Ctrl-C reaches the apps first, and Redis is stopped after they drain.
   const redis = spawn('redis-server', ['--port', String(devRedisPort), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], {
     stdio: ['ignore', 'ignore', 'inherit'],
+    detached: true,
   });
-  children.push(redis);
+  redisChild = redis;
   redis.on('exit', (code) => {
     if (!stopping) {
       say(`redis-server exited (${code}); stopping the stack`);
-      stop(1);
+      void stop(1);
     }
   });
   for (let i = 0; i < 100; i++) {
@@ -70,18 +72,27 @@ async function ensureRedis() {
     await new Promise((r) => setTimeout(r, 100));
   }
   say(`redis-server did not answer on port ${devRedisPort}; is the port taken? set DEV_REDIS_PORT or REDIS_URL`);
-  stop(1);
+  await stop(1);
 }
 
 let stopping = false;
-function stop(code) {
+let redisChild;
+const exited = (child) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r)));
+
+/** Stops the apps first (workers finish their active jobs), then the private Redis, then exits. */
+async function stop(code) {
+  if (stopping) return;
   stopping = true;
-  for (const child of children.reverse()) if (child.exitCode === null) child.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 200).unref();
-  Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null))).then(() => process.exit(code));
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  await Promise.race([Promise.all(children.map(exited)), new Promise((r) => setTimeout(r, 60_000).unref())]);
+  if (redisChild && redisChild.exitCode === null) {
+    redisChild.kill('SIGTERM');
+    await exited(redisChild);
+  }
+  process.exit(code);
 }
-process.on('SIGINT', () => stop(0));
-process.on('SIGTERM', () => stop(0));
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
 
 const redisUrl = await ensureRedis();
 const env = { ...process.env, REDIS_URL: redisUrl, DATA_DIR: dataDir, PORT: port, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
@@ -95,7 +106,7 @@ const ingest = spawnSync(tsx, ['--tsconfig', 'tsconfig.base.json', 'apps/ingest-
 });
 if (ingest.status !== 0) {
   say('loading the sample collection failed; see the message above');
-  stop(1);
+  await stop(1);
 } else {
   const nx = spawn(path.join(root, 'node_modules/.bin/nx'), ['run-many', '-t', 'serve', '-p', 'api-gateway', 'rag-worker', '--outputStyle=stream'], {
     cwd: root,
@@ -104,7 +115,7 @@ if (ingest.status !== 0) {
   });
   children.push(nx);
   nx.on('exit', (code) => {
-    if (!stopping) stop(code ?? 1);
+    if (!stopping) void stop(code ?? 1);
   });
   say(`gateway on http://127.0.0.1:${port} with two workers; try:`);
   say(`  curl -s -X POST localhost:${port}/v1/chat -H 'content-type: application/json' -d '{"query":"How many vacation days do new employees get?","collection":"sample"}'`);

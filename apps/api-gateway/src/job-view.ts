@@ -1,4 +1,4 @@
-import type { Job, JobStatus as BullState } from 'bull';
+import type { Job, JobStatus as BullState, Queue } from 'bull';
 import type { JobStatus, JobView, QueryResult } from '@rag/queue-contracts';
 
 const iso = (ms: number | undefined | null) => (ms ? new Date(ms).toISOString() : undefined);
@@ -11,23 +11,47 @@ export function statusOf(state: BullState | 'stuck', job: Job): JobStatus {
       return 'failed';
     case 'active':
       return 'active';
-    case 'delayed':
-      return job.attemptsMade > 0 ? 'retrying' : 'queued';
     default:
-      return 'queued';
+      // Waiting or delayed after a failed attempt: the job is between retries.
+      return job.attemptsMade > 0 ? 'retrying' : 'queued';
   }
 }
 
 /**
- * The public record of a job, read from Bull's own job hash. The state is read
- * after the hash, so a job that finished in between is read again to pick up
- * its result instead of showing "completed" without one.
+ * A job's state in one round trip, independent of the queue's length: sorted
+ * set lookups for completed, failed and delayed, and a position search in the
+ * active list (as long as the workers' concurrency). Bull's own getState scans
+ * the whole waiting list, which grows with the queue.
  */
-export async function jobView(job: Job, reload: () => Promise<Job | null>): Promise<JobView<QueryResult> | null> {
-  const state = await job.getState();
-  if ((state === 'completed' || state === 'failed') && !job.finishedOn) {
-    const fresh = await reload();
-    return fresh ? jobView(fresh, reload) : null;
+export async function jobState(queue: Queue, jobId: string): Promise<BullState> {
+  const replies = await queue.client
+    .multi()
+    .zscore(queue.toKey('completed'), jobId)
+    .zscore(queue.toKey('failed'), jobId)
+    .zscore(queue.toKey('delayed'), jobId)
+    .lpos(queue.toKey('active'), jobId)
+    .exec();
+  const [completed, failed, delayed, active] = (replies ?? []).map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+  if (completed !== null) return 'completed';
+  if (failed !== null) return 'failed';
+  if (delayed !== null) return 'delayed';
+  if (active !== null) return 'active';
+  return 'waiting';
+}
+
+/**
+ * The public record of a job, read from Bull's own job hash. The state is read
+ * after the hash, so a job that finished in between is read once more to pick
+ * up its result instead of showing "completed" without one.
+ */
+export async function jobView(queue: Queue, job: Job, reread = true): Promise<JobView<QueryResult> | null> {
+  const state = await jobState(queue, String(job.id));
+  if ((state === 'completed' || state === 'failed') && !job.finishedOn && reread) {
+    const fresh = await queue.getJob(String(job.id));
+    return fresh ? jobView(queue, fresh, false) : null;
   }
   const status = statusOf(state, job);
   const maxAttempts = job.opts.attempts ?? 1;

@@ -10,7 +10,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: 'api-gateway', level: config.LOG_LEVEL });
   logger.info('starting', { config: maskedConfig(config) });
 
-  const queue = openQueryQueue(config);
+  const queue = openQueryQueue(config, { failFast: true });
+  await queue.isReady();
   queue.on('error', (error) => logger.error('queue error', { error: errorMessage(error) }));
   const store = await openVectorStore(config);
   const waiter = new JobWaiter(queue);

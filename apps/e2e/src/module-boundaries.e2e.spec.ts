@@ -44,4 +44,11 @@ describe('module boundaries', () => {
     const allowed = await violations('apps/api-gateway/src/probe.ts', "import { loadConfig } from '@rag/config';\nimport { QueueName } from '@rag/queue-contracts';\nexport const x = [loadConfig, QueueName];\n");
     expect(allowed).toEqual([]);
   });
+
+  it('keeps test helpers out of app and lib sources', async () => {
+    const found = await violations('libs/retrieval/src/probe.ts', "import { startRedis } from '@rag/testing';\nexport const x = startRedis;\n");
+    expect(found.join('\n')).toContain('Test helpers are for *.spec.ts files only');
+    const inSpec = await violations('libs/retrieval/src/probe.int.spec.ts', "import { startRedis } from '@rag/testing';\nexport const x = startRedis;\n");
+    expect(inSpec).toEqual([]);
+  });
 });

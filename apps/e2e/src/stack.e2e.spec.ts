@@ -67,11 +67,13 @@ const BACKENDS: Backend[] = [
       return { ...openAIEnv(fake), VECTOR_STORE: 'qdrant', QDRANT_URL: qdrant.url };
     },
     teardown: async () => {
-      // Every request the store sent matched Qdrant's published API.
-      expect(qdrant?.invalid ?? []).toEqual([]);
-      expect(qdrant?.requests.length).toBeGreaterThan(0);
+      const invalid = qdrant?.invalid ?? [];
+      const seen = qdrant?.requests.length ?? 0;
       await qdrant?.close();
       await fake?.close();
+      // Every request the store sent matched Qdrant's published API.
+      expect(invalid).toEqual([]);
+      expect(seen).toBeGreaterThan(0);
     },
     expectedBackends: { vector_store: 'qdrant', embedder: 'openai:fake-embed:256', llm: 'openai' },
     quotesFacts: false,

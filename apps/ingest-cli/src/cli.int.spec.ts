@@ -1,4 +1,4 @@
-import { runApp, tempDir, type TempDir } from '@rag/testing';
+import { WORKSPACE_ROOT, runApp, tempDir, type TempDir } from '@rag/testing';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -76,5 +76,25 @@ describe('rag-ingest CLI', () => {
     const usage = await runApp(CLI, env, []);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('rag-ingest');
+  });
+});
+
+describe('npm run ingest (the README command)', () => {
+  it('runs the CLI through the npm script', async () => {
+    const data = tempDir('rag-npm-ingest-');
+    try {
+      const { spawnSync } = await import('node:child_process');
+      const run = spawnSync('npm', ['run', '--silent', 'ingest', '--', 'list', '--json'], {
+        cwd: WORKSPACE_ROOT,
+        env: { ...process.env, DATA_DIR: data.path },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual([]);
+    } finally {
+      data.remove();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { loadConfigOrExit, maskedConfig } from '@rag/config';
-import { createAnswerer } from '@rag/llm-client';
+import { createAnswerer, llmResilienceFromConfig } from '@rag/llm-client';
 import { createLogger, errorMessage } from '@rag/observability';
 import { CancelSignals, JobEventsWriter, openDeadLetters, openQueryQueue } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
@@ -13,7 +13,6 @@ async function main(): Promise<void> {
   logger.info('starting', { config: maskedConfig(config) });
 
   const store = await openVectorStore(config);
-  const deps = { store, embedder: createEmbedder(config), answerer: createAnswerer(config) };
   const queue = openQueryQueue(config);
   queue.on('error', (error) => logger.error('queue error', { error: errorMessage(error) }));
   // Consume only once Redis answers, so a bad REDIS_URL fails loudly instead of idling.
@@ -21,6 +20,9 @@ async function main(): Promise<void> {
   const redis = new Redis(config.REDIS_URL);
   const subscriber = new Redis(config.REDIS_URL);
   for (const connection of [redis, subscriber]) connection.on('error', (error) => logger.error('redis connection error', { error: errorMessage(error) }));
+  // One set of breakers and one shared budget for every call this worker makes to the LLM provider.
+  const resilience = llmResilienceFromConfig(config, { redis, prefix: config.QUEUE_PREFIX });
+  const deps = { store, embedder: createEmbedder(config, { resilience }), answerer: createAnswerer(config, { resilience }) };
   const cancels = new CancelSignals(subscriber, redis, config.QUEUE_PREFIX);
   await cancels.start();
   const deadLetters = openDeadLetters(redis, config);

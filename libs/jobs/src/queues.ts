@@ -1,16 +1,34 @@
 import type { Config } from '@rag/config';
 import { QueueName, type QueryJobPayload } from '@rag/queue-contracts';
 import Bull, { type JobOptions, type Queue } from 'bull';
+import Redis, { type RedisOptions } from 'ioredis';
 import { JITTER_BACKOFF, jitteredDelay } from './backoff';
+
+export interface QueueOpenOptions {
+  /**
+   * Commands fail at once while Redis is unreachable instead of waiting in
+   * the client's offline queue: an API answers 503 now rather than hanging,
+   * and no command sent during an outage runs after its caller gave up.
+   */
+  failFast?: boolean;
+}
 
 /**
  * The `rag-query` queue as every process opens it: same prefix, same retry
  * strategy, same stalled-job check (a crashed worker's jobs return to the
  * queue after `stalledInterval`).
  */
-export function openQueryQueue(config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>): Queue<QueryJobPayload> {
+export function openQueryQueue(config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>, options: QueueOpenOptions = {}): Queue<QueryJobPayload> {
   return new Bull<QueryJobPayload>(QueueName.Query, config.REDIS_URL, {
     prefix: config.QUEUE_PREFIX,
+    ...(options.failFast
+      ? {
+          createClient: (type: 'client' | 'subscriber' | 'bclient', redisOpts?: RedisOptions) =>
+            type === 'client'
+              ? new Redis(config.REDIS_URL, { ...redisOpts, enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+              : new Redis(config.REDIS_URL, { ...redisOpts, maxRetriesPerRequest: null, enableReadyCheck: false }),
+        }
+      : {}),
     settings: {
       backoffStrategies: {
         [JITTER_BACKOFF]: (attemptsMade: number, _error: unknown, options?: { delay?: number }) => jitteredDelay(attemptsMade, options?.delay ?? 1000),

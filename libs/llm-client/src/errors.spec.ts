@@ -1,4 +1,5 @@
-import { LlmPermanentError, LlmRetryableError, classifyOpenAIError } from './errors';
+import { APIConnectionTimeoutError, APIUserAbortError } from 'openai';
+import { LlmAbortedError, LlmPermanentError, LlmRetryableError, classifyOpenAIError } from './errors';
 
 const apiError = (status: number, message = 'boom') => Object.assign(new Error(message), { status });
 
@@ -33,5 +34,18 @@ describe('classifyOpenAIError', () => {
   it('passes already classified errors through', () => {
     const permanent = new LlmPermanentError('dimension');
     expect(classifyOpenAIError('x', 'y', permanent)).toBe(permanent);
+  });
+});
+
+describe('classifyOpenAIError with the errors the openai client throws', () => {
+  it('maps a user abort to LlmAbortedError (retryable, but not a dependency failure)', () => {
+    const mapped = classifyOpenAIError('chat', 'http://x/v1', new APIUserAbortError());
+    expect(mapped).toBeInstanceOf(LlmAbortedError);
+    expect(mapped).toBeInstanceOf(LlmRetryableError);
+    expect(mapped.message).toContain('was aborted');
+  });
+
+  it('maps the client timeout to a timeout hint', () => {
+    expect(classifyOpenAIError('chat', 'http://x/v1', new APIConnectionTimeoutError()).message).toContain('LLM_TIMEOUT_MS');
   });
 });

@@ -2,8 +2,31 @@ export * from './answerer';
 export { ExtractiveAnswerer, type ExtractiveOptions } from './extractive.answerer';
 export { sentences, stem, terms, words } from './text-terms';
 export { GROUNDED_SYSTEM_PROMPT, buildGroundedPrompt, citedNumbers, type ChatMessage } from './grounded-prompt';
-export { LlmPermanentError, LlmRetryableError, classifyOpenAIError } from './errors';
+export { LlmAbortedError, LlmPermanentError, LlmRetryableError, classifyOpenAIError } from './errors';
 export { createOpenAIClient, type OpenAIClientOptions } from './openai.client';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.embedder';
 export { OpenAIAnswerer, type OpenAIAnswererOptions } from './openai.answerer';
 export { createAnswerer, createOpenAIEmbedder } from './create-answerer';
+export {
+  BreakerOpenError,
+  DependencyTimeoutError,
+  createBreaker,
+  isRetryableError,
+  withBreaker,
+  type Breaker,
+  type BreakerOptions,
+  type BreakerState,
+} from './circuit-breaker';
+export {
+  createLlmResilience,
+  llmResilienceFromConfig,
+  type LlmCallRequest,
+  type LlmConnections,
+  type LlmDependency,
+  type LlmResilience,
+  type LlmResilienceOptions,
+} from './llm-resilience';
+export { ProviderThrottle, RateLimitWaitError, type ProviderThrottleOptions, type ThrottleRequest } from './provider-throttle';
+export { LocalProviderPause, RedisProviderPause, type ProviderPause } from './provider-pause';
+export { parseRetryAfter, retryAfterMsOf429 } from './retry-after';
+export { CHARS_PER_TOKEN, estimateChatTokens, estimateEmbeddingTokens, estimateTokens } from './token-estimate';

@@ -1,12 +1,17 @@
 import type OpenAI from 'openai';
+import { APIUserAbortError } from 'openai';
 import { NO_ANSWER_TEXT, type Answer, type AnswerInput, type Answerer } from './answerer';
 import { classifyOpenAIError } from './errors';
 import { buildGroundedPrompt, citedNumbers } from './grounded-prompt';
+import type { LlmResilience } from './llm-resilience';
+import { estimateChatTokens } from './token-estimate';
 
 export interface OpenAIAnswererOptions {
   model: string;
   maxTokens: number;
   baseUrl: string;
+  /** Breaker, timeout, shared limits and 429 pause; without it each call goes straight to the client. */
+  resilience?: LlmResilience;
 }
 
 /**
@@ -28,33 +33,43 @@ export class OpenAIAnswerer implements Answerer {
       return { text: NO_ANSWER_TEXT, cited: [], model: this.options.model, usage: { prompt_tokens: 0, completion_tokens: 0 } };
     }
     const messages = buildGroundedPrompt(input.query, input.passages);
-    let text = '';
-    let model = this.options.model;
-    let usage = { prompt_tokens: 0, completion_tokens: 0 };
-    try {
-      const stream = await this.client.chat.completions.create(
-        {
-          model: this.options.model,
-          messages,
-          stream: true,
-          stream_options: { include_usage: true },
-          max_tokens: this.options.maxTokens,
-          temperature: 0,
-        },
-        { signal: input.signal },
-      );
-      for await (const chunk of stream) {
-        if (chunk.model) model = chunk.model;
-        const delta = chunk.choices[0]?.delta?.content;
-        if (delta) {
-          text += delta;
-          input.onToken?.(delta);
+    const operation = `chat completions (${this.options.model})`;
+    const generate = async (signal: AbortSignal | undefined) => {
+      let text = '';
+      let model = this.options.model;
+      let usage = { prompt_tokens: 0, completion_tokens: 0 };
+      try {
+        const stream = await this.client.chat.completions.create(
+          {
+            model: this.options.model,
+            messages,
+            stream: true,
+            stream_options: { include_usage: true },
+            max_tokens: this.options.maxTokens,
+            temperature: 0,
+          },
+          { signal },
+        );
+        for await (const chunk of stream) {
+          if (chunk.model) model = chunk.model;
+          const delta = chunk.choices[0]?.delta?.content;
+          if (delta) {
+            text += delta;
+            input.onToken?.(delta);
+          }
+          if (chunk.usage) usage = { prompt_tokens: chunk.usage.prompt_tokens, completion_tokens: chunk.usage.completion_tokens };
         }
-        if (chunk.usage) usage = { prompt_tokens: chunk.usage.prompt_tokens, completion_tokens: chunk.usage.completion_tokens };
+        // An aborted stream ends quietly; a cut-short answer must not pass for a whole one.
+        if (signal?.aborted) throw new APIUserAbortError();
+      } catch (error) {
+        throw classifyOpenAIError(operation, this.options.baseUrl, error);
       }
-    } catch (error) {
-      throw classifyOpenAIError(`chat completions (${this.options.model})`, this.options.baseUrl, error);
-    }
+      return { text, model, usage };
+    };
+    const resilience = this.options.resilience;
+    const { text, model, usage } = resilience
+      ? await resilience.call('chat', { operation, tokens: estimateChatTokens(messages, this.options.maxTokens), signal: input.signal }, generate)
+      : await generate(input.signal);
     return { text: text.trim(), cited: citedNumbers(text, input.passages), model, usage };
   }
 }

@@ -1,5 +1,7 @@
 import type OpenAI from 'openai';
 import { LlmPermanentError, classifyOpenAIError } from './errors';
+import type { LlmResilience } from './llm-resilience';
+import { estimateEmbeddingTokens } from './token-estimate';
 
 export interface OpenAIEmbedderOptions {
   model: string;
@@ -7,6 +9,8 @@ export interface OpenAIEmbedderOptions {
   dimension: number;
   batchSize: number;
   baseUrl: string;
+  /** Breaker, timeout, shared limits and 429 pause; without it each call goes straight to the client. */
+  resilience?: LlmResilience;
 }
 
 /** Embeddings from any OpenAI-compatible `/v1/embeddings`, batched, with the dimension checked. */
@@ -24,14 +28,20 @@ export class OpenAIEmbedder {
 
   async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
     const out: number[][] = [];
+    const operation = `embeddings (${this.options.model})`;
     for (let i = 0; i < texts.length; i += this.options.batchSize) {
       const batch = texts.slice(i, i + this.options.batchSize);
-      let response: OpenAI.Embeddings.CreateEmbeddingResponse;
-      try {
-        response = await this.client.embeddings.create({ model: this.options.model, input: batch, encoding_format: 'float' }, { signal });
-      } catch (error) {
-        throw classifyOpenAIError(`embeddings (${this.options.model})`, this.options.baseUrl, error);
-      }
+      const request = async (requestSignal: AbortSignal | undefined) => {
+        try {
+          return await this.client.embeddings.create({ model: this.options.model, input: batch, encoding_format: 'float' }, { signal: requestSignal });
+        } catch (error) {
+          throw classifyOpenAIError(operation, this.options.baseUrl, error);
+        }
+      };
+      const resilience = this.options.resilience;
+      const response = resilience
+        ? await resilience.call('embeddings', { operation, tokens: estimateEmbeddingTokens(batch), signal }, request)
+        : await request(signal);
       const vectors = [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
       if (vectors.length !== batch.length) {
         throw new LlmPermanentError(`embeddings (${this.options.model}) returned ${vectors.length} vectors for ${batch.length} texts`);

@@ -1,5 +1,5 @@
 import type { Config } from '@rag/config';
-import { createOpenAIEmbedder } from '@rag/llm-client';
+import { createOpenAIEmbedder, type LlmConnections } from '@rag/llm-client';
 import { LocalHashEmbedder } from './embed/local-hash.embedder';
 import { LanceDbStore } from './store/lancedb.store';
 import { QdrantStore } from './store/qdrant.store';
@@ -17,13 +17,13 @@ export async function openVectorStore(config: Config): Promise<VectorStore> {
   }
 }
 
-/** The embedder chosen by EMBEDDINGS. */
-export function createEmbedder(config: Config): Embedder {
+/** The embedder chosen by EMBEDDINGS; `connections` shares limits and breakers with the answerer. */
+export function createEmbedder(config: Config, connections: LlmConnections = {}): Embedder {
   switch (config.EMBEDDINGS) {
     case 'local':
       return new LocalHashEmbedder(config.EMBEDDING_DIM);
     case 'openai':
-      return createOpenAIEmbedder(config);
+      return createOpenAIEmbedder(config, connections);
     default:
       throw new Error(`EMBEDDINGS=${config.EMBEDDINGS} is not supported; use local or openai`);
   }

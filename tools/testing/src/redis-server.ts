@@ -10,7 +10,8 @@ export interface PrivateRedis {
   url: string;
   dir: string;
   process: ChildProcess;
-  stop(): Promise<void>;
+  /** SIGTERM by default (Redis saves and exits); SIGKILL to simulate a crash. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export interface RedisOptions {
@@ -46,9 +47,9 @@ export async function startRedis(options: RedisOptions = {}): Promise<PrivateRed
     url: `redis://127.0.0.1:${port}`,
     dir,
     process: child,
-    async stop() {
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
+        child.kill(signal);
         await exited;
       }
       if (ownsDir) rmSync(dir, { recursive: true, force: true });

@@ -23,28 +23,42 @@ export async function readJob(deps: GatewayDeps, req: Request, jobId: unknown, w
   if (typeof jobId !== 'string' || !JOB_ID.test(jobId)) throw notFound();
   const deadline = Date.now() + waitSeconds * 1000;
   let closed = false;
-  const onClose = () => (closed = true);
+  let onClose: () => void = () => undefined;
+  const clientGone = new Promise<void>((resolve) => {
+    onClose = () => {
+      closed = true;
+      resolve();
+    };
+  });
   req.on('close', onClose);
   try {
     for (;;) {
+      // Registered before the read, so an event between the read and the wait is not lost.
       const wakeup = deps.waiter.next(jobId);
-      const view = await currentView(deps, jobId);
-      if (!view) {
-        wakeup.cancel();
-        throw notFound();
-      }
-      const remaining = deadline - Date.now();
-      if (FINAL_STATUSES.has(view.status) || remaining <= 0 || closed) {
-        wakeup.cancel();
-        return view;
-      }
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([wakeup.promise, new Promise<void>((r) => (timer = setTimeout(r, remaining)))]);
-      clearTimeout(timer);
-      wakeup.cancel();
+      try {
+        const view = await queueCall(() => currentView(deps, jobId));
+        if (!view) throw notFound();
+        const remaining = deadline - Date.now();
+        if (FINAL_STATUSES.has(view.status) || remaining <= 0 || closed) return view;
+        await Promise.race([wakeup.promise, clientGone, new Promise<void>((r) => (timer = setTimeout(r, remaining)))]);
+      } finally {
+        clearTimeout(timer);
+        wakeup.cancel();
+      }
     }
   } finally {
     req.off('close', onClose);
+  }
+}
+
+/** Redis failures become 503 (retry later), never 500; HTTP errors pass through. */
+export async function queueCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    throw new HttpError(503, 'queue_unavailable', 'the job queue is unavailable; retry in a few seconds', { retry_after_seconds: 5 }, { cause: error });
   }
 }
 
@@ -55,7 +69,7 @@ async function currentView(deps: GatewayDeps, jobId: string): Promise<JobView | 
     const record = await deps.queue.client.get(cancelledKey(deps.config.QUEUE_PREFIX, jobId));
     return record ? (JSON.parse(record) as JobView) : undefined;
   }
-  const view = await jobView(job, () => deps.queue.getJob(jobId));
+  const view = await jobView(deps.queue, job);
   if (view?.status === 'failed' && (await isCancelRequested(deps.queue.client, deps.config.QUEUE_PREFIX, jobId))) {
     return { ...view, status: 'cancelled', error: undefined };
   }
@@ -76,7 +90,7 @@ export async function cancelJob(deps: GatewayDeps, jobId: unknown): Promise<{ st
     if (!view) throw notFound();
     return { status: 200, body: view };
   }
-  const view = await jobView(job, () => deps.queue.getJob(jobId));
+  const view = await jobView(deps.queue, job);
   if (!view) throw notFound();
   if (view.status === 'completed' || view.status === 'failed') {
     throw new HttpError(409, 'job_finished', `job already ${view.status}; only queued, retrying or active jobs can be cancelled`);
@@ -106,7 +120,7 @@ export function jobRoutes(deps: GatewayDeps): Router {
     res.json(await readJob(deps, req, req.params.id, wait));
   });
   router.delete('/v1/jobs/:id', async (req, res) => {
-    const { status, body } = await cancelJob(deps, req.params.id);
+    const { status, body } = await queueCall(() => cancelJob(deps, req.params.id));
     deps.logger.info('job cancel requested', { job_id: body.job_id, status: body.status });
     res.status(status).json(body);
   });

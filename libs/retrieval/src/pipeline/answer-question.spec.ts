@@ -233,3 +233,14 @@ describe('answerQuestion', () => {
     expect(result.backends.llm).toBe('extractive');
   });
 });
+
+describe('answerQuestion citation markers', () => {
+  it('renumbers grouped markers and leaves numbers that are not cited passages alone', async () => {
+    const hits = [1, 2, 3].map((n) => ({ chunk: chunk(`d${n}.md#0`, `text ${n}`), score: 1 / n }));
+    const store = new FixedResultsStore(['c'], hits, hits);
+    const answerer = new ScriptedAnswerer({ text: 'First [3]. Both [2, 3]. Year [2024]. Mixed [3, 9].', cited: [3, 2] });
+    const result = await answerQuestion({ store, embedder: new LocalHashEmbedder(16), answerer }, { query: 'q', collection: 'c', topK: 3 });
+    expect(result.citations.map((c) => c.source)).toEqual(['d3.md', 'd2.md']);
+    expect(result.answer).toBe('First [1]. Both [2, 1]. Year [2024]. Mixed [3, 9].');
+  });
+});

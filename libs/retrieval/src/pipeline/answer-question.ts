@@ -68,9 +68,11 @@ export async function answerQuestion(deps: AnswerDeps, q: Question): Promise<Que
       score: Number(hit.score.toFixed(6)),
     });
   }
-  const text = answer.text.replace(/\[(\d+)\]/g, (marker, n: string) => {
-    const mapped = renumber.get(Number(n));
-    return mapped === undefined ? marker : `[${mapped}]`;
+  // Markers such as [3] or [2, 3] are renumbered; numbers that are not cited passages stay as written.
+  const text = answer.text.replace(/\[(\d+(?:\s*,\s*\d+)*)\]/g, (marker, list: string) => {
+    const numbers = list.split(',').map((n) => Number(n.trim()));
+    if (!numbers.every((n) => renumber.has(n))) return marker;
+    return `[${numbers.map((n) => renumber.get(n)).join(', ')}]`;
   });
 
   return {

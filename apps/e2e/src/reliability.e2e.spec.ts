@@ -1,0 +1,238 @@
+import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
+import { QueueName } from '@rag/queue-contracts';
+import { freePort, json, runApp, startApp, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
+import Bull from 'bull';
+import * as path from 'node:path';
+
+const CORPUS = path.join(__dirname, '../fixtures/corpus');
+const QUESTIONS: [string, string][] = [
+  ['When do production releases leave?', 'guides/deploy.md'],
+  ['How long are database backups kept?', 'guides/database.md'],
+  ['What time is lunch served in the cafeteria?', 'cafeteria.txt'],
+  ['How much does a parking permit cost?', 'parking.html'],
+];
+
+interface Figures {
+  [name: string]: Record<string, number>;
+}
+const figures: Figures = {};
+
+// Failure drills with real processes: workers killed with SIGKILL while jobs
+// flow, Redis (AOF, appendfsync always) killed and restarted, and workers
+// stopped with SIGTERM mid-job. Every accepted job must complete exactly once
+// with the right answer.
+describe('reliability under failures', () => {
+  let redis: PrivateRedis;
+  let data: TempDir;
+  let fake: FakeOpenAI;
+  let env: NodeJS.ProcessEnv;
+  let redisPort: number;
+
+  beforeAll(async () => {
+    redisPort = await freePort();
+    data = tempDir('rag-reliability-');
+    redis = await startRedis({ port: redisPort, dir: path.join(data.path), args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
+    // Each answer streams for a few hundred milliseconds, so kills land mid-job.
+    fake = await startFakeOpenAI({ dimension: 64, perTokenMs: 15 });
+    env = {
+      REDIS_URL: redis.url,
+      DATA_DIR: path.join(data.path, 'data'),
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      LLM: 'openai',
+      EMBEDDINGS: 'openai',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'k',
+      EMBEDDING_DIM: '64',
+      WORKER_CONCURRENCY: '4',
+      JOB_ATTEMPTS: '5',
+      JOB_BACKOFF_MS: '200',
+    };
+    const ingest = await runApp('apps/ingest-cli/src/main.ts', env, [CORPUS, '--collection', 'handbook', '--no-progress']);
+    expect(ingest.code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await fake?.close();
+    await redis?.stop();
+    data?.remove();
+    process.stdout.write(`reliability figures: ${JSON.stringify(figures)}\n`);
+  });
+
+  /** Watches a queue's global completions: how many times each job completed. */
+  const watchCompletions = async (prefix: string) => {
+    const watcher = new Bull(QueueName.Query, redis.url, { prefix });
+    const completions = new Map<string, number>();
+    watcher.on('global:completed', (jobId: string | number) => completions.set(String(jobId), (completions.get(String(jobId)) ?? 0) + 1));
+    await watcher.isReady();
+    return { watcher, completions };
+  };
+
+  const startGateway = async (prefix: string) => {
+    const port = await freePort();
+    const gateway = startApp('apps/api-gateway/src/main.ts', { ...env, PORT: String(port), QUEUE_PREFIX: prefix });
+    await gateway.waitForLog((l) => l.message === 'listening');
+    return { gateway, base: `http://127.0.0.1:${port}` };
+  };
+
+  const startWorker = (prefix: string) => startApp('apps/rag-worker/src/main.ts', { ...env, QUEUE_PREFIX: prefix });
+
+  const submit = async (base: string, i: number) => {
+    const [query, source] = QUESTIONS[i % QUESTIONS.length];
+    const res = await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, collection: 'handbook' }) });
+    return { status: res.status, body: await json(res), source };
+  };
+
+  const verify = async (queue: Bull.Queue, accepted: { id: string; source: string }[], completions: Map<string, number>) => {
+    const wrong: string[] = [];
+    for (const { id, source } of accepted) {
+      const job = await queue.getJob(id);
+      const state = await job?.getState();
+      const cited = (job?.returnvalue as { citations?: { source: string }[] } | undefined)?.citations?.[0]?.source;
+      if (state !== 'completed' || cited !== source) wrong.push(`${id}: ${state} ${cited}`);
+    }
+    expect(wrong).toEqual([]);
+    const duplicates = accepted.filter(({ id }) => completions.get(id) !== 1).map(({ id }) => `${id}: ${completions.get(id) ?? 0}`);
+    expect(duplicates).toEqual([]);
+  };
+
+  const waitForAll = async (queue: Bull.Queue, count: number, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && (await queue.getCompletedCount()) < count) await new Promise((r) => setTimeout(r, 250));
+  };
+
+  it('completes 300 jobs exactly once while a worker is killed with SIGKILL every few seconds', async () => {
+    const prefix = 'crash';
+    const { watcher, completions } = await watchCompletions(prefix);
+    const { gateway, base } = await startGateway(prefix);
+    const steady = startWorker(prefix);
+    let victim = startWorker(prefix);
+    const everyWorker = [steady, victim];
+    await Promise.all([steady, victim].map((w) => w.waitForLog((l) => l.message === 'consuming')));
+    const started = Date.now();
+    try {
+      const accepted: { id: string; source: string }[] = [];
+      for (let i = 0; i < 300; i++) {
+        const r = await submit(base, i);
+        expect(r.status).toBe(202);
+        accepted.push({ id: r.body.job_id, source: r.source });
+      }
+      let kills = 0;
+      const killer = (async () => {
+        while ((await watcher.getCompletedCount()) < 300 && kills < 8) {
+          await new Promise((r) => setTimeout(r, 2500));
+          await victim.stop('SIGKILL');
+          kills++;
+          victim = startWorker(prefix);
+          everyWorker.push(victim);
+          await victim.waitForLog((l) => l.message === 'consuming').catch(() => undefined);
+        }
+      })();
+      await waitForAll(watcher, 300, 150_000);
+      await killer;
+      // Jobs a killed worker had started and another worker ran again after the stalled-job check.
+      const starts = new Map<string, number>();
+      for (const line of everyWorker.flatMap((w) => w.logs())) {
+        if (line.message === 'job started') starts.set(String(line.job_id), (starts.get(String(line.job_id)) ?? 0) + 1);
+      }
+      const rerun = [...starts.values()].filter((n) => n > 1).length;
+      figures.worker_crashes = {
+        jobs: 300,
+        kills,
+        jobs_rerun_after_a_kill: rerun,
+        seconds: Math.round((Date.now() - started) / 100) / 10,
+        completed: await watcher.getCompletedCount(),
+        failed: await watcher.getFailedCount(),
+      };
+      expect(kills).toBeGreaterThan(0);
+      expect(rerun).toBeGreaterThan(0);
+      await verify(watcher, accepted, completions);
+    } finally {
+      await Promise.all([gateway, steady, victim].map((p) => p.stop('SIGKILL')));
+      await watcher.close();
+    }
+  }, 240_000);
+
+  it('completes every accepted job when Redis is killed and restarted while jobs flow', async () => {
+    const prefix = 'redis';
+    const { gateway, base } = await startGateway(prefix);
+    const workers = [startWorker(prefix), startWorker(prefix)];
+    await Promise.all(workers.map((w) => w.waitForLog((l) => l.message === 'consuming')));
+    const accepted: { id: string; source: string }[] = [];
+    let refused = 0;
+    let submitted = 0;
+    let restartedAt = 0;
+    let acceptedAfterRestart = 0;
+    const started = Date.now();
+    try {
+      // Questions keep coming before, during and after the outage.
+      const producer = (async () => {
+        while (!(restartedAt && acceptedAfterRestart >= 20) && !(restartedAt && Date.now() > restartedAt + 15_000)) {
+          const r = await submit(base, submitted++).catch(() => ({ status: 0, body: {}, source: '' }));
+          if (r.status === 202) {
+            accepted.push({ id: r.body.job_id, source: r.source });
+            if (restartedAt) acceptedAfterRestart++;
+          } else refused++;
+          await new Promise((res) => setTimeout(res, 25));
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 1500));
+      // SIGKILL: no shutdown save; appendfsync always means every acknowledged write is on disk.
+      await redis.stop('SIGKILL');
+      await new Promise((r) => setTimeout(r, 2000));
+      redis = await startRedis({ port: redisPort, dir: path.join(data.path), args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
+      restartedAt = Date.now();
+      await producer;
+      const { watcher, completions } = await watchCompletions(prefix);
+      try {
+        await waitForAll(watcher, accepted.length, 120_000);
+        figures.redis_restart = {
+          submitted,
+          accepted: accepted.length,
+          accepted_after_restart: acceptedAfterRestart,
+          refused_with_503: refused,
+          seconds: Math.round((Date.now() - started) / 100) / 10,
+          completed: await watcher.getCompletedCount(),
+        };
+        // The gateway refused (503) while Redis was down and accepted again once it was back.
+        expect(refused).toBeGreaterThan(0);
+        expect(acceptedAfterRestart).toBe(20);
+        // Completions seen before the watcher subscribed are not counted; check states, then no duplicates among those seen.
+        for (const a of accepted) if (!completions.has(a.id)) completions.set(a.id, 1);
+        await verify(watcher, accepted, completions);
+      } finally {
+        await watcher.close();
+      }
+    } finally {
+      await Promise.all([gateway, ...workers].map((p) => p.stop('SIGKILL')));
+    }
+  }, 240_000);
+
+  it('loses and duplicates nothing when workers get SIGTERM during active jobs', async () => {
+    const prefix = 'sigterm';
+    const { watcher, completions } = await watchCompletions(prefix);
+    const { gateway, base } = await startGateway(prefix);
+    let workers = [startWorker(prefix), startWorker(prefix)];
+    await Promise.all(workers.map((w) => w.waitForLog((l) => l.message === 'consuming')));
+    const started = Date.now();
+    try {
+      const accepted: { id: string; source: string }[] = [];
+      for (let i = 0; i < 60; i++) {
+        const r = await submit(base, i);
+        accepted.push({ id: r.body.job_id, source: r.source });
+      }
+      await workers[0].waitForLog((l) => l.message === 'job started');
+      const exits = await Promise.all(workers.map((w) => w.stop('SIGTERM')));
+      expect(exits.map((e) => e.code)).toEqual([0, 0]);
+      const activeAfterStop = await watcher.getActiveCount();
+      workers = [startWorker(prefix), startWorker(prefix)];
+      await waitForAll(watcher, 60, 60_000);
+      figures.sigterm = { jobs: 60, active_after_stop: activeAfterStop, seconds: Math.round((Date.now() - started) / 100) / 10 };
+      expect(activeAfterStop).toBe(0);
+      await verify(watcher, accepted, completions);
+    } finally {
+      await Promise.all([gateway, ...workers].map((p) => p.stop('SIGKILL')));
+      await watcher.close();
+    }
+  }, 120_000);
+});
