@@ -39,6 +39,8 @@ describe('job lifecycle end to end', () => {
       JOB_ATTEMPTS: '3',
       JOB_BACKOFF_MS: '200',
       MAX_WAITING_JOBS: '5',
+      BREAKER_FAILURES: '2',
+      BREAKER_HALF_OPEN_MS: '500',
       WORKER_CONCURRENCY: '2',
     };
     const ingest = await runApp('apps/ingest-cli/src/main.ts', env, [CORPUS, '--collection', 'handbook', '--no-progress']);
@@ -167,6 +169,12 @@ describe('job lifecycle end to end', () => {
     const done = await view(job_id, 15);
     expect(done.status).toBe('completed');
     expect(done.result.citations[0].source).toBe('parking.html');
+    // The chat breaker opened during the outage and closed again after recovery.
+    const transitions = (worker?.logs() ?? [])
+      .filter((l) => l.message === 'circuit breaker changed state' && l.dependency === 'chat')
+      .map((l) => l.state);
+    expect(transitions).toContain('open');
+    expect(transitions[transitions.length - 1]).toBe('closed');
     const after = await runApp('apps/ingest-cli/src/main.ts', env, ['dlq', 'list', '--json']);
     expect(JSON.parse(after.stdout).items.some((d: { job_id: string }) => d.job_id === job_id)).toBe(false);
   });

@@ -3,7 +3,7 @@ import { createAnswerer, llmResilienceFromConfig } from '@rag/llm-client';
 import { createLogger, errorMessage } from '@rag/observability';
 import { CancelSignals, JobEventsWriter, openDeadLetters, openQueryQueue } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
-import { createEmbedder, openVectorStore } from '@rag/retrieval';
+import { createEmbedder, guardVectorStore, openVectorStore } from '@rag/retrieval';
 import Redis from 'ioredis';
 import { queryProcessor } from './query.processor';
 
@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: 'rag-worker', level: config.LOG_LEVEL, defaultMeta: { pid: process.pid } });
   logger.info('starting', { config: maskedConfig(config) });
 
-  const store = await openVectorStore(config);
+  const breakerOptions = { failures: config.BREAKER_FAILURES, halfOpenAfterMs: config.BREAKER_HALF_OPEN_MS };
+  const store = guardVectorStore(await openVectorStore(config), breakerOptions);
   const queue = openQueryQueue(config);
   queue.on('error', (error) => logger.error('queue error', { error: errorMessage(error) }));
   // Consume only once Redis answers, so a bad REDIS_URL fails loudly instead of idling.
@@ -23,6 +24,9 @@ async function main(): Promise<void> {
   // One set of breakers and one shared budget for every call this worker makes to the LLM provider.
   const resilience = llmResilienceFromConfig(config, { redis, prefix: config.QUEUE_PREFIX });
   const deps = { store, embedder: createEmbedder(config, { resilience }), answerer: createAnswerer(config, { resilience }) };
+  for (const breaker of [store.breaker, resilience.breakers.chat, resilience.breakers.embeddings]) {
+    breaker.onStateChange((state, name) => logger.warn('circuit breaker changed state', { dependency: name, state }));
+  }
   const cancels = new CancelSignals(subscriber, redis, config.QUEUE_PREFIX);
   await cancels.start();
   const deadLetters = openDeadLetters(redis, config);

@@ -22,3 +22,4 @@ export {
   type SourceFile,
 } from './pipeline/ingest-documents';
 export { createEmbedder, openVectorStore } from './backends';
+export { GuardedVectorStore, guardVectorStore, type GuardOptions } from './store/guarded.store';

@@ -1,0 +1,50 @@
+import { startFakeQdrant, type FakeQdrant } from '@rag/fake-qdrant';
+import { BreakerOpenError } from '@rag/llm-client';
+import { CollectionNotFoundError } from '../errors';
+import { LocalHashEmbedder } from '../embed/local-hash.embedder';
+import { ingestDocuments } from '../pipeline/ingest-documents';
+import { guardVectorStore } from './guarded.store';
+import { QdrantStore } from './qdrant.store';
+
+// The breaker in front of a real Qdrant client talking HTTP to the fake.
+describe('guardVectorStore', () => {
+  let fake: FakeQdrant;
+
+  beforeAll(async () => {
+    fake = await startFakeQdrant();
+  });
+
+  afterAll(async () => fake?.close());
+
+  it('opens after repeated failures, fails fast while open, and closes after a good trial call', async () => {
+    const embedder = new LocalHashEmbedder(32);
+    const store = guardVectorStore(new QdrantStore({ url: fake.url }), { failures: 2, halfOpenAfterMs: 300 });
+    await ingestDocuments({ store, embedder }, [{ id: 'a.md', read: async () => Buffer.from('# A\n\nAlpha beta gamma.') }], {
+      collection: 'guarded',
+      chunking: { size: 500, overlap: 0 },
+    });
+    const [vector] = await embedder.embed(['alpha']);
+    const query = () => store.hybridSearch('guarded', { text: 'alpha', vector }, 3);
+    expect((await query())[0].chunk.docId).toBe('a.md');
+
+    for (let i = 0; i < 2; i++) fake.injectFault({ operationId: 'query_points', status: 503, error: 'overloaded' });
+    await expect(query()).rejects.toThrow();
+    await expect(query()).rejects.toThrow();
+    expect(store.breaker.state).toBe('open');
+    const before = fake.requests.length;
+    await expect(query()).rejects.toBeInstanceOf(BreakerOpenError);
+    expect(fake.requests.length).toBe(before);
+
+    await new Promise((r) => setTimeout(r, 350));
+    expect((await query())[0].chunk.docId).toBe('a.md');
+    expect(store.breaker.state).toBe('closed');
+    expect(store.backend).toBe('qdrant');
+  });
+
+  it('does not count permanent errors such as an unknown collection', async () => {
+    const store = guardVectorStore(new QdrantStore({ url: fake.url }), { failures: 1, halfOpenAfterMs: 10_000 });
+    await expect(store.replaceDocument('nowhere', 'x', [])).rejects.toBeInstanceOf(CollectionNotFoundError);
+    await expect(store.replaceDocument('nowhere', 'x', [])).rejects.toBeInstanceOf(CollectionNotFoundError);
+    expect(store.breaker.state).toBe('closed');
+  });
+});
