@@ -42,12 +42,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    server.close();
+    // Stop accepting, let requests in flight (long-polls included) finish for up to 5 s, then close the queue.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), 5000).unref();
-    await queue.close().catch((error) => logger.warn('queue close failed', { error: errorMessage(error) }));
-    await store.close();
+    await closed;
     clearTimeout(force);
+    await queue.close().catch((error) => logger.warn('queue close failed', { error: errorMessage(error) }));
+    await store.close().catch((error) => logger.warn('vector store close failed', { error: errorMessage(error) }));
     logger.info('stopped');
     process.exit(0);
   };
