@@ -4,7 +4,10 @@
 //     else a private redis-server with its files under DATA_DIR/redis.
 //  2. The sample collection (tools/dev-stack/sample-docs) is ingested; unchanged
 //     files are skipped, so later starts cost a second.
-//  3. `nx run-many -t serve` starts the gateway and two workers.
+//  3. A dev API key for tenant `default` with every scope is reused from
+//     DATA_DIR/dev-api-key (mode 0600) while Redis still knows it, else created
+//     (stored hashed in Redis); the gateway then requires it.
+//  4. `nx run-many -t serve` starts the gateway and two workers.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -104,10 +107,20 @@ const ingest = spawnSync(tsx, ['--tsconfig', 'tsconfig.base.json', 'apps/ingest-
   env,
   stdio: 'inherit',
 });
+let devKey = '';
+if (ingest.status === 0) {
+  const keyRun = spawnSync(tsx, ['--tsconfig', 'tsconfig.base.json', 'apps/ingest-cli/src/main.ts', 'keys', 'dev-key'], { cwd: root, env, encoding: 'utf8' });
+  devKey = keyRun.status === 0 ? keyRun.stdout.trim() : '';
+  if (!devKey) {
+    process.stderr.write(keyRun.stderr ?? '');
+    say('creating the dev API key failed; see the message above');
+    await stop(1);
+  }
+}
 if (ingest.status !== 0) {
   say('loading the sample collection failed; see the message above');
   await stop(1);
-} else {
+} else if (devKey) {
   const nx = spawn(path.join(root, 'node_modules/.bin/nx'), ['run-many', '-t', 'serve', '-p', 'api-gateway', 'rag-worker', '--outputStyle=stream'], {
     cwd: root,
     env,
@@ -117,6 +130,10 @@ if (ingest.status !== 0) {
   nx.on('exit', (code) => {
     if (!stopping) void stop(code ?? 1);
   });
-  say(`gateway on http://127.0.0.1:${port} with two workers; try:`);
-  say(`  curl -s -X POST localhost:${port}/v1/chat -H 'content-type: application/json' -d '{"query":"How many vacation days do new employees get?","collection":"sample"}'`);
+  say(`gateway on http://127.0.0.1:${port} with two workers`);
+  say(`dev API key (tenant default, scopes query,ingest,admin; kept in ${path.join(dataDir, 'dev-api-key')}): ${devKey}`);
+  say('try:');
+  say(`  export RAG_KEY=${devKey}`);
+  say(`  curl -s -X POST localhost:${port}/v1/chat -H "authorization: Bearer $RAG_KEY" -H 'content-type: application/json' -d '{"query":"How many vacation days do new employees get?","collection":"sample"}'`);
+  say(`  curl -s -H "authorization: Bearer $RAG_KEY" "localhost:${port}/v1/jobs/<job_id>?wait=10"`);
 }

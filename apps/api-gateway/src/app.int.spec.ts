@@ -1,3 +1,4 @@
+import { openAuthenticator } from '@rag/auth';
 import { loadConfig } from '@rag/config';
 import { createLogger } from '@rag/observability';
 import { JobName, type QueryJobPayload } from '@rag/queue-contracts';
@@ -29,7 +30,7 @@ describe('api-gateway (real Redis)', () => {
     consumer = openQueryQueue(config);
     const waiter = new JobWaiter(queue);
     await waiter.whenReady();
-    const app = createApp({ config, logger, queue, waiter, deadLetters: openDeadLetters(queue.client, config), readiness: { redis: () => queue.client.ping() } });
+    const app = createApp({ config, logger, queue, waiter, deadLetters: openDeadLetters(queue.client, config), auth: openAuthenticator(queue.client, config), readiness: { redis: () => queue.client.ping() } });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
@@ -163,6 +164,7 @@ describe('api-gateway (real Redis)', () => {
       queue: failQueue,
       waiter,
       deadLetters: openDeadLetters(failQueue.client, config),
+      auth: openAuthenticator(failQueue.client, config),
       readiness: {},
     });
     const s = await new Promise<Server>((resolve) => {

@@ -1,6 +1,11 @@
+import { parseCorsOrigins } from '@rag/config';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import type { GatewayDeps } from './gateway-deps';
+import { authenticate } from './http/authenticate';
+import { cors } from './http/cors';
 import { errorHandler, notFoundHandler } from './http/error-handler';
+import { rateLimit } from './http/rate-limit';
 import { requestContext } from './http/request-context';
 import { adminRoutes } from './routes/admin.routes';
 import { chatRoutes } from './routes/chat.routes';
@@ -14,8 +19,13 @@ export function createApp(deps: GatewayDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestContext(deps.logger));
-  app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, strict: true }));
+  app.use(helmet());
+  app.use(cors(parseCorsOrigins(deps.config.CORS_ORIGINS)));
+  // Open to probes; everything after needs a key when auth is on, and is rate limited.
   app.use(healthRoutes(deps));
+  app.use(authenticate(deps.auth));
+  app.use(rateLimit(deps.queue.client, deps.config.QUEUE_PREFIX, deps.config.RATE_LIMIT_PER_MINUTE));
+  app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, strict: true }));
   app.use(chatRoutes(deps));
   app.use(jobRoutes(deps));
   app.use(seedCompatRoutes(deps));

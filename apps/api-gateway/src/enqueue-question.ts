@@ -41,6 +41,8 @@ export async function enqueueQuestion(
   config: Config,
   body: unknown,
   requestId: string,
+  /** From the caller's API key, never from the body. */
+  tenant: string,
   idempotencyKey?: string,
 ): Promise<EnqueueResult> {
   const checked = validatePlain(ChatRequestDto, body);
@@ -51,7 +53,6 @@ export async function enqueueQuestion(
     throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 visible ASCII characters');
   }
   const request = checked.value;
-  const tenant = 'default';
   const payload: QueryJobPayload = {
     query: request.query,
     collection: request.collection ?? config.DEFAULT_COLLECTION,

@@ -1,3 +1,4 @@
+import type { Authenticator } from '@rag/auth';
 import type { Config } from '@rag/config';
 import type { DeadLetters } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
@@ -11,6 +12,8 @@ export interface GatewayDeps {
   queue: Queue<QueryJobPayload>;
   waiter: JobWaiter;
   deadLetters: DeadLetters;
+  /** API keys and whether they are required. */
+  auth: Authenticator;
   /** Named dependency checks for /readyz; each rejects when its dependency is down. */
   readiness: Record<string, () => Promise<unknown>>;
 }

@@ -1,18 +1,40 @@
-import { loadConfigOrExit, maskedConfig } from '@rag/config';
+import { isLoopbackHost, openAuthenticator } from '@rag/auth';
+import { loadConfigOrExit, maskedConfig, type Config } from '@rag/config';
 import { createLogger, errorMessage } from '@rag/observability';
 import { openDeadLetters, openQueryQueue } from '@rag/jobs';
 import { openVectorStore } from '@rag/retrieval';
 import { createApp } from './app';
 import { JobWaiter } from './job-waiter';
+import { once } from 'node:events';
+
+/** Without keys anyone who reaches the port reads every answer, so only this machine may. */
+function refuseOpenBind(config: Config): never {
+  process.stderr.write(
+    `api-gateway: refusing to listen on ${config.HOST} with authentication off (no API key configured or stored, or AUTH=off): ` +
+      `anyone who can reach it could ask questions and read answers. Either create a key ` +
+      `(npm run ingest -- keys create --tenant <tenant> --scopes query) or set API_KEYS, with AUTH=auto or on; ` +
+      `or set HOST=127.0.0.1 to listen on this machine only.\n`,
+  );
+  process.exit(1);
+}
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('api-gateway');
   const logger = createLogger({ service: 'api-gateway', level: config.LOG_LEVEL });
   logger.info('starting', { config: maskedConfig(config) });
+  if (config.AUTH === 'off' && !isLoopbackHost(config.HOST)) refuseOpenBind(config);
 
   const queue = openQueryQueue(config, { failFast: true });
   await queue.isReady();
   queue.on('error', (error) => logger.error('queue error', { error: errorMessage(error) }));
+  // Bull's isReady does not wait for the command client, which (fail-fast) refuses commands until connected.
+  if (queue.client.status !== 'ready') await once(queue.client, 'ready', { signal: AbortSignal.timeout(10_000) });
+  const auth = openAuthenticator(queue.client, config);
+  const authOn = await auth.required();
+  if (!authOn && !isLoopbackHost(config.HOST)) {
+    await queue.close().catch(() => undefined);
+    refuseOpenBind(config);
+  }
   const store = await openVectorStore(config);
   const waiter = new JobWaiter(queue);
 
@@ -22,6 +44,7 @@ async function main(): Promise<void> {
     queue,
     waiter,
     deadLetters: openDeadLetters(queue.client, config),
+    auth,
     readiness: {
       redis: () => queue.client.ping(),
       vector_store: () => store.listCollections(),
@@ -30,7 +53,14 @@ async function main(): Promise<void> {
   const server = app.listen(config.PORT, config.HOST, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
-    logger.info('listening', { host: config.HOST, port, url: `http://${config.HOST}:${port}` });
+    logger.info('listening', { host: config.HOST, port, url: `http://${config.HOST}:${port}`, auth: authOn ? 'on' : 'off', seeded_keys: auth.seededCount });
+    if (!authOn) {
+      logger.warn(
+        config.AUTH === 'off'
+          ? `authentication is off (AUTH=off): listening on ${config.HOST} only, every caller is tenant "default"`
+          : `authentication is off (no API key configured or stored): listening on ${config.HOST} only, every caller is tenant "default"; it turns on when the first key is created (npm run ingest -- keys create)`,
+      );
+    }
   });
   server.on('error', (error) => {
     logger.error('cannot listen', { error: errorMessage(error), hint: `is another process using ${config.HOST}:${config.PORT}? set PORT to a free port` });

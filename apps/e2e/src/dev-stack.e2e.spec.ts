@@ -1,5 +1,6 @@
 import { WORKSPACE_ROOT, freePort, json, ping, tempDir, type TempDir } from '@rag/testing';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
 // `npm start` exactly as the README has a new user run it: with nothing
@@ -18,7 +19,12 @@ describe('npm start (the dev stack)', () => {
     redisPort = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: data.path, DEV_REDIS_PORT: String(redisPort) };
     delete env.REDIS_URL;
-    launcher = spawn(process.execPath, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/start.mjs')], { cwd: WORKSPACE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    launcher = spawn(process.execPath, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/start.mjs')], {
+      cwd: WORKSPACE_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     launcher.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     launcher.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const deadline = Date.now() + 90_000;
@@ -31,20 +37,35 @@ describe('npm start (the dev stack)', () => {
   });
 
   afterAll(async () => {
-    if (launcher && launcher.exitCode === null) launcher.kill('SIGKILL');
+    // If a test failed before the SIGTERM test ran, stop the stack the way a user would, so nothing it started
+    // (its redis-server, nx, the apps) outlives the suite; kill the launcher's process group only as a last resort.
+    if (launcher && launcher.exitCode === null && launcher.pid) {
+      const exited = new Promise((resolve) => launcher.once('exit', resolve));
+      launcher.kill('SIGTERM');
+      const stopped = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 15_000))]);
+      if (!stopped) process.kill(-launcher.pid, 'SIGKILL');
+    }
     data?.remove();
   });
 
-  it('answers the README example with a cited answer from the sample collection', async () => {
+  it('answers the README example with a cited answer from the sample collection, with the dev key it printed', async () => {
     expect(output).toContain(`started a private redis-server on 127.0.0.1:${redisPort}`);
+    const printed = /dev API key \(tenant default[^)]*\): (rag_[A-Za-z0-9_-]+)/.exec(output)?.[1];
+    const keyFile = path.join(data.path, 'dev-api-key');
+    expect(printed).toBeDefined();
+    expect(readFileSync(keyFile, 'utf8').trim()).toBe(printed);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const auth = { authorization: `Bearer ${printed}` };
+    const anonymous = await fetch(`http://127.0.0.1:${port}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"q"}' });
+    expect(anonymous.status).toBe(401);
     const accepted = await fetch(`http://127.0.0.1:${port}/v1/chat`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify({ query: 'How many vacation days do new employees get?', collection: 'sample' }),
     });
     expect(accepted.status).toBe(202);
     const { job_id } = await json(accepted);
-    const view = await json(await fetch(`http://127.0.0.1:${port}/v1/jobs/${job_id}?wait=20`));
+    const view = await json(await fetch(`http://127.0.0.1:${port}/v1/jobs/${job_id}?wait=20`, { headers: auth }));
     expect(view.status).toBe('completed');
     expect(view.result.answer).toContain('25 vacation days');
     expect(view.result.citations[0].source).toBe('vacation-policy.md');

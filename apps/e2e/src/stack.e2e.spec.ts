@@ -252,8 +252,10 @@ describe.each(BACKENDS)('the stack end to end: $name', (backend) => {
     // Nothing is left half-done: every job a worker had started, it finished before exiting; the others
     // are still queued (or, fetched by Bull at the moment of closing, returned by the stalled-job check).
     const started = workers.flatMap((w) => w.logs().filter((l) => l.message === 'job started').map((l) => String(l.job_id)));
-    const completed = new Set(workers.flatMap((w) => w.logs().filter((l) => l.message === 'job completed').map((l) => String(l.job_id))));
-    expect(started.filter((id) => !completed.has(id))).toEqual([]);
+    const ended = new Set(
+      workers.flatMap((w) => w.logs().filter((l) => ['job completed', 'job attempt failed', 'job cancelled'].includes(String(l.message))).map((l) => String(l.job_id))),
+    );
+    expect(started.filter((id) => !ended.has(id))).toEqual([]);
     const states = await Promise.all(accepted.map(async (a) => (await queue.getJob(a.job_id))?.getState()));
     expect(states.every((s) => s === 'completed' || s === 'waiting' || s === 'active')).toBe(true);
     expect((await gateway.stop('SIGTERM')).code).toBe(0);

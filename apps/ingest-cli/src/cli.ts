@@ -4,7 +4,9 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { PathNotFoundError } from './discover-files';
 import { ingestCommand, type Output } from './commands/ingest.command';
 import { dlqCommand, type DlqAction } from './commands/dlq.command';
+import { keysCommand } from './commands/keys.command';
 import { deleteCommand, listCommand } from './commands/list.command';
+import * as path from 'node:path';
 
 function collectionName(value: string): string {
   if (!Limits.collectionPattern.test(value)) {
@@ -72,6 +74,39 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Output)
   dlq.command('show').description('show dead letters with their payload and every attempt').argument('<job-ids...>').option('--json', 'print JSON').action(dlqAction('show'));
   dlq.command('replay').description('put dead letters back on the queue under their original job id').argument('<job-ids...>').action(dlqAction('replay'));
   dlq.command('purge').description('delete every dead letter').option('--yes', 'confirm').action(dlqAction('purge'));
+
+  const keys = program.command('keys').description("manage the gateway's API keys (stored in Redis as hashes only)");
+  keys
+    .command('create')
+    .description('create a key for a tenant and print it (only this once)')
+    .requiredOption('--tenant <tenant>', 'the tenant the key belongs to')
+    .requiredOption('--scopes <scopes>', 'comma-separated: query, ingest, admin')
+    .option('--name <name>', 'a note on what the key is for')
+    .option('--json', 'print JSON (the key included)')
+    .action(async (opts: { tenant: string; scopes: string; name?: string; json?: boolean }) => {
+      const scopes = opts.scopes.split(',').map((s) => s.trim()).filter(Boolean);
+      code = await keysCommand(config, { action: 'create', tenant: opts.tenant, scopes, name: opts.name, json: opts.json }, io);
+    });
+  keys
+    .command('list')
+    .description('list keys: id, tenant, scopes, created, revoked (never the keys)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      code = await keysCommand(config, { action: 'list', json: opts.json }, io);
+    });
+  keys
+    .command('revoke')
+    .description('revoke keys by id; takes effect on the next request')
+    .argument('<key-ids...>')
+    .action(async (ids: string[]) => {
+      code = await keysCommand(config, { action: 'revoke', ids }, io);
+    });
+  keys
+    .command('dev-key', { hidden: true })
+    .description('npm start: reuse or create the dev key of tenant default kept in DATA_DIR/dev-api-key')
+    .action(async () => {
+      code = await keysCommand(config, { action: 'dev-key', file: path.join(config.dataDir, 'dev-api-key') }, io);
+    });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

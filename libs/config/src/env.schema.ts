@@ -34,6 +34,30 @@ export class EnvSchema {
   @MinLength(1)
   HOST = '127.0.0.1';
 
+  /**
+   * API keys: `auto` requires a key as soon as one is configured (API_KEYS) or
+   * stored in Redis (rag-ingest keys create) and then until restart; `on`
+   * always; `off` never (and then the gateway only listens on loopback).
+   */
+  @IsIn(['auto', 'on', 'off'])
+  AUTH = 'auto';
+
+  /**
+   * Keys seeded from configuration: comma-separated `tenant:scope+scope:key`
+   * entries, e.g. `acme:query+ingest:<key>`; scopes query, ingest, admin; a key
+   * is 20-256 characters of A-Z, a-z, 0-9, "_" or "-". Hashed in memory, never logged.
+   */
+  @IsString()
+  API_KEYS = '';
+
+  /** Browser origins allowed by CORS, comma-separated (e.g. https://app.example.com); empty = CORS off. */
+  @IsString()
+  CORS_ORIGINS = '';
+
+  /** Requests per minute per API key (per client IP when auth is off), kept in Redis; 0 = no limit. */
+  @IntSetting(0, 1000000)
+  RATE_LIMIT_PER_MINUTE = 0;
+
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 

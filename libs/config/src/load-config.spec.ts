@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ConfigError, EnvSchema, isSecretKey, loadConfig, loadConfigOrExit, maskUrlCredentials, maskedConfig, type Config } from './index';
+import { ConfigError, EnvSchema, isSecretKey, loadConfig, loadConfigOrExit, maskUrlCredentials, maskedConfig, parseApiKeysSetting, parseCorsOrigins, type Config } from './index';
 
 const CWD = path.resolve('/srv/rag');
 
@@ -257,7 +257,45 @@ describe('isSecretKey', () => {
 
   it('treats exactly the API keys among the real settings as secret', () => {
     const secret = Object.keys(new EnvSchema()).filter(isSecretKey).sort();
-    expect(secret).toEqual(['OPENAI_API_KEY', 'QDRANT_API_KEY']);
+    expect(secret).toEqual(['API_KEYS', 'OPENAI_API_KEY', 'QDRANT_API_KEY']);
+  });
+});
+
+describe('API_KEYS', () => {
+  const key = 'k'.repeat(24);
+
+  it('parses tenant:scope+scope:key entries', () => {
+    expect(parseApiKeysSetting(` acme:query+ingest:${key} , beta:admin:${'b'.repeat(30)}`)).toEqual([
+      { tenant: 'acme', scopes: ['query', 'ingest'], key },
+      { tenant: 'beta', scopes: ['admin'], key: 'b'.repeat(30) },
+    ]);
+    expect(parseApiKeysSetting('')).toEqual([]);
+  });
+
+  it.each([
+    ['no scopes part', `acme:${key}`, 'tenant:scope+scope:key'],
+    ['an unknown scope', `acme:query+root:${key}`, 'scopes must be'],
+    ['a bad tenant', `Acme Corp:query:${key}`, 'tenant must be'],
+    ['a short key', 'acme:query:short', 'key must be'],
+    ['a key listed twice', `a:query:${key},b:query:${key}`, 'listed twice'],
+  ])('rejects %s, naming the setting but never the key', (_name, value, message) => {
+    const error = configError({ API_KEYS: value });
+    expect(error.message).toContain('API_KEYS=***');
+    expect(error.message).toContain(message);
+    expect(error.message).not.toContain(key);
+    expect(error.message).not.toContain('short');
+  });
+
+  it('is masked in the printed configuration', () => {
+    expect(maskedConfig(loadConfig({ API_KEYS: `acme:query:${key}` }, CWD)).API_KEYS).toBe('***');
+  });
+});
+
+describe('CORS_ORIGINS', () => {
+  it('accepts exact origins and rejects paths and wildcards', () => {
+    expect(parseCorsOrigins('https://app.example.com, http://localhost:5173')).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(variables(configError({ CORS_ORIGINS: '*' }))).toEqual(['CORS_ORIGINS']);
+    expect(configError({ CORS_ORIGINS: 'https://a.example.com/app' }).message).toContain('no path');
   });
 });
 

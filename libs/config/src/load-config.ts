@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import * as path from 'node:path';
+import { ListSettingError, parseApiKeysSetting, parseCorsOrigins } from './api-keys-setting';
 import { EnvSchema } from './env.schema';
 
 export type Config = Readonly<EnvSchema> & {
@@ -44,14 +45,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!invalid.has('OPENAI_BASE_URL') && usesOpenAI && /^https:\/\/api\.openai\.com\//.test(schema.OPENAI_BASE_URL) && !schema.OPENAI_API_KEY) {
     problems.push('OPENAI_API_KEY is required when EMBEDDINGS=openai or LLM=openai use api.openai.com; set it, or point OPENAI_BASE_URL at a server that needs none (Ollama, vLLM)');
   }
+  const listProblems = (name: string, parse: () => unknown, shown: string) => {
+    try {
+      parse();
+    } catch (error) {
+      if (!(error instanceof ListSettingError)) throw error;
+      problems.push(...error.problems.map((p) => `${name}=${shown}: ${p}`));
+    }
+  };
+  listProblems('API_KEYS', () => parseApiKeysSetting(schema.API_KEYS), '***');
+  listProblems('CORS_ORIGINS', () => parseCorsOrigins(schema.CORS_ORIGINS), JSON.stringify(schema.CORS_ORIGINS));
   if (problems.length > 0) throw new ConfigError(problems);
   const dataDir = path.resolve(cwd, schema.DATA_DIR);
   return Object.freeze({ ...schema, dataDir, lancedbDir: path.join(dataDir, 'lancedb') });
 }
 
-/** Names that hold credentials: *_API_KEY, *_SECRET, *_PASSWORD, *_TOKEN (not e.g. LLM_MAX_TOKENS). */
+/** Names that hold credentials: *_API_KEY(S), *_SECRET, *_PASSWORD, *_TOKEN (not e.g. LLM_MAX_TOKENS). */
 export function isSecretKey(key: string): boolean {
-  return /(^|_)(API_KEY|KEY|SECRET|PASSWORD|PASS|PWD|TOKEN|CREDENTIALS)$/i.test(key);
+  return /(^|_)(API_KEYS|KEYS|API_KEY|KEY|SECRET|PASSWORD|PASS|PWD|TOKEN|CREDENTIALS)$/i.test(key);
 }
 
 /** Hides secrets: secret-named keys entirely, and credentials inside URLs. */

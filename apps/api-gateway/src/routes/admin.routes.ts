@@ -1,6 +1,7 @@
 import { queryJobOptions, replayDeadLetter } from '@rag/jobs';
 import { Router } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
+import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
 
 function page(raw: unknown, fallback: number, max: number, name: string): number {
@@ -14,6 +15,8 @@ export function adminRoutes(deps: GatewayDeps): Router {
   const router = Router();
   const noSuchLetter = () => new HttpError(404, 'dead_letter_not_found', 'no such dead letter; GET /v1/admin/dead-letters lists them');
 
+  // Dead letters hold every tenant's payloads: admin keys only.
+  router.use('/v1/admin', requireScope('admin'));
   router.get('/v1/admin/dead-letters', async (req, res) => {
     const offset = page(req.query.offset, 0, 1_000_000, 'offset');
     const limit = page(req.query.limit, 50, 500, 'limit');

@@ -1,15 +1,16 @@
 import { Router } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { enqueueQuestion } from '../enqueue-question';
+import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
 
 export function chatRoutes(deps: GatewayDeps): Router {
   const router = Router();
-  router.post('/v1/chat', async (req, res) => {
+  router.post('/v1/chat', requireScope('query'), async (req, res) => {
     if (!req.is('application/json')) {
       throw new HttpError(415, 'unsupported_media_type', 'send the request body as JSON with Content-Type: application/json');
     }
-    const { accepted, replayed } = await enqueueQuestion(deps.queue, deps.config, req.body, req.requestId, req.get('idempotency-key'));
+    const { accepted, replayed } = await enqueueQuestion(deps.queue, deps.config, req.body, req.requestId, req.principal.tenant, req.get('idempotency-key'));
     deps.logger.info(replayed ? 'job accepted again (idempotent)' : 'job accepted', { job_id: accepted.job_id, queue: deps.queue.name });
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).location(accepted.status_url).json(accepted);

@@ -2,6 +2,7 @@ import { isCancelRequested, requestCancel } from '@rag/jobs';
 import { FINAL_STATUSES, cancelledKey, type JobView } from '@rag/queue-contracts';
 import { Router, type Request } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
+import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
 import { jobView } from '../job-view';
 
@@ -15,11 +16,16 @@ export function parseWait(raw: unknown, max: number): number {
   return Number(raw);
 }
 
+/** A job's tenant; jobs queued before tenancy belong to `default`. */
+const tenantOf = (data: { tenant?: unknown } | undefined) => (typeof data?.tenant === 'string' ? data.tenant : 'default');
+
 /**
- * Reads a job, long-polling up to `waitSeconds` for a final state. Unknown
- * and malformed ids are the same 404, so ids cannot be probed.
+ * Reads one of the caller's jobs, long-polling up to `waitSeconds` for a
+ * final state. Unknown, malformed and other tenants' ids are the same 404, so
+ * ids cannot be probed.
  */
 export async function readJob(deps: GatewayDeps, req: Request, jobId: unknown, waitSeconds: number): Promise<JobView> {
+  const tenant = req.principal.tenant;
   if (typeof jobId !== 'string' || !JOB_ID.test(jobId)) throw notFound();
   const deadline = Date.now() + waitSeconds * 1000;
   let closed = false;
@@ -37,7 +43,7 @@ export async function readJob(deps: GatewayDeps, req: Request, jobId: unknown, w
       const wakeup = deps.waiter.next(jobId);
       let timer: NodeJS.Timeout | undefined;
       try {
-        const view = await queueCall(() => currentView(deps, jobId));
+        const view = await queueCall(() => currentView(deps, jobId, tenant));
         if (!view) throw notFound();
         const remaining = deadline - Date.now();
         if (FINAL_STATUSES.has(view.status) || remaining <= 0 || closed) return view;
@@ -62,13 +68,19 @@ export async function queueCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The job's view; a cancelled job shows as `cancelled` whether it was removed while waiting or stopped while active. */
-async function currentView(deps: GatewayDeps, jobId: string): Promise<JobView | undefined> {
+/**
+ * The job's view when it belongs to `tenant`; a cancelled job shows as
+ * `cancelled` whether it was removed while waiting or stopped while active.
+ */
+async function currentView(deps: GatewayDeps, jobId: string, tenant: string): Promise<JobView | undefined> {
   const job = await deps.queue.getJob(jobId);
   if (!job) {
     const record = await deps.queue.client.get(cancelledKey(deps.config.QUEUE_PREFIX, jobId));
-    return record ? (JSON.parse(record) as JobView) : undefined;
+    if (!record) return undefined;
+    const { tenant: owner, ...view } = JSON.parse(record) as JobView & { tenant?: string };
+    return tenantOf({ tenant: owner }) === tenant ? view : undefined;
   }
+  if (tenantOf(job.data) !== tenant) return undefined;
   const view = await jobView(deps.queue, job);
   if (view?.status === 'failed' && (await isCancelRequested(deps.queue.client, deps.config.QUEUE_PREFIX, jobId))) {
     return { ...view, status: 'cancelled', error: undefined };
@@ -81,12 +93,12 @@ async function currentView(deps: GatewayDeps, jobId: string): Promise<JobView | 
  * signalled and its worker aborts it (its LLM request included) within
  * seconds. A finished job cannot be cancelled.
  */
-export async function cancelJob(deps: GatewayDeps, jobId: unknown): Promise<{ status: number; body: JobView & { cancel_requested?: boolean } }> {
+export async function cancelJob(deps: GatewayDeps, jobId: unknown, tenant: string): Promise<{ status: number; body: JobView & { cancel_requested?: boolean } }> {
   if (typeof jobId !== 'string' || !JOB_ID.test(jobId)) throw notFound();
   const { QUEUE_PREFIX: prefix, JOB_RETENTION_SECONDS: ttl } = deps.config;
   const job = await deps.queue.getJob(jobId);
-  if (!job) {
-    const view = await currentView(deps, jobId);
+  if (!job || tenantOf(job.data) !== tenant) {
+    const view = job ? undefined : await currentView(deps, jobId, tenant);
     if (!view) throw notFound();
     return { status: 200, body: view };
   }
@@ -100,7 +112,8 @@ export async function cancelJob(deps: GatewayDeps, jobId: unknown): Promise<{ st
     try {
       await job.remove();
       const cancelled: JobView = { ...view, status: 'cancelled', finished_at: new Date().toISOString() };
-      await deps.queue.client.set(cancelledKey(prefix, jobId), JSON.stringify(cancelled), 'EX', ttl);
+      // The tenant is kept with the record so other tenants still get a 404; it is stripped on read.
+      await deps.queue.client.set(cancelledKey(prefix, jobId), JSON.stringify({ ...cancelled, tenant }), 'EX', ttl);
       return { status: 200, body: cancelled };
     } catch {
       // A worker took it between our read and the removal: it is active now and sees the signal.
@@ -115,12 +128,13 @@ function notFound(): HttpError {
 
 export function jobRoutes(deps: GatewayDeps): Router {
   const router = Router();
+  router.use('/v1/jobs', requireScope('query'));
   router.get('/v1/jobs/:id', async (req, res) => {
     const wait = parseWait(req.query.wait, deps.config.MAX_WAIT_SECONDS);
     res.json(await readJob(deps, req, req.params.id, wait));
   });
   router.delete('/v1/jobs/:id', async (req, res) => {
-    const { status, body } = await queueCall(() => cancelJob(deps, req.params.id));
+    const { status, body } = await queueCall(() => cancelJob(deps, req.params.id, req.principal.tenant));
     deps.logger.info('job cancel requested', { job_id: body.job_id, status: body.status });
     res.status(status).json(body);
   });

@@ -1,0 +1,85 @@
+import { API_KEY_SCOPES, parseApiKeysSetting, type ApiKeyScope, type Config } from '@rag/config';
+import type { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { hashApiKey, sameHash } from './api-key';
+import { ApiKeyStore } from './api-key.store';
+
+export type AuthMode = 'auto' | 'on' | 'off';
+
+/** Who is calling: the key's id (null with auth off), its tenant and scopes. */
+export interface Principal {
+  key_id: string | null;
+  tenant: string;
+  scopes: ApiKeyScope[];
+}
+
+/** With auth off, every caller is the `default` tenant with every scope. */
+export const OPEN_PRINCIPAL: Principal = Object.freeze({ key_id: null, tenant: 'default', scopes: [...API_KEY_SCOPES] });
+
+interface SeededKey {
+  id: string;
+  hash: Buffer;
+  tenant: string;
+  scopes: ApiKeyScope[];
+}
+
+/**
+ * Decides whether a key is needed and whose a key is. Keys from API_KEYS are
+ * held as hashes and compared in constant time; stored keys are looked up by
+ * hash in Redis on every call, so revocation is immediate.
+ */
+export class Authenticator {
+  private readonly seeded: SeededKey[];
+  private latched: boolean;
+
+  constructor(
+    readonly store: ApiKeyStore,
+    readonly mode: AuthMode,
+    seeded: { tenant: string; scopes: ApiKeyScope[]; key: string }[] = [],
+  ) {
+    this.seeded = seeded.map((s) => ({
+      // A stable id that reveals nothing usable about the key.
+      id: `cfg_${createHash('sha256').update(`api-key-id\n${s.key}`).digest('hex').slice(0, 16)}`,
+      hash: hashApiKey(s.key),
+      tenant: s.tenant,
+      scopes: s.scopes,
+    }));
+    this.latched = mode === 'on' || (mode === 'auto' && this.seeded.length > 0);
+  }
+
+  get seededCount(): number {
+    return this.seeded.length;
+  }
+
+  /**
+   * Whether requests need a key. In `auto` mode it turns on when the first key
+   * is stored and then stays on, so revoking every key never opens the gateway.
+   */
+  async required(): Promise<boolean> {
+    if (this.mode === 'off') return false;
+    if (this.latched) return true;
+    if (await this.store.hasActiveKeys()) this.latched = true;
+    return this.latched;
+  }
+
+  /** The principal of a plain key, or null for an unknown or revoked one. */
+  async verify(key: string): Promise<Principal | null> {
+    const digest = hashApiKey(key);
+    let match: SeededKey | undefined;
+    // Every seeded key is compared, so the time taken does not say which one matched.
+    for (const s of this.seeded) if (sameHash(s.hash, digest) && !match) match = s;
+    if (match) return { key_id: match.id, tenant: match.tenant, scopes: match.scopes };
+    const record = await this.store.verify(key);
+    return record ? { key_id: record.id, tenant: record.tenant, scopes: record.scopes } : null;
+  }
+}
+
+/** The authenticator as an app builds it from its configuration. */
+export function openAuthenticator(redis: Redis, config: Pick<Config, 'AUTH' | 'API_KEYS' | 'QUEUE_PREFIX'>): Authenticator {
+  return new Authenticator(new ApiKeyStore(redis, config.QUEUE_PREFIX), config.AUTH as AuthMode, parseApiKeysSetting(config.API_KEYS));
+}
+
+/** Addresses that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
