@@ -47,7 +47,8 @@ async function main(): Promise<void> {
     auth,
     readiness: {
       redis: () => queue.client.ping(),
-      vector_store: () => store.listCollections(),
+      // A reachability probe only: its answer (tenant default's collection names) is never sent to the client.
+      vector_store: () => store.listCollections('default'),
     },
   });
   const server = app.listen(config.PORT, config.HOST, () => {

@@ -15,6 +15,15 @@ function collectionName(value: string): string {
   return value;
 }
 
+function tenantName(value: string): string {
+  if (!Limits.collectionPattern.test(value)) {
+    throw new InvalidArgumentError('use 1-63 characters of a-z, 0-9, "_" or "-", starting with a letter or digit');
+  }
+  return value;
+}
+
+const TENANT_HELP = "the tenant that owns the collection (only that tenant's API keys can query it)";
+
 /** Runs the `rag-ingest` command line; resolves to the process exit code. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Output): Promise<number> {
   let config: Config;
@@ -40,9 +49,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Output)
     .description('ingest .md, .txt and .html files or folders (re-running skips unchanged files)')
     .argument('<paths...>', 'files or folders to load')
     .option('-c, --collection <name>', 'collection to load into', collectionName, config.DEFAULT_COLLECTION)
+    .option('-t, --tenant <name>', TENANT_HELP, tenantName, 'default')
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'do not show the progress bar')
-    .action(async (paths: string[], opts: { collection: string; json?: boolean; progress: boolean }) => {
+    .action(async (paths: string[], opts: { collection: string; tenant: string; json?: boolean; progress: boolean }) => {
       code = await ingestCommand(config, paths, opts, io);
     });
 
@@ -50,9 +60,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Output)
     .command('list')
     .description('list collections, or the documents of one collection')
     .option('-c, --collection <name>', 'list the documents of this collection', collectionName)
+    .option('-t, --tenant <name>', TENANT_HELP, tenantName, 'default')
     .option('--json', 'print JSON')
-    .action(async (opts: { collection?: string; json?: boolean }) => {
-      code = await listCommand(config, opts.collection, opts.json ?? false, io);
+    .action(async (opts: { collection?: string; tenant: string; json?: boolean }) => {
+      code = await listCommand(config, opts.tenant, opts.collection, opts.json ?? false, io);
     });
 
   program
@@ -60,8 +71,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Output)
     .description('remove documents from a collection by id')
     .argument('<doc-ids...>', 'document ids as shown by "list --collection"')
     .requiredOption('-c, --collection <name>', 'collection to delete from', collectionName)
-    .action(async (docIds: string[], opts: { collection: string }) => {
-      code = await deleteCommand(config, opts.collection, docIds, io);
+    .option('-t, --tenant <name>', TENANT_HELP, tenantName, 'default')
+    .action(async (docIds: string[], opts: { collection: string; tenant: string }) => {
+      code = await deleteCommand(config, opts.tenant, opts.collection, docIds, io);
     });
 
   const dlq = program.command('dlq').description('inspect and replay questions that failed for good (the dead-letter queue)');

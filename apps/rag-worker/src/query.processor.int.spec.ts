@@ -28,7 +28,18 @@ describe('query processor (real Redis and LanceDB)', () => {
     await ingestDocuments(
       { store, embedder },
       Object.entries(docs).map(([id, text]) => ({ id, read: async () => Buffer.from(text) })),
-      { collection: 'policies', chunking: { size: 800, overlap: 100 } },
+      { tenant: 'default', collection: 'policies', chunking: { size: 800, overlap: 100 } },
+    );
+    // Tenant acme has its own collection named "policies", with a laptop policy of its own.
+    await ingestDocuments(
+      { store, embedder },
+      [{ id: 'it.md', read: async () => Buffer.from('# IT\n\n## Laptops\n\nAcme laptops are replaced every two years by the help desk.') }],
+      { tenant: 'acme', collection: 'policies', chunking: { size: 800, overlap: 100 } },
+    );
+    await ingestDocuments(
+      { store, embedder },
+      [{ id: 'only.md', read: async () => Buffer.from('# Only\n\nAcme keeps this collection to itself.') }],
+      { tenant: 'acme', collection: 'acme-only', chunking: { size: 800, overlap: 100 } },
     );
     const stream = new PassThrough();
     stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logs.push(JSON.parse(l))));
@@ -55,6 +66,22 @@ describe('query processor (real Redis and LanceDB)', () => {
     const lines = logs.filter((l) => l.job_id === String(job.id));
     expect(lines.map((l) => l.message)).toEqual(['job started', 'job completed']);
     expect(lines.every((l) => l.request_id === 'req-w-1' && l.queue === QueueName.Query)).toBe(true);
+  });
+
+  it("answers each tenant only from its own collection of the same name (the payload's tenant reaches the store)", async () => {
+    const asDefault = (await (await queue.add(JobName.Answer, payload)).finished()) as QueryResult;
+    const asAcme = (await (await queue.add(JobName.Answer, { ...payload, tenant: 'acme', request_id: 'req-w-2' })).finished()) as QueryResult;
+    expect(asDefault.answer).toContain('every four years');
+    expect(asDefault.citations.map((c) => c.chunk).join(' ')).not.toContain('Acme');
+    expect(asAcme.answer).toContain('every two years');
+    expect(asAcme.citations.length).toBeGreaterThan(0);
+    for (const c of asAcme.citations) expect(c.chunk).toContain('Acme');
+  });
+
+  it("fails as not found, at once, a question to a collection only another tenant has", async () => {
+    const job = await queue.add(JobName.Answer, { ...payload, collection: 'acme-only' }, { attempts: 3, backoff: 10 });
+    await expect(job.finished()).rejects.toThrow('collection "acme-only" does not exist');
+    expect(await (await queue.getJob(job.id))?.getState()).toBe('failed');
   });
 
   it.each([

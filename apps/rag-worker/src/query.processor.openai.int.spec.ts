@@ -38,7 +38,7 @@ describe('query processor with an OpenAI-compatible API', () => {
     await ingestDocuments(
       { store, embedder },
       Object.entries(docs).map(([id, text]) => ({ id, read: async () => Buffer.from(text) })),
-      { collection: 'handbook', chunking: { size: 800, overlap: 0 }, embedBatch: 2 },
+      { tenant: 'default', collection: 'handbook', chunking: { size: 800, overlap: 0 }, embedBatch: 2 },
     );
     const stream = new PassThrough();
     stream.on('data', (d: Buffer) => logs.push(d.toString()));

@@ -60,6 +60,8 @@ export function queryProcessor(deps: AnswerDeps, logger: Logger, openEvents?: Jo
         if (!checked.ok) throw new InvalidPayloadError(describeIssues(checked.issues));
         const payload = checked.value;
         const result = await answerQuestion(deps, {
+          // The tenant of the key that asked (set by the gateway, never from the body): the store searches only its collections.
+          tenant: payload.tenant,
           query: payload.query,
           collection: payload.collection,
           topK: payload.top_k,

@@ -17,12 +17,12 @@ describe('openVectorStore', () => {
       const store = await openVectorStore(config);
       expect(store).toBeInstanceOf(QdrantStore);
       expect(store.backend).toBe('qdrant');
-      await store.ensureCollection('docs', embedder);
-      expect(await store.listCollections()).toEqual(['docs']);
+      await store.ensureCollection('default', 'docs', embedder);
+      expect(await store.listCollections('default')).toEqual(['docs']);
       expect(fake.requests.every((r) => r.apiKey)).toBe(true);
       // The timeout reaches the client.
       fake.injectFault({ operationId: 'get_collections', delayMs: 500 });
-      await expect(store.listCollections()).rejects.toThrow(/^Qdrant list collections failed/);
+      await expect(store.listCollections('default')).rejects.toThrow(/^Qdrant list collections failed/);
       await store.close();
       expect(fake.invalid).toEqual([]);
     } finally {
@@ -35,7 +35,7 @@ describe('openVectorStore', () => {
     try {
       const store = await openVectorStore(loadConfig({ VECTOR_STORE: 'lancedb', DATA_DIR: dir }));
       expect(store).toBeInstanceOf(LanceDbStore);
-      await store.ensureCollection('docs', embedder);
+      await store.ensureCollection('default', 'docs', embedder);
       expect(fs.readdirSync(path.join(dir, 'lancedb'))).toContain('docs.lance');
       await store.close();
     } finally {

@@ -9,6 +9,7 @@ export { chunkDocument, type ChunkOptions } from './chunk/chunk-document';
 export { LocalHashEmbedder } from './embed/local-hash.embedder';
 export { reciprocalRankFusion } from './fuse/reciprocal-rank-fusion';
 export { LanceDbStore, sqlString } from './store/lancedb.store';
+export { DEFAULT_TENANT, InvalidNameError, logicalName, physicalName } from './store/tenant-namespace';
 export { DENSE_VECTOR, QdrantStore, SPARSE_VECTOR, qdrantClientParams, qdrantPointId, type QdrantStoreOptions } from './store/qdrant.store';
 export { BM25_ENCODER_VERSION, Bm25Encoder, termIndex, type Bm25Options, type SparseVector } from './sparse/bm25-encoder';
 export { answerQuestion, retrieve, type AnswerDeps, type Question } from './pipeline/answer-question';

@@ -70,29 +70,36 @@ export interface HybridQuery {
   vector: number[];
 }
 
-/** One store holds many collections; every call names one. */
+/**
+ * One store holds many collections of many tenants; every call names the
+ * tenant first, then the collection. A tenant sees only its own collections:
+ * each store keeps a tenant's collection under a name derived from both
+ * (store/tenant-namespace.ts), so no call can reach another tenant's chunks.
+ * Tenant and collection names must match Limits.collectionPattern.
+ */
 export interface VectorStore {
   readonly backend: string;
   /**
    * Creates the collection for `embedder`, or checks that an existing one was
    * built with it (EmbedderMismatchError otherwise).
    */
-  ensureCollection(collection: string, embedder: EmbedderInfo): Promise<void>;
+  ensureCollection(tenant: string, collection: string, embedder: EmbedderInfo): Promise<void>;
   /** The collection's embedder, or undefined when it does not exist. */
-  collectionInfo(collection: string): Promise<CollectionInfo | undefined>;
+  collectionInfo(tenant: string, collection: string): Promise<CollectionInfo | undefined>;
   /** Replaces every chunk of `docId` with `chunks` (which may be empty); the collection must exist. */
-  replaceDocument(collection: string, docId: string, chunks: EmbeddedChunk[]): Promise<void>;
-  deleteDocument(collection: string, docId: string): Promise<void>;
-  listDocuments(collection: string): Promise<StoredDocument[]>;
-  listCollections(): Promise<string[]>;
-  hasCollection(collection: string): Promise<boolean>;
+  replaceDocument(tenant: string, collection: string, docId: string, chunks: EmbeddedChunk[]): Promise<void>;
+  deleteDocument(tenant: string, collection: string, docId: string): Promise<void>;
+  listDocuments(tenant: string, collection: string): Promise<StoredDocument[]>;
+  /** The tenant's collections, sorted; never another tenant's. */
+  listCollections(tenant: string): Promise<string[]>;
+  hasCollection(tenant: string, collection: string): Promise<boolean>;
   /** Nearest chunks by vector. */
-  searchVector(collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
+  searchVector(tenant: string, collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
   /** Best chunks by full-text relevance. */
-  searchText(collection: string, query: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
+  searchText(tenant: string, collection: string, query: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
   /** Dense and full-text candidates fused by reciprocal rank; scores are RRF scores. */
-  hybridSearch(collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
+  hybridSearch(tenant: string, collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
   /** Housekeeping after a load: fold new rows into indexes, drop old versions. */
-  compact(collection: string): Promise<void>;
+  compact(tenant: string, collection: string): Promise<void>;
   close(): Promise<void>;
 }

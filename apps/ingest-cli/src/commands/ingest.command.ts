@@ -5,6 +5,8 @@ import { discoverFiles } from '../discover-files';
 
 export interface IngestCommandOptions {
   collection: string;
+  /** The tenant that owns the collection. Default `default`. */
+  tenant?: string;
   json?: boolean;
   progress?: boolean;
 }
@@ -45,6 +47,7 @@ export async function ingestCommand(config: Config, targets: string[], options: 
   let summary: IngestSummary;
   try {
     summary = await ingestDocuments({ store, embedder: createEmbedder(config) }, discovery.files, {
+      tenant: options.tenant ?? 'default',
       collection: options.collection,
       chunking: { size: config.CHUNK_SIZE, overlap: config.CHUNK_OVERLAP },
       onDocument: (progress) => {
@@ -54,7 +57,7 @@ export async function ingestCommand(config: Config, targets: string[], options: 
         if (showProgress) bar.increment({ chunks, failed, rate: (bar.getProgress() * discovery.files.length / seconds).toFixed(1) });
       },
     });
-    if (summary.added + summary.updated > 0) await store.compact(options.collection);
+    if (summary.added + summary.updated > 0) await store.compact(options.tenant ?? 'default', options.collection);
   } finally {
     if (showProgress) bar.stop();
     await store.close();
@@ -62,7 +65,7 @@ export async function ingestCommand(config: Config, targets: string[], options: 
 
   for (const failure of summary.failed) io.err(`failed ${failure.id}: ${failure.error}`);
   if (options.json) {
-    io.out(JSON.stringify({ collection: options.collection, ...summary, skipped: discovery.skipped.length }));
+    io.out(JSON.stringify({ tenant: options.tenant ?? 'default', collection: options.collection, ...summary, skipped: discovery.skipped.length }));
   } else {
     io.out(
       `collection ${options.collection}: ${summary.documents} documents (${summary.added} added, ${summary.updated} updated, ` +

@@ -49,9 +49,9 @@ describe('answerQuestion end to end (real LanceDB, local embedder, extractive an
     store = await LanceDbStore.open(dir);
     const embedder = new LocalHashEmbedder();
     deps = { store, embedder, answerer: new ExtractiveAnswerer() };
-    const summary = await ingestDocuments({ store, embedder }, asFiles(DOCS), { collection, chunking: { size: 300, overlap: 50 } });
+    const summary = await ingestDocuments({ store, embedder }, asFiles(DOCS), { tenant: 'default', collection, chunking: { size: 300, overlap: 50 } });
     expect(summary.failed).toEqual([]);
-    await store.compact(collection);
+    await store.compact('default', collection);
   });
 
   afterAll(async () => {
@@ -66,7 +66,7 @@ describe('answerQuestion end to end (real LanceDB, local embedder, extractive an
     ['Does the VPN need two-factor authentication?', 'it/vpn.html', 'The VPN requires two-factor authentication with a hardware key.'],
     ['When are expense claims reimbursed?', 'finance/expenses.md', 'Expense claims are reimbursed at the end of each month.'],
   ])('answers %p from %s and cites it', async (query, source, fact) => {
-    const result = await answerQuestion(deps, { query, collection, topK: 4 });
+    const result = await answerQuestion(deps, { tenant: 'default', query, collection, topK: 4 });
     expect(result.answer.startsWith(`${fact} [1]`)).toBe(true);
     expect(result.citations[0].source).toBe(source);
     expect(result.citations[0].chunk).toContain(fact);
@@ -78,47 +78,47 @@ describe('answerQuestion end to end (real LanceDB, local embedder, extractive an
   });
 
   it('carries the title and heading path of the cited chunk', async () => {
-    const result = await answerQuestion(deps, { query: 'Which VPN client is supported on laptops?', collection, topK: 3 });
+    const result = await answerQuestion(deps, { tenant: 'default', query: 'Which VPN client is supported on laptops?', collection, topK: 3 });
     expect(result.citations[0]).toMatchObject({ source: 'it/vpn.html', title: 'Remote access', heading: 'VPN > Clients', id: expect.stringMatching(/^it\/vpn\.html#\d+$/) });
     expect(result.answer).toContain('WireGuard');
   });
 
   it('searches only the documents named in the filter', async () => {
-    const result = await answerQuestion(deps, { query: 'How many vacation days do employees get?', collection, topK: 4, filter: { sources: ['facilities/parking.txt', 'finance/expenses.md'] } });
+    const result = await answerQuestion(deps, { tenant: 'default', query: 'How many vacation days do employees get?', collection, topK: 4, filter: { sources: ['facilities/parking.txt', 'finance/expenses.md'] } });
     expect(result.answer).not.toContain('vacation');
     for (const c of result.citations) expect(['facilities/parking.txt', 'finance/expenses.md']).toContain(c.source);
   });
 
   it('says it found nothing, without citations, when no document is about the question', async () => {
-    const result = await answerQuestion(deps, { query: 'quantum chromodynamics lecture schedule', collection, topK: 4 });
+    const result = await answerQuestion(deps, { tenant: 'default', query: 'quantum chromodynamics lecture schedule', collection, topK: 4 });
     expect(result.answer).toBe(NO_ANSWER_TEXT);
     expect(result.citations).toEqual([]);
   });
 
   it.each(['???', 'What is it?'])('says it found nothing for a question without content words: %p', async (query) => {
-    const result = await answerQuestion(deps, { query, collection, topK: 4 });
+    const result = await answerQuestion(deps, { tenant: 'default', query, collection, topK: 4 });
     expect(result.answer).toBe(NO_ANSWER_TEXT);
     expect(result.citations).toEqual([]);
   });
 
   it('copes with query syntax characters in the question', async () => {
-    const result = await answerQuestion(deps, { query: '"vacation days" OR (parking) AND NOT *', collection, topK: 4 });
+    const result = await answerQuestion(deps, { tenant: 'default', query: '"vacation days" OR (parking) AND NOT *', collection, topK: 4 });
     expect(result.citations.length).toBeGreaterThan(0);
   });
 
   it('rejects a question for a collection that does not exist with CollectionNotFoundError', async () => {
-    await expect(answerQuestion(deps, { query: 'vacation days', collection: 'no-such-collection', topK: 4 })).rejects.toBeInstanceOf(CollectionNotFoundError);
-    expect(await store.hasCollection('no-such-collection')).toBe(false);
+    await expect(answerQuestion(deps, { tenant: 'default', query: 'vacation days', collection: 'no-such-collection', topK: 4 })).rejects.toBeInstanceOf(CollectionNotFoundError);
+    expect(await store.hasCollection('default', 'no-such-collection')).toBe(false);
   });
 
   it('answers from the new version after a document changes', async () => {
     const other = 'handbook-v2';
     const embedder = deps.embedder;
-    await ingestDocuments({ store, embedder }, asFiles({ 'hr/leave.md': DOCS['hr/leave.md'] }), { collection: other, chunking: { size: 300, overlap: 50 } });
+    await ingestDocuments({ store, embedder }, asFiles({ 'hr/leave.md': DOCS['hr/leave.md'] }), { tenant: 'default', collection: other, chunking: { size: 300, overlap: 50 } });
     const updated = DOCS['hr/leave.md'].replace('25 vacation days', '30 vacation days');
-    const summary = await ingestDocuments({ store, embedder }, asFiles({ 'hr/leave.md': updated }), { collection: other, chunking: { size: 300, overlap: 50 } });
+    const summary = await ingestDocuments({ store, embedder }, asFiles({ 'hr/leave.md': updated }), { tenant: 'default', collection: other, chunking: { size: 300, overlap: 50 } });
     expect(summary.updated).toBe(1);
-    const result = await answerQuestion(deps, { query: 'How many vacation days do employees get?', collection: other, topK: 4 });
+    const result = await answerQuestion(deps, { tenant: 'default', query: 'How many vacation days do employees get?', collection: other, topK: 4 });
     expect(result.answer).toContain('Employees get 30 vacation days per year. [1]');
     expect(result.answer).not.toContain('25');
   });

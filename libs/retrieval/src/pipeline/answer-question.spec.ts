@@ -26,6 +26,8 @@ class FixedResultsStore implements VectorStore {
   readonly backend = 'fixed';
   readonly calls: SearchCall[] = [];
   readonly infoRequests: string[] = [];
+  /** The tenant of every call, in order. */
+  readonly tenants: string[] = [];
   constructor(
     private readonly collections: string[],
     private readonly dense: SearchHit[],
@@ -36,7 +38,8 @@ class FixedResultsStore implements VectorStore {
   async ensureCollection(): Promise<void> {
     throw new Error('not used');
   }
-  async collectionInfo(collection: string): Promise<CollectionInfo | undefined> {
+  async collectionInfo(tenant: string, collection: string): Promise<CollectionInfo | undefined> {
+    this.tenants.push(tenant);
     this.infoRequests.push(collection);
     return this.collections.includes(collection) ? { name: collection, embedder: this.builtWith } : undefined;
   }
@@ -52,20 +55,23 @@ class FixedResultsStore implements VectorStore {
   async listCollections(): Promise<string[]> {
     return this.collections;
   }
-  async hasCollection(collection: string): Promise<boolean> {
+  async hasCollection(_tenant: string, collection: string): Promise<boolean> {
     return this.collections.includes(collection);
   }
-  async searchVector(collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+  async searchVector(tenant: string, collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    this.tenants.push(tenant);
     this.calls.push({ kind: 'vector', collection, query: vector, limit, filter });
     this.onSearch?.();
     return this.dense.slice(0, limit);
   }
-  async searchText(collection: string, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+  async searchText(tenant: string, collection: string, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    this.tenants.push(tenant);
     this.calls.push({ kind: 'text', collection, query: text, limit, filter });
     this.onSearch?.();
     return this.text.slice(0, limit);
   }
-  async hybridSearch(collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+  async hybridSearch(tenant: string, collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    this.tenants.push(tenant);
     this.calls.push({ kind: 'hybrid', collection, query, limit, filter });
     this.onSearch?.();
     return reciprocalRankFusion([this.dense, this.text], limit);
@@ -108,7 +114,7 @@ describe('retrieve', () => {
 
   it('throws CollectionNotFoundError, a permanent error, before searching an unknown collection', async () => {
     const store = new FixedResultsStore(['docs'], dense, text);
-    const error = await retrieve({ store, embedder }, { query: 'q', collection: 'missing', topK: 3 }).catch((e: unknown) => e);
+    const error = await retrieve({ store, embedder }, { tenant: 'default', query: 'q', collection: 'missing', topK: 3 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CollectionNotFoundError);
     expect((error as CollectionNotFoundError).collection).toBe('missing');
     expect((error as Error).message).toContain('"missing"');
@@ -121,7 +127,7 @@ describe('retrieve', () => {
     ['the same embedder family with another size', { id: 'local-hash-32', dimension: 32 }],
   ])('throws EmbedderMismatchError, a permanent error, before searching a collection built with %s', async (_, builtWith) => {
     const store = new FixedResultsStore(['docs'], dense, text, undefined, builtWith);
-    const error = await retrieve({ store, embedder }, { query: 'q', collection: 'docs', topK: 3 }).catch((e: unknown) => e);
+    const error = await retrieve({ store, embedder }, { tenant: 'default', query: 'q', collection: 'docs', topK: 3 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EmbedderMismatchError);
     expect(isPermanent(error)).toBe(true);
     expect((error as Error).message).toContain(builtWith.id);
@@ -132,7 +138,7 @@ describe('retrieve', () => {
   it('searches once, hybrid, by the embedded query and by its text, with the filter and topK, and returns the fused ranking', async () => {
     const store = new FixedResultsStore(['docs'], dense, text);
     const filter = { sources: ['a.md', 'c.md'] };
-    const fused = await retrieve({ store, embedder }, { query: 'alpha gamma', collection: 'docs', topK: 3, filter });
+    const fused = await retrieve({ store, embedder }, { tenant: 'default', query: 'alpha gamma', collection: 'docs', topK: 3, filter });
     expect(fused.map((h) => h.chunk.id)).toEqual(['a.md#0', 'c.md#2', 'b.md#0']);
     expect(fused[0].score).toBeCloseTo(1 / 61 + 1 / 62, 12);
     expect(store.infoRequests).toEqual(['docs']);
@@ -141,9 +147,15 @@ describe('retrieve', () => {
     ]);
   });
 
+  it("asks the store in the question's tenant, for every call", async () => {
+    const store = new FixedResultsStore(['docs'], dense, text);
+    await retrieve({ store, embedder }, { tenant: 'acme', query: 'alpha', collection: 'docs', topK: 3 });
+    expect(store.tenants).toEqual(['acme', 'acme']);
+  });
+
   it('asks the store for exactly topK results (the store chooses its own candidate depth)', async () => {
     const store = new FixedResultsStore(['docs'], dense, text);
-    const fused = await retrieve({ store, embedder }, { query: 'q', collection: 'docs', topK: 8 });
+    const fused = await retrieve({ store, embedder }, { tenant: 'default', query: 'q', collection: 'docs', topK: 8 });
     expect(store.calls.map((c) => [c.kind, c.limit])).toEqual([['hybrid', 8]]);
     expect(fused.map((h) => h.chunk.id)).toEqual(['a.md#0', 'c.md#2', 'b.md#0', 'd.md#1']);
   });
@@ -156,7 +168,7 @@ describe('answerQuestion', () => {
     const store = new FixedResultsStore(['docs'], dense, text);
     const answerer = new ScriptedAnswerer({ text: NO_ANSWER_TEXT, cited: [] });
     const signal = new AbortController().signal;
-    await answerQuestion({ store, embedder, answerer }, { query: 'what?', collection: 'docs', topK: 4, signal });
+    await answerQuestion({ store, embedder, answerer }, { tenant: 'default', query: 'what?', collection: 'docs', topK: 4, signal });
     expect(answerer.inputs).toHaveLength(1);
     expect(answerer.inputs[0].query).toBe('what?');
     expect(answerer.inputs[0].signal).toBe(signal);
@@ -171,7 +183,7 @@ describe('answerQuestion', () => {
   it('turns the cited passages into citations numbered in order of use, and renumbers the markers', async () => {
     const store = new FixedResultsStore(['docs'], dense, text);
     const answerer = new ScriptedAnswerer({ text: 'Beta fact. [3] Alpha fact. [1] More beta. [3]', cited: [3, 1] });
-    const result = await answerQuestion({ store, embedder, answerer }, { query: 'q', collection: 'docs', topK: 4 });
+    const result = await answerQuestion({ store, embedder, answerer }, { tenant: 'default', query: 'q', collection: 'docs', topK: 4 });
     expect(result.answer).toBe('Beta fact. [1] Alpha fact. [2] More beta. [1]');
     expect(result.citations).toEqual([
       { id: 'b.md#0', source: 'b.md', title: undefined, heading: undefined, chunk: 'Beta text.', score: Number((1 / 62).toFixed(6)) },
@@ -182,7 +194,7 @@ describe('answerQuestion', () => {
   it('cites a passage once even if the answerer lists it twice, and ignores numbers it was never given', async () => {
     const store = new FixedResultsStore(['docs'], dense, text);
     const answerer = new ScriptedAnswerer({ text: 'Gamma. [2] Again. [2]', cited: [2, 2, 9, 0] });
-    const result = await answerQuestion({ store, embedder, answerer }, { query: 'q', collection: 'docs', topK: 2 });
+    const result = await answerQuestion({ store, embedder, answerer }, { tenant: 'default', query: 'q', collection: 'docs', topK: 2 });
     expect(result.citations.map((c) => c.id)).toEqual(['c.md#2']);
     expect(result.answer).toBe('Gamma. [1] Again. [1]');
   });
@@ -190,7 +202,7 @@ describe('answerQuestion', () => {
   it('reports the backends, model and usage of the run', async () => {
     const store = new FixedResultsStore(['docs'], dense, text);
     const answerer = new ScriptedAnswerer({ text: NO_ANSWER_TEXT, cited: [] });
-    const result = await answerQuestion({ store, embedder, answerer }, { query: 'q', collection: 'docs', topK: 2 });
+    const result = await answerQuestion({ store, embedder, answerer }, { tenant: 'default', query: 'q', collection: 'docs', topK: 2 });
     expect(result.backends).toEqual({ vector_store: 'fixed', embedder: 'local-hash-16', llm: 'scripted' });
     expect(result.model).toBe('scripted-1');
     expect(result.usage).toEqual({ prompt_tokens: 11, completion_tokens: 7 });
@@ -202,14 +214,14 @@ describe('answerQuestion', () => {
     const store = new FixedResultsStore(['docs'], dense, text);
     const answerer = new ScriptedAnswerer({ text: NO_ANSWER_TEXT, cited: [] }, 30);
     const enqueuedAt = Date.now() - 5_000;
-    const { timings } = await answerQuestion({ store, embedder, answerer }, { query: 'q', collection: 'docs', topK: 2, enqueuedAt });
+    const { timings } = await answerQuestion({ store, embedder, answerer }, { tenant: 'default', query: 'q', collection: 'docs', topK: 2, enqueuedAt });
     expect(timings.queued_ms).toBeGreaterThanOrEqual(5_000);
     expect(timings.queued_ms).toBeLessThan(6_000);
     expect(timings.generate_ms).toBeGreaterThanOrEqual(25);
     expect(timings.retrieve_ms).toBeGreaterThanOrEqual(0);
     expect(timings.total_ms).toBe(timings.queued_ms + timings.retrieve_ms + timings.generate_ms);
 
-    const unqueued = await answerQuestion({ store, embedder, answerer }, { query: 'q', collection: 'docs', topK: 2 });
+    const unqueued = await answerQuestion({ store, embedder, answerer }, { tenant: 'default', query: 'q', collection: 'docs', topK: 2 });
     expect(unqueued.timings.queued_ms).toBe(0);
     expect(unqueued.timings.total_ms).toBe(unqueued.timings.retrieve_ms + unqueued.timings.generate_ms);
   });
@@ -218,7 +230,7 @@ describe('answerQuestion', () => {
     const controller = new AbortController();
     const store = new FixedResultsStore(['docs'], dense, text, () => controller.abort(new Error('cancelled by user')));
     const answerer = new ScriptedAnswerer({ text: 'x [1]', cited: [1] });
-    await expect(answerQuestion({ store, embedder, answerer }, { query: 'q', collection: 'docs', topK: 2, signal: controller.signal })).rejects.toThrow('cancelled by user');
+    await expect(answerQuestion({ store, embedder, answerer }, { tenant: 'default', query: 'q', collection: 'docs', topK: 2, signal: controller.signal })).rejects.toThrow('cancelled by user');
     expect(answerer.inputs).toEqual([]);
   });
 
@@ -226,7 +238,7 @@ describe('answerQuestion', () => {
     const leave = chunk('hr/leave.md#0', 'Employees get 25 vacation days per year. Requests go to your manager.', { title: 'Leave', heading: 'Vacation' });
     const parking = chunk('facilities.md#0', 'Parking is free behind building B.', { title: 'Facilities', heading: '' });
     const store = new FixedResultsStore(['docs'], hits(parking, leave), hits(leave, parking));
-    const result = await answerQuestion({ store, embedder, answerer: new ExtractiveAnswerer() }, { query: 'How many vacation days do I get?', collection: 'docs', topK: 2 });
+    const result = await answerQuestion({ store, embedder, answerer: new ExtractiveAnswerer() }, { tenant: 'default', query: 'How many vacation days do I get?', collection: 'docs', topK: 2 });
     expect(result.answer).toBe('Employees get 25 vacation days per year. [1]');
     expect(result.citations).toHaveLength(1);
     expect(result.citations[0]).toMatchObject({ id: 'hr/leave.md#0', source: 'hr/leave.md', title: 'Leave', heading: 'Vacation' });
@@ -239,7 +251,7 @@ describe('answerQuestion citation markers', () => {
     const hits = [1, 2, 3].map((n) => ({ chunk: chunk(`d${n}.md#0`, `text ${n}`), score: 1 / n }));
     const store = new FixedResultsStore(['c'], hits, hits);
     const answerer = new ScriptedAnswerer({ text: 'First [3]. Both [2, 3]. Year [2024]. Mixed [3, 9].', cited: [3, 2] });
-    const result = await answerQuestion({ store, embedder: new LocalHashEmbedder(16), answerer }, { query: 'q', collection: 'c', topK: 3 });
+    const result = await answerQuestion({ store, embedder: new LocalHashEmbedder(16), answerer }, { tenant: 'default', query: 'q', collection: 'c', topK: 3 });
     expect(result.citations.map((c) => c.source)).toEqual(['d3.md', 'd2.md']);
     expect(result.answer).toBe('First [1]. Both [2, 1]. Year [2024]. Mixed [3, 9].');
   });

@@ -10,6 +10,8 @@ export interface AnswerDeps {
 }
 
 export interface Question {
+  /** The tenant asking; only its own collections are searched. */
+  tenant: string;
   query: string;
   collection: string;
   topK: number;
@@ -28,13 +30,13 @@ export interface Question {
  * collection built with the configured embedder.
  */
 export async function retrieve(deps: Pick<AnswerDeps, 'store' | 'embedder'>, q: Question): Promise<SearchHit[]> {
-  const info = await deps.store.collectionInfo(q.collection);
+  const info = await deps.store.collectionInfo(q.tenant, q.collection);
   if (!info) throw new CollectionNotFoundError(q.collection);
   if (info.embedder.id !== deps.embedder.id || info.embedder.dimension !== deps.embedder.dimension) {
     throw new EmbedderMismatchError(q.collection, info.embedder, deps.embedder);
   }
   const [vector] = await deps.embedder.embed([q.query], q.signal);
-  return deps.store.hybridSearch(q.collection, { text: q.query, vector }, q.topK, q.filter);
+  return deps.store.hybridSearch(q.tenant, q.collection, { text: q.query, vector }, q.topK, q.filter);
 }
 
 /**

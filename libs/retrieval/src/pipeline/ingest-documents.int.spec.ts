@@ -86,12 +86,13 @@ describe('ingestDocuments (real LanceDB)', () => {
     const embedder = new CountingEmbedder(new LocalHashEmbedder(64));
     const progress: IngestProgress[] = [];
     const summary = await ingestDocuments({ store, embedder }, files('hr/leave.md', 'facilities/parking.txt', 'it/vpn.html'), {
+      tenant: 'default',
       collection,
       chunking,
       onDocument: (p) => progress.push(p),
     });
 
-    const stored = await store.listDocuments(collection);
+    const stored = await store.listDocuments('default', collection);
     expect(stored.map((d) => d.docId)).toEqual(['facilities/parking.txt', 'hr/leave.md', 'it/vpn.html']);
     const storedChunks = stored.reduce((n, d) => n + d.chunks, 0);
     expect(summary).toMatchObject({ documents: 3, added: 3, updated: 0, unchanged: 0, failed: [], chunks: storedChunks });
@@ -111,60 +112,60 @@ describe('ingestDocuments (real LanceDB)', () => {
     // Navigation and footer of the HTML page are not ingested.
     expect(embedder.texts.join('\n')).not.toMatch(/IT department|Home \| IT/);
 
-    const hits = await store.searchText(collection, 'parental', 5);
+    const hits = await store.searchText('default', collection, 'parental', 5);
     expect(hits[0].chunk).toMatchObject({ docId: 'hr/leave.md', source: 'hr/leave.md', title: 'Leave policy', heading: 'Leave policy > Parental leave' });
   });
 
   it('embeds nothing when run again on unchanged documents', async () => {
     const collection = fresh();
     const all = files('hr/leave.md', 'facilities/parking.txt', 'it/vpn.html');
-    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64) }, all, { collection, chunking });
-    const before = await store.listDocuments(collection);
+    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64) }, all, { tenant: 'default', collection, chunking });
+    const before = await store.listDocuments('default', collection);
 
     const embedder = new CountingEmbedder(new LocalHashEmbedder(64));
     const progress: IngestProgress[] = [];
-    const summary = await ingestDocuments({ store, embedder }, all, { collection, chunking, onDocument: (p) => progress.push(p) });
+    const summary = await ingestDocuments({ store, embedder }, all, { tenant: 'default', collection, chunking, onDocument: (p) => progress.push(p) });
 
     expect(embedder.batches).toEqual([]);
     expect(summary).toMatchObject({ documents: 3, added: 0, updated: 0, unchanged: 3, failed: [], chunks: 0 });
     expect(progress.map((p) => p.outcome)).toEqual(['unchanged', 'unchanged', 'unchanged']);
-    expect(await store.listDocuments(collection)).toEqual(before);
+    expect(await store.listDocuments('default', collection)).toEqual(before);
   });
 
   it('re-embeds only a changed document and replaces exactly its chunks', async () => {
     const collection = fresh();
     const all = files('hr/leave.md', 'facilities/parking.txt', 'it/vpn.html');
-    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64) }, all, { collection, chunking });
-    const before = await store.listDocuments(collection);
+    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64) }, all, { tenant: 'default', collection, chunking });
+    const before = await store.listDocuments('default', collection);
 
     // The leave policy loses its parental-leave section and changes a number.
     write('hr/leave.md', '# Leave policy\n\n## Vacation\n\nEmployees get 30 vacation days per year.\n');
     const embedder = new CountingEmbedder(new LocalHashEmbedder(64));
-    const summary = await ingestDocuments({ store, embedder }, all, { collection, chunking });
+    const summary = await ingestDocuments({ store, embedder }, all, { tenant: 'default', collection, chunking });
 
     expect(summary).toMatchObject({ added: 0, updated: 1, unchanged: 2, failed: [], chunks: 1 });
     expect(embedder.texts).toEqual(['Leave policy\nLeave policy > Vacation\nEmployees get 30 vacation days per year.']);
 
-    const after = await store.listDocuments(collection);
+    const after = await store.listDocuments('default', collection);
     const leave = after.find((d) => d.docId === 'hr/leave.md');
     expect(leave?.chunks).toBe(1);
     expect(leave?.contentHash).not.toBe(before.find((d) => d.docId === 'hr/leave.md')?.contentHash);
     expect(after.filter((d) => d.docId !== 'hr/leave.md')).toEqual(before.filter((d) => d.docId !== 'hr/leave.md'));
-    expect(await store.searchText(collection, 'parental', 5)).toEqual([]);
-    const vacation = await store.searchText(collection, 'vacation', 5);
+    expect(await store.searchText('default', collection, 'parental', 5)).toEqual([]);
+    const vacation = await store.searchText('default', collection, 'vacation', 5);
     expect(vacation.map((h) => [h.chunk.id, h.chunk.text])).toEqual([['hr/leave.md#0', 'Employees get 30 vacation days per year.']]);
   });
 
   it('removes every chunk of a document whose new version holds no text', async () => {
     const collection = fresh();
-    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64) }, files('hr/leave.md', 'facilities/parking.txt'), { collection, chunking });
+    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64) }, files('hr/leave.md', 'facilities/parking.txt'), { tenant: 'default', collection, chunking });
     write('hr/leave.md', '---\ntitle: Retired\n---\n');
     const embedder = new CountingEmbedder(new LocalHashEmbedder(64));
-    const summary = await ingestDocuments({ store, embedder }, files('hr/leave.md', 'facilities/parking.txt'), { collection, chunking });
+    const summary = await ingestDocuments({ store, embedder }, files('hr/leave.md', 'facilities/parking.txt'), { tenant: 'default', collection, chunking });
     expect(summary).toMatchObject({ updated: 1, unchanged: 1, chunks: 0, failed: [] });
     expect(embedder.texts).toEqual([]);
-    expect((await store.listDocuments(collection)).map((d) => d.docId)).toEqual(['facilities/parking.txt']);
-    expect(await store.searchText(collection, 'vacation', 5)).toEqual([]);
+    expect((await store.listDocuments('default', collection)).map((d) => d.docId)).toEqual(['facilities/parking.txt']);
+    expect(await store.searchText('default', collection, 'vacation', 5)).toEqual([]);
   });
 
   it('reports a broken or unsupported file as failed and goes on with the others', async () => {
@@ -175,7 +176,7 @@ describe('ingestDocuments (real LanceDB)', () => {
     const summary = await ingestDocuments(
       { store, embedder: new LocalHashEmbedder(64) },
       [...files('scan.pdf'), missing, ...files('hr/leave.md', 'facilities/parking.txt')],
-      { collection, chunking, onDocument: (p) => progress.push(p) },
+      { tenant: 'default', collection, chunking, onDocument: (p) => progress.push(p) },
     );
 
     expect(summary.added).toBe(2);
@@ -190,23 +191,23 @@ describe('ingestDocuments (real LanceDB)', () => {
       ['facilities/parking.txt', 'added'],
     ]);
     expect(progress[0]).toMatchObject({ chunks: 0, error: summary.failed[0].error });
-    expect((await store.listDocuments(collection)).map((d) => d.docId)).toEqual(['facilities/parking.txt', 'hr/leave.md']);
+    expect((await store.listDocuments('default', collection)).map((d) => d.docId)).toEqual(['facilities/parking.txt', 'hr/leave.md']);
   });
 
   it('refuses a load whose embedder does not fit the collection with a permanent EmbedderMismatchError, before embedding anything, leaving the stored chunks alone', async () => {
     const collection = fresh();
-    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64) }, files('hr/leave.md'), { collection, chunking });
-    const before = await store.listDocuments(collection);
+    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64) }, files('hr/leave.md'), { tenant: 'default', collection, chunking });
+    const before = await store.listDocuments('default', collection);
     write('hr/leave.md', `${LEAVE_MD}\nOne more line.\n`);
 
     const embedder = new CountingEmbedder(new LocalHashEmbedder(32));
-    const error = await ingestDocuments({ store, embedder }, files('hr/leave.md', 'it/vpn.html'), { collection, chunking }).catch((e: unknown) => e);
+    const error = await ingestDocuments({ store, embedder }, files('hr/leave.md', 'it/vpn.html'), { tenant: 'default', collection, chunking }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(EmbedderMismatchError);
     expect(isPermanent(error)).toBe(true);
     expect((error as Error).message).toMatch(/local-hash-64 \(64 dimensions\).*local-hash-32 \(32 dimensions\)/);
     expect(embedder.texts).toEqual([]);
-    expect(await store.listDocuments(collection)).toEqual(before);
+    expect(await store.listDocuments('default', collection)).toEqual(before);
     expect(before).toEqual([expect.objectContaining({ docId: 'hr/leave.md', chunks: 2 })]);
   });
 
@@ -215,9 +216,9 @@ describe('ingestDocuments (real LanceDB)', () => {
     const long = Array.from({ length: 5 }, (_, i) => `Paragraph ${i} ${'word '.repeat(30).trim()}.`).join('\n\n');
     write('long.txt', long);
     const embedder = new CountingEmbedder(new LocalHashEmbedder(64));
-    const summary = await ingestDocuments({ store, embedder }, files('long.txt'), { collection, chunking: { size: 200, overlap: 0 }, embedBatch: 2 });
+    const summary = await ingestDocuments({ store, embedder }, files('long.txt'), { tenant: 'default', collection, chunking: { size: 200, overlap: 0 }, embedBatch: 2 });
     expect(summary.chunks).toBe(5);
     expect(embedder.batches.map((b) => b.length)).toEqual([2, 2, 1]);
-    expect((await store.listDocuments(collection))[0].chunks).toBe(5);
+    expect((await store.listDocuments('default', collection))[0].chunks).toBe(5);
   });
 });

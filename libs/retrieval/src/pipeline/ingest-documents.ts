@@ -34,6 +34,8 @@ export interface IngestSummary {
 }
 
 export interface IngestOptions {
+  /** The tenant that owns the collection; its documents are invisible to every other tenant. */
+  tenant: string;
   collection: string;
   chunking: ChunkOptions;
   /** Texts per embeddings request. */
@@ -48,8 +50,8 @@ export interface IngestOptions {
  */
 export async function ingestDocuments(deps: IngestDeps, files: SourceFile[], options: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
-  await deps.store.ensureCollection(options.collection, { id: deps.embedder.id, dimension: deps.embedder.dimension });
-  const known = new Map((await deps.store.listDocuments(options.collection)).map((d) => [d.docId, d.contentHash]));
+  await deps.store.ensureCollection(options.tenant, options.collection, { id: deps.embedder.id, dimension: deps.embedder.dimension });
+  const known = new Map((await deps.store.listDocuments(options.tenant, options.collection)).map((d) => [d.docId, d.contentHash]));
   const summary: IngestSummary = { documents: files.length, added: 0, updated: 0, unchanged: 0, failed: [], chunks: 0, seconds: 0 };
 
   for (const file of files) {
@@ -62,7 +64,7 @@ export async function ingestDocuments(deps: IngestDeps, files: SourceFile[], opt
       } else {
         const chunks = chunkDocument(loadDocument(file.id, bytes), options.chunking);
         const embedded = await embedChunks(deps.embedder, chunks, options.embedBatch ?? 64);
-        await deps.store.replaceDocument(options.collection, file.id, embedded);
+        await deps.store.replaceDocument(options.tenant, options.collection, file.id, embedded);
         progress = { id: file.id, outcome: previous === undefined ? 'added' : 'updated', chunks: chunks.length };
       }
     } catch (error) {

@@ -20,11 +20,12 @@ describe('guardVectorStore', () => {
     const embedder = new LocalHashEmbedder(32);
     const store = guardVectorStore(new QdrantStore({ url: fake.url }), { failures: 2, halfOpenAfterMs: 300 });
     await ingestDocuments({ store, embedder }, [{ id: 'a.md', read: async () => Buffer.from('# A\n\nAlpha beta gamma.') }], {
+      tenant: 'default',
       collection: 'guarded',
       chunking: { size: 500, overlap: 0 },
     });
     const [vector] = await embedder.embed(['alpha']);
-    const query = () => store.hybridSearch('guarded', { text: 'alpha', vector }, 3);
+    const query = () => store.hybridSearch('default', 'guarded', { text: 'alpha', vector }, 3);
     expect((await query())[0].chunk.docId).toBe('a.md');
 
     for (let i = 0; i < 2; i++) fake.injectFault({ operationId: 'query_points', status: 503, error: 'overloaded' });
@@ -43,8 +44,8 @@ describe('guardVectorStore', () => {
 
   it('does not count permanent errors such as an unknown collection', async () => {
     const store = guardVectorStore(new QdrantStore({ url: fake.url }), { failures: 1, halfOpenAfterMs: 10_000 });
-    await expect(store.replaceDocument('nowhere', 'x', [])).rejects.toBeInstanceOf(CollectionNotFoundError);
-    await expect(store.replaceDocument('nowhere', 'x', [])).rejects.toBeInstanceOf(CollectionNotFoundError);
+    await expect(store.replaceDocument('default', 'nowhere', 'x', [])).rejects.toBeInstanceOf(CollectionNotFoundError);
+    await expect(store.replaceDocument('default', 'nowhere', 'x', [])).rejects.toBeInstanceOf(CollectionNotFoundError);
     expect(store.breaker.state).toBe('closed');
   });
 });

@@ -31,38 +31,38 @@ export class GuardedVectorStore implements VectorStore {
     return this.breaker.execute(() => fn());
   }
 
-  ensureCollection(collection: string, embedder: EmbedderInfo): Promise<void> {
-    return this.run(() => this.inner.ensureCollection(collection, embedder));
+  ensureCollection(tenant: string, collection: string, embedder: EmbedderInfo): Promise<void> {
+    return this.run(() => this.inner.ensureCollection(tenant, collection, embedder));
   }
-  collectionInfo(collection: string): Promise<CollectionInfo | undefined> {
-    return this.run(() => this.inner.collectionInfo(collection));
+  collectionInfo(tenant: string, collection: string): Promise<CollectionInfo | undefined> {
+    return this.run(() => this.inner.collectionInfo(tenant, collection));
   }
-  replaceDocument(collection: string, docId: string, chunks: EmbeddedChunk[]): Promise<void> {
-    return this.run(() => this.inner.replaceDocument(collection, docId, chunks));
+  replaceDocument(tenant: string, collection: string, docId: string, chunks: EmbeddedChunk[]): Promise<void> {
+    return this.run(() => this.inner.replaceDocument(tenant, collection, docId, chunks));
   }
-  deleteDocument(collection: string, docId: string): Promise<void> {
-    return this.run(() => this.inner.deleteDocument(collection, docId));
+  deleteDocument(tenant: string, collection: string, docId: string): Promise<void> {
+    return this.run(() => this.inner.deleteDocument(tenant, collection, docId));
   }
-  listDocuments(collection: string): Promise<StoredDocument[]> {
-    return this.run(() => this.inner.listDocuments(collection));
+  listDocuments(tenant: string, collection: string): Promise<StoredDocument[]> {
+    return this.run(() => this.inner.listDocuments(tenant, collection));
   }
-  listCollections(): Promise<string[]> {
-    return this.run(() => this.inner.listCollections());
+  listCollections(tenant: string): Promise<string[]> {
+    return this.run(() => this.inner.listCollections(tenant));
   }
-  hasCollection(collection: string): Promise<boolean> {
-    return this.run(() => this.inner.hasCollection(collection));
+  hasCollection(tenant: string, collection: string): Promise<boolean> {
+    return this.run(() => this.inner.hasCollection(tenant, collection));
   }
-  searchVector(collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
-    return this.run(() => this.inner.searchVector(collection, vector, limit, filter));
+  searchVector(tenant: string, collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    return this.run(() => this.inner.searchVector(tenant, collection, vector, limit, filter));
   }
-  searchText(collection: string, query: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
-    return this.run(() => this.inner.searchText(collection, query, limit, filter));
+  searchText(tenant: string, collection: string, query: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    return this.run(() => this.inner.searchText(tenant, collection, query, limit, filter));
   }
-  hybridSearch(collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
-    return this.run(() => this.inner.hybridSearch(collection, query, limit, filter));
+  hybridSearch(tenant: string, collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    return this.run(() => this.inner.hybridSearch(tenant, collection, query, limit, filter));
   }
-  compact(collection: string): Promise<void> {
-    return this.run(() => this.inner.compact(collection));
+  compact(tenant: string, collection: string): Promise<void> {
+    return this.run(() => this.inner.compact(tenant, collection));
   }
   close(): Promise<void> {
     return this.inner.close();

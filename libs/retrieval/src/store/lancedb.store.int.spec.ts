@@ -29,7 +29,7 @@ describe('LanceDbStore (real LanceDB)', () => {
   /** A fresh collection per test, created with the test embedder, so tests never see each other's rows. */
   const fresh = async () => {
     const name = `c${++collectionCounter}`;
-    await store.ensureCollection(name, embedder);
+    await store.ensureCollection('default', name, embedder);
     return name;
   };
 
@@ -45,10 +45,10 @@ describe('LanceDbStore (real LanceDB)', () => {
 
   it('creates the collection as a table with a full-text index and the embedder in its schema metadata', async () => {
     const name = `c${++collectionCounter}`;
-    await store.ensureCollection(name, embedder);
-    await store.replaceDocument(name, 'a.md', chunksOf('a.md', ['First chunk text.']));
-    expect(await store.hasCollection(name)).toBe(true);
-    expect(await store.listCollections()).toContain(name);
+    await store.ensureCollection('default', name, embedder);
+    await store.replaceDocument('default', name, 'a.md', chunksOf('a.md', ['First chunk text.']));
+    expect(await store.hasCollection('default', name)).toBe(true);
+    expect(await store.listCollections('default')).toContain(name);
 
     const db = await lancedb.connect(dir);
     try {
@@ -68,12 +68,12 @@ describe('LanceDbStore (real LanceDB)', () => {
 
   it('compacts: folds all rows into the full-text index and keeps the data', async () => {
     const name = await fresh();
-    for (let i = 0; i < 5; i++) await store.replaceDocument(name, `d${i}.md`, chunksOf(`d${i}.md`, [`zebra note ${i}`, `other words ${i}`]));
-    await store.replaceDocument(name, 'd1.md', chunksOf('d1.md', ['zebra rewritten']));
-    await store.deleteDocument(name, 'd4.md');
-    const before = (await store.searchText(name, 'zebra', 20)).map((h) => h.chunk.id).sort();
+    for (let i = 0; i < 5; i++) await store.replaceDocument('default', name, `d${i}.md`, chunksOf(`d${i}.md`, [`zebra note ${i}`, `other words ${i}`]));
+    await store.replaceDocument('default', name, 'd1.md', chunksOf('d1.md', ['zebra rewritten']));
+    await store.deleteDocument('default', name, 'd4.md');
+    const before = (await store.searchText('default', name, 'zebra', 20)).map((h) => h.chunk.id).sort();
 
-    await store.compact(name);
+    await store.compact('default', name);
 
     const db = await lancedb.connect(dir);
     try {
@@ -87,41 +87,41 @@ describe('LanceDbStore (real LanceDB)', () => {
     } finally {
       db.close();
     }
-    expect((await store.searchText(name, 'zebra', 20)).map((h) => h.chunk.id).sort()).toEqual(before);
+    expect((await store.searchText('default', name, 'zebra', 20)).map((h) => h.chunk.id).sort()).toEqual(before);
     expect(before).toEqual(['d0.md#0', 'd1.md#0', 'd2.md#0', 'd3.md#0']);
-    expect((await store.listDocuments(name)).map((d) => [d.docId, d.chunks])).toEqual([
+    expect((await store.listDocuments('default', name)).map((d) => [d.docId, d.chunks])).toEqual([
       ['d0.md', 2],
       ['d1.md', 1],
       ['d2.md', 2],
       ['d3.md', 2],
     ]);
     // Writes after a compaction are still searchable.
-    await store.replaceDocument(name, 'd5.md', chunksOf('d5.md', ['zebra after compaction']));
-    expect((await store.searchText(name, 'compaction', 5)).map((h) => h.chunk.id)).toEqual(['d5.md#0']);
+    await store.replaceDocument('default', name, 'd5.md', chunksOf('d5.md', ['zebra after compaction']));
+    expect((await store.searchText('default', name, 'compaction', 5)).map((h) => h.chunk.id)).toEqual(['d5.md#0']);
   });
 
   it('lets a second store on the same folder see the first one’s writes at once', async () => {
     const name = `c${++collectionCounter}`;
     const other = await LanceDbStore.open(dir);
     try {
-      expect(await other.hasCollection(name)).toBe(false);
-      await store.ensureCollection(name, embedder);
-      await store.replaceDocument(name, 'a.md', chunksOf('a.md', ['first version'], 'v1'));
-      expect(await other.hasCollection(name)).toBe(true);
-      expect(await other.listDocuments(name)).toEqual([{ docId: 'a.md', contentHash: 'v1', chunks: 1 }]);
+      expect(await other.hasCollection('default', name)).toBe(false);
+      await store.ensureCollection('default', name, embedder);
+      await store.replaceDocument('default', name, 'a.md', chunksOf('a.md', ['first version'], 'v1'));
+      expect(await other.hasCollection('default', name)).toBe(true);
+      expect(await other.listDocuments('default', name)).toEqual([{ docId: 'a.md', contentHash: 'v1', chunks: 1 }]);
 
       // `other` now holds the table open; later writes must still show.
-      await store.replaceDocument(name, 'a.md', chunksOf('a.md', ['second version', 'more'], 'v2'));
-      await store.replaceDocument(name, 'b.md', chunksOf('b.md', ['bee']));
-      expect(await other.listDocuments(name)).toEqual([
+      await store.replaceDocument('default', name, 'a.md', chunksOf('a.md', ['second version', 'more'], 'v2'));
+      await store.replaceDocument('default', name, 'b.md', chunksOf('b.md', ['bee']));
+      expect(await other.listDocuments('default', name)).toEqual([
         { docId: 'a.md', contentHash: 'v2', chunks: 2 },
         { docId: 'b.md', contentHash: 'hash-of-b.md', chunks: 1 },
       ]);
-      expect((await other.searchText(name, 'second', 5)).map((h) => h.chunk.id)).toEqual(['a.md#0']);
+      expect((await other.searchText('default', name, 'second', 5)).map((h) => h.chunk.id)).toEqual(['a.md#0']);
 
       // And the other way round.
-      await other.deleteDocument(name, 'b.md');
-      expect((await store.listDocuments(name)).map((d) => d.docId)).toEqual(['a.md']);
+      await other.deleteDocument('default', name, 'b.md');
+      expect((await store.listDocuments('default', name)).map((d) => d.docId)).toEqual(['a.md']);
     } finally {
       await other.close();
     }

@@ -4,6 +4,7 @@ import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError
 import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields } from './chunk-record';
+import { physicalName, tenantCollections } from './tenant-namespace';
 import type {
   Chunk,
   CollectionInfo,
@@ -57,19 +58,23 @@ export class LanceDbStore implements VectorStore {
     return new LanceDbStore(await lancedb.connect(dir, { readConsistencyInterval: 0 }));
   }
 
-  async listCollections(): Promise<string[]> {
-    return (await this.db.tableNames()).sort();
+  /** The tenant's collections only, by their names without the tenant prefix. */
+  async listCollections(tenant: string): Promise<string[]> {
+    return tenantCollections(tenant, await this.db.tableNames());
   }
 
-  async hasCollection(collection: string): Promise<boolean> {
+  async hasCollection(tenant: string, name: string): Promise<boolean> {
+    const collection = physicalName(tenant, name);
     return (await this.open(collection)) !== undefined;
   }
 
-  async collectionInfo(collection: string): Promise<CollectionInfo | undefined> {
-    return (await this.open(collection))?.info;
+  async collectionInfo(tenant: string, name: string): Promise<CollectionInfo | undefined> {
+    const info = (await this.open(physicalName(tenant, name)))?.info;
+    return info && { ...info, name };
   }
 
-  async ensureCollection(collection: string, embedder: EmbedderInfo): Promise<void> {
+  async ensureCollection(tenant: string, name: string, embedder: EmbedderInfo): Promise<void> {
+    const collection = physicalName(tenant, name);
     let opened = await this.open(collection);
     if (!opened) {
       const creating = this.create(collection, embedder);
@@ -78,15 +83,16 @@ export class LanceDbStore implements VectorStore {
     }
     const stored = opened.info.embedder;
     if (stored.id !== embedder.id || stored.dimension !== embedder.dimension) {
-      throw new EmbedderMismatchError(collection, stored, embedder);
+      throw new EmbedderMismatchError(name, stored, embedder);
     }
   }
 
-  async replaceDocument(collection: string, docId: string, chunks: EmbeddedChunk[]): Promise<void> {
-    const { table, info } = await this.require(collection);
+  async replaceDocument(tenant: string, name: string, docId: string, chunks: EmbeddedChunk[]): Promise<void> {
+    const collection = physicalName(tenant, name);
+    const { table, info } = await this.require(collection, name);
     for (const c of chunks) {
       if (c.docId !== docId) throw new Error(`chunk ${c.id} belongs to ${c.docId}, not ${docId}`);
-      if (c.vector.length !== info.embedder.dimension) throw new VectorSizeMismatchError(collection, info.embedder.dimension, c.vector.length);
+      if (c.vector.length !== info.embedder.dimension) throw new VectorSizeMismatchError(name, info.embedder.dimension, c.vector.length);
     }
     const rows = chunks.map((c) => ({ id: c.id, ...chunkFields(c), search_text: searchableText(c), vector: c.vector }));
     // One commit: readers see the old chunks or the new ones, never neither or both.
@@ -98,12 +104,14 @@ export class LanceDbStore implements VectorStore {
       .execute(rows);
   }
 
-  async deleteDocument(collection: string, docId: string): Promise<void> {
+  async deleteDocument(tenant: string, name: string, docId: string): Promise<void> {
+    const collection = physicalName(tenant, name);
     const opened = await this.open(collection);
     if (opened) await opened.table.delete(`doc_id = ${sqlString(docId)}`);
   }
 
-  async listDocuments(collection: string): Promise<StoredDocument[]> {
+  async listDocuments(tenant: string, name: string): Promise<StoredDocument[]> {
+    const collection = physicalName(tenant, name);
     const opened = await this.open(collection);
     if (!opened) return [];
     const rows = await opened.table.query().select(['doc_id', 'content_hash']).toArray();
@@ -117,11 +125,12 @@ export class LanceDbStore implements VectorStore {
     return [...docs.values()].sort((a, b) => a.docId.localeCompare(b.docId));
   }
 
-  async searchVector(collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+  async searchVector(tenant: string, name: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    const collection = physicalName(tenant, name);
     const opened = await this.open(collection);
     if (!opened) return [];
     const dimension = opened.info.embedder.dimension;
-    if (vector.length !== dimension) throw new VectorSizeMismatchError(collection, dimension, vector.length);
+    if (vector.length !== dimension) throw new VectorSizeMismatchError(name, dimension, vector.length);
     let query = opened.table.vectorSearch(vector).distanceType('cosine').select([...COLUMNS, '_distance']).limit(limit);
     const where = whereClause(filter);
     if (where) query = query.where(where);
@@ -129,7 +138,8 @@ export class LanceDbStore implements VectorStore {
     return rows.map((row) => ({ chunk: toChunk(row), score: 1 - Number(row._distance) }));
   }
 
-  async searchText(collection: string, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+  async searchText(tenant: string, name: string, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    const collection = physicalName(tenant, name);
     const opened = await this.open(collection);
     if (!opened || !text.trim()) return [];
     // LanceDB 0.31 ranks rows not yet in the full-text index badly when the
@@ -154,17 +164,18 @@ export class LanceDbStore implements VectorStore {
       .slice(0, limit);
   }
 
-  async hybridSearch(collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+  async hybridSearch(tenant: string, collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
     const candidates = Math.max(20, limit * 4);
     const [dense, text] = await Promise.all([
-      this.searchVector(collection, query.vector, candidates, filter),
-      this.searchText(collection, query.text, candidates, filter),
+      this.searchVector(tenant, collection, query.vector, candidates, filter),
+      this.searchText(tenant, collection, query.text, candidates, filter),
     ]);
     return reciprocalRankFusion([dense, text], limit);
   }
 
   /** Folds new rows into the indexes and drops old versions; run after a load. */
-  async compact(collection: string): Promise<void> {
+  async compact(tenant: string, name: string): Promise<void> {
+    const collection = physicalName(tenant, name);
     const opened = await this.open(collection);
     if (opened) await opened.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
   }
@@ -175,9 +186,9 @@ export class LanceDbStore implements VectorStore {
     this.db.close();
   }
 
-  private async require(collection: string): Promise<OpenTable> {
+  private async require(collection: string, name: string): Promise<OpenTable> {
     const opened = await this.open(collection);
-    if (!opened) throw new CollectionNotFoundError(collection);
+    if (!opened) throw new CollectionNotFoundError(name);
     return opened;
   }
 

@@ -44,7 +44,7 @@ describeVectorStoreContract('QdrantStore against fake-qdrant (HTTP, requests val
         close: async () => {
           // Drop the collections this run made, and only those.
           const client = new QdrantClient(qdrantClientParams({ url, apiKey }));
-          for (const name of await store.listCollections()) if (name.startsWith(prefix)) await client.deleteCollection(name);
+          for (const name of await store.listCollections('default')) if (name.startsWith(prefix)) await client.deleteCollection(name);
         },
       };
     },
@@ -61,7 +61,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
   const unused = () => `wire-${++counter}`;
   const fresh = async () => {
     const name = unused();
-    await store.ensureCollection(name, builtWith);
+    await store.ensureCollection('default', name, builtWith);
     return name;
   };
   const since = (mark: number, operationId?: string): RecordedRequest[] => fake.requests.slice(mark).filter((r) => !operationId || r.operationId === operationId);
@@ -97,7 +97,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
       expect(described.payload_schema.doc_id?.data_type).toBe('keyword');
       // Idempotent: a second ensure creates nothing.
       const again = fake.requests.length;
-      await store.ensureCollection(name, builtWith);
+      await store.ensureCollection('default', name, builtWith);
       expect(since(again).map((r) => r.operationId)).toEqual(['get_collection']);
     });
 
@@ -105,11 +105,11 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
       const name = unused();
       const other = new QdrantStore({ url: fake.url });
       const mark = fake.requests.length;
-      await Promise.all([store.ensureCollection(name, builtWith), other.ensureCollection(name, builtWith), store.ensureCollection(name, builtWith)]);
+      await Promise.all([store.ensureCollection('default', name, builtWith), other.ensureCollection('default', name, builtWith), store.ensureCollection('default', name, builtWith)]);
       const creates = since(mark, 'create_collection');
       expect(creates.filter((r) => r.status === 200)).toHaveLength(1);
       expect(creates.every((r) => r.status === 200 || r.status === 409)).toBe(true);
-      expect((await store.listCollections()).filter((c) => c === name)).toHaveLength(1);
+      expect((await store.listCollections('default')).filter((c) => c === name)).toHaveLength(1);
     });
 
     it('reports the dense size a collection really has, and refuses to load into one whose size differs from the embedder', async () => {
@@ -119,8 +119,8 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
         sparse_vectors: { bm25: { modifier: 'idf' } },
         metadata: { rag: { embedder: builtWith, sparse_encoder: BM25_ENCODER_VERSION } },
       });
-      expect(await store.collectionInfo(name)).toEqual({ name, embedder: { id: 'local-hash-64', dimension: 32 } });
-      const error = await store.ensureCollection(name, builtWith).catch((e: unknown) => e);
+      expect(await store.collectionInfo('default', name)).toEqual({ name, embedder: { id: 'local-hash-64', dimension: 32 } });
+      const error = await store.ensureCollection('default', name, builtWith).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(EmbedderMismatchError);
       expect((error as Error).message).toMatch(/32 dimensions.*64 dimensions/);
     });
@@ -128,8 +128,8 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
     it('treats a collection with our layout but no recorded embedder as built by an unknown embedder', async () => {
       const name = unused();
       await raw.createCollection(name, { vectors: { dense: { size: 64, distance: 'Cosine' } }, sparse_vectors: { bm25: { modifier: 'idf' } } });
-      expect(await store.collectionInfo(name)).toEqual({ name, embedder: { id: 'unknown-64', dimension: 64 } });
-      await expect(store.ensureCollection(name, builtWith)).rejects.toBeInstanceOf(EmbedderMismatchError);
+      expect(await store.collectionInfo('default', name)).toEqual({ name, embedder: { id: 'unknown-64', dimension: 64 } });
+      await expect(store.ensureCollection('default', name, builtWith)).rejects.toBeInstanceOf(EmbedderMismatchError);
     });
 
     it('adds the doc_id index to a collection of ours that lacks it, so that filters work', async () => {
@@ -139,10 +139,10 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
         sparse_vectors: { bm25: { modifier: 'idf' } },
         metadata: { rag: { embedder: builtWith, sparse_encoder: BM25_ENCODER_VERSION } },
       });
-      await store.ensureCollection(name, builtWith);
+      await store.ensureCollection('default', name, builtWith);
       expect((await raw.getCollection(name)).payload_schema.doc_id?.data_type).toBe('keyword');
-      await store.replaceDocument(name, 'a.md', chunksOf('a.md', ['indexed at last']));
-      expect((await store.searchText(name, 'indexed', 3, { sources: ['a.md'] })).map((h) => h.chunk.id)).toEqual(['a.md#0']);
+      await store.replaceDocument('default', name, 'a.md', chunksOf('a.md', ['indexed at last']));
+      expect((await store.searchText('default', name, 'indexed', 3, { sources: ['a.md'] })).map((h) => h.chunk.id)).toEqual(['a.md#0']);
     });
 
     it.each([
@@ -151,7 +151,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
     ])('refuses a collection it did not create (%s) with a permanent error naming it', async (_, layout, why) => {
       const name = unused();
       await raw.createCollection(name, layout);
-      for (const attempt of [() => store.collectionInfo(name), () => store.ensureCollection(name, builtWith), () => store.searchText(name, 'x', 3)]) {
+      for (const attempt of [() => store.collectionInfo('default', name), () => store.ensureCollection('default', name, builtWith), () => store.searchText('default', name, 'x', 3)]) {
         const error = await attempt().catch((e: unknown) => e);
         expect(error).toBeInstanceOf(VectorStoreError);
         expect(isPermanent(error)).toBe(true);
@@ -167,7 +167,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
         sparse_vectors: { bm25: { modifier: 'idf' } },
         metadata: { rag: { embedder: builtWith, sparse_encoder: 'bm25-some-older-v0' } },
       });
-      const error = await store.ensureCollection(name, builtWith).catch((e: unknown) => e);
+      const error = await store.ensureCollection('default', name, builtWith).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VectorStoreError);
       expect(isPermanent(error)).toBe(true);
       expect((error as Error).message).toContain('bm25-some-older-v0');
@@ -175,20 +175,20 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
 
     it('notices a collection dropped behind its back: writes fail with CollectionNotFoundError, reads answer empty', async () => {
       const name = await fresh();
-      await store.replaceDocument(name, 'a.md', chunksOf('a.md', ['before the drop']));
+      await store.replaceDocument('default', name, 'a.md', chunksOf('a.md', ['before the drop']));
       await raw.deleteCollection(name);
-      await expect(store.replaceDocument(name, 'a.md', chunksOf('a.md', ['after the drop']))).rejects.toBeInstanceOf(CollectionNotFoundError);
-      expect(await store.searchText(name, 'drop', 5)).toEqual([]);
-      expect(await store.listDocuments(name)).toEqual([]);
-      expect(await store.collectionInfo(name)).toBeUndefined();
+      await expect(store.replaceDocument('default', name, 'a.md', chunksOf('a.md', ['after the drop']))).rejects.toBeInstanceOf(CollectionNotFoundError);
+      expect(await store.searchText('default', name, 'drop', 5)).toEqual([]);
+      expect(await store.listDocuments('default', name)).toEqual([]);
+      expect(await store.collectionInfo('default', name)).toBeUndefined();
       // Recreated by another process with another embedder: the store reads it afresh.
       await raw.createCollection(name, {
         vectors: { dense: { size: 32, distance: 'Cosine' } },
         sparse_vectors: { bm25: { modifier: 'idf' } },
         metadata: { rag: { embedder: { id: 'local-hash-32', dimension: 32 }, sparse_encoder: BM25_ENCODER_VERSION } },
       });
-      await expect(store.ensureCollection(name, builtWith)).rejects.toBeInstanceOf(EmbedderMismatchError);
-      expect(await store.collectionInfo(name)).toEqual({ name, embedder: { id: 'local-hash-32', dimension: 32 } });
+      await expect(store.ensureCollection('default', name, builtWith)).rejects.toBeInstanceOf(EmbedderMismatchError);
+      expect(await store.collectionInfo('default', name)).toEqual({ name, embedder: { id: 'local-hash-32', dimension: 32 } });
     });
   });
 
@@ -196,7 +196,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
     it('stores each chunk as a point with a name-based UUID, its fields in the payload, and dense and BM25 vectors', async () => {
       const name = await fresh();
       const [chunk] = chunksOf('guides/setup.md', [{ text: 'Install Node 20 and run npm ci.', heading: 'Setup > Install', title: 'Setup Guide' }]);
-      await store.replaceDocument(name, 'guides/setup.md', [chunk]);
+      await store.replaceDocument('default', name, 'guides/setup.md', [chunk]);
       const { points } = await raw.scroll(name, { with_payload: true, with_vector: true });
       expect(points).toHaveLength(1);
       expect(points[0].id).toBe(qdrantPointId('guides/setup.md#0'));
@@ -217,10 +217,10 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
 
     it('writes new points in batches with wait=true before deleting the document’s other points, in one filtered delete', async () => {
       const name = await fresh();
-      await store.replaceDocument(name, 'a.md', chunksOf('a.md', ['one', 'two', 'three', 'four', 'five'], 'v1'));
+      await store.replaceDocument('default', name, 'a.md', chunksOf('a.md', ['one', 'two', 'three', 'four', 'five'], 'v1'));
       const mark = fake.requests.length;
       const v2 = chunksOf('a.md', ['uno', 'dos', 'tres'], 'v2');
-      await store.replaceDocument(name, 'a.md', v2);
+      await store.replaceDocument('default', name, 'a.md', v2);
       const writes = since(mark).filter((r) => r.operationId === 'upsert_points' || r.operationId === 'delete_points');
       expect(writes.map((r) => [r.operationId, r.url.split('?')[1]])).toEqual([
         ['upsert_points', 'wait=true'],
@@ -231,21 +231,21 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
       expect(writes[2].body).toEqual({
         filter: { must: [{ key: 'doc_id', match: { value: 'a.md' } }], must_not: [{ has_id: v2.map((c) => qdrantPointId(c.id)) }] },
       });
-      expect(await store.listDocuments(name)).toEqual([{ docId: 'a.md', contentHash: 'v2', chunks: 3 }]);
+      expect(await store.listDocuments('default', name)).toEqual([{ docId: 'a.md', contentHash: 'v2', chunks: 3 }]);
     });
 
     it('never leaves a document without chunks when a replace is interrupted, and heals on the next replace', async () => {
       const name = await fresh();
-      await store.replaceDocument(name, 'a.md', chunksOf('a.md', ['old one', 'old two', 'old three', 'old four'], 'v1'));
-      await store.replaceDocument(name, 'b.md', chunksOf('b.md', ['bystander'], 'b1'));
+      await store.replaceDocument('default', name, 'a.md', chunksOf('a.md', ['old one', 'old two', 'old three', 'old four'], 'v1'));
+      await store.replaceDocument('default', name, 'b.md', chunksOf('b.md', ['bystander'], 'b1'));
 
       // The second upsert batch fails: the first batch overwrote #0 and #1, the old #2 and #3 stay.
       fake.injectFault({ operationId: 'upsert_points', after: 1, status: 503, error: 'Service unavailable: overloaded' });
       const v2 = chunksOf('a.md', ['new one', 'new two', 'new three'], 'v2');
-      const interrupted = await store.replaceDocument(name, 'a.md', v2).catch((e: unknown) => e);
+      const interrupted = await store.replaceDocument('default', name, 'a.md', v2).catch((e: unknown) => e);
       expect(interrupted).toBeInstanceOf(VectorStoreError);
       expect(isPermanent(interrupted)).toBe(false);
-      expect(await store.listDocuments(name)).toEqual([
+      expect(await store.listDocuments('default', name)).toEqual([
         // Chunks of two versions: an empty hash, so the next load replaces the document again.
         { docId: 'a.md', contentHash: '', chunks: 4 },
         { docId: 'b.md', contentHash: 'b1', chunks: 1 },
@@ -253,25 +253,25 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
 
       // The upserts succeed but the clean-up delete fails: old and new chunks are both there.
       fake.injectFault({ operationId: 'delete_points', status: 500, error: 'Service internal error: disk full' });
-      await expect(store.replaceDocument(name, 'a.md', v2.slice(0, 1))).rejects.toBeInstanceOf(VectorStoreError);
-      expect((await store.listDocuments(name)).find((d) => d.docId === 'a.md')).toEqual({ docId: 'a.md', contentHash: '', chunks: 4 });
+      await expect(store.replaceDocument('default', name, 'a.md', v2.slice(0, 1))).rejects.toBeInstanceOf(VectorStoreError);
+      expect((await store.listDocuments('default', name)).find((d) => d.docId === 'a.md')).toEqual({ docId: 'a.md', contentHash: '', chunks: 4 });
 
-      await store.replaceDocument(name, 'a.md', v2);
-      expect(await store.listDocuments(name)).toEqual([
+      await store.replaceDocument('default', name, 'a.md', v2);
+      expect(await store.listDocuments('default', name)).toEqual([
         { docId: 'a.md', contentHash: 'v2', chunks: 3 },
         { docId: 'b.md', contentHash: 'b1', chunks: 1 },
       ]);
-      expect((await store.searchText(name, 'old', 10)).map((h) => h.chunk.id)).toEqual([]);
+      expect((await store.searchText('default', name, 'old', 10)).map((h) => h.chunk.id)).toEqual([]);
     });
 
     it('pages through every point when listing documents', async () => {
       const name = await fresh();
       const big = new QdrantStore({ url: fake.url, batchSize: 500 });
       const texts = Array.from({ length: 1100 }, (_, i) => `chunk ${i}`);
-      await big.replaceDocument(name, 'big.md', chunksOf('big.md', texts, 'hbig'));
-      await big.replaceDocument(name, 'small.md', chunksOf('small.md', texts.slice(0, 950), 'hsmall'));
+      await big.replaceDocument('default', name, 'big.md', chunksOf('big.md', texts, 'hbig'));
+      await big.replaceDocument('default', name, 'small.md', chunksOf('small.md', texts.slice(0, 950), 'hsmall'));
       const mark = fake.requests.length;
-      expect(await store.listDocuments(name)).toEqual([
+      expect(await store.listDocuments('default', name)).toEqual([
         { docId: 'big.md', contentHash: 'hbig', chunks: 1100 },
         { docId: 'small.md', contentHash: 'hsmall', chunks: 950 },
       ]);
@@ -285,11 +285,11 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
   describe('queries', () => {
     it('searches by vector with `using: dense` and by text with `using: bm25`, filtered by a doc_id match', async () => {
       const name = await fresh();
-      await store.replaceDocument(name, 'a.md', chunksOf('a.md', ['Employees get vacation days.']));
+      await store.replaceDocument('default', name, 'a.md', chunksOf('a.md', ['Employees get vacation days.']));
       const mark = fake.requests.length;
       const vector = embedder.embedOne('vacation');
-      await store.searchVector(name, vector, 4, { sources: ['a.md', 'b.md'] });
-      await store.searchText(name, 'vacations', 4);
+      await store.searchVector('default', name, vector, 4, { sources: ['a.md', 'b.md'] });
+      await store.searchText('default', name, 'vacations', 4);
       const [dense, sparse] = since(mark, 'query_points');
       expect(dense.body).toEqual({ query: vector, using: 'dense', limit: 4, filter: { must: [{ key: 'doc_id', match: { any: ['a.md', 'b.md'] } }] }, with_payload: true, with_vector: false });
       expect(sparse.body).toEqual({ query: new Bm25Encoder().encodeQuery('vacations'), using: 'bm25', limit: 4, with_payload: true, with_vector: false });
@@ -297,12 +297,12 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
 
     it('runs a hybrid search as one Query API call: dense and sparse prefetches of max(20, 4 × limit), filtered, fused by RRF', async () => {
       const name = await fresh();
-      await store.replaceDocument(name, 'a.md', chunksOf('a.md', ['Employees get vacation days.']));
+      await store.replaceDocument('default', name, 'a.md', chunksOf('a.md', ['Employees get vacation days.']));
       const vector = embedder.embedOne('vacation days');
       const filter = { must: [{ key: 'doc_id', match: { any: ['a.md'] } }] };
       const mark = fake.requests.length;
-      await store.hybridSearch(name, { text: 'vacation days', vector }, 3, { sources: ['a.md'] });
-      await store.hybridSearch(name, { text: 'vacation days', vector }, 8);
+      await store.hybridSearch('default', name, { text: 'vacation days', vector }, 3, { sources: ['a.md'] });
+      await store.hybridSearch('default', name, { text: 'vacation days', vector }, 8);
       const [small, large] = since(mark, 'query_points');
       const sparse = new Bm25Encoder().encodeQuery('vacation days');
       expect(small.body).toEqual({
@@ -321,10 +321,10 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
 
     it('leaves the sparse prefetch out when the query has no terms', async () => {
       const name = await fresh();
-      await store.replaceDocument(name, 'a.md', chunksOf('a.md', ['Alpha.']));
+      await store.replaceDocument('default', name, 'a.md', chunksOf('a.md', ['Alpha.']));
       const mark = fake.requests.length;
-      await store.hybridSearch(name, { text: 'what is it', vector: embedder.embedOne('alpha') }, 3);
-      await store.searchText(name, 'what is it', 3);
+      await store.hybridSearch('default', name, { text: 'what is it', vector: embedder.embedOne('alpha') }, 3);
+      await store.searchText('default', name, 'what is it', 3);
       const queries = since(mark, 'query_points');
       expect(queries).toHaveLength(1);
       expect((queries[0].body as { prefetch: { using: string }[] }).prefetch.map((p) => p.using)).toEqual(['dense']);
@@ -334,11 +334,12 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
       const name = await fresh();
       // "policy" is in every chunk, "zeppelin" in one; each chunk has one of them once more.
       await store.replaceDocument(
+        'default',
         name,
         'p.md',
         chunksOf('p.md', ['policy policy on parking', 'policy on zeppelin parking', 'policy on bicycles', 'policy on lunches'].map((text) => ({ text, title: 'P' }))),
       );
-      const hits = await store.searchText(name, 'policy zeppelin', 4);
+      const hits = await store.searchText('default', name, 'policy zeppelin', 4);
       expect(hits[0].chunk.id).toBe('p.md#1');
       expect(hits).toHaveLength(4);
     });
@@ -348,7 +349,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
     it('wraps a failed request with its cause, naming the operation, the collection and Qdrant’s reason', async () => {
       const name = await fresh();
       fake.injectFault({ operationId: 'query_points', status: 500, error: 'Service internal error: segment is gone' });
-      const error = await store.searchVector(name, embedder.embedOne('x'), 3).catch((e: unknown) => e);
+      const error = await store.searchVector('default', name, embedder.embedOne('x'), 3).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VectorStoreError);
       expect((error as Error).message).toBe(`Qdrant vector search on collection "${name}" failed (HTTP 500): Service internal error: segment is gone`);
       expect((error as VectorStoreError).status).toBe(500);
@@ -356,7 +357,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
       expect(isPermanent(error)).toBe(false);
 
       fake.injectFault({ operationId: 'upsert_points', status: 400, error: 'Wrong input: something about the points' });
-      const refused = await store.replaceDocument(name, 'a.md', chunksOf('a.md', ['x'])).catch((e: unknown) => e);
+      const refused = await store.replaceDocument('default', name, 'a.md', chunksOf('a.md', ['x'])).catch((e: unknown) => e);
       expect((refused as Error).message).toBe(`Qdrant replace document on collection "${name}" failed (HTTP 400): Wrong input: something about the points`);
       expect(isPermanent(refused)).toBe(true);
     });
@@ -367,16 +368,16 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
       try {
         const good = new QdrantStore({ url: guarded.url, apiKey });
         const name = 'guarded';
-        await good.ensureCollection(name, builtWith);
+        await good.ensureCollection('default', name, builtWith);
         expect(guarded.requests.every((r) => r.apiKey)).toBe(true);
 
         guarded.injectFault({ operationId: 'query_points', status: 403, error: `Forbidden: key ${apiKey} may not read "${name}"` });
-        const echoed = await good.searchText(name, 'anything', 3).catch((e: unknown) => e);
+        const echoed = await good.searchText('default', name, 'anything', 3).catch((e: unknown) => e);
         expect((echoed as Error).message).toBe(`Qdrant text search on collection "${name}" failed (HTTP 403): Forbidden: key [redacted] may not read "${name}"`);
 
         const wrongKey = 'sk-qdrant-wrong-key-000';
         const bad = new QdrantStore({ url: guarded.url, apiKey: wrongKey });
-        const refused = await bad.listCollections().catch((e: unknown) => e);
+        const refused = await bad.listCollections('default').catch((e: unknown) => e);
         expect(refused).toBeInstanceOf(VectorStoreError);
         expect((refused as Error).message).toBe('Qdrant list collections failed (HTTP 401): Must provide an API key or an Authorization bearer token');
         expect(isPermanent(refused)).toBe(true);
@@ -390,9 +391,9 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
     it('reports a server that does not answer in time as a retryable timeout', async () => {
       const name = await fresh();
       const impatient = new QdrantStore({ url: fake.url, timeoutMs: 150 });
-      await impatient.collectionInfo(name);
+      await impatient.collectionInfo('default', name);
       fake.injectFault({ operationId: 'query_points', delayMs: 600 });
-      const error = await impatient.searchText(name, 'anything', 3).catch((e: unknown) => e);
+      const error = await impatient.searchText('default', name, 'anything', 3).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VectorStoreError);
       expect((error as Error).message).toMatch(new RegExp(`^Qdrant text search on collection "${name}" failed: `));
       expect(isPermanent(error)).toBe(false);
@@ -403,7 +404,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
     it('reports an unreachable server as a retryable connection failure', async () => {
       const gone = await startFakeQdrant();
       await gone.close();
-      const error = await new QdrantStore({ url: gone.url }).listCollections().catch((e: unknown) => e);
+      const error = await new QdrantStore({ url: gone.url }).listCollections('default').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VectorStoreError);
       expect((error as Error).message).toMatch(/^Qdrant list collections failed: .*ECONNREFUSED/);
       expect((error as Error).cause).toBeDefined();

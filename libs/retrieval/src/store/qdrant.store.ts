@@ -3,6 +3,7 @@ import { QdrantClient, type QdrantClientParams, type Schemas } from '@qdrant/js-
 import { CollectionNotFoundError, EmbedderMismatchError, PermanentError, VectorSizeMismatchError, VectorStoreError } from '../errors';
 import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields } from './chunk-record';
+import { physicalName, tenantCollections } from './tenant-namespace';
 import { BM25_ENCODER_VERSION, Bm25Encoder, type SparseVector } from '../sparse/bm25-encoder';
 import type {
   Chunk,
@@ -104,16 +105,18 @@ export class QdrantStore implements VectorStore {
     this.apiKey = options.apiKey ?? '';
   }
 
-  async listCollections(): Promise<string[]> {
+  /** The tenant's collections only, by their names without the tenant prefix. */
+  async listCollections(tenant: string): Promise<string[]> {
     try {
       const { collections } = await this.client.getCollections();
-      return collections.map((c) => c.name).sort();
+      return tenantCollections(tenant, collections.map((c) => c.name));
     } catch (error) {
       throw this.failure('list collections', undefined, error);
     }
   }
 
-  async hasCollection(collection: string): Promise<boolean> {
+  async hasCollection(tenant: string, name: string): Promise<boolean> {
+    const collection = physicalName(tenant, name);
     try {
       return (await this.client.collectionExists(collection)).exists;
     } catch (error) {
@@ -122,11 +125,13 @@ export class QdrantStore implements VectorStore {
   }
 
   /** Always asks Qdrant, so a collection dropped or rebuilt elsewhere is seen at once. */
-  async collectionInfo(collection: string): Promise<CollectionInfo | undefined> {
-    return this.read(collection);
+  async collectionInfo(tenant: string, name: string): Promise<CollectionInfo | undefined> {
+    const info = await this.read(physicalName(tenant, name));
+    return info && { ...info, name };
   }
 
-  async ensureCollection(collection: string, embedder: EmbedderInfo): Promise<void> {
+  async ensureCollection(tenant: string, name: string, embedder: EmbedderInfo): Promise<void> {
+    const collection = physicalName(tenant, name);
     let existing = await this.describe(collection);
     if (!existing) {
       const metadata: RagMetadata = { embedder: { id: embedder.id, dimension: embedder.dimension }, sparse_encoder: BM25_ENCODER_VERSION };
@@ -146,7 +151,7 @@ export class QdrantStore implements VectorStore {
     }
     const stored = existing.info.embedder;
     if (stored.id !== embedder.id || stored.dimension !== embedder.dimension) {
-      throw new EmbedderMismatchError(collection, stored, embedder);
+      throw new EmbedderMismatchError(name, stored, embedder);
     }
     // Idempotent, and done here rather than on reads so that a read-only API key can search.
     if (!existing.indexed) {
@@ -158,12 +163,13 @@ export class QdrantStore implements VectorStore {
     }
   }
 
-  async replaceDocument(collection: string, docId: string, chunks: EmbeddedChunk[]): Promise<void> {
+  async replaceDocument(tenant: string, name: string, docId: string, chunks: EmbeddedChunk[]): Promise<void> {
+    const collection = physicalName(tenant, name);
     const info = await this.require(collection);
     const dimension = info.embedder.dimension;
     for (const c of chunks) {
       if (c.docId !== docId) throw new Error(`chunk ${c.id} belongs to ${c.docId}, not ${docId}`);
-      if (c.vector.length !== dimension) throw new VectorSizeMismatchError(collection, dimension, c.vector.length);
+      if (c.vector.length !== dimension) throw new VectorSizeMismatchError(name, dimension, c.vector.length);
     }
     const points = chunks.map((c) => this.toPoint(c));
     // New points first, then the old ones not among them: readers always find
@@ -184,7 +190,8 @@ export class QdrantStore implements VectorStore {
     }
   }
 
-  async deleteDocument(collection: string, docId: string): Promise<void> {
+  async deleteDocument(tenant: string, name: string, docId: string): Promise<void> {
+    const collection = physicalName(tenant, name);
     if (!(await this.cached(collection))) return;
     try {
       await this.client.delete(collection, { wait: true, filter: { must: [docCondition(docId)] } });
@@ -194,7 +201,8 @@ export class QdrantStore implements VectorStore {
     }
   }
 
-  async listDocuments(collection: string): Promise<StoredDocument[]> {
+  async listDocuments(tenant: string, name: string): Promise<StoredDocument[]> {
+    const collection = physicalName(tenant, name);
     if (!(await this.cached(collection))) return [];
     const docs = new Map<string, StoredDocument>();
     try {
@@ -223,24 +231,27 @@ export class QdrantStore implements VectorStore {
     return [...docs.values()].sort((a, b) => a.docId.localeCompare(b.docId));
   }
 
-  async searchVector(collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+  async searchVector(tenant: string, name: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    const collection = physicalName(tenant, name);
     const info = await this.cached(collection);
     if (!info || limit < 1) return [];
-    checkDimension(collection, info, vector);
+    checkDimension(name, info, vector);
     return this.query('vector search', collection, { query: vector, using: DENSE_VECTOR, limit, filter: toFilter(filter) });
   }
 
-  async searchText(collection: string, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+  async searchText(tenant: string, name: string, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    const collection = physicalName(tenant, name);
     const info = await this.cached(collection);
     const sparse = this.encoder.encodeQuery(text);
     if (!info || limit < 1 || sparse.indices.length === 0) return [];
     return this.query('text search', collection, { query: sparse, using: SPARSE_VECTOR, limit, filter: toFilter(filter) });
   }
 
-  async hybridSearch(collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+  async hybridSearch(tenant: string, name: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    const collection = physicalName(tenant, name);
     const info = await this.cached(collection);
     if (!info || limit < 1) return [];
-    checkDimension(collection, info, query.vector);
+    checkDimension(name, info, query.vector);
     const candidates = candidatesFor(limit);
     const where = toFilter(filter);
     const sparse = this.encoder.encodeQuery(query.text);
@@ -251,7 +262,8 @@ export class QdrantStore implements VectorStore {
   }
 
   /** Qdrant indexes as it goes; there is nothing to fold in. */
-  async compact(): Promise<void> {
+  async compact(tenant: string, collection: string): Promise<void> {
+    physicalName(tenant, collection);
     // nothing to do
   }
 
@@ -285,7 +297,7 @@ export class QdrantStore implements VectorStore {
 
   private async require(collection: string): Promise<CollectionInfo> {
     const info = await this.cached(collection);
-    if (!info) throw new CollectionNotFoundError(collection);
+    if (!info) throw new CollectionNotFoundError(collection.slice(collection.indexOf('.') + 1));
     return info;
   }
 
@@ -322,11 +334,13 @@ export class QdrantStore implements VectorStore {
   private failure(operation: string, collection: string | undefined, error: unknown): Error {
     if (error instanceof PermanentError || error instanceof VectorStoreError) return error;
     const status = statusOf(error);
+    // Named as the tenant knows it: without the tenant prefix.
+    const shown = collection?.slice(collection.indexOf('.') + 1);
     if (status === 404 && collection) {
       this.forget(collection);
-      return new CollectionNotFoundError(collection);
+      return new CollectionNotFoundError(shown ?? collection);
     }
-    const where = collection === undefined ? '' : ` on collection "${collection}"`;
+    const where = shown === undefined ? '' : ` on collection "${shown}"`;
     let message = `Qdrant ${operation}${where} failed${status ? ` (HTTP ${status})` : ''}: ${detailOf(error)}`;
     if (this.apiKey) message = message.split(this.apiKey).join('[redacted]');
     // The request itself was refused (bad input, bad key): sending it again cannot help.

@@ -1,4 +1,5 @@
 import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError, isPermanent } from '../errors';
+import { InvalidNameError } from './tenant-namespace';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { searchableText } from '../searchable-text';
 import type { EmbeddedChunk, SearchHit, VectorStore } from '../types';
@@ -17,6 +18,11 @@ export interface ContractOptions {
   /** Prefix of every collection name, so a shared server's other collections are never touched. */
   prefix?: string;
 }
+
+/** The tenant of the general cases: not `default`, so names go through the tenant prefix. */
+const TENANT = 'acme';
+/** Another tenant, with collections of the same names. */
+const OTHER = 'globex';
 
 const DIMENSION = 64;
 const embedder = new LocalHashEmbedder(DIMENSION);
@@ -70,7 +76,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
     /** A fresh, empty collection built with the test embedder. */
     const fresh = async () => {
       const collection = unused();
-      await store.ensureCollection(collection, builtWith);
+      await store.ensureCollection(TENANT, collection, builtWith);
       return collection;
     };
 
@@ -90,19 +96,19 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
     describe('collections', () => {
       it('ensureCollection creates the collection with the embedder recorded, and is idempotent', async () => {
         const collection = unused();
-        expect(await store.hasCollection(collection)).toBe(false);
-        expect(await store.collectionInfo(collection)).toBeUndefined();
+        expect(await store.hasCollection(TENANT, collection)).toBe(false);
+        expect(await store.collectionInfo(TENANT, collection)).toBeUndefined();
 
-        await store.ensureCollection(collection, builtWith);
-        expect(await store.hasCollection(collection)).toBe(true);
-        expect(await store.listCollections()).toContain(collection);
-        expect(await store.collectionInfo(collection)).toEqual({ name: collection, embedder: { id: 'local-hash-64', dimension: 64 } });
+        await store.ensureCollection(TENANT, collection, builtWith);
+        expect(await store.hasCollection(TENANT, collection)).toBe(true);
+        expect(await store.listCollections(TENANT)).toContain(collection);
+        expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: { id: 'local-hash-64', dimension: 64 } });
 
-        await store.replaceDocument(collection, 'a.md', chunksOf('a.md', ['kept across ensureCollection']));
-        await store.ensureCollection(collection, builtWith);
-        await store.ensureCollection(collection, { ...builtWith });
-        expect(await store.listDocuments(collection)).toEqual([{ docId: 'a.md', contentHash: 'hash-of-a.md', chunks: 1 }]);
-        expect((await store.listCollections()).filter((c) => c === collection)).toHaveLength(1);
+        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['kept across ensureCollection']));
+        await store.ensureCollection(TENANT, collection, builtWith);
+        await store.ensureCollection(TENANT, collection, { ...builtWith });
+        expect(await store.listDocuments(TENANT, collection)).toEqual([{ docId: 'a.md', contentHash: 'hash-of-a.md', chunks: 1 }]);
+        expect((await store.listCollections(TENANT)).filter((c) => c === collection)).toHaveLength(1);
       });
 
       it('creates a collection once when several writers ensure it and write to it at the same time', async () => {
@@ -110,13 +116,13 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         const docs = ['a.md', 'b.md', 'c.md', 'd.md'];
         await Promise.all(
           docs.map(async (id) => {
-            await store.ensureCollection(collection, builtWith);
-            await store.replaceDocument(collection, id, chunksOf(id, [`text of ${id}`]));
+            await store.ensureCollection(TENANT, collection, builtWith);
+            await store.replaceDocument(TENANT, collection, id, chunksOf(id, [`text of ${id}`]));
           }),
         );
-        expect((await store.listDocuments(collection)).map((d) => d.docId)).toEqual(docs);
-        expect(await store.searchText(collection, 'text', 10)).toHaveLength(4);
-        expect(await store.collectionInfo(collection)).toEqual({ name: collection, embedder: builtWith });
+        expect((await store.listDocuments(TENANT, collection)).map((d) => d.docId)).toEqual(docs);
+        expect(await store.searchText(TENANT, collection, 'text', 10)).toHaveLength(4);
+        expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: builtWith });
       });
 
       it('rejects another embedder for an existing collection with a permanent EmbedderMismatchError, changing nothing', async () => {
@@ -125,67 +131,67 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
           { id: 'openai-text-embedding-3-small', dimension: 64 },
           { id: 'local-hash-32', dimension: 32 },
         ]) {
-          const error = await store.ensureCollection(collection, other).catch((e: unknown) => e);
+          const error = await store.ensureCollection(TENANT, collection, other).catch((e: unknown) => e);
           expect(error).toBeInstanceOf(EmbedderMismatchError);
           expect(isPermanent(error)).toBe(true);
           expect((error as Error).message).toContain('local-hash-64');
           expect((error as Error).message).toContain(other.id);
         }
-        expect(await store.collectionInfo(collection)).toEqual({ name: collection, embedder: builtWith });
+        expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: builtWith });
       });
 
       it('answers empty for a collection that does not exist, refuses to write to it, and never creates it', async () => {
         const collection = unused();
-        expect(await store.hasCollection(collection)).toBe(false);
-        expect(await store.collectionInfo(collection)).toBeUndefined();
-        expect(await store.listDocuments(collection)).toEqual([]);
-        expect(await store.searchVector(collection, embedder.embedOne('anything'), 5)).toEqual([]);
-        expect(await store.searchText(collection, 'anything', 5)).toEqual([]);
-        expect(await store.hybridSearch(collection, { text: 'anything', vector: embedder.embedOne('anything') }, 5)).toEqual([]);
-        await store.deleteDocument(collection, 'a.md');
-        await store.compact(collection);
+        expect(await store.hasCollection(TENANT, collection)).toBe(false);
+        expect(await store.collectionInfo(TENANT, collection)).toBeUndefined();
+        expect(await store.listDocuments(TENANT, collection)).toEqual([]);
+        expect(await store.searchVector(TENANT, collection, embedder.embedOne('anything'), 5)).toEqual([]);
+        expect(await store.searchText(TENANT, collection, 'anything', 5)).toEqual([]);
+        expect(await store.hybridSearch(TENANT, collection, { text: 'anything', vector: embedder.embedOne('anything') }, 5)).toEqual([]);
+        await store.deleteDocument(TENANT, collection, 'a.md');
+        await store.compact(TENANT, collection);
         for (const chunks of [[], chunksOf('a.md', ['some text'])]) {
-          const error = await store.replaceDocument(collection, 'a.md', chunks).catch((e: unknown) => e);
+          const error = await store.replaceDocument(TENANT, collection, 'a.md', chunks).catch((e: unknown) => e);
           expect(error).toBeInstanceOf(CollectionNotFoundError);
           expect((error as CollectionNotFoundError).collection).toBe(collection);
           expect(isPermanent(error)).toBe(true);
         }
-        expect(await store.hasCollection(collection)).toBe(false);
-        expect(await store.listCollections()).not.toContain(collection);
+        expect(await store.hasCollection(TENANT, collection)).toBe(false);
+        expect(await store.listCollections(TENANT)).not.toContain(collection);
       });
 
       it('returns no hits and no documents from an empty collection', async () => {
         const collection = await fresh();
-        expect(await store.listDocuments(collection)).toEqual([]);
-        expect(await store.searchVector(collection, embedder.embedOne('anything'), 5)).toEqual([]);
-        expect(await store.searchText(collection, 'anything', 5)).toEqual([]);
-        expect(await store.hybridSearch(collection, { text: 'anything', vector: embedder.embedOne('anything') }, 5)).toEqual([]);
-        await store.compact(collection);
+        expect(await store.listDocuments(TENANT, collection)).toEqual([]);
+        expect(await store.searchVector(TENANT, collection, embedder.embedOne('anything'), 5)).toEqual([]);
+        expect(await store.searchText(TENANT, collection, 'anything', 5)).toEqual([]);
+        expect(await store.hybridSearch(TENANT, collection, { text: 'anything', vector: embedder.embedOne('anything') }, 5)).toEqual([]);
+        await store.compact(TENANT, collection);
       });
 
       it('lists collections sorted, each independent of the others', async () => {
         const [x, y] = [await fresh(), await fresh()];
-        await store.replaceDocument(x, 'a.md', chunksOf('a.md', ['In x.']));
-        await store.replaceDocument(y, 'a.md', chunksOf('a.md', ['In y.', 'Also in y.']));
-        const names = await store.listCollections();
+        await store.replaceDocument(TENANT, x, 'a.md', chunksOf('a.md', ['In x.']));
+        await store.replaceDocument(TENANT, y, 'a.md', chunksOf('a.md', ['In y.', 'Also in y.']));
+        const names = await store.listCollections(TENANT);
         expect(names).toEqual([...names].sort());
         expect(names).toEqual(expect.arrayContaining([x, y]));
-        expect(await store.listDocuments(x)).toEqual([{ docId: 'a.md', contentHash: 'hash-of-a.md', chunks: 1 }]);
-        expect(await store.listDocuments(y)).toEqual([{ docId: 'a.md', contentHash: 'hash-of-a.md', chunks: 2 }]);
+        expect(await store.listDocuments(TENANT, x)).toEqual([{ docId: 'a.md', contentHash: 'hash-of-a.md', chunks: 1 }]);
+        expect(await store.listDocuments(TENANT, y)).toEqual([{ docId: 'a.md', contentHash: 'hash-of-a.md', chunks: 2 }]);
       });
 
       it('lets a second store on the same backend see the first one’s collections and writes at once', async () => {
         const other = await harness.reopen();
         try {
           const collection = unused();
-          expect(await other.collectionInfo(collection)).toBeUndefined();
-          await store.ensureCollection(collection, builtWith);
-          expect(await other.collectionInfo(collection)).toEqual({ name: collection, embedder: builtWith });
-          await store.replaceDocument(collection, 'a.md', chunksOf('a.md', ['first version'], 'v1'));
-          expect(await other.listDocuments(collection)).toEqual([{ docId: 'a.md', contentHash: 'v1', chunks: 1 }]);
-          await other.replaceDocument(collection, 'a.md', chunksOf('a.md', ['second version', 'more'], 'v2'));
-          expect(await store.listDocuments(collection)).toEqual([{ docId: 'a.md', contentHash: 'v2', chunks: 2 }]);
-          expect(ids(await store.searchText(collection, 'second', 5))).toEqual(['a.md#0']);
+          expect(await other.collectionInfo(TENANT, collection)).toBeUndefined();
+          await store.ensureCollection(TENANT, collection, builtWith);
+          expect(await other.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: builtWith });
+          await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['first version'], 'v1'));
+          expect(await other.listDocuments(TENANT, collection)).toEqual([{ docId: 'a.md', contentHash: 'v1', chunks: 1 }]);
+          await other.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['second version', 'more'], 'v2'));
+          expect(await store.listDocuments(TENANT, collection)).toEqual([{ docId: 'a.md', contentHash: 'v2', chunks: 2 }]);
+          expect(ids(await store.searchText(TENANT, collection, 'second', 5))).toEqual(['a.md#0']);
         } finally {
           await other.close();
         }
@@ -199,20 +205,20 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
           { text: 'Install Node 20 and run npm ci.', heading: 'Setup > Install', title: 'Setup Guide' },
           { text: 'Start the stack with npm start.', heading: 'Setup > Run', title: 'Setup Guide' },
         ]);
-        await store.replaceDocument(collection, 'guides/setup.md', chunks);
-        const hits = await store.searchVector(collection, chunks[1].vector, 10);
+        await store.replaceDocument(TENANT, collection, 'guides/setup.md', chunks);
+        const hits = await store.searchVector(TENANT, collection, chunks[1].vector, 10);
         expect(hits.map((h) => h.chunk)).toEqual([withoutVector(chunks[1]), withoutVector(chunks[0])]);
-        expect((await store.searchText(collection, 'install', 10)).map((h) => h.chunk)).toEqual([withoutVector(chunks[0])]);
-        const hybrid = await store.hybridSearch(collection, { text: 'start the stack', vector: embedder.embedOne('start the stack') }, 10);
+        expect((await store.searchText(TENANT, collection, 'install', 10)).map((h) => h.chunk)).toEqual([withoutVector(chunks[0])]);
+        const hybrid = await store.hybridSearch(TENANT, collection, { text: 'start the stack', vector: embedder.embedOne('start the stack') }, 10);
         expect(hybrid[0].chunk).toEqual(withoutVector(chunks[1]));
       });
 
       it('lists documents sorted by id with their hash and chunk count', async () => {
         const collection = await fresh();
-        await store.replaceDocument(collection, 'b.md', chunksOf('b.md', ['b one', 'b two', 'b three'], 'hb'));
-        await store.replaceDocument(collection, 'a.md', chunksOf('a.md', ['a one'], 'ha'));
-        await store.replaceDocument(collection, 'C.md', chunksOf('C.md', ['c one', 'c two'], 'hc'));
-        expect(await store.listDocuments(collection)).toEqual([
+        await store.replaceDocument(TENANT, collection, 'b.md', chunksOf('b.md', ['b one', 'b two', 'b three'], 'hb'));
+        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['a one'], 'ha'));
+        await store.replaceDocument(TENANT, collection, 'C.md', chunksOf('C.md', ['c one', 'c two'], 'hc'));
+        expect(await store.listDocuments(TENANT, collection)).toEqual([
           { docId: 'a.md', contentHash: 'ha', chunks: 1 },
           { docId: 'b.md', contentHash: 'hb', chunks: 3 },
           { docId: 'C.md', contentHash: 'hc', chunks: 2 },
@@ -221,78 +227,78 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
 
       it('replaces all chunks of a document: a shrunk document loses its old chunks, others are untouched', async () => {
         const collection = await fresh();
-        await store.replaceDocument(collection, 'policy.md', chunksOf('policy.md', ['Refunds within 30 days.', 'Obsolete clause about zeppelins.', 'Another retired paragraph about dirigibles.'], 'v1'));
-        await store.replaceDocument(collection, 'other.md', chunksOf('other.md', ['Zeppelins are airships.'], 'o1'));
+        await store.replaceDocument(TENANT, collection, 'policy.md', chunksOf('policy.md', ['Refunds within 30 days.', 'Obsolete clause about zeppelins.', 'Another retired paragraph about dirigibles.'], 'v1'));
+        await store.replaceDocument(TENANT, collection, 'other.md', chunksOf('other.md', ['Zeppelins are airships.'], 'o1'));
 
         const v2 = chunksOf('policy.md', ['Refunds within 14 days.'], 'v2');
-        await store.replaceDocument(collection, 'policy.md', v2);
+        await store.replaceDocument(TENANT, collection, 'policy.md', v2);
 
-        expect(await store.listDocuments(collection)).toEqual([
+        expect(await store.listDocuments(TENANT, collection)).toEqual([
           { docId: 'other.md', contentHash: 'o1', chunks: 1 },
           { docId: 'policy.md', contentHash: 'v2', chunks: 1 },
         ]);
-        const all = await store.searchVector(collection, v2[0].vector, 100);
+        const all = await store.searchVector(TENANT, collection, v2[0].vector, 100);
         expect(ids(all).sort()).toEqual(['other.md#0', 'policy.md#0']);
         expect(all.find((h) => h.chunk.id === 'policy.md#0')?.chunk.text).toBe('Refunds within 14 days.');
-        expect(ids(await store.searchText(collection, 'zeppelins', 10))).toEqual(['other.md#0']);
-        expect(await store.searchText(collection, 'dirigibles', 10)).toEqual([]);
+        expect(ids(await store.searchText(TENANT, collection, 'zeppelins', 10))).toEqual(['other.md#0']);
+        expect(await store.searchText(TENANT, collection, 'dirigibles', 10)).toEqual([]);
       });
 
       it('replaces all chunks of a document: a grown document has every new chunk and none of the old text', async () => {
         const collection = await fresh();
-        await store.replaceDocument(collection, 'faq.md', chunksOf('faq.md', ['Old answer about fax machines.'], 'v1'));
+        await store.replaceDocument(TENANT, collection, 'faq.md', chunksOf('faq.md', ['Old answer about fax machines.'], 'v1'));
         const v2 = chunksOf('faq.md', ['Printers are on every floor.', 'Scanners send to email.', 'Badges open the doors.', 'Lockers need a padlock.'], 'v2');
-        await store.replaceDocument(collection, 'faq.md', v2);
-        expect(await store.listDocuments(collection)).toEqual([{ docId: 'faq.md', contentHash: 'v2', chunks: 4 }]);
-        expect(await store.searchText(collection, 'fax', 10)).toEqual([]);
-        expect(ids(await store.searchText(collection, 'padlock', 10))).toEqual(['faq.md#3']);
-        expect(ids(await store.searchVector(collection, v2[0].vector, 10)).sort()).toEqual(['faq.md#0', 'faq.md#1', 'faq.md#2', 'faq.md#3']);
-        expect((await store.searchVector(collection, v2[0].vector, 1))[0].chunk.text).toBe('Printers are on every floor.');
+        await store.replaceDocument(TENANT, collection, 'faq.md', v2);
+        expect(await store.listDocuments(TENANT, collection)).toEqual([{ docId: 'faq.md', contentHash: 'v2', chunks: 4 }]);
+        expect(await store.searchText(TENANT, collection, 'fax', 10)).toEqual([]);
+        expect(ids(await store.searchText(TENANT, collection, 'padlock', 10))).toEqual(['faq.md#3']);
+        expect(ids(await store.searchVector(TENANT, collection, v2[0].vector, 10)).sort()).toEqual(['faq.md#0', 'faq.md#1', 'faq.md#2', 'faq.md#3']);
+        expect((await store.searchVector(TENANT, collection, v2[0].vector, 1))[0].chunk.text).toBe('Printers are on every floor.');
       });
 
       it('removes a document when replaced by no chunks', async () => {
         const collection = await fresh();
-        await store.replaceDocument(collection, 'a.md', chunksOf('a.md', ['one', 'two']));
-        await store.replaceDocument(collection, 'b.md', chunksOf('b.md', ['three']));
-        await store.replaceDocument(collection, 'a.md', []);
-        expect((await store.listDocuments(collection)).map((d) => d.docId)).toEqual(['b.md']);
+        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['one', 'two']));
+        await store.replaceDocument(TENANT, collection, 'b.md', chunksOf('b.md', ['three']));
+        await store.replaceDocument(TENANT, collection, 'a.md', []);
+        expect((await store.listDocuments(TENANT, collection)).map((d) => d.docId)).toEqual(['b.md']);
       });
 
       it('refuses chunks of another document and writes nothing', async () => {
         const collection = await fresh();
-        await store.replaceDocument(collection, 'a.md', chunksOf('a.md', ['kept']));
-        await expect(store.replaceDocument(collection, 'a.md', [...chunksOf('a.md', ['new']), ...chunksOf('b.md', ['intruder'])])).rejects.toThrow(/belongs to b\.md/);
-        expect(await store.listDocuments(collection)).toEqual([{ docId: 'a.md', contentHash: 'hash-of-a.md', chunks: 1 }]);
-        expect((await store.searchText(collection, 'kept', 5)).map((h) => h.chunk.text)).toEqual(['kept']);
+        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['kept']));
+        await expect(store.replaceDocument(TENANT, collection, 'a.md', [...chunksOf('a.md', ['new']), ...chunksOf('b.md', ['intruder'])])).rejects.toThrow(/belongs to b\.md/);
+        expect(await store.listDocuments(TENANT, collection)).toEqual([{ docId: 'a.md', contentHash: 'hash-of-a.md', chunks: 1 }]);
+        expect((await store.searchText(TENANT, collection, 'kept', 5)).map((h) => h.chunk.text)).toEqual(['kept']);
       });
 
       it('deletes only the named document', async () => {
         const collection = await fresh();
-        await store.replaceDocument(collection, 'a.md', chunksOf('a.md', ['alpha one', 'alpha two']));
-        await store.replaceDocument(collection, 'b.md', chunksOf('b.md', ['beta one']));
-        await store.deleteDocument(collection, 'a.md');
-        expect(await store.listDocuments(collection)).toEqual([{ docId: 'b.md', contentHash: 'hash-of-b.md', chunks: 1 }]);
-        expect(await store.searchText(collection, 'alpha', 5)).toEqual([]);
-        await store.deleteDocument(collection, 'never-there.md');
-        expect(await store.listDocuments(collection)).toHaveLength(1);
+        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['alpha one', 'alpha two']));
+        await store.replaceDocument(TENANT, collection, 'b.md', chunksOf('b.md', ['beta one']));
+        await store.deleteDocument(TENANT, collection, 'a.md');
+        expect(await store.listDocuments(TENANT, collection)).toEqual([{ docId: 'b.md', contentHash: 'hash-of-b.md', chunks: 1 }]);
+        expect(await store.searchText(TENANT, collection, 'alpha', 5)).toEqual([]);
+        await store.deleteDocument(TENANT, collection, 'never-there.md');
+        expect(await store.listDocuments(TENANT, collection)).toHaveLength(1);
       });
 
       it('handles document ids holding quotes, SQL-looking text and non-ASCII characters', async () => {
         const collection = await fresh();
         const tricky = "it's a \"doc\" OR 1=1; --.md";
         const unicode = 'Handbücher/Übersicht — 概要.md';
-        await store.replaceDocument(collection, tricky, chunksOf(tricky, ['quoted id text']));
-        await store.replaceDocument(collection, unicode, chunksOf(unicode, ['unicode id text']));
-        await store.replaceDocument(collection, 'plain.md', chunksOf('plain.md', ['plain text']));
-        expect((await store.listDocuments(collection)).map((d) => d.docId).sort()).toEqual([tricky, unicode, 'plain.md'].sort());
-        const filtered = await store.searchVector(collection, embedder.embedOne('text'), 10, { sources: [tricky] });
+        await store.replaceDocument(TENANT, collection, tricky, chunksOf(tricky, ['quoted id text']));
+        await store.replaceDocument(TENANT, collection, unicode, chunksOf(unicode, ['unicode id text']));
+        await store.replaceDocument(TENANT, collection, 'plain.md', chunksOf('plain.md', ['plain text']));
+        expect((await store.listDocuments(TENANT, collection)).map((d) => d.docId).sort()).toEqual([tricky, unicode, 'plain.md'].sort());
+        const filtered = await store.searchVector(TENANT, collection, embedder.embedOne('text'), 10, { sources: [tricky] });
         expect(filtered.map((h) => h.chunk.docId)).toEqual([tricky]);
-        expect((await store.searchText(collection, 'text', 10, { sources: [unicode] })).map((h) => h.chunk.docId)).toEqual([unicode]);
-        await store.replaceDocument(collection, tricky, chunksOf(tricky, ['replaced text', 'second']));
-        expect(await store.listDocuments(collection)).toContainEqual({ docId: tricky, contentHash: `hash-of-${tricky}`, chunks: 2 });
-        await store.deleteDocument(collection, tricky);
-        await store.deleteDocument(collection, unicode);
-        expect((await store.listDocuments(collection)).map((d) => d.docId)).toEqual(['plain.md']);
+        expect((await store.searchText(TENANT, collection, 'text', 10, { sources: [unicode] })).map((h) => h.chunk.docId)).toEqual([unicode]);
+        await store.replaceDocument(TENANT, collection, tricky, chunksOf(tricky, ['replaced text', 'second']));
+        expect(await store.listDocuments(TENANT, collection)).toContainEqual({ docId: tricky, contentHash: `hash-of-${tricky}`, chunks: 2 });
+        await store.deleteDocument(TENANT, collection, tricky);
+        await store.deleteDocument(TENANT, collection, unicode);
+        expect((await store.listDocuments(TENANT, collection)).map((d) => d.docId)).toEqual(['plain.md']);
       });
     });
 
@@ -300,12 +306,13 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       it('ranks vector hits by cosine similarity, an identical vector scoring 1', async () => {
         const collection = await fresh();
         await store.replaceDocument(
+          TENANT,
           collection,
           'hr.md',
           chunksOf('hr.md', ['Employees get 25 vacation days per year.', 'Parking is free behind building B.', 'Expense claims are paid monthly.'], 'h'),
         );
         const query = embedder.embedOne('How many vacation days do employees get?');
-        const hits = await store.searchVector(collection, query, 3);
+        const hits = await store.searchVector(TENANT, collection, query, 3);
         expect(hits[0].chunk.text).toBe('Employees get 25 vacation days per year.');
         expect(hits.map((h) => h.score)).toEqual([...hits.map((h) => h.score)].sort((a, b) => b - a));
         // The score is the cosine similarity of the two unit vectors.
@@ -313,73 +320,73 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         const cosine = stored.reduce((s, x, i) => s + x * query[i], 0);
         expect(hits[0].score).toBeCloseTo(cosine, 4);
 
-        const exact = await store.searchVector(collection, stored, 1);
+        const exact = await store.searchVector(TENANT, collection, stored, 1);
         expect(exact[0].score).toBeCloseTo(1, 5);
-        expect(await store.searchVector(collection, query, 2)).toHaveLength(2);
+        expect(await store.searchVector(TENANT, collection, query, 2)).toHaveLength(2);
       });
 
       it('filters vector, text and hybrid search by document ids', async () => {
         const collection = await fresh();
-        for (const id of ['a.md', 'b.md', 'c.md']) await store.replaceDocument(collection, id, chunksOf(id, [`shared backup words in ${id}`, `more backup notes ${id}`]));
-        const vectorHits = await store.searchVector(collection, embedder.embedOne('backup words'), 10, { sources: ['a.md', 'c.md'] });
+        for (const id of ['a.md', 'b.md', 'c.md']) await store.replaceDocument(TENANT, collection, id, chunksOf(id, [`shared backup words in ${id}`, `more backup notes ${id}`]));
+        const vectorHits = await store.searchVector(TENANT, collection, embedder.embedOne('backup words'), 10, { sources: ['a.md', 'c.md'] });
         expect(vectorHits).toHaveLength(4);
         expect(new Set(vectorHits.map((h) => h.chunk.docId))).toEqual(new Set(['a.md', 'c.md']));
-        const textHits = await store.searchText(collection, 'backup', 10, { sources: ['b.md'] });
+        const textHits = await store.searchText(TENANT, collection, 'backup', 10, { sources: ['b.md'] });
         expect(ids(textHits).sort()).toEqual(['b.md#0', 'b.md#1']);
-        const hybridHits = await store.hybridSearch(collection, { text: 'backup', vector: embedder.embedOne('backup') }, 10, { sources: ['c.md', 'c.md'] });
+        const hybridHits = await store.hybridSearch(TENANT, collection, { text: 'backup', vector: embedder.embedOne('backup') }, 10, { sources: ['c.md', 'c.md'] });
         expect(ids(hybridHits).sort()).toEqual(['c.md#0', 'c.md#1']);
         // An empty source list means no filter.
-        expect(await store.searchText(collection, 'backup', 10, { sources: [] })).toHaveLength(6);
-        expect(await store.hybridSearch(collection, { text: 'backup', vector: embedder.embedOne('backup') }, 10, { sources: [] })).toHaveLength(6);
-        expect(await store.searchVector(collection, embedder.embedOne('backup'), 10, { sources: ['nope.md'] })).toEqual([]);
-        expect(await store.hybridSearch(collection, { text: 'backup', vector: embedder.embedOne('backup') }, 10, { sources: ['nope.md'] })).toEqual([]);
+        expect(await store.searchText(TENANT, collection, 'backup', 10, { sources: [] })).toHaveLength(6);
+        expect(await store.hybridSearch(TENANT, collection, { text: 'backup', vector: embedder.embedOne('backup') }, 10, { sources: [] })).toHaveLength(6);
+        expect(await store.searchVector(TENANT, collection, embedder.embedOne('backup'), 10, { sources: ['nope.md'] })).toEqual([]);
+        expect(await store.hybridSearch(TENANT, collection, { text: 'backup', vector: embedder.embedOne('backup') }, 10, { sources: ['nope.md'] })).toEqual([]);
       });
 
       it('filters before it limits: a small limit still fills up from the chosen documents', async () => {
         const collection = await fresh();
-        for (let d = 0; d < 8; d++) await store.replaceDocument(collection, `d${d}.md`, chunksOf(`d${d}.md`, [`backup policy part one of d${d}`, `backup policy part two of d${d}`]));
+        for (let d = 0; d < 8; d++) await store.replaceDocument(TENANT, collection, `d${d}.md`, chunksOf(`d${d}.md`, [`backup policy part one of d${d}`, `backup policy part two of d${d}`]));
         const only = { sources: ['d5.md'] };
-        expect(ids(await store.searchVector(collection, embedder.embedOne('backup policy'), 2, only)).sort()).toEqual(['d5.md#0', 'd5.md#1']);
-        expect(ids(await store.searchText(collection, 'backup policy', 2, only)).sort()).toEqual(['d5.md#0', 'd5.md#1']);
-        expect(ids(await store.hybridSearch(collection, { text: 'backup policy', vector: embedder.embedOne('backup policy') }, 2, only)).sort()).toEqual(['d5.md#0', 'd5.md#1']);
+        expect(ids(await store.searchVector(TENANT, collection, embedder.embedOne('backup policy'), 2, only)).sort()).toEqual(['d5.md#0', 'd5.md#1']);
+        expect(ids(await store.searchText(TENANT, collection, 'backup policy', 2, only)).sort()).toEqual(['d5.md#0', 'd5.md#1']);
+        expect(ids(await store.hybridSearch(TENANT, collection, { text: 'backup policy', vector: embedder.embedOne('backup policy') }, 2, only)).sort()).toEqual(['d5.md#0', 'd5.md#1']);
       });
 
       it('returns full-text hits best first, and the best ones when limited, before and after compaction', async () => {
         const collection = await fresh();
         const texts = ['Spending plans are approved by the board.', 'The budget is set in March.', 'Quarterly budget review for the board.', 'Budget notes.', 'Coffee machines are cleaned on Fridays.'];
-        await store.replaceDocument(collection, 'f.md', chunksOf('f.md', texts.map((text) => ({ text, title: 'Finance' }))));
+        await store.replaceDocument(TENANT, collection, 'f.md', chunksOf('f.md', texts.map((text) => ({ text, title: 'Finance' }))));
         const check = async () => {
-          const all = await store.searchText(collection, 'quarterly budget review', 10);
+          const all = await store.searchText(TENANT, collection, 'quarterly budget review', 10);
           expect(all[0].chunk.id).toBe('f.md#2');
           expect(all.map((h) => h.score)).toEqual([...all.map((h) => h.score)].sort((a, b) => b - a));
-          expect(ids(await store.searchText(collection, 'quarterly budget review', 1))).toEqual(['f.md#2']);
+          expect(ids(await store.searchText(TENANT, collection, 'quarterly budget review', 1))).toEqual(['f.md#2']);
         };
         await check();
         // Every row replaced: an index that held rows now holds none of the live ones.
-        await store.compact(collection);
-        await store.replaceDocument(collection, 'f.md', chunksOf('f.md', texts.map((text) => ({ text, title: 'Finance' })), 'v2'));
+        await store.compact(TENANT, collection);
+        await store.replaceDocument(TENANT, collection, 'f.md', chunksOf('f.md', texts.map((text) => ({ text, title: 'Finance' })), 'v2'));
         await check();
-        await store.compact(collection);
+        await store.compact(TENANT, collection);
         await check();
       });
 
       it('finds chunks by full text, including words only in their title or heading', async () => {
         const collection = await fresh();
-        await store.replaceDocument(collection, 'leave.md', chunksOf('leave.md', [{ text: 'You get twelve weeks.', heading: 'Parental leave', title: 'Handbook' }, { text: 'Sick days need a note.', heading: 'Sickness', title: 'Handbook' }]));
-        await store.replaceDocument(collection, 'it.md', chunksOf('it.md', [{ text: 'Laptops are replaced every three years.', heading: 'Hardware', title: 'IT' }]));
-        expect(ids(await store.searchText(collection, 'parental', 10))).toEqual(['leave.md#0']);
-        const byText = await store.searchText(collection, 'laptops replaced', 10);
+        await store.replaceDocument(TENANT, collection, 'leave.md', chunksOf('leave.md', [{ text: 'You get twelve weeks.', heading: 'Parental leave', title: 'Handbook' }, { text: 'Sick days need a note.', heading: 'Sickness', title: 'Handbook' }]));
+        await store.replaceDocument(TENANT, collection, 'it.md', chunksOf('it.md', [{ text: 'Laptops are replaced every three years.', heading: 'Hardware', title: 'IT' }]));
+        expect(ids(await store.searchText(TENANT, collection, 'parental', 10))).toEqual(['leave.md#0']);
+        const byText = await store.searchText(TENANT, collection, 'laptops replaced', 10);
         expect(byText[0].chunk.id).toBe('it.md#0');
         expect(byText[0].score).toBeGreaterThan(0);
-        expect(await store.searchText(collection, 'xylophone', 10)).toEqual([]);
+        expect(await store.searchText(TENANT, collection, 'xylophone', 10)).toEqual([]);
       });
 
       it('matches inflected forms of the query words in full-text search', async () => {
         const collection = await fresh();
         const specs = ['Employees are reimbursed for travelling expenses.', 'The canteen opens at noon.'].map((text) => ({ text, title: 'Handbook' }));
-        await store.replaceDocument(collection, 'h.md', chunksOf('h.md', specs));
+        await store.replaceDocument(TENANT, collection, 'h.md', chunksOf('h.md', specs));
         for (const query of ['employee reimbursement', 'travel expense', 'EXPENSE', 'reimburses']) {
-          expect(ids(await store.searchText(collection, query, 5))).toEqual(['h.md#0']);
+          expect(ids(await store.searchText(TENANT, collection, query, 5))).toEqual(['h.md#0']);
         }
       });
 
@@ -387,6 +394,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         const collection = await fresh();
         const query = { text: 'quarterly budget review', vector: unit(0) };
         await store.replaceDocument(
+          TENANT,
           collection,
           'finance.md',
           chunksOf('finance.md', [
@@ -400,51 +408,168 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
             { text: 'Visitors sign in at reception.', title: 'Finance', vector: unit(0, 0.4, 4) },
           ]),
         );
-        expect(ids(await store.searchVector(collection, query.vector, 5))).toEqual(['finance.md#0', 'finance.md#1', 'finance.md#3', 'finance.md#4', 'finance.md#2']);
-        expect(ids(await store.searchText(collection, query.text, 5))).toEqual(['finance.md#2', 'finance.md#1']);
+        expect(ids(await store.searchVector(TENANT, collection, query.vector, 5))).toEqual(['finance.md#0', 'finance.md#1', 'finance.md#3', 'finance.md#4', 'finance.md#2']);
+        expect(ids(await store.searchText(TENANT, collection, query.text, 5))).toEqual(['finance.md#2', 'finance.md#1']);
 
         // Reciprocal rank fusion, 1 / (60 + rank) from each list: second in both beats first in one.
-        const hybrid = await store.hybridSearch(collection, query, 3);
+        const hybrid = await store.hybridSearch(TENANT, collection, query, 3);
         expect(ids(hybrid)).toEqual(['finance.md#1', 'finance.md#2', 'finance.md#0']);
         [1 / 62 + 1 / 62, 1 / 61 + 1 / 65, 1 / 61].forEach((score, i) => expect(hybrid[i].score).toBeCloseTo(score, 6));
-        expect(ids(await store.hybridSearch(collection, query, 1))).toEqual(['finance.md#1']);
+        expect(ids(await store.hybridSearch(TENANT, collection, query, 1))).toEqual(['finance.md#1']);
       });
 
       it('ranks a hybrid search whose words are all stop words by the vector alone', async () => {
         const collection = await fresh();
-        await store.replaceDocument(collection, 'a.md', chunksOf('a.md', [{ text: 'Alpha.', vector: unit(5) }, { text: 'Beta.', vector: unit(6) }, { text: 'Gamma.', vector: unit(5, 0.8, 7) }]));
-        const hits = await store.hybridSearch(collection, { text: 'what is it and where', vector: unit(5) }, 3);
+        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', [{ text: 'Alpha.', vector: unit(5) }, { text: 'Beta.', vector: unit(6) }, { text: 'Gamma.', vector: unit(5, 0.8, 7) }]));
+        const hits = await store.hybridSearch(TENANT, collection, { text: 'what is it and where', vector: unit(5) }, 3);
         expect(ids(hits)).toEqual(['a.md#0', 'a.md#2', 'a.md#1']);
         expect(hits[0].score).toBeCloseTo(1 / 61, 6);
       });
 
       it('takes user text literally: quotes and operators never throw', async () => {
         const collection = await fresh();
-        await store.replaceDocument(collection, 'lang.md', chunksOf('lang.md', ['We write services in C++ and Rust.', 'The x factor matters.']));
+        await store.replaceDocument(TENANT, collection, 'lang.md', chunksOf('lang.md', ['We write services in C++ and Rust.', 'The x factor matters.']));
         for (const text of ['"C++" OR (x)', 'title:rust', 'C++ AND NOT (', "it's", '*', '\\', 'a"b', '+rust -c', 'rust^2', 'ru?t~', '[a TO z]', '{}', '(((', "'; DROP TABLE x; --", '$where', '{"$gt": ""}']) {
-          await expect(store.searchText(collection, text, 5)).resolves.toEqual(expect.any(Array));
-          await expect(store.hybridSearch(collection, { text, vector: embedder.embedOne(text) }, 5)).resolves.toEqual(expect.any(Array));
+          await expect(store.searchText(TENANT, collection, text, 5)).resolves.toEqual(expect.any(Array));
+          await expect(store.hybridSearch(TENANT, collection, { text, vector: embedder.embedOne(text) }, 5)).resolves.toEqual(expect.any(Array));
         }
-        expect(ids(await store.searchText(collection, 'rust OR (x)', 5))).toContain('lang.md#0');
-        expect(await store.searchText(collection, '   ', 5)).toEqual([]);
+        expect(ids(await store.searchText(TENANT, collection, 'rust OR (x)', 5))).toContain('lang.md#0');
+        expect(await store.searchText(TENANT, collection, '   ', 5)).toEqual([]);
       });
 
       it('rejects vectors of the wrong size with a permanent VectorSizeMismatchError', async () => {
         const collection = await fresh();
-        await store.replaceDocument(collection, 'a.md', chunksOf('a.md', ['sixty-four dimensions']));
+        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['sixty-four dimensions']));
         const wrong = chunksOf('b.md', ['other']).map((c) => ({ ...c, vector: new LocalHashEmbedder(32).embedOne(c.text) }));
-        const onWrite = await store.replaceDocument(collection, 'b.md', wrong).catch((e: unknown) => e);
+        const onWrite = await store.replaceDocument(TENANT, collection, 'b.md', wrong).catch((e: unknown) => e);
         expect(onWrite).toBeInstanceOf(VectorSizeMismatchError);
         expect(isPermanent(onWrite)).toBe(true);
         expect((onWrite as Error).message).toMatch(/64.*32/);
-        expect((await store.listDocuments(collection)).map((d) => d.docId)).toEqual(['a.md']);
+        expect((await store.listDocuments(TENANT, collection)).map((d) => d.docId)).toEqual(['a.md']);
 
-        const onSearch = await store.searchVector(collection, new Array(100).fill(0.1), 3).catch((e: unknown) => e);
+        const onSearch = await store.searchVector(TENANT, collection, new Array(100).fill(0.1), 3).catch((e: unknown) => e);
         expect(onSearch).toBeInstanceOf(VectorSizeMismatchError);
         expect((onSearch as Error).message).toMatch(/64.*100/);
-        const onHybrid = await store.hybridSearch(collection, { text: 'dimensions', vector: new Array(16).fill(0.1) }, 3).catch((e: unknown) => e);
+        const onHybrid = await store.hybridSearch(TENANT, collection, { text: 'dimensions', vector: new Array(16).fill(0.1) }, 3).catch((e: unknown) => e);
         expect(onHybrid).toBeInstanceOf(VectorSizeMismatchError);
         expect((onHybrid as Error).message).toMatch(/64.*16/);
+      });
+    });
+
+    describe('tenants', () => {
+      /** The same collection name for both tenants, with overlapping document ids and texts. */
+      const loadBoth = async () => {
+        const collection = unused();
+        await store.ensureCollection(TENANT, collection, builtWith);
+        await store.ensureCollection(OTHER, collection, builtWith);
+        await store.replaceDocument(TENANT, collection, 'shared.md', chunksOf('shared.md', ['Acme pays travel expenses within 30 days.'], 'acme-hash'));
+        await store.replaceDocument(TENANT, collection, 'acme.md', chunksOf('acme.md', ['Acme rockets launch on Fridays.']));
+        await store.replaceDocument(OTHER, collection, 'shared.md', chunksOf('shared.md', ['Globex pays travel expenses within 90 days.', 'Globex travel is booked by the office.'], 'globex-hash'));
+        await store.replaceDocument(OTHER, collection, 'globex.md', chunksOf('globex.md', ['Globex volcanoes erupt on Mondays.']));
+        return collection;
+      };
+      const texts = (hits: SearchHit[]) => hits.map((h) => h.chunk.text);
+      const onlyFrom = (company: string) => (hits: SearchHit[]) => {
+        expect(hits.length).toBeGreaterThan(0);
+        for (const text of texts(hits)) expect(text).toContain(company);
+      };
+
+      it('two tenants with the same collection name and document ids see only their own documents and chunks, by every method', async () => {
+        const collection = await loadBoth();
+        expect(await store.listDocuments(TENANT, collection)).toEqual([
+          { docId: 'acme.md', contentHash: 'hash-of-acme.md', chunks: 1 },
+          { docId: 'shared.md', contentHash: 'acme-hash', chunks: 1 },
+        ]);
+        expect(await store.listDocuments(OTHER, collection)).toEqual([
+          { docId: 'globex.md', contentHash: 'hash-of-globex.md', chunks: 1 },
+          { docId: 'shared.md', contentHash: 'globex-hash', chunks: 2 },
+        ]);
+        for (const [tenant, company] of [
+          [TENANT, 'Acme'],
+          [OTHER, 'Globex'],
+        ] as const) {
+          const query = 'travel expenses days rockets volcanoes';
+          const vector = embedder.embedOne(query);
+          onlyFrom(company)(await store.searchVector(tenant, collection, vector, 10));
+          onlyFrom(company)(await store.searchText(tenant, collection, query, 10));
+          onlyFrom(company)(await store.hybridSearch(tenant, collection, { text: query, vector }, 10));
+          // A filter naming the other tenant's document ids finds nothing of theirs.
+          const filter = { sources: ['shared.md', 'acme.md', 'globex.md'] };
+          onlyFrom(company)(await store.hybridSearch(tenant, collection, { text: query, vector }, 10, filter));
+          onlyFrom(company)(await store.searchVector(tenant, collection, vector, 10, filter));
+        }
+        expect(await store.searchText(TENANT, collection, 'volcanoes Globex', 10)).toEqual([]);
+        expect(await store.searchText(OTHER, collection, 'rockets Acme', 10)).toEqual([]);
+      });
+
+      it("writes and deletes of one tenant never touch the other's document of the same id", async () => {
+        const collection = await loadBoth();
+        await store.replaceDocument(TENANT, collection, 'shared.md', chunksOf('shared.md', ['Acme now pays within 10 days.', 'Acme keeps receipts.'], 'acme-2'));
+        expect((await store.listDocuments(OTHER, collection)).find((d) => d.docId === 'shared.md')).toEqual({ docId: 'shared.md', contentHash: 'globex-hash', chunks: 2 });
+        await store.deleteDocument(OTHER, collection, 'shared.md');
+        await store.compact(OTHER, collection);
+        expect((await store.listDocuments(OTHER, collection)).map((d) => d.docId)).toEqual(['globex.md']);
+        expect(await store.listDocuments(TENANT, collection)).toEqual([
+          { docId: 'acme.md', contentHash: 'hash-of-acme.md', chunks: 1 },
+          { docId: 'shared.md', contentHash: 'acme-2', chunks: 2 },
+        ]);
+        onlyFrom('Acme')(await store.searchText(TENANT, collection, 'pays receipts', 10));
+      });
+
+      it('a tenant sees only its own collections: list, has, info, and searches of a collection only the other has', async () => {
+        const shared = await loadBoth();
+        const acmeOnly = unused();
+        await store.ensureCollection(TENANT, acmeOnly, builtWith);
+        await store.replaceDocument(TENANT, acmeOnly, 'acme.md', chunksOf('acme.md', ['Acme rockets launch on Fridays.']));
+
+        const acmeList = await store.listCollections(TENANT);
+        const otherList = await store.listCollections(OTHER);
+        expect(acmeList).toEqual(expect.arrayContaining([shared, acmeOnly]));
+        expect(otherList).toContain(shared);
+        expect(otherList).not.toContain(acmeOnly);
+        for (const name of [...acmeList, ...otherList]) expect(name).not.toMatch(/[.]/);
+        expect(await store.listCollections('nobody')).toEqual([]);
+
+        expect(await store.hasCollection(OTHER, acmeOnly)).toBe(false);
+        expect(await store.collectionInfo(OTHER, acmeOnly)).toBeUndefined();
+        expect(await store.collectionInfo(TENANT, acmeOnly)).toEqual({ name: acmeOnly, embedder: builtWith });
+        expect(await store.listDocuments(OTHER, acmeOnly)).toEqual([]);
+        const vector = embedder.embedOne('rockets');
+        expect(await store.searchVector(OTHER, acmeOnly, vector, 5)).toEqual([]);
+        expect(await store.searchText(OTHER, acmeOnly, 'rockets', 5)).toEqual([]);
+        expect(await store.hybridSearch(OTHER, acmeOnly, { text: 'rockets', vector }, 5)).toEqual([]);
+        const write = await store.replaceDocument(OTHER, acmeOnly, 'x.md', chunksOf('x.md', ['x'])).catch((e: unknown) => e);
+        expect(write).toBeInstanceOf(CollectionNotFoundError);
+        expect((write as Error).message).toContain(`"${acmeOnly}"`);
+        await store.deleteDocument(OTHER, acmeOnly, 'acme.md');
+        await store.compact(OTHER, acmeOnly);
+        expect((await store.listDocuments(TENANT, acmeOnly)).map((d) => d.docId)).toEqual(['acme.md']);
+        expect(await store.hasCollection(OTHER, acmeOnly)).toBe(false);
+      });
+
+      it('collections of tenant default keep their bare names and are not those of any other tenant', async () => {
+        const collection = unused();
+        await store.ensureCollection('default', collection, builtWith);
+        expect(await store.listCollections('default')).toContain(collection);
+        expect(await store.listCollections(TENANT)).not.toContain(collection);
+        expect(await store.hasCollection(TENANT, collection)).toBe(false);
+      });
+
+      it('refuses tenant and collection names outside the pattern (no way to forge a prefix)', async () => {
+        for (const [tenant, collection] of [
+          ['acme.x', 'docs'],
+          ['acme', 'x.docs'],
+          ['', 'docs'],
+          ['Acme', 'docs'],
+          ['acme', '../docs'],
+          ['a'.repeat(64), 'docs'],
+        ]) {
+          const error = await store.hasCollection(tenant, collection).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(InvalidNameError);
+          expect(isPermanent(error)).toBe(true);
+          await expect(store.searchText(tenant, collection, 'x', 3)).rejects.toBeInstanceOf(InvalidNameError);
+        }
+        await expect(store.listCollections('a.b')).rejects.toBeInstanceOf(InvalidNameError);
       });
     });
   });

@@ -1,0 +1,156 @@
+import { freePort, json, runApp, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const ACME_KEY = 'acme_e2e_key_0123456789abcdef';
+const GLOBEX_KEY = 'globex_e2e_key_0123456789abcdef';
+
+interface Citation {
+  source: string;
+  chunk: string;
+}
+
+// Tenant isolation with real processes: the CLI loads different documents
+// into a collection of the same name for two tenants; each tenant's questions
+// are answered from its own documents only, and a collection only the other
+// tenant has is not found.
+describe('tenant isolation end to end', () => {
+  let redis: PrivateRedis;
+  let data: TempDir;
+  let env: NodeJS.ProcessEnv;
+  let gateway: AppProcess;
+  let worker: AppProcess;
+  let base: string;
+
+  const write = (dir: string, files: Record<string, string>) => {
+    fs.mkdirSync(dir, { recursive: true });
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+    return dir;
+  };
+  const cli = (args: string[]) => runApp('apps/ingest-cli/src/main.ts', env, args);
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    data = tempDir('rag-tenancy-');
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    env = {
+      REDIS_URL: redis.url,
+      DATA_DIR: path.join(data.path, 'data'),
+      PORT: String(port),
+      NODE_ENV: 'test',
+      API_KEYS: `acme:query:${ACME_KEY},globex:query:${GLOBEX_KEY}`,
+      JOB_ATTEMPTS: '2',
+      JOB_BACKOFF_MS: '100',
+    };
+    // Overlapping document ids and topics, different facts.
+    const acme = write(path.join(data.path, 'acme'), {
+      'travel.md': '# Travel\n\n## Expenses\n\nAcme reimburses travel expenses within 30 days of the trip.',
+      'rockets.md': '# Rockets\n\n## Launches\n\nAcme rockets launch every Friday from the desert pad.',
+    });
+    const globex = write(path.join(data.path, 'globex'), {
+      'travel.md': '# Travel\n\n## Expenses\n\nGlobex reimburses travel expenses within 90 days of the trip.',
+      'volcano.md': '# Volcano\n\n## Lair\n\nGlobex keeps its volcano lair open on Mondays only.',
+    });
+    const acmeSecret = write(path.join(data.path, 'acme-secret'), {
+      'plans.md': '# Plans\n\n## Secret\n\nAcme plans to buy the moon next year.',
+    });
+    for (const [tenant, dir, collection] of [
+      ['acme', acme, 'handbook'],
+      ['globex', globex, 'handbook'],
+      ['acme', acmeSecret, 'secret'],
+    ]) {
+      const run = await cli([dir, '--collection', collection, '--tenant', tenant, '--no-progress', '--json']);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ tenant, collection, failed: [] });
+    }
+    gateway = startApp('apps/api-gateway/src/main.ts', env);
+    worker = startApp('apps/rag-worker/src/main.ts', env);
+    await Promise.all([gateway.waitForLog((l) => l.message === 'listening'), worker.waitForLog((l) => l.message === 'consuming')]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([gateway, worker].filter((p): p is AppProcess => p !== undefined).map((p) => p.stop('SIGKILL')));
+    await redis?.stop();
+    data?.remove();
+  });
+
+  /** Asks as the key's tenant and waits for the job's end. */
+  const ask = async (key: string, query: string, collection: string) => {
+    const res = await fetch(`${base}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query, collection }),
+    });
+    expect(res.status).toBe(202);
+    const { job_id } = await json(res);
+    let state = await json(await fetch(`${base}/v1/jobs/${job_id}?wait=10`, { headers: { authorization: `Bearer ${key}` } }));
+    for (let i = 0; i < 5 && !['completed', 'failed'].includes(state.status); i++) {
+      state = await json(await fetch(`${base}/v1/jobs/${job_id}?wait=10`, { headers: { authorization: `Bearer ${key}` } }));
+    }
+    return state;
+  };
+
+  it('lists, with --tenant, only that tenant\'s collections and documents', async () => {
+    const acme = await cli(['list', '--tenant', 'acme', '--json']);
+    const globex = await cli(['list', '--tenant', 'globex', '--json']);
+    const byDefault = await cli(['list', '--json']);
+    expect(JSON.parse(acme.stdout)).toEqual(['handbook', 'secret']);
+    expect(JSON.parse(globex.stdout)).toEqual(['handbook']);
+    expect(JSON.parse(byDefault.stdout)).toEqual([]);
+    const docs = await cli(['list', '--tenant', 'globex', '--collection', 'handbook', '--json']);
+    expect(JSON.parse(docs.stdout).map((d: { docId: string }) => d.docId)).toEqual(['travel.md', 'volcano.md']);
+    const other = await cli(['list', '--tenant', 'globex', '--collection', 'secret']);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain('collection "secret" does not exist');
+    const bad = await cli(['list', '--tenant', 'Bad.Tenant']);
+    expect(bad.code).toBe(2);
+  });
+
+  it("answers each tenant's question from its own documents only, both ways", async () => {
+    const query = 'How soon are travel expenses reimbursed?';
+    const acme = await ask(ACME_KEY, query, 'handbook');
+    const globex = await ask(GLOBEX_KEY, query, 'handbook');
+    expect(acme.status).toBe('completed');
+    expect(globex.status).toBe('completed');
+    expect(acme.result.answer).toContain('30 days');
+    expect(globex.result.answer).toContain('90 days');
+    for (const [state, own, other] of [
+      [acme, 'Acme', 'Globex'],
+      [globex, 'Globex', 'Acme'],
+    ] as const) {
+      const citations = state.result.citations as Citation[];
+      expect(citations.length).toBeGreaterThan(0);
+      for (const c of citations) {
+        expect(c.chunk).toContain(own);
+        expect(c.chunk).not.toContain(other);
+      }
+      expect(state.result.answer).not.toContain(other);
+    }
+    // A question about the other tenant's document finds nothing of it.
+    const probe = await ask(ACME_KEY, 'When is the volcano lair open?', 'handbook');
+    expect(probe.status).toBe('completed');
+    for (const c of probe.result.citations as Citation[]) expect(c.chunk).not.toContain('Globex');
+    expect(JSON.stringify(probe.result)).not.toContain('volcano lair open');
+  });
+
+  it('fails as not found a question to a collection that only the other tenant has', async () => {
+    const state = await ask(GLOBEX_KEY, 'What does Acme plan to buy?', 'secret');
+    expect(state.status).toBe('failed');
+    expect(state.error.permanent).toBe(true);
+    expect(state.error.message).toContain('collection "secret" does not exist');
+    expect(JSON.stringify(state)).not.toContain('moon');
+    const own = await ask(ACME_KEY, 'What does Acme plan to buy?', 'secret');
+    expect(own.status).toBe('completed');
+    expect(own.result.answer).toContain('moon');
+  });
+
+  it('deletes, with --tenant, only that tenant\'s document of the same id', async () => {
+    const deleted = await cli(['delete', 'travel.md', '--collection', 'handbook', '--tenant', 'globex']);
+    expect(deleted.code).toBe(0);
+    const acme = await cli(['list', '--tenant', 'acme', '--collection', 'handbook', '--json']);
+    expect(JSON.parse(acme.stdout).map((d: { docId: string }) => d.docId)).toEqual(['rockets.md', 'travel.md']);
+    const globex = await cli(['list', '--tenant', 'globex', '--collection', 'handbook', '--json']);
+    expect(JSON.parse(globex.stdout).map((d: { docId: string }) => d.docId)).toEqual(['volcano.md']);
+  });
+});
