@@ -78,3 +78,23 @@ describe('describeIssues', () => {
     expect(describeIssues([])).toBe('');
   });
 });
+
+describe('validatePlain nesting limit', () => {
+  const nested = (depth: number): unknown => {
+    let value: unknown = 'x';
+    for (let d = 0; d < depth; d++) value = d % 2 ? [value] : { a: value };
+    return value;
+  };
+
+  it('refuses bodies nested deeper than the limit before transforming them, without throwing', () => {
+    const result = validatePlain(ChatRequestDto, { query: 'q', filters: nested(5000) });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues[0].problems[0]).toContain('nested deeper than');
+  });
+
+  it('still validates ordinary nesting field by field', () => {
+    const result = validatePlain(ChatRequestDto, { query: 'q', filters: { sources: [['x']] } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues.some((i) => i.field.startsWith('filters'))).toBe(true);
+  });
+});

@@ -19,9 +19,27 @@ export function validatePlain<T extends object>(cls: Ctor<T>, plain: unknown): V
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     return { ok: false, issues: [{ field: '', problems: ['expected a JSON object'] }] };
   }
+  // Transformation and validation recurse; a hostile body nested thousands deep must be refused first.
+  if (nestingDeeperThan(plain, MAX_NESTING)) {
+    return { ok: false, issues: [{ field: '', problems: [`JSON nested deeper than ${MAX_NESTING} levels`] }] };
+  }
   const value = plainToInstance(cls, plain, { enableImplicitConversion: false });
   const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
   return errors.length === 0 ? { ok: true, value } : { ok: false, issues: flatten(errors, '') };
+}
+
+/** Deepest nesting any request body needs is a handful of levels. */
+export const MAX_NESTING = 16;
+
+function nestingDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function flatten(errors: ValidationError[], prefix: string): ValidationIssue[] {
