@@ -15,18 +15,21 @@ export class JobWaiter {
   private readonly ready: Promise<void>;
 
   constructor(queue: Queue) {
-    const wake = (jobId: string | number) => {
-      const id = String(jobId);
-      const set = this.waiting.get(id);
-      if (!set) return;
-      this.waiting.delete(id);
-      for (const resolve of set) resolve();
-    };
-    queue.on('global:completed', wake);
-    queue.on('global:failed', wake);
-    // global:active marks a retry starting; the waiter re-reads and keeps waiting.
-    queue.on('global:removed', wake);
+    // A failed attempt that will be retried also fires global:failed; the waiter re-reads and keeps waiting.
+    queue.on('global:completed', (jobId: string | number) => this.wake(String(jobId)));
+    queue.on('global:failed', (jobId: string | number) => this.wake(String(jobId)));
     this.ready = queue.isReady().then(() => undefined);
+  }
+
+  /**
+   * Wakes the requests waiting on `jobId`. Bull publishes no event when a job
+   * is removed, so the cancel route calls this for the jobs it removes.
+   */
+  wake(jobId: string): void {
+    const set = this.waiting.get(jobId);
+    if (!set) return;
+    this.waiting.delete(jobId);
+    for (const resolve of set) resolve();
   }
 
   /** Registers interest in the next event for `jobId`; register before reading the job to avoid a lost wakeup. */

@@ -81,9 +81,15 @@ describe('job lifecycle end to end', () => {
 
   it('cancels a waiting job so that it never runs', async () => {
     const { job_id } = await json(await ask('Where is the bicycle room?'));
+    // A client long-polling the job hears of the cancel at once, not when its wait runs out.
+    const started = Date.now();
+    const polled = view(job_id, 20);
+    await new Promise((r) => setTimeout(r, 200));
     const cancelled = await fetch(`${base}/v1/jobs/${job_id}`, { method: 'DELETE' });
     expect(cancelled.status).toBe(200);
     expect((await json(cancelled)).status).toBe('cancelled');
+    expect((await polled).status).toBe('cancelled');
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect((await view(job_id)).status).toBe('cancelled');
     expect(await queue.getJob(job_id)).toBeNull();
     expect(await waiting()).toBe(1);

@@ -114,6 +114,7 @@ export async function cancelJob(deps: GatewayDeps, jobId: unknown, tenant: strin
       const cancelled: JobView = { ...view, status: 'cancelled', finished_at: new Date().toISOString() };
       // The tenant is kept with the record so other tenants still get a 404; it is stripped on read.
       await deps.queue.client.set(cancelledKey(prefix, jobId), JSON.stringify({ ...cancelled, tenant }), 'EX', ttl);
+      deps.waiter.wake(jobId);
       return { status: 200, body: cancelled };
     } catch {
       // A worker took it between our read and the removal: it is active now and sees the signal.
