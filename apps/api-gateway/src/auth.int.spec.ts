@@ -241,6 +241,41 @@ describe('api-gateway auth and tenancy (real Redis)', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 
+  it('caps each tenant\'s waiting questions with 429 and Retry-After, leaving other tenants unaffected', async () => {
+    const { base, store, queue } = await gateway({ QUEUE_PREFIX: 'rag-cap', MAX_WAITING_JOBS_PER_TENANT: '3' });
+    const one = (await store.create({ tenant: 'one', scopes: ['query'] })).key;
+    const two = (await store.create({ tenant: 'two', scopes: ['query'] })).key;
+    const ask = (key: string, query: string) =>
+      fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query }) });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await ask(one, `question ${i}`);
+      expect(res.status).toBe(202);
+      ids.push((await json(res)).job_id);
+    }
+    const full = await ask(one, 'one too many');
+    expect(full.status).toBe(429);
+    expect(full.headers.get('retry-after')).toBe('5');
+    expect((await json(full)).error).toMatchObject({ code: 'tenant_queue_full', message: expect.stringContaining('limit 3') });
+    expect(await queue.getWaitingCount()).toBe(3);
+    // Another tenant still gets in.
+    expect((await ask(two, 'my own question')).status).toBe(202);
+    // Cancelling one of its waiting jobs frees a place at once.
+    const cancel = await fetch(`${base}/v1/jobs/${ids[0]}`, { method: 'DELETE', headers: { authorization: `Bearer ${one}` } });
+    expect(cancel.status).toBe(200);
+    expect((await ask(one, 'fits again')).status).toBe(202);
+    expect((await ask(one, 'full again')).status).toBe(429);
+    // A worker starting one of its jobs frees a place too.
+    const held: Array<() => void> = [];
+    let holding = true;
+    void queue.process('answer', 1, () => (holding ? new Promise<void>((resolve) => held.push(resolve)) : Promise.resolve()));
+    for (let i = 0; i < 200 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(held).toHaveLength(1);
+    expect((await ask(one, 'after a worker took one')).status).toBe(202);
+    holding = false;
+    held.forEach((release) => release());
+  });
+
   it('with no keys, behaves as before: open, tenant default', async () => {
     const { base, queue } = await gateway({ QUEUE_PREFIX: 'rag-open' });
     const res = await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"open"}' });

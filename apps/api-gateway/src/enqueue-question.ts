@@ -1,5 +1,5 @@
 import type { Config } from '@rag/config';
-import { queryJobOptions } from '@rag/jobs';
+import { TenantBacklog, queryJobOptions } from '@rag/jobs';
 import { ChatRequestDto, JobName, QueryJobPayload, cancelKey, cancelledKey, describeIssues, validatePlain } from '@rag/queue-contracts';
 import type { Queue } from 'bull';
 import { createHash, randomUUID } from 'node:crypto';
@@ -30,11 +30,18 @@ function sameRequest(a: QueryJobPayload, b: QueryJobPayload): boolean {
   return a.query === b.query && a.collection === b.collection && a.top_k === b.top_k && JSON.stringify(a.filters ?? null) === JSON.stringify(b.filters ?? null);
 }
 
+/** The per-tenant count of waiting questions. */
+export function tenantBacklog(queue: Queue, config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_RETENTION_SECONDS'>): TenantBacklog {
+  return new TenantBacklog(queue, config.QUEUE_PREFIX, config.JOB_RETENTION_SECONDS);
+}
+
 /**
  * Validates a chat request and puts one `rag-query` job on the queue. Nothing
  * here waits for a worker: the answer is the job's id and where to read it.
  * Above MAX_WAITING_JOBS waiting questions it refuses with 503 and
- * Retry-After instead of accepting work it cannot do in time.
+ * Retry-After instead of accepting work it cannot do in time; above
+ * MAX_WAITING_JOBS_PER_TENANT of the caller's tenant, with 429, so one
+ * tenant cannot take the whole queue.
  */
 export async function enqueueQuestion(
   queue: Queue<QueryJobPayload>,
@@ -80,7 +87,15 @@ export async function enqueueQuestion(
     if (waiting >= config.MAX_WAITING_JOBS) {
       throw new HttpError(503, 'overloaded', `${waiting} questions are waiting; retry after the Retry-After delay`, { retry_after_seconds: 5 });
     }
+    const backlog = tenantBacklog(queue, config);
+    const own = await backlog.check(tenant, config.MAX_WAITING_JOBS_PER_TENANT);
+    if (!own.allowed) {
+      throw new HttpError(429, 'tenant_queue_full', `${own.waiting} of your questions are already waiting (limit ${config.MAX_WAITING_JOBS_PER_TENANT}); retry after the Retry-After delay`, {
+        retry_after_seconds: 5,
+      });
+    }
     await queue.add(JobName.Answer, payload, queryJobOptions(config, jobId));
+    await backlog.added(tenant, jobId);
   } catch (error) {
     if (error instanceof HttpError) throw error;
     throw new HttpError(503, 'queue_unavailable', 'the job queue is unavailable; retry in a few seconds', { retry_after_seconds: 5 }, { cause: error });

@@ -154,6 +154,10 @@ export class EnvSchema {
   @IntSetting(1)
   MAX_WAITING_JOBS = 10000;
 
+  /** Fairness: above this many of one tenant's questions waiting, its POST /v1/chat answers 429 with Retry-After. */
+  @IntSetting(1)
+  MAX_WAITING_JOBS_PER_TENANT = 2000;
+
   /** Requests per minute to the OpenAI-compatible API, shared by all workers through Redis (0 = no limit). */
   @IntSetting(0)
   LLM_RPM = 0;

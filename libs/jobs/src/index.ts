@@ -4,3 +4,4 @@ export { DeadLetters, openDeadLetters, type AttemptRecord, type DeadLetter, type
 export { JobEventsWriter, type JobEventsOptions } from './job-events.writer';
 export { openQueryQueue, queryJobOptions } from './queues';
 export { replayDeadLetter } from './replay';
+export { TenantBacklog, type BacklogCheck } from './tenant-backlog';

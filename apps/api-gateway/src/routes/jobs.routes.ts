@@ -5,6 +5,7 @@ import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
 import { jobView } from '../job-view';
+import { tenantBacklog } from '../enqueue-question';
 
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -111,6 +112,7 @@ export async function cancelJob(deps: GatewayDeps, jobId: unknown, tenant: strin
   if (view.status !== 'active') {
     try {
       await job.remove();
+      await tenantBacklog(deps.queue, deps.config).removed(tenant, jobId);
       const cancelled: JobView = { ...view, status: 'cancelled', finished_at: new Date().toISOString() };
       // The tenant is kept with the record so other tenants still get a 404; it is stripped on read.
       await deps.queue.client.set(cancelledKey(prefix, jobId), JSON.stringify({ ...cancelled, tenant }), 'EX', ttl);
