@@ -47,7 +47,7 @@ export default [
   {
     // Test helpers (private redis-server, fake servers) are for tests only.
     files: ['apps/**/*.ts', 'libs/**/*.ts'],
-    ignores: ['**/*.spec.ts', 'apps/e2e/**'],
+    ignores: ['**/*.spec.ts', '**/*.spec-helper.ts', 'apps/e2e/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -62,7 +62,7 @@ export default [
     },
   },
   {
-    files: ['**/*.spec.ts', 'tools/testing/**/*.ts'],
+    files: ['**/*.spec.ts', '**/*.spec-helper.ts', 'tools/testing/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
     },

@@ -1,14 +1,9 @@
-import { openAuthenticator } from '@rag/auth';
-import { loadConfig } from '@rag/config';
-import { createLogger } from '@rag/observability';
 import { JobName, type QueryJobPayload } from '@rag/queue-contracts';
 import { json, startRedis, type PrivateRedis } from '@rag/testing';
-import { openDeadLetters, openQueryQueue } from '@rag/jobs';
+import { openQueryQueue } from '@rag/jobs';
 import type Bull from 'bull';
-import type { Server } from 'node:http';
 import { PassThrough } from 'node:stream';
-import { createApp } from './app';
-import { JobWaiter } from './job-waiter';
+import { startInProcessGateway, type InProcessGateway } from './in-process-gateway.spec-helper';
 
 // The gateway in-process against a private redis-server; jobs are consumed by
 // a Bull processor in this test so each test controls when a job finishes.
@@ -16,32 +11,22 @@ describe('api-gateway (real Redis)', () => {
   let redis: PrivateRedis;
   let queue: Bull.Queue<QueryJobPayload>;
   let consumer: Bull.Queue<QueryJobPayload>;
-  let server: Server;
+  let gateway: InProcessGateway;
   let base: string;
   const logLines: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
     redis = await startRedis();
-    const config = loadConfig({ REDIS_URL: redis.url, JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '100', MAX_WAIT_SECONDS: '10' });
-    const stream = new PassThrough();
-    stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logLines.push(JSON.parse(l))));
-    const logger = createLogger({ service: 'api-gateway', level: 'http', stream });
-    queue = openQueryQueue(config);
-    consumer = openQueryQueue(config);
-    const waiter = new JobWaiter(queue);
-    await waiter.whenReady();
-    const app = createApp({ config, logger, queue, waiter, deadLetters: openDeadLetters(queue.client, config), auth: openAuthenticator(queue.client, config), readiness: { redis: () => queue.client.ping() } });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    const address = server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const logs = new PassThrough();
+    logs.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logLines.push(JSON.parse(l))));
+    gateway = await startInProcessGateway(redis.url, { JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '100', MAX_WAIT_SECONDS: '10' }, { logs });
+    ({ base, queue } = gateway);
+    consumer = openQueryQueue(gateway.config);
   });
 
   afterAll(async () => {
-    server?.close();
     await consumer?.close();
-    await queue?.close();
+    await gateway?.close();
     await redis?.stop();
   });
 
@@ -153,25 +138,9 @@ describe('api-gateway (real Redis)', () => {
   });
 
   it('reports retrying and then failed with the error for a job that keeps failing', async () => {
-    const config = loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: 'rag-fail', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '1500', MAX_WAIT_SECONDS: '10' });
-    const failing = openQueryQueue(config);
-    const failQueue = openQueryQueue(config);
-    const waiter = new JobWaiter(failQueue);
-    await waiter.whenReady();
-    const app = createApp({
-      config,
-      logger: createLogger({ service: 't', stream: new PassThrough() }),
-      queue: failQueue,
-      waiter,
-      deadLetters: openDeadLetters(failQueue.client, config),
-      auth: openAuthenticator(failQueue.client, config),
-      readiness: {},
-    });
-    const s = await new Promise<Server>((resolve) => {
-      const x = app.listen(0, '127.0.0.1', () => resolve(x));
-    });
-    const address = s.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const failGateway = await startInProcessGateway(redis.url, { QUEUE_PREFIX: 'rag-fail', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '1500', MAX_WAIT_SECONDS: '10' });
+    const failing = openQueryQueue(failGateway.config);
+    const url = failGateway.base;
     try {
       const { job_id } = await json(
         await fetch(`${url}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'fail' }) }),
@@ -191,9 +160,8 @@ describe('api-gateway (real Redis)', () => {
       expect(view.attempts).toBe(2);
       expect(view.error).toEqual({ message: 'vector store timed out', permanent: false });
     } finally {
-      s.close();
       await failing.close();
-      await failQueue.close();
+      await failGateway.close();
     }
   });
 

@@ -9,8 +9,10 @@ import { rateLimit } from './http/rate-limit';
 import { requestContext } from './http/request-context';
 import { adminRoutes } from './routes/admin.routes';
 import { chatRoutes } from './routes/chat.routes';
+import { collectionRoutes } from './routes/collections.routes';
 import { healthRoutes } from './routes/health.routes';
 import { jobRoutes } from './routes/jobs.routes';
+import { queueBoardRoutes } from './routes/queue-board.routes';
 import { seedCompatRoutes } from './routes/seed-compat.routes';
 
 /** Builds the gateway's Express app; `main.ts` owns listening and shutdown. */
@@ -23,11 +25,14 @@ export function createApp(deps: GatewayDeps): Express {
   app.use(cors(parseCorsOrigins(deps.config.CORS_ORIGINS)));
   // Open to probes; everything after needs a key when auth is on, and is rate limited.
   app.use(healthRoutes(deps));
+  // The dashboard takes its key from a browser login too, so it authenticates itself (admin keys only).
+  app.use(queueBoardRoutes(deps));
   app.use(authenticate(deps.auth));
   app.use(rateLimit(deps.queue.client, deps.config.QUEUE_PREFIX, deps.config.RATE_LIMIT_PER_MINUTE));
   app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, strict: true }));
   app.use(chatRoutes(deps));
   app.use(jobRoutes(deps));
+  app.use(collectionRoutes(deps));
   app.use(seedCompatRoutes(deps));
   app.use(adminRoutes(deps));
   app.use(notFoundHandler());

@@ -1,14 +1,8 @@
-import { ApiKeyStore, openAuthenticator } from '@rag/auth';
-import { loadConfig } from '@rag/config';
-import { openDeadLetters, openQueryQueue } from '@rag/jobs';
-import { createLogger } from '@rag/observability';
+import { ApiKeyStore } from '@rag/auth';
 import type { QueryJobPayload } from '@rag/queue-contracts';
 import { json, runApp, startApp, startRedis, type PrivateRedis } from '@rag/testing';
 import type Bull from 'bull';
-import type { Server } from 'node:http';
-import { PassThrough } from 'node:stream';
-import { createApp } from './app';
-import { JobWaiter } from './job-waiter';
+import { startInProcessGateway, type InProcessGateway } from './in-process-gateway.spec-helper';
 
 const ADMIN_KEY = 'ops-admin-key-0123456789abcdef';
 
@@ -16,29 +10,12 @@ const ADMIN_KEY = 'ops-admin-key-0123456789abcdef';
 // in-process on a private redis-server.
 describe('api-gateway auth and tenancy (real Redis)', () => {
   let redis: PrivateRedis;
-  const opened: { server: Server; queue: Bull.Queue<QueryJobPayload> }[] = [];
+  const opened: InProcessGateway[] = [];
 
   async function gateway(env: Record<string, string>): Promise<{ base: string; queue: Bull.Queue<QueryJobPayload>; store: ApiKeyStore }> {
-    const config = loadConfig({ REDIS_URL: redis.url, ...env });
-    const queue = openQueryQueue(config);
-    const waiter = new JobWaiter(queue);
-    await waiter.whenReady();
-    const auth = openAuthenticator(queue.client, config);
-    const app = createApp({
-      config,
-      logger: createLogger({ service: 'api-gateway', stream: new PassThrough() }),
-      queue,
-      waiter,
-      deadLetters: openDeadLetters(queue.client, config),
-      auth,
-      readiness: { redis: () => queue.client.ping() },
-    });
-    const server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    opened.push({ server, queue });
-    const address = server.address();
-    return { base: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, queue, store: auth.store };
+    const started = await startInProcessGateway(redis.url, env);
+    opened.push(started);
+    return { base: started.base, queue: started.queue, store: started.keys };
   }
 
   beforeAll(async () => {
@@ -46,10 +23,7 @@ describe('api-gateway auth and tenancy (real Redis)', () => {
   });
 
   afterAll(async () => {
-    for (const { server, queue } of opened) {
-      server.close();
-      await queue.close();
-    }
+    for (const gateway of opened) await gateway.close();
     await redis?.stop();
   });
 

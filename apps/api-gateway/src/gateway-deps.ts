@@ -3,6 +3,7 @@ import type { Config } from '@rag/config';
 import type { DeadLetters } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import type { QueryJobPayload } from '@rag/queue-contracts';
+import type { VectorStore } from '@rag/retrieval';
 import type { Queue } from 'bull';
 import type { JobWaiter } from './job-waiter';
 
@@ -11,6 +12,8 @@ export interface GatewayDeps {
   logger: Logger;
   queue: Queue<QueryJobPayload>;
   waiter: JobWaiter;
+  /** The tenant's collections and documents (listing and deleting; loading goes through the CLI). */
+  store: VectorStore;
   deadLetters: DeadLetters;
   /** API keys and whether they are required. */
   auth: Authenticator;

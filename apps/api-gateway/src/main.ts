@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     logger,
     queue,
     waiter,
+    store,
     deadLetters: openDeadLetters(queue.client, config),
     auth,
     readiness: {

@@ -1,4 +1,4 @@
-import { bearerKey, generateApiKey, hashApiKey, isLoopbackHost, sameHash } from './index';
+import { basicAuthKey, bearerKey, generateApiKey, hashApiKey, isLoopbackHost, sameHash } from './index';
 
 describe('generateApiKey and sameHash', () => {
   it('makes distinct rag_ keys of 32 random bytes and compares digests', () => {
@@ -18,6 +18,19 @@ describe('bearerKey and isLoopbackHost', () => {
     expect(bearerKey('Basic dXNlcjpwYXNz')).toBeUndefined();
     expect(bearerKey('Bearer ')).toBeUndefined();
     expect(bearerKey(undefined)).toBeUndefined();
+  });
+
+  it('reads the password of Basic credentials as the key, for the browser dashboard', () => {
+    const basic = (userPass: string) => `Basic ${Buffer.from(userPass).toString('base64')}`;
+    expect(basicAuthKey(basic('admin:rag_abc'))).toBe('rag_abc');
+    expect(basicAuthKey(basic(':rag_abc'))).toBe('rag_abc');
+    expect(basicAuthKey(basic('rag_abc'))).toBeUndefined();
+    expect(basicAuthKey(basic('admin:'))).toBeUndefined();
+    expect(basicAuthKey(basic('admin:with space'))).toBeUndefined();
+    expect(basicAuthKey(basic(`admin:${'k'.repeat(513)}`))).toBeUndefined();
+    expect(basicAuthKey('Basic !!notbase64')).toBeUndefined();
+    expect(basicAuthKey('Bearer rag_abc')).toBeUndefined();
+    expect(basicAuthKey(undefined)).toBeUndefined();
   });
 
   it.each([

@@ -1,3 +1,3 @@
-export { bearerKey, generateApiKey, hashApiKey, sameHash } from './api-key';
+export { basicAuthKey, bearerKey, generateApiKey, hashApiKey, sameHash } from './api-key';
 export { ApiKeyInputError, ApiKeyStore, checkScopes, type ApiKeyRecord } from './api-key.store';
 export { Authenticator, OPEN_PRINCIPAL, isLoopbackHost, openAuthenticator, type AuthMode, type Principal } from './authenticator';

@@ -89,6 +89,8 @@ export interface VectorStore {
   /** Replaces every chunk of `docId` with `chunks` (which may be empty); the collection must exist. */
   replaceDocument(tenant: string, collection: string, docId: string, chunks: EmbeddedChunk[]): Promise<void>;
   deleteDocument(tenant: string, collection: string, docId: string): Promise<void>;
+  /** Drops the tenant's collection with every chunk in it; false when it did not exist. */
+  deleteCollection(tenant: string, collection: string): Promise<boolean>;
   listDocuments(tenant: string, collection: string): Promise<StoredDocument[]>;
   /** The tenant's collections, sorted; never another tenant's. */
   listCollections(tenant: string): Promise<string[]>;

@@ -21,11 +21,6 @@ class Unauthorized extends HttpError {
   }
 }
 
-/** The WWW-Authenticate value for a 401, for the error handler. */
-export function challengeOf(error: unknown): string | undefined {
-  return error instanceof Unauthorized ? error.challenge : undefined;
-}
-
 /**
  * Resolves `Authorization: Bearer <key>` to a principal. With auth off every
  * caller is the `default` tenant with every scope.

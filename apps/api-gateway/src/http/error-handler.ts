@@ -1,7 +1,6 @@
 import type { Logger } from '@rag/observability';
 import { errorMessage } from '@rag/observability';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { challengeOf } from './authenticate';
 import { HttpError, errorBody } from './http-error';
 
 /** body-parser's error types, mapped to what the client did wrong. */
@@ -36,8 +35,9 @@ export function errorHandler(logger: Logger, maxBodyBytes: number): ErrorRequest
       if (err.status >= 500) logger.warn('request failed', { status: err.status, code: err.code, error: errorMessage(err) });
       const retryAfter = (err.details as { retry_after_seconds?: unknown } | undefined)?.retry_after_seconds;
       if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
-      const challenge = challengeOf(err);
-      if (challenge) res.setHeader('WWW-Authenticate', challenge);
+      // 401s carry the WWW-Authenticate challenge that tells the client how to sign in.
+      const challenge = (err as HttpError & { challenge?: unknown }).challenge;
+      if (typeof challenge === 'string') res.setHeader('WWW-Authenticate', challenge);
       res.status(err.status).json(errorBody(err.code, err.message, err.details));
       return;
     }

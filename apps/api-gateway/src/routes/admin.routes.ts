@@ -3,12 +3,8 @@ import { Router } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
+import { page } from '../http/paging';
 
-function page(raw: unknown, fallback: number, max: number, name: string): number {
-  if (raw === undefined) return fallback;
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || Number(raw) > max) throw new HttpError(400, 'invalid_request', `${name} must be an integer from 0 to ${max}`);
-  return Number(raw);
-}
 
 /** Dead-letter administration: list, inspect, replay, purge. */
 export function adminRoutes(deps: GatewayDeps): Router {

@@ -49,6 +49,9 @@ class FixedResultsStore implements VectorStore {
   async deleteDocument(): Promise<void> {
     throw new Error('not used');
   }
+  async deleteCollection(): Promise<boolean> {
+    throw new Error('not used');
+  }
   async listDocuments(): Promise<StoredDocument[]> {
     return [];
   }

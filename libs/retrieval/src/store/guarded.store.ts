@@ -43,6 +43,9 @@ export class GuardedVectorStore implements VectorStore {
   deleteDocument(tenant: string, collection: string, docId: string): Promise<void> {
     return this.run(() => this.inner.deleteDocument(tenant, collection, docId));
   }
+  deleteCollection(tenant: string, collection: string): Promise<boolean> {
+    return this.run(() => this.inner.deleteCollection(tenant, collection));
+  }
   listDocuments(tenant: string, collection: string): Promise<StoredDocument[]> {
     return this.run(() => this.inner.listDocuments(tenant, collection));
   }

@@ -110,6 +110,22 @@ export class LanceDbStore implements VectorStore {
     if (opened) await opened.table.delete(`doc_id = ${sqlString(docId)}`);
   }
 
+  async deleteCollection(tenant: string, name: string): Promise<boolean> {
+    const collection = physicalName(tenant, name);
+    const opened = await this.open(collection);
+    if (!opened) return false;
+    this.tables.delete(collection);
+    opened.table.close();
+    try {
+      await this.db.dropTable(collection);
+    } catch (error) {
+      // Dropped by another process since we looked.
+      if (!(await this.db.tableNames()).includes(collection)) return false;
+      throw error;
+    }
+    return true;
+  }
+
   async listDocuments(tenant: string, name: string): Promise<StoredDocument[]> {
     const collection = physicalName(tenant, name);
     const opened = await this.open(collection);

@@ -201,6 +201,18 @@ export class QdrantStore implements VectorStore {
     }
   }
 
+  async deleteCollection(tenant: string, name: string): Promise<boolean> {
+    const collection = physicalName(tenant, name);
+    this.forget(collection);
+    try {
+      // Qdrant answers true when it dropped the collection, false when there was none.
+      return await this.client.deleteCollection(collection);
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw this.failure('delete collection', collection, error);
+    }
+  }
+
   async listDocuments(tenant: string, name: string): Promise<StoredDocument[]> {
     const collection = physicalName(tenant, name);
     if (!(await this.cached(collection))) return [];

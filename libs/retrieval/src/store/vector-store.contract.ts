@@ -547,6 +547,21 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         expect(await store.hasCollection(OTHER, acmeOnly)).toBe(false);
       });
 
+      it("deleting one tenant's collection drops its chunks and leaves the other tenant's same-named collection whole", async () => {
+        const collection = await loadBoth();
+        expect(await store.deleteCollection(OTHER, collection)).toBe(true);
+        expect(await store.hasCollection(OTHER, collection)).toBe(false);
+        expect(await store.listCollections(OTHER)).not.toContain(collection);
+        expect(await store.listDocuments(OTHER, collection)).toEqual([]);
+        expect(await store.searchText(OTHER, collection, 'Globex travel', 5)).toEqual([]);
+        expect(await store.deleteCollection(OTHER, collection)).toBe(false);
+        expect((await store.listDocuments(TENANT, collection)).map((d) => d.docId)).toEqual(['acme.md', 'shared.md']);
+        onlyFrom('Acme')(await store.searchText(TENANT, collection, 'travel expenses', 5));
+        // The name can be used again, empty, by the tenant that dropped it.
+        await store.ensureCollection(OTHER, collection, builtWith);
+        expect(await store.listDocuments(OTHER, collection)).toEqual([]);
+      });
+
       it('collections of tenant default keep their bare names and are not those of any other tenant', async () => {
         const collection = unused();
         await store.ensureCollection('default', collection, builtWith);

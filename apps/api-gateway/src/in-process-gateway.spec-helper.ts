@@ -1,0 +1,71 @@
+import { openAuthenticator, type ApiKeyStore } from '@rag/auth';
+import { loadConfig, type Config } from '@rag/config';
+import { openDeadLetters, openQueryQueue } from '@rag/jobs';
+import { createLogger } from '@rag/observability';
+import type { QueryJobPayload } from '@rag/queue-contracts';
+import { LanceDbStore, type VectorStore } from '@rag/retrieval';
+import { tempDir } from '@rag/testing';
+import type Bull from 'bull';
+import type { Server } from 'node:http';
+import { PassThrough, type Writable } from 'node:stream';
+import { createApp } from './app';
+import type { GatewayDeps } from './gateway-deps';
+import { JobWaiter } from './job-waiter';
+
+export interface InProcessGateway {
+  base: string;
+  config: Config;
+  queue: Bull.Queue<QueryJobPayload>;
+  store: VectorStore;
+  keys: ApiKeyStore;
+  close(): Promise<void>;
+}
+
+/**
+ * The gateway's Express app in this process on 127.0.0.1, with a real Bull
+ * queue on `redisUrl` and a real LanceDB store in a temp dir (or `store`).
+ */
+export async function startInProcessGateway(
+  redisUrl: string,
+  env: Record<string, string> = {},
+  options: { logs?: Writable; store?: VectorStore; readiness?: GatewayDeps['readiness'] } = {},
+): Promise<InProcessGateway> {
+  const config = loadConfig({ REDIS_URL: redisUrl, ...env });
+  const queue = openQueryQueue(config);
+  const waiter = new JobWaiter(queue);
+  await waiter.whenReady();
+  const dir = options.store ? undefined : tempDir('rag-gateway-store-');
+  const store = options.store ?? (await LanceDbStore.open(dir!.path));
+  const auth = openAuthenticator(queue.client, config);
+  const app = createApp({
+    config,
+    logger: createLogger({ service: 'api-gateway', level: 'http', stream: options.logs ?? new PassThrough() }),
+    queue,
+    waiter,
+    store,
+    deadLetters: openDeadLetters(queue.client, config),
+    auth,
+    readiness: options.readiness ?? { redis: () => queue.client.ping() },
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const address = server.address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return {
+    base,
+    config,
+    queue,
+    store,
+    keys: auth.store,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await queue.close();
+      if (dir) {
+        await store.close();
+        dir.remove();
+      }
+    },
+  };
+}
