@@ -65,6 +65,11 @@ describe('ChatRequestDto', () => {
       expect(accept({ query: 'q', filters: { sources } }).filters?.sources).toHaveLength(Limits.filterSourcesMax);
     });
 
+    it('tabs, line breaks, emoji and other scripts in a query', () => {
+      const query = 'Где отчёт?\tWhere is the report? 📄\r\n報告はどこ? 👩‍💻';
+      expect(accept({ query }).query).toBe(query);
+    });
+
     it('without mutating the body it was given', () => {
       const body = { query: 'q', filters: { sources: ['a.md'] } };
       const copy = structuredClone(body);
@@ -176,6 +181,27 @@ describe('ChatRequestDto', () => {
     it.each([[[]], [[{ sources: ['a.md'] }]]])('filters given as an array: %j', (filters) => {
       const issues = reject({ query: 'q', filters });
       expect(issues.map((issue) => issue.field)).toContain('filters');
+    });
+
+    it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])('an unknown property named like an Object member (%s), at the top or inside filters', (key) => {
+      // JSON.parse makes these own properties; class-validator's whitelist alone lets them through.
+      expect(fields(reject(JSON.parse(`{"query":"q","${key}":{"polluted":true}}`)))).toEqual([key]);
+      expect(fields(reject(JSON.parse(`{"query":"q","filters":{"${key}":1}}`)))).toEqual([`filters.${key}`]);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
+    it.each([
+      ['a NUL character', 'why\\u0000'],
+      ['an escape sequence', '\\u001b[31mred'],
+      ['a lone high surrogate', 'broken \\ud800 text'],
+      ['a lone low surrogate', '\\udc00'],
+    ])('a query holding %s', (_name, escaped) => {
+      const issues = reject(JSON.parse(`{"query":"${escaped}"}`));
+      expect(issues).toEqual([{ field: 'query', problems: ['query must be well-formed Unicode text without control characters'] }]);
+    });
+
+    it('a source holding a control character', () => {
+      expect(fields(reject({ query: 'q', filters: { sources: ['ok.md', `bad${String.fromCharCode(7)}.md`] } }))).toEqual(['filters.sources']);
     });
 
     it('several bad fields at once, naming every one of them', () => {

@@ -13,8 +13,34 @@ import {
   Min,
   MinLength,
   ValidateNested,
+  registerDecorator,
 } from 'class-validator';
 import { Limits } from './limits';
+
+/** Control characters other than tab, line feed and carriage return. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+/** Half of a surrogate pair without the other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const plainText = (value: unknown) => typeof value !== 'string' || (!LONE_SURROGATE.test(value) && !CONTROL.test(value));
+
+/**
+ * Text a person could have typed: well-formed Unicode (no lone surrogate
+ * halves, which no model or JSON encoder handles alike) and no control
+ * characters but tab and line breaks. On an array, every item.
+ */
+export function IsPlainText(): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isPlainText',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: ({ property }) => `${property} must be well-formed Unicode text without control characters` },
+      validator: {
+        validate: (value: unknown) => (Array.isArray(value) ? value.every(plainText) : plainText(value)),
+      },
+    });
+}
 
 export class ChatFiltersDto {
   /** Restrict retrieval to these document ids (source paths). */
@@ -24,6 +50,7 @@ export class ChatFiltersDto {
   @IsString({ each: true })
   @MinLength(1, { each: true })
   @MaxLength(Limits.sourceMaxChars, { each: true })
+  @IsPlainText()
   sources?: string[];
 }
 
@@ -32,6 +59,7 @@ export class ChatRequestDto {
   @IsString()
   @Matches(/\S/, { message: 'query must contain at least one non-space character' })
   @MaxLength(Limits.queryMaxChars)
+  @IsPlainText()
   query!: string;
 
   @IsOptional()

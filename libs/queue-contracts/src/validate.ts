@@ -23,6 +23,10 @@ export function validatePlain<T extends object>(cls: Ctor<T>, plain: unknown): V
   if (nestingDeeperThan(plain, MAX_NESTING)) {
     return { ok: false, issues: [{ field: '', problems: [`JSON nested deeper than ${MAX_NESTING} levels`] }] };
   }
+  // class-validator's whitelist cannot see keys that every object inherits
+  // (`__proto__`, `constructor`, `toString`...): they would pass as known.
+  const inherited = inheritedKeys(plain, '');
+  if (inherited.length > 0) return { ok: false, issues: inherited };
   const value = plainToInstance(cls, plain, { enableImplicitConversion: false });
   const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
   return errors.length === 0 ? { ok: true, value } : { ok: false, issues: flatten(errors, '') };
@@ -40,6 +44,16 @@ function nestingDeeperThan(value: unknown, limit: number): boolean {
     for (const child of Object.values(current)) stack.push([child, depth + 1]);
   }
   return false;
+}
+
+/** Keys named like Object.prototype members, anywhere in the body; no DTO field has such a name. */
+function inheritedKeys(value: unknown, prefix: string): ValidationIssue[] {
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.keys(value).flatMap((key) => {
+    const field = prefix ? `${prefix}.${key}` : key;
+    const own = key in Object.prototype ? [{ field, problems: [`property ${key} should not exist`] }] : [];
+    return [...own, ...inheritedKeys((value as Record<string, unknown>)[key], field)];
+  });
 }
 
 function flatten(errors: ValidationError[], prefix: string): ValidationIssue[] {
