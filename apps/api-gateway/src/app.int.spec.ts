@@ -2,6 +2,7 @@ import { JobName, type QueryJobPayload } from '@rag/queue-contracts';
 import { json, startRedis, type PrivateRedis } from '@rag/testing';
 import { openQueryQueue } from '@rag/jobs';
 import type Bull from 'bull';
+import { request } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { startInProcessGateway, type InProcessGateway } from './in-process-gateway.spec-helper';
 
@@ -98,6 +99,32 @@ describe('api-gateway (real Redis)', () => {
     expect(text.status).toBe(415);
     expect((await json(text)).error.code).toBe('unsupported_media_type');
     expect(await jobCount()).toBe(before);
+  });
+
+  it('takes JSON in UTF-8 only: a UTF-7 or UTF-16 charset is a 415, utf-8 is fine', async () => {
+    const before = await jobCount();
+    for (const charset of ['utf-7', 'UTF-16', 'latin1']) {
+      const res = await post({ query: 'charset' }, { 'content-type': `application/json; charset=${charset}` });
+      expect(res.status).toBe(415);
+      expect((await json(res)).error).toMatchObject({ code: 'unsupported_charset', message: expect.stringContaining('UTF-8') });
+    }
+    expect(await jobCount()).toBe(before);
+    expect((await post({ query: 'charset' }, { 'content-type': 'application/json; charset="UTF-8"' })).status).toBe(202);
+  });
+
+  it("answers requests Node's parser refuses (oversized headers) with the same JSON errors", async () => {
+    const res = await new Promise<{ status?: number; type?: string; body: string }>((resolve, reject) => {
+      const req = request(`${base}/v1/chat`, { method: 'POST', headers: { 'x-padding': 'p'.repeat(20_000) } }, (r) => {
+        let body = '';
+        r.on('data', (c: Buffer) => (body += c.toString()));
+        r.on('end', () => resolve({ status: r.statusCode, type: r.headers['content-type'], body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(res.status).toBe(431);
+    expect(res.type).toContain('application/json');
+    expect(JSON.parse(res.body).error).toMatchObject({ code: 'headers_too_large', message: expect.stringContaining('JSON body') });
   });
 
   it('answers 404 JSON for unknown and malformed job ids, and 400 for a bad wait', async () => {

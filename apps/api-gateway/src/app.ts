@@ -5,6 +5,7 @@ import type { GatewayDeps } from './gateway-deps';
 import { authenticate } from './http/authenticate';
 import { cors } from './http/cors';
 import { errorHandler, notFoundHandler } from './http/error-handler';
+import { utf8JsonOnly } from './http/json-charset';
 import { rateLimit } from './http/rate-limit';
 import { requestContext } from './http/request-context';
 import { adminRoutes } from './routes/admin.routes';
@@ -29,6 +30,7 @@ export function createApp(deps: GatewayDeps): Express {
   app.use(queueBoardRoutes(deps));
   app.use(authenticate(deps.auth));
   app.use(rateLimit(deps.queue.client, deps.config.QUEUE_PREFIX, deps.config.RATE_LIMIT_PER_MINUTE));
+  app.use(utf8JsonOnly());
   app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, strict: true }));
   app.use(chatRoutes(deps));
   app.use(jobRoutes(deps));

@@ -9,6 +9,7 @@ import type Bull from 'bull';
 import type { Server } from 'node:http';
 import { PassThrough, type Writable } from 'node:stream';
 import { createApp } from './app';
+import { answerClientErrors } from './http/client-error';
 import type { GatewayDeps } from './gateway-deps';
 import { JobWaiter } from './job-waiter';
 
@@ -50,6 +51,7 @@ export async function startInProcessGateway(
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  answerClientErrors(server);
   const address = server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return {

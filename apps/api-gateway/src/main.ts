@@ -4,6 +4,7 @@ import { createLogger, errorMessage } from '@rag/observability';
 import { openDeadLetters, openQueryQueue } from '@rag/jobs';
 import { openVectorStore } from '@rag/retrieval';
 import { createApp } from './app';
+import { answerClientErrors } from './http/client-error';
 import { JobWaiter } from './job-waiter';
 import { once } from 'node:events';
 
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
       );
     }
   });
+  answerClientErrors(server);
   server.on('error', (error) => {
     logger.error('cannot listen', { error: errorMessage(error), hint: `is another process using ${config.HOST}:${config.PORT}? set PORT to a free port` });
     process.exit(1);
