@@ -46,7 +46,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Output)
 
   program
     .command('ingest', { isDefault: true })
-    .description('ingest .md, .txt and .html files or folders (re-running skips unchanged files)')
+    .description('ingest .md, .txt, .html, .pdf and .docx files or folders (re-running skips unchanged files)')
     .argument('<paths...>', 'files or folders to load')
     .option('-c, --collection <name>', 'collection to load into', collectionName, config.DEFAULT_COLLECTION)
     .option('-t, --tenant <name>', TENANT_HELP, tenantName, 'default')

@@ -5,6 +5,8 @@ export interface Passage {
   source: string;
   title?: string;
   heading?: string;
+  /** 1-based page, for paged formats. */
+  page?: number;
 }
 
 export interface AnswerInput {

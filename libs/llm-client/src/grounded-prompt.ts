@@ -26,7 +26,7 @@ function fenceSafe(text: string): string {
 export function buildGroundedPrompt(query: string, passages: Passage[]): ChatMessage[] {
   const documents = passages
     .map((p) => {
-      const where = [p.source, [p.title, p.heading].filter(Boolean).join(' > ')].filter(Boolean).join(' | ');
+      const where = [p.source, [p.title, p.heading].filter(Boolean).join(' > '), p.page ? `page ${p.page}` : ''].filter(Boolean).join(' | ');
       return `[${p.n}] (${fenceSafe(where)})\n${fenceSafe(p.text)}`;
     })
     .join('\n\n');

@@ -5,6 +5,8 @@ export interface Citation {
   source: string;
   title?: string;
   heading?: string;
+  /** 1-based page, for paged formats (PDF). */
+  page?: number;
   /** The cited chunk text. */
   chunk: string;
   /** Fused retrieval score (higher is better). */

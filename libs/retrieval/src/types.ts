@@ -2,6 +2,8 @@
 export interface Block {
   headings: string[];
   text: string;
+  /** 1-based page of a paged format (PDF). */
+  page?: number;
 }
 
 /** A parsed document before chunking. */
@@ -26,6 +28,8 @@ export interface Chunk {
   position: number;
   text: string;
   contentHash: string;
+  /** 1-based page the chunk comes from, for paged formats (PDF); a chunk never spans two pages. */
+  page?: number;
 }
 
 export interface EmbeddedChunk extends Chunk {

@@ -9,7 +9,8 @@ export interface ChunkOptions {
 }
 
 /**
- * Structure-aware chunking: a chunk never spans two sections (heading paths);
+ * Structure-aware chunking: a chunk never spans two sections (heading paths)
+ * or two pages;
  * within a section, paragraphs are packed up to `size`, a paragraph that is
  * too large is split into sentences, and a sentence that is too large into
  * words. Consecutive chunks of one section share `overlap` characters.
@@ -28,18 +29,19 @@ export function chunkDocument(doc: LoadedDocument, options: ChunkOptions): Chunk
         position,
         text,
         contentHash: doc.contentHash,
+        ...(section.page !== undefined ? { page: section.page } : {}),
       });
     }
   }
   return chunks;
 }
 
-function sections(blocks: Block[]): { headings: string[]; texts: string[] }[] {
-  const out: { headings: string[]; texts: string[] }[] = [];
+function sections(blocks: Block[]): { headings: string[]; page?: number; texts: string[] }[] {
+  const out: { headings: string[]; page?: number; texts: string[] }[] = [];
   for (const block of blocks) {
     const last = out[out.length - 1];
-    if (last && sameHeadings(last.headings, block.headings)) last.texts.push(block.text);
-    else out.push({ headings: block.headings, texts: [block.text] });
+    if (last && last.page === block.page && sameHeadings(last.headings, block.headings)) last.texts.push(block.text);
+    else out.push({ headings: block.headings, page: block.page, texts: [block.text] });
   }
   return out;
 }

@@ -1,17 +1,27 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { LoadedDocument } from '../types';
+import { parseDocx } from './load-docx';
 import { parseHtml } from './load-html';
 import { parseMarkdown, type ParsedText } from './load-markdown';
+import { parsePdf } from './load-pdf';
 import { parseText } from './load-text';
 
-const PARSERS: Record<string, (text: string) => ParsedText> = {
-  '.md': parseMarkdown,
-  '.markdown': parseMarkdown,
-  '.txt': parseText,
-  '.text': parseText,
-  '.html': parseHtml,
-  '.htm': parseHtml,
+/** Text formats: decoded as UTF-8 (a byte-order mark dropped) and parsed. */
+const fromText =
+  (parse: (text: string) => ParsedText) =>
+  async (bytes: Buffer): Promise<ParsedText> =>
+    parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
+
+const PARSERS: Record<string, (bytes: Buffer) => Promise<ParsedText>> = {
+  '.md': fromText(parseMarkdown),
+  '.markdown': fromText(parseMarkdown),
+  '.txt': fromText(parseText),
+  '.text': fromText(parseText),
+  '.html': fromText(parseHtml),
+  '.htm': fromText(parseHtml),
+  '.pdf': parsePdf,
+  '.docx': parseDocx,
 };
 
 export const SUPPORTED_EXTENSIONS: readonly string[] = Object.keys(PARSERS);
@@ -32,10 +42,10 @@ export function contentHash(bytes: Buffer | string): string {
 }
 
 /** Parses a file's bytes by its extension. `id` is the stable document id. */
-export function loadDocument(id: string, bytes: Buffer): LoadedDocument {
+export async function loadDocument(id: string, bytes: Buffer): Promise<LoadedDocument> {
   const parse = PARSERS[path.extname(id).toLowerCase()];
   if (!parse) throw new UnsupportedFormatError(id);
-  const parsed = parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
+  const parsed = await parse(bytes);
   const fallbackTitle = path.basename(id, path.extname(id)).replace(/[-_]+/g, ' ');
   return { id, source: id, title: parsed.title?.trim() || fallbackTitle, blocks: parsed.blocks, contentHash: contentHash(bytes) };
 }

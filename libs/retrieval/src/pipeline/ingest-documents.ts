@@ -62,7 +62,7 @@ export async function ingestDocuments(deps: IngestDeps, files: SourceFile[], opt
       if (previous === contentHash(bytes)) {
         progress = { id: file.id, outcome: 'unchanged', chunks: 0 };
       } else {
-        const chunks = chunkDocument(loadDocument(file.id, bytes), options.chunking);
+        const chunks = chunkDocument(await loadDocument(file.id, bytes), options.chunking);
         const embedded = await embedChunks(deps.embedder, chunks, options.embedBatch ?? 64);
         await deps.store.replaceDocument(options.tenant, options.collection, file.id, embedded);
         progress = { id: file.id, outcome: previous === undefined ? 'added' : 'updated', chunks: chunks.length };

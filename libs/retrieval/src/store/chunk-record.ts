@@ -9,10 +9,12 @@ export interface ChunkFields {
   position: number;
   text: string;
   content_hash: string;
+  /** 1-based page; 0 when the format has no pages. */
+  page: number;
 }
 
 export function chunkFields(c: Chunk): ChunkFields {
-  return { doc_id: c.docId, source: c.source, title: c.title, heading: c.heading, position: c.position, text: c.text, content_hash: c.contentHash };
+  return { doc_id: c.docId, source: c.source, title: c.title, heading: c.heading, position: c.position, text: c.text, content_hash: c.contentHash, page: c.page ?? 0 };
 }
 
 export function chunkFromFields(fields: Record<string, unknown>, id: unknown): Chunk {
@@ -25,5 +27,7 @@ export function chunkFromFields(fields: Record<string, unknown>, id: unknown): C
     position: Number(fields.position),
     text: String(fields.text),
     contentHash: String(fields.content_hash),
+    // Absent in rows written before pages were kept.
+    ...(Number(fields.page) > 0 ? { page: Number(fields.page) } : {}),
   };
 }

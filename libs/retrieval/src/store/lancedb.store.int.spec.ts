@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
+import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { LanceDbStore, sqlString } from './lancedb.store';
 import { chunksOf, describeVectorStoreContract } from './vector-store.contract';
@@ -64,6 +65,38 @@ describe('LanceDbStore (real LanceDB)', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('keeps working on a table made before pages were kept (no page column): writes, reads and searches without pages', async () => {
+    const name = `c${++collectionCounter}`;
+    const text = (n: string) => new Field(n, new Utf8(), false);
+    const oldSchema = new Schema(
+      [
+        ...['id', 'doc_id', 'source', 'title', 'heading'].map(text),
+        new Field('position', new Int32(), false),
+        ...['text', 'search_text', 'content_hash'].map(text),
+        new Field('vector', new FixedSizeList(64, new Field('item', new Float32(), true)), false),
+      ],
+      new Map([
+        ['rag.embedder', embedder.id],
+        ['rag.dimension', '64'],
+      ]),
+    );
+    const db = await lancedb.connect(dir);
+    try {
+      const table = await db.createEmptyTable(name, oldSchema);
+      await table.createIndex('search_text', { config: lancedb.Index.fts() });
+      table.close();
+    } finally {
+      db.close();
+    }
+    await store.ensureCollection('default', name, embedder);
+    const chunks = chunksOf('manual.pdf', [{ text: 'Old tables keep their layout.', page: 3 }]);
+    await store.replaceDocument('default', name, 'manual.pdf', chunks);
+    const hits = await store.searchText('default', name, 'layout', 5);
+    expect(hits.map((h) => h.chunk.text)).toEqual(['Old tables keep their layout.']);
+    expect(hits[0].chunk).not.toHaveProperty('page');
+    expect((await store.searchVector('default', name, chunks[0].vector, 5))[0].chunk.id).toBe('manual.pdf#0');
   });
 
   it('compacts: folds all rows into the full-text index and keeps the data', async () => {

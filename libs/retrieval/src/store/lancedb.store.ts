@@ -17,7 +17,9 @@ import type {
   VectorStore,
 } from '../types';
 
-const COLUMNS = ['id', 'doc_id', 'source', 'title', 'heading', 'position', 'text', 'content_hash'];
+const BASE_COLUMNS = ['id', 'doc_id', 'source', 'title', 'heading', 'position', 'text', 'content_hash'];
+/** Added later; tables made before it have no such column and keep working without pages. */
+const PAGE_COLUMN = 'page';
 const EMBEDDER_KEY = 'rag.embedder';
 const DIMENSION_KEY = 'rag.dimension';
 /** LanceDB's name for the full-text index on search_text. */
@@ -40,6 +42,8 @@ function toChunk(row: Record<string, unknown>): Chunk {
 interface OpenTable {
   table: lancedb.Table;
   info: CollectionInfo;
+  /** The chunk columns this table has (older tables lack `page`). */
+  columns: string[];
 }
 
 /**
@@ -89,12 +93,15 @@ export class LanceDbStore implements VectorStore {
 
   async replaceDocument(tenant: string, name: string, docId: string, chunks: EmbeddedChunk[]): Promise<void> {
     const collection = physicalName(tenant, name);
-    const { table, info } = await this.require(collection, name);
+    const { table, info, columns } = await this.require(collection, name);
     for (const c of chunks) {
       if (c.docId !== docId) throw new Error(`chunk ${c.id} belongs to ${c.docId}, not ${docId}`);
       if (c.vector.length !== info.embedder.dimension) throw new VectorSizeMismatchError(name, info.embedder.dimension, c.vector.length);
     }
-    const rows = chunks.map((c) => ({ id: c.id, ...chunkFields(c), search_text: searchableText(c), vector: c.vector }));
+    const rows = chunks.map((c) => {
+      const { page, ...fields } = chunkFields(c);
+      return { id: c.id, ...fields, ...(columns.includes(PAGE_COLUMN) ? { page } : {}), search_text: searchableText(c), vector: c.vector };
+    });
     // One commit: readers see the old chunks or the new ones, never neither or both.
     await table
       .mergeInsert('id')
@@ -147,7 +154,7 @@ export class LanceDbStore implements VectorStore {
     if (!opened) return [];
     const dimension = opened.info.embedder.dimension;
     if (vector.length !== dimension) throw new VectorSizeMismatchError(name, dimension, vector.length);
-    let query = opened.table.vectorSearch(vector).distanceType('cosine').select([...COLUMNS, '_distance']).limit(limit);
+    let query = opened.table.vectorSearch(vector).distanceType('cosine').select([...opened.columns, '_distance']).limit(limit);
     const where = whereClause(filter);
     if (where) query = query.where(where);
     const rows = await query.toArray();
@@ -169,7 +176,7 @@ export class LanceDbStore implements VectorStore {
     let query = opened.table
       .query()
       .fullTextSearch(new lancedb.MatchQuery(text, 'search_text'))
-      .select([...COLUMNS, '_score'])
+      .select([...opened.columns, '_score'])
       .limit(fetch);
     const where = whereClause(filter);
     if (where) query = query.where(where);
@@ -217,7 +224,7 @@ export class LanceDbStore implements VectorStore {
     const raced = this.tables.get(collection);
     if (raced) return raced;
     if (!names.includes(collection)) return undefined;
-    const opening = this.db.openTable(collection).then(async (table) => ({ table, info: await readInfo(collection, table) }));
+    const opening = this.db.openTable(collection).then((table) => describeTable(collection, table));
     this.remember(collection, opening);
     return opening;
   }
@@ -240,6 +247,7 @@ export class LanceDbStore implements VectorStore {
         text('text'),
         text('search_text'),
         text('content_hash'),
+        new Field(PAGE_COLUMN, new Int32(), false),
         new Field('vector', new FixedSizeList(embedder.dimension, new Field('item', new Float32(), true)), false),
       ],
       new Map([
@@ -252,8 +260,13 @@ export class LanceDbStore implements VectorStore {
     if (!indices.some((i) => i.columns.includes('search_text'))) {
       await table.createIndex('search_text', { config: lancedb.Index.fts(), replace: true });
     }
-    return { table, info: await readInfo(collection, table) };
+    return describeTable(collection, table);
   }
+}
+
+async function describeTable(collection: string, table: lancedb.Table): Promise<OpenTable> {
+  const hasPage = (await table.schema()).fields.some((f) => f.name === PAGE_COLUMN);
+  return { table, info: await readInfo(collection, table), columns: hasPage ? [...BASE_COLUMNS, PAGE_COLUMN] : BASE_COLUMNS };
 }
 
 async function readInfo(collection: string, table: lancedb.Table): Promise<CollectionInfo> {

@@ -32,6 +32,7 @@ interface ChunkSpec {
   text: string;
   heading?: string;
   title?: string;
+  page?: number;
   vector?: number[];
 }
 
@@ -39,7 +40,17 @@ interface ChunkSpec {
 export function chunksOf(docId: string, specs: (ChunkSpec | string)[], hash = `hash-of-${docId}`): EmbeddedChunk[] {
   return specs.map((s, position) => {
     const spec = typeof s === 'string' ? { text: s } : s;
-    const chunk = { id: `${docId}#${position}`, docId, source: docId, title: spec.title ?? `Title ${docId}`, heading: spec.heading ?? '', position, text: spec.text, contentHash: hash };
+    const chunk = {
+      id: `${docId}#${position}`,
+      docId,
+      source: docId,
+      title: spec.title ?? `Title ${docId}`,
+      heading: spec.heading ?? '',
+      position,
+      text: spec.text,
+      contentHash: hash,
+      ...(spec.page ? { page: spec.page } : {}),
+    };
     return { ...chunk, vector: spec.vector ?? embedder.embedOne(searchableText(chunk)) };
   });
 }
@@ -211,6 +222,21 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         expect((await store.searchText(TENANT, collection, 'install', 10)).map((h) => h.chunk)).toEqual([withoutVector(chunks[0])]);
         const hybrid = await store.hybridSearch(TENANT, collection, { text: 'start the stack', vector: embedder.embedOne('start the stack') }, 10);
         expect(hybrid[0].chunk).toEqual(withoutVector(chunks[1]));
+      });
+
+      it('keeps the page of a chunk from a paged document, and no page for others', async () => {
+        const collection = await fresh();
+        const pdf = chunksOf('manual.pdf', [
+          { text: 'Safety rules for the lab.', page: 1 },
+          { text: 'Emergency exits are marked green.', page: 7 },
+        ]);
+        await store.replaceDocument(TENANT, collection, 'manual.pdf', pdf);
+        await store.replaceDocument(TENANT, collection, 'notes.md', chunksOf('notes.md', ['Exits are also listed in the notes.']));
+        const hits = await store.searchText(TENANT, collection, 'exits', 10);
+        const byId = Object.fromEntries(hits.map((h) => [h.chunk.id, h.chunk]));
+        expect(byId['manual.pdf#1']).toEqual(withoutVector(pdf[1]));
+        expect(byId['manual.pdf#1'].page).toBe(7);
+        expect(byId['notes.md#0']).not.toHaveProperty('page');
       });
 
       it('lists documents sorted by id with their hash and chunk count', async () => {
