@@ -37,6 +37,44 @@ describe('rag-ingest CLI', () => {
     expect(run.stderr).toBe('');
   });
 
+  it('says with --dry-run what would change, and changes nothing', async () => {
+    writeFileSync(path.join(docs, 'faq.txt'), 'The office wifi password is rotated every day now.');
+    writeFileSync(path.join(docs, 'team/new.md'), '# New\n\nA brand new page.');
+    const before = JSON.parse((await runApp(CLI, env, ['list', '--collection', 'team-docs', '--json'])).stdout);
+    const dry = await runApp(CLI, env, [docs, '--collection', 'team-docs', '--dry-run', '--no-progress']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout.trimEnd().split('\n')).toEqual([
+      'update  faq.txt',
+      'add     team/new.md',
+      'dry run, collection team-docs: 1 to add, 1 to update, 1 unchanged; nothing was changed',
+    ]);
+    const json = JSON.parse((await runApp(CLI, env, [docs, '--collection', 'team-docs', '--dry-run', '--json', '--no-progress'])).stdout);
+    expect(json).toMatchObject({ dryRun: true, added: 1, updated: 1, unchanged: 1, chunks: 0, removed: [] });
+    expect(JSON.parse((await runApp(CLI, env, ['list', '--collection', 'team-docs', '--json'])).stdout)).toEqual(before);
+    // A dry run into a collection that does not exist does not create it.
+    expect((await runApp(CLI, env, [docs, '--collection', 'not-yet', '--dry-run', '--no-progress'])).stdout).toContain('3 to add');
+    expect(JSON.parse((await runApp(CLI, env, ['list', '--json'])).stdout)).not.toContain('not-yet');
+  });
+
+  it('removes with --prune the documents whose files are gone (and --dry-run --prune only lists them)', async () => {
+    await runApp(CLI, env, [docs, '--collection', 'team-docs', '--no-progress']);
+    const { unlinkSync } = await import('node:fs');
+    unlinkSync(path.join(docs, 'team/new.md'));
+    const dry = await runApp(CLI, env, [docs, '--collection', 'team-docs', '--prune', '--dry-run', '--no-progress']);
+    expect(dry.stdout.trimEnd().split('\n')).toEqual(['remove  team/new.md', 'dry run, collection team-docs: 0 to add, 0 to update, 2 unchanged, 1 to remove; nothing was changed']);
+    const ids = async () => JSON.parse((await runApp(CLI, env, ['list', '--collection', 'team-docs', '--json'])).stdout).map((d: { docId: string }) => d.docId);
+    expect(await ids()).toEqual(['faq.txt', 'team/new.md', 'team/oncall.md']);
+    const pruned = await runApp(CLI, env, [docs, '--collection', 'team-docs', '--prune', '--json', '--no-progress']);
+    expect(pruned.code).toBe(0);
+    expect(JSON.parse(pruned.stdout)).toMatchObject({ removed: ['team/new.md'], unchanged: 2, dryRun: false });
+    expect(await ids()).toEqual(['faq.txt', 'team/oncall.md']);
+    // Without --prune nothing is removed.
+    unlinkSync(path.join(docs, 'faq.txt'));
+    await runApp(CLI, env, [docs, '--collection', 'team-docs', '--no-progress']);
+    expect(await ids()).toEqual(['faq.txt', 'team/oncall.md']);
+    writeFileSync(path.join(docs, 'faq.txt'), 'The office wifi password is rotated every day now.');
+  });
+
   it('lists collections and documents, and deletes a document', async () => {
     const collections = await runApp(CLI, env, ['list', '--json']);
     expect(JSON.parse(collections.stdout)).toEqual(['team-docs']);

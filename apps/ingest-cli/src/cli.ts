@@ -50,9 +50,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Output)
     .argument('<paths...>', 'files or folders to load')
     .option('-c, --collection <name>', 'collection to load into', collectionName, config.DEFAULT_COLLECTION)
     .option('-t, --tenant <name>', TENANT_HELP, tenantName, 'default')
+    .option('--prune', "remove the collection's documents that are no longer among the files given (ids are paths relative to the folders given)")
+    .option('--dry-run', 'say what would be added, updated and removed, and change nothing')
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'do not show the progress bar')
-    .action(async (paths: string[], opts: { collection: string; tenant: string; json?: boolean; progress: boolean }) => {
+    .action(async (paths: string[], opts: { collection: string; tenant: string; json?: boolean; progress: boolean; prune?: boolean; dryRun?: boolean }) => {
       code = await ingestCommand(config, paths, opts, io);
     });
 

@@ -9,6 +9,10 @@ export interface IngestCommandOptions {
   tenant?: string;
   json?: boolean;
   progress?: boolean;
+  /** Remove documents that are no longer among the files. */
+  prune?: boolean;
+  /** Report what would change; write nothing. */
+  dryRun?: boolean;
 }
 
 export interface Output {
@@ -43,6 +47,7 @@ export async function ingestCommand(config: Config, targets: string[], options: 
   const started = Date.now();
   let chunks = 0;
   let failed = 0;
+  const changes: string[] = [];
   if (showProgress) bar.start(discovery.files.length, 0, { chunks, failed, rate: '0.0' });
   let summary: IngestSummary;
   try {
@@ -50,14 +55,19 @@ export async function ingestCommand(config: Config, targets: string[], options: 
       tenant: options.tenant ?? 'default',
       collection: options.collection,
       chunking: { size: config.CHUNK_SIZE, overlap: config.CHUNK_OVERLAP },
+      prune: options.prune,
+      dryRun: options.dryRun,
       onDocument: (progress) => {
+        if (options.dryRun && !options.json && progress.outcome !== 'unchanged') {
+          changes.push(`${(progress.outcome === 'added' ? 'add' : progress.outcome === 'updated' ? 'update' : 'fail').padEnd(7)} ${progress.id}`);
+        }
         chunks += progress.chunks;
         if (progress.outcome === 'failed') failed++;
         const seconds = Math.max(0.001, (Date.now() - started) / 1000);
         if (showProgress) bar.increment({ chunks, failed, rate: (bar.getProgress() * discovery.files.length / seconds).toFixed(1) });
       },
     });
-    if (summary.added + summary.updated > 0) await store.compact(options.tenant ?? 'default', options.collection);
+    if (!summary.dryRun && summary.added + summary.updated + summary.removed.length > 0) await store.compact(options.tenant ?? 'default', options.collection);
   } finally {
     if (showProgress) bar.stop();
     await store.close();
@@ -66,10 +76,18 @@ export async function ingestCommand(config: Config, targets: string[], options: 
   for (const failure of summary.failed) io.err(`failed ${failure.id}: ${failure.error}`);
   if (options.json) {
     io.out(JSON.stringify({ tenant: options.tenant ?? 'default', collection: options.collection, ...summary, skipped: discovery.skipped.length }));
+  } else if (summary.dryRun) {
+    for (const line of changes) io.out(line);
+    for (const id of summary.removed) io.out(`${'remove'.padEnd(7)} ${id}`);
+    io.out(
+      `dry run, collection ${options.collection}: ${summary.added} to add, ${summary.updated} to update, ${summary.unchanged} unchanged` +
+        `${options.prune ? `, ${summary.removed.length} to remove` : ''}; nothing was changed`,
+    );
   } else {
     io.out(
       `collection ${options.collection}: ${summary.documents} documents (${summary.added} added, ${summary.updated} updated, ` +
-        `${summary.unchanged} unchanged, ${summary.failed.length} failed), ${summary.chunks} chunks embedded in ${summary.seconds.toFixed(2)} s`,
+        `${summary.unchanged} unchanged, ${summary.failed.length} failed${options.prune ? `, ${summary.removed.length} removed` : ''}), ` +
+        `${summary.chunks} chunks embedded in ${summary.seconds.toFixed(2)} s`,
     );
   }
   const failures = summary.failed.length + discovery.unsupported.length;

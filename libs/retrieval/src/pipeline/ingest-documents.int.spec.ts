@@ -182,7 +182,7 @@ describe('ingestDocuments (real LanceDB)', () => {
     expect(summary.added).toBe(2);
     expect(summary.documents).toBe(4);
     expect(summary.failed.map((f) => f.id)).toEqual(['scan.pdf', 'gone.md']);
-    expect(summary.failed[0].error).toMatch(/scan\.pdf: unsupported file type/);
+    expect(summary.failed[0].error).toMatch(/not a readable PDF/);
     expect(summary.failed[1].error).toMatch(/ENOENT/);
     expect(progress.map((p) => [p.id, p.outcome])).toEqual([
       ['scan.pdf', 'failed'],

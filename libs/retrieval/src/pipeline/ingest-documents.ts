@@ -30,6 +30,10 @@ export interface IngestSummary {
   unchanged: number;
   failed: { id: string; error: string }[];
   chunks: number;
+  /** Documents removed (or, in a dry run, that would be) because they are no longer among the files. */
+  removed: string[];
+  /** True when nothing was written: the counts say what a real run would do. */
+  dryRun: boolean;
   seconds: number;
 }
 
@@ -41,18 +45,28 @@ export interface IngestOptions {
   /** Texts per embeddings request. */
   embedBatch?: number;
   onDocument?: (progress: IngestProgress) => void;
+  /** Remove the collection's documents that are not among `files` (the source no longer has them). */
+  prune?: boolean;
+  /** Say what would change (by content hash) without parsing, embedding or writing anything. */
+  dryRun?: boolean;
 }
 
 /**
  * Loads files into a collection. A document whose bytes hash the same as the
  * stored copy is skipped without embedding; a changed one has all its chunks
- * replaced. One failed file is reported and the others go on.
+ * replaced in one write. One failed file is reported and the others go on.
+ * With `prune`, documents no longer among the files are removed afterwards;
+ * with `dryRun`, nothing is parsed, embedded or written, and the summary says
+ * what would change.
  */
 export async function ingestDocuments(deps: IngestDeps, files: SourceFile[], options: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
-  await deps.store.ensureCollection(options.tenant, options.collection, { id: deps.embedder.id, dimension: deps.embedder.dimension });
-  const known = new Map((await deps.store.listDocuments(options.tenant, options.collection)).map((d) => [d.docId, d.contentHash]));
-  const summary: IngestSummary = { documents: files.length, added: 0, updated: 0, unchanged: 0, failed: [], chunks: 0, seconds: 0 };
+  const { tenant, collection } = options;
+  const dryRun = options.dryRun ?? false;
+  // A dry run must not create the collection; a missing one simply has no documents.
+  if (!dryRun) await deps.store.ensureCollection(tenant, collection, { id: deps.embedder.id, dimension: deps.embedder.dimension });
+  const known = new Map((await deps.store.listDocuments(tenant, collection)).map((d) => [d.docId, d.contentHash]));
+  const summary: IngestSummary = { documents: files.length, added: 0, updated: 0, unchanged: 0, failed: [], chunks: 0, removed: [], dryRun, seconds: 0 };
 
   for (const file of files) {
     let progress: IngestProgress;
@@ -61,6 +75,8 @@ export async function ingestDocuments(deps: IngestDeps, files: SourceFile[], opt
       const previous = known.get(file.id);
       if (previous === contentHash(bytes)) {
         progress = { id: file.id, outcome: 'unchanged', chunks: 0 };
+      } else if (dryRun) {
+        progress = { id: file.id, outcome: previous === undefined ? 'added' : 'updated', chunks: 0 };
       } else {
         const chunks = chunkDocument(await loadDocument(file.id, bytes), options.chunking);
         const embedded = await embedChunks(deps.embedder, chunks, options.embedBatch ?? 64);
@@ -74,6 +90,11 @@ export async function ingestDocuments(deps: IngestDeps, files: SourceFile[], opt
     if (progress.outcome !== 'failed') summary[progress.outcome]++;
     summary.chunks += progress.chunks;
     options.onDocument?.(progress);
+  }
+  if (options.prune) {
+    const present = new Set(files.map((f) => f.id));
+    summary.removed = [...known.keys()].filter((id) => !present.has(id)).sort();
+    if (!dryRun) for (const id of summary.removed) await deps.store.deleteDocument(tenant, collection, id);
   }
   summary.seconds = (Date.now() - started) / 1000;
   return summary;

@@ -209,6 +209,8 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
         position: 0,
         text: 'Install Node 20 and run npm ci.',
         content_hash: 'hash-of-guides/setup.md',
+        // No page: not a paged format.
+        page: 0,
       });
       const vectors = points[0].vector as { dense: number[]; bm25: { indices: number[]; values: number[] } };
       vectors.dense.forEach((x, i) => expect(x).toBeCloseTo(chunk.vector[i], 6));
