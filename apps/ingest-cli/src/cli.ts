@@ -5,6 +5,7 @@ import { PathNotFoundError } from './discover-files';
 import { ingestCommand, type Output } from './commands/ingest.command';
 import { dlqCommand, type DlqAction } from './commands/dlq.command';
 import { keysCommand } from './commands/keys.command';
+import { queuedIngestCommand, statusCommand } from './commands/queued-ingest.command';
 import { deleteCommand, listCommand } from './commands/list.command';
 import * as path from 'node:path';
 
@@ -52,10 +53,32 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Output)
     .option('-t, --tenant <name>', TENANT_HELP, tenantName, 'default')
     .option('--prune', "remove the collection's documents that are no longer among the files given (ids are paths relative to the folders given)")
     .option('--dry-run', 'say what would be added, updated and removed, and change nothing')
+    .option('--via-queue', 'send one job per changed document to the rag-ingest queue; the workers load them (needs Redis and running workers)')
+    .option('--no-wait', 'with --via-queue: queue the documents, print the run id and exit (see "rag-ingest status <run>")')
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'do not show the progress bar')
-    .action(async (paths: string[], opts: { collection: string; tenant: string; json?: boolean; progress: boolean; prune?: boolean; dryRun?: boolean }) => {
-      code = await ingestCommand(config, paths, opts, io);
+    .action(
+      async (
+        paths: string[],
+        opts: { collection: string; tenant: string; json?: boolean; progress: boolean; prune?: boolean; dryRun?: boolean; viaQueue?: boolean; wait: boolean },
+      ) => {
+        // A dry run reads hashes only, the same whichever way the load would go.
+        code = opts.viaQueue && !opts.dryRun ? await queuedIngestCommand(config, paths, opts, io) : await ingestCommand(config, paths, opts, io);
+      },
+    );
+
+  program
+    .command('status')
+    .description('show what a queued load (--via-queue) has done: documents done, failed, chunks')
+    .argument('<run-id>', 'the run id printed by --via-queue')
+    .option('--json', 'print JSON')
+    .action(async (runId: string, opts: { json?: boolean }) => {
+      if (!Limits.runIdPattern.test(runId)) {
+        io.err(`error: "${runId.slice(0, 80)}" is not a run id; use the id printed by rag-ingest --via-queue`);
+        code = 2;
+        return;
+      }
+      code = await statusCommand(config, runId, opts.json ?? false, io);
     });
 
   program

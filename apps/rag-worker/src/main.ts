@@ -1,10 +1,11 @@
 import { loadConfigOrExit, maskedConfig } from '@rag/config';
 import { createAnswerer, llmResilienceFromConfig } from '@rag/llm-client';
 import { createLogger, errorMessage } from '@rag/observability';
-import { CancelSignals, JobEventsWriter, openDeadLetters, openQueryQueue } from '@rag/jobs';
+import { CancelSignals, IngestRuns, JobEventsWriter, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
 import { createEmbedder, guardVectorStore, openVectorStore } from '@rag/retrieval';
 import Redis from 'ioredis';
+import { ingestProcessor } from './ingest.processor';
 import { queryProcessor } from './query.processor';
 
 async function main(): Promise<void> {
@@ -32,7 +33,23 @@ async function main(): Promise<void> {
   const deadLetters = openDeadLetters(redis, config);
   const openEvents = (jobId: string) => new JobEventsWriter(redis, jobId, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS });
   void queue.process(JobName.Answer, config.WORKER_CONCURRENCY, queryProcessor(deps, logger, openEvents, { cancels, deadLetters, timeoutMs: config.JOB_TIMEOUT_MS }));
-  logger.info('consuming', { queue: QueueName.Query, concurrency: config.WORKER_CONCURRENCY });
+  // Documents on their own queue with their own concurrency, so bulk loads never hold up questions.
+  const ingestQueue = config.INGEST_CONCURRENCY > 0 ? openIngestQueue(config) : undefined;
+  if (ingestQueue) {
+    ingestQueue.on('error', (error) => logger.error('queue error', { queue: QueueName.Ingest, error: errorMessage(error) }));
+    await ingestQueue.isReady();
+    const runs = new IngestRuns(redis, config.QUEUE_PREFIX, config.JOB_RETENTION_SECONDS);
+    const ingestDeps = {
+      store,
+      embedder: deps.embedder,
+      runs,
+      chunking: { size: config.CHUNK_SIZE, overlap: config.CHUNK_OVERLAP },
+      embedBatch: config.EMBEDDING_BATCH,
+      timeoutMs: config.JOB_TIMEOUT_MS,
+    };
+    void ingestQueue.process(JobName.IngestDocument, config.INGEST_CONCURRENCY, ingestProcessor(ingestDeps, logger));
+  }
+  logger.info('consuming', { queue: QueueName.Query, concurrency: config.WORKER_CONCURRENCY, ingest_concurrency: config.INGEST_CONCURRENCY });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -40,7 +57,9 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('shutting down: finishing active jobs', { signal });
     // Bull's close stops taking new jobs and waits for the active ones.
-    await queue.close().catch((error) => logger.warn('queue close failed', { error: errorMessage(error) }));
+    await Promise.all(
+      [queue, ingestQueue].map((q) => q?.close().catch((error) => logger.warn('queue close failed', { queue: q.name, error: errorMessage(error) }))),
+    );
     redis.disconnect();
     subscriber.disconnect();
     await store.close();

@@ -136,6 +136,14 @@ export class EnvSchema {
   @IntSetting(1, 256)
   WORKER_CONCURRENCY = 4;
 
+  /** Ingest jobs (one document each) one worker runs at once, beside its questions; 0 = this worker takes no ingest jobs. */
+  @IntSetting(0, 64)
+  INGEST_CONCURRENCY = 1;
+
+  /** Largest document accepted for queued ingestion (CLI --via-queue, uploads). */
+  @IntSetting(1024, 1073741824)
+  INGEST_MAX_DOCUMENT_BYTES = 52428800;
+
   @IntSetting(1, 20)
   JOB_ATTEMPTS = 3;
 

@@ -1,6 +1,7 @@
 import type { Config } from '@rag/config';
-import { QueueName, type QueryJobPayload } from '@rag/queue-contracts';
+import { QueueName, type IngestJobPayload, type QueryJobPayload } from '@rag/queue-contracts';
 import Bull, { type JobOptions, type Queue } from 'bull';
+import { createHash } from 'node:crypto';
 import Redis, { type RedisOptions } from 'ioredis';
 import { JITTER_BACKOFF, jitteredDelay } from './backoff';
 
@@ -19,7 +20,16 @@ export interface QueueOpenOptions {
  * queue after `stalledInterval`).
  */
 export function openQueryQueue(config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>, options: QueueOpenOptions = {}): Queue<QueryJobPayload> {
-  return new Bull<QueryJobPayload>(QueueName.Query, config.REDIS_URL, {
+  return openQueue<QueryJobPayload>(QueueName.Query, config, options);
+}
+
+/** The `rag-ingest` queue: bulk document loading, consumed beside questions with its own concurrency. */
+export function openIngestQueue(config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>, options: QueueOpenOptions = {}): Queue<IngestJobPayload> {
+  return openQueue<IngestJobPayload>(QueueName.Ingest, config, options);
+}
+
+function openQueue<T>(name: string, config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>, options: QueueOpenOptions): Queue<T> {
+  return new Bull<T>(name, config.REDIS_URL, {
     prefix: config.QUEUE_PREFIX,
     ...(options.failFast
       ? {
@@ -52,4 +62,9 @@ export function queryJobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKO
     removeOnComplete: { age: config.JOB_RETENTION_SECONDS },
     removeOnFail: { age: config.JOB_RETENTION_SECONDS },
   };
+}
+
+/** One job per document and run: queueing the same document twice in a run makes one job. */
+export function ingestJobId(runId: string, docId: string): string {
+  return createHash('sha256').update(`${runId}\n${docId}`).digest('hex').slice(0, 32);
 }

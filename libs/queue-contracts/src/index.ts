@@ -4,6 +4,7 @@ export * from './queue-names';
 export * from './limits';
 export * from './chat-request.dto';
 export * from './query-job.payload';
+export * from './ingest-job.payload';
 export * from './query-result';
 export * from './job-status';
 export * from './validate';

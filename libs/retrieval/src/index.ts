@@ -15,6 +15,8 @@ export { BM25_ENCODER_VERSION, Bm25Encoder, termIndex, type Bm25Options, type Sp
 export { answerQuestion, retrieve, type AnswerDeps, type Question } from './pipeline/answer-question';
 export {
   ingestDocuments,
+  replaceDocumentFrom,
+  type OneDocument,
   type DocumentOutcome,
   type IngestDeps,
   type IngestOptions,

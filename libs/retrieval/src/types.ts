@@ -96,6 +96,12 @@ export interface VectorStore {
   /** Drops the tenant's collection with every chunk in it; false when it did not exist. */
   deleteCollection(tenant: string, collection: string): Promise<boolean>;
   listDocuments(tenant: string, collection: string): Promise<StoredDocument[]>;
+  /**
+   * The stored content hash of one document (undefined when absent; '' when
+   * its chunks disagree, e.g. after an interrupted replace). Indexed lookup,
+   * not a scan of the collection.
+   */
+  documentHash(tenant: string, collection: string, docId: string): Promise<string | undefined>;
   /** The tenant's collections, sorted; never another tenant's. */
   listCollections(tenant: string): Promise<string[]>;
   hasCollection(tenant: string, collection: string): Promise<boolean>;

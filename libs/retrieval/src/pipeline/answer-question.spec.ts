@@ -52,6 +52,9 @@ class FixedResultsStore implements VectorStore {
   async deleteCollection(): Promise<boolean> {
     throw new Error('not used');
   }
+  async documentHash(): Promise<string | undefined> {
+    throw new Error('not used');
+  }
   async listDocuments(): Promise<StoredDocument[]> {
     return [];
   }

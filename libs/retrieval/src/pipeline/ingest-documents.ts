@@ -78,10 +78,8 @@ export async function ingestDocuments(deps: IngestDeps, files: SourceFile[], opt
       } else if (dryRun) {
         progress = { id: file.id, outcome: previous === undefined ? 'added' : 'updated', chunks: 0 };
       } else {
-        const chunks = chunkDocument(await loadDocument(file.id, bytes), options.chunking);
-        const embedded = await embedChunks(deps.embedder, chunks, options.embedBatch ?? 64);
-        await deps.store.replaceDocument(options.tenant, options.collection, file.id, embedded);
-        progress = { id: file.id, outcome: previous === undefined ? 'added' : 'updated', chunks: chunks.length };
+        const chunks = await replaceDocumentFrom(deps, { tenant, collection, docId: file.id, bytes, chunking: options.chunking, embedBatch: options.embedBatch });
+        progress = { id: file.id, outcome: previous === undefined ? 'added' : 'updated', chunks };
       }
     } catch (error) {
       progress = { id: file.id, outcome: 'failed', chunks: 0, error: error instanceof Error ? error.message : String(error) };
@@ -100,11 +98,35 @@ export async function ingestDocuments(deps: IngestDeps, files: SourceFile[], opt
   return summary;
 }
 
-async function embedChunks(embedder: Embedder, chunks: ReturnType<typeof chunkDocument>, batch: number): Promise<EmbeddedChunk[]> {
+export interface OneDocument {
+  tenant: string;
+  collection: string;
+  docId: string;
+  bytes: Buffer;
+  chunking: ChunkOptions;
+  embedBatch?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Parses, chunks and embeds one document and replaces its chunks in the
+ * store in one write; the collection must exist. Returns the chunk count.
+ * The direct CLI load and the workers' ingest jobs both come through here.
+ */
+export async function replaceDocumentFrom(deps: IngestDeps, doc: OneDocument): Promise<number> {
+  const chunks = chunkDocument(await loadDocument(doc.docId, doc.bytes), doc.chunking);
+  doc.signal?.throwIfAborted();
+  const embedded = await embedChunks(deps.embedder, chunks, doc.embedBatch ?? 64, doc.signal);
+  doc.signal?.throwIfAborted();
+  await deps.store.replaceDocument(doc.tenant, doc.collection, doc.docId, embedded);
+  return chunks.length;
+}
+
+async function embedChunks(embedder: Embedder, chunks: ReturnType<typeof chunkDocument>, batch: number, signal?: AbortSignal): Promise<EmbeddedChunk[]> {
   const out: EmbeddedChunk[] = [];
   for (let i = 0; i < chunks.length; i += batch) {
     const slice = chunks.slice(i, i + batch);
-    const vectors = await embedder.embed(slice.map(searchableText));
+    const vectors = await embedder.embed(slice.map(searchableText), signal);
     slice.forEach((chunk, j) => out.push({ ...chunk, vector: vectors[j] }));
   }
   return out;

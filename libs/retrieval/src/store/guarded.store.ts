@@ -46,6 +46,9 @@ export class GuardedVectorStore implements VectorStore {
   deleteCollection(tenant: string, collection: string): Promise<boolean> {
     return this.run(() => this.inner.deleteCollection(tenant, collection));
   }
+  documentHash(tenant: string, collection: string, docId: string): Promise<string | undefined> {
+    return this.run(() => this.inner.documentHash(tenant, collection, docId));
+  }
   listDocuments(tenant: string, collection: string): Promise<StoredDocument[]> {
     return this.run(() => this.inner.listDocuments(tenant, collection));
   }

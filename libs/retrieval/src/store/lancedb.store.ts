@@ -20,6 +20,8 @@ import type {
 const BASE_COLUMNS = ['id', 'doc_id', 'source', 'title', 'heading', 'position', 'text', 'content_hash'];
 /** Added later; tables made before it have no such column and keep working without pages. */
 const PAGE_COLUMN = 'page';
+/** Chunks of one document read to check they all carry the same hash. */
+const HASH_PROBE = 256;
 const EMBEDDER_KEY = 'rag.embedder';
 const DIMENSION_KEY = 'rag.dimension';
 /** LanceDB's name for the full-text index on search_text. */
@@ -131,6 +133,16 @@ export class LanceDbStore implements VectorStore {
       throw error;
     }
     return true;
+  }
+
+  async documentHash(tenant: string, name: string, docId: string): Promise<string | undefined> {
+    const opened = await this.open(physicalName(tenant, name));
+    if (!opened) return undefined;
+    // doc_id has a BTREE index (tables made before it scan the column instead).
+    const rows = await opened.table.query().where(`doc_id = ${sqlString(docId)}`).select(['content_hash']).limit(HASH_PROBE).toArray();
+    if (rows.length === 0) return undefined;
+    const hashes = new Set(rows.map((r) => String(r.content_hash)));
+    return hashes.size === 1 ? [...hashes][0] : '';
   }
 
   async listDocuments(tenant: string, name: string): Promise<StoredDocument[]> {
@@ -259,6 +271,10 @@ export class LanceDbStore implements VectorStore {
     const indices = await table.listIndices();
     if (!indices.some((i) => i.columns.includes('search_text'))) {
       await table.createIndex('search_text', { config: lancedb.Index.fts(), replace: true });
+    }
+    // Per-document lookups (hash checks, replace, delete) without scanning the collection.
+    if (!indices.some((i) => i.columns.includes('doc_id'))) {
+      await table.createIndex('doc_id', { config: lancedb.Index.btree(), replace: true });
     }
     return describeTable(collection, table);
   }

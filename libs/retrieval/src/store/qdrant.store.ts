@@ -213,6 +213,24 @@ export class QdrantStore implements VectorStore {
     }
   }
 
+  async documentHash(tenant: string, name: string, docId: string): Promise<string | undefined> {
+    const collection = physicalName(tenant, name);
+    if (!(await this.cached(collection))) return undefined;
+    try {
+      // doc_id is a keyword payload index: a filtered scroll, not a scan.
+      const { points } = await this.client.scroll(collection, { limit: 256, filter: { must: [docCondition(docId)] }, with_payload: ['content_hash'], with_vector: false });
+      if (points.length === 0) return undefined;
+      const hashes = new Set(points.map((p) => String(p.payload?.content_hash ?? '')));
+      return hashes.size === 1 ? [...hashes][0] : '';
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        this.forget(collection);
+        return undefined;
+      }
+      throw this.failure('read document', collection, error);
+    }
+  }
+
   async listDocuments(tenant: string, name: string): Promise<StoredDocument[]> {
     const collection = physicalName(tenant, name);
     if (!(await this.cached(collection))) return [];

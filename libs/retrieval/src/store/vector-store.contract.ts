@@ -224,6 +224,19 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         expect(hybrid[0].chunk).toEqual(withoutVector(chunks[1]));
       });
 
+      it("reads one document's hash, and nothing for a document or collection that does not exist", async () => {
+        const collection = await fresh();
+        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['One.', 'Two.'], 'hash-a'));
+        await store.replaceDocument(TENANT, collection, "it's.md", chunksOf("it's.md", ['Three.'], 'hash-q'));
+        expect(await store.documentHash(TENANT, collection, 'a.md')).toBe('hash-a');
+        expect(await store.documentHash(TENANT, collection, "it's.md")).toBe('hash-q');
+        expect(await store.documentHash(TENANT, collection, 'b.md')).toBeUndefined();
+        expect(await store.documentHash(OTHER, collection, 'a.md')).toBeUndefined();
+        expect(await store.documentHash(TENANT, unused(), 'a.md')).toBeUndefined();
+        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['One again.'], 'hash-a2'));
+        expect(await store.documentHash(TENANT, collection, 'a.md')).toBe('hash-a2');
+      });
+
       it('keeps the page of a chunk from a paged document, and no page for others', async () => {
         const collection = await fresh();
         const pdf = chunksOf('manual.pdf', [

@@ -1,0 +1,152 @@
+import { freePort, json, makePdf, runApp, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const DOCS = 40;
+
+interface Citation {
+  source: string;
+  chunk: string;
+}
+
+// Queued ingestion with real processes: the CLI sends one job per changed
+// document to rag-ingest, two workers load them beside their questions, and
+// the CLI follows the run; then re-runs, edits, prunes, and questions asked
+// while every document is being replaced.
+describe('ingestion through the queue (rag-ingest --via-queue)', () => {
+  let redis: PrivateRedis;
+  let data: TempDir;
+  let docs: string;
+  let env: NodeJS.ProcessEnv;
+  let gateway: AppProcess;
+  const workers: AppProcess[] = [];
+  let base: string;
+  const cli = (args: string[]) => runApp('apps/ingest-cli/src/main.ts', env, args);
+  const writeVersion = (version: number) => {
+    for (let i = 0; i < DOCS; i++) {
+      fs.writeFileSync(
+        path.join(docs, 'topics', `topic-${i}.md`),
+        `# Topic ${i}\n\n## Code word\n\nThe code word of topic number ${i} is word-${i}-v${version}. Version ${version} of this page.\n`,
+      );
+    }
+  };
+  const ids = async () => JSON.parse((await cli(['list', '--collection', 'kb', '--json'])).stdout).map((d: { docId: string }) => d.docId) as string[];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    data = tempDir('rag-ingest-queue-');
+    docs = path.join(data.path, 'docs');
+    fs.mkdirSync(path.join(docs, 'topics'), { recursive: true });
+    writeVersion(1);
+    fs.writeFileSync(path.join(docs, 'manual.pdf'), await makePdf('Manual', [['Intro page.'], ['The reset button is on the back panel.']]));
+    fs.writeFileSync(path.join(docs, 'broken.pdf'), '%PDF-1.4 broken');
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    env = { REDIS_URL: redis.url, DATA_DIR: path.join(data.path, 'data'), PORT: String(port), NODE_ENV: 'test', INGEST_CONCURRENCY: '2', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '100' };
+    gateway = startApp('apps/api-gateway/src/main.ts', env);
+    workers.push(startApp('apps/rag-worker/src/main.ts', env), startApp('apps/rag-worker/src/main.ts', env));
+    await Promise.all([gateway.waitForLog((l) => l.message === 'listening'), ...workers.map((w) => w.waitForLog((l) => l.message === 'consuming'))]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([gateway, ...workers].filter((p): p is AppProcess => p !== undefined).map((p) => p.stop('SIGKILL')));
+    await redis?.stop();
+    data?.remove();
+  });
+
+  it('loads every document through the workers, spread over both, and reports the broken one', async () => {
+    const run = await cli([docs, '--collection', 'kb', '--via-queue', '--json']);
+    expect(run.code).toBe(1);
+    const summary = JSON.parse(run.stdout);
+    expect(summary).toMatchObject({ documents: DOCS + 2, added: DOCS + 1, updated: 0, unchanged: 0, removed: [] });
+    expect(summary.failed).toEqual([{ id: 'broken.pdf', error: expect.stringContaining('not a readable PDF') }]);
+    expect(summary.chunks).toBeGreaterThanOrEqual(DOCS + 2);
+    expect(run.stderr).toMatch(/run [0-9a-f-]{36}: 42 document\(s\) queued/);
+    expect(run.stderr).toContain('ingesting');
+    expect(run.stderr).toContain('failed broken.pdf');
+    // Both workers took documents.
+    for (const worker of workers) expect(worker.logs().filter((l) => l.message === 'document ingested').length).toBeGreaterThan(0);
+    expect((await ids()).length).toBe(DOCS + 1);
+
+    const status = await cli(['status', summary.run_id, '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ run_id: summary.run_id, status: 'completed_with_failures', queued: DOCS + 2, added: DOCS + 1, failed: 1, finished: true });
+    const text = await cli(['status', summary.run_id]);
+    expect(text.stdout).toContain('completed_with_failures, 42/42 queued documents done');
+  });
+
+  it('answers from the documents loaded by the workers, citing the PDF page', async () => {
+    const res = await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'Where is the reset button?', collection: 'kb' }) });
+    const { job_id } = await json(res);
+    const state = await json(await fetch(`${base}/v1/jobs/${job_id}?wait=20`));
+    expect(state.status).toBe('completed');
+    expect(state.result.citations[0]).toMatchObject({ source: 'manual.pdf', page: 2 });
+  });
+
+  it('sends nothing when nothing changed, and only the changed document after an edit', async () => {
+    fs.rmSync(path.join(docs, 'broken.pdf'));
+    const again = await cli([docs, '--collection', 'kb', '--via-queue', '--json', '--no-progress']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ added: 0, updated: 0, unchanged: DOCS + 1, chunks: 0 });
+    expect(again.stderr).toContain('0 document(s) queued');
+
+    fs.writeFileSync(path.join(docs, 'topics', 'topic-3.md'), '# Topic 3\n\n## Code word\n\nThe code word of topic number 3 is edited-word.\n');
+    fs.rmSync(path.join(docs, 'topics', 'topic-4.md'));
+    const edited = await cli([docs, '--collection', 'kb', '--via-queue', '--prune', '--json', '--no-progress']);
+    expect(edited.code).toBe(0);
+    expect(JSON.parse(edited.stdout)).toMatchObject({ added: 0, updated: 1, unchanged: DOCS - 1, removed: ['topics/topic-4.md'] });
+    expect(await ids()).not.toContain('topics/topic-4.md');
+  });
+
+  it('queues and returns at once with --no-wait; status follows the run', async () => {
+    // Every topic changes, and the pruned topic 4 comes back.
+    writeVersion(2);
+    const queued = await cli([docs, '--collection', 'kb', '--via-queue', '--no-wait', '--json']);
+    expect(queued.code).toBe(0);
+    const { run_id, queued: count } = JSON.parse(queued.stdout);
+    expect(count).toBe(DOCS);
+    let status = JSON.parse((await cli(['status', run_id, '--json'])).stdout);
+    for (let i = 0; i < 60 && !status.finished; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      status = JSON.parse((await cli(['status', run_id, '--json'])).stdout);
+    }
+    expect(status).toMatchObject({ status: 'completed', updated: DOCS - 1, added: 1, failed: 0 });
+  });
+
+  it('never shows a question two versions of a document, or none, while every document is replaced', async () => {
+    writeVersion(3);
+    const load = cli([docs, '--collection', 'kb', '--via-queue', '--json', '--no-progress']);
+    let asked = 0;
+    let finished = false;
+    void load.then(() => (finished = true));
+    while (!finished || asked < 10) {
+      const i = asked % DOCS;
+      const res = await fetch(`${base}/v1/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `What is the code word of topic number ${i}?`, collection: 'kb', top_k: 10, filters: { sources: [`topics/topic-${i}.md`] } }),
+      });
+      const { job_id } = await json(res);
+      const state = await json(await fetch(`${base}/v1/jobs/${job_id}?wait=20`));
+      expect(state.status).toBe('completed');
+      const citations = state.result.citations as Citation[];
+      // Exactly one version of the document is visible: never both, never neither.
+      expect(citations.length).toBeGreaterThan(0);
+      const versions = new Set(citations.map((c) => /Version (\d)/.exec(c.chunk)?.[1]));
+      expect(versions.size).toBe(1);
+      asked++;
+    }
+    const summary = JSON.parse((await load).stdout);
+    expect(summary).toMatchObject({ updated: DOCS, failed: [] });
+    expect(asked).toBeGreaterThanOrEqual(10);
+  });
+
+  it('refuses a malformed run id with exit 2 and says an unknown one is not kept', async () => {
+    const bad = await cli(['status', 'not-a-run']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('not a run id');
+    const unknown = await cli(['status', '00000000-0000-4000-8000-000000000000']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('runs are kept for JOB_RETENTION_SECONDS');
+  });
+});

@@ -1,0 +1,189 @@
+import type { Config } from '@rag/config';
+import { IngestRuns, ingestJobId, openIngestQueue, queryJobOptions, type IngestRunStatus } from '@rag/jobs';
+import { JobName, type IngestJobPayload } from '@rag/queue-contracts';
+import { SUPPORTED_EXTENSIONS, contentHash, openVectorStore } from '@rag/retrieval';
+import { Presets, SingleBar } from 'cli-progress';
+import { randomUUID } from 'node:crypto';
+import { discoverFiles } from '../discover-files';
+import type { IngestCommandOptions, Output } from './ingest.command';
+
+/** Jobs (and their bytes) sent to Redis per round trip. */
+const BATCH = 100;
+const POLL_MS = 250;
+/** Say once that no worker seems to be running when nothing moved for this long. */
+const IDLE_HINT_MS = 15_000;
+
+export interface QueuedIngestOptions extends IngestCommandOptions {
+  /** Wait for the workers and show progress (default); false: queue, print the run id, and exit. */
+  wait?: boolean;
+}
+
+/**
+ * `rag-ingest <paths> --via-queue`: one `rag-ingest` job per changed
+ * document, loaded by the workers beside their questions. The CLI compares
+ * content hashes with the collection first (one listing), so unchanged files
+ * are not even sent; the bytes of the others wait in Redis until a worker
+ * takes them. It then follows the run in a progress bar, prunes if asked,
+ * and prints the same summary as a direct load.
+ */
+export async function queuedIngestCommand(config: Config, targets: string[], options: QueuedIngestOptions, io: Output): Promise<number> {
+  const tenant = options.tenant ?? 'default';
+  const { collection } = options;
+  const discovery = await discoverFiles(targets);
+  for (const file of discovery.unsupported) io.err(`skipped ${file}: unsupported file type (supported: ${SUPPORTED_EXTENSIONS.join(', ')})`);
+  if (discovery.files.length === 0) {
+    io.err(`no supported documents found in ${targets.join(', ')}; supported: ${SUPPORTED_EXTENSIONS.join(', ')}`);
+    return 1;
+  }
+
+  const store = await openVectorStore(config);
+  const queue = openIngestQueue(config);
+  const started = Date.now();
+  try {
+    await queue.isReady();
+    const runs = new IngestRuns(queue.client, config.QUEUE_PREFIX, config.JOB_RETENTION_SECONDS);
+    const known = new Map((await store.listDocuments(tenant, collection)).map((d) => [d.docId, d.contentHash]));
+
+    // Hash first (bytes are not kept), so unchanged files cost no upload.
+    const changed: { id: string; hash: string; size: number; read: () => Promise<Buffer> }[] = [];
+    const tooLarge: { id: string; error: string }[] = [];
+    let unchanged = 0;
+    for (const file of discovery.files) {
+      const bytes = await file.read();
+      if (bytes.length > config.INGEST_MAX_DOCUMENT_BYTES) {
+        tooLarge.push({ id: file.id, error: `${bytes.length} bytes is over INGEST_MAX_DOCUMENT_BYTES (${config.INGEST_MAX_DOCUMENT_BYTES}); raise it or split the file` });
+        continue;
+      }
+      const hash = contentHash(bytes);
+      if (known.get(file.id) === hash) unchanged++;
+      else changed.push({ id: file.id, hash, size: bytes.length, read: file.read });
+    }
+
+    const runId = randomUUID();
+    await runs.create({ run_id: runId, tenant, collection, queued: changed.length, unchanged, created_at: new Date().toISOString() });
+    for (let i = 0; i < changed.length; i += BATCH) {
+      const batch = changed.slice(i, i + BATCH);
+      for (const doc of batch) await runs.putContent(doc.hash, await doc.read());
+      await queue.addBulk(
+        batch.map((doc) => {
+          const data: IngestJobPayload = { run_id: runId, tenant, collection, doc_id: doc.id, content_hash: doc.hash, bytes: doc.size };
+          return { name: JobName.IngestDocument, data, opts: queryJobOptions(config, ingestJobId(runId, doc.id)) };
+        }),
+      );
+    }
+    io.err(`run ${runId}: ${changed.length} document(s) queued for collection ${collection}, ${unchanged} unchanged (not sent)`);
+    if (options.wait === false) {
+      io.out(options.json ? JSON.stringify({ run_id: runId, queued: changed.length, unchanged }) : `run ${runId} queued; follow it with: rag-ingest status ${runId}`);
+      return tooLarge.length + discovery.unsupported.length > 0 ? 1 : 0;
+    }
+
+    const status = await follow(runs, runId, changed.length, options.progress !== false, io);
+    let removed: string[] = [];
+    if (options.prune) {
+      const present = new Set(discovery.files.map((f) => f.id));
+      removed = [...known.keys()].filter((id) => !present.has(id)).sort();
+      for (const id of removed) await store.deleteDocument(tenant, collection, id);
+    }
+    if (status.added + status.updated + removed.length > 0) await store.compact(tenant, collection);
+
+    const failed = [...tooLarge, ...status.failures.map((f) => ({ id: f.doc_id, error: f.error }))];
+    const seconds = (Date.now() - started) / 1000;
+    for (const failure of failed) io.err(`failed ${failure.id}: ${failure.error}`);
+    if (options.json) {
+      io.out(
+        JSON.stringify({
+          run_id: runId,
+          tenant,
+          collection,
+          documents: discovery.files.length,
+          added: status.added,
+          updated: status.updated,
+          unchanged: status.skipped,
+          failed,
+          chunks: status.chunks,
+          removed,
+          dryRun: false,
+          seconds,
+          skipped: discovery.skipped.length,
+        }),
+      );
+    } else {
+      io.out(
+        `collection ${collection}: ${discovery.files.length} documents (${status.added} added, ${status.updated} updated, ${status.skipped} unchanged, ` +
+          `${failed.length} failed${options.prune ? `, ${removed.length} removed` : ''}), ${status.chunks} chunks embedded in ${seconds.toFixed(2)} s (run ${runId})`,
+      );
+    }
+    const failures = failed.length + discovery.unsupported.length;
+    if (failures > 0) {
+      io.err(`${failures} file(s) not loaded; fix or remove them and run the same command again (unchanged documents are skipped)`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await queue.close().catch(() => undefined);
+    await store.close();
+  }
+}
+
+/** Follows a run until every queued document is done, with a progress bar on stderr. */
+async function follow(runs: IngestRuns, runId: string, total: number, showProgress: boolean, io: Output): Promise<IngestRunStatus> {
+  const bar = new SingleBar(
+    {
+      stream: io.stream,
+      format: 'ingesting {bar} {value}/{total} documents | {chunks} chunks | {failed} failed | {rate} docs/s | eta {eta_formatted}',
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 2000,
+    },
+    Presets.shades_classic,
+  );
+  const started = Date.now();
+  if (showProgress) bar.start(total, 0, { chunks: 0, failed: 0, rate: '0.0' });
+  let lastDone = -1;
+  let lastMove = Date.now();
+  let hinted = false;
+  try {
+    for (;;) {
+      const status = await runs.get(runId);
+      if (!status) throw new Error(`run ${runId} disappeared from Redis (was it flushed?); load the documents again`);
+      const done = status.added + status.updated + (status.skipped - status.unchanged) + status.failed;
+      if (showProgress) bar.update(done, { chunks: status.chunks, failed: status.failed, rate: (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1) });
+      if (status.finished) return status;
+      if (done !== lastDone) {
+        lastDone = done;
+        lastMove = Date.now();
+      } else if (!hinted && Date.now() - lastMove > IDLE_HINT_MS) {
+        hinted = true;
+        io.err(`\nno document finished in ${IDLE_HINT_MS / 1000} s: is a worker running (npm start, or nx serve rag-worker with INGEST_CONCURRENCY ≥ 1)? The run waits in the queue; Ctrl-C leaves it there (rag-ingest status ${runId}).`);
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  } finally {
+    if (showProgress) bar.stop();
+  }
+}
+
+/** `rag-ingest status <run>`: what a queued run has done so far. */
+export async function statusCommand(config: Config, runId: string, json: boolean, io: Output): Promise<number> {
+  const queue = openIngestQueue(config);
+  try {
+    await queue.isReady();
+    const status = await new IngestRuns(queue.client, config.QUEUE_PREFIX, config.JOB_RETENTION_SECONDS).get(runId);
+    if (!status) {
+      io.err(`no run ${runId}: runs are kept for JOB_RETENTION_SECONDS (${config.JOB_RETENTION_SECONDS} s); check the id printed by "rag-ingest --via-queue"`);
+      return 1;
+    }
+    if (json) io.out(JSON.stringify(status));
+    else {
+      const done = status.added + status.updated + (status.skipped - status.unchanged) + status.failed;
+      io.out(
+        `run ${status.run_id} (tenant ${status.tenant}, collection ${status.collection}, started ${status.created_at}): ${status.status}, ` +
+          `${done}/${status.queued} queued documents done (${status.added} added, ${status.updated} updated, ${status.skipped} unchanged, ${status.failed} failed), ${status.chunks} chunks`,
+      );
+      for (const f of status.failures) io.out(`failed ${f.doc_id}: ${f.error}`);
+    }
+    return 0;
+  } finally {
+    await queue.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,80 @@
+import type { IngestRuns } from '@rag/jobs';
+import type { Logger } from '@rag/observability';
+import { errorMessage, runWithContext } from '@rag/observability';
+import { IngestJobPayload, describeIssues, validatePlain } from '@rag/queue-contracts';
+import { PermanentError, contentHash, isPermanent, replaceDocumentFrom, type ChunkOptions, type Embedder, type VectorStore } from '@rag/retrieval';
+import type { Job } from 'bull';
+
+export interface IngestProcessorDeps {
+  store: VectorStore;
+  embedder: Embedder;
+  runs: IngestRuns;
+  chunking: ChunkOptions;
+  embedBatch: number;
+  /** Aborts one attempt (its embeddings requests included) after this long. */
+  timeoutMs?: number;
+}
+
+export interface IngestJobResult {
+  doc_id: string;
+  outcome: 'added' | 'updated' | 'unchanged';
+  chunks: number;
+}
+
+class ContentMissingError extends PermanentError {
+  constructor(docId: string) {
+    super(`the bytes of ${docId} are no longer in Redis (they expire after JOB_RETENTION_SECONDS); load the document again`);
+  }
+}
+
+/**
+ * The `rag-ingest` processor: one document per job. A document whose stored
+ * hash already matches is skipped; otherwise its bytes are read from Redis,
+ * parsed, chunked, embedded (in batches, within the shared LLM limits) and
+ * its chunks replaced in one write. Progress and failures go to the run.
+ */
+export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
+  return (job: Job<unknown>): Promise<IngestJobResult> => {
+    const data = (typeof job.data === 'object' && job.data !== null ? job.data : {}) as Partial<Record<keyof IngestJobPayload, unknown>>;
+    const requestId = typeof data.request_id === 'string' ? data.request_id : undefined;
+    return runWithContext({ job_id: String(job.id), request_id: requestId, queue: job.queue.name }, async () => {
+      const attempt = job.attemptsMade + 1;
+      const started = Date.now();
+      const runId = typeof data.run_id === 'string' ? data.run_id : undefined;
+      const docId = typeof data.doc_id === 'string' ? data.doc_id : '(unknown)';
+      try {
+        const checked = validatePlain(IngestJobPayload, job.data);
+        if (!checked.ok) throw new PermanentError(`invalid ingest job payload: ${describeIssues(checked.issues)}`);
+        const p = checked.value;
+        const signal = deps.timeoutMs ? AbortSignal.timeout(deps.timeoutMs) : undefined;
+        const stored = await deps.store.documentHash(p.tenant, p.collection, p.doc_id);
+        let result: IngestJobResult;
+        if (stored === p.content_hash) {
+          result = { doc_id: p.doc_id, outcome: 'unchanged', chunks: 0 };
+        } else {
+          const bytes = await deps.runs.getContent(p.content_hash);
+          if (!bytes) throw new ContentMissingError(p.doc_id);
+          if (contentHash(bytes) !== p.content_hash) throw new PermanentError(`the bytes stored for ${p.doc_id} do not match its hash; load the document again`);
+          await deps.store.ensureCollection(p.tenant, p.collection, { id: deps.embedder.id, dimension: deps.embedder.dimension });
+          const chunks = await replaceDocumentFrom(
+            { store: deps.store, embedder: deps.embedder },
+            { tenant: p.tenant, collection: p.collection, docId: p.doc_id, bytes, chunking: deps.chunking, embedBatch: deps.embedBatch, signal },
+          );
+          result = { doc_id: p.doc_id, outcome: stored === undefined ? 'added' : 'updated', chunks };
+        }
+        await deps.runs.recordDone(p.run_id, result.outcome, result.chunks);
+        logger.info('document ingested', { doc_id: p.doc_id, outcome: result.outcome, chunks: result.chunks, attempt, duration_ms: Date.now() - started });
+        return result;
+      } catch (error) {
+        const permanent = isPermanent(error);
+        if (permanent) job.discard();
+        const final = permanent || attempt >= (job.opts.attempts ?? 1);
+        if (final && runId) {
+          await deps.runs.recordFailed(runId, docId, errorMessage(error)).catch((e: unknown) => logger.warn('ingest failure not recorded', { error: errorMessage(e) }));
+        }
+        logger.warn('document ingest failed', { doc_id: docId, attempt, permanent, will_retry: !final, error: errorMessage(error) });
+        throw error;
+      }
+    });
+  };
+}

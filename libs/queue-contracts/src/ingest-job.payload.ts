@@ -1,0 +1,44 @@
+import { IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
+import { IsPlainText } from './chat-request.dto';
+import { Limits } from './limits';
+
+/**
+ * The data of one `rag-ingest` job: one document to load. The bytes are not
+ * in the job (they would bloat every job listing); they wait in Redis under
+ * their content hash (libs/jobs IngestRuns) until a worker takes the job.
+ */
+export class IngestJobPayload {
+  /** The run this document belongs to; progress and failures are counted there. */
+  @IsString()
+  @Matches(Limits.runIdPattern, { message: 'run_id is not a valid run id' })
+  run_id!: string;
+
+  @IsString()
+  @Matches(Limits.collectionPattern, { message: 'tenant is not a valid tenant name' })
+  tenant!: string;
+
+  @IsString()
+  @Matches(Limits.collectionPattern, { message: 'collection is not a valid collection name' })
+  collection!: string;
+
+  /** Stable document id: its path relative to the folder loaded, or the uploaded file's name. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(Limits.docIdMaxChars)
+  @IsPlainText()
+  doc_id!: string;
+
+  /** sha256 of the bytes, hex; also the key the bytes wait under. */
+  @IsString()
+  @Matches(/^[0-9a-f]{64}$/, { message: 'content_hash must be a sha256 in hex' })
+  content_hash!: string;
+
+  @IsInt()
+  @Min(0)
+  bytes!: number;
+
+  @IsOptional()
+  @IsString()
+  @Matches(Limits.requestIdPattern, { message: 'request_id is not a valid request id' })
+  request_id?: string;
+}
