@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health.routes';
 import { jobRoutes } from './routes/jobs.routes';
 import { queueBoardRoutes } from './routes/queue-board.routes';
 import { seedCompatRoutes } from './routes/seed-compat.routes';
+import { uploadRoutes } from './routes/uploads.routes';
 
 /** Builds the gateway's Express app; `main.ts` owns listening and shutdown. */
 export function createApp(deps: GatewayDeps): Express {
@@ -34,6 +35,8 @@ export function createApp(deps: GatewayDeps): Express {
   app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, strict: true }));
   app.use(chatRoutes(deps));
   app.use(jobRoutes(deps));
+  // Multipart uploads are read by the route itself (busboy), one file at a time, before the JSON parser could.
+  app.use(uploadRoutes(deps));
   app.use(collectionRoutes(deps));
   app.use(seedCompatRoutes(deps));
   app.use(adminRoutes(deps));

@@ -2,7 +2,7 @@ import type { Authenticator } from '@rag/auth';
 import type { Config } from '@rag/config';
 import type { DeadLetters } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
-import type { QueryJobPayload } from '@rag/queue-contracts';
+import type { IngestJobPayload, QueryJobPayload } from '@rag/queue-contracts';
 import type { VectorStore } from '@rag/retrieval';
 import type { Queue } from 'bull';
 import type { JobWaiter } from './job-waiter';
@@ -11,6 +11,8 @@ export interface GatewayDeps {
   config: Config;
   logger: Logger;
   queue: Queue<QueryJobPayload>;
+  /** Uploaded documents go here, one job each, for the workers to load. */
+  ingestQueue: Queue<IngestJobPayload>;
   waiter: JobWaiter;
   /** The tenant's collections and documents (listing and deleting; loading goes through the CLI). */
   store: VectorStore;

@@ -1,8 +1,8 @@
 import { openAuthenticator, type ApiKeyStore } from '@rag/auth';
 import { loadConfig, type Config } from '@rag/config';
-import { openDeadLetters, openQueryQueue } from '@rag/jobs';
+import { openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
 import { createLogger } from '@rag/observability';
-import type { QueryJobPayload } from '@rag/queue-contracts';
+import type { IngestJobPayload, QueryJobPayload } from '@rag/queue-contracts';
 import { LanceDbStore, type VectorStore } from '@rag/retrieval';
 import { tempDir } from '@rag/testing';
 import type Bull from 'bull';
@@ -17,6 +17,7 @@ export interface InProcessGateway {
   base: string;
   config: Config;
   queue: Bull.Queue<QueryJobPayload>;
+  ingestQueue: Bull.Queue<IngestJobPayload>;
   store: VectorStore;
   keys: ApiKeyStore;
   close(): Promise<void>;
@@ -33,6 +34,7 @@ export async function startInProcessGateway(
 ): Promise<InProcessGateway> {
   const config = loadConfig({ REDIS_URL: redisUrl, ...env });
   const queue = openQueryQueue(config);
+  const ingestQueue = openIngestQueue(config);
   const waiter = new JobWaiter(queue);
   await waiter.whenReady();
   const dir = options.store ? undefined : tempDir('rag-gateway-store-');
@@ -42,6 +44,7 @@ export async function startInProcessGateway(
     config,
     logger: createLogger({ service: 'api-gateway', level: 'http', stream: options.logs ?? new PassThrough() }),
     queue,
+    ingestQueue,
     waiter,
     store,
     deadLetters: openDeadLetters(queue.client, config),
@@ -58,12 +61,13 @@ export async function startInProcessGateway(
     base,
     config,
     queue,
+    ingestQueue,
     store,
     keys: auth.store,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await queue.close();
+      await Promise.all([queue.close(), ingestQueue.close()]);
       if (dir) {
         await store.close();
         dir.remove();

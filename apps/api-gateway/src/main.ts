@@ -1,7 +1,7 @@
 import { isLoopbackHost, openAuthenticator } from '@rag/auth';
 import { loadConfigOrExit, maskedConfig, type Config } from '@rag/config';
 import { createLogger, errorMessage } from '@rag/observability';
-import { openDeadLetters, openQueryQueue } from '@rag/jobs';
+import { openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
 import { openVectorStore } from '@rag/retrieval';
 import { createApp } from './app';
 import { answerClientErrors } from './http/client-error';
@@ -36,6 +36,8 @@ async function main(): Promise<void> {
     await queue.close().catch(() => undefined);
     refuseOpenBind(config);
   }
+  const ingestQueue = openIngestQueue(config, { failFast: true });
+  ingestQueue.on('error', (error) => logger.error('queue error', { queue: ingestQueue.name, error: errorMessage(error) }));
   const store = await openVectorStore(config);
   const waiter = new JobWaiter(queue);
 
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
     config,
     logger,
     queue,
+    ingestQueue,
     waiter,
     store,
     deadLetters: openDeadLetters(queue.client, config),
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => server.closeAllConnections(), 5000).unref();
     await closed;
     clearTimeout(force);
-    await queue.close().catch((error) => logger.warn('queue close failed', { error: errorMessage(error) }));
+    await Promise.all([queue, ingestQueue].map((q) => q.close().catch((error) => logger.warn('queue close failed', { queue: q.name, error: errorMessage(error) }))));
     await store.close().catch((error) => logger.warn('vector store close failed', { error: errorMessage(error) }));
     logger.info('stopped');
     process.exit(0);

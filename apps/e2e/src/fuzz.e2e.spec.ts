@@ -10,6 +10,7 @@ const USER_KEY = 'acme_fuzz_user_key_0123456789abcdef';
 const ADMIN_KEY = 'ops_fuzz_admin_key_0123456789abcdef';
 const PREFIX = 'rag-fuzz';
 const MAX_BODY_BYTES = 65536;
+const MAX_UPLOAD_BYTES = 4096;
 /** At least 5,000 (the requirement); FUZZ_REQUESTS and FUZZ_SEED reproduce or widen a run. */
 const COUNT = Math.max(5000, Number(process.env.FUZZ_REQUESTS ?? 0) || 0);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261128);
@@ -56,6 +57,7 @@ describe('fuzzing the gateway with malformed requests', () => {
       PORT: String(port),
       NODE_ENV: 'test',
       MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+      INGEST_MAX_DOCUMENT_BYTES: String(MAX_UPLOAD_BYTES),
       API_KEYS: `acme:query+ingest:${USER_KEY},ops:admin:${ADMIN_KEY}`,
     };
     const docs = path.join(data.path, 'docs');
@@ -99,7 +101,7 @@ describe('fuzzing the gateway with malformed requests', () => {
 
   it(`answers ${COUNT} malformed requests with 4xx JSON errors only, stays up, and queues no job`, async () => {
     // Made one at a time as the senders ask, so a long run holds only what it needs.
-    const requests = malformedRequests(SEED, COUNT, { user: USER_KEY, admin: ADMIN_KEY, maxBodyBytes: MAX_BODY_BYTES });
+    const requests = malformedRequests(SEED, COUNT, { user: USER_KEY, admin: ADMIN_KEY, maxBodyBytes: MAX_BODY_BYTES, maxUploadBytes: MAX_UPLOAD_BYTES });
     const outcomes: Outcome[] = [];
     const started = Date.now();
     await Promise.all(
@@ -164,10 +166,13 @@ describe('fuzzing the gateway with malformed requests', () => {
     // Not one job: no counts, and no job record under the queue's keys.
     const client = new Redis(redis.url);
     try {
-      const counts = await Promise.all(['wait', 'active', 'delayed', 'completed', 'failed', 'paused'].map((list) => client.exists(`${PREFIX}:${QueueName.Query}:${list}`)));
-      expect(counts).toEqual([0, 0, 0, 0, 0, 0]);
-      const jobKeys = (await client.keys(`${PREFIX}:${QueueName.Query}:*`)).filter((k) => /:[0-9a-f-]{36}$/.test(k));
-      expect(jobKeys).toEqual([]);
+      for (const queue of [QueueName.Query, QueueName.Ingest]) {
+        const counts = await Promise.all(['wait', 'active', 'delayed', 'completed', 'failed', 'paused'].map((list) => client.exists(`${PREFIX}:${queue}:${list}`)));
+        expect([queue, counts]).toEqual([queue, [0, 0, 0, 0, 0, 0]]);
+        const jobKeys = (await client.keys(`${PREFIX}:${queue}:*`)).filter((k) => /:[0-9a-f-]{32,36}$/.test(k));
+        expect(jobKeys).toEqual([]);
+      }
+      expect(await client.keys(`${PREFIX}:ingest-run:*`)).toEqual([]);
     } finally {
       client.disconnect();
     }

@@ -141,6 +141,37 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
     expect(asked).toBeGreaterThanOrEqual(10);
   });
 
+  it('loads files uploaded to POST /v1/collections/:name/documents through the same workers', async () => {
+    const body = new FormData();
+    body.append('file', new Blob([await makePdf('Fire safety', [['Cover page.'], ['Fire drills happen on the first Monday of each month.']])]), 'safety/fire.pdf');
+    body.append('file', new Blob(['# Lunch\n\n## Menu\n\nSoup is served every Wednesday.']), 'lunch.md');
+    const res = await fetch(`${base}/v1/collections/uploaded/documents`, { method: 'POST', body });
+    expect(res.status).toBe(202);
+    const { run_id, status_url, documents } = await json(res);
+    expect(documents.map((d: { doc_id: string }) => d.doc_id)).toEqual(['safety/fire.pdf', 'lunch.md']);
+    let run = await json(await fetch(`${base}${status_url}`));
+    for (let i = 0; i < 60 && !run.finished; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      run = await json(await fetch(`${base}${status_url}`));
+    }
+    expect(run).toMatchObject({ run_id, status: 'completed', added: 2, failed: 0 });
+    const asked = await json(
+      await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'When are fire drills?', collection: 'uploaded' }) }),
+    );
+    const state = await json(await fetch(`${base}/v1/jobs/${asked.job_id}?wait=20`));
+    expect(state.result.citations[0]).toMatchObject({ source: 'safety/fire.pdf', page: 2 });
+    // The same upload again changes nothing: the workers find the hashes unchanged.
+    const again = new FormData();
+    again.append('file', new Blob(['# Lunch\n\n## Menu\n\nSoup is served every Wednesday.']), 'lunch.md');
+    const second = await json(await fetch(`${base}/v1/collections/uploaded/documents`, { method: 'POST', body: again }));
+    let rerun = await json(await fetch(`${base}${second.status_url}`));
+    for (let i = 0; i < 60 && !rerun.finished; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      rerun = await json(await fetch(`${base}${second.status_url}`));
+    }
+    expect(rerun).toMatchObject({ status: 'completed', added: 0, updated: 0, skipped: 1, chunks: 0 });
+  });
+
   it('refuses a malformed run id with exit 2 and says an unknown one is not kept', async () => {
     const bad = await cli(['status', 'not-a-run']);
     expect(bad.code).toBe(2);

@@ -8,7 +8,7 @@ import { page } from '../http/paging';
 
 const DOC_ID_MAX = 1024;
 
-function collectionName(raw: unknown): string {
+export function collectionName(raw: unknown): string {
   if (typeof raw !== 'string' || !Limits.collectionPattern.test(raw)) {
     throw new HttpError(400, 'invalid_collection', 'collection must be 1-63 characters of a-z, 0-9, "_" or "-", starting with a letter or digit');
   }

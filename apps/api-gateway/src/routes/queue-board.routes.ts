@@ -44,7 +44,7 @@ function adminOnly(auth: Authenticator): RequestHandler {
 export function queueBoardRoutes(deps: GatewayDeps): Router {
   const adapter = new ExpressAdapter();
   adapter.setBasePath(QUEUE_BOARD_PATH);
-  createBullBoard({ queues: [new BullAdapter(deps.queue)], serverAdapter: adapter, options: { uiConfig: { boardTitle: 'rag queues' } } });
+  createBullBoard({ queues: [new BullAdapter(deps.queue), new BullAdapter(deps.ingestQueue)], serverAdapter: adapter, options: { uiConfig: { boardTitle: 'rag queues' } } });
   const router = Router();
   router.use(QUEUE_BOARD_PATH, adminOnly(deps.auth), adapter.getRouter() as Router);
   return router;

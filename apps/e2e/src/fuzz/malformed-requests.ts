@@ -18,6 +18,8 @@ export interface FuzzKeys {
   /** A valid admin key. */
   admin: string;
   maxBodyBytes: number;
+  /** INGEST_MAX_DOCUMENT_BYTES of the gateway under test. */
+  maxUploadBytes: number;
 }
 
 /** mulberry32: small, fast, and the same sequence for the same seed. */
@@ -390,6 +392,37 @@ const GENERATORS: Record<string, RequestMaker> = {
       path: p,
       headers: { ...JSON_TYPE, ...bearer(keys.user) },
       body: m === 'POST' || m === 'PUT' || m === 'PATCH' ? json(invalidChatBody(rng)) : undefined,
+    };
+  },
+  'uploads: malformed multipart and file names': (rng, keys) => {
+    const boundary = `----fuzz${int(rng, 0, 1e9)}`;
+    const part = (filename: string | undefined, content: string) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"${filename === undefined ? '' : `; filename="${filename}"`}\r\n` +
+      `Content-Type: application/octet-stream\r\n\r\n${content}\r\n`;
+    const name = pick(rng, ['../etc/passwd.md', '/abs.md', 'a/../../b.md', 'tool.exe', 'no-extension', '', 'x'.repeat(1100) + '.md', 'back\\slash.md', 'ok.md']);
+    const variant = pick(rng, ['bad name', 'too large', 'no file', 'garbage', 'no boundary', 'json', 'truncated', 'duplicate']);
+    let body: string;
+    let type = `multipart/form-data; boundary=${boundary}`;
+    if (variant === 'bad name') body = part(name === 'ok.md' ? 'ok.bin' : name, 'content') + `--${boundary}--\r\n`;
+    else if (variant === 'too large') body = part('big.md', 'x'.repeat(keys.maxUploadBytes + int(rng, 1, 4096))) + `--${boundary}--\r\n`;
+    else if (variant === 'no file') body = part(undefined, 'just a field') + `--${boundary}--\r\n`;
+    else if (variant === 'garbage') body = unicodeString(rng, int(rng, 0, 500));
+    else if (variant === 'truncated') body = part('ok.md', 'partial cont');
+    else if (variant === 'duplicate') body = part('same.md', 'one') + part('same.md', 'two') + `--${boundary}--\r\n`;
+    else if (variant === 'no boundary') {
+      type = 'multipart/form-data';
+      body = part('ok.md', 'x');
+    } else {
+      type = 'application/json';
+      body = JSON.stringify({ file: 'ok.md', content: 'x' });
+    }
+    const collection = pick(rng, ['sample', 'sample', 'Bad.Name', '..%2Fsample']);
+    return {
+      category: 'uploads: malformed multipart and file names',
+      method: 'POST',
+      path: `/v1/collections/${collection}/documents`,
+      headers: { 'content-type': type, ...bearer(keys.user) },
+      body: Buffer.from(body),
     };
   },
   'chat: original /chat query string': (rng, keys) => ({

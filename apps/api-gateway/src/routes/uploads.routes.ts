@@ -1,0 +1,146 @@
+import { IngestRuns, ingestJobId, queryJobOptions } from '@rag/jobs';
+import { JobName, Limits, type IngestJobPayload } from '@rag/queue-contracts';
+import { SUPPORTED_EXTENSIONS, contentHash, isSupported } from '@rag/retrieval';
+import busboy from 'busboy';
+import { Router, type Request } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { GatewayDeps } from '../gateway-deps';
+import { requireScope } from '../http/authenticate';
+import { HttpError } from '../http/http-error';
+import { collectionName } from './collections.routes';
+import { queueCall } from './jobs.routes';
+
+/** Files one upload request may carry. */
+export const MAX_UPLOAD_FILES = 100;
+
+interface Received {
+  doc_id: string;
+  content_hash: string;
+  bytes: number;
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
+const BAD_DOC_ID = /[\u0000-\u001f\u007f\\]|^\/|(^|\/)\.\.?(\/|$)/;
+
+/** A document id from the uploaded file's name: a relative path such as `guides/setup.md`. */
+function docIdOf(filename: string | undefined): string {
+  const id = (filename ?? '').normalize('NFC');
+  if (!id || id.length > Limits.docIdMaxChars || BAD_DOC_ID.test(id)) {
+    throw new HttpError(
+      400,
+      'invalid_document_id',
+      `each file needs a name (the document id): 1-${Limits.docIdMaxChars} characters, a relative path without "..", "\\" or control characters`,
+    );
+  }
+  if (!isSupported(id)) throw new HttpError(400, 'unsupported_file_type', `${id}: unsupported file type; supported: ${SUPPORTED_EXTENSIONS.join(', ')}`);
+  return id;
+}
+
+/**
+ * Reads a multipart upload one file at a time (never more than one file in
+ * memory, each at most `maxBytes`), storing each file's bytes in Redis by
+ * content hash as it completes. Anything wrong refuses the whole request,
+ * before a single job is queued.
+ */
+function receiveFiles(req: Request, runs: IngestRuns, maxBytes: number): Promise<Received[]> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      // preservePath: a file named guides/setup.md keeps its folder in its document id.
+      parser = busboy({ headers: req.headers, preservePath: true, limits: { fileSize: maxBytes, files: MAX_UPLOAD_FILES, fields: 20, fieldSize: 1024, parts: MAX_UPLOAD_FILES + 20 } });
+    } catch {
+      reject(new HttpError(400, 'invalid_multipart', 'the multipart body has no boundary; send files as multipart/form-data'));
+      return;
+    }
+    const received: Received[] = [];
+    let failed: unknown;
+    let pending = Promise.resolve();
+    // The first problem answers at once; the rest of the body is read and dropped.
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = error;
+      req.unpipe(parser);
+      req.resume();
+      reject(error);
+    };
+    parser.on('file', (_field, stream, info) => {
+      let docId: string;
+      try {
+        docId = docIdOf(info.filename);
+      } catch (error) {
+        stream.resume();
+        return fail(error);
+      }
+      const chunks: Buffer[] = [];
+      // A body cut short errors the file stream itself; unhandled, that would take the process down.
+      stream.on('error', () => fail(new HttpError(400, 'invalid_multipart', 'the multipart body ended in the middle of a file; send it again')));
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('limit', () => fail(new HttpError(413, 'document_too_large', `${docId} is larger than ${maxBytes} bytes (INGEST_MAX_DOCUMENT_BYTES); split it or ask the operator to raise the limit`)));
+      stream.on('end', () => {
+        if (failed) return;
+        const bytes = Buffer.concat(chunks);
+        const hash = contentHash(bytes);
+        if (received.some((r) => r.doc_id === docId)) return fail(new HttpError(400, 'duplicate_document', `${docId} appears twice in the upload; send each document once`));
+        received.push({ doc_id: docId, content_hash: hash, bytes: bytes.length });
+        pending = pending.then(() => runs.putContent(hash, bytes)).catch(fail);
+      });
+    });
+    parser.on('filesLimit', () => fail(new HttpError(400, 'too_many_files', `at most ${MAX_UPLOAD_FILES} files per upload; send the rest in another request`)));
+    parser.on('partsLimit', () => fail(new HttpError(400, 'too_many_parts', 'the upload has too many parts')));
+    parser.on('error', () => fail(new HttpError(400, 'invalid_multipart', 'the multipart body could not be read; send files as multipart/form-data')));
+    parser.on('close', () => {
+      void pending.then(() => {
+        if (failed) return;
+        if (received.length === 0) reject(new HttpError(400, 'no_files', 'the upload holds no file; send one or more files as multipart/form-data'));
+        else resolve(received);
+      });
+    });
+    req.on('aborted', () => fail(new HttpError(400, 'request_aborted', 'request was aborted by the client')));
+    req.pipe(parser);
+  });
+}
+
+/**
+ * `POST /v1/collections/:name/documents`: uploads files for ingestion through
+ * the same queue as `rag-ingest --via-queue` (one job per document, loaded by
+ * the workers), into the caller's tenant's collection. Answers 202 with the
+ * run; `GET /v1/ingest-runs/:id` follows it.
+ */
+export function uploadRoutes(deps: GatewayDeps): Router {
+  const router = Router();
+  const runs = new IngestRuns(deps.ingestQueue.client, deps.config.QUEUE_PREFIX, deps.config.JOB_RETENTION_SECONDS);
+
+  router.post('/v1/collections/:name/documents', requireScope('ingest'), async (req, res) => {
+    const collection = collectionName(req.params.name);
+    if (!req.is('multipart/form-data')) {
+      throw new HttpError(415, 'unsupported_media_type', 'send documents as multipart/form-data, one file part per document (curl -F "file=@guide.md")');
+    }
+    const tenant = req.principal.tenant;
+    const files = await queueCall(() => receiveFiles(req, runs, deps.config.INGEST_MAX_DOCUMENT_BYTES));
+    const runId = randomUUID();
+    await queueCall(async () => {
+      await runs.create({ run_id: runId, tenant, collection, queued: files.length, unchanged: 0, created_at: new Date().toISOString() });
+      await deps.ingestQueue.addBulk(
+        files.map((file) => {
+          const data: IngestJobPayload = { run_id: runId, tenant, collection, ...file, request_id: req.requestId };
+          return { name: JobName.IngestDocument, data, opts: queryJobOptions(deps.config, ingestJobId(runId, file.doc_id)) };
+        }),
+      );
+    });
+    deps.logger.info('documents queued for ingestion', { run_id: runId, collection, tenant, documents: files.length });
+    const statusUrl = `/v1/ingest-runs/${runId}`;
+    res.status(202).location(statusUrl).json({ run_id: runId, status: 'queued', status_url: statusUrl, collection, documents: files });
+  });
+
+  router.get('/v1/ingest-runs/:id', requireScope('ingest'), async (req, res) => {
+    const id = req.params.id;
+    const notFound = new HttpError(404, 'run_not_found', 'no such ingest run; runs are kept for the retention period');
+    if (typeof id !== 'string' || !Limits.runIdPattern.test(id)) throw notFound;
+    const status = await queueCall(() => runs.get(id));
+    // Another tenant's run is the same 404 as an unknown one.
+    if (!status || status.tenant !== req.principal.tenant) throw notFound;
+    const { tenant: _tenant, ...view } = status;
+    res.json(view);
+  });
+  return router;
+}
