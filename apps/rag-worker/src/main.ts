@@ -3,7 +3,7 @@ import { createAnswerer, llmResilienceFromConfig } from '@rag/llm-client';
 import { createLogger, errorMessage } from '@rag/observability';
 import { CancelSignals, IngestRuns, JobEventsWriter, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
-import { createEmbedder, guardVectorStore, openVectorStore } from '@rag/retrieval';
+import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore } from '@rag/retrieval';
 import Redis from 'ioredis';
 import { ingestProcessor } from './ingest.processor';
 import { queryProcessor } from './query.processor';
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       store,
       embedder: deps.embedder,
       runs,
-      chunking: { size: config.CHUNK_SIZE, overlap: config.CHUNK_OVERLAP },
+      chunking: chunkingFromConfig(config),
       embedBatch: config.EMBEDDING_BATCH,
       timeoutMs: config.JOB_TIMEOUT_MS,
     };

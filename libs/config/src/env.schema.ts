@@ -197,10 +197,11 @@ export class EnvSchema {
   @IntSetting(1024, 10485760)
   MAX_BODY_BYTES = 65536;
 
-  /** Target chunk size in characters. */
-  @IntSetting(200, 20000)
-  CHUNK_SIZE = 1200;
+  /** Largest chunk, in tokens (o200k_base, as GPT-4o counts). */
+  @IntSetting(32, 8192)
+  CHUNK_SIZE = 300;
 
-  @IntSetting(0, 5000)
-  CHUNK_OVERLAP = 200;
+  /** Tokens of whole sentences repeated from the previous chunk of the same section. */
+  @IntSetting(0, 2048)
+  CHUNK_OVERLAP = 50;
 }

@@ -6,6 +6,7 @@ export { parseMarkdown, type ParsedText } from './load/load-markdown';
 export { parseText } from './load/load-text';
 export { SUPPORTED_EXTENSIONS, UnsupportedFormatError, contentHash, isSupported, loadDocument } from './load/load-document';
 export { chunkDocument, type ChunkOptions } from './chunk/chunk-document';
+export { chunkingFromConfig, tokenCount } from './chunk/token-count';
 export { LocalHashEmbedder } from './embed/local-hash.embedder';
 export { reciprocalRankFusion } from './fuse/reciprocal-rank-fusion';
 export { LanceDbStore, sqlString } from './store/lancedb.store';

@@ -1,5 +1,7 @@
 import type { Config } from '@rag/config';
-import { SUPPORTED_EXTENSIONS, createEmbedder, ingestDocuments, openVectorStore, type IngestSummary } from '@rag/retrieval';
+import { llmResilienceFromConfig } from '@rag/llm-client';
+import Redis from 'ioredis';
+import { SUPPORTED_EXTENSIONS, chunkingFromConfig, createEmbedder, ingestDocuments, openVectorStore, type IngestSummary } from '@rag/retrieval';
 import { Presets, SingleBar } from 'cli-progress';
 import { discoverFiles } from '../discover-files';
 
@@ -33,6 +35,10 @@ export async function ingestCommand(config: Config, targets: string[], options: 
   }
 
   const store = await openVectorStore(config);
+  // Embeddings from a provider with LLM_RPM/LLM_TPM set count against the budget the workers share in Redis.
+  const sharesLimits = config.EMBEDDINGS === 'openai' && (config.LLM_RPM > 0 || config.LLM_TPM > 0) && !options.dryRun;
+  const redis = sharesLimits ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
+  const embedder = createEmbedder(config, { resilience: llmResilienceFromConfig(config, { redis, prefix: config.QUEUE_PREFIX }) });
   const bar = new SingleBar(
     {
       stream: io.stream,
@@ -51,10 +57,10 @@ export async function ingestCommand(config: Config, targets: string[], options: 
   if (showProgress) bar.start(discovery.files.length, 0, { chunks, failed, rate: '0.0' });
   let summary: IngestSummary;
   try {
-    summary = await ingestDocuments({ store, embedder: createEmbedder(config) }, discovery.files, {
+    summary = await ingestDocuments({ store, embedder }, discovery.files, {
       tenant: options.tenant ?? 'default',
       collection: options.collection,
-      chunking: { size: config.CHUNK_SIZE, overlap: config.CHUNK_OVERLAP },
+      chunking: chunkingFromConfig(config),
       prune: options.prune,
       dryRun: options.dryRun,
       onDocument: (progress) => {
@@ -70,6 +76,7 @@ export async function ingestCommand(config: Config, targets: string[], options: 
     if (!summary.dryRun && summary.added + summary.updated + summary.removed.length > 0) await store.compact(options.tenant ?? 'default', options.collection);
   } finally {
     if (showProgress) bar.stop();
+    redis?.disconnect();
     await store.close();
   }
 

@@ -2,11 +2,16 @@ import { sentences } from '@rag/llm-client';
 import type { Block, Chunk, LoadedDocument } from '../types';
 
 export interface ChunkOptions {
-  /** Target chunk size in characters. */
+  /** Largest chunk, in the unit `measure` counts (characters by default, tokens for ingestion). */
   size: number;
-  /** Characters of the previous chunk (whole sentences) repeated at the start of the next one, within a section. */
+  /** How much of the previous chunk (whole sentences) is repeated at the start of the next one, within a section. */
   overlap: number;
+  /** The size of a text: its length by default; ingestion counts tokens (see `tokenCount`). */
+  measure?: (text: string) => number;
 }
+
+type Measure = (text: string) => number;
+const byLength: Measure = (text) => text.length;
 
 /**
  * Structure-aware chunking: a chunk never spans two sections (heading paths)
@@ -50,55 +55,61 @@ function sameHeadings(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((h, i) => h === b[i]);
 }
 
-function packSection(texts: string[], { size, overlap }: ChunkOptions): string[] {
-  const pieces = texts.flatMap((t) => splitToFit(t, size));
+function packSection(texts: string[], { size, overlap, measure = byLength }: ChunkOptions): string[] {
+  const separator = measure('\n\n');
+  const pieces = texts.flatMap((t) => splitToFit(t, size, measure)).map((text) => ({ text, size: measure(text) }));
   const out: string[] = [];
   let current: string[] = [];
   let length = 0;
   for (const piece of pieces) {
-    const separatorLength = current.length > 0 ? 2 : 0;
-    if (current.length > 0 && length + separatorLength + piece.length > size) {
+    if (current.length > 0 && length + separator + piece.size > size) {
       out.push(current.join('\n\n'));
-      const carried = tailSentences(current.join('\n\n'), overlap, size - piece.length - 2);
+      const carried = tailSentences(current.join('\n\n'), overlap, size - piece.size - separator, measure);
       current = carried ? [carried] : [];
-      length = carried.length;
+      length = carried ? measure(carried) : 0;
     }
-    length += (current.length > 0 ? 2 : 0) + piece.length;
-    current.push(piece);
+    length += (current.length > 0 ? separator : 0) + piece.size;
+    current.push(piece.text);
   }
   if (current.length > 0) out.push(current.join('\n\n'));
   return out;
 }
 
-/** Whole sentences from the end of `text`, at most `overlap` (and `room`) characters. */
-function tailSentences(text: string, overlap: number, room: number): string {
+/** Whole sentences from the end of `text`, at most `overlap` (and `room`) in size. */
+function tailSentences(text: string, overlap: number, room: number, measure: Measure): string {
   const limit = Math.min(overlap, room);
   if (limit <= 0) return '';
   // Each sentence with the separator before it, so list items and table rows stay on their own lines.
   const all = text.split(/\n+/).flatMap((line) => sentences(line).map((s, i) => (i === 0 ? '\n' : ' ') + s));
   let tail = '';
+  let used = 0;
   for (let i = all.length - 1; i >= 0; i--) {
-    const next = all[i] + tail;
-    if (next.length - 1 > limit) break;
-    tail = next;
+    const cost = measure(all[i].slice(1)) + (tail ? 1 : 0);
+    if (used + cost > limit) break;
+    tail = all[i] + tail;
+    used += cost;
   }
   return tail.slice(1);
 }
 
-function splitToFit(text: string, size: number): string[] {
-  if (text.length <= size) return [text];
+function splitToFit(text: string, size: number, measure: Measure): string[] {
+  if (measure(text) <= size) return [text];
   const out: string[] = [];
   let current = '';
+  let used = 0;
   // Line by line, so a long list, table or code block keeps its line breaks.
   for (const line of text.split(/\n+/)) {
     sentences(line)
-      .flatMap((s) => (s.length <= size ? [s] : splitWords(s, size)))
+      .flatMap((s) => (measure(s) <= size ? [s] : splitWords(s, size, measure)))
       .forEach((sentence, i) => {
-        if (current && current.length + 1 + sentence.length > size) {
+        const cost = measure(sentence);
+        if (current && used + 1 + cost > size) {
           out.push(current);
           current = sentence;
+          used = cost;
         } else {
           current = current ? `${current}${i === 0 ? '\n' : ' '}${sentence}` : sentence;
+          used += (used > 0 ? 1 : 0) + cost;
         }
       });
   }
@@ -106,17 +117,24 @@ function splitToFit(text: string, size: number): string[] {
   return out;
 }
 
-function splitWords(sentence: string, size: number): string[] {
+function splitWords(sentence: string, size: number, measure: Measure): string[] {
   const out: string[] = [];
   let current = '';
+  let used = 0;
   for (const word of sentence.split(/\s+/)) {
+    // A word longer than the limit is cut every `size` characters: a token is at least one character.
+    // Pieces of one word are put back together without a space.
     for (let i = 0; i < word.length; i += size) {
       const part = word.slice(i, i + size);
-      if (current && current.length + 1 + part.length > size) {
+      const joint = i === 0 ? ' ' : '';
+      const cost = measure(part);
+      if (current && used + joint.length + cost > size) {
         out.push(current);
         current = part;
+        used = cost;
       } else {
-        current = current ? `${current} ${part}` : part;
+        current = current ? `${current}${joint}${part}` : part;
+        used += (used > 0 ? joint.length : 0) + cost;
       }
     }
   }

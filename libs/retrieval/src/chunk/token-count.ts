@@ -1,0 +1,17 @@
+import type { Config } from '@rag/config';
+import { countTokens } from 'gpt-tokenizer/cjs/encoding/o200k_base';
+import type { ChunkOptions } from './chunk-document';
+
+/**
+ * Tokens in `text` as OpenAI's o200k_base encoding (GPT-4o and later) counts
+ * them: close to what any modern embedding or chat model sees, and a fair
+ * measure for the local embedder too.
+ */
+export function tokenCount(text: string): number {
+  return countTokens(text);
+}
+
+/** Chunk sizes from configuration: CHUNK_SIZE and CHUNK_OVERLAP in tokens. */
+export function chunkingFromConfig(config: Pick<Config, 'CHUNK_SIZE' | 'CHUNK_OVERLAP'>): ChunkOptions {
+  return { size: config.CHUNK_SIZE, overlap: config.CHUNK_OVERLAP, measure: tokenCount };
+}
