@@ -121,6 +121,10 @@ describe('reliability under failures', () => {
       const killer = (async () => {
         while ((await watcher.getCompletedCount()) < 300 && kills < 8) {
           await new Promise((r) => setTimeout(r, 2500));
+          // Kill it just after it starts a job (answers stream for a few hundred ms), so every kill lands mid-job.
+          const startedSoFar = () => victim.logs().filter((l) => l.message === 'job started').length;
+          const before = startedSoFar();
+          for (const until = Date.now() + 10_000; Date.now() < until && startedSoFar() === before; ) await new Promise((r) => setTimeout(r, 10));
           await victim.stop('SIGKILL');
           kills++;
           victim = startWorker(prefix);
