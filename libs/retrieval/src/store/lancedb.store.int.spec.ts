@@ -99,6 +99,28 @@ describe('LanceDbStore (real LanceDB)', () => {
     expect((await store.searchVector('default', name, chunks[0].vector, 5))[0].chunk.id).toBe('manual.pdf#0');
   });
 
+  it('appends new documents, and compacts on its own every 100 writes so a long load does not pile up fragments', async () => {
+    const name = await fresh();
+    for (let i = 0; i < 150; i++) await store.replaceDocument('default', name, `d${i}.md`, chunksOf(`d${i}.md`, [`Document ${i} text.`]));
+    // Replacing existing documents goes on working among the compacted rows.
+    for (let i = 0; i < 5; i++) await store.replaceDocument('default', name, `d${i}.md`, chunksOf(`d${i}.md`, [`Document ${i} new text.`, 'Second chunk.'], 'v2'));
+    const db = await lancedb.connect(dir);
+    try {
+      const table = await db.openTable(name);
+      const stats = await table.stats();
+      // One fragment per write without compaction (155); after the compaction at write 100, about 55 more.
+      expect(stats.fragmentStats.numFragments).toBeLessThan(80);
+      expect(await table.countRows()).toBe(155);
+      table.close();
+    } finally {
+      db.close();
+    }
+    const docs = await store.listDocuments('default', name);
+    expect(docs).toHaveLength(150);
+    expect(docs.find((d) => d.docId === 'd3.md')).toEqual({ docId: 'd3.md', contentHash: 'v2', chunks: 2 });
+    expect((await store.searchText('default', name, 'Document 3', 3)).map((h) => h.chunk.text)).toContain('Document 3 new text.');
+  });
+
   it('compacts: folds all rows into the full-text index and keeps the data', async () => {
     const name = await fresh();
     for (let i = 0; i < 5; i++) await store.replaceDocument('default', name, `d${i}.md`, chunksOf(`d${i}.md`, [`zebra note ${i}`, `other words ${i}`]));

@@ -20,6 +20,8 @@ import type {
 const BASE_COLUMNS = ['id', 'doc_id', 'source', 'title', 'heading', 'position', 'text', 'content_hash'];
 /** Added later; tables made before it have no such column and keep working without pages. */
 const PAGE_COLUMN = 'page';
+/** Writes to one table between two compactions (see afterWrite). */
+const COMPACT_EVERY = 100;
 /** Chunks of one document read to check they all carry the same hash. */
 const HASH_PROBE = 256;
 const EMBEDDER_KEY = 'rag.embedder';
@@ -57,6 +59,8 @@ interface OpenTable {
 export class LanceDbStore implements VectorStore {
   readonly backend = 'lancedb';
   private readonly tables = new Map<string, Promise<OpenTable>>();
+  /** Writes per table by this process, for periodic compaction. */
+  private readonly writes = new Map<string, number>();
 
   private constructor(private readonly db: lancedb.Connection) {}
 
@@ -104,19 +108,42 @@ export class LanceDbStore implements VectorStore {
       const { page, ...fields } = chunkFields(c);
       return { id: c.id, ...fields, ...(columns.includes(PAGE_COLUMN) ? { page } : {}), search_text: searchableText(c), vector: c.vector };
     });
-    // One commit: readers see the old chunks or the new ones, never neither or both.
-    await table
-      .mergeInsert('id')
-      .whenMatchedUpdateAll()
-      .whenNotMatchedInsertAll()
-      .whenNotMatchedBySourceDelete({ where: `doc_id = ${sqlString(docId)}` })
-      .execute(rows);
+    const present = (await table.query().where(`doc_id = ${sqlString(docId)}`).select(['id']).limit(1).toArray()).length > 0;
+    if (!present) {
+      // A new document: an append, whose cost does not grow with the table.
+      if (rows.length > 0) await table.add(rows);
+    } else {
+      // One commit: readers see the old chunks or the new ones, never neither or both.
+      await table
+        .mergeInsert('id')
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .whenNotMatchedBySourceDelete({ where: `doc_id = ${sqlString(docId)}` })
+        .execute(rows);
+    }
+    await this.afterWrite(collection, table);
+  }
+
+  /**
+   * Every write adds a fragment, and replacing a document costs more the more
+   * fragments there are; every COMPACT_EVERY writes to a table this process
+   * folds them together (and into the indexes), so a long load stays linear.
+   * A compaction that loses a race with another process's write is skipped:
+   * the table is unchanged and the next round tries again.
+   */
+  private async afterWrite(collection: string, table: lancedb.Table): Promise<void> {
+    const writes = (this.writes.get(collection) ?? 0) + 1;
+    this.writes.set(collection, writes);
+    if (writes % COMPACT_EVERY !== 0) return;
+    await table.optimize().catch(() => undefined);
   }
 
   async deleteDocument(tenant: string, name: string, docId: string): Promise<void> {
     const collection = physicalName(tenant, name);
     const opened = await this.open(collection);
-    if (opened) await opened.table.delete(`doc_id = ${sqlString(docId)}`);
+    if (!opened) return;
+    await opened.table.delete(`doc_id = ${sqlString(docId)}`);
+    await this.afterWrite(collection, opened.table);
   }
 
   async deleteCollection(tenant: string, name: string): Promise<boolean> {
