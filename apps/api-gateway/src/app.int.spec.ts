@@ -219,6 +219,6 @@ describe('api-gateway (real Redis)', () => {
     expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 50));
     const line = logLines.find((l) => l.message === 'request' && l.request_id === 'trace-me-42');
-    expect(line).toMatchObject({ method: 'GET', status: 200, service: 'api-gateway', level: 'http' });
+    expect(line).toMatchObject({ method: 'GET', route: '/healthz', status: 200, service: 'api-gateway', level: 'info' });
   });
 });

@@ -22,7 +22,7 @@ export function createApp(deps: GatewayDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(requestContext(deps.logger));
+  app.use(requestContext(deps.logger, deps.metrics.http));
   app.use(helmet());
   app.use(cors(parseCorsOrigins(deps.config.CORS_ORIGINS)));
   // Open to probes; everything after needs a key when auth is on, and is rate limited.

@@ -6,6 +6,7 @@ import type { IngestJobPayload, QueryJobPayload } from '@rag/queue-contracts';
 import type { VectorStore } from '@rag/retrieval';
 import type { Queue } from 'bull';
 import type { JobWaiter } from './job-waiter';
+import type { GatewayMetrics } from './metrics';
 
 export interface GatewayDeps {
   config: Config;
@@ -19,6 +20,8 @@ export interface GatewayDeps {
   deadLetters: DeadLetters;
   /** API keys and whether they are required. */
   auth: Authenticator;
+  /** Prometheus metrics served at /metrics. */
+  metrics: GatewayMetrics;
   /** Named dependency checks for /readyz; each rejects when its dependency is down. */
   readiness: Record<string, () => Promise<unknown>>;
 }

@@ -12,6 +12,7 @@ import { createApp } from './app';
 import { answerClientErrors } from './http/client-error';
 import type { GatewayDeps } from './gateway-deps';
 import { JobWaiter } from './job-waiter';
+import { createGatewayMetrics } from './metrics';
 
 export interface InProcessGateway {
   base: string;
@@ -47,6 +48,7 @@ export async function startInProcessGateway(
     ingestQueue,
     waiter,
     store,
+    metrics: createGatewayMetrics([queue, ingestQueue]),
     deadLetters: openDeadLetters(queue.client, config),
     auth,
     readiness: options.readiness ?? { redis: () => queue.client.ping() },

@@ -6,6 +6,7 @@ import { openVectorStore } from '@rag/retrieval';
 import { createApp } from './app';
 import { answerClientErrors } from './http/client-error';
 import { JobWaiter } from './job-waiter';
+import { createGatewayMetrics } from './metrics';
 import { once } from 'node:events';
 
 /** Without keys anyone who reaches the port reads every answer, so only this machine may. */
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     ingestQueue,
     waiter,
     store,
+    metrics: createGatewayMetrics([queue, ingestQueue]),
     deadLetters: openDeadLetters(queue.client, config),
     auth,
     readiness: {

@@ -4,6 +4,7 @@ import { errorMessage, runWithContext } from '@rag/observability';
 import { IngestJobPayload, describeIssues, validatePlain } from '@rag/queue-contracts';
 import { PermanentError, contentHash, isPermanent, replaceDocumentFrom, type ChunkOptions, type Embedder, type VectorStore } from '@rag/retrieval';
 import type { Job } from 'bull';
+import type { WorkerMetrics } from './metrics';
 
 export interface IngestProcessorDeps {
   store: VectorStore;
@@ -13,6 +14,7 @@ export interface IngestProcessorDeps {
   embedBatch: number;
   /** Aborts one attempt (its embeddings requests included) after this long. */
   timeoutMs?: number;
+  metrics?: WorkerMetrics;
 }
 
 export interface IngestJobResult {
@@ -63,7 +65,14 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
           result = { doc_id: p.doc_id, outcome: stored === undefined ? 'added' : 'updated', chunks };
         }
         await deps.runs.recordDone(p.run_id, result.outcome, result.chunks);
-        logger.info('document ingested', { doc_id: p.doc_id, outcome: result.outcome, chunks: result.chunks, attempt, duration_ms: Date.now() - started });
+        logger.info('document ingested', { doc_id: p.doc_id, tenant: p.tenant, outcome: result.outcome, chunks: result.chunks, attempt, duration_ms: Date.now() - started });
+        if (deps.metrics) {
+          const queue = job.queue.name;
+          deps.metrics.jobs.finished.inc({ queue, outcome: 'completed' });
+          deps.metrics.jobs.duration.observe({ queue, stage: 'queued' }, Math.max(0, started - job.timestamp) / 1000);
+          deps.metrics.jobs.duration.observe({ queue, stage: 'ingest' }, (Date.now() - started) / 1000);
+          deps.metrics.jobs.duration.observe({ queue, stage: 'total' }, Math.max(0, Date.now() - job.timestamp) / 1000);
+        }
         return result;
       } catch (error) {
         const permanent = isPermanent(error);
@@ -72,6 +81,7 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
         if (final && runId) {
           await deps.runs.recordFailed(runId, docId, errorMessage(error)).catch((e: unknown) => logger.warn('ingest failure not recorded', { error: errorMessage(e) }));
         }
+        deps.metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: final ? 'failed' : 'retried' });
         logger.warn('document ingest failed', { doc_id: docId, attempt, permanent, will_retry: !final, error: errorMessage(error) });
         throw error;
       }

@@ -6,6 +6,7 @@ import { JobName, QueueName } from '@rag/queue-contracts';
 import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore } from '@rag/retrieval';
 import Redis from 'ioredis';
 import { ingestProcessor } from './ingest.processor';
+import { createWorkerMetrics, serveWorkerMetrics } from './metrics';
 import { queryProcessor } from './query.processor';
 
 async function main(): Promise<void> {
@@ -28,11 +29,13 @@ async function main(): Promise<void> {
   for (const breaker of [store.breaker, resilience.breakers.chat, resilience.breakers.embeddings]) {
     breaker.onStateChange((state, name) => logger.warn('circuit breaker changed state', { dependency: name, state }));
   }
+  const metrics = createWorkerMetrics([store.breaker, resilience.breakers.chat, resilience.breakers.embeddings], resilience);
+  const metricsServer = serveWorkerMetrics(metrics, config.WORKER_METRICS_PORT, config.WORKER_METRICS_HOST, () => redis.ping(), logger);
   const cancels = new CancelSignals(subscriber, redis, config.QUEUE_PREFIX);
   await cancels.start();
   const deadLetters = openDeadLetters(redis, config);
   const openEvents = (jobId: string) => new JobEventsWriter(redis, jobId, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS });
-  void queue.process(JobName.Answer, config.WORKER_CONCURRENCY, queryProcessor(deps, logger, openEvents, { cancels, deadLetters, timeoutMs: config.JOB_TIMEOUT_MS }));
+  void queue.process(JobName.Answer, config.WORKER_CONCURRENCY, queryProcessor(deps, logger, openEvents, { cancels, deadLetters, timeoutMs: config.JOB_TIMEOUT_MS, metrics }));
   // Documents on their own queue with their own concurrency, so bulk loads never hold up questions.
   const ingestQueue = config.INGEST_CONCURRENCY > 0 ? openIngestQueue(config) : undefined;
   if (ingestQueue) {
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
       chunking: chunkingFromConfig(config),
       embedBatch: config.EMBEDDING_BATCH,
       timeoutMs: config.JOB_TIMEOUT_MS,
+      metrics,
     };
     void ingestQueue.process(JobName.IngestDocument, config.INGEST_CONCURRENCY, ingestProcessor(ingestDeps, logger));
   }
@@ -60,6 +64,7 @@ async function main(): Promise<void> {
     await Promise.all(
       [queue, ingestQueue].map((q) => q?.close().catch((error) => logger.warn('queue close failed', { queue: q.name, error: errorMessage(error) }))),
     );
+    metricsServer.close();
     redis.disconnect();
     subscriber.disconnect();
     await store.close();

@@ -5,6 +5,7 @@ import { errorMessage, runWithContext } from '@rag/observability';
 import { QueryJobPayload, describeIssues, validatePlain, type QueryResult } from '@rag/queue-contracts';
 import { PermanentError, answerQuestion, isPermanent, type AnswerDeps } from '@rag/retrieval';
 import type { Job } from 'bull';
+import type { WorkerMetrics } from './metrics';
 
 export class InvalidPayloadError extends PermanentError {
   constructor(detail: string) {
@@ -31,6 +32,8 @@ export interface ProcessorRuntime {
   deadLetters?: DeadLetters;
   /** Aborts the attempt (its LLM request included) after this long. */
   timeoutMs?: number;
+  /** Job outcomes, stage durations and tokens for Prometheus. */
+  metrics?: WorkerMetrics;
 }
 
 /**
@@ -76,7 +79,18 @@ export function queryProcessor(deps: AnswerDeps, logger: Logger, openEvents?: Jo
         for (const citation of result.citations) events?.emit('citation', citation);
         events?.emit('done', { status: 'completed', model: result.model, usage: result.usage, timings: result.timings });
         await events?.close().catch((error: unknown) => logger.warn('job events not written', { error: errorMessage(error) }));
-        logger.info('job completed', { attempt, duration_ms: Date.now() - started, citations: result.citations.length });
+        logger.info('job completed', { attempt, tenant: payload.tenant, duration_ms: Date.now() - started, citations: result.citations.length });
+        const metrics = runtime.metrics;
+        if (metrics) {
+          const queue = job.queue.name;
+          metrics.jobs.finished.inc({ queue, outcome: 'completed' });
+          const t = result.timings;
+          for (const [stage, ms] of [['queued', t.queued_ms], ['retrieve', t.retrieve_ms], ['generate', t.generate_ms], ['total', t.total_ms]] as const) {
+            metrics.jobs.duration.observe({ queue, stage }, ms / 1000);
+          }
+          metrics.tokens.inc({ kind: 'prompt' }, result.usage.prompt_tokens);
+          metrics.tokens.inc({ kind: 'completion' }, result.usage.completion_tokens);
+        }
         return result;
       } catch (thrown) {
         const error = abortReason(signal, runtime.timeoutMs) ?? thrown;
@@ -89,6 +103,9 @@ export function queryProcessor(deps: AnswerDeps, logger: Logger, openEvents?: Jo
         await recordFailure(job, runtime.deadLetters, { attempt, started, error, permanent, final: !willRetry && !cancelled }).catch((e: unknown) =>
           logger.warn('attempt not recorded', { error: errorMessage(e) }),
         );
+        const final = !willRetry && !cancelled;
+        runtime.metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: cancelled ? 'cancelled' : willRetry ? 'retried' : 'failed' });
+        if (final && runtime.deadLetters) runtime.metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: 'dead_lettered' });
         logger.warn(cancelled ? 'job cancelled' : 'job attempt failed', { attempt, duration_ms: Date.now() - started, permanent, will_retry: willRetry, error: errorMessage(error) });
         throw error;
       } finally {

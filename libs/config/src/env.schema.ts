@@ -132,6 +132,15 @@ export class EnvSchema {
   @IntSetting(1, 50)
   DEFAULT_TOP_K = 5;
 
+  /** The worker's side port for /metrics, /healthz and /readyz; 0 = any free port (logged). */
+  @IntSetting(0, 65535)
+  WORKER_METRICS_PORT = 9464;
+
+  /** Where the worker's side port listens; 0.0.0.0 in a container so Prometheus and probes reach it. */
+  @IsString()
+  @MinLength(1)
+  WORKER_METRICS_HOST = '127.0.0.1';
+
   /** Jobs one worker process runs at once. */
   @IntSetting(1, 256)
   WORKER_CONCURRENCY = 4;

@@ -6,3 +6,4 @@ export { ingestJobId, openIngestQueue, openQueryQueue, queryJobOptions } from '.
 export { IngestRuns, type IngestOutcome, type IngestRunInfo, type IngestRunStatus } from './ingest-runs';
 export { replayDeadLetter } from './replay';
 export { TenantBacklog, type BacklogCheck } from './tenant-backlog';
+export { registerQueueMetrics } from './queue-metrics';

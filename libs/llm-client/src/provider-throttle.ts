@@ -59,6 +59,8 @@ export class ProviderThrottle {
   private readonly tokens: RateLimiterAbstract | undefined;
   private readonly maxWaitMs: number;
   private readonly maxPauseMs: number;
+  /** Waits for the limits or a provider's pause in this process so far (for metrics). */
+  readonly waits = { count: 0, seconds: 0 };
 
   constructor(options: ProviderThrottleOptions = {}) {
     const prefix = options.prefix ?? 'rag';
@@ -93,6 +95,8 @@ export class ProviderThrottle {
       }
       // A little jitter so the workers woken by one window do not all collide again.
       const jitter = Math.floor(Math.random() * Math.min(100, wait.ms * 0.1));
+      this.waits.count++;
+      this.waits.seconds += Math.min(left, wait.ms + jitter) / 1000;
       if (!(await abortableSleep(Math.min(left, wait.ms + jitter), request.signal))) throw abortedWhileWaiting(request.operation);
     }
   }

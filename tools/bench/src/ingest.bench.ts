@@ -6,8 +6,13 @@
  * Each way gets its own private redis-server and LanceDB folder. Prints a
  * Markdown table (documents/s, chunks/s) for docs/benchmarks.md.
  *
- *   npx nx run bench:ingest [-- <folder>] [-- --ingest-concurrency N]
+ * With `--embed-latency-ms N` the embeddings come from tools/fake-openai
+ * over HTTP, each request taking N ms, as a remote provider would: then the
+ * work is waiting, not computing, and more workers overlap more of it.
+ *
+ *   npx nx run bench:ingest [-- <folder>] [-- --ingest-concurrency N] [-- --embed-latency-ms N]
  */
+import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
 import { runApp, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
@@ -18,6 +23,8 @@ const flag = (name: string, fallback: string) => {
   return i >= 0 ? args.splice(i, 2)[1] : fallback;
 };
 const ingestConcurrency = flag('--ingest-concurrency', '2');
+const embedLatencyMs = Number(flag('--embed-latency-ms', '0'));
+let fake: FakeOpenAI | undefined;
 const source = args[0] ?? '/usr/share/doc/postgresql-doc-15/html';
 if (!existsSync(source)) {
   process.stderr.write(`no such folder: ${source}; install the default set with: apt-get install postgresql-doc-15\n`);
@@ -42,7 +49,8 @@ interface Row {
 async function run(mode: 'direct' | 'queue', workers: number): Promise<Row> {
   const redis = await startRedis();
   const data = tempDir('rag-bench-');
-  const env = { REDIS_URL: redis.url, DATA_DIR: data.path, NODE_ENV: 'production', INGEST_CONCURRENCY: ingestConcurrency };
+  const env: NodeJS.ProcessEnv = { REDIS_URL: redis.url, DATA_DIR: data.path, NODE_ENV: 'production', INGEST_CONCURRENCY: ingestConcurrency };
+  if (fake) Object.assign(env, { EMBEDDINGS: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'bench', EMBEDDING_DIM: '256', EMBEDDING_MODEL: 'bench-embed' });
   const started: AppProcess[] = [];
   try {
     for (let i = 0; i < workers; i++) started.push(startApp('apps/rag-worker/src/main.ts', env));
@@ -65,6 +73,7 @@ async function run(mode: 'direct' | 'queue', workers: number): Promise<Row> {
 }
 
 async function main(): Promise<void> {
+  if (embedLatencyMs > 0) fake = await startFakeOpenAI({ dimension: 256, embeddingLatencyMs: embedLatencyMs });
   const rows: Row[] = [];
   for (const [mode, workers] of [
     ['direct', 0],
@@ -77,7 +86,7 @@ async function main(): Promise<void> {
   const cpu = os.cpus();
   const lines = [
     `Source: \`${source}\` — ${rows[0].first.summary.documents} documents (${rows[0].first.summary.skipped} other files skipped), ` +
-      `${rows[0].first.summary.chunks} chunks; embedded defaults (local embedder, LanceDB); INGEST_CONCURRENCY=${ingestConcurrency} per worker; ` +
+      `${rows[0].first.summary.chunks} chunks; ${fake ? `embeddings from tools/fake-openai over HTTP at ${embedLatencyMs} ms a request (batches of 64)` : 'embedded defaults (local embedder)'}, LanceDB; INGEST_CONCURRENCY=${ingestConcurrency} per worker; ` +
       `${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}.`,
     '',
     '| how | first load (wall) | documents/s | chunks/s | failed | unchanged re-run (wall) |',
@@ -88,6 +97,7 @@ async function main(): Promise<void> {
     }),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  await fake?.close();
 }
 
 main().catch((error) => {

@@ -1,5 +1,5 @@
 import { Limits } from '@rag/queue-contracts';
-import { runWithContext, type Logger } from '@rag/observability';
+import { runWithContext, type Histogram, type Logger } from '@rag/observability';
 import type { RequestHandler } from 'express';
 import { randomUUID } from 'node:crypto';
 
@@ -14,7 +14,7 @@ declare module 'express-serve-static-core' {
  * runs the rest of the request inside its log context, and writes one access
  * log line when the response is done.
  */
-export function requestContext(logger: Logger): RequestHandler {
+export function requestContext(logger: Logger, duration?: Histogram<'method' | 'route' | 'status'>): RequestHandler {
   return (req, res, next) => {
     const incoming = req.get('x-request-id');
     const requestId = incoming && Limits.requestIdPattern.test(incoming) ? incoming : randomUUID();
@@ -24,11 +24,16 @@ export function requestContext(logger: Logger): RequestHandler {
     runWithContext({ request_id: requestId }, () => {
       res.on('finish', () => {
         const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-        logger.http('request', {
+        // The route template, never the raw path: metric labels must not grow with what clients send.
+        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl || 'unmatched';
+        duration?.observe({ method: req.method, route, status: String(res.statusCode) }, durationMs / 1000);
+        logger.info('request', {
           method: req.method,
-          route: req.route?.path ?? req.path,
+          route,
+          path: req.path.slice(0, 200),
           status: res.statusCode,
           duration_ms: Math.round(durationMs * 100) / 100,
+          tenant: req.principal?.tenant,
         });
       });
       next();

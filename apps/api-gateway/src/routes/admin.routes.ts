@@ -27,6 +27,7 @@ export function adminRoutes(deps: GatewayDeps): Router {
     const id = req.params.id;
     const letter = await replayDeadLetter(deps.queue, deps.deadLetters, id, queryJobOptions(deps.config, id));
     if (!letter) throw noSuchLetter();
+    deps.metrics.jobs.enqueued.inc({ queue: deps.queue.name });
     deps.logger.info('dead letter replayed', { job_id: id });
     res.status(202).json({ job_id: id, status: 'queued', status_url: `/v1/jobs/${id}` });
   });

@@ -11,7 +11,8 @@ export function chatRoutes(deps: GatewayDeps): Router {
       throw new HttpError(415, 'unsupported_media_type', 'send the request body as JSON with Content-Type: application/json');
     }
     const { accepted, replayed } = await enqueueQuestion(deps.queue, deps.config, req.body, req.requestId, req.principal.tenant, req.get('idempotency-key'));
-    deps.logger.info(replayed ? 'job accepted again (idempotent)' : 'job accepted', { job_id: accepted.job_id, queue: deps.queue.name });
+    if (!replayed) deps.metrics.jobs.enqueued.inc({ queue: deps.queue.name });
+    deps.logger.info(replayed ? 'job accepted again (idempotent)' : 'job accepted', { job_id: accepted.job_id, queue: deps.queue.name, tenant: req.principal.tenant });
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).location(accepted.status_url).json(accepted);
   });

@@ -9,6 +9,11 @@ export function healthRoutes(deps: GatewayDeps): Router {
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Queue depths, job and HTTP figures, Node's process metrics; no tenant data (restrict it at the ingress if you must).
+  router.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', deps.metrics.registry.contentType);
+    res.send(await deps.metrics.registry.metrics());
+  });
   router.get('/readyz', async (_req, res) => {
     const results = await Promise.all(
       Object.entries(deps.readiness).map(async ([name, check]) => {

@@ -9,8 +9,9 @@ export function seedCompatRoutes(deps: GatewayDeps): Router {
   const router = Router();
   router.post('/chat', requireScope('query'), async (req, res) => {
     const body = typeof req.query.query === 'string' ? { query: req.query.query } : (req.body ?? {});
-    const { accepted } = await enqueueQuestion(deps.queue, deps.config, body, req.requestId, req.principal.tenant, req.get('idempotency-key'));
-    deps.logger.info('job accepted', { job_id: accepted.job_id, queue: deps.queue.name, route: '/chat' });
+    const { accepted, replayed } = await enqueueQuestion(deps.queue, deps.config, body, req.requestId, req.principal.tenant, req.get('idempotency-key'));
+    if (!replayed) deps.metrics.jobs.enqueued.inc({ queue: deps.queue.name });
+    deps.logger.info('job accepted', { job_id: accepted.job_id, queue: deps.queue.name, route: '/chat', tenant: req.principal.tenant });
     res.status(202).location(accepted.status_url).json(accepted);
   });
   router.get('/job-status', requireScope('query'), async (req, res) => {

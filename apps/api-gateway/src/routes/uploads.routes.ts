@@ -127,6 +127,7 @@ export function uploadRoutes(deps: GatewayDeps): Router {
         }),
       );
     });
+    deps.metrics.jobs.enqueued.inc({ queue: deps.ingestQueue.name }, files.length);
     deps.logger.info('documents queued for ingestion', { run_id: runId, collection, tenant, documents: files.length });
     const statusUrl = `/v1/ingest-runs/${runId}`;
     res.status(202).location(statusUrl).json({ run_id: runId, status: 'queued', status_url: statusUrl, collection, documents: files });
