@@ -127,6 +127,18 @@ describe('tenant isolation end to end', () => {
       }
       expect(state.result.answer).not.toContain(other);
     }
+    // Every log line of a job, and the gateway's line for each request, names the tenant.
+    for (const [state, tenant] of [
+      [acme, 'acme'],
+      [globex, 'globex'],
+    ] as const) {
+      const lines = worker.logs().filter((l) => l.job_id === state.job_id);
+      expect(lines.map((l) => l.message)).toEqual(expect.arrayContaining(['job started', 'job completed']));
+      for (const line of lines) expect(line).toMatchObject({ tenant, request_id: expect.any(String), queue: 'rag-query' });
+    }
+    const requests = gateway.logs().filter((l) => l.message === 'request' && l.route === '/v1/chat');
+    expect(requests.map((l) => l.tenant)).toEqual(expect.arrayContaining(['acme', 'globex']));
+    expect(gateway.logs().find((l) => l.message === 'job accepted' && l.job_id === acme.job_id)).toMatchObject({ tenant: 'acme' });
     // A question about the other tenant's document finds nothing of it.
     const probe = await ask(ACME_KEY, 'When is the volcano lair open?', 'handbook');
     expect(probe.status).toBe('completed');

@@ -39,7 +39,8 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
   return (job: Job<unknown>): Promise<IngestJobResult> => {
     const data = (typeof job.data === 'object' && job.data !== null ? job.data : {}) as Partial<Record<keyof IngestJobPayload, unknown>>;
     const requestId = typeof data.request_id === 'string' ? data.request_id : undefined;
-    return runWithContext({ job_id: String(job.id), request_id: requestId, queue: job.queue.name }, async () => {
+    const tenant = typeof data.tenant === 'string' ? data.tenant : undefined;
+    return runWithContext({ job_id: String(job.id), request_id: requestId, tenant, queue: job.queue.name }, async () => {
       const attempt = job.attemptsMade + 1;
       const started = Date.now();
       const runId = typeof data.run_id === 'string' ? data.run_id : undefined;

@@ -46,8 +46,14 @@ export interface ProcessorRuntime {
 export function queryProcessor(deps: AnswerDeps, logger: Logger, openEvents?: JobEventsFactory, runtime: ProcessorRuntime = {}) {
   return (job: Job<unknown>): Promise<QueryResult> => {
     const jobId = String(job.id);
-    const requestId = typeof job.data === 'object' && job.data !== null ? (job.data as { request_id?: unknown }).request_id : undefined;
-    return runWithContext({ job_id: jobId, request_id: typeof requestId === 'string' ? requestId : undefined, queue: job.queue.name }, async () => {
+    const data = typeof job.data === 'object' && job.data !== null ? (job.data as { request_id?: unknown; tenant?: unknown }) : {};
+    const context = {
+      job_id: jobId,
+      request_id: typeof data.request_id === 'string' ? data.request_id : undefined,
+      tenant: typeof data.tenant === 'string' ? data.tenant : undefined,
+      queue: job.queue.name,
+    };
+    return runWithContext(context, async () => {
       const started = Date.now();
       const attempt = job.attemptsMade + 1;
       const events = openEvents?.(jobId);

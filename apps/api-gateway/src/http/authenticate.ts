@@ -1,5 +1,6 @@
 import { OPEN_PRINCIPAL, bearerKey, type Authenticator, type Principal } from '@rag/auth';
 import type { ApiKeyScope } from '@rag/config';
+import { runWithContext } from '@rag/observability';
 import type { RequestHandler } from 'express';
 import { HttpError } from './http-error';
 
@@ -29,7 +30,7 @@ export function authenticate(auth: Authenticator): RequestHandler {
   return async (req, _res, next) => {
     if (!(await auth.required())) {
       req.principal = OPEN_PRINCIPAL;
-      return next();
+      return runWithContext({ tenant: OPEN_PRINCIPAL.tenant }, next);
     }
     const header = req.get('authorization');
     if (!header) throw new Unauthorized('an API key is required: send it as Authorization: Bearer <key>', CHALLENGE);
@@ -37,7 +38,8 @@ export function authenticate(auth: Authenticator): RequestHandler {
     const principal = key ? await auth.verify(key) : null;
     if (!principal) throw new Unauthorized('the API key is not valid (unknown, revoked or malformed); send Authorization: Bearer <key>', `${CHALLENGE}, error="invalid_token"`);
     req.principal = principal;
-    next();
+    // Every log line of the rest of the request names the tenant.
+    runWithContext({ tenant: principal.tenant }, next);
   };
 }
 
