@@ -2,8 +2,8 @@ import type { Config } from '@rag/config';
 import { llmResilienceFromConfig } from '@rag/llm-client';
 import Redis from 'ioredis';
 import { SUPPORTED_EXTENSIONS, chunkingFromConfig, createEmbedder, ingestDocuments, openVectorStore, type IngestSummary } from '@rag/retrieval';
-import { Presets, SingleBar } from 'cli-progress';
 import { discoverFiles } from '../discover-files';
+import { documentsBar } from '../progress-bar';
 
 export interface IngestCommandOptions {
   collection: string;
@@ -39,16 +39,7 @@ export async function ingestCommand(config: Config, targets: string[], options: 
   const sharesLimits = config.EMBEDDINGS === 'openai' && (config.LLM_RPM > 0 || config.LLM_TPM > 0) && !options.dryRun;
   const redis = sharesLimits ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
   const embedder = createEmbedder(config, { resilience: llmResilienceFromConfig(config, { redis, prefix: config.QUEUE_PREFIX }) });
-  const bar = new SingleBar(
-    {
-      stream: io.stream,
-      format: 'ingesting {bar} {value}/{total} documents | {chunks} chunks | {failed} failed | {rate} docs/s | eta {eta_formatted}',
-      hideCursor: true,
-      noTTYOutput: true,
-      notTTYSchedule: 2000,
-    },
-    Presets.shades_classic,
-  );
+  const bar = documentsBar(io.stream);
   const showProgress = options.progress !== false;
   const started = Date.now();
   let chunks = 0;

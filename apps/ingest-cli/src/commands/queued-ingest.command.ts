@@ -2,9 +2,9 @@ import type { Config } from '@rag/config';
 import { IngestRuns, ingestJobId, openIngestQueue, queryJobOptions, type IngestRunStatus } from '@rag/jobs';
 import { JobName, type IngestJobPayload } from '@rag/queue-contracts';
 import { SUPPORTED_EXTENSIONS, contentHash, openVectorStore } from '@rag/retrieval';
-import { Presets, SingleBar } from 'cli-progress';
 import { randomUUID } from 'node:crypto';
 import { discoverFiles } from '../discover-files';
+import { documentsBar } from '../progress-bar';
 import type { IngestCommandOptions, Output } from './ingest.command';
 
 /** Jobs (and their bytes) sent to Redis per round trip. */
@@ -127,16 +127,7 @@ export async function queuedIngestCommand(config: Config, targets: string[], opt
 
 /** Follows a run until every queued document is done, with a progress bar on stderr. */
 async function follow(runs: IngestRuns, runId: string, total: number, showProgress: boolean, io: Output): Promise<IngestRunStatus> {
-  const bar = new SingleBar(
-    {
-      stream: io.stream,
-      format: 'ingesting {bar} {value}/{total} documents | {chunks} chunks | {failed} failed | {rate} docs/s | eta {eta_formatted}',
-      hideCursor: true,
-      noTTYOutput: true,
-      notTTYSchedule: 2000,
-    },
-    Presets.shades_classic,
-  );
+  const bar = documentsBar(io.stream);
   const started = Date.now();
   if (showProgress) bar.start(total, 0, { chunks: 0, failed: 0, rate: '0.0' });
   let lastDone = -1;
