@@ -4,6 +4,7 @@ import * as path from 'node:path';
 
 interface Citation {
   source: string;
+  position: number;
   heading?: string;
   page?: number;
   chunk: string;
@@ -82,8 +83,8 @@ describe('documents of every format, answered with citations', () => {
   });
 
   it.each([
-    ['When does the badge office open?', 'facilities.pdf', { page: 2 }, '8 am'],
-    ['Where are bicycles parked?', 'facilities.pdf', { page: 3 }, 'basement'],
+    ['When does the badge office open?', 'facilities.pdf', { page: 2, position: 1 }, '8 am'],
+    ['Where are bicycles parked?', 'facilities.pdf', { page: 3, position: 2 }, 'basement'],
     ['Who approves remote work?', 'hr/handbook.docx', { heading: 'Employee Handbook > Remote work' }, 'team lead'],
     ['When are parking permits renewed?', 'parking.html', { heading: 'Permits' }, 'January'],
     ['How often do passwords rotate?', 'security.md', { heading: 'Security > Passwords' }, '90 days'],

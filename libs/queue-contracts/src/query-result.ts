@@ -5,6 +5,8 @@ export interface Citation {
   source: string;
   title?: string;
   heading?: string;
+  /** 0-based position of the chunk in its document. */
+  position: number;
   /** 1-based page, for paged formats (PDF). */
   page?: number;
   /** The cited chunk text. */

@@ -192,8 +192,8 @@ describe('answerQuestion', () => {
     const result = await answerQuestion({ store, embedder, answerer }, { tenant: 'default', query: 'q', collection: 'docs', topK: 4 });
     expect(result.answer).toBe('Beta fact. [1] Alpha fact. [2] More beta. [1]');
     expect(result.citations).toEqual([
-      { id: 'b.md#0', source: 'b.md', title: undefined, heading: undefined, chunk: 'Beta text.', score: Number((1 / 62).toFixed(6)) },
-      { id: 'a.md#0', source: 'a.md', title: 'Title of a.md', heading: 'Section', chunk: 'Alpha text.', score: Number((1 / 61 + 1 / 62).toFixed(6)) },
+      { id: 'b.md#0', source: 'b.md', title: undefined, heading: undefined, position: 0, chunk: 'Beta text.', score: Number((1 / 62).toFixed(6)) },
+      { id: 'a.md#0', source: 'a.md', title: 'Title of a.md', heading: 'Section', position: 0, chunk: 'Alpha text.', score: Number((1 / 61 + 1 / 62).toFixed(6)) },
     ]);
   });
 

@@ -66,6 +66,7 @@ export async function answerQuestion(deps: AnswerDeps, q: Question): Promise<Que
       source: hit.chunk.source,
       title: hit.chunk.title || undefined,
       heading: hit.chunk.heading || undefined,
+      position: hit.chunk.position,
       ...(hit.chunk.page ? { page: hit.chunk.page } : {}),
       chunk: hit.chunk.text,
       score: Number(hit.score.toFixed(6)),
