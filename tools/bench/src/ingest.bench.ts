@@ -10,26 +10,14 @@
  * over HTTP, each request taking N ms, as a remote provider would: then the
  * work is waiting, not computing, and more workers overlap more of it.
  *
- *   npx nx run bench:ingest [-- <folder>] [-- --ingest-concurrency N] [-- --embed-latency-ms N]
+ *   npm run bench -- ingest [--ingest-concurrency N] [--embed-latency-ms N] [--source <folder>]
  */
 import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
 import { runApp, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
 import { existsSync } from 'node:fs';
-import * as os from 'node:os';
+import { numberFlag, type Scenario } from './scenario';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args.splice(i, 2)[1] : fallback;
-};
-const ingestConcurrency = flag('--ingest-concurrency', '2');
-const embedLatencyMs = Number(flag('--embed-latency-ms', '0'));
-let fake: FakeOpenAI | undefined;
-const source = args[0] ?? '/usr/share/doc/postgresql-doc-15/html';
-if (!existsSync(source)) {
-  process.stderr.write(`no such folder: ${source}; install the default set with: apt-get install postgresql-doc-15\n`);
-  process.exit(2);
-}
+const DEFAULT_SOURCE = '/usr/share/doc/postgresql-doc-15/html';
 
 interface Summary {
   documents: number;
@@ -46,7 +34,14 @@ interface Row {
   again: { wall: number; summary: Summary };
 }
 
-async function run(mode: 'direct' | 'queue', workers: number): Promise<Row> {
+interface Options {
+  source: string;
+  ingestConcurrency: string;
+  fake?: FakeOpenAI;
+  embedLatencyMs: number;
+}
+
+async function run(mode: 'direct' | 'queue', workers: number, { source, ingestConcurrency, fake }: Options): Promise<Row> {
   const redis = await startRedis();
   const data = tempDir('rag-bench-');
   const env: NodeJS.ProcessEnv = { REDIS_URL: redis.url, DATA_DIR: data.path, NODE_ENV: 'production', INGEST_CONCURRENCY: ingestConcurrency };
@@ -72,35 +67,58 @@ async function run(mode: 'direct' | 'queue', workers: number): Promise<Row> {
   }
 }
 
-async function main(): Promise<void> {
-  if (embedLatencyMs > 0) fake = await startFakeOpenAI({ dimension: 256, embeddingLatencyMs: embedLatencyMs });
-  const rows: Row[] = [];
-  for (const [mode, workers] of [
-    ['direct', 0],
-    ['queue', 1],
-    ['queue', 2],
-  ] as const) {
-    process.stderr.write(`bench: ${mode}${workers ? ` with ${workers} worker(s)` : ''}…\n`);
-    rows.push(await run(mode, workers));
-  }
-  const cpu = os.cpus();
-  const lines = [
-    `Source: \`${source}\` — ${rows[0].first.summary.documents} documents (${rows[0].first.summary.skipped} other files skipped), ` +
-      `${rows[0].first.summary.chunks} chunks; ${fake ? `embeddings from tools/fake-openai over HTTP at ${embedLatencyMs} ms a request (batches of 64)` : 'embedded defaults (local embedder)'}, LanceDB; INGEST_CONCURRENCY=${ingestConcurrency} per worker; ` +
-      `${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}.`,
-    '',
-    '| how | first load (wall) | documents/s | chunks/s | failed | unchanged re-run (wall) |',
-    '|---|---|---|---|---|---|',
-    ...rows.map(({ mode, first, again }) => {
-      const s = first.summary;
-      return `| ${mode} | ${first.wall.toFixed(1)} s | ${(s.documents / first.wall).toFixed(1)} | ${(s.chunks / first.wall).toFixed(0)} | ${s.failed.length} | ${again.wall.toFixed(1)} s (${again.summary.unchanged} unchanged) |`;
-    }),
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-  await fake?.close();
+function scenario(name: string, embedLatencyMs: number): Scenario {
+  return {
+    name,
+    command: `npm run bench -- ${name}`,
+    async run(args) {
+      const i = args.indexOf('--source');
+      const source = i >= 0 ? args[i + 1] : DEFAULT_SOURCE;
+      if (!existsSync(source)) throw new Error(`no such folder: ${source}; install the default set with: apt-get install postgresql-doc-15`);
+      const options: Options = { source, ingestConcurrency: String(numberFlag(args, '--ingest-concurrency', 2)), embedLatencyMs: numberFlag(args, '--embed-latency-ms', embedLatencyMs) };
+      if (options.embedLatencyMs > 0) options.fake = await startFakeOpenAI({ dimension: 256, embeddingLatencyMs: options.embedLatencyMs });
+      try {
+        const rows: Row[] = [];
+        for (const [mode, workers] of [
+          ['direct', 0],
+          ['queue', 1],
+          ['queue', 2],
+        ] as const) {
+          process.stderr.write(`bench ${name}: ${mode}${workers ? ` with ${workers} worker(s)` : ''}…\n`);
+          rows.push(await run(mode, workers, options));
+        }
+        const first = rows[0].first.summary;
+        const lines = [
+          `Source: \`${source}\` — ${first.documents} documents (${first.skipped} other files skipped), ${first.chunks} chunks; ` +
+            `${options.fake ? `embeddings from tools/fake-openai over HTTP at ${options.embedLatencyMs} ms a request` : 'embedded defaults (local embedder)'}, LanceDB; ` +
+            `INGEST_CONCURRENCY=${options.ingestConcurrency} per worker.`,
+          '',
+          '| how | first load (wall) | documents/s | chunks/s | failed | unchanged re-run (wall) |',
+          '|---|---|---|---|---|---|',
+          ...rows.map(({ mode, first: f, again }) => {
+            const s = f.summary;
+            return `| ${mode} | ${f.wall.toFixed(1)} s | ${(s.documents / f.wall).toFixed(1)} | ${(s.chunks / f.wall).toFixed(0)} | ${s.failed.length} | ${again.wall.toFixed(1)} s (${again.summary.unchanged} unchanged) |`;
+          }),
+        ];
+        const data = rows.map(({ mode, first: f, again }) => ({
+          mode,
+          documents: f.summary.documents,
+          chunks: f.summary.chunks,
+          failed: f.summary.failed.length,
+          seconds: f.wall,
+          documents_per_second: f.summary.documents / f.wall,
+          chunks_per_second: f.summary.chunks / f.wall,
+          unchanged_rerun_seconds: again.wall,
+        }));
+        return { markdown: lines.join('\n'), data: { source, embed_latency_ms: options.embedLatencyMs, ingest_concurrency: Number(options.ingestConcurrency), rows: data } };
+      } finally {
+        await options.fake?.close();
+      }
+    },
+  };
 }
 
-main().catch((error) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+/** The embedded defaults: parsing, chunking, the local embedder and LanceDB, all CPU. */
+export const ingestScenario = scenario('ingest', 0);
+/** The same with a remote embedder taking 100 ms a request: waiting dominates, workers overlap it. */
+export const ingestRemoteScenario = scenario('ingest-remote', 100);

@@ -6,21 +6,14 @@
  * gateway; all questions are submitted over HTTP first, then the workers
  * start and the clock runs until the last one completes.
  *
- *   npx nx run bench:workers [-- --jobs N] [-- --llm-ms N]
+ *   npm run bench -- workers [--jobs N] [--llm-ms N]
  */
 import { startFakeOpenAI } from '@rag/fake-openai';
 import { WORKSPACE_ROOT, freePort, runApp, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
 import Redis from 'ioredis';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { numberFlag, type Scenario } from './scenario';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const JOBS = flag('--jobs', 400);
-const LLM_MS = flag('--llm-ms', 200);
 const QUESTIONS = ['How many vacation days do new employees get?', 'Who approves travel expenses?', 'How often must passwords change?', 'What happens on the first day?'];
 
 interface Result {
@@ -30,7 +23,7 @@ interface Result {
   perSecond: number;
 }
 
-async function scenario(workers: number, concurrency: number): Promise<Result> {
+async function measure(workers: number, concurrency: number, JOBS: number, LLM_MS: number): Promise<Result> {
   const redis = await startRedis();
   const data = tempDir('rag-bench-workers-');
   const fake = await startFakeOpenAI({ dimension: 64, firstTokenMs: LLM_MS });
@@ -91,32 +84,33 @@ async function scenario(workers: number, concurrency: number): Promise<Result> {
   }
 }
 
-async function main(): Promise<void> {
-  const results: Result[] = [];
-  for (const concurrency of [4, 16]) {
-    for (const workers of [1, 2, 4]) {
-      process.stderr.write(`bench: ${workers} worker(s) × concurrency ${concurrency}…\n`);
-      results.push(await scenario(workers, concurrency));
+export const workersScenario: Scenario = {
+  name: 'workers',
+  command: 'npm run bench -- workers',
+  async run(args) {
+    const jobs = numberFlag(args, '--jobs', 400);
+    const llmMs = numberFlag(args, '--llm-ms', 200);
+    const results: Result[] = [];
+    for (const concurrency of [4, 16]) {
+      for (const workers of [1, 2, 4]) {
+        process.stderr.write(`bench workers: ${workers} worker(s) × concurrency ${concurrency}…\n`);
+        results.push(await measure(workers, concurrency, jobs, llmMs));
+      }
     }
-  }
-  const cpu = os.cpus();
-  const base = (c: number) => results.find((r) => r.workers === 1 && r.concurrency === c)?.perSecond ?? NaN;
-  const lines = [
-    `${JOBS} questions on the sample collection, LLM answering after ${LLM_MS} ms (tools/fake-openai), local embedder, LanceDB; ` +
-      `${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}.`,
-    '',
-    '| workers × concurrency | completed/s | vs 1 worker | scaling efficiency | ceiling (workers × concurrency / LLM time) |',
-    '|---|---|---|---|---|',
-    ...results.map((r) => {
+    const base = (c: number) => results.find((r) => r.workers === 1 && r.concurrency === c)?.perSecond ?? NaN;
+    const rows = results.map((r) => {
       const ratio = r.perSecond / base(r.concurrency);
-      const ceiling = (r.workers * r.concurrency) / (LLM_MS / 1000);
-      return `| ${r.workers} × ${r.concurrency} | ${r.perSecond.toFixed(1)} | ${ratio.toFixed(2)}× | ${((ratio / r.workers) * 100).toFixed(0)} % | ${ceiling.toFixed(0)}/s |`;
-    }),
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-main().catch((error) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+      return { ...r, vs_one_worker: ratio, efficiency: ratio / r.workers, ceiling_per_second: (r.workers * r.concurrency) / (llmMs / 1000) };
+    });
+    const lines = [
+      `${jobs} questions on the sample collection, LLM answering after ${llmMs} ms (tools/fake-openai), local embedder, LanceDB.`,
+      '',
+      '| workers × concurrency | completed/s | vs 1 worker | scaling efficiency | ceiling (workers × concurrency / LLM time) |',
+      '|---|---|---|---|---|',
+      ...rows.map(
+        (r) => `| ${r.workers} × ${r.concurrency} | ${r.perSecond.toFixed(1)} | ${r.vs_one_worker.toFixed(2)}× | ${(r.efficiency * 100).toFixed(0)} % | ${r.ceiling_per_second.toFixed(0)}/s |`,
+      ),
+    ];
+    return { markdown: lines.join('\n'), data: { jobs, llm_ms: llmMs, rows } };
+  },
+};
