@@ -70,7 +70,7 @@ export const gatewayScenario: Scenario = {
       const bare = startApp('tools/bench/src/servers/bare-express.ts', { PORT: String(barePort) });
       const sync = startApp('tools/bench/src/servers/sync-pipeline.ts', { ...env, PORT: String(syncPort) });
       apps.push(gateway, worker, bare, sync);
-      await Promise.all([...apps.map((a) => a.waitForLog((l) => l.message === 'listening', 60_000)), worker.waitForLog((l) => l.message === 'consuming', 60_000)]);
+      await Promise.all([...[gateway, bare, sync].map((a) => a.waitForLog((l) => l.message === 'listening', 60_000)), worker.waitForLog((l) => l.message === 'consuming', 60_000)]);
 
       const memory = { gateway_rest_mib: await rss(`http://127.0.0.1:${port}/metrics`), worker_rest_mib: await rss(`http://127.0.0.1:${workerPort}/metrics`) };
       const systems = [
