@@ -9,11 +9,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gatewayScenario } from './gateway.bench';
 import { ingestRemoteScenario, ingestScenario } from './ingest.bench';
+import { overheadScenario } from './overhead.bench';
 import { retrievalScenario } from './retrieval.bench';
 import { machine, type Scenario } from './scenario';
 import { workersScenario } from './workers.bench';
 
-const SCENARIOS: Scenario[] = [gatewayScenario, workersScenario, retrievalScenario, ingestScenario, ingestRemoteScenario];
+const SCENARIOS: Scenario[] = [gatewayScenario, workersScenario, overheadScenario, retrievalScenario, ingestScenario, ingestRemoteScenario];
 const DOC = path.join(WORKSPACE_ROOT, 'docs/benchmarks.md');
 
 /** Replaces the text between `<!-- bench:name -->` and `<!-- /bench:name -->` in docs/benchmarks.md. */
