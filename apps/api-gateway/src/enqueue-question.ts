@@ -83,12 +83,12 @@ export async function enqueueQuestion(
       // A key reused after its job was cancelled and removed starts afresh.
       await queue.client.del(cancelKey(config.QUEUE_PREFIX, jobId), cancelledKey(config.QUEUE_PREFIX, jobId));
     }
-    const waiting = await queue.getWaitingCount();
+    const backlog = tenantBacklog(queue, config);
+    // Both limits read at once: one round trip on the hot path, not two. The global one answers first.
+    const [waiting, own] = await Promise.all([queue.getWaitingCount(), backlog.check(tenant, config.MAX_WAITING_JOBS_PER_TENANT)]);
     if (waiting >= config.MAX_WAITING_JOBS) {
       throw new HttpError(503, 'overloaded', `${waiting} questions are waiting; retry after the Retry-After delay`, { retry_after_seconds: 5 });
     }
-    const backlog = tenantBacklog(queue, config);
-    const own = await backlog.check(tenant, config.MAX_WAITING_JOBS_PER_TENANT);
     if (!own.allowed) {
       throw new HttpError(429, 'tenant_queue_full', `${own.waiting} of your questions are already waiting (limit ${config.MAX_WAITING_JOBS_PER_TENANT}); retry after the Retry-After delay`, {
         retry_after_seconds: 5,

@@ -106,10 +106,10 @@ export function queryProcessor(deps: AnswerDeps, logger: Logger, openEvents?: Jo
         const willRetry = !permanent && attempt < (job.opts.attempts ?? 1);
         events?.emit(cancelled ? 'status' : 'error', cancelled ? { status: 'cancelled' } : { message: errorMessage(error), permanent, will_retry: willRetry });
         await events?.close().catch(() => undefined);
-        await recordFailure(job, runtime.deadLetters, { attempt, started, error, permanent, final: !willRetry && !cancelled }).catch((e: unknown) =>
+        const final = !willRetry && !cancelled;
+        await recordFailure(job, runtime.deadLetters, { attempt, started, error, permanent, final }).catch((e: unknown) =>
           logger.warn('attempt not recorded', { error: errorMessage(e) }),
         );
-        const final = !willRetry && !cancelled;
         runtime.metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: cancelled ? 'cancelled' : willRetry ? 'retried' : 'failed' });
         if (final && runtime.deadLetters) runtime.metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: 'dead_lettered' });
         logger.warn(cancelled ? 'job cancelled' : 'job attempt failed', { attempt, duration_ms: Date.now() - started, permanent, will_retry: willRetry, error: errorMessage(error) });

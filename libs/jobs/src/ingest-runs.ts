@@ -19,6 +19,8 @@ export interface IngestRunStatus extends IngestRunInfo {
   updated: number;
   /** Unchanged before queueing plus those a worker found unchanged. */
   skipped: number;
+  /** Queued documents finished so far: loaded, found unchanged by a worker, or failed. */
+  done: number;
   failed: number;
   chunks: number;
   /** Every queued document is done (loaded, unchanged or failed). */
@@ -116,6 +118,7 @@ export class IngestRuns {
       added: n('added'),
       updated: n('updated'),
       skipped: n('skipped') + n('unchanged'),
+      done,
       failed: n('failed'),
       chunks: n('chunks'),
       finished,

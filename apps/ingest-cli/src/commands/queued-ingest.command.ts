@@ -137,7 +137,7 @@ async function follow(runs: IngestRuns, runId: string, total: number, showProgre
     for (;;) {
       const status = await runs.get(runId);
       if (!status) throw new Error(`run ${runId} disappeared from Redis (was it flushed?); load the documents again`);
-      const done = status.added + status.updated + (status.skipped - status.unchanged) + status.failed;
+      const done = status.done;
       if (showProgress) bar.update(done, { chunks: status.chunks, failed: status.failed, rate: (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1) });
       if (status.finished) return status;
       if (done !== lastDone) {
@@ -166,10 +166,9 @@ export async function statusCommand(config: Config, runId: string, json: boolean
     }
     if (json) io.out(JSON.stringify(status));
     else {
-      const done = status.added + status.updated + (status.skipped - status.unchanged) + status.failed;
       io.out(
         `run ${status.run_id} (tenant ${status.tenant}, collection ${status.collection}, started ${status.created_at}): ${status.status}, ` +
-          `${done}/${status.queued} queued documents done (${status.added} added, ${status.updated} updated, ${status.skipped} unchanged, ${status.failed} failed), ${status.chunks} chunks`,
+          `${status.done}/${status.queued} queued documents done (${status.added} added, ${status.updated} updated, ${status.skipped} unchanged, ${status.failed} failed), ${status.chunks} chunks`,
       );
       for (const f of status.failures) io.out(`failed ${f.doc_id}: ${f.error}`);
     }
