@@ -1,4 +1,5 @@
 import * as lancedb from '@lancedb/lancedb';
+import * as os from 'node:os';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
 import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError } from '../errors';
 import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
@@ -16,6 +17,17 @@ import type {
   StoredDocument,
   VectorStore,
 } from '../types';
+
+/**
+ * LanceDB sizes its CPU pool at the core count less two — a single thread on a
+ * 2-core machine or pod — and its full-text index writer can deadlock when that
+ * pool has no thread to spare (lance-format/lance#6085, #7350): here, compacting
+ * a collection near 100k chunks on 2 cores parked every thread for good. Unless
+ * the operator sized the pool, it gets at least four threads. Read by LanceDB
+ * when its pool starts, on first use, so setting it at import is in time.
+ */
+export const LANCE_MIN_CPU_THREADS = 4;
+if (!process.env.LANCE_CPU_THREADS) process.env.LANCE_CPU_THREADS = String(Math.max(LANCE_MIN_CPU_THREADS, os.availableParallelism() - 2));
 
 const BASE_COLUMNS = ['id', 'doc_id', 'source', 'title', 'heading', 'position', 'text', 'content_hash'];
 /** Added later; tables made before it have no such column and keep working without pages. */
