@@ -48,6 +48,23 @@ describe('JobEventsWriter (real Redis)', () => {
     await writer.close();
   });
 
+  it('sends the events emitted while a write is in flight together in the next write, in order', async () => {
+    const execs = async () => Number(/cmdstat_exec:calls=(\d+)/.exec(await client.info('commandstats'))?.[1] ?? 0);
+    await client.config('RESETSTAT');
+    const writer = new JobEventsWriter(client, 'job-4', { prefix: 't', retentionSeconds: 60 });
+    writer.emit('status', { status: 'active' });
+    for (const stage of ['retrieving', 'generating']) writer.emit('stage', { stage });
+    for (let n = 1; n <= 5; n++) writer.emit('citation', { n });
+    writer.emit('done', { status: 'completed' });
+    await writer.close();
+
+    const events = await read('job-4');
+    expect(events.map((e) => e.type)).toEqual(['status', 'stage', 'stage', 'citation', 'citation', 'citation', 'citation', 'citation', 'done']);
+    expect(events.filter((e) => e.type === 'citation').map((e) => e.data.n)).toEqual([1, 2, 3, 4, 5]);
+    // The first event goes out at once; the eight emitted during its round trip follow in one more.
+    expect(await execs()).toBe(2);
+  });
+
   it('reports a failed write when closed', async () => {
     const broken = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
     const writer = new JobEventsWriter(broken, 'job-3', { prefix: 't', retentionSeconds: 60 });

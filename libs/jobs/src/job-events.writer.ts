@@ -12,14 +12,19 @@ export interface JobEventsOptions {
 
 /**
  * Writes one job's events to its Redis Stream. Tokens are batched so a fast
- * model does not cost one Redis round trip per token; the stream is trimmed
- * and expires with the job record.
+ * model does not cost one Redis round trip per token, and events emitted while
+ * a write is in flight go out together in the next one (a question's status,
+ * stages, citations and end cost two or three round trips, not one each); the
+ * stream is trimmed and expires with the job record.
  */
 export class JobEventsWriter {
   private readonly key: string;
   private pending = '';
   private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Events not yet sent, in order. */
+  private queued: [JobEventType, string][] = [];
+  /** The write in flight and the ones that follow it, until the queue is empty. */
+  private writing: Promise<void> | undefined;
   private failed: unknown;
 
   constructor(
@@ -44,7 +49,7 @@ export class JobEventsWriter {
   /** Flushes pending tokens and waits until every event is written. */
   async close(): Promise<void> {
     this.flushTokens();
-    await this.chain;
+    await this.writing;
     if (this.failed) throw this.failed;
   }
 
@@ -58,14 +63,21 @@ export class JobEventsWriter {
   }
 
   private append(type: JobEventType, data: string): void {
-    // Writes are chained so events keep their order.
-    this.chain = this.chain.then(() =>
-      this.redis
-        .multi()
-        .xadd(this.key, 'MAXLEN', '~', String(JOB_EVENTS_MAX), '*', 'type', type, 'data', data)
+    this.queued.push([type, data]);
+    this.writing ??= this.drain();
+  }
+
+  /** One write at a time, so events keep their order; each takes everything queued so far. */
+  private async drain(): Promise<void> {
+    while (this.queued.length > 0) {
+      const batch = this.queued.splice(0);
+      const multi = this.redis.multi();
+      for (const [type, data] of batch) multi.xadd(this.key, 'MAXLEN', '~', String(JOB_EVENTS_MAX), '*', 'type', type, 'data', data);
+      await multi
         .expire(this.key, this.options.retentionSeconds)
         .exec()
-        .catch((error: unknown) => (this.failed ??= error)),
-    );
+        .catch((error: unknown) => (this.failed ??= error));
+    }
+    this.writing = undefined;
   }
 }
