@@ -67,6 +67,106 @@ describe('LanceDbStore (real LanceDB)', () => {
     }
   });
 
+  /** Cosine similarity, computed here independently of LanceDB. */
+  const cosine = (a: number[], b: number[]) => {
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    a.forEach((x, i) => ((dot += x * b[i]), (na += x * x), (nb += b[i] * b[i])));
+    return dot / Math.sqrt(na * nb);
+  };
+  /** 64-dimensional vectors of any length: a few large components and a constant. */
+  const rawVector = (seed: number, scale: number) => Array.from({ length: 64 }, (_, i) => scale * (((i * 7 + seed * 13) % 11) - 5 + (i === seed ? 20 : 0)));
+
+  it('stores vectors at unit length and searches by dot product, ranking and scoring exactly as cosine would', async () => {
+    const name = await fresh();
+    // Embedders that do not normalise (some Ollama models): lengths from 0.01 to 40.
+    const specs = [0.01, 3, 40, 1, 7].map((scale, n) => ({ text: `Chunk ${n}.`, vector: rawVector(n, scale) }));
+    await store.replaceDocument('default', name, 'raw.md', chunksOf('raw.md', specs));
+    const query = rawVector(2, 5).map((x, i) => x + (i % 3));
+    const hits = await store.searchVector('default', name, query, 5);
+    const expected = specs.map((spec, n) => ({ id: `raw.md#${n}`, score: cosine(spec.vector, query) })).sort((a, b) => b.score - a.score);
+    expect(hits.map((h) => h.chunk.id)).toEqual(expected.map((e) => e.id));
+    hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(expected[i].score, 5));
+    expect(hits[0].chunk).toMatchObject({ text: 'Chunk 2.', docId: 'raw.md', position: 2 });
+
+    const db = await lancedb.connect(dir);
+    try {
+      const table = await db.openTable(name);
+      expect((await table.schema()).metadata.get('rag.normalized')).toBe('true');
+      for (const row of await table.query().select(['vector']).toArray()) {
+        const stored = Array.from(row.vector as Iterable<number>);
+        expect(Math.hypot(...stored)).toBeCloseTo(1, 5);
+      }
+      table.close();
+    } finally {
+      db.close();
+    }
+  });
+
+  it('searches a table made before vectors were normalised by cosine, over the vectors as stored', async () => {
+    const name = `c${++collectionCounter}`;
+    const text = (n: string) => new Field(n, new Utf8(), false);
+    const oldSchema = new Schema(
+      [
+        ...['id', 'doc_id', 'source', 'title', 'heading'].map(text),
+        new Field('position', new Int32(), false),
+        ...['text', 'search_text', 'content_hash'].map(text),
+        new Field('page', new Int32(), false),
+        new Field('vector', new FixedSizeList(64, new Field('item', new Float32(), true)), false),
+      ],
+      new Map([
+        ['rag.embedder', embedder.id],
+        ['rag.dimension', '64'],
+      ]),
+    );
+    const db = await lancedb.connect(dir);
+    try {
+      const table = await db.createEmptyTable(name, oldSchema);
+      await table.createIndex('search_text', { config: lancedb.Index.fts() });
+      table.close();
+    } finally {
+      db.close();
+    }
+    const specs = [0.5, 9, 2].map((scale, n) => ({ text: `Old ${n}.`, vector: rawVector(n + 10, scale) }));
+    await store.replaceDocument('default', name, 'old.md', chunksOf('old.md', specs));
+    const query = rawVector(11, 2);
+    const hits = await store.searchVector('default', name, query, 3);
+    const expected = specs.map((spec, n) => ({ id: `old.md#${n}`, score: cosine(spec.vector, query) })).sort((a, b) => b.score - a.score);
+    expect(hits.map((h) => h.chunk.id)).toEqual(expected.map((e) => e.id));
+    hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(expected[i].score, 5));
+  });
+
+  it('returns the right chunks for every vector search while another process rewrites and compacts the table', async () => {
+    const name = await fresh();
+    const docs = 30;
+    for (let d = 0; d < docs; d++) await store.replaceDocument('default', name, `d${d}.md`, chunksOf(`d${d}.md`, [`Document ${d} first part.`, `Document ${d} second part.`]));
+    const other = await LanceDbStore.open(dir);
+    let writing = true;
+    // Row ids move when a compaction rewrites fragments: the store must never hand back another row's chunk.
+    const writer = (async () => {
+      for (let round = 0; writing; round++) {
+        const d = round % docs;
+        await other.replaceDocument('default', name, `d${d}.md`, chunksOf(`d${d}.md`, [`Document ${d} first part.`, `Document ${d} second part.`], `r${round}`));
+        if (round % 5 === 4) await other.compact('default', name);
+      }
+    })();
+    try {
+      for (let i = 0; i < 60; i++) {
+        const d = i % docs;
+        const [query] = chunksOf(`d${d}.md`, [`Document ${d} first part.`]);
+        const hits = await store.searchVector('default', name, query.vector, 3);
+        expect(hits[0].chunk.id).toBe(`d${d}.md#0`);
+        expect(hits[0].score).toBeCloseTo(1, 4);
+        for (const hit of hits) expect(hit.chunk.text).toBe(`Document ${hit.chunk.docId.slice(1, -3)} ${hit.chunk.position === 0 ? 'first' : 'second'} part.`);
+      }
+    } finally {
+      writing = false;
+      await writer;
+      await other.close();
+    }
+  }, 60_000);
+
   it('keeps working on a table made before pages were kept (no page column): writes, reads and searches without pages', async () => {
     const name = `c${++collectionCounter}`;
     const text = (n: string) => new Field(n, new Utf8(), false);

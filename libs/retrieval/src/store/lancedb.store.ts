@@ -38,6 +38,8 @@ const COMPACT_EVERY = 100;
 const HASH_PROBE = 256;
 const EMBEDDER_KEY = 'rag.embedder';
 const DIMENSION_KEY = 'rag.dimension';
+/** Set on tables whose vectors are stored at unit length (see OpenTable.normalized). */
+const NORMALIZED_KEY = 'rag.normalized';
 /** LanceDB's name for the full-text index on search_text. */
 const FTS_INDEX = 'search_text_idx';
 
@@ -55,11 +57,27 @@ function toChunk(row: Record<string, unknown>): Chunk {
   return chunkFromFields(row, row.id);
 }
 
+/** `vector` scaled to length 1 (a zero vector stays zero). */
+export function unitVector(vector: number[]): number[] {
+  let sum = 0;
+  for (const x of vector) sum += x * x;
+  if (sum === 0 || Math.abs(sum - 1) < 1e-6) return vector;
+  const norm = Math.sqrt(sum);
+  return vector.map((x) => x / norm);
+}
+
 interface OpenTable {
   table: lancedb.Table;
   info: CollectionInfo;
   /** The chunk columns this table has (older tables lack `page`). */
   columns: string[];
+  /**
+   * Vectors are stored at unit length, so the search ranks by dot product:
+   * the same order and scores as cosine, without LanceDB normalising every
+   * stored vector on every query (about half the cost of a scan). Tables made
+   * before this hold vectors as the embedder gave them and keep cosine.
+   */
+  normalized: boolean;
 }
 
 /**
@@ -111,14 +129,14 @@ export class LanceDbStore implements VectorStore {
 
   async replaceDocument(tenant: string, name: string, docId: string, chunks: EmbeddedChunk[]): Promise<void> {
     const collection = physicalName(tenant, name);
-    const { table, info, columns } = await this.require(collection, name);
+    const { table, info, columns, normalized } = await this.require(collection, name);
     for (const c of chunks) {
       if (c.docId !== docId) throw new Error(`chunk ${c.id} belongs to ${c.docId}, not ${docId}`);
       if (c.vector.length !== info.embedder.dimension) throw new VectorSizeMismatchError(name, info.embedder.dimension, c.vector.length);
     }
     const rows = chunks.map((c) => {
       const { page, ...fields } = chunkFields(c);
-      return { id: c.id, ...fields, ...(columns.includes(PAGE_COLUMN) ? { page } : {}), search_text: searchableText(c), vector: c.vector };
+      return { id: c.id, ...fields, ...(columns.includes(PAGE_COLUMN) ? { page } : {}), search_text: searchableText(c), vector: normalized ? unitVector(c.vector) : c.vector };
     });
     const present = (await table.query().where(`doc_id = ${sqlString(docId)}`).select(['id']).limit(1).toArray()).length > 0;
     if (!present) {
@@ -205,11 +223,39 @@ export class LanceDbStore implements VectorStore {
     if (!opened) return [];
     const dimension = opened.info.embedder.dimension;
     if (vector.length !== dimension) throw new VectorSizeMismatchError(name, dimension, vector.length);
-    let query = opened.table.vectorSearch(vector).distanceType('cosine').select([...opened.columns, '_distance']).limit(limit);
     const where = whereClause(filter);
-    if (where) query = query.where(where);
-    const rows = await query.toArray();
-    return rows.map((row) => ({ chunk: toChunk(row), score: 1 - Number(row._distance) }));
+    // Dot product of unit vectors: LanceDB's distance is 1 - cosine either way.
+    const search = (columns: string[]) => {
+      const query = opened.table
+        .vectorSearch(opened.normalized ? unitVector(vector) : vector)
+        .distanceType(opened.normalized ? 'dot' : 'cosine')
+        .select([...columns, '_distance'])
+        .limit(limit);
+      return where ? query.where(where) : query;
+    };
+    // The scan reads only ids, then the chunks of the best few are fetched by row id:
+    // reading every column during the scan costs a third more.
+    const best = await search(['id']).withRowId().toArray();
+    if (best.length === 0) return [];
+    const rows = await this.takeChunks(opened, best);
+    if (rows) return best.map((hit) => ({ chunk: toChunk(rows.get(String(hit.id)) as Record<string, unknown>), score: 1 - Number(hit._distance) }));
+    // A compaction by another process moved the rows in between: search again, reading everything at once.
+    const full = await search(opened.columns).toArray();
+    return full.map((row) => ({ chunk: toChunk(row), score: 1 - Number(row._distance) }));
+  }
+
+  /** The rows of `hits` by row id, keyed by chunk id; undefined if any row is no longer where it was. */
+  private async takeChunks(opened: OpenTable, hits: Record<string, unknown>[]): Promise<Map<string, Record<string, unknown>> | undefined> {
+    try {
+      const rows = await opened.table
+        .takeRowIds(hits.map((h) => h._rowid as bigint))
+        .select(opened.columns)
+        .toArray();
+      const byId = new Map(rows.map((row) => [String(row.id), row as Record<string, unknown>]));
+      return hits.every((h) => byId.has(String(h.id))) ? byId : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async searchText(tenant: string, name: string, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
@@ -304,6 +350,7 @@ export class LanceDbStore implements VectorStore {
       new Map([
         [EMBEDDER_KEY, embedder.id],
         [DIMENSION_KEY, String(embedder.dimension)],
+        [NORMALIZED_KEY, 'true'],
       ]),
     );
     const table = await this.db.createEmptyTable(collection, schema, { mode: 'create', existOk: true });
@@ -320,8 +367,14 @@ export class LanceDbStore implements VectorStore {
 }
 
 async function describeTable(collection: string, table: lancedb.Table): Promise<OpenTable> {
-  const hasPage = (await table.schema()).fields.some((f) => f.name === PAGE_COLUMN);
-  return { table, info: await readInfo(collection, table), columns: hasPage ? [...BASE_COLUMNS, PAGE_COLUMN] : BASE_COLUMNS };
+  const schema = await table.schema();
+  const hasPage = schema.fields.some((f) => f.name === PAGE_COLUMN);
+  return {
+    table,
+    info: await readInfo(collection, table),
+    columns: hasPage ? [...BASE_COLUMNS, PAGE_COLUMN] : BASE_COLUMNS,
+    normalized: schema.metadata.get(NORMALIZED_KEY) === 'true',
+  };
 }
 
 async function readInfo(collection: string, table: lancedb.Table): Promise<CollectionInfo> {
