@@ -1,5 +1,6 @@
 import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
-import { QueueName } from '@rag/queue-contracts';
+import { DeadLetters, IngestRuns, MAX_STALLED_COUNT } from '@rag/jobs';
+import { JobName, QueueName } from '@rag/queue-contracts';
 import { freePort, json, runApp, startApp, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
 import Bull from 'bull';
 import * as path from 'node:path';
@@ -89,7 +90,7 @@ describe('reliability under failures', () => {
       const job = await queue.getJob(id);
       const state = await job?.getState();
       const cited = (job?.returnvalue as { citations?: { source: string }[] } | undefined)?.citations?.[0]?.source;
-      if (state !== 'completed' || cited !== source) wrong.push(`${id}: ${state} ${cited}`);
+      if (state !== 'completed' || cited !== source) wrong.push(`${id}: ${state} ${cited} ${job?.failedReason ?? ''}`);
     }
     expect(wrong).toEqual([]);
     const duplicates = accepted.filter(({ id }) => completions.get(id) !== 1).map(({ id }) => `${id}: ${completions.get(id) ?? 0}`);
@@ -110,21 +111,34 @@ describe('reliability under failures', () => {
     const everyWorker = [steady, victim];
     await Promise.all([steady, victim].map((w) => w.waitForLog((l) => l.message === 'consuming')));
     const started = Date.now();
+    let killing = true;
+    let killer: Promise<void> | undefined;
     try {
-      const accepted: { id: string; source: string }[] = [];
-      for (let i = 0; i < 300; i++) {
-        const r = await submit(base, i);
-        expect(r.status).toBe(202);
-        accepted.push({ id: r.body.job_id, source: r.source });
-      }
       let kills = 0;
-      const killer = (async () => {
-        while ((await watcher.getCompletedCount()) < 300 && kills < 8) {
+      /** Rounds without a kill because a job had reached the stall limit. */
+      let held = 0;
+      // The killer starts with the first question, not after the last: the workers get through 300 answers
+      // in a few seconds, and a killer that waited for the submissions could find nothing left to interrupt.
+      killer = (async () => {
+        while (killing && (await watcher.getCompletedCount()) < 300 && kills < 8) {
           await new Promise((r) => setTimeout(r, 2500));
           // Kill it just after it starts a job (answers stream for a few hundred ms), so every kill lands mid-job.
           const startedSoFar = () => victim.logs().filter((l) => l.message === 'job started').length;
+          // A job whose worker dies under it more than MAX_STALLED_COUNT times is failed on purpose (a poison
+          // pill). Stalled jobs go back to the head of the queue, where a restarted victim often takes them
+          // again, so the drill holds its fire while any waiting or running job has reached that count.
+          const atStallLimit = async () => {
+            const ids = [...(await watcher.client.lrange(watcher.toKey('wait'), 0, -1)), ...(await watcher.client.lrange(watcher.toKey('active'), 0, -1))];
+            const pipeline = watcher.client.pipeline();
+            for (const id of ids) pipeline.hget(watcher.toKey(id), 'stalledCounter');
+            return ((await pipeline.exec()) ?? []).some(([, count]) => Number(count ?? 0) >= MAX_STALLED_COUNT);
+          };
           const before = startedSoFar();
           for (const until = Date.now() + 10_000; Date.now() < until && startedSoFar() === before; ) await new Promise((r) => setTimeout(r, 10));
+          if (await atStallLimit()) {
+            held++;
+            continue;
+          }
           await victim.stop('SIGKILL');
           kills++;
           victim = startWorker(prefix);
@@ -132,6 +146,12 @@ describe('reliability under failures', () => {
           await victim.waitForLog((l) => l.message === 'consuming').catch(() => undefined);
         }
       })();
+      const accepted: { id: string; source: string }[] = [];
+      for (let i = 0; i < 300; i++) {
+        const r = await submit(base, i);
+        expect(r.status).toBe(202);
+        accepted.push({ id: r.body.job_id, source: r.source });
+      }
       await waitForAll(watcher, 300, 150_000);
       await killer;
       // Jobs a killed worker had started and another worker ran again after the stalled-job check.
@@ -144,6 +164,7 @@ describe('reliability under failures', () => {
         jobs: 300,
         kills,
         jobs_rerun_after_a_kill: rerun,
+        kills_held_at_stall_limit: held,
         seconds: Math.round((Date.now() - started) / 100) / 10,
         completed: await watcher.getCompletedCount(),
         failed: await watcher.getFailedCount(),
@@ -152,6 +173,8 @@ describe('reliability under failures', () => {
       expect(rerun).toBeGreaterThan(0);
       await verify(watcher, accepted, completions);
     } finally {
+      killing = false;
+      await killer?.catch(() => undefined);
       await Promise.all([gateway, steady, victim].map((p) => p.stop('SIGKILL')));
       await watcher.close();
     }
@@ -245,4 +268,64 @@ describe('reliability under failures', () => {
       await watcher.close();
     }
   }, 120_000);
+
+  it('dead-letters a question whose workers died under it more than the allowed number of times, payload and all', async () => {
+    const prefix = 'stalled-out';
+    const queue = new Bull(QueueName.Query, redis.url, { prefix });
+    const worker = { app: undefined as ReturnType<typeof startWorker> | undefined };
+    try {
+      const payload = { query: 'How long are backups kept?', collection: 'handbook', top_k: 4, stream: false, request_id: 'req-stalled', tenant: 'default' };
+      const job = await queue.add(JobName.Answer, payload, { jobId: 'stalled-1', attempts: 5 });
+      // The queue as it stands after MAX_STALLED_COUNT workers died under the job: active, unlocked, counted
+      // stalled that often, and seen active by the last check.
+      await queue.client
+        .multi()
+        .lrem(queue.toKey('wait'), 0, String(job.id))
+        .lpush(queue.toKey('active'), String(job.id))
+        .hset(queue.toKey(String(job.id)), 'stalledCounter', String(MAX_STALLED_COUNT))
+        .sadd(queue.toKey('stalled'), String(job.id))
+        .exec();
+      worker.app = startWorker(prefix);
+      // A starting worker runs the stalled-job check at once; its dies-once-more verdict fails the job.
+      await worker.app.waitForLog((l) => l.message === 'job failed: its worker stopped under it too many times; dead-lettered' && l.job_id === 'stalled-1', 30_000);
+      const failed = await queue.getJob('stalled-1');
+      expect(await failed?.getState()).toBe('failed');
+      expect(failed?.failedReason).toBe('job stalled more than allowable limit');
+      const letters = new DeadLetters(queue.client, { prefix, jobRetentionSeconds: 600, retentionSeconds: 600, maxEntries: 10 });
+      const letter = await letters.get('stalled-1');
+      expect(letter).toMatchObject({ job_id: 'stalled-1', queue: QueueName.Query, job_name: JobName.Answer, payload });
+      expect(letter?.final_error).toMatch(/stalled more than allowable limit: .*replay it/);
+    } finally {
+      await worker.app?.stop('SIGKILL');
+      await queue.close();
+    }
+  }, 60_000);
+
+  it('counts a document whose workers died under it too often as failed in its ingest run, so the run finishes', async () => {
+    const prefix = 'stalled-out-ingest';
+    const queue = new Bull(QueueName.Ingest, redis.url, { prefix });
+    const runs = new IngestRuns(queue.client, prefix, 600);
+    const worker = { app: undefined as ReturnType<typeof startWorker> | undefined };
+    try {
+      await runs.create({ run_id: 'run-1', tenant: 'default', collection: 'handbook', queued: 1, unchanged: 0, created_at: new Date().toISOString() });
+      const job = await queue.add(JobName.IngestDocument, { run_id: 'run-1', tenant: 'default', collection: 'handbook', doc_id: 'big.pdf', source: 'big.pdf', content_hash: 'h' }, { jobId: 'ingest-stalled-1', attempts: 3 });
+      await queue.client
+        .multi()
+        .lrem(queue.toKey('wait'), 0, String(job.id))
+        .lpush(queue.toKey('active'), String(job.id))
+        .hset(queue.toKey(String(job.id)), 'stalledCounter', String(MAX_STALLED_COUNT))
+        .sadd(queue.toKey('stalled'), String(job.id))
+        .exec();
+      expect((await runs.get('run-1'))?.finished).toBe(false);
+      worker.app = startWorker(prefix);
+      await worker.app.waitForLog((l) => l.message === 'document failed: its worker stopped under it too many times' && l.doc_id === 'big.pdf', 30_000);
+      for (const until = Date.now() + 5000; Date.now() < until && !(await runs.get('run-1'))?.finished; ) await new Promise((r) => setTimeout(r, 50));
+      const run = await runs.get('run-1');
+      expect(run).toMatchObject({ finished: true, failed: 1, status: 'completed_with_failures' });
+      expect(run?.failures).toEqual([{ doc_id: 'big.pdf', error: expect.stringMatching(/stalled more than allowable limit: .*load it again/) }]);
+    } finally {
+      await worker.app?.stop('SIGKILL');
+      await queue.close();
+    }
+  }, 60_000);
 });

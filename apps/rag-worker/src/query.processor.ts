@@ -155,3 +155,23 @@ async function recordFailure(
     });
   }
 }
+
+/** Bull's error for a job failed by its stalled-job check, not by a processor. */
+export const STALLED_OUT = 'job stalled more than allowable limit';
+
+/**
+ * A job whose workers died under it more than MAX_STALLED_COUNT times is
+ * failed by Bull's stalled-job check, in whichever worker ran the check; no
+ * processor sees it, so it is recorded here as a dead letter (payload and
+ * attempts kept, replayable like any other) instead of vanishing from view.
+ */
+export async function recordStalledOut(job: Job<unknown> | null, error: Error, deadLetters: DeadLetters, logger: Logger, metrics?: WorkerMetrics): Promise<void> {
+  if (!job || error.message !== STALLED_OUT) return;
+  const jobId = String(job.id);
+  const finalError = `${STALLED_OUT}: its worker stopped (crashed or was killed) while running it more than the allowed number of times; look for worker crashes around that time, then replay it`;
+  await deadLetters.add({ job_id: jobId, queue: job.queue.name, job_name: job.name, payload: job.data, final_error: finalError, failed_at: new Date().toISOString() });
+  metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: 'failed' });
+  metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: 'dead_lettered' });
+  logger.error('job failed: its worker stopped under it too many times; dead-lettered', { job_id: jobId, queue: job.queue.name });
+}
+

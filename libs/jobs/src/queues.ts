@@ -15,6 +15,13 @@ export interface QueueOpenOptions {
 }
 
 /**
+ * A job whose worker dies under it more than this many times is failed as a
+ * poison pill ("job stalled more than allowable limit") instead of being
+ * handed to yet another worker.
+ */
+export const MAX_STALLED_COUNT = 3;
+
+/**
  * The `rag-query` queue as every process opens it: same prefix, same retry
  * strategy, same stalled-job check (a crashed worker's jobs return to the
  * queue after `stalledInterval`).
@@ -47,7 +54,7 @@ function openQueue<T>(name: string, config: Pick<Config, 'REDIS_URL' | 'QUEUE_PR
       lockDuration: 15000,
       lockRenewTime: 5000,
       stalledInterval: 5000,
-      maxStalledCount: 3,
+      maxStalledCount: MAX_STALLED_COUNT,
     },
   });
 }
