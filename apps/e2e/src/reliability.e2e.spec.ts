@@ -269,6 +269,20 @@ describe('reliability under failures', () => {
     }
   }, 120_000);
 
+  /**
+   * Leaves a waiting job as the queue holds it after MAX_STALLED_COUNT workers died under it: active,
+   * unlocked, counted stalled that often, and seen active by the last check.
+   */
+  const leaveAsStalledOut = async (queue: Bull.Queue, jobId: string) => {
+    await queue.client
+      .multi()
+      .lrem(queue.toKey('wait'), 0, jobId)
+      .lpush(queue.toKey('active'), jobId)
+      .hset(queue.toKey(jobId), 'stalledCounter', String(MAX_STALLED_COUNT))
+      .sadd(queue.toKey('stalled'), jobId)
+      .exec();
+  };
+
   it('dead-letters a question whose workers died under it more than the allowed number of times, payload and all', async () => {
     const prefix = 'stalled-out';
     const queue = new Bull(QueueName.Query, redis.url, { prefix });
@@ -276,15 +290,7 @@ describe('reliability under failures', () => {
     try {
       const payload = { query: 'How long are backups kept?', collection: 'handbook', top_k: 4, stream: false, request_id: 'req-stalled', tenant: 'default' };
       const job = await queue.add(JobName.Answer, payload, { jobId: 'stalled-1', attempts: 5 });
-      // The queue as it stands after MAX_STALLED_COUNT workers died under the job: active, unlocked, counted
-      // stalled that often, and seen active by the last check.
-      await queue.client
-        .multi()
-        .lrem(queue.toKey('wait'), 0, String(job.id))
-        .lpush(queue.toKey('active'), String(job.id))
-        .hset(queue.toKey(String(job.id)), 'stalledCounter', String(MAX_STALLED_COUNT))
-        .sadd(queue.toKey('stalled'), String(job.id))
-        .exec();
+      await leaveAsStalledOut(queue, String(job.id));
       worker.app = startWorker(prefix);
       // A starting worker runs the stalled-job check at once; its dies-once-more verdict fails the job.
       await worker.app.waitForLog((l) => l.message === 'job failed: its worker stopped under it too many times; dead-lettered' && l.job_id === 'stalled-1', 30_000);
@@ -309,13 +315,7 @@ describe('reliability under failures', () => {
     try {
       await runs.create({ run_id: 'run-1', tenant: 'default', collection: 'handbook', queued: 1, unchanged: 0, created_at: new Date().toISOString() });
       const job = await queue.add(JobName.IngestDocument, { run_id: 'run-1', tenant: 'default', collection: 'handbook', doc_id: 'big.pdf', source: 'big.pdf', content_hash: 'h' }, { jobId: 'ingest-stalled-1', attempts: 3 });
-      await queue.client
-        .multi()
-        .lrem(queue.toKey('wait'), 0, String(job.id))
-        .lpush(queue.toKey('active'), String(job.id))
-        .hset(queue.toKey(String(job.id)), 'stalledCounter', String(MAX_STALLED_COUNT))
-        .sadd(queue.toKey('stalled'), String(job.id))
-        .exec();
+      await leaveAsStalledOut(queue, String(job.id));
       expect((await runs.get('run-1'))?.finished).toBe(false);
       worker.app = startWorker(prefix);
       await worker.app.waitForLog((l) => l.message === 'document failed: its worker stopped under it too many times' && l.doc_id === 'big.pdf', 30_000);

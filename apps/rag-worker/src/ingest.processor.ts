@@ -1,4 +1,4 @@
-import type { IngestRuns } from '@rag/jobs';
+import { STALLED_OUT, type IngestRuns } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import { errorMessage, runWithContext } from '@rag/observability';
 import { IngestJobPayload, describeIssues, validatePlain } from '@rag/queue-contracts';
@@ -88,4 +88,18 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
       }
     });
   };
+}
+
+/**
+ * A document failed by Bull's stalled-job check (its workers died under it
+ * more than MAX_STALLED_COUNT times) never reaches the processor; it still
+ * counts as failed in its run, so the run can finish.
+ */
+export async function recordStalledOutDocument(job: Job<unknown> | null, error: Error, runs: IngestRuns, logger: Logger, metrics?: WorkerMetrics): Promise<void> {
+  const data = (typeof job?.data === 'object' && job.data !== null ? job.data : {}) as { run_id?: unknown; doc_id?: unknown };
+  if (!job || error.message !== STALLED_OUT || typeof data.run_id !== 'string') return;
+  const docId = typeof data.doc_id === 'string' ? data.doc_id : String(job.id);
+  metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: 'failed' });
+  logger.error('document failed: its worker stopped under it too many times', { job_id: job.id, doc_id: docId });
+  await runs.recordFailed(data.run_id, docId, `${STALLED_OUT}: its worker stopped while loading it too many times; load it again`);
 }

@@ -6,9 +6,9 @@ import { JobName, QueueName } from '@rag/queue-contracts';
 import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore } from '@rag/retrieval';
 import type { Job } from 'bull';
 import Redis from 'ioredis';
-import { ingestProcessor } from './ingest.processor';
+import { ingestProcessor, recordStalledOutDocument } from './ingest.processor';
 import { createWorkerMetrics, serveWorkerMetrics } from './metrics';
-import { STALLED_OUT, queryProcessor, recordStalledOut } from './query.processor';
+import { queryProcessor, recordStalledOut } from './query.processor';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('rag-worker');
@@ -56,15 +56,9 @@ async function main(): Promise<void> {
       metrics,
     };
     void ingestQueue.process(JobName.IngestDocument, config.INGEST_CONCURRENCY, ingestProcessor(ingestDeps, logger));
-    // A document failed by the stalled-job check still counts in its run, so the run can finish.
-    ingestQueue.on('failed', (job: Job<{ run_id?: string; doc_id?: string }> | null, error: Error) => {
-      if (!job || error.message !== STALLED_OUT || !job.data.run_id) return;
-      metrics.jobs.finished.inc({ queue: QueueName.Ingest, outcome: 'failed' });
-      logger.error('document failed: its worker stopped under it too many times', { job_id: job.id, doc_id: job.data.doc_id });
-      runs
-        .recordFailed(job.data.run_id, job.data.doc_id ?? String(job.id), `${STALLED_OUT}: its worker stopped while loading it too many times; load it again`)
-        .catch((e: unknown) => logger.error('stalled-out document not recorded', { job_id: job.id, error: errorMessage(e) }));
-    });
+    ingestQueue.on('failed', (job: Job | null, error: Error) =>
+      void recordStalledOutDocument(job, error, runs, logger, metrics).catch((e: unknown) => logger.error('stalled-out document not recorded', { job_id: job?.id, error: errorMessage(e) })),
+    );
   }
   logger.info('consuming', { queue: QueueName.Query, concurrency: config.WORKER_CONCURRENCY, ingest_concurrency: config.INGEST_CONCURRENCY });
 

@@ -1,5 +1,5 @@
 import type { CancelSignals, DeadLetters, JobEventsWriter } from '@rag/jobs';
-import { JobCancelledError, isCancellation } from '@rag/jobs';
+import { JobCancelledError, STALLED_OUT, isCancellation } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import { errorMessage, runWithContext } from '@rag/observability';
 import { QueryJobPayload, describeIssues, validatePlain, type QueryResult } from '@rag/queue-contracts';
@@ -156,9 +156,6 @@ async function recordFailure(
   }
 }
 
-/** Bull's error for a job failed by its stalled-job check, not by a processor. */
-export const STALLED_OUT = 'job stalled more than allowable limit';
-
 /**
  * A job whose workers died under it more than MAX_STALLED_COUNT times is
  * failed by Bull's stalled-job check, in whichever worker ran the check; no
@@ -174,4 +171,3 @@ export async function recordStalledOut(job: Job<unknown> | null, error: Error, d
   metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: 'dead_lettered' });
   logger.error('job failed: its worker stopped under it too many times; dead-lettered', { job_id: jobId, queue: job.queue.name });
 }
-

@@ -21,6 +21,9 @@ export interface QueueOpenOptions {
  */
 export const MAX_STALLED_COUNT = 3;
 
+/** Bull's error for a job failed by its stalled-job check rather than by a processor. */
+export const STALLED_OUT = 'job stalled more than allowable limit';
+
 /**
  * The `rag-query` queue as every process opens it: same prefix, same retry
  * strategy, same stalled-job check (a crashed worker's jobs return to the

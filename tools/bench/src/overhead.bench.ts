@@ -16,7 +16,7 @@ import { WORKSPACE_ROOT, freePort, runApp, startApp, startRedis, tempDir, type A
 import Bull from 'bull';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { median, numberFlag, type Scenario } from './scenario';
+import { latencyStats, median, numberFlag, type Scenario } from './scenario';
 
 interface JobDone {
   status: string;
@@ -26,12 +26,7 @@ interface JobDone {
   result: { timings: { retrieve_ms: number; generate_ms: number } };
 }
 
-const p99 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.99))];
-
-interface Stats {
-  p50: number;
-  p99: number;
-}
+type Stats = ReturnType<typeof latencyStats>;
 
 interface OverheadRun {
   end_to_end: Stats;
@@ -127,14 +122,13 @@ async function once(samples: number): Promise<OverheadRun> {
     const row = bench.stdout.split('\n').find((l) => l.startsWith('"PING'));
     const pingMs = row ? Number(row.split(',')[2]?.replace(/"/g, '')) : NaN;
 
-    const stats = (v: number[]) => ({ p50: median(v), p99: p99(v) });
     const result: OverheadRun = {
-      end_to_end: stats(endToEnd),
-      pipeline: stats(pipeline),
-      ours: stats(ours),
-      phases: { accept: stats(phases.accept), pickup: stats(phases.pickup), worker: stats(phases.worker), deliver: stats(phases.deliver) },
-      bull_raw: stats(raw),
-      bare_post: stats(barePost),
+      end_to_end: latencyStats(endToEnd),
+      pipeline: latencyStats(pipeline),
+      ours: latencyStats(ours),
+      phases: { accept: latencyStats(phases.accept), pickup: latencyStats(phases.pickup), worker: latencyStats(phases.worker), deliver: latencyStats(phases.deliver) },
+      bull_raw: latencyStats(raw),
+      bare_post: latencyStats(barePost),
       redis_ping_ms: pingMs,
     };
     return result;

@@ -10,7 +10,7 @@
  */
 import { LanceDbStore, LocalHashEmbedder, QdrantStore, searchableText, type EmbeddedChunk, type VectorStore } from '@rag/retrieval';
 import { tempDir } from '@rag/testing';
-import { median, numberFlag, type Scenario } from './scenario';
+import { latencyStats, numberFlag, type Scenario } from './scenario';
 
 const CHUNKS_PER_DOCUMENT = 100;
 
@@ -30,11 +30,6 @@ const VOCABULARY = Array.from({ length: 5000 }, (_, i) => `w${i.toString(36)}${'
 /** Zipf-like: common words are common. */
 const word = () => VOCABULARY[Math.floor(VOCABULARY.length * rng() ** 3)];
 const sentence = (n: number) => Array.from({ length: n }, word).join(' ');
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 async function load(store: VectorStore, embedder: LocalHashEmbedder, chunks: number): Promise<number> {
   const started = performance.now();
@@ -67,8 +62,7 @@ async function measure(store: VectorStore, embedder: LocalHashEmbedder, queries:
     await store.hybridSearch('default', 'bench', { text, vector }, 5);
     times.hybrid.push(performance.now() - t);
   }
-  const stats = (v: number[]) => ({ p50: median(v), p99: percentile(v, 99) });
-  return { vector: stats(times.vector), text: stats(times.text), hybrid: stats(times.hybrid) };
+  return { vector: latencyStats(times.vector), text: latencyStats(times.text), hybrid: latencyStats(times.hybrid) };
 }
 
 export const retrievalScenario: Scenario = {

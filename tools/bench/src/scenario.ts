@@ -37,3 +37,14 @@ export function median(values: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+/** The value below which `p` % of `values` fall (nearest rank). */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** The median and 99th percentile of a set of latencies. */
+export function latencyStats(values: number[]): { p50: number; p99: number } {
+  return { p50: median(values), p99: percentile(values, 99) };
+}

@@ -67,6 +67,32 @@ describe('LanceDbStore (real LanceDB)', () => {
     }
   });
 
+  /** A table as older versions of the store made them: no `rag.normalized` flag, and with or without pages. */
+  const createOldTable = async (name: string, { page }: { page: boolean }) => {
+    const text = (n: string) => new Field(n, new Utf8(), false);
+    const oldSchema = new Schema(
+      [
+        ...['id', 'doc_id', 'source', 'title', 'heading'].map(text),
+        new Field('position', new Int32(), false),
+        ...['text', 'search_text', 'content_hash'].map(text),
+        ...(page ? [new Field('page', new Int32(), false)] : []),
+        new Field('vector', new FixedSizeList(64, new Field('item', new Float32(), true)), false),
+      ],
+      new Map([
+        ['rag.embedder', embedder.id],
+        ['rag.dimension', '64'],
+      ]),
+    );
+    const db = await lancedb.connect(dir);
+    try {
+      const table = await db.createEmptyTable(name, oldSchema);
+      await table.createIndex('search_text', { config: lancedb.Index.fts() });
+      table.close();
+    } finally {
+      db.close();
+    }
+  };
+
   /** Cosine similarity, computed here independently of LanceDB. */
   const cosine = (a: number[], b: number[]) => {
     let dot = 0;
@@ -106,28 +132,7 @@ describe('LanceDbStore (real LanceDB)', () => {
 
   it('searches a table made before vectors were normalised by cosine, over the vectors as stored', async () => {
     const name = `c${++collectionCounter}`;
-    const text = (n: string) => new Field(n, new Utf8(), false);
-    const oldSchema = new Schema(
-      [
-        ...['id', 'doc_id', 'source', 'title', 'heading'].map(text),
-        new Field('position', new Int32(), false),
-        ...['text', 'search_text', 'content_hash'].map(text),
-        new Field('page', new Int32(), false),
-        new Field('vector', new FixedSizeList(64, new Field('item', new Float32(), true)), false),
-      ],
-      new Map([
-        ['rag.embedder', embedder.id],
-        ['rag.dimension', '64'],
-      ]),
-    );
-    const db = await lancedb.connect(dir);
-    try {
-      const table = await db.createEmptyTable(name, oldSchema);
-      await table.createIndex('search_text', { config: lancedb.Index.fts() });
-      table.close();
-    } finally {
-      db.close();
-    }
+    await createOldTable(name, { page: true });
     const specs = [0.5, 9, 2].map((scale, n) => ({ text: `Old ${n}.`, vector: rawVector(n + 10, scale) }));
     await store.replaceDocument('default', name, 'old.md', chunksOf('old.md', specs));
     const query = rawVector(11, 2);
@@ -169,27 +174,7 @@ describe('LanceDbStore (real LanceDB)', () => {
 
   it('keeps working on a table made before pages were kept (no page column): writes, reads and searches without pages', async () => {
     const name = `c${++collectionCounter}`;
-    const text = (n: string) => new Field(n, new Utf8(), false);
-    const oldSchema = new Schema(
-      [
-        ...['id', 'doc_id', 'source', 'title', 'heading'].map(text),
-        new Field('position', new Int32(), false),
-        ...['text', 'search_text', 'content_hash'].map(text),
-        new Field('vector', new FixedSizeList(64, new Field('item', new Float32(), true)), false),
-      ],
-      new Map([
-        ['rag.embedder', embedder.id],
-        ['rag.dimension', '64'],
-      ]),
-    );
-    const db = await lancedb.connect(dir);
-    try {
-      const table = await db.createEmptyTable(name, oldSchema);
-      await table.createIndex('search_text', { config: lancedb.Index.fts() });
-      table.close();
-    } finally {
-      db.close();
-    }
+    await createOldTable(name, { page: false });
     await store.ensureCollection('default', name, embedder);
     const chunks = chunksOf('manual.pdf', [{ text: 'Old tables keep their layout.', page: 3 }]);
     await store.replaceDocument('default', name, 'manual.pdf', chunks);

@@ -225,9 +225,10 @@ export class LanceDbStore implements VectorStore {
     if (vector.length !== dimension) throw new VectorSizeMismatchError(name, dimension, vector.length);
     const where = whereClause(filter);
     // Dot product of unit vectors: LanceDB's distance is 1 - cosine either way.
+    const probe = opened.normalized ? unitVector(vector) : vector;
     const search = (columns: string[]) => {
       const query = opened.table
-        .vectorSearch(opened.normalized ? unitVector(vector) : vector)
+        .vectorSearch(probe)
         .distanceType(opened.normalized ? 'dot' : 'cosine')
         .select([...columns, '_distance'])
         .limit(limit);
@@ -371,14 +372,13 @@ async function describeTable(collection: string, table: lancedb.Table): Promise<
   const hasPage = schema.fields.some((f) => f.name === PAGE_COLUMN);
   return {
     table,
-    info: await readInfo(collection, table),
+    info: readInfo(collection, schema),
     columns: hasPage ? [...BASE_COLUMNS, PAGE_COLUMN] : BASE_COLUMNS,
     normalized: schema.metadata.get(NORMALIZED_KEY) === 'true',
   };
 }
 
-async function readInfo(collection: string, table: lancedb.Table): Promise<CollectionInfo> {
-  const schema = await table.schema();
+function readInfo(collection: string, schema: Schema): CollectionInfo {
   const field = schema.fields.find((f) => f.name === 'vector');
   const dimension = (field?.type as FixedSizeList | undefined)?.listSize;
   if (!dimension) throw new Error(`table ${collection} has no fixed-size vector column; it was not created by this service`);
