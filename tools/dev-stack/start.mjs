@@ -3,7 +3,8 @@
 //  1. Redis: REDIS_URL if set; else 127.0.0.1:6379 if something answers there;
 //     else a private redis-server with its files under DATA_DIR/redis.
 //  2. The sample collection (tools/dev-stack/sample-docs) is ingested; unchanged
-//     files are skipped, so later starts cost a second.
+//     files are skipped, so later starts cost a second. The default collection
+//     (DEFAULT_COLLECTION) is seeded with the same documents while it does not exist.
 //  3. A dev API key for tenant `default` with every scope is reused from
 //     DATA_DIR/dev-api-key (mode 0600) while Redis still knows it, else created
 //     (stored hashed in Redis); the gateway then requires it.
@@ -101,15 +102,26 @@ const redisUrl = await ensureRedis();
 const env = { ...process.env, REDIS_URL: redisUrl, DATA_DIR: dataDir, PORT: port, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
 const tsx = path.join(root, 'node_modules/.bin/tsx');
 
+const cli = (args, options = {}) => spawnSync(tsx, ['--tsconfig', 'tsconfig.base.json', 'apps/ingest-cli/src/main.ts', ...args], { cwd: root, env, ...options });
+
 say('loading the sample collection');
-const ingest = spawnSync(tsx, ['--tsconfig', 'tsconfig.base.json', 'apps/ingest-cli/src/main.ts', 'tools/dev-stack/sample-docs', '--collection', 'sample', '--no-progress'], {
-  cwd: root,
-  env,
-  stdio: 'inherit',
-});
+let ingest = cli(['tools/dev-stack/sample-docs', '--collection', 'sample', '--no-progress'], { stdio: 'inherit' });
+// The original service had one collection and its clients never name one: questions without a
+// collection go to DEFAULT_COLLECTION, so on a fresh stack it starts with the sample documents.
+// Only while it does not exist: documents a user removed from it are not brought back.
+const defaultCollection = process.env.DEFAULT_COLLECTION || 'default';
+if (ingest.status === 0) {
+  const listed = cli(['list', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const collections = listed.status === 0 ? JSON.parse(listed.stdout) : undefined;
+  if (!collections) ingest = listed;
+  else if (!collections.includes(defaultCollection)) {
+    say(`seeding the default collection "${defaultCollection}" (questions that name no collection) with the sample documents`);
+    ingest = cli(['tools/dev-stack/sample-docs', '--collection', defaultCollection, '--no-progress'], { stdio: 'inherit' });
+  }
+}
 let devKey = '';
 if (ingest.status === 0) {
-  const keyRun = spawnSync(tsx, ['--tsconfig', 'tsconfig.base.json', 'apps/ingest-cli/src/main.ts', 'keys', 'dev-key'], { cwd: root, env, encoding: 'utf8' });
+  const keyRun = cli(['keys', 'dev-key'], { encoding: 'utf8' });
   devKey = keyRun.status === 0 ? keyRun.stdout.trim() : '';
   if (!devKey) {
     process.stderr.write(keyRun.stderr ?? '');
@@ -136,4 +148,6 @@ if (ingest.status !== 0) {
   say(`  export RAG_KEY=${devKey}`);
   say(`  curl -s -X POST localhost:${port}/v1/chat -H "authorization: Bearer $RAG_KEY" -H 'content-type: application/json' -d '{"query":"How many vacation days do new employees get?","collection":"sample"}'`);
   say(`  curl -s -H "authorization: Bearer $RAG_KEY" "localhost:${port}/v1/jobs/<job_id>?wait=10"`);
+  say(`questions that name no collection go to "${defaultCollection}", e.g. the original service's path:`);
+  say(`  curl -s -X POST "localhost:${port}/chat?query=How%20many%20vacation%20days%20do%20new%20employees%20get%3F" -H "authorization: Bearer $RAG_KEY"`);
 }

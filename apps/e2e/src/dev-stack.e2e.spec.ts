@@ -71,6 +71,26 @@ describe('npm start (the dev stack)', () => {
     expect(view.result.citations[0].source).toBe('vacation-policy.md');
   });
 
+  it('answers questions that name no collection from the sample documents, through /chat and /v1/chat', async () => {
+    const auth = { authorization: `Bearer ${readFileSync(path.join(data.path, 'dev-api-key'), 'utf8').trim()}` };
+    const original = await fetch(`http://127.0.0.1:${port}/chat?query=${encodeURIComponent('How many vacation days do new employees get?')}`, { method: 'POST', headers: auth });
+    const versioned = await fetch(`http://127.0.0.1:${port}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth },
+      body: JSON.stringify({ query: 'How many vacation days do new employees get?' }),
+    });
+    for (const accepted of [original, versioned]) {
+      expect(accepted.status).toBe(202);
+      const { job_id } = await json(accepted);
+      const view = await json(await fetch(`http://127.0.0.1:${port}/job-status?job_id=${job_id}`, { headers: auth }));
+      const done = view.status === 'completed' ? view : await json(await fetch(`http://127.0.0.1:${port}/v1/jobs/${job_id}?wait=20`, { headers: auth }));
+      expect(done.status).toBe('completed');
+      expect(done.result.answer).toContain('25 vacation days');
+      expect(done.result.citations[0].source).toBe('vacation-policy.md');
+    }
+    expect(output).toContain('seeding the default collection "default"');
+  });
+
   it('stops everything it started on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
     launcher.kill('SIGTERM');
