@@ -2,7 +2,7 @@ import { STALLED_OUT, type IngestRuns } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import { errorMessage, runWithContext } from '@rag/observability';
 import { IngestJobPayload, describeIssues, validatePlain } from '@rag/queue-contracts';
-import { PermanentError, contentHash, isPermanent, replaceDocumentFrom, type ChunkOptions, type Embedder, type VectorStore } from '@rag/retrieval';
+import { PermanentError, contentHash, embedderInfo, isPermanent, replaceDocumentFrom, type ChunkOptions, type Embedder, type VectorStore } from '@rag/retrieval';
 import type { Job } from 'bull';
 import type { WorkerMetrics } from './metrics';
 
@@ -58,7 +58,7 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
           const bytes = await deps.runs.getContent(p.content_hash);
           if (!bytes) throw new ContentMissingError(p.doc_id);
           if (contentHash(bytes) !== p.content_hash) throw new PermanentError(`the bytes stored for ${p.doc_id} do not match its hash; load the document again`);
-          await deps.store.ensureCollection(p.tenant, p.collection, { id: deps.embedder.id, dimension: deps.embedder.dimension });
+          await deps.store.ensureCollection(p.tenant, p.collection, await embedderInfo(deps.embedder, signal));
           const chunks = await replaceDocumentFrom(
             { store: deps.store, embedder: deps.embedder },
             { tenant: p.tenant, collection: p.collection, docId: p.doc_id, bytes, chunking: deps.chunking, embedBatch: deps.embedBatch, signal },

@@ -28,7 +28,9 @@ describe('query processor with an OpenAI-compatible API', () => {
     data = tempDir('rag-worker-openai-');
     fake = await startFakeOpenAI({ dimension: 128, apiKey: KEY });
     const client = createOpenAIClient({ baseUrl: fake.url, apiKey: KEY, timeoutMs: 5000, maxRetries: 0 });
-    const embedder = new OpenAIEmbedder(client, { model: 'embed-model', dimension: 128, batchSize: 2, baseUrl: fake.url });
+    // No dimension configured: the embedder reads the model's size from the API's first answer,
+    // the collection records it, and every question checks it (as with EMBEDDING_DIM unset).
+    const embedder = new OpenAIEmbedder(client, { model: 'embed-model', batchSize: 2, baseUrl: fake.url });
     store = await LanceDbStore.open(data.path);
     const docs: Record<string, string> = {
       'security.md': '# Security\n\n## Passwords\n\nPasswords must be at least 14 characters long. Use the password manager.',
@@ -104,6 +106,28 @@ describe('query processor with an OpenAI-compatible API', () => {
     } finally {
       fake.setOptions({ apiKey: KEY });
     }
+  });
+
+  it('learns an unknown model\'s vector size with one request, and knows a well-known model\'s without asking', async () => {
+    const client = createOpenAIClient({ baseUrl: fake.url, apiKey: KEY, timeoutMs: 5000, maxRetries: 0 });
+    const unknown = new OpenAIEmbedder(client, { model: 'embed-model', batchSize: 8, baseUrl: fake.url });
+    expect(() => unknown.dimension).toThrow('not known yet');
+    const asked = () => fake.requests.filter((r) => r.path === '/v1/embeddings').length;
+    const before = asked();
+    await Promise.all([unknown.ready(), unknown.ready()]);
+    await unknown.ready();
+    expect(asked() - before).toBe(1);
+    expect(unknown.dimension).toBe(128);
+    expect(unknown.id).toBe('openai:embed-model:128');
+    expect(await store.collectionInfo('default', 'handbook')).toMatchObject({ embedder: { id: 'openai:embed-model:128', dimension: 128 } });
+
+    const known = new OpenAIEmbedder(client, { model: 'text-embedding-3-small', batchSize: 8, baseUrl: fake.url });
+    const beforeKnown = asked();
+    await known.ready();
+    expect(known.dimension).toBe(1536);
+    expect(asked()).toBe(beforeKnown);
+    // This fake answers 128 numbers whatever the model: the published size is checked like a configured one.
+    await expect(known.embed(['hello'])).rejects.toThrow('returned 128-dimensional vectors but its published size 1536; set EMBEDDING_DIM=128');
   });
 
   it('records a wrong embedding dimension as a permanent error that says what to set', async () => {

@@ -114,8 +114,16 @@ describe('loadConfig', () => {
     ['JOB_TIMEOUT_MS', '999'],
     ['MAX_WAIT_SECONDS', '301'],
     ['EMBEDDING_DIM', '16'],
+    ['EMBEDDING_DIM', '-1'],
+    ['EMBEDDING_DIM', 'auto'],
   ])('rejects %s=%j', (name, value) => {
     expect(variables(configError({ [name]: value }))).toEqual([name]);
+  });
+
+  it('leaves EMBEDDING_DIM at 0 (the embedder\'s own size) unless it is set', () => {
+    expect(loadConfig({}, CWD).EMBEDDING_DIM).toBe(0);
+    expect(loadConfig({ EMBEDDING_DIM: '0' }, CWD).EMBEDDING_DIM).toBe(0);
+    expect(loadConfig({ EMBEDDING_DIM: '1536' }, CWD).EMBEDDING_DIM).toBe(1536);
   });
 
   it.each(['redis://127.0.0.1:6379', 'rediss://user:pw@cache.internal:6380/2'])('accepts REDIS_URL=%j', (url) => {

@@ -33,11 +33,11 @@ export function createAnswerer(config: Config, connections: LlmConnections = {})
   }
 }
 
-/** The OpenAI-compatible embedder configured by EMBEDDING_MODEL, EMBEDDING_DIM and EMBEDDING_BATCH; `connections` as for createAnswerer. */
+/** The OpenAI-compatible embedder configured by EMBEDDING_MODEL, EMBEDDING_DIM (0: the model's own) and EMBEDDING_BATCH; `connections` as for createAnswerer. */
 export function createOpenAIEmbedder(config: Config, connections: LlmConnections = {}): OpenAIEmbedder {
   return new OpenAIEmbedder(clientFor(config), {
     model: config.EMBEDDING_MODEL,
-    dimension: config.EMBEDDING_DIM,
+    dimension: config.EMBEDDING_DIM || undefined,
     batchSize: config.EMBEDDING_BATCH,
     baseUrl: config.OPENAI_BASE_URL,
     resilience: llmResilienceFromConfig(config, connections),

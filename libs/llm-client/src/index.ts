@@ -4,7 +4,7 @@ export { sentences, stem, terms, words } from './text-terms';
 export { GROUNDED_SYSTEM_PROMPT, buildGroundedPrompt, citedNumbers, type ChatMessage } from './grounded-prompt';
 export { LlmAbortedError, LlmPermanentError, LlmRetryableError, classifyOpenAIError } from './errors';
 export { createOpenAIClient, type OpenAIClientOptions } from './openai.client';
-export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.embedder';
+export { KNOWN_EMBEDDING_DIMENSIONS, OpenAIEmbedder, knownEmbeddingDimension, type OpenAIEmbedderOptions } from './openai.embedder';
 export { OpenAIAnswerer, type OpenAIAnswererOptions } from './openai.answerer';
 export { createAnswerer, createOpenAIEmbedder } from './create-answerer';
 export {

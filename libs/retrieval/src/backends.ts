@@ -17,11 +17,14 @@ export async function openVectorStore(config: Config): Promise<VectorStore> {
   }
 }
 
+/** The local embedder's vector size when EMBEDDING_DIM is 0 (unset). */
+export const LOCAL_EMBEDDING_DIM = 384;
+
 /** The embedder chosen by EMBEDDINGS; `connections` shares limits and breakers with the answerer. */
 export function createEmbedder(config: Config, connections: LlmConnections = {}): Embedder {
   switch (config.EMBEDDINGS) {
     case 'local':
-      return new LocalHashEmbedder(config.EMBEDDING_DIM);
+      return new LocalHashEmbedder(config.EMBEDDING_DIM || LOCAL_EMBEDDING_DIM);
     case 'openai':
       return createOpenAIEmbedder(config, connections);
     default:

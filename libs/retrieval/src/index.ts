@@ -7,6 +7,7 @@ export { parseText } from './load/load-text';
 export { SUPPORTED_EXTENSIONS, UnsupportedFormatError, contentHash, isSupported, loadDocument } from './load/load-document';
 export { chunkDocument, type ChunkOptions } from './chunk/chunk-document';
 export { chunkingFromConfig, tokenCount } from './chunk/token-count';
+export { embedderInfo } from './embed/embedder-info';
 export { LocalHashEmbedder } from './embed/local-hash.embedder';
 export { reciprocalRankFusion } from './fuse/reciprocal-rank-fusion';
 export { LanceDbStore, sqlString } from './store/lancedb.store';
@@ -25,5 +26,5 @@ export {
   type IngestSummary,
   type SourceFile,
 } from './pipeline/ingest-documents';
-export { createEmbedder, openVectorStore } from './backends';
+export { LOCAL_EMBEDDING_DIM, createEmbedder, openVectorStore } from './backends';
 export { GuardedVectorStore, guardVectorStore, type GuardOptions } from './store/guarded.store';

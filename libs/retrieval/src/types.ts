@@ -61,6 +61,12 @@ export interface EmbedderInfo {
 
 export interface Embedder extends EmbedderInfo {
   embed(texts: string[], signal?: AbortSignal): Promise<number[][]>;
+  /**
+   * Learns what `id` and `dimension` depend on before they are read, when it
+   * was not configured (an OpenAI-compatible model of unknown size asks its
+   * API once). Absent: they are known from the start.
+   */
+  ready?(signal?: AbortSignal): Promise<void>;
 }
 
 export interface CollectionInfo {

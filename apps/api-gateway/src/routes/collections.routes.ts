@@ -1,5 +1,5 @@
 import { Limits } from '@rag/queue-contracts';
-import { CollectionNotFoundError, EmbedderMismatchError, createEmbedder, isPermanent, type EmbedderInfo } from '@rag/retrieval';
+import { CollectionNotFoundError, EmbedderMismatchError, createEmbedder, embedderInfo, isPermanent, type Embedder } from '@rag/retrieval';
 import { Router, type Request } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
@@ -35,6 +35,21 @@ async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The embedder's id and size; a model of unknown size is asked once, and an API that does not answer is a 503. */
+async function describeEmbedder(embedder: Embedder) {
+  try {
+    return await embedderInfo(embedder);
+  } catch (error) {
+    throw new HttpError(
+      503,
+      'embeddings_unavailable',
+      'the embeddings API did not answer to tell its vector size; retry in a few seconds, or set EMBEDDING_DIM',
+      { retry_after_seconds: 5 },
+      { cause: error },
+    );
+  }
+}
+
 /**
  * The caller's collections and documents. Every call names the caller's
  * tenant, and the store keeps each tenant's collections apart, so another
@@ -45,7 +60,7 @@ async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
 export function collectionRoutes(deps: GatewayDeps): Router {
   const router = Router();
   const { store } = deps;
-  let embedder: EmbedderInfo | undefined;
+  let embedder: Embedder | undefined;
   const tenantOf = (req: Request) => req.principal.tenant;
 
   router.get('/v1/collections', requireScope('query'), async (req, res) => {
@@ -62,7 +77,7 @@ export function collectionRoutes(deps: GatewayDeps): Router {
     const tenant = tenantOf(req);
     const existed = await storeCall(() => store.hasCollection(tenant, name));
     embedder ??= createEmbedder(deps.config);
-    const built = { id: embedder.id, dimension: embedder.dimension };
+    const built = await describeEmbedder(embedder);
     await storeCall(() => store.ensureCollection(tenant, name, built));
     deps.logger.info(existed ? 'collection exists' : 'collection created', { collection: name, tenant });
     res.status(existed ? 200 : 201).location(`/v1/collections/${name}`).json({ name, embedder: built, created: !existed });

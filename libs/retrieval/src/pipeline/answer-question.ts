@@ -1,5 +1,6 @@
 import type { Answerer } from '@rag/llm-client';
 import type { Citation, QueryResult } from '@rag/queue-contracts';
+import { embedderInfo } from '../embed/embedder-info';
 import { CollectionNotFoundError, EmbedderMismatchError } from '../errors';
 import type { Embedder, SearchFilter, SearchHit, VectorStore } from '../types';
 
@@ -32,8 +33,9 @@ export interface Question {
 export async function retrieve(deps: Pick<AnswerDeps, 'store' | 'embedder'>, q: Question): Promise<SearchHit[]> {
   const info = await deps.store.collectionInfo(q.tenant, q.collection);
   if (!info) throw new CollectionNotFoundError(q.collection);
-  if (info.embedder.id !== deps.embedder.id || info.embedder.dimension !== deps.embedder.dimension) {
-    throw new EmbedderMismatchError(q.collection, info.embedder, deps.embedder);
+  const configured = await embedderInfo(deps.embedder, q.signal);
+  if (info.embedder.id !== configured.id || info.embedder.dimension !== configured.dimension) {
+    throw new EmbedderMismatchError(q.collection, info.embedder, configured);
   }
   const [vector] = await deps.embedder.embed([q.query], q.signal);
   return deps.store.hybridSearch(q.tenant, q.collection, { text: q.query, vector }, q.topK, q.filter);

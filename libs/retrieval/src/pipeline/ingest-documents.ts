@@ -1,4 +1,5 @@
 import { chunkDocument, type ChunkOptions } from '../chunk/chunk-document';
+import { embedderInfo } from '../embed/embedder-info';
 import { contentHash, loadDocument } from '../load/load-document';
 import { searchableText } from '../searchable-text';
 import type { Embedder, EmbeddedChunk, VectorStore } from '../types';
@@ -64,7 +65,7 @@ export async function ingestDocuments(deps: IngestDeps, files: SourceFile[], opt
   const { tenant, collection } = options;
   const dryRun = options.dryRun ?? false;
   // A dry run must not create the collection; a missing one simply has no documents.
-  if (!dryRun) await deps.store.ensureCollection(tenant, collection, { id: deps.embedder.id, dimension: deps.embedder.dimension });
+  if (!dryRun) await deps.store.ensureCollection(tenant, collection, await embedderInfo(deps.embedder));
   const known = new Map((await deps.store.listDocuments(tenant, collection)).map((d) => [d.docId, d.contentHash]));
   const summary: IngestSummary = { documents: files.length, added: 0, updated: 0, unchanged: 0, failed: [], chunks: 0, removed: [], dryRun, seconds: 0 };
 
