@@ -77,10 +77,6 @@ export class IngestRuns {
     return `${this.prefix}:ingest-run:${runId}:failures`;
   }
 
-  contentKey(ref: ContentRef): string {
-    return this.content.key(ref);
-  }
-
   async create(info: IngestRunInfo): Promise<void> {
     const key = this.runKey(info.run_id);
     await this.redis
