@@ -51,7 +51,7 @@ interface UploadLimits {
 /** How long a client refused for its backlog should wait: workers free bytes as they load documents. */
 const BACKLOG_RETRY_SECONDS = 30;
 
-export function backlogFull(pending: number, limit: number): HttpError {
+function backlogFull(pending: number, limit: number): HttpError {
   return new HttpError(
     429,
     'tenant_ingest_backlog',
