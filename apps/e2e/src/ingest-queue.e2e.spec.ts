@@ -1,4 +1,18 @@
-import { freePort, json, makePdf, runApp, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
+import {
+  documentBytesKeys,
+  freePort,
+  json,
+  keysWithoutExpiry,
+  makePdf,
+  runApp,
+  startApp,
+  startRedis,
+  tempDir,
+  type AppProcess,
+  type PrivateRedis,
+  type TempDir,
+} from '@rag/testing';
+import Redis from 'ioredis';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -15,6 +29,7 @@ interface Citation {
 // while every document is being replaced.
 describe('ingestion through the queue (rag-ingest --via-queue)', () => {
   let redis: PrivateRedis;
+  let client: Redis;
   let data: TempDir;
   let docs: string;
   let env: NodeJS.ProcessEnv;
@@ -34,6 +49,7 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
+    client = new Redis(redis.url);
     data = tempDir('rag-ingest-queue-');
     docs = path.join(data.path, 'docs');
     fs.mkdirSync(path.join(docs, 'topics'), { recursive: true });
@@ -50,6 +66,7 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
 
   afterAll(async () => {
     await Promise.all([gateway, ...workers].filter((p): p is AppProcess => p !== undefined).map((p) => p.stop('SIGKILL')));
+    client?.disconnect();
     await redis?.stop();
     data?.remove();
   });
@@ -73,6 +90,8 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ run_id: summary.run_id, status: 'completed_with_failures', queued: DOCS + 2, added: DOCS + 1, failed: 1, finished: true });
     const text = await cli(['status', summary.run_id]);
     expect(text.stdout).toContain('completed_with_failures, 42/42 queued documents done');
+    // Loaded or failed for good, no document's bytes are left in Redis.
+    expect(await documentBytesKeys(client, 'rag')).toEqual([]);
   });
 
   it('answers from the documents loaded by the workers, citing the PDF page', async () => {
@@ -170,6 +189,22 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
       rerun = await json(await fetch(`${base}${second.status_url}`));
     }
     expect(rerun).toMatchObject({ status: 'completed', added: 0, updated: 0, skipped: 1, chunks: 0 });
+    expect(await documentBytesKeys(client, 'rag')).toEqual([]);
+  });
+
+  it("waits, at the tenant's INGEST_MAX_PENDING_BYTES_PER_TENANT, for the workers to load earlier documents", async () => {
+    const bulk = path.join(data.path, 'bulk');
+    fs.mkdirSync(bulk, { recursive: true });
+    for (let i = 0; i < 12; i++) fs.writeFileSync(path.join(bulk, `part-${i}.md`), `# Part ${i}\n\n${`Filler sentence number ${i} for the bulk load. `.repeat(30)}\n`);
+    // Room for about two documents at a time.
+    const run = await runApp('apps/ingest-cli/src/main.ts', { ...env, INGEST_MAX_PENDING_BYTES_PER_TENANT: '3000' }, [bulk, '--collection', 'bulk', '--via-queue', '--json', '--no-progress']);
+    expect([run.code, run.stderr]).toEqual([0, expect.stringContaining('waiting for them to load earlier documents')]);
+    expect(JSON.parse(run.stdout)).toMatchObject({ documents: 12, added: 12, failed: [] });
+    expect(await documentBytesKeys(client, 'rag')).toEqual([]);
+  });
+
+  it('leaves, after every run, no key in Redis without an expiry (other than Bull\'s own and API keys)', async () => {
+    expect(await keysWithoutExpiry(client, 'rag')).toEqual([]);
   });
 
   it('refuses a malformed run id with exit 2 and says an unknown one is not kept', async () => {

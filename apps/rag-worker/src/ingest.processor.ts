@@ -1,4 +1,4 @@
-import { STALLED_OUT, type IngestRuns } from '@rag/jobs';
+import { STALLED_OUT, type ContentRef, type IngestRuns } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import { errorMessage, runWithContext } from '@rag/observability';
 import { IngestJobPayload, describeIssues, validatePlain } from '@rag/queue-contracts';
@@ -55,7 +55,7 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
         if (stored === p.content_hash) {
           result = { doc_id: p.doc_id, outcome: 'unchanged', chunks: 0 };
         } else {
-          const bytes = await deps.runs.getContent(p.content_hash);
+          const bytes = await deps.runs.getContent(p);
           if (!bytes) throw new ContentMissingError(p.doc_id);
           if (contentHash(bytes) !== p.content_hash) throw new PermanentError(`the bytes stored for ${p.doc_id} do not match its hash; load the document again`);
           await deps.store.ensureCollection(p.tenant, p.collection, await embedderInfo(deps.embedder, signal));
@@ -65,6 +65,8 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
           );
           result = { doc_id: p.doc_id, outcome: stored === undefined ? 'added' : 'updated', chunks };
         }
+        // Deleted before the run counts it done, so a finished run has left no bytes behind.
+        await dropBytes(deps.runs, p, logger);
         await deps.runs.recordDone(p.run_id, result.outcome, result.chunks);
         logger.info('document ingested', { doc_id: p.doc_id, tenant: p.tenant, outcome: result.outcome, chunks: result.chunks, attempt, duration_ms: Date.now() - started });
         if (deps.metrics) {
@@ -80,6 +82,7 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
         if (permanent) job.discard();
         const final = permanent || attempt >= (job.opts.attempts ?? 1);
         if (final && runId) {
+          if (tenant) await dropBytes(deps.runs, { tenant, run_id: runId, doc_id: docId }, logger);
           await deps.runs.recordFailed(runId, docId, errorMessage(error)).catch((e: unknown) => logger.warn('ingest failure not recorded', { error: errorMessage(e) }));
         }
         deps.metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: final ? 'failed' : 'retried' });
@@ -90,16 +93,22 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
   };
 }
 
+/** No job needs a document's bytes once it is loaded or has failed for good; if this fails they expire. */
+async function dropBytes(runs: IngestRuns, ref: ContentRef, logger: Logger): Promise<void> {
+  await runs.dropContent([ref]).catch((error: unknown) => logger.warn('document bytes not deleted; they expire with JOB_RETENTION_SECONDS', { doc_id: ref.doc_id, error: errorMessage(error) }));
+}
+
 /**
  * A document failed by Bull's stalled-job check (its workers died under it
  * more than MAX_STALLED_COUNT times) never reaches the processor; it still
  * counts as failed in its run, so the run can finish.
  */
 export async function recordStalledOutDocument(job: Job<unknown> | null, error: Error, runs: IngestRuns, logger: Logger, metrics?: WorkerMetrics): Promise<void> {
-  const data = (typeof job?.data === 'object' && job.data !== null ? job.data : {}) as { run_id?: unknown; doc_id?: unknown };
+  const data = (typeof job?.data === 'object' && job.data !== null ? job.data : {}) as { run_id?: unknown; doc_id?: unknown; tenant?: unknown };
   if (!job || error.message !== STALLED_OUT || typeof data.run_id !== 'string') return;
   const docId = typeof data.doc_id === 'string' ? data.doc_id : String(job.id);
   metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: 'failed' });
   logger.error('document failed: its worker stopped under it too many times', { job_id: job.id, doc_id: docId });
+  if (typeof data.tenant === 'string') await dropBytes(runs, { tenant: data.tenant, run_id: data.run_id, doc_id: docId }, logger);
   await runs.recordFailed(data.run_id, docId, `${STALLED_OUT}: its worker stopped while loading it too many times; load it again`);
 }

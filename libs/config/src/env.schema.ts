@@ -156,6 +156,18 @@ export class EnvSchema {
   @IntSetting(1024, 1073741824)
   INGEST_MAX_DOCUMENT_BYTES = 52428800;
 
+  /** Largest upload: the bytes of all files of one POST /v1/collections/:name/documents together (413 above). */
+  @IntSetting(1024, 17179869184)
+  INGEST_MAX_UPLOAD_BYTES = 104857600;
+
+  /**
+   * Bytes of one tenant's queued documents that may wait in Redis for a worker
+   * (uploads and CLI --via-queue); an upload above it answers 429
+   * tenant_ingest_backlog, the CLI waits for the workers. Size Redis for this times the tenants.
+   */
+  @IntSetting(1024, 17179869184)
+  INGEST_MAX_PENDING_BYTES_PER_TENANT = 268435456;
+
   @IntSetting(1, 20)
   JOB_ATTEMPTS = 3;
 

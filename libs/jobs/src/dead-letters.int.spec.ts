@@ -1,4 +1,4 @@
-import { startRedis, type PrivateRedis } from '@rag/testing';
+import { keysWithoutExpiry, startRedis, type PrivateRedis } from '@rag/testing';
 import Redis from 'ioredis';
 import { CancelSignals, JobCancelledError, requestCancel } from './cancel-signals';
 import { DeadLetters } from './dead-letters';
@@ -34,6 +34,8 @@ describe('DeadLetters and CancelSignals (real Redis)', () => {
     expect(items.some((d) => d.job_id === 'j1')).toBe(false);
     const j1 = await dlq.get('j1');
     expect(j1?.attempts.map((a) => a.error)).toEqual(['timeout', '500']);
+    // Every key it wrote expires, the index included.
+    expect(await keysWithoutExpiry(client, 'a')).toEqual([]);
   });
 
   it('counts replays of a job that fails again, and purges', async () => {

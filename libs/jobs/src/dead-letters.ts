@@ -74,6 +74,8 @@ export class DeadLetters {
       .zadd(this.indexKey, Date.parse(letter.failed_at), letter.job_id)
       .zremrangebyrank(this.indexKey, 0, -(this.options.maxEntries + 1))
       .zremrangebyscore(this.indexKey, 0, Date.now() - this.options.retentionSeconds * 1000)
+      // Every letter it lists expires within retentionSeconds of the newest, and so does the index.
+      .expire(this.indexKey, this.options.retentionSeconds)
       .exec();
     return full;
   }

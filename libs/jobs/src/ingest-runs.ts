@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { IngestContent, type ContentRef, type PendingCheck } from './ingest-content';
 
 export interface IngestRunInfo {
   run_id: string;
@@ -31,18 +32,42 @@ export interface IngestRunStatus extends IngestRunInfo {
 
 const FAILURES_SHOWN = 1000;
 
+// Counters change only while their run exists: an increment on a run that has
+// expired would otherwise recreate it as a hash with no TTL, kept for ever.
+// ARGV: field, increment, field, increment, ...
+const INCREMENT_IF_RUN = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 1, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1
+`;
+
+// KEYS: run, failures. ARGV: failure (JSON), failures kept, retention seconds.
+const FAIL_IF_RUN = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], 'failed', 1)
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1
+`;
+
 /**
- * Redis-side bookkeeping of ingest runs: the bytes of queued documents (kept
- * by content hash until a worker loads them, and expiring), and per run its
- * counters and failures, which the CLI's progress bar, `rag-ingest status`
- * and the gateway read. Everything expires after `retentionSeconds`.
+ * Redis-side bookkeeping of ingest runs: the bytes of queued documents (one
+ * key per document, deleted once it is loaded or has failed for good, counted
+ * per tenant; see IngestContent), and per run its counters and failures,
+ * which the CLI's progress bar, `rag-ingest status` and the gateway read.
+ * Everything expires after `retentionSeconds`.
  */
 export class IngestRuns {
+  private readonly content: IngestContent;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly retentionSeconds: number,
-  ) {}
+  ) {
+    this.content = new IngestContent(redis, prefix, retentionSeconds);
+  }
 
   private runKey(runId: string): string {
     return `${this.prefix}:ingest-run:${runId}`;
@@ -50,10 +75,6 @@ export class IngestRuns {
 
   private failuresKey(runId: string): string {
     return `${this.prefix}:ingest-run:${runId}:failures`;
-  }
-
-  contentKey(hash: string): string {
-    return `${this.prefix}:ingest-content:${hash}`;
   }
 
   async create(info: IngestRunInfo): Promise<void> {
@@ -67,36 +88,38 @@ export class IngestRuns {
 
   /** Counts more documents queued into an existing run (a run can be filled in batches). */
   async addQueued(runId: string, count: number): Promise<void> {
-    await this.redis.hincrby(this.runKey(runId), 'queued', count);
+    await this.redis.eval(INCREMENT_IF_RUN, 1, this.runKey(runId), 'queued', count);
   }
 
-  /** Keeps a document's bytes until a worker loads them; identical files share one copy. */
-  async putContent(hash: string, bytes: Buffer): Promise<void> {
-    await this.redis.set(this.contentKey(hash), bytes, 'EX', this.retentionSeconds);
+  /**
+   * Keeps a document's bytes until a worker loads them, if the tenant's bytes
+   * waiting in Redis stay within `maxPendingBytes`; otherwise stores nothing
+   * and says so.
+   */
+  async putContent(ref: ContentRef, bytes: Buffer, maxPendingBytes: number): Promise<PendingCheck> {
+    return this.content.put(ref, bytes, maxPendingBytes);
   }
 
-  async getContent(hash: string): Promise<Buffer | null> {
-    return this.redis.getBuffer(this.contentKey(hash));
+  async getContent(ref: ContentRef): Promise<Buffer | null> {
+    return this.content.get(ref);
+  }
+
+  /** Deletes the bytes of documents that no job needs any more: loaded, failed for good, or never queued. */
+  async dropContent(refs: ContentRef[]): Promise<void> {
+    await this.content.drop(refs);
+  }
+
+  /** The tenant's bytes waiting in Redis for a worker. */
+  async pendingBytes(tenant: string): Promise<number> {
+    return this.content.pending(tenant);
   }
 
   async recordDone(runId: string, outcome: IngestOutcome, chunks: number): Promise<void> {
-    const key = this.runKey(runId);
-    await this.redis
-      .multi()
-      .hincrby(key, outcome === 'unchanged' ? 'skipped' : outcome, 1)
-      .hincrby(key, 'chunks', chunks)
-      .exec();
+    await this.redis.eval(INCREMENT_IF_RUN, 1, this.runKey(runId), outcome === 'unchanged' ? 'skipped' : outcome, 1, 'chunks', chunks);
   }
 
   async recordFailed(runId: string, docId: string, error: string): Promise<void> {
-    const failures = this.failuresKey(runId);
-    await this.redis
-      .multi()
-      .hincrby(this.runKey(runId), 'failed', 1)
-      .rpush(failures, JSON.stringify({ doc_id: docId, error }))
-      .ltrim(failures, 0, FAILURES_SHOWN - 1)
-      .expire(failures, this.retentionSeconds)
-      .exec();
+    await this.redis.eval(FAIL_IF_RUN, 2, this.runKey(runId), this.failuresKey(runId), JSON.stringify({ doc_id: docId, error }), FAILURES_SHOWN, this.retentionSeconds);
   }
 
   async get(runId: string): Promise<IngestRunStatus | undefined> {

@@ -4,8 +4,9 @@ import { Limits } from './limits';
 
 /**
  * The data of one `rag-ingest` job: one document to load. The bytes are not
- * in the job (they would bloat every job listing); they wait in Redis under
- * their content hash (libs/jobs IngestRuns) until a worker takes the job.
+ * in the job (they would bloat every job listing); they wait in Redis under a
+ * key of their own (run, document; libs/jobs IngestContent) until a worker
+ * has loaded the document or it has failed for good.
  */
 export class IngestJobPayload {
   /** The run this document belongs to; progress and failures are counted there. */
@@ -28,7 +29,7 @@ export class IngestJobPayload {
   @IsPlainText()
   doc_id!: string;
 
-  /** sha256 of the bytes, hex; also the key the bytes wait under. */
+  /** sha256 of the bytes, hex: the worker checks the bytes against it and skips a document stored with the same hash. */
   @IsString()
   @Matches(/^[0-9a-f]{64}$/, { message: 'content_hash must be a sha256 in hex' })
   content_hash!: string;

@@ -1,4 +1,4 @@
-import { IngestRuns, ingestJobId, queryJobOptions } from '@rag/jobs';
+import { IngestRuns, ingestJobId, queryJobOptions, type ContentRef } from '@rag/jobs';
 import { JobName, Limits, type IngestJobPayload } from '@rag/queue-contracts';
 import { SUPPORTED_EXTENSIONS, contentHash, isSupported } from '@rag/retrieval';
 import busboy from 'busboy';
@@ -36,32 +36,64 @@ function docIdOf(filename: string | undefined): string {
   return id;
 }
 
+/** What an upload may hold and put in Redis. */
+interface UploadLimits {
+  tenant: string;
+  runId: string;
+  /** Each file (INGEST_MAX_DOCUMENT_BYTES). */
+  documentBytes: number;
+  /** All files together (INGEST_MAX_UPLOAD_BYTES). */
+  uploadBytes: number;
+  /** The tenant's bytes waiting in Redis, this upload included (INGEST_MAX_PENDING_BYTES_PER_TENANT). */
+  pendingBytes: number;
+}
+
+/** How long a client refused for its backlog should wait: workers free bytes as they load documents. */
+const BACKLOG_RETRY_SECONDS = 30;
+
+function backlogFull(pending: number, limit: number): HttpError {
+  return new HttpError(
+    429,
+    'tenant_ingest_backlog',
+    `your tenant already has ${pending} bytes of uploaded documents waiting for the workers (limit ${limit}, INGEST_MAX_PENDING_BYTES_PER_TENANT); ` +
+      'wait for your runs to finish (GET /v1/ingest-runs/:id), then retry after the Retry-After delay, or send fewer or smaller files',
+    { retry_after_seconds: BACKLOG_RETRY_SECONDS, pending_bytes: pending, limit_bytes: limit },
+  );
+}
+
 /**
  * Reads a multipart upload one file at a time (never more than one file in
- * memory, each at most `maxBytes`), storing each file's bytes in Redis by
- * content hash as it completes. Anything wrong refuses the whole request,
- * before a single job is queued.
+ * memory, each at most `documentBytes`, all together at most `uploadBytes`),
+ * storing each file's bytes in Redis as it completes, within the tenant's
+ * pending bytes. Anything wrong refuses the whole request before a single job
+ * is queued, and deletes the bytes already stored before answering.
  */
-function receiveFiles(req: Request, runs: IngestRuns, maxBytes: number): Promise<Received[]> {
+function receiveFiles(req: Request, runs: IngestRuns, limits: UploadLimits): Promise<Received[]> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
       // preservePath: a file named guides/setup.md keeps its folder in its document id.
-      parser = busboy({ headers: req.headers, preservePath: true, limits: { fileSize: maxBytes, files: MAX_UPLOAD_FILES, fields: 20, fieldSize: 1024, parts: MAX_UPLOAD_FILES + 20 } });
+      // fileSize + 1: busboy reports 'limit' on reaching fileSize, and a file of exactly the limit is allowed.
+      parser = busboy({ headers: req.headers, preservePath: true, limits: { fileSize: limits.documentBytes + 1, files: MAX_UPLOAD_FILES, fields: 20, fieldSize: 1024, parts: MAX_UPLOAD_FILES + 20 } });
     } catch {
       reject(new HttpError(400, 'invalid_multipart', 'the multipart body has no boundary; send files as multipart/form-data'));
       return;
     }
     const received: Received[] = [];
+    const stored: ContentRef[] = [];
+    let total = 0;
     let failed: unknown;
     let pending = Promise.resolve();
-    // The first problem answers at once; the rest of the body is read and dropped.
+    // The first problem answers (once the bytes stored so far are deleted); the rest of the body is read and dropped.
     const fail = (error: unknown) => {
       if (failed) return;
       failed = error;
       req.unpipe(parser);
       req.resume();
-      reject(error);
+      void pending
+        .then(() => runs.dropContent(stored))
+        .catch(() => undefined) // what is left expires with its TTL and leaves the tenant's count then
+        .then(() => reject(error));
     };
     parser.on('file', (_field, stream, info) => {
       let docId: string;
@@ -74,15 +106,29 @@ function receiveFiles(req: Request, runs: IngestRuns, maxBytes: number): Promise
       const chunks: Buffer[] = [];
       // A body cut short errors the file stream itself; unhandled, that would take the process down.
       stream.on('error', () => fail(new HttpError(400, 'invalid_multipart', 'the multipart body ended in the middle of a file; send it again')));
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => fail(new HttpError(413, 'document_too_large', `${docId} is larger than ${maxBytes} bytes (INGEST_MAX_DOCUMENT_BYTES); split it or ask the operator to raise the limit`)));
+      stream.on('data', (c: Buffer) => {
+        total += c.length;
+        if (total > limits.uploadBytes) {
+          return fail(new HttpError(413, 'upload_too_large', `the files of this upload are larger than ${limits.uploadBytes} bytes together; send them in several uploads`));
+        }
+        chunks.push(c);
+      });
+      stream.on('limit', () => fail(new HttpError(413, 'document_too_large', `${docId} is larger than ${limits.documentBytes} bytes (INGEST_MAX_DOCUMENT_BYTES); split it or ask the operator to raise the limit`)));
       stream.on('end', () => {
         if (failed) return;
         const bytes = Buffer.concat(chunks);
-        const hash = contentHash(bytes);
         if (received.some((r) => r.doc_id === docId)) return fail(new HttpError(400, 'duplicate_document', `${docId} appears twice in the upload; send each document once`));
-        received.push({ doc_id: docId, content_hash: hash, bytes: bytes.length });
-        pending = pending.then(() => runs.putContent(hash, bytes)).catch(fail);
+        const file: Received = { doc_id: docId, content_hash: contentHash(bytes), bytes: bytes.length };
+        received.push(file);
+        const ref: ContentRef = { tenant: limits.tenant, run_id: limits.runId, doc_id: docId };
+        pending = pending
+          .then(async () => {
+            if (failed) return;
+            const check = await runs.putContent(ref, bytes, limits.pendingBytes);
+            if (!check.stored) throw backlogFull(check.pending, limits.pendingBytes);
+            stored.push(ref);
+          })
+          .catch(fail);
       });
     });
     parser.on('filesLimit', () => fail(new HttpError(400, 'too_many_files', `at most ${MAX_UPLOAD_FILES} files per upload; send the rest in another request`)));
@@ -91,7 +137,7 @@ function receiveFiles(req: Request, runs: IngestRuns, maxBytes: number): Promise
     parser.on('close', () => {
       void pending.then(() => {
         if (failed) return;
-        if (received.length === 0) reject(new HttpError(400, 'no_files', 'the upload holds no file; send one or more files as multipart/form-data'));
+        if (received.length === 0) fail(new HttpError(400, 'no_files', 'the upload holds no file; send one or more files as multipart/form-data'));
         else resolve(received);
       });
     });
@@ -116,17 +162,34 @@ export function uploadRoutes(deps: GatewayDeps): Router {
       throw new HttpError(415, 'unsupported_media_type', 'send documents as multipart/form-data, one file part per document (curl -F "file=@guide.md")');
     }
     const tenant = req.principal.tenant;
-    const files = await queueCall(() => receiveFiles(req, runs, deps.config.INGEST_MAX_DOCUMENT_BYTES));
     const runId = randomUUID();
-    await queueCall(async () => {
-      await runs.create({ run_id: runId, tenant, collection, queued: files.length, unchanged: 0, created_at: new Date().toISOString() });
-      await deps.ingestQueue.addBulk(
-        files.map((file) => {
-          const data: IngestJobPayload = { run_id: runId, tenant, collection, ...file, request_id: req.requestId };
-          return { name: JobName.IngestDocument, data, opts: queryJobOptions(deps.config, ingestJobId(runId, file.doc_id)) };
-        }),
-      );
-    });
+    const limits: UploadLimits = {
+      tenant,
+      runId,
+      documentBytes: deps.config.INGEST_MAX_DOCUMENT_BYTES,
+      // An upload larger than the tenant may have pending could never be taken: 413, not a 429 for ever.
+      uploadBytes: Math.min(deps.config.INGEST_MAX_UPLOAD_BYTES, deps.config.INGEST_MAX_PENDING_BYTES_PER_TENANT),
+      pendingBytes: deps.config.INGEST_MAX_PENDING_BYTES_PER_TENANT,
+    };
+    // A tenant whose backlog is already full is told before it sends a byte more.
+    const already = await queueCall(() => runs.pendingBytes(tenant));
+    if (already >= limits.pendingBytes) throw backlogFull(already, limits.pendingBytes);
+    const files = await queueCall(() => receiveFiles(req, runs, limits));
+    try {
+      await queueCall(async () => {
+        await runs.create({ run_id: runId, tenant, collection, queued: files.length, unchanged: 0, created_at: new Date().toISOString() });
+        await deps.ingestQueue.addBulk(
+          files.map((file) => {
+            const data: IngestJobPayload = { run_id: runId, tenant, collection, ...file, request_id: req.requestId };
+            return { name: JobName.IngestDocument, data, opts: queryJobOptions(deps.config, ingestJobId(runId, file.doc_id)) };
+          }),
+        );
+      });
+    } catch (error) {
+      // No job will read them; if Redis is down they expire with their TTL instead.
+      await runs.dropContent(files.map((f) => ({ tenant, run_id: runId, doc_id: f.doc_id }))).catch(() => undefined);
+      throw error;
+    }
     deps.metrics.jobs.enqueued.inc({ queue: deps.ingestQueue.name }, files.length);
     deps.logger.info('documents queued for ingestion', { run_id: runId, collection, tenant, documents: files.length });
     const statusUrl = `/v1/ingest-runs/${runId}`;

@@ -1,14 +1,12 @@
 import type { Config } from '@rag/config';
-import { IngestRuns, ingestJobId, openIngestQueue, queryJobOptions, type IngestRunStatus } from '@rag/jobs';
-import { JobName, type IngestJobPayload } from '@rag/queue-contracts';
+import { IngestRuns, openIngestQueue, type IngestRunStatus } from '@rag/jobs';
 import { SUPPORTED_EXTENSIONS, contentHash, openVectorStore } from '@rag/retrieval';
 import { randomUUID } from 'node:crypto';
 import { discoverFiles } from '../discover-files';
 import { documentsBar } from '../progress-bar';
 import type { IngestCommandOptions, Output } from './ingest.command';
+import { sendDocuments, type ChangedDocument } from './send-documents';
 
-/** Jobs (and their bytes) sent to Redis per round trip. */
-const BATCH = 100;
 const POLL_MS = 250;
 /** Say once that no worker seems to be running when nothing moved for this long. */
 const IDLE_HINT_MS = 15_000;
@@ -23,7 +21,7 @@ export interface QueuedIngestOptions extends IngestCommandOptions {
  * document, loaded by the workers beside their questions. The CLI compares
  * content hashes with the collection first (one listing), so unchanged files
  * are not even sent; the bytes of the others wait in Redis until a worker
- * takes them. It then follows the run in a progress bar, prunes if asked,
+ * takes them (within the tenant's pending bytes; see sendDocuments). It then follows the run in a progress bar, prunes if asked,
  * and prints the same summary as a direct load.
  */
 export async function queuedIngestCommand(config: Config, targets: string[], options: QueuedIngestOptions, io: Output): Promise<number> {
@@ -45,13 +43,17 @@ export async function queuedIngestCommand(config: Config, targets: string[], opt
     const known = new Map((await store.listDocuments(tenant, collection)).map((d) => [d.docId, d.contentHash]));
 
     // Hash first (bytes are not kept), so unchanged files cost no upload.
-    const changed: { id: string; hash: string; size: number; read: () => Promise<Buffer> }[] = [];
-    const tooLarge: { id: string; error: string }[] = [];
+    const changed: ChangedDocument[] = [];
+    const notSent: { id: string; error: string }[] = [];
     let unchanged = 0;
     for (const file of discovery.files) {
       const bytes = await file.read();
       if (bytes.length > config.INGEST_MAX_DOCUMENT_BYTES) {
-        tooLarge.push({ id: file.id, error: `${bytes.length} bytes is over INGEST_MAX_DOCUMENT_BYTES (${config.INGEST_MAX_DOCUMENT_BYTES}); raise it or split the file` });
+        notSent.push({ id: file.id, error: `${bytes.length} bytes is over INGEST_MAX_DOCUMENT_BYTES (${config.INGEST_MAX_DOCUMENT_BYTES}); raise it or split the file` });
+        continue;
+      }
+      if (bytes.length > config.INGEST_MAX_PENDING_BYTES_PER_TENANT) {
+        notSent.push({ id: file.id, error: `${bytes.length} bytes is over INGEST_MAX_PENDING_BYTES_PER_TENANT (${config.INGEST_MAX_PENDING_BYTES_PER_TENANT}); raise it or split the file` });
         continue;
       }
       const hash = contentHash(bytes);
@@ -61,23 +63,22 @@ export async function queuedIngestCommand(config: Config, targets: string[], opt
 
     const runId = randomUUID();
     await runs.create({ run_id: runId, tenant, collection, queued: changed.length, unchanged, created_at: new Date().toISOString() });
-    for (let i = 0; i < changed.length; i += BATCH) {
-      const batch = changed.slice(i, i + BATCH);
-      for (const doc of batch) await runs.putContent(doc.hash, await doc.read());
-      await queue.addBulk(
-        batch.map((doc) => {
-          const data: IngestJobPayload = { run_id: runId, tenant, collection, doc_id: doc.id, content_hash: doc.hash, bytes: doc.size };
-          return { name: JobName.IngestDocument, data, opts: queryJobOptions(config, ingestJobId(runId, doc.id)) };
-        }),
-      );
+    const unsent = await sendDocuments(config, queue, runs, changed, { runId, tenant, collection }, io);
+    if (unsent.length > 0) {
+      // The run counts only what was sent, so it can finish.
+      await runs.addQueued(runId, -unsent.length);
+      for (const doc of unsent) {
+        notSent.push({ id: doc.id, error: 'not sent: the workers loaded nothing of this tenant for a long time while its pending bytes were at INGEST_MAX_PENDING_BYTES_PER_TENANT; start a worker, then run the same command again' });
+      }
     }
-    io.err(`run ${runId}: ${changed.length} document(s) queued for collection ${collection}, ${unchanged} unchanged (not sent)`);
+    const sent = changed.length - unsent.length;
+    io.err(`run ${runId}: ${sent} document(s) queued for collection ${collection}, ${unchanged} unchanged (not sent)`);
     if (options.wait === false) {
-      io.out(options.json ? JSON.stringify({ run_id: runId, queued: changed.length, unchanged }) : `run ${runId} queued; follow it with: rag-ingest status ${runId}`);
-      return tooLarge.length + discovery.unsupported.length > 0 ? 1 : 0;
+      io.out(options.json ? JSON.stringify({ run_id: runId, queued: sent, unchanged }) : `run ${runId} queued; follow it with: rag-ingest status ${runId}`);
+      return notSent.length + discovery.unsupported.length > 0 ? 1 : 0;
     }
 
-    const status = await follow(runs, runId, changed.length, options.progress !== false, io);
+    const status = await follow(runs, runId, sent, options.progress !== false, io);
     let removed: string[] = [];
     if (options.prune) {
       const present = new Set(discovery.files.map((f) => f.id));
@@ -86,7 +87,7 @@ export async function queuedIngestCommand(config: Config, targets: string[], opt
     }
     if (status.added + status.updated + removed.length > 0) await store.compact(tenant, collection);
 
-    const failed = [...tooLarge, ...status.failures.map((f) => ({ id: f.doc_id, error: f.error }))];
+    const failed = [...notSent, ...status.failures.map((f) => ({ id: f.doc_id, error: f.error }))];
     const seconds = (Date.now() - started) / 1000;
     for (const failure of failed) io.err(`failed ${failure.id}: ${failure.error}`);
     if (options.json) {
