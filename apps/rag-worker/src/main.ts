@@ -1,4 +1,4 @@
-import { loadConfigOrExit, maskedConfig } from '@rag/config';
+import { APP_VERSION, loadConfigOrExit, maskedConfig } from '@rag/config';
 import { createAnswerer, llmResilienceFromConfig } from '@rag/llm-client';
 import { createLogger, errorMessage } from '@rag/observability';
 import { CancelSignals, IngestRuns, JobEventsWriter, WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
@@ -7,7 +7,6 @@ import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore }
 import type { Job } from 'bull';
 import Redis from 'ioredis';
 import { hostname } from 'node:os';
-import { version } from '../../../package.json';
 import { ingestProcessor, recordStalledOutDocument } from './ingest.processor';
 import { createWorkerMetrics, serveWorkerMetrics } from './metrics';
 import { queryProcessor, recordStalledOut } from './query.processor';
@@ -42,7 +41,7 @@ async function main(): Promise<void> {
   const heartbeat = await new WorkerHeartbeats(redis, { prefix: config.QUEUE_PREFIX, staleSeconds: config.WORKER_STALE_SECONDS }).start({
     host: hostname(),
     pid: process.pid,
-    version,
+    version: APP_VERSION,
     queues: [{ name: QueueName.Query, concurrency: config.WORKER_CONCURRENCY }, ...(ingestConcurrency > 0 ? [{ name: QueueName.Ingest, concurrency: ingestConcurrency }] : [])],
   });
   heartbeat.onBeatError((error) => logger.warn('heartbeat not written; the next one tries again', { error: errorMessage(error) }));
