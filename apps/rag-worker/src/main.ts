@@ -36,13 +36,12 @@ async function main(): Promise<void> {
   const cancels = new CancelSignals(subscriber, redis, config.QUEUE_PREFIX);
   await cancels.start();
   const deadLetters = openDeadLetters(redis, config);
-  const ingestConcurrency = config.INGEST_CONCURRENCY;
   // Announce this worker before it takes a job, so every job it runs is counted in its heartbeat.
   const heartbeat = await new WorkerHeartbeats(redis, { prefix: config.QUEUE_PREFIX, staleSeconds: config.WORKER_STALE_SECONDS }).start({
     host: hostname(),
     pid: process.pid,
     version: APP_VERSION,
-    queues: [{ name: QueueName.Query, concurrency: config.WORKER_CONCURRENCY }, ...(ingestConcurrency > 0 ? [{ name: QueueName.Ingest, concurrency: ingestConcurrency }] : [])],
+    queues: [{ name: QueueName.Query, concurrency: config.WORKER_CONCURRENCY }, ...(config.INGEST_CONCURRENCY > 0 ? [{ name: QueueName.Ingest, concurrency: config.INGEST_CONCURRENCY }] : [])],
   });
   heartbeat.onBeatError((error) => logger.warn('heartbeat not written; the next one tries again', { error: errorMessage(error) }));
   const openEvents = (jobId: string) => new JobEventsWriter(redis, jobId, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS });
@@ -55,7 +54,7 @@ async function main(): Promise<void> {
     void recordStalledOut(job, error, deadLetters, logger, metrics).catch((e: unknown) => logger.error('stalled-out job not dead-lettered', { job_id: job?.id, error: errorMessage(e) })),
   );
   // Documents on their own queue with their own concurrency, so bulk loads never hold up questions.
-  const ingestQueue = ingestConcurrency > 0 ? openIngestQueue(config) : undefined;
+  const ingestQueue = config.INGEST_CONCURRENCY > 0 ? openIngestQueue(config) : undefined;
   if (ingestQueue) {
     ingestQueue.on('error', (error) => logger.error('queue error', { queue: QueueName.Ingest, error: errorMessage(error) }));
     await ingestQueue.isReady();
@@ -69,12 +68,12 @@ async function main(): Promise<void> {
       timeoutMs: config.JOB_TIMEOUT_MS,
       metrics,
     };
-    void ingestQueue.process(JobName.IngestDocument, ingestConcurrency, heartbeat.track(QueueName.Ingest, ingestProcessor(ingestDeps, logger)));
+    void ingestQueue.process(JobName.IngestDocument, config.INGEST_CONCURRENCY, heartbeat.track(QueueName.Ingest, ingestProcessor(ingestDeps, logger)));
     ingestQueue.on('failed', (job: Job | null, error: Error) =>
       void recordStalledOutDocument(job, error, runs, logger, metrics).catch((e: unknown) => logger.error('stalled-out document not recorded', { job_id: job?.id, error: errorMessage(e) })),
     );
   }
-  logger.info('consuming', { queue: QueueName.Query, concurrency: config.WORKER_CONCURRENCY, ingest_concurrency: ingestConcurrency, worker_id: heartbeat.id });
+  logger.info('consuming', { queue: QueueName.Query, concurrency: config.WORKER_CONCURRENCY, ingest_concurrency: config.INGEST_CONCURRENCY, worker_id: heartbeat.id });
 
   let stopping = false;
   const stop = async (signal: string) => {
