@@ -1,6 +1,6 @@
 import type { Authenticator } from '@rag/auth';
 import type { Config } from '@rag/config';
-import type { DeadLetters } from '@rag/jobs';
+import type { DeadLetters, WorkerHeartbeats } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import type { IngestJobPayload, QueryJobPayload } from '@rag/queue-contracts';
 import type { VectorStore } from '@rag/retrieval';
@@ -22,6 +22,8 @@ export interface GatewayDeps {
   auth: Authenticator;
   /** Prometheus metrics served at /metrics. */
   metrics: GatewayMetrics;
+  /** The workers' heartbeats: GET /v1/admin/workers, the rag_workers gauge, /readyz's `degraded`. */
+  workers: WorkerHeartbeats;
   /** Named dependency checks for /readyz; each rejects when its dependency is down. */
   readiness: Record<string, () => Promise<unknown>>;
 }

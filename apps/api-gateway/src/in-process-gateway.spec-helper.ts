@@ -1,6 +1,6 @@
 import { openAuthenticator, type ApiKeyStore } from '@rag/auth';
 import { loadConfig, type Config } from '@rag/config';
-import { openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
+import { WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
 import { createLogger } from '@rag/observability';
 import type { IngestJobPayload, QueryJobPayload } from '@rag/queue-contracts';
 import { LanceDbStore, type VectorStore } from '@rag/retrieval';
@@ -41,6 +41,7 @@ export async function startInProcessGateway(
   const dir = options.store ? undefined : tempDir('rag-gateway-store-');
   const store = options.store ?? (await LanceDbStore.open(dir!.path));
   const auth = openAuthenticator(queue.client, config);
+  const workers = new WorkerHeartbeats(queue.client, { prefix: config.QUEUE_PREFIX, staleSeconds: config.WORKER_STALE_SECONDS });
   const app = createApp({
     config,
     logger: createLogger({ service: 'api-gateway', level: 'http', stream: options.logs ?? new PassThrough() }),
@@ -48,9 +49,10 @@ export async function startInProcessGateway(
     ingestQueue,
     waiter,
     store,
-    metrics: createGatewayMetrics([queue, ingestQueue]),
+    metrics: createGatewayMetrics([queue, ingestQueue], workers),
     deadLetters: openDeadLetters(queue.client, config),
     auth,
+    workers,
     readiness: options.readiness ?? { redis: () => queue.client.ping() },
   });
   const server = await new Promise<Server>((resolve) => {

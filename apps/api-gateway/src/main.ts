@@ -1,7 +1,7 @@
 import { isLoopbackHost, openAuthenticator } from '@rag/auth';
 import { loadConfigOrExit, maskedConfig, type Config } from '@rag/config';
 import { createLogger, errorMessage } from '@rag/observability';
-import { openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
+import { WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
 import { openVectorStore } from '@rag/retrieval';
 import { createApp } from './app';
 import { answerClientErrors } from './http/client-error';
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   ingestQueue.on('error', (error) => logger.error('queue error', { queue: ingestQueue.name, error: errorMessage(error) }));
   const store = await openVectorStore(config);
   const waiter = new JobWaiter(queue);
+  const workers = new WorkerHeartbeats(queue.client, { prefix: config.QUEUE_PREFIX, staleSeconds: config.WORKER_STALE_SECONDS });
 
   const app = createApp({
     config,
@@ -49,9 +50,10 @@ async function main(): Promise<void> {
     ingestQueue,
     waiter,
     store,
-    metrics: createGatewayMetrics([queue, ingestQueue]),
+    metrics: createGatewayMetrics([queue, ingestQueue], workers),
     deadLetters: openDeadLetters(queue.client, config),
     auth,
+    workers,
     readiness: {
       redis: () => queue.client.ping(),
       // A reachability probe only: its answer (tenant default's collection names) is never sent to the client.

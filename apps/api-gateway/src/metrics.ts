@@ -1,5 +1,5 @@
-import { JobMetrics, createMetricsRegistry, httpRequestDuration, type Histogram, type Registry } from '@rag/observability';
-import { registerQueueMetrics } from '@rag/jobs';
+import { JobMetrics, createMetricsRegistry, httpRequestDuration, scrapedGauge, type Histogram, type Registry } from '@rag/observability';
+import { registerQueueMetrics, type WorkerHeartbeats } from '@rag/jobs';
 import type { Queue } from 'bull';
 
 export interface GatewayMetrics {
@@ -8,9 +8,12 @@ export interface GatewayMetrics {
   jobs: JobMetrics;
 }
 
-/** The gateway's metrics: HTTP durations, jobs enqueued, queue depths of `queues`, Node process metrics. */
-export function createGatewayMetrics(queues: Queue[]): GatewayMetrics {
+/** The gateway's metrics: HTTP durations, jobs enqueued, queue depths of `queues`, live workers, Node process metrics. */
+export function createGatewayMetrics(queues: Queue[], workers: WorkerHeartbeats): GatewayMetrics {
   const registry = createMetricsRegistry('api-gateway');
   registerQueueMetrics(registry, queues);
+  scrapedGauge(registry, 'rag_workers', 'Workers whose heartbeat is younger than WORKER_STALE_SECONDS.', [], async (gauge) => {
+    gauge.set(await workers.aliveCount());
+  });
   return { registry, http: httpRequestDuration(registry), jobs: new JobMetrics(registry) };
 }

@@ -7,6 +7,7 @@ import { dlqCommand, type DlqAction } from './commands/dlq.command';
 import { keysCommand } from './commands/keys.command';
 import { queuedIngestCommand, statusCommand } from './commands/queued-ingest.command';
 import { deleteCommand, listCommand } from './commands/list.command';
+import { workersCommand } from './commands/workers.command';
 import * as path from 'node:path';
 
 function collectionName(value: string): string {
@@ -111,6 +112,14 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Output)
   dlq.command('show').description('show dead letters with their payload and every attempt').argument('<job-ids...>').option('--json', 'print JSON').action(dlqAction('show'));
   dlq.command('replay').description('put dead letters back on the queue under their original job id').argument('<job-ids...>').action(dlqAction('replay'));
   dlq.command('purge').description('delete every dead letter').option('--yes', 'confirm').action(dlqAction('purge'));
+
+  program
+    .command('workers')
+    .description('list the workers (from their heartbeats): queues, jobs in flight, last seen; exits 1 when none is alive')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      code = await workersCommand(config, opts, io);
+    });
 
   const keys = program.command('keys').description("manage the gateway's API keys (stored in Redis as hashes only)");
   keys

@@ -1,11 +1,12 @@
-import { loadConfigOrExit, maskedConfig } from '@rag/config';
+import { APP_VERSION, loadConfigOrExit, maskedConfig } from '@rag/config';
 import { createAnswerer, llmResilienceFromConfig } from '@rag/llm-client';
 import { createLogger, errorMessage } from '@rag/observability';
-import { CancelSignals, IngestRuns, JobEventsWriter, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
+import { CancelSignals, IngestRuns, JobEventsWriter, WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
 import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore } from '@rag/retrieval';
 import type { Job } from 'bull';
 import Redis from 'ioredis';
+import { hostname } from 'node:os';
 import { ingestProcessor, recordStalledOutDocument } from './ingest.processor';
 import { createWorkerMetrics, serveWorkerMetrics } from './metrics';
 import { queryProcessor, recordStalledOut } from './query.processor';
@@ -35,8 +36,20 @@ async function main(): Promise<void> {
   const cancels = new CancelSignals(subscriber, redis, config.QUEUE_PREFIX);
   await cancels.start();
   const deadLetters = openDeadLetters(redis, config);
+  // Announce this worker before it takes a job, so every job it runs is counted in its heartbeat.
+  const heartbeat = await new WorkerHeartbeats(redis, { prefix: config.QUEUE_PREFIX, staleSeconds: config.WORKER_STALE_SECONDS }).start({
+    host: hostname(),
+    pid: process.pid,
+    version: APP_VERSION,
+    queues: [{ name: QueueName.Query, concurrency: config.WORKER_CONCURRENCY }, ...(config.INGEST_CONCURRENCY > 0 ? [{ name: QueueName.Ingest, concurrency: config.INGEST_CONCURRENCY }] : [])],
+  });
+  heartbeat.onBeatError((error) => logger.warn('heartbeat not written; the next one tries again', { error: errorMessage(error) }));
   const openEvents = (jobId: string) => new JobEventsWriter(redis, jobId, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS });
-  void queue.process(JobName.Answer, config.WORKER_CONCURRENCY, queryProcessor(deps, logger, openEvents, { cancels, deadLetters, timeoutMs: config.JOB_TIMEOUT_MS, metrics }));
+  void queue.process(
+    JobName.Answer,
+    config.WORKER_CONCURRENCY,
+    heartbeat.track(QueueName.Query, queryProcessor(deps, logger, openEvents, { cancels, deadLetters, timeoutMs: config.JOB_TIMEOUT_MS, metrics })),
+  );
   queue.on('failed', (job: Job | null, error: Error) =>
     void recordStalledOut(job, error, deadLetters, logger, metrics).catch((e: unknown) => logger.error('stalled-out job not dead-lettered', { job_id: job?.id, error: errorMessage(e) })),
   );
@@ -55,12 +68,12 @@ async function main(): Promise<void> {
       timeoutMs: config.JOB_TIMEOUT_MS,
       metrics,
     };
-    void ingestQueue.process(JobName.IngestDocument, config.INGEST_CONCURRENCY, ingestProcessor(ingestDeps, logger));
+    void ingestQueue.process(JobName.IngestDocument, config.INGEST_CONCURRENCY, heartbeat.track(QueueName.Ingest, ingestProcessor(ingestDeps, logger)));
     ingestQueue.on('failed', (job: Job | null, error: Error) =>
       void recordStalledOutDocument(job, error, runs, logger, metrics).catch((e: unknown) => logger.error('stalled-out document not recorded', { job_id: job?.id, error: errorMessage(e) })),
     );
   }
-  logger.info('consuming', { queue: QueueName.Query, concurrency: config.WORKER_CONCURRENCY, ingest_concurrency: config.INGEST_CONCURRENCY });
+  logger.info('consuming', { queue: QueueName.Query, concurrency: config.WORKER_CONCURRENCY, ingest_concurrency: config.INGEST_CONCURRENCY, worker_id: heartbeat.id });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -71,6 +84,8 @@ async function main(): Promise<void> {
     await Promise.all(
       [queue, ingestQueue].map((q) => q?.close().catch((error) => logger.warn('queue close failed', { queue: q.name, error: errorMessage(error) }))),
     );
+    // Off the list only once its jobs are done: until then it is still a worker.
+    await heartbeat.stop().catch((error) => logger.warn('heartbeat not removed; it expires on its own', { error: errorMessage(error) }));
     metricsServer.close();
     redis.disconnect();
     subscriber.disconnect();

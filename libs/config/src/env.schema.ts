@@ -148,6 +148,14 @@ export class EnvSchema {
   @IntSetting(1, 256)
   WORKER_CONCURRENCY = 4;
 
+  /**
+   * A worker whose heartbeat (written every few seconds) is older than this
+   * counts as gone: listed as stale, not counted in rag_workers, and with
+   * none left the gateway's /readyz says `degraded`.
+   */
+  @IntSetting(5, 3600)
+  WORKER_STALE_SECONDS = 30;
+
   /** Ingest jobs (one document each) one worker runs at once, beside its questions; 0 = this worker takes no ingest jobs. */
   @IntSetting(0, 64)
   INGEST_CONCURRENCY = 1;

@@ -8,3 +8,4 @@ export { IngestRuns, type IngestOutcome, type IngestRunInfo, type IngestRunStatu
 export { replayDeadLetter } from './replay';
 export { TenantBacklog, type BacklogCheck } from './tenant-backlog';
 export { registerQueueMetrics } from './queue-metrics';
+export { WorkerHeartbeat, WorkerHeartbeats, type WorkerHeartbeatOptions, type WorkerIdentity, type WorkerStatus } from './worker-heartbeats';

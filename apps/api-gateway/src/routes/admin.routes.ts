@@ -5,8 +5,7 @@ import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
 import { page } from '../http/paging';
 
-
-/** Dead-letter administration: list, inspect, replay, purge. */
+/** Dead-letter administration (list, inspect, replay, purge) and the list of workers. */
 export function adminRoutes(deps: GatewayDeps): Router {
   const router = Router();
   const noSuchLetter = () => new HttpError(404, 'dead_letter_not_found', 'no such dead letter; GET /v1/admin/dead-letters lists them');
@@ -30,6 +29,11 @@ export function adminRoutes(deps: GatewayDeps): Router {
     deps.metrics.jobs.enqueued.inc({ queue: deps.queue.name });
     deps.logger.info('dead letter replayed', { job_id: id });
     res.status(202).json({ job_id: id, status: 'queued', status_url: `/v1/jobs/${id}` });
+  });
+  // Which workers are alive, what they consume and how busy they are (their heartbeats).
+  router.get('/v1/admin/workers', async (_req, res) => {
+    const workers = await deps.workers.list();
+    res.json({ alive: workers.filter((w) => !w.stale).length, stale_after_seconds: deps.config.WORKER_STALE_SECONDS, workers });
   });
   router.delete('/v1/admin/dead-letters', async (_req, res) => {
     res.json({ purged: await deps.deadLetters.purge() });

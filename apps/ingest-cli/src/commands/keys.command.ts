@@ -4,27 +4,13 @@ import Redis from 'ioredis';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Output } from './ingest.command';
+import { connectRedis as connect } from './redis-connection';
 
 export type KeysAction =
   | { action: 'create'; tenant: string; scopes: string[]; name?: string; json?: boolean }
   | { action: 'list'; json?: boolean }
   | { action: 'revoke'; ids: string[] }
   | { action: 'dev-key'; file: string };
-
-async function connect(config: Config): Promise<Redis> {
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await Promise.race([
-      redis.connect(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000).unref()),
-    ]);
-  } catch (error) {
-    redis.disconnect();
-    throw new Error('cannot reach Redis at REDIS_URL; start it or set REDIS_URL', { cause: error });
-  }
-  return redis;
-}
 
 const line = (r: ApiKeyRecord) => `${r.id}\t${r.tenant}\t${r.scopes.join(',')}\tcreated ${r.created_at}\t${r.revoked_at ? `revoked ${r.revoked_at}` : 'active'}${r.name ? `\t${r.name}` : ''}`;
 
