@@ -1,6 +1,6 @@
 import { STALLED_OUT, type IngestRuns } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
-import { errorMessage, runWithContext } from '@rag/observability';
+import { errorMessage, forTenant, runWithContext, tenantMessage } from '@rag/observability';
 import { IngestJobPayload, describeIssues, validatePlain } from '@rag/queue-contracts';
 import { PermanentError, contentHash, isPermanent, replaceDocumentFrom, type ChunkOptions, type Embedder, type VectorStore } from '@rag/retrieval';
 import type { Job } from 'bull';
@@ -80,11 +80,12 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
         if (permanent) job.discard();
         const final = permanent || attempt >= (job.opts.attempts ?? 1);
         if (final && runId) {
-          await deps.runs.recordFailed(runId, docId, errorMessage(error)).catch((e: unknown) => logger.warn('ingest failure not recorded', { error: errorMessage(e) }));
+          await deps.runs.recordFailed(runId, docId, tenantMessage(error, requestId ?? String(job.id))).catch((e: unknown) => logger.warn('ingest failure not recorded', { error: errorMessage(e) }));
         }
         deps.metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: final ? 'failed' : 'retried' });
         logger.warn('document ingest failed', { doc_id: docId, attempt, permanent, will_retry: !final, error: errorMessage(error) });
-        throw error;
+        // The run's failures and the job's failure reason reach the tenant: never a library's text or a server path.
+        throw forTenant(error, requestId ?? String(job.id));
       }
     });
   };
