@@ -2,7 +2,7 @@ import { STALLED_OUT, type IngestRuns } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import { errorMessage, forTenant, runWithContext, tenantMessage } from '@rag/observability';
 import { IngestJobPayload, describeIssues, validatePlain } from '@rag/queue-contracts';
-import { PermanentError, contentHash, isPermanent, replaceDocumentFrom, type ChunkOptions, type Embedder, type VectorStore } from '@rag/retrieval';
+import { PermanentError, contentHash, isPermanent, replaceDocumentFrom, type ChunkOptions, type DocumentWriteLock, type Embedder, type VectorStore } from '@rag/retrieval';
 import type { Job } from 'bull';
 import type { WorkerMetrics } from './metrics';
 
@@ -10,6 +10,8 @@ export interface IngestProcessorDeps {
   store: VectorStore;
   embedder: Embedder;
   runs: IngestRuns;
+  /** One writer per document across workers and CLI loads (a re-run of a stalled job, the same file twice). */
+  locks?: DocumentWriteLock;
   chunking: ChunkOptions;
   embedBatch: number;
   /** Aborts one attempt (its embeddings requests included) after this long. */
@@ -60,7 +62,7 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
           if (contentHash(bytes) !== p.content_hash) throw new PermanentError(`the bytes stored for ${p.doc_id} do not match its hash; load the document again`);
           await deps.store.ensureCollection(p.tenant, p.collection, { id: deps.embedder.id, dimension: deps.embedder.dimension });
           const chunks = await replaceDocumentFrom(
-            { store: deps.store, embedder: deps.embedder },
+            { store: deps.store, embedder: deps.embedder, locks: deps.locks },
             { tenant: p.tenant, collection: p.collection, docId: p.doc_id, bytes, chunking: deps.chunking, embedBatch: deps.embedBatch, signal },
           );
           result = { doc_id: p.doc_id, outcome: stored === undefined ? 'added' : 'updated', chunks };
