@@ -67,7 +67,7 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
           );
           result = { doc_id: p.doc_id, outcome: stored === undefined ? 'added' : 'updated', chunks };
         }
-        await deps.runs.recordDone(p.run_id, result.outcome, result.chunks);
+        if (await deps.runs.recordDone(p.run_id, result.outcome, result.chunks)) await indexRun(deps, p.tenant, p.collection, logger);
         logger.info('document ingested', { doc_id: p.doc_id, tenant: p.tenant, outcome: result.outcome, chunks: result.chunks, attempt, duration_ms: Date.now() - started });
         if (deps.metrics) {
           const queue = job.queue.name;
@@ -82,7 +82,11 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
         if (permanent) job.discard();
         const final = permanent || attempt >= (job.opts.attempts ?? 1);
         if (final && runId) {
-          await deps.runs.recordFailed(runId, docId, tenantMessage(error, requestId ?? String(job.id))).catch((e: unknown) => logger.warn('ingest failure not recorded', { error: errorMessage(e) }));
+          const last = await deps.runs.recordFailed(runId, docId, tenantMessage(error, requestId ?? String(job.id))).catch((e: unknown) => {
+            logger.warn('ingest failure not recorded', { error: errorMessage(e) });
+            return false;
+          });
+          if (last && tenant && typeof data.collection === 'string') await indexRun(deps, tenant, data.collection, logger);
         }
         deps.metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: final ? 'failed' : 'retried' });
         logger.warn('document ingest failed', { doc_id: docId, attempt, permanent, will_retry: !final, error: errorMessage(error) });
@@ -91,6 +95,22 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
       }
     });
   };
+}
+
+/**
+ * The worker that finished a run's last document folds the run's new rows
+ * into the collection's indexes, once per run: searches then read the index,
+ * not every row written since the last compaction. A failure here fails no
+ * document: the rows are stored, only searches cost more until the next one.
+ */
+async function indexRun(deps: IngestProcessorDeps, tenant: string, collection: string, logger: Logger): Promise<void> {
+  const started = Date.now();
+  try {
+    await deps.store.compact(tenant, collection);
+    logger.info('ingest run finished; collection indexed', { tenant, collection, duration_ms: Date.now() - started });
+  } catch (error) {
+    logger.warn('ingest run finished; indexing the collection failed (searches read its new rows unindexed until the next compaction)', { tenant, collection, error: errorMessage(error) });
+  }
 }
 
 /**

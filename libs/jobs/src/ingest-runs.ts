@@ -31,6 +31,20 @@ export interface IngestRunStatus extends IngestRunInfo {
 
 const FAILURES_SHOWN = 1000;
 
+/** The run's size and the counters whose sum says how many of its documents are done. */
+const COUNTED = ['queued', 'added', 'updated', 'skipped', 'failed'] as const;
+
+/**
+ * Whether the count just made finished the run: the transaction read the
+ * counters right after its own increment, and every increment adds one, so
+ * exactly one of the workers recording a run's documents sees done == queued.
+ */
+function finishedBy(counters: unknown): boolean {
+  if (!Array.isArray(counters)) return false;
+  const [queued, ...done] = counters.map((v) => Number(v ?? 0));
+  return queued > 0 && done.reduce((a, b) => a + b, 0) === queued;
+}
+
 /**
  * Redis-side bookkeeping of ingest runs: the bytes of queued documents (kept
  * by content hash until a worker loads them, and expiring), and per run its
@@ -79,24 +93,30 @@ export class IngestRuns {
     return this.redis.getBuffer(this.contentKey(hash));
   }
 
-  async recordDone(runId: string, outcome: IngestOutcome, chunks: number): Promise<void> {
+  /** Counts a loaded (or unchanged) document; true when it was the run's last one (see finishedBy). */
+  async recordDone(runId: string, outcome: IngestOutcome, chunks: number): Promise<boolean> {
     const key = this.runKey(runId);
-    await this.redis
+    const replies = await this.redis
       .multi()
       .hincrby(key, outcome === 'unchanged' ? 'skipped' : outcome, 1)
       .hincrby(key, 'chunks', chunks)
+      .hmget(key, ...COUNTED)
       .exec();
+    return finishedBy(replies?.[2]?.[1]);
   }
 
-  async recordFailed(runId: string, docId: string, error: string): Promise<void> {
+  /** Counts a failed document (`error` is shown to the tenant); true when it was the run's last one. */
+  async recordFailed(runId: string, docId: string, error: string): Promise<boolean> {
     const failures = this.failuresKey(runId);
-    await this.redis
+    const replies = await this.redis
       .multi()
       .hincrby(this.runKey(runId), 'failed', 1)
       .rpush(failures, JSON.stringify({ doc_id: docId, error }))
       .ltrim(failures, 0, FAILURES_SHOWN - 1)
       .expire(failures, this.retentionSeconds)
+      .hmget(this.runKey(runId), ...COUNTED)
       .exec();
+    return finishedBy(replies?.[4]?.[1]);
   }
 
   async get(runId: string): Promise<IngestRunStatus | undefined> {

@@ -316,7 +316,12 @@ export class LanceDbStore implements VectorStore {
   /** Folds new rows into the indexes and drops old versions; run after a load. */
   async compact(tenant: string, name: string): Promise<void> {
     await this.withTable(physicalName(tenant, name), name, 'compact', async ({ table }) => {
-      await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+      try {
+        await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+      } catch (error) {
+        // Another process compacted the table at the same moment (a worker finishing a run while the CLI prunes): its compaction did the work.
+        if (!/commit conflict|preempted by concurrent/i.test(error instanceof Error ? error.message : String(error))) throw error;
+      }
     }, () => undefined);
   }
 
