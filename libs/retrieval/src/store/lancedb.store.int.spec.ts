@@ -85,6 +85,25 @@ describe('LanceDbStore (real LanceDB)', () => {
     expect(store.counters.textRowsRead - read).toBeLessThanOrEqual(6);
   });
 
+  it('lets two stores (two processes) create the same collection at the same moment and both write to it', async () => {
+    const other = await LanceDbStore.open(dir);
+    try {
+      for (let round = 0; round < 8; round++) {
+        const name = `both-${round}`;
+        await Promise.all(
+          [store, other].map(async (s, n) => {
+            await s.ensureCollection('default', name, embedder);
+            await s.replaceDocument('default', name, `w${n}.md`, chunksOf(`w${n}.md`, [`Written by store ${n}.`]));
+          }),
+        );
+        expect((await store.listDocuments('default', name)).map((d) => d.docId)).toEqual(['w0.md', 'w1.md']);
+        expect((await other.searchText('default', name, 'written', 5)).length).toBe(2);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
   it('compacts one collection from two stores at the same moment without failing either', async () => {
     const name = await fresh();
     const other = await LanceDbStore.open(dir);

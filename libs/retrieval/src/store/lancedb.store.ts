@@ -91,13 +91,33 @@ export class LanceDbStore implements VectorStore {
   private readonly tables = new Map<string, Promise<OpenTable>>();
   /** Writes per table by this process, for periodic compaction. */
   private readonly writes = new Map<string, number>();
+  /** Connections replaced by reconnect, closed with the store. */
+  private readonly retired: lancedb.Connection[] = [];
   /** Rows full-text searches brought back from LanceDB: what a search costs beyond the index. */
   readonly counters = { textRowsRead: 0 };
 
-  private constructor(private readonly db: lancedb.Connection) {}
+  private constructor(
+    private db: lancedb.Connection,
+    private readonly dir: string,
+  ) {}
 
   static async open(dir: string): Promise<LanceDbStore> {
-    return new LanceDbStore(await lancedb.connect(dir, { readConsistencyInterval: 0 }));
+    return new LanceDbStore(await connectTo(dir), dir);
+  }
+
+  /**
+   * A new connection with its own caches, every table to be opened again. The
+   * caches of a connection can outlive a table dropped and made again by
+   * another process (same path, same version numbers), or hold what a commit
+   * that lost a race wrote: reopening through the same connection then reads
+   * files that are not there. The old connection stays open for the calls
+   * still running on its tables.
+   */
+  private async reconnect(): Promise<void> {
+    const next = await connectTo(this.dir);
+    this.retired.push(this.db);
+    this.db = next;
+    this.tables.clear();
   }
 
   /** The tenant's collections only, by their names without the tenant prefix. */
@@ -320,7 +340,7 @@ export class LanceDbStore implements VectorStore {
         await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
       } catch (error) {
         // Another process compacted the table at the same moment (a worker finishing a run while the CLI prunes): its compaction did the work.
-        if (!/commit conflict|preempted by concurrent/i.test(error instanceof Error ? error.message : String(error))) throw error;
+        if (!isCommitConflict(error)) throw error;
       }
     }, () => undefined);
   }
@@ -328,7 +348,7 @@ export class LanceDbStore implements VectorStore {
   async close(): Promise<void> {
     for (const opening of this.tables.values()) (await opening.catch(() => undefined))?.table.close();
     this.tables.clear();
-    this.db.close();
+    for (const db of [...this.retired, this.db]) db.close();
   }
 
   /**
@@ -349,7 +369,7 @@ export class LanceDbStore implements VectorStore {
         return await fn(opened);
       } catch (error) {
         if (!isMissingTable(error) || attempt >= 3) throw storeFailure(operation, name, error);
-        this.forget(collection);
+        await this.reconnect();
       }
     }
   }
@@ -395,10 +415,6 @@ export class LanceDbStore implements VectorStore {
     });
   }
 
-  /** Forgets a handle whose table is gone; in-flight calls on it finish or fail on their own. */
-  private forget(collection: string): void {
-    this.tables.delete(collection);
-  }
 
   private remember(collection: string, opening: Promise<OpenTable>): void {
     this.tables.set(collection, opening);
@@ -427,17 +443,39 @@ export class LanceDbStore implements VectorStore {
         [NORMALIZED_KEY, 'true'],
       ]),
     );
-    const table = await this.db.createEmptyTable(collection, schema, { mode: 'create', existOk: true });
-    const indices = await table.listIndices();
-    if (!indices.some((i) => i.columns.includes('search_text'))) {
-      await table.createIndex('search_text', { config: lancedb.Index.fts(), replace: true });
+    let table = await this.db.createEmptyTable(collection, schema, { mode: 'create', existOk: true });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await createIndexes(table);
+        return await describeTable(collection, table);
+      } catch (error) {
+        // Another process made the same table and its indexes at the same moment: look again, with caches our lost commit did not touch.
+        if (!isCommitConflict(error) || attempt >= 3) throw error;
+        await this.reconnect();
+        table = await this.db.openTable(collection);
+      }
     }
-    // Per-document lookups (hash checks, replace, delete) without scanning the collection.
-    if (!indices.some((i) => i.columns.includes('doc_id'))) {
-      await table.createIndex('doc_id', { config: lancedb.Index.btree(), replace: true });
-    }
-    return describeTable(collection, table);
   }
+}
+
+async function connectTo(dir: string): Promise<lancedb.Connection> {
+  return lancedb.connect(dir, { readConsistencyInterval: 0 }, new lancedb.Session());
+}
+
+/** The full-text index, and a BTREE on doc_id for per-document lookups (hash checks, replace, delete) without a scan. */
+async function createIndexes(table: lancedb.Table): Promise<void> {
+  const indices = await table.listIndices();
+  if (!indices.some((i) => i.columns.includes('search_text'))) {
+    await table.createIndex('search_text', { config: lancedb.Index.fts(), replace: true });
+  }
+  if (!indices.some((i) => i.columns.includes('doc_id'))) {
+    await table.createIndex('doc_id', { config: lancedb.Index.btree(), replace: true });
+  }
+}
+
+/** A write that lost to another process's write of the same table version. */
+function isCommitConflict(error: unknown): boolean {
+  return /commit conflict|preempted by concurrent|incompatible with concurrent/i.test(error instanceof Error ? error.message : String(error));
 }
 
 /**
