@@ -20,6 +20,15 @@ describe('tenantMessage', () => {
     expect(tenantMessage(new Plainer('lance error: Not found: /srv/data/demo.lance/_versions'))).toBe('the store failed; try again');
   });
 
+  it('adds the causes whose messages are public too, and only those', () => {
+    const outage = new Plainer('HTTP 500 from 10.0.0.7', { cause: new Error('/srv/secret') });
+    const open = new Ours('chat is unavailable (circuit breaker open)', { cause: new Ours('chat failed with 500', { cause: outage }) });
+    expect(tenantMessage(open)).toBe('chat is unavailable (circuit breaker open) (cause: chat failed with 500 (cause: the store failed; try again))');
+    const cyclic = new Ours('a');
+    Object.assign(cyclic, { cause: cyclic });
+    expect(tenantMessage(cyclic)).toBe('a');
+  });
+
   it.each([
     ['a library error', new Error('lance error: Not found: /srv/data/acme.demo.lance/_versions, /usr/local/cargo/registry/src/commit.rs:646:26')],
     ['a runtime error', new TypeError("Cannot read properties of undefined (reading 'slice')")],

@@ -15,10 +15,21 @@ export function hasPublicMessage(error: unknown): error is PublicError {
   return typeof error === 'object' && error !== null && typeof (error as { publicMessage?: unknown }).publicMessage === 'string';
 }
 
-/** The tenant-facing text of `error`; `reference` (a request or job id) is added to generic ones. */
+/**
+ * The tenant-facing text of `error`, with its causes' as far as they are
+ * public too (an open breaker says which failure opened it); `reference` (a
+ * request or job id) is added to generic ones.
+ */
 export function tenantMessage(error: unknown, reference?: string): string {
-  if (hasPublicMessage(error)) return error.publicMessage;
+  if (hasPublicMessage(error)) return publicChain(error, new Set());
   return reference ? `${GENERIC_FAILURE} (reference ${reference})` : GENERIC_FAILURE;
+}
+
+function publicChain(error: PublicError, seen: Set<unknown>): string {
+  seen.add(error);
+  const cause = (error as { cause?: unknown }).cause;
+  const tail = hasPublicMessage(cause) && !seen.has(cause) ? ` (cause: ${publicChain(cause, seen)})` : '';
+  return `${error.publicMessage}${tail}`;
 }
 
 /** A tenant may see this error's message: given by every class of ours written for them. */
