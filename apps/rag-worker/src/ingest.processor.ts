@@ -1,8 +1,8 @@
 import { STALLED_OUT, type ContentRef, type IngestRuns } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
-import { errorMessage, runWithContext } from '@rag/observability';
+import { errorMessage, forTenant, runWithContext, tenantMessage } from '@rag/observability';
 import { IngestJobPayload, describeIssues, validatePlain } from '@rag/queue-contracts';
-import { PermanentError, contentHash, embedderInfo, isPermanent, replaceDocumentFrom, type ChunkOptions, type Embedder, type VectorStore } from '@rag/retrieval';
+import { PermanentError, contentHash, embedderInfo, isPermanent, replaceDocumentFrom, type ChunkOptions, type DocumentWriteLock, type Embedder, type VectorStore } from '@rag/retrieval';
 import type { Job } from 'bull';
 import type { WorkerMetrics } from './metrics';
 
@@ -10,6 +10,8 @@ export interface IngestProcessorDeps {
   store: VectorStore;
   embedder: Embedder;
   runs: IngestRuns;
+  /** One writer per document across workers and CLI loads (a re-run of a stalled job, the same file twice). */
+  locks?: DocumentWriteLock;
   chunking: ChunkOptions;
   embedBatch: number;
   /** Aborts one attempt (its embeddings requests included) after this long. */
@@ -60,14 +62,14 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
           if (contentHash(bytes) !== p.content_hash) throw new PermanentError(`the bytes stored for ${p.doc_id} do not match its hash; load the document again`);
           await deps.store.ensureCollection(p.tenant, p.collection, await embedderInfo(deps.embedder, signal));
           const chunks = await replaceDocumentFrom(
-            { store: deps.store, embedder: deps.embedder },
+            { store: deps.store, embedder: deps.embedder, locks: deps.locks },
             { tenant: p.tenant, collection: p.collection, docId: p.doc_id, bytes, chunking: deps.chunking, embedBatch: deps.embedBatch, signal },
           );
           result = { doc_id: p.doc_id, outcome: stored === undefined ? 'added' : 'updated', chunks };
         }
         // Deleted before the run counts it done, so a finished run has left no bytes behind.
         await dropBytes(deps.runs, p, logger);
-        await deps.runs.recordDone(p.run_id, result.outcome, result.chunks);
+        if (await deps.runs.recordDone(p.run_id, result.outcome, result.chunks)) await indexRun(deps, p.tenant, p.collection, logger);
         logger.info('document ingested', { doc_id: p.doc_id, tenant: p.tenant, outcome: result.outcome, chunks: result.chunks, attempt, duration_ms: Date.now() - started });
         if (deps.metrics) {
           const queue = job.queue.name;
@@ -83,11 +85,16 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
         const final = permanent || attempt >= (job.opts.attempts ?? 1);
         if (final && runId) {
           if (tenant) await dropBytes(deps.runs, { tenant, run_id: runId, doc_id: docId }, logger);
-          await deps.runs.recordFailed(runId, docId, errorMessage(error)).catch((e: unknown) => logger.warn('ingest failure not recorded', { error: errorMessage(e) }));
+          const last = await deps.runs.recordFailed(runId, docId, tenantMessage(error, requestId ?? String(job.id))).catch((e: unknown) => {
+            logger.warn('ingest failure not recorded', { error: errorMessage(e) });
+            return false;
+          });
+          if (last && tenant && typeof data.collection === 'string') await indexRun(deps, tenant, data.collection, logger);
         }
         deps.metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: final ? 'failed' : 'retried' });
         logger.warn('document ingest failed', { doc_id: docId, attempt, permanent, will_retry: !final, error: errorMessage(error) });
-        throw error;
+        // The run's failures and the job's failure reason reach the tenant: never a library's text or a server path.
+        throw forTenant(error, requestId ?? String(job.id));
       }
     });
   };
@@ -96,6 +103,22 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
 /** No job needs a document's bytes once it is loaded or has failed for good; if this fails they expire. */
 async function dropBytes(runs: IngestRuns, ref: ContentRef, logger: Logger): Promise<void> {
   await runs.dropContent([ref]).catch((error: unknown) => logger.warn('document bytes not deleted; they expire with JOB_RETENTION_SECONDS', { doc_id: ref.doc_id, error: errorMessage(error) }));
+}
+
+/**
+ * The worker that finished a run's last document folds the run's new rows
+ * into the collection's indexes, once per run: searches then read the index,
+ * not every row written since the last compaction. A failure here fails no
+ * document: the rows are stored, only searches cost more until the next one.
+ */
+async function indexRun(deps: IngestProcessorDeps, tenant: string, collection: string, logger: Logger): Promise<void> {
+  const started = Date.now();
+  try {
+    await deps.store.compact(tenant, collection);
+    logger.info('ingest run finished; collection indexed', { tenant, collection, duration_ms: Date.now() - started });
+  } catch (error) {
+    logger.warn('ingest run finished; indexing the collection failed (searches read its new rows unindexed until the next compaction)', { tenant, collection, error: errorMessage(error) });
+  }
 }
 
 /**

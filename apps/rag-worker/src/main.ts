@@ -1,7 +1,7 @@
 import { APP_VERSION, loadConfigOrExit, maskedConfig } from '@rag/config';
 import { createAnswerer, llmResilienceFromConfig } from '@rag/llm-client';
 import { createLogger, errorMessage } from '@rag/observability';
-import { CancelSignals, IngestRuns, JobEventsWriter, WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
+import { CancelSignals, DocumentLocks, IngestRuns, JobEventsWriter, WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
 import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore } from '@rag/retrieval';
 import type { Job } from 'bull';
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
       store,
       embedder: deps.embedder,
       runs,
+      locks: new DocumentLocks(redis, config.QUEUE_PREFIX),
       chunking: chunkingFromConfig(config),
       embedBatch: config.EMBEDDING_BATCH,
       timeoutMs: config.JOB_TIMEOUT_MS,

@@ -4,6 +4,8 @@ import { JobName, QueueName, type QueryResult } from '@rag/queue-contracts';
 import { LanceDbStore, LocalHashEmbedder, ingestDocuments } from '@rag/retrieval';
 import { startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
 import Bull from 'bull';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { queryProcessor } from './query.processor';
 
@@ -94,5 +96,27 @@ describe('query processor (real Redis and LanceDB)', () => {
     const stored = await queue.getJob(job.id);
     expect(await stored?.getState()).toBe('failed');
     expect(stored?.attemptsMade).toBe(1);
+  });
+
+  it("fails with a plain message and a reference, never the store's own text or a server path, when the store breaks", async () => {
+    await ingestDocuments(
+      { store, embedder: new LocalHashEmbedder(64) },
+      [{ id: 'gone.md', read: async () => Buffer.from('# Gone\n\nLaptops live here until their files vanish.') }],
+      { tenant: 'default', collection: 'broken', chunking: { size: 800, overlap: 100 } },
+    );
+    // The table's data files vanish under it (a disk fault): LanceDB's error names them by full path.
+    fs.rmSync(path.join(data.path, 'broken.lance', 'data'), { recursive: true, force: true });
+    const job = await queue.add(JobName.Answer, { ...payload, collection: 'broken', request_id: 'req-broken' }, { attempts: 1 });
+    const error = await job.finished().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toBe('the vector store failed; the job will retry, or try again in a minute');
+    const failed = await queue.getJob(job.id);
+    expect(failed?.failedReason).toBe(error?.message);
+    expect(failed?.failedReason).not.toContain(data.path);
+    // The operator still gets LanceDB's own words, with the request id to find them by.
+    const logged = logs.find((l) => l.job_id === String(job.id) && l.message === 'job attempt failed');
+    expect(logged).toMatchObject({ request_id: 'req-broken', error: expect.stringContaining('lance error') });
   });
 });

@@ -1,7 +1,7 @@
 import type { CancelSignals, DeadLetters, JobEventsWriter } from '@rag/jobs';
 import { JobCancelledError, STALLED_OUT, isCancellation } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
-import { errorMessage, runWithContext } from '@rag/observability';
+import { errorMessage, forTenant, runWithContext, tenantMessage } from '@rag/observability';
 import { QueryJobPayload, describeIssues, validatePlain, type QueryResult } from '@rag/queue-contracts';
 import { PermanentError, answerQuestion, isPermanent, type AnswerDeps } from '@rag/retrieval';
 import type { Job } from 'bull';
@@ -19,6 +19,10 @@ export class JobTimeoutError extends Error {
   constructor(ms: number) {
     super(`job timed out after ${ms} ms; it will be retried (raise JOB_TIMEOUT_MS if answers are slow)`);
     this.name = 'JobTimeoutError';
+  }
+
+  get publicMessage(): string {
+    return this.message;
   }
 }
 
@@ -100,20 +104,23 @@ export function queryProcessor(deps: AnswerDeps, logger: Logger, openEvents?: Jo
         return result;
       } catch (thrown) {
         const error = abortReason(signal, runtime.timeoutMs) ?? thrown;
+        // The job's error, events and dead letter reach the tenant: never a library's text or a server path.
+        const reference = context.request_id ?? jobId;
+        const shown = tenantMessage(error, reference);
         const permanent = isPermanent(error);
         if (permanent) job.discard();
         const cancelled = isCancellation(error);
         const willRetry = !permanent && attempt < (job.opts.attempts ?? 1);
-        events?.emit(cancelled ? 'status' : 'error', cancelled ? { status: 'cancelled' } : { message: errorMessage(error), permanent, will_retry: willRetry });
+        events?.emit(cancelled ? 'status' : 'error', cancelled ? { status: 'cancelled' } : { message: shown, permanent, will_retry: willRetry });
         await events?.close().catch(() => undefined);
         const final = !willRetry && !cancelled;
-        await recordFailure(job, runtime.deadLetters, { attempt, started, error, permanent, final }).catch((e: unknown) =>
+        await recordFailure(job, runtime.deadLetters, { attempt, started, error: shown, permanent, final }).catch((e: unknown) =>
           logger.warn('attempt not recorded', { error: errorMessage(e) }),
         );
         runtime.metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: cancelled ? 'cancelled' : willRetry ? 'retried' : 'failed' });
         if (final && runtime.deadLetters) runtime.metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: 'dead_lettered' });
         logger.warn(cancelled ? 'job cancelled' : 'job attempt failed', { attempt, duration_ms: Date.now() - started, permanent, will_retry: willRetry, error: errorMessage(error) });
-        throw error;
+        throw forTenant(error, reference);
       } finally {
         runtime.cancels?.release(jobId);
       }
@@ -133,7 +140,8 @@ function abortReason(signal: AbortSignal | undefined, timeoutMs: number | undefi
 async function recordFailure(
   job: Job<unknown>,
   deadLetters: DeadLetters | undefined,
-  failure: { attempt: number; started: number; error: unknown; permanent: boolean; final: boolean },
+  /** `error`: the tenant-facing text (dead letters are read through the admin API). */
+  failure: { attempt: number; started: number; error: string; permanent: boolean; final: boolean },
 ): Promise<void> {
   if (!deadLetters) return;
   const jobId = String(job.id);
@@ -141,7 +149,7 @@ async function recordFailure(
     attempt: failure.attempt,
     started_at: new Date(failure.started).toISOString(),
     duration_ms: Date.now() - failure.started,
-    error: errorMessage(failure.error),
+    error: failure.error,
     permanent: failure.permanent,
   });
   if (failure.final) {
@@ -150,7 +158,7 @@ async function recordFailure(
       queue: job.queue.name,
       job_name: job.name,
       payload: job.data,
-      final_error: errorMessage(failure.error),
+      final_error: failure.error,
       failed_at: new Date().toISOString(),
     });
   }

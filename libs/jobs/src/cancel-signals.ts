@@ -8,6 +8,10 @@ export class JobCancelledError extends Error {
     super(`job ${jobId} was cancelled`);
     this.name = 'JobCancelledError';
   }
+
+  get publicMessage(): string {
+    return this.message;
+  }
 }
 
 export function isCancellation(error: unknown): boolean {

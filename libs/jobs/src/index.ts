@@ -4,6 +4,7 @@ export { DeadLetters, openDeadLetters, type AttemptRecord, type DeadLetter, type
 export { JobEventsWriter, type JobEventsOptions } from './job-events.writer';
 export { MAX_STALLED_COUNT, STALLED_OUT, ingestJobId, openIngestQueue, openQueryQueue, queryJobOptions } from './queues';
 export { type ContentRef, type PendingCheck } from './ingest-content';
+export { DocumentBusyError, DocumentLockLostError, DocumentLocks, type DocumentLockOptions } from './document-locks';
 export { IngestRuns, type IngestOutcome, type IngestRunInfo, type IngestRunStatus } from './ingest-runs';
 export { replayDeadLetter } from './replay';
 export { TenantBacklog, type BacklogCheck } from './tenant-backlog';

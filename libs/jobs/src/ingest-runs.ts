@@ -32,13 +32,18 @@ export interface IngestRunStatus extends IngestRunInfo {
 
 const FAILURES_SHOWN = 1000;
 
+/** The run's size and the counters whose sum says how many of its documents are done. */
+const COUNTED = ['queued', 'added', 'updated', 'skipped', 'failed'] as const;
+const HMGET_COUNTED = `redis.call('HMGET', KEYS[1], ${COUNTED.map((f) => `'${f}'`).join(', ')})`;
+
 // Counters change only while their run exists: an increment on a run that has
 // expired would otherwise recreate it as a hash with no TTL, kept for ever.
+// Both scripts answer the counters as they are right after their own change (see finishedBy).
 // ARGV: field, increment, field, increment, ...
 const INCREMENT_IF_RUN = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 for i = 1, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return 1
+return ${HMGET_COUNTED}
 `;
 
 // KEYS: run, failures. ARGV: failure (JSON), failures kept, retention seconds.
@@ -48,8 +53,20 @@ redis.call('HINCRBY', KEYS[1], 'failed', 1)
 redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-return 1
+return ${HMGET_COUNTED}
 `;
+
+/**
+ * Whether the count just made finished the run: the script read the counters
+ * right after its own increment, and every increment adds one, so exactly one
+ * of the workers recording a run's documents sees done == queued. A run that
+ * no longer exists finishes nothing.
+ */
+function finishedBy(counters: unknown): boolean {
+  if (!Array.isArray(counters)) return false;
+  const [queued, ...done] = counters.map((v) => Number(v ?? 0));
+  return queued > 0 && done.reduce((a, b) => a + b, 0) === queued;
+}
 
 /**
  * Redis-side bookkeeping of ingest runs: the bytes of queued documents (one
@@ -114,12 +131,16 @@ export class IngestRuns {
     return this.content.pending(tenant);
   }
 
-  async recordDone(runId: string, outcome: IngestOutcome, chunks: number): Promise<void> {
-    await this.redis.eval(INCREMENT_IF_RUN, 1, this.runKey(runId), outcome === 'unchanged' ? 'skipped' : outcome, 1, 'chunks', chunks);
+  /** Counts a loaded (or unchanged) document; true when it was the run's last one (see finishedBy). */
+  async recordDone(runId: string, outcome: IngestOutcome, chunks: number): Promise<boolean> {
+    return finishedBy(await this.redis.eval(INCREMENT_IF_RUN, 1, this.runKey(runId), outcome === 'unchanged' ? 'skipped' : outcome, 1, 'chunks', chunks));
   }
 
-  async recordFailed(runId: string, docId: string, error: string): Promise<void> {
-    await this.redis.eval(FAIL_IF_RUN, 2, this.runKey(runId), this.failuresKey(runId), JSON.stringify({ doc_id: docId, error }), FAILURES_SHOWN, this.retentionSeconds);
+  /** Counts a failed document (`error` is shown to the tenant); true when it was the run's last one. */
+  async recordFailed(runId: string, docId: string, error: string): Promise<boolean> {
+    return finishedBy(
+      await this.redis.eval(FAIL_IF_RUN, 2, this.runKey(runId), this.failuresKey(runId), JSON.stringify({ doc_id: docId, error }), FAILURES_SHOWN, this.retentionSeconds),
+    );
   }
 
   async get(runId: string): Promise<IngestRunStatus | undefined> {

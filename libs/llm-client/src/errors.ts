@@ -4,11 +4,19 @@ import { APIConnectionTimeoutError, APIUserAbortError } from 'openai';
 /** A failure retrying will not fix (bad credentials, wrong model, wrong dimension). */
 export class LlmPermanentError extends Error {
   readonly permanent = true;
+  /** Written for the tenant: safe to show them (see tenantMessage in @rag/observability). */
+  get publicMessage(): string {
+    return this.message;
+  }
 }
 
 /** A failure worth retrying later (timeouts, 429, 5xx, connection errors). */
 export class LlmRetryableError extends Error {
   readonly permanent = false;
+  /** Written for the tenant: safe to show them (see tenantMessage in @rag/observability). */
+  get publicMessage(): string {
+    return this.message;
+  }
 }
 
 /**

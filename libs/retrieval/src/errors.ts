@@ -1,6 +1,10 @@
 /** Failures that retrying cannot fix; the worker fails such jobs at once. */
 export class PermanentError extends Error {
   readonly permanent = true;
+  /** Written for the tenant: safe to show them (see tenantMessage in @rag/observability). */
+  get publicMessage(): string {
+    return this.message;
+  }
 }
 
 export class CollectionNotFoundError extends PermanentError {
@@ -53,5 +57,12 @@ export class VectorStoreError extends Error {
     this.name = 'VectorStoreError';
     this.permanent = options.permanent ?? false;
     this.status = options.status;
+  }
+
+  /** The backend's own words stay in the logs: they name hosts, paths and internals. */
+  get publicMessage(): string {
+    return this.permanent
+      ? 'the vector store refused the request; the operator finds why in the logs'
+      : 'the vector store failed; the job will retry, or try again in a minute';
   }
 }

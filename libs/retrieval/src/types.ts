@@ -121,3 +121,20 @@ export interface VectorStore {
   compact(tenant: string, collection: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The document one write is about: its lock's name. */
+export interface DocumentRef {
+  tenant: string;
+  collection: string;
+  docId: string;
+}
+
+/**
+ * At most one writer per document at a time, across processes (DocumentLocks
+ * in @rag/jobs holds it in Redis). `write` gets `fence`, which throws when the
+ * lock was lost (it expired while the writer stalled): call it just before
+ * the store write, so a writer that lost its lock never writes.
+ */
+export interface DocumentWriteLock {
+  hold<T>(document: DocumentRef, write: (fence: () => Promise<void>) => Promise<T>): Promise<T>;
+}

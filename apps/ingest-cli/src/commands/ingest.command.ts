@@ -1,4 +1,5 @@
 import type { Config } from '@rag/config';
+import { DocumentLocks } from '@rag/jobs';
 import { llmResilienceFromConfig } from '@rag/llm-client';
 import Redis from 'ioredis';
 import { SUPPORTED_EXTENSIONS, chunkingFromConfig, createEmbedder, ingestDocuments, openVectorStore, type IngestSummary } from '@rag/retrieval';
@@ -37,8 +38,10 @@ export async function ingestCommand(config: Config, targets: string[], options: 
   const store = await openVectorStore(config);
   // Embeddings from a provider with LLM_RPM/LLM_TPM set count against the budget the workers share in Redis.
   const sharesLimits = config.EMBEDDINGS === 'openai' && (config.LLM_RPM > 0 || config.LLM_TPM > 0) && !options.dryRun;
-  const redis = sharesLimits ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
-  const embedder = createEmbedder(config, { resilience: llmResilienceFromConfig(config, { redis, prefix: config.QUEUE_PREFIX }) });
+  const redis = sharesLimits ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : options.dryRun ? undefined : await reachableRedis(config.REDIS_URL);
+  const embedder = createEmbedder(config, { resilience: llmResilienceFromConfig(config, { redis: sharesLimits ? redis : undefined, prefix: config.QUEUE_PREFIX }) });
+  // Workers may be loading the same documents: one writer per document, through the Redis they share.
+  const locks = redis ? new DocumentLocks(redis, config.QUEUE_PREFIX) : undefined;
   const bar = documentsBar(io.stream);
   const showProgress = options.progress !== false;
   const started = Date.now();
@@ -48,7 +51,7 @@ export async function ingestCommand(config: Config, targets: string[], options: 
   if (showProgress) bar.start(discovery.files.length, 0, { chunks, failed, rate: '0.0' });
   let summary: IngestSummary;
   try {
-    summary = await ingestDocuments({ store, embedder }, discovery.files, {
+    summary = await ingestDocuments({ store, embedder, locks }, discovery.files, {
       tenant: options.tenant ?? 'default',
       collection: options.collection,
       chunking: chunkingFromConfig(config),
@@ -94,4 +97,21 @@ export async function ingestCommand(config: Config, targets: string[], options: 
     return 1;
   }
   return 0;
+}
+
+/**
+ * The queue's Redis when it answers, for the document locks. Workers cannot
+ * run without it, so when it does not answer no worker is writing and the
+ * load goes on unlocked (a local load with no stack running).
+ */
+async function reachableRedis(url: string): Promise<Redis | undefined> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 2_000, retryStrategy: (times) => (times > 3 ? null : 200) });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return redis;
+  } catch {
+    redis.disconnect();
+    return undefined;
+  }
 }

@@ -85,7 +85,8 @@ export async function queuedIngestCommand(config: Config, targets: string[], opt
       removed = [...known.keys()].filter((id) => !present.has(id)).sort();
       for (const id of removed) await store.deleteDocument(tenant, collection, id);
     }
-    if (status.added + status.updated + removed.length > 0) await store.compact(tenant, collection);
+    // The worker that finished the run's last document indexed the collection; only pruning is left to fold in.
+    if (removed.length > 0) await store.compact(tenant, collection);
 
     const failed = [...notSent, ...status.failures.map((f) => ({ id: f.doc_id, error: f.error }))];
     const seconds = (Date.now() - started) / 1000;

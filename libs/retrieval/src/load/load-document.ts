@@ -31,6 +31,10 @@ export class UnsupportedFormatError extends Error {
     super(`${source}: unsupported file type; supported: ${SUPPORTED_EXTENSIONS.join(', ')}`);
     this.name = 'UnsupportedFormatError';
   }
+
+  get publicMessage(): string {
+    return this.message;
+  }
 }
 
 export function isSupported(file: string): boolean {

@@ -7,6 +7,11 @@ export class UnreadableDocxError extends Error {
     super(`not a readable DOCX file (${detail}); save it again as .docx from a word processor`);
     this.name = 'UnreadableDocxError';
   }
+
+  /** The parser's own words stay in the logs. */
+  get publicMessage(): string {
+    return 'not a readable DOCX file; save it again as .docx from a word processor';
+  }
 }
 
 /**

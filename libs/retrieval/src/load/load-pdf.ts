@@ -9,6 +9,11 @@ export class UnreadablePdfError extends Error {
     super(`not a readable PDF (${detail}); if it is encrypted or scanned, export it as text first`);
     this.name = 'UnreadablePdfError';
   }
+
+  /** pdf.js's own words stay in the logs. */
+  get publicMessage(): string {
+    return 'not a readable PDF; if it is encrypted or scanned, export it as text first';
+  }
 }
 
 /**

@@ -2,11 +2,17 @@ import { chunkDocument, type ChunkOptions } from '../chunk/chunk-document';
 import { embedderInfo } from '../embed/embedder-info';
 import { contentHash, loadDocument } from '../load/load-document';
 import { searchableText } from '../searchable-text';
-import type { Embedder, EmbeddedChunk, VectorStore } from '../types';
+import type { DocumentWriteLock, Embedder, EmbeddedChunk, VectorStore } from '../types';
 
 export interface IngestDeps {
   store: VectorStore;
   embedder: Embedder;
+  /**
+   * Serialises writers of one document across processes. LanceDB's replace
+   * checks whether the document exists, then appends: two writers at once
+   * would both append. Without it, this process must be the only writer.
+   */
+  locks?: DocumentWriteLock;
 }
 
 export interface SourceFile {
@@ -119,7 +125,15 @@ export async function replaceDocumentFrom(deps: IngestDeps, doc: OneDocument): P
   doc.signal?.throwIfAborted();
   const embedded = await embedChunks(deps.embedder, chunks, doc.embedBatch ?? 64, doc.signal);
   doc.signal?.throwIfAborted();
-  await deps.store.replaceDocument(doc.tenant, doc.collection, doc.docId, embedded);
+  const write = () => deps.store.replaceDocument(doc.tenant, doc.collection, doc.docId, embedded);
+  if (!deps.locks) await write();
+  else {
+    // Parsing and embedding ran unlocked; only the write is serialised.
+    await deps.locks.hold({ tenant: doc.tenant, collection: doc.collection, docId: doc.docId }, async (fence) => {
+      await fence();
+      await write();
+    });
+  }
   return chunks.length;
 }
 

@@ -67,6 +67,55 @@ describe('LanceDbStore (real LanceDB)', () => {
     }
   });
 
+  it('reads, in a text search after an upload, the best rows of the index and the unindexed rows only, never the whole table', async () => {
+    const name = await fresh();
+    // 2,000 chunks, every one matching the query, folded into the index.
+    for (let d = 0; d < 20; d++) {
+      const texts = Array.from({ length: 100 }, (_, i) => `Quarterly budget line ${d}-${i} for the board.`);
+      await store.replaceDocument('default', name, `d${d}.md`, chunksOf(`d${d}.md`, texts));
+    }
+    await store.compact('default', name);
+    // One uploaded document, not yet indexed, whose chunk is the best match.
+    await store.replaceDocument('default', name, 'new.md', chunksOf('new.md', ['Quarterly budget review: the quarterly budget of the board.']));
+    const read = store.counters.textRowsRead;
+    const hits = await store.searchText('default', name, 'quarterly budget review', 5);
+    expect(hits).toHaveLength(5);
+    expect(hits[0].chunk.id).toBe('new.md#0');
+    // limit 5 + 1 unindexed row; before, it fetched all 2,001.
+    expect(store.counters.textRowsRead - read).toBeLessThanOrEqual(6);
+  });
+
+  it('lets two stores (two processes) create the same collection at the same moment and both write to it', async () => {
+    const other = await LanceDbStore.open(dir);
+    try {
+      for (let round = 0; round < 8; round++) {
+        const name = `both-${round}`;
+        await Promise.all(
+          [store, other].map(async (s, n) => {
+            await s.ensureCollection('default', name, embedder);
+            await s.replaceDocument('default', name, `w${n}.md`, chunksOf(`w${n}.md`, [`Written by store ${n}.`]));
+          }),
+        );
+        expect((await store.listDocuments('default', name)).map((d) => d.docId)).toEqual(['w0.md', 'w1.md']);
+        expect((await other.searchText('default', name, 'written', 5)).length).toBe(2);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('compacts one collection from two stores at the same moment without failing either', async () => {
+    const name = await fresh();
+    const other = await LanceDbStore.open(dir);
+    try {
+      for (let d = 0; d < 5; d++) await store.replaceDocument('default', name, `d${d}.md`, chunksOf(`d${d}.md`, ['Some text.', 'More text.']));
+      await Promise.all([store.compact('default', name), other.compact('default', name)]);
+      expect(await store.listDocuments('default', name)).toHaveLength(5);
+    } finally {
+      await other.close();
+    }
+  });
+
   /** A table as older versions of the store made them: no `rag.normalized` flag, and with or without pages. */
   const createOldTable = async (name: string, { page }: { page: boolean }) => {
     const text = (n: string) => new Field(n, new Utf8(), false);

@@ -1,7 +1,7 @@
 import * as lancedb from '@lancedb/lancedb';
 import * as os from 'node:os';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
-import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError } from '../errors';
+import { CollectionNotFoundError, EmbedderMismatchError, PermanentError, VectorSizeMismatchError, VectorStoreError } from '../errors';
 import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields } from './chunk-record';
@@ -91,11 +91,33 @@ export class LanceDbStore implements VectorStore {
   private readonly tables = new Map<string, Promise<OpenTable>>();
   /** Writes per table by this process, for periodic compaction. */
   private readonly writes = new Map<string, number>();
+  /** Connections replaced by reconnect, closed with the store. */
+  private readonly retired: lancedb.Connection[] = [];
+  /** Rows full-text searches brought back from LanceDB: what a search costs beyond the index. */
+  readonly counters = { textRowsRead: 0 };
 
-  private constructor(private readonly db: lancedb.Connection) {}
+  private constructor(
+    private db: lancedb.Connection,
+    private readonly dir: string,
+  ) {}
 
   static async open(dir: string): Promise<LanceDbStore> {
-    return new LanceDbStore(await lancedb.connect(dir, { readConsistencyInterval: 0 }));
+    return new LanceDbStore(await connectTo(dir), dir);
+  }
+
+  /**
+   * A new connection with its own caches, every table to be opened again. The
+   * caches of a connection can outlive a table dropped and made again by
+   * another process (same path, same version numbers), or hold what a commit
+   * that lost a race wrote: reopening through the same connection then reads
+   * files that are not there. The old connection stays open for the calls
+   * still running on its tables.
+   */
+  private async reconnect(): Promise<void> {
+    const next = await connectTo(this.dir);
+    this.retired.push(this.db);
+    this.db = next;
+    this.tables.clear();
   }
 
   /** The tenant's collections only, by their names without the tenant prefix. */
@@ -104,20 +126,21 @@ export class LanceDbStore implements VectorStore {
   }
 
   async hasCollection(tenant: string, name: string): Promise<boolean> {
-    const collection = physicalName(tenant, name);
-    return (await this.open(collection)) !== undefined;
+    return (await this.collectionInfo(tenant, name)) !== undefined;
   }
 
   async collectionInfo(tenant: string, name: string): Promise<CollectionInfo | undefined> {
-    const info = (await this.open(physicalName(tenant, name)))?.info;
+    const info = (await this.fresh(physicalName(tenant, name), name))?.info;
     return info && { ...info, name };
   }
 
   async ensureCollection(tenant: string, name: string, embedder: EmbedderInfo): Promise<void> {
     const collection = physicalName(tenant, name);
-    let opened = await this.open(collection);
+    let opened = await this.fresh(collection, name);
     if (!opened) {
-      const creating = this.create(collection, embedder);
+      const creating = this.create(collection, embedder).catch((error: unknown) => {
+        throw storeFailure('create collection', name, error);
+      });
       this.remember(collection, creating);
       opened = await creating;
     }
@@ -129,7 +152,19 @@ export class LanceDbStore implements VectorStore {
 
   async replaceDocument(tenant: string, name: string, docId: string, chunks: EmbeddedChunk[]): Promise<void> {
     const collection = physicalName(tenant, name);
-    const { table, info, columns, normalized } = await this.require(collection, name);
+    await this.withTable(collection, name, 'replace document', (opened) => this.writeDocument(opened, name, docId, chunks), () => {
+      throw new CollectionNotFoundError(name);
+    });
+    const opened = await this.open(collection).catch(() => undefined);
+    if (opened) await this.afterWrite(collection, opened.table);
+  }
+
+  /**
+   * Appends a new document's chunks, or replaces a stored one's in one merge.
+   * The check and the append are two steps: callers that may race on one
+   * document (workers, the CLI) hold its lock across the call (DocumentLocks).
+   */
+  private async writeDocument({ table, info, columns, normalized }: OpenTable, name: string, docId: string, chunks: EmbeddedChunk[]): Promise<void> {
     for (const c of chunks) {
       if (c.docId !== docId) throw new Error(`chunk ${c.id} belongs to ${c.docId}, not ${docId}`);
       if (c.vector.length !== info.embedder.dimension) throw new VectorSizeMismatchError(name, info.embedder.dimension, c.vector.length);
@@ -151,7 +186,6 @@ export class LanceDbStore implements VectorStore {
         .whenNotMatchedBySourceDelete({ where: `doc_id = ${sqlString(docId)}` })
         .execute(rows);
     }
-    await this.afterWrite(collection, table);
   }
 
   /**
@@ -170,10 +204,11 @@ export class LanceDbStore implements VectorStore {
 
   async deleteDocument(tenant: string, name: string, docId: string): Promise<void> {
     const collection = physicalName(tenant, name);
-    const opened = await this.open(collection);
-    if (!opened) return;
-    await opened.table.delete(`doc_id = ${sqlString(docId)}`);
-    await this.afterWrite(collection, opened.table);
+    const table = await this.withTable(collection, name, 'delete document', async ({ table }) => {
+      await table.delete(`doc_id = ${sqlString(docId)}`);
+      return table;
+    }, () => undefined);
+    if (table) await this.afterWrite(collection, table);
   }
 
   async deleteCollection(tenant: string, name: string): Promise<boolean> {
@@ -186,27 +221,23 @@ export class LanceDbStore implements VectorStore {
       await this.db.dropTable(collection);
     } catch (error) {
       // Dropped by another process since we looked.
-      if (!(await this.db.tableNames()).includes(collection)) return false;
-      throw error;
+      if (!(await this.tableExists(collection, name))) return false;
+      throw storeFailure('delete collection', name, error);
     }
     return true;
   }
 
   async documentHash(tenant: string, name: string, docId: string): Promise<string | undefined> {
-    const opened = await this.open(physicalName(tenant, name));
-    if (!opened) return undefined;
     // doc_id has a BTREE index (tables made before it scan the column instead).
-    const rows = await opened.table.query().where(`doc_id = ${sqlString(docId)}`).select(['content_hash']).limit(HASH_PROBE).toArray();
+    const rows = await this.withTable(physicalName(tenant, name), name, 'read document', ({ table }) =>
+      table.query().where(`doc_id = ${sqlString(docId)}`).select(['content_hash']).limit(HASH_PROBE).toArray(), () => []);
     if (rows.length === 0) return undefined;
-    const hashes = new Set(rows.map((r) => String(r.content_hash)));
+    const hashes = new Set(rows.map((r: Record<string, unknown>) => String(r.content_hash)));
     return hashes.size === 1 ? [...hashes][0] : '';
   }
 
   async listDocuments(tenant: string, name: string): Promise<StoredDocument[]> {
-    const collection = physicalName(tenant, name);
-    const opened = await this.open(collection);
-    if (!opened) return [];
-    const rows = await opened.table.query().select(['doc_id', 'content_hash']).toArray();
+    const rows = await this.withTable(physicalName(tenant, name), name, 'list documents', ({ table }) => table.query().select(['doc_id', 'content_hash']).toArray(), () => []);
     const docs = new Map<string, StoredDocument>();
     for (const row of rows) {
       const docId = String(row.doc_id);
@@ -218,9 +249,10 @@ export class LanceDbStore implements VectorStore {
   }
 
   async searchVector(tenant: string, name: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
-    const collection = physicalName(tenant, name);
-    const opened = await this.open(collection);
-    if (!opened) return [];
+    return this.withTable(physicalName(tenant, name), name, 'vector search', (opened) => this.vectorSearch(opened, name, vector, limit, filter), () => []);
+  }
+
+  private async vectorSearch(opened: OpenTable, name: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
     const dimension = opened.info.embedder.dimension;
     if (vector.length !== dimension) throw new VectorSizeMismatchError(name, dimension, vector.length);
     const where = whereClause(filter);
@@ -260,16 +292,22 @@ export class LanceDbStore implements VectorStore {
   }
 
   async searchText(tenant: string, name: string, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
-    const collection = physicalName(tenant, name);
-    const opened = await this.open(collection);
-    if (!opened || !text.trim()) return [];
+    if (!text.trim()) return [];
+    return this.withTable(physicalName(tenant, name), name, 'text search', (opened) => this.textSearch(opened, text, limit, filter), () => []);
+  }
+
+  private async textSearch(opened: OpenTable, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
     // LanceDB 0.31 ranks rows not yet in the full-text index badly when the
     // index holds no live row (built on an empty table, or all its rows since
-    // replaced): it keeps the first matches, not the best, in no order. Until
-    // the next compact folds them in, fetch every match and rank here.
+    // replaced): it keeps the first matches, not the best, in no order. Then
+    // every live row is an unindexed one, so fetching `limit` more than the
+    // unindexed rows brings every match, ranked here; when the index does hold
+    // live rows, its best `limit` plus the unindexed matches are all a ranking
+    // needs. Either way the cost is bounded by the rows not yet indexed, never
+    // by the table (a queued run leaves its collection indexed, see compact).
     const stats = await opened.table.indexStats(FTS_INDEX);
     const pending = stats?.numUnindexedRows ?? 0;
-    const fetch = pending > 0 ? Math.max(limit, pending + (stats?.numIndexedRows ?? 0)) : limit;
+    const fetch = limit + pending;
     // MatchQuery takes the user's words literally: no phrase or operator syntax.
     let query = opened.table
       .query()
@@ -279,6 +317,7 @@ export class LanceDbStore implements VectorStore {
     const where = whereClause(filter);
     if (where) query = query.where(where);
     const rows = await query.toArray();
+    this.counters.textRowsRead += rows.length;
     return rows
       .map((row) => ({ chunk: toChunk(row), score: Number(row._score) }))
       .sort((a, b) => b.score - a.score)
@@ -296,21 +335,66 @@ export class LanceDbStore implements VectorStore {
 
   /** Folds new rows into the indexes and drops old versions; run after a load. */
   async compact(tenant: string, name: string): Promise<void> {
-    const collection = physicalName(tenant, name);
-    const opened = await this.open(collection);
-    if (opened) await opened.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+    await this.withTable(physicalName(tenant, name), name, 'compact', async ({ table }) => {
+      try {
+        await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+      } catch (error) {
+        // Another process compacted the table at the same moment (a worker finishing a run while the CLI prunes): its compaction did the work.
+        if (!isCommitConflict(error)) throw error;
+      }
+    }, () => undefined);
   }
 
   async close(): Promise<void> {
     for (const opening of this.tables.values()) (await opening.catch(() => undefined))?.table.close();
     this.tables.clear();
-    this.db.close();
+    for (const db of [...this.retired, this.db]) db.close();
   }
 
-  private async require(collection: string, name: string): Promise<OpenTable> {
-    const opened = await this.open(collection);
-    if (!opened) throw new CollectionNotFoundError(name);
-    return opened;
+  /**
+   * Runs `fn` on the collection's open table. Another process may have
+   * dropped the table since it was opened here (the cached handle then fails
+   * with LanceDB's "Not found"), or dropped and created it again: the handle is
+   * forgotten and the table opened afresh, and a collection that is really
+   * gone gives `missing()`. Any other LanceDB failure becomes a retryable
+   * VectorStoreError naming the operation.
+   */
+  private async withTable<T>(collection: string, name: string, operation: string, fn: (opened: OpenTable) => Promise<T>, missing: () => T): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const opened = await this.open(collection).catch((error: unknown) => {
+        throw storeFailure(operation, name, error);
+      });
+      if (!opened) return missing();
+      try {
+        return await fn(opened);
+      } catch (error) {
+        if (!isMissingTable(error) || attempt >= 3) throw storeFailure(operation, name, error);
+        await this.reconnect();
+      }
+    }
+  }
+
+  /**
+   * The collection as it is now, its schema read again: a table dropped and
+   * created again by another process (maybe with another embedder) is seen
+   * as it is, not as it was when this process opened it.
+   */
+  private async fresh(collection: string, name: string): Promise<OpenTable | undefined> {
+    return this.withTable(collection, name, 'read collection', async (opened) => {
+      const now = await describeTable(collection, opened.table);
+      if (now.info.embedder.id !== opened.info.embedder.id || now.info.embedder.dimension !== opened.info.embedder.dimension || now.normalized !== opened.normalized) {
+        this.tables.set(collection, Promise.resolve(now));
+      }
+      return now;
+    }, () => undefined);
+  }
+
+  private async tableExists(collection: string, name: string): Promise<boolean> {
+    try {
+      return (await this.db.tableNames()).includes(collection);
+    } catch (error) {
+      throw storeFailure('list collections', name, error);
+    }
   }
 
   /** The collection's table and info, or undefined when it does not exist. */
@@ -324,8 +408,13 @@ export class LanceDbStore implements VectorStore {
     if (!names.includes(collection)) return undefined;
     const opening = this.db.openTable(collection).then((table) => describeTable(collection, table));
     this.remember(collection, opening);
-    return opening;
+    // Dropped by another process between the listing and the opening.
+    return opening.catch((error: unknown) => {
+      if (isMissingTable(error)) return undefined;
+      throw error;
+    });
   }
+
 
   private remember(collection: string, opening: Promise<OpenTable>): void {
     this.tables.set(collection, opening);
@@ -354,17 +443,56 @@ export class LanceDbStore implements VectorStore {
         [NORMALIZED_KEY, 'true'],
       ]),
     );
-    const table = await this.db.createEmptyTable(collection, schema, { mode: 'create', existOk: true });
-    const indices = await table.listIndices();
-    if (!indices.some((i) => i.columns.includes('search_text'))) {
-      await table.createIndex('search_text', { config: lancedb.Index.fts(), replace: true });
+    let table = await this.db.createEmptyTable(collection, schema, { mode: 'create', existOk: true });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await createIndexes(table);
+        return await describeTable(collection, table);
+      } catch (error) {
+        // Another process made the same table and its indexes at the same moment: look again, with caches our lost commit did not touch.
+        if (!isCommitConflict(error) || attempt >= 3) throw error;
+        await this.reconnect();
+        table = await this.db.openTable(collection);
+      }
     }
-    // Per-document lookups (hash checks, replace, delete) without scanning the collection.
-    if (!indices.some((i) => i.columns.includes('doc_id'))) {
-      await table.createIndex('doc_id', { config: lancedb.Index.btree(), replace: true });
-    }
-    return describeTable(collection, table);
   }
+}
+
+async function connectTo(dir: string): Promise<lancedb.Connection> {
+  return lancedb.connect(dir, { readConsistencyInterval: 0 }, new lancedb.Session());
+}
+
+/** The full-text index, and a BTREE on doc_id for per-document lookups (hash checks, replace, delete) without a scan. */
+async function createIndexes(table: lancedb.Table): Promise<void> {
+  const indices = await table.listIndices();
+  if (!indices.some((i) => i.columns.includes('search_text'))) {
+    await table.createIndex('search_text', { config: lancedb.Index.fts(), replace: true });
+  }
+  if (!indices.some((i) => i.columns.includes('doc_id'))) {
+    await table.createIndex('doc_id', { config: lancedb.Index.btree(), replace: true });
+  }
+}
+
+/** A write that lost to another process's write of the same table version. */
+function isCommitConflict(error: unknown): boolean {
+  return /commit conflict|preempted by concurrent|incompatible with concurrent/i.test(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * LanceDB's words for a table (or one of its files) that is not there: the
+ * table was dropped, perhaps by another process. Matched on text because the
+ * native errors all share one class.
+ */
+export function isMissingTable(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /\bNot found\b|was not found|does not exist|No such file or directory/i.test(message);
+}
+
+/** A LanceDB failure as ours: the operation and collection named, retryable, LanceDB's text kept for the logs only. */
+function storeFailure(operation: string, name: string, error: unknown): Error {
+  if (error instanceof PermanentError || error instanceof VectorStoreError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new VectorStoreError(`LanceDB ${operation} on collection "${name}" failed: ${detail}`, { cause: error });
 }
 
 async function describeTable(collection: string, table: lancedb.Table): Promise<OpenTable> {

@@ -207,6 +207,56 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
           await other.close();
         }
       });
+
+      it('notices a collection another store dropped: reads answer empty, writes fail as not found (permanent), and it can be made again', async () => {
+        const other = await harness.reopen();
+        try {
+          const collection = await fresh();
+          await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['dropped elsewhere']));
+          // Everything read once here, so whatever this store keeps open is open.
+          expect(ids(await store.hybridSearch(TENANT, collection, { text: 'dropped', vector: embedder.embedOne('dropped') }, 5))).toEqual(['a.md#0']);
+          expect(await store.documentHash(TENANT, collection, 'a.md')).toBe('hash-of-a.md');
+
+          expect(await other.deleteCollection(TENANT, collection)).toBe(true);
+          expect(await store.hasCollection(TENANT, collection)).toBe(false);
+          expect(await store.collectionInfo(TENANT, collection)).toBeUndefined();
+          expect(await store.searchText(TENANT, collection, 'dropped', 5)).toEqual([]);
+          expect(await store.searchVector(TENANT, collection, embedder.embedOne('dropped'), 5)).toEqual([]);
+          expect(await store.hybridSearch(TENANT, collection, { text: 'dropped', vector: embedder.embedOne('dropped') }, 5)).toEqual([]);
+          expect(await store.documentHash(TENANT, collection, 'a.md')).toBeUndefined();
+          expect(await store.listDocuments(TENANT, collection)).toEqual([]);
+          await store.deleteDocument(TENANT, collection, 'a.md');
+          await store.compact(TENANT, collection);
+          const error = await store.replaceDocument(TENANT, collection, 'b.md', chunksOf('b.md', ['too late'])).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(CollectionNotFoundError);
+          expect(isPermanent(error)).toBe(true);
+          expect((error as Error).message).toBe(new CollectionNotFoundError(collection).message);
+
+          await store.ensureCollection(TENANT, collection, builtWith);
+          await store.replaceDocument(TENANT, collection, 'b.md', chunksOf('b.md', ['phoenix rising']));
+          expect(await other.listDocuments(TENANT, collection)).toEqual([{ docId: 'b.md', contentHash: 'hash-of-b.md', chunks: 1 }]);
+          expect(ids(await store.searchText(TENANT, collection, 'phoenix', 5))).toEqual(['b.md#0']);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('sees a collection another store dropped and made again with another embedder as it is now', async () => {
+        const other = await harness.reopen();
+        try {
+          const collection = await fresh();
+          await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['first life']));
+          expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: builtWith });
+          await other.deleteCollection(TENANT, collection);
+          const next = { id: 'openai-text-embedding-3-small', dimension: DIMENSION };
+          await other.ensureCollection(TENANT, collection, next);
+          expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: next });
+          await expect(store.ensureCollection(TENANT, collection, builtWith)).rejects.toBeInstanceOf(EmbedderMismatchError);
+          expect(await store.listDocuments(TENANT, collection)).toEqual([]);
+        } finally {
+          await other.close();
+        }
+      });
     });
 
     describe('documents', () => {

@@ -1,0 +1,77 @@
+import * as lancedb from '@lancedb/lancedb';
+import { DocumentLocks, IngestRuns } from '@rag/jobs';
+import { createLogger } from '@rag/observability';
+import { JobName, QueueName } from '@rag/queue-contracts';
+import { LanceDbStore, LocalHashEmbedder, contentHash } from '@rag/retrieval';
+import { startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
+import Bull from 'bull';
+import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { ingestProcessor } from './ingest.processor';
+
+const DOCS = 12;
+
+// The ingest processor consuming a real Bull queue (two at a time) on a
+// private redis-server, writing to LanceDB in a temp folder.
+describe('ingest processor (real Redis and LanceDB)', () => {
+  let redis: PrivateRedis;
+  let client: Redis;
+  let data: TempDir;
+  let store: LanceDbStore;
+  let queue: Bull.Queue;
+  let runs: IngestRuns;
+  const logs: Record<string, unknown>[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+    data = tempDir('rag-ingest-proc-');
+    store = await LanceDbStore.open(data.path);
+    runs = new IngestRuns(client, 'rag', 600);
+    const stream = new PassThrough();
+    stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logs.push(JSON.parse(l))));
+    const logger = createLogger({ service: 'rag-worker', stream });
+    queue = new Bull(QueueName.Ingest, redis.url, { prefix: 'rag' });
+    const deps = { store, embedder: new LocalHashEmbedder(64), runs, locks: new DocumentLocks(client, 'rag'), chunking: { size: 200, overlap: 0 }, embedBatch: 16 };
+    void queue.process(JobName.IngestDocument, 2, ingestProcessor(deps, logger));
+  });
+
+  afterAll(async () => {
+    await queue?.close();
+    await store?.close();
+    client?.disconnect();
+    await redis?.stop();
+    data?.remove();
+  });
+
+  it("leaves the collection indexed when a run's last document is done, once per run", async () => {
+    const runId = randomUUID();
+    await runs.create({ run_id: runId, tenant: 'acme', collection: 'kb', queued: DOCS + 1, unchanged: 0, created_at: new Date().toISOString() });
+    const docs = Array.from({ length: DOCS }, (_, i) => ({ id: `d${i}.md`, bytes: Buffer.from(`# Doc ${i}\n\nThe quarterly budget note number ${i}.\n`) }));
+    docs.push({ id: 'broken.pdf', bytes: Buffer.from('%PDF-1.4 broken') });
+    for (const doc of docs) await runs.putContent({ tenant: 'acme', run_id: runId, doc_id: doc.id }, doc.bytes, Number.MAX_SAFE_INTEGER);
+    await queue.addBulk(
+      docs.map((doc) => ({
+        name: JobName.IngestDocument,
+        data: { run_id: runId, tenant: 'acme', collection: 'kb', doc_id: doc.id, content_hash: contentHash(doc.bytes), bytes: doc.bytes.length },
+        opts: { attempts: 1 },
+      })),
+    );
+    for (let i = 0; i < 200 && !(await runs.get(runId))?.finished; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await runs.get(runId)).toMatchObject({ finished: true, added: DOCS, failed: 1, failures: [{ doc_id: 'broken.pdf', error: expect.stringContaining('not a readable PDF') }] });
+    for (let i = 0; i < 100 && !logs.some((l) => l.message === 'ingest run finished; collection indexed'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(logs.filter((l) => String(l.message).startsWith('ingest run finished'))).toEqual([expect.objectContaining({ tenant: 'acme', collection: 'kb' })]);
+
+    const db = await lancedb.connect(data.path);
+    try {
+      const table = await db.openTable('acme.kb');
+      const stats = await table.indexStats('search_text_idx');
+      expect(stats).toMatchObject({ numUnindexedRows: 0 });
+      expect(stats?.numIndexedRows).toBeGreaterThanOrEqual(DOCS);
+      table.close();
+    } finally {
+      db.close();
+    }
+  });
+});
