@@ -2,13 +2,14 @@ import { STALLED_OUT, type IngestRuns } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import { errorMessage, runWithContext } from '@rag/observability';
 import { IngestJobPayload, describeIssues, validatePlain } from '@rag/queue-contracts';
-import { PermanentError, contentHash, isPermanent, replaceDocumentFrom, type ChunkOptions, type Embedder, type VectorStore } from '@rag/retrieval';
+import { PermanentError, contentHash, isPermanent, replaceDocumentFrom, type ChunkOptions, type DocumentParser, type Embedder, type VectorStore } from '@rag/retrieval';
 import type { Job } from 'bull';
 import type { WorkerMetrics } from './metrics';
 
 export interface IngestProcessorDeps {
   store: VectorStore;
   embedder: Embedder;
+  parser: DocumentParser;
   runs: IngestRuns;
   chunking: ChunkOptions;
   embedBatch: number;
@@ -60,7 +61,7 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
           if (contentHash(bytes) !== p.content_hash) throw new PermanentError(`the bytes stored for ${p.doc_id} do not match its hash; load the document again`);
           await deps.store.ensureCollection(p.tenant, p.collection, { id: deps.embedder.id, dimension: deps.embedder.dimension });
           const chunks = await replaceDocumentFrom(
-            { store: deps.store, embedder: deps.embedder },
+            { store: deps.store, embedder: deps.embedder, parser: deps.parser },
             { tenant: p.tenant, collection: p.collection, docId: p.doc_id, bytes, chunking: deps.chunking, embedBatch: deps.embedBatch, signal },
           );
           result = { doc_id: p.doc_id, outcome: stored === undefined ? 'added' : 'updated', chunks };

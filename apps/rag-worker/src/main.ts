@@ -3,7 +3,7 @@ import { createAnswerer, llmResilienceFromConfig } from '@rag/llm-client';
 import { createLogger, errorMessage } from '@rag/observability';
 import { CancelSignals, IngestRuns, JobEventsWriter, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
-import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore } from '@rag/retrieval';
+import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore, parsePoolFromConfig } from '@rag/retrieval';
 import type { Job } from 'bull';
 import Redis from 'ioredis';
 import { ingestProcessor, recordStalledOutDocument } from './ingest.processor';
@@ -42,6 +42,8 @@ async function main(): Promise<void> {
   );
   // Documents on their own queue with their own concurrency, so bulk loads never hold up questions.
   const ingestQueue = config.INGEST_CONCURRENCY > 0 ? openIngestQueue(config) : undefined;
+  // Parsers run in threads with a time and memory budget, never on this event loop (questions, Bull's locks).
+  const parser = parsePoolFromConfig(config, (docId, detail) => logger.warn('parser error', { doc_id: docId, error: detail }));
   if (ingestQueue) {
     ingestQueue.on('error', (error) => logger.error('queue error', { queue: QueueName.Ingest, error: errorMessage(error) }));
     await ingestQueue.isReady();
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
     const ingestDeps = {
       store,
       embedder: deps.embedder,
+      parser,
       runs,
       chunking: chunkingFromConfig(config),
       embedBatch: config.EMBEDDING_BATCH,
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
     await Promise.all(
       [queue, ingestQueue].map((q) => q?.close().catch((error) => logger.warn('queue close failed', { queue: q.name, error: errorMessage(error) }))),
     );
+    await parser.close().catch((error: unknown) => logger.warn('parse threads close failed', { error: errorMessage(error) }));
     metricsServer.close();
     redis.disconnect();
     subscriber.disconnect();

@@ -1,7 +1,7 @@
 import type { Config } from '@rag/config';
 import { llmResilienceFromConfig } from '@rag/llm-client';
 import Redis from 'ioredis';
-import { SUPPORTED_EXTENSIONS, chunkingFromConfig, createEmbedder, ingestDocuments, openVectorStore, type IngestSummary } from '@rag/retrieval';
+import { SUPPORTED_EXTENSIONS, chunkingFromConfig, createEmbedder, ingestDocuments, openVectorStore, parsePoolFromConfig, type IngestSummary } from '@rag/retrieval';
 import { discoverFiles } from '../discover-files';
 import { documentsBar } from '../progress-bar';
 
@@ -39,6 +39,8 @@ export async function ingestCommand(config: Config, targets: string[], options: 
   const sharesLimits = config.EMBEDDINGS === 'openai' && (config.LLM_RPM > 0 || config.LLM_TPM > 0) && !options.dryRun;
   const redis = sharesLimits ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
   const embedder = createEmbedder(config, { resilience: llmResilienceFromConfig(config, { redis, prefix: config.QUEUE_PREFIX }) });
+  // The same parse threads and budgets as the workers': a hostile file fails by name instead of hanging the command.
+  const parser = parsePoolFromConfig(config);
   const bar = documentsBar(io.stream);
   const showProgress = options.progress !== false;
   const started = Date.now();
@@ -48,7 +50,7 @@ export async function ingestCommand(config: Config, targets: string[], options: 
   if (showProgress) bar.start(discovery.files.length, 0, { chunks, failed, rate: '0.0' });
   let summary: IngestSummary;
   try {
-    summary = await ingestDocuments({ store, embedder }, discovery.files, {
+    summary = await ingestDocuments({ store, embedder, parser }, discovery.files, {
       tenant: options.tenant ?? 'default',
       collection: options.collection,
       chunking: chunkingFromConfig(config),
@@ -67,6 +69,7 @@ export async function ingestCommand(config: Config, targets: string[], options: 
     if (!summary.dryRun && summary.added + summary.updated + summary.removed.length > 0) await store.compact(options.tenant ?? 'default', options.collection);
   } finally {
     if (showProgress) bar.stop();
+    await parser.close();
     redis?.disconnect();
     await store.close();
   }

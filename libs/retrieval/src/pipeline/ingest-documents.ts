@@ -1,11 +1,14 @@
-import { chunkDocument, type ChunkOptions } from '../chunk/chunk-document';
-import { contentHash, loadDocument } from '../load/load-document';
+import type { ChunkOptions } from '../chunk/chunk-document';
+import { contentHash } from '../load/load-document';
+import type { DocumentParser } from '../parse/parse-pool';
 import { searchableText } from '../searchable-text';
-import type { Embedder, EmbeddedChunk, VectorStore } from '../types';
+import type { Chunk, Embedder, EmbeddedChunk, VectorStore } from '../types';
 
 export interface IngestDeps {
   store: VectorStore;
   embedder: Embedder;
+  /** Loads and chunks documents off the event loop (a ParsePool). */
+  parser: DocumentParser;
 }
 
 export interface SourceFile {
@@ -109,12 +112,12 @@ export interface OneDocument {
 }
 
 /**
- * Parses, chunks and embeds one document and replaces its chunks in the
+ * Parses and chunks (in a parse thread), embeds one document and replaces its chunks in the
  * store in one write; the collection must exist. Returns the chunk count.
  * The direct CLI load and the workers' ingest jobs both come through here.
  */
 export async function replaceDocumentFrom(deps: IngestDeps, doc: OneDocument): Promise<number> {
-  const chunks = chunkDocument(await loadDocument(doc.docId, doc.bytes), doc.chunking);
+  const chunks = await deps.parser.parse(doc.docId, doc.bytes, doc.chunking, doc.signal);
   doc.signal?.throwIfAborted();
   const embedded = await embedChunks(deps.embedder, chunks, doc.embedBatch ?? 64, doc.signal);
   doc.signal?.throwIfAborted();
@@ -122,7 +125,7 @@ export async function replaceDocumentFrom(deps: IngestDeps, doc: OneDocument): P
   return chunks.length;
 }
 
-async function embedChunks(embedder: Embedder, chunks: ReturnType<typeof chunkDocument>, batch: number, signal?: AbortSignal): Promise<EmbeddedChunk[]> {
+async function embedChunks(embedder: Embedder, chunks: Chunk[], batch: number, signal?: AbortSignal): Promise<EmbeddedChunk[]> {
   const out: EmbeddedChunk[] = [];
   for (let i = 0; i < chunks.length; i += batch) {
     const slice = chunks.slice(i, i + batch);
