@@ -9,6 +9,7 @@ export { DocxTooLargeError } from './load/load-docx';
 export { DocumentParseError } from './parse/document-parse-error';
 export { ParsePool, type DocumentParser, type ParsePoolOptions } from './parse/parse-pool';
 export { parsePoolFromConfig } from './parse/parse-pool-from-config';
+export { default as parseInThread } from './parse/parse-thread';
 export { chunkDocument, type ChunkOptions } from './chunk/chunk-document';
 export { chunkingFromConfig, tokenCount } from './chunk/token-count';
 export { LocalHashEmbedder } from './embed/local-hash.embedder';

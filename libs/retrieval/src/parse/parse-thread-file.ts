@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
 /** What a parse thread runs, and how. */
@@ -8,7 +9,7 @@ export interface ParseThreadEntry {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The file name of the thread entry in a built app (an extra esbuild entry point, see apps/*\/project.json). */
+/** The thread's entry in a built app: apps/<app>/src/parse-thread.ts, an extra esbuild entry point (project.json). */
 export const BUNDLED_THREAD_FILE = 'parse-thread.cjs';
 
 /**
@@ -24,9 +25,11 @@ export function parseThreadEntry(): ParseThreadEntry {
   const source = path.join(__dirname, 'parse-thread.ts');
   if (!fs.existsSync(source)) throw new Error(`the parse thread's entry is missing: neither ${bundled} nor ${source} exists; rebuild the app`);
   const root = workspaceRoot(__dirname);
+  // tsx as the workspace has it (a built app has none, and must not list it among its dependencies).
+  const fromWorkspace = createRequire(path.join(root, 'package.json'));
   return {
     filename: source,
-    execArgv: ['--require', require.resolve('tsx/cjs', { paths: [root] })],
+    execArgv: ['--require', fromWorkspace.resolve('tsx/cjs')],
     env: { ...process.env, TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.base.json') },
   };
 }
