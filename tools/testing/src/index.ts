@@ -4,3 +4,4 @@ export { WORKSPACE_ROOT, runApp, startApp, type AppProcess } from './app-process
 export { tempDir, type TempDir } from './temp-dir';
 export { json, type JsonBody } from './http-json';
 export { makeDocx, makePdf, type DocxBlock } from './document-fixtures';
+export { deeplyNestedHtml, deeplyNestedPdf, quadraticMarkdown, zipBombDocx } from './hostile-documents';
