@@ -55,7 +55,7 @@ describe('hostile documents (parse threads with a time and memory budget)', () =
       NODE_ENV: 'test',
       WORKER_METRICS_PORT: '0',
       INGEST_CONCURRENCY: '2',
-      // Small budgets, so the test runs in seconds: the defaults are 60 s, 1024 MB and 200 MB.
+      // Small budgets, so the test runs in seconds: the defaults are 60 s, 512 MB and 200 MB.
       INGEST_PARSE_TIMEOUT_MS: '2000',
       INGEST_PARSE_MAX_MB: '256',
       INGEST_DOCX_MAX_UNCOMPRESSED_MB: '10',

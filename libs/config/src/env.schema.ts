@@ -163,7 +163,7 @@ export class EnvSchema {
 
   /** Heap of one parse thread, in MB; a document that needs more fails for good. */
   @IntSetting(64, 65536)
-  INGEST_PARSE_MAX_MB = 1024;
+  INGEST_PARSE_MAX_MB = 512;
 
   /** A DOCX whose archive unpacks to more than this many MB is refused before it is read (zip bombs). */
   @IntSetting(1, 65536)

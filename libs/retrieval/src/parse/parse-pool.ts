@@ -27,7 +27,7 @@ export interface DocumentParser {
   parse(docId: string, bytes: Buffer, chunking: ChunkOptions, signal?: AbortSignal): Promise<Chunk[]>;
 }
 
-const DEFAULTS = { threads: 1, timeoutMs: 60_000, maxHeapMb: 1024, docxMaxUncompressedMb: DEFAULT_DOCX_MAX_UNCOMPRESSED_BYTES / 1048576 };
+const DEFAULTS = { threads: 1, timeoutMs: 60_000, maxHeapMb: 512, docxMaxUncompressedMb: DEFAULT_DOCX_MAX_UNCOMPRESSED_BYTES / 1048576 };
 
 /**
  * Loads and chunks documents in worker threads, so no parser runs on the
