@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { deeplyNestedHtml, makeDocx, makePdf, quadraticMarkdown, zipBombDocx } from '@rag/testing';
 import { chunkDocument } from '../chunk/chunk-document';
 import { isPermanent } from '../errors';
@@ -90,5 +91,19 @@ describe('ParsePool (real worker threads)', () => {
     setTimeout(() => controller.abort(reason), 300);
     await expect(pool.parse('slow.md', quadraticMarkdown(20_000), chunking, controller.signal)).rejects.toBe(reason);
     expect(await pool.parse('after.md', Buffer.from('Fine.'), chunking)).toHaveLength(1);
+  });
+
+  it('does not blame the document when a thread cannot start (a broken installation): the error is retryable', async () => {
+    const logged: string[] = [];
+    const broken = new ParsePool({ entry: { filename: path.join(__dirname, 'no-such-thread-entry.cjs') }, onParserError: (_id, detail) => logged.push(detail) });
+    try {
+      const error = await broken.parse('fine.md', Buffer.from('Fine.'), chunking).catch((e: unknown) => e);
+      expect(isPermanent(error)).toBe(false);
+      // Paths and library words go to the log only.
+      expect((error as Error).message).toBe('fine.md: not parsed, a parse thread could not start; it will be retried (the log says why)');
+      expect(logged.join('\n')).toContain('no-such-thread-entry.cjs');
+    } finally {
+      await broken.close();
+    }
   });
 });

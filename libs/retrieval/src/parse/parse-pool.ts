@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { ChunkOptions } from '../chunk/chunk-document';
 import { UnsupportedFormatError, isSupported } from '../load/load-document';
@@ -7,7 +7,7 @@ import { DEFAULT_DOCX_MAX_UNCOMPRESSED_BYTES } from '../load/load-docx';
 import type { Chunk } from '../types';
 import { DocumentParseError } from './document-parse-error';
 import type { ParseOutcome, ParseTask } from './parse-task';
-import { parseThreadEntry } from './parse-thread-file';
+import { parseThreadEntry, type ParseThreadEntry } from './parse-thread-file';
 
 export interface ParsePoolOptions {
   /** Threads parsing at once (INGEST_PARSE_THREADS). */
@@ -20,6 +20,8 @@ export interface ParsePoolOptions {
   docxMaxUncompressedMb?: number;
   /** Where a parser's own error text goes (logs only; it never reaches the uploader). */
   onParserError?: (docId: string, detail: string) => void;
+  /** The thread's entry; found by `parseThreadEntry()` unless given (tests give a broken one). */
+  entry?: ParseThreadEntry;
 }
 
 /** Parses documents. The apps' one is a ParsePool; the interface lets callers depend on the job, not the threads. */
@@ -38,7 +40,7 @@ const DEFAULTS = { threads: 1, timeoutMs: 60_000, maxHeapMb: 512, docxMaxUncompr
  * first use and stop when idle; `close()` them on shutdown.
  */
 export class ParsePool implements DocumentParser {
-  private readonly settings: Required<Omit<ParsePoolOptions, 'onParserError'>>;
+  private readonly settings: Required<Omit<ParsePoolOptions, 'onParserError' | 'entry'>>;
   private pool?: Piscina<ParseTask, ParseOutcome>;
   private closed = false;
 
@@ -61,10 +63,12 @@ export class ParsePool implements DocumentParser {
     signal?.throwIfAborted();
     const { port1, port2 } = new MessageChannel();
     const stop = new AbortController();
+    let started = false;
     let overBudget = false;
     let timer: NodeJS.Timeout | undefined;
     // The budget starts when a thread takes the document, not while it waits for one.
     port1.once('message', () => {
+      started = true;
       timer = setTimeout(() => {
         overBudget = true;
         stop.abort();
@@ -83,16 +87,10 @@ export class ParsePool implements DocumentParser {
     try {
       outcome = await this.threads().run(task, { signal: stop.signal, transferList: [port2, task.bytes.buffer as ArrayBuffer] });
     } catch (error) {
-      if (overBudget) {
-        throw new DocumentParseError(docId, `parsing took longer than INGEST_PARSE_TIMEOUT_MS (${this.settings.timeoutMs} ms); split the document or raise the limit`);
-      }
-      if (signal?.aborted) throw signal.reason;
-      if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-        throw new DocumentParseError(docId, `parsing needed more memory than INGEST_PARSE_MAX_MB (${this.settings.maxHeapMb} MB); split the document or raise the limit`);
-      }
-      if (this.closed) throw new Error(`${docId}: not parsed, the parse threads are shutting down; it will be retried`, { cause: error });
-      this.options.onParserError?.(docId, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-      throw new DocumentParseError(docId, `the parser stopped on this file; check that it is a valid ${formatName(docId)} file, or export it as plain text`);
+      if (signal?.aborted && !overBudget) throw signal.reason;
+      // A thread that died at once may not have had its "started" read yet: it is queued on the port.
+      started ||= receiveMessageOnPort(port1) !== undefined;
+      throw this.failure(docId, error, { started, overBudget });
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', giveUp);
@@ -101,6 +99,21 @@ export class ParsePool implements DocumentParser {
     if (outcome.ok) return outcome.chunks;
     if (!outcome.message) this.options.onParserError?.(docId, outcome.detail);
     throw new DocumentParseError(docId, outcome.message ?? `could not be parsed; check that it is a valid ${formatName(docId)} file, or export it as plain text`);
+  }
+
+  /** Why a thread did not return: the document's fault (permanent) only if it was being parsed. */
+  private failure(docId: string, error: unknown, at: { started: boolean; overBudget: boolean }): Error {
+    const { timeoutMs, maxHeapMb } = this.settings;
+    if (at.overBudget) return new DocumentParseError(docId, `parsing took longer than INGEST_PARSE_TIMEOUT_MS (${timeoutMs} ms); split the document or raise the limit`);
+    if (this.closed) return new Error(`${docId}: not parsed, the parse threads are shutting down; it will be retried`);
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.options.onParserError?.(docId, detail);
+    // Before "started", the thread itself failed (its entry, the installation): retrying or another worker may help.
+    if (!at.started) return new Error(`${docId}: not parsed, a parse thread could not start; it will be retried (the log says why)`);
+    if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      return new DocumentParseError(docId, `parsing needed more memory than INGEST_PARSE_MAX_MB (${maxHeapMb} MB); split the document or raise the limit`);
+    }
+    return new DocumentParseError(docId, `the parser stopped on this file; check that it is a valid ${formatName(docId)} file, or export it as plain text`);
   }
 
   /** Waits for the documents being parsed, then stops the threads. */
@@ -112,7 +125,7 @@ export class ParsePool implements DocumentParser {
   private threads(): Piscina<ParseTask, ParseOutcome> {
     if (this.closed) throw new Error('the parse pool is closed');
     if (!this.pool) {
-      const entry = parseThreadEntry();
+      const entry = this.options.entry ?? parseThreadEntry();
       this.pool = new Piscina<ParseTask, ParseOutcome>({
         filename: entry.filename,
         execArgv: entry.execArgv,
