@@ -37,7 +37,8 @@ const DEFAULTS = { threads: 1, timeoutMs: 60_000, maxHeapMb: 512, docxMaxUncompr
  * nested tags) costs one thread its budget and then fails by name, while
  * the process keeps answering questions and renewing its Bull locks. Over
  * time or memory, the thread is terminated and replaced. Threads start on
- * first use and stop when idle; `close()` them on shutdown.
+ * first use and stay warm (idle, they do not hold a process open);
+ * `close()` them on shutdown.
  */
 export class ParsePool implements DocumentParser {
   private readonly settings: Required<Omit<ParsePoolOptions, 'onParserError' | 'entry'>>;
