@@ -1,4 +1,4 @@
-import { LocalHashEmbedder, LanceDbStore, ingestDocuments, type VectorStore } from '@rag/retrieval';
+import { LocalHashEmbedder, LanceDbStore, ingestDocuments, type VectorStore, ParsePool } from '@rag/retrieval';
 import { json, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
 import { startInProcessGateway, type InProcessGateway } from './in-process-gateway.spec-helper';
 
@@ -20,6 +20,9 @@ const COMPANY: Record<Tenant, string> = { acme: 'Acme', globex: 'Globex' };
 // gateway runs in-process on a private redis-server with a real LanceDB store;
 // the worker path (retrieval for each tenant) is apps/e2e/src/tenancy.e2e.spec.ts.
 describe('tenant isolation over every gateway route (real Redis, real LanceDB)', () => {
+  // Documents are parsed in threads, as in the apps.
+  const parser = new ParsePool();
+  afterAll(() => parser.close());
   let redis: PrivateRedis;
   let dir: TempDir;
   let store: VectorStore;
@@ -38,7 +41,7 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
 
   const load = (tenant: Tenant, collection: string, files: Record<string, string>) =>
     ingestDocuments(
-      { store, embedder: new LocalHashEmbedder(384) },
+      { store, embedder: new LocalHashEmbedder(384), parser },
       Object.entries(files).map(([id, text]) => ({ id, read: async () => Buffer.from(text) })),
       { tenant, collection, chunking: { size: 1200, overlap: 100 } },
     );

@@ -1,4 +1,4 @@
-import { WORKSPACE_ROOT, freePort, makeDocx, makePdf, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
+import { WORKSPACE_ROOT, freePort, makeDocx, makePdf, quadraticMarkdown, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -73,6 +73,8 @@ describe('container images, built as their Dockerfiles build them', () => {
     expect(Object.keys(manifest.dependencies)).toEqual(expect.arrayContaining(['ioredis', 'winston']));
     if (app === 'rag-worker') expect(Object.keys(manifest.dependencies)).not.toContain('helmet');
     if (app === 'ingest-cli') expect(Object.keys(manifest.dependencies)).toEqual(expect.arrayContaining(['commander', 'cli-progress']));
+    // The apps that parse documents ship the parse threads' entry beside the bundle.
+    expect(fs.existsSync(path.join(folder, 'parse-thread.cjs'))).toBe(app !== 'api-gateway');
   });
 
   it('api-gateway starts from its folder with the image ENV (0.0.0.0 with keys) and answers /healthz', async () => {
@@ -98,6 +100,20 @@ describe('container images, built as their Dockerfiles build them', () => {
     const env = { ...runtimeEnv('ingest-cli'), PATH: process.env.PATH, REDIS_URL: redis.url, DATA_DIR: path.join(scratch.path, 'cli-data') };
     const out = run('node', ['main.cjs', docs, '--collection', 'images', '--json', '--no-progress'], folders.get('ingest-cli')!, env);
     expect(JSON.parse(out)).toMatchObject({ collection: 'images', added: 3, failed: [] });
+  });
+
+  it('ingest-cli parses in its threads from its folder: a hostile Markdown file fails by name at INGEST_PARSE_TIMEOUT_MS, the rest loads', () => {
+    const docs = path.join(scratch.path, 'hostile-docs');
+    fs.mkdirSync(docs, { recursive: true });
+    fs.writeFileSync(path.join(docs, 'fine.md'), '# Fine\n\nLoads as usual.');
+    fs.writeFileSync(path.join(docs, 'quadratic.md'), quadraticMarkdown(20_000));
+    const env = { ...runtimeEnv('ingest-cli'), PATH: process.env.PATH, REDIS_URL: redis.url, DATA_DIR: path.join(scratch.path, 'cli-hostile-data'), INGEST_PARSE_TIMEOUT_MS: '1000' };
+    const result = spawnSync('node', ['main.cjs', docs, '--collection', 'hostile', '--json', '--no-progress'], { cwd: folders.get('ingest-cli')!, env, encoding: 'utf8', timeout: 60_000 });
+    expect([result.status, result.stderr.slice(-2000)]).toEqual([1, expect.stringContaining('failed quadratic.md')]);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      added: 1,
+      failed: [{ id: 'quadratic.md', error: 'quadratic.md: parsing took longer than INGEST_PARSE_TIMEOUT_MS (1000 ms); split the document or raise the limit' }],
+    });
   });
 
   async function expectServes(app: App, env: NodeJS.ProcessEnv, url: string): Promise<void> {

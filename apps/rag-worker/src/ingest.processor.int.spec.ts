@@ -2,7 +2,7 @@ import * as lancedb from '@lancedb/lancedb';
 import { DocumentLocks, IngestRuns } from '@rag/jobs';
 import { createLogger } from '@rag/observability';
 import { JobName, QueueName } from '@rag/queue-contracts';
-import { LanceDbStore, LocalHashEmbedder, contentHash } from '@rag/retrieval';
+import { LanceDbStore, LocalHashEmbedder, ParsePool, contentHash } from '@rag/retrieval';
 import { startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
 import Bull from 'bull';
 import Redis from 'ioredis';
@@ -21,6 +21,7 @@ describe('ingest processor (real Redis and LanceDB)', () => {
   let store: LanceDbStore;
   let queue: Bull.Queue;
   let runs: IngestRuns;
+  const parser = new ParsePool();
   const logs: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
@@ -33,12 +34,13 @@ describe('ingest processor (real Redis and LanceDB)', () => {
     stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logs.push(JSON.parse(l))));
     const logger = createLogger({ service: 'rag-worker', stream });
     queue = new Bull(QueueName.Ingest, redis.url, { prefix: 'rag' });
-    const deps = { store, embedder: new LocalHashEmbedder(64), runs, locks: new DocumentLocks(client, 'rag'), chunking: { size: 200, overlap: 0 }, embedBatch: 16 };
+    const deps = { store, embedder: new LocalHashEmbedder(64), runs, locks: new DocumentLocks(client, 'rag'), parser, chunking: { size: 200, overlap: 0 }, embedBatch: 16 };
     void queue.process(JobName.IngestDocument, 2, ingestProcessor(deps, logger));
   });
 
   afterAll(async () => {
     await queue?.close();
+    await parser.close();
     await store?.close();
     client?.disconnect();
     await redis?.stop();

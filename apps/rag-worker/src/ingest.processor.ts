@@ -2,13 +2,14 @@ import { STALLED_OUT, type ContentRef, type IngestRuns } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import { errorMessage, forTenant, runWithContext, tenantMessage } from '@rag/observability';
 import { IngestJobPayload, describeIssues, validatePlain } from '@rag/queue-contracts';
-import { PermanentError, contentHash, embedderInfo, isPermanent, replaceDocumentFrom, type ChunkOptions, type DocumentWriteLock, type Embedder, type VectorStore } from '@rag/retrieval';
+import { PermanentError, contentHash, embedderInfo, isPermanent, replaceDocumentFrom, type ChunkOptions, type DocumentParser, type DocumentWriteLock, type Embedder, type VectorStore } from '@rag/retrieval';
 import type { Job } from 'bull';
 import type { WorkerMetrics } from './metrics';
 
 export interface IngestProcessorDeps {
   store: VectorStore;
   embedder: Embedder;
+  parser: DocumentParser;
   runs: IngestRuns;
   /** One writer per document across workers and CLI loads (a re-run of a stalled job, the same file twice). */
   locks?: DocumentWriteLock;
@@ -62,7 +63,7 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
           if (contentHash(bytes) !== p.content_hash) throw new PermanentError(`the bytes stored for ${p.doc_id} do not match its hash; load the document again`);
           await deps.store.ensureCollection(p.tenant, p.collection, await embedderInfo(deps.embedder, signal));
           const chunks = await replaceDocumentFrom(
-            { store: deps.store, embedder: deps.embedder, locks: deps.locks },
+            { store: deps.store, embedder: deps.embedder, locks: deps.locks, parser: deps.parser },
             { tenant: p.tenant, collection: p.collection, docId: p.doc_id, bytes, chunking: deps.chunking, embedBatch: deps.embedBatch, signal },
           );
           result = { doc_id: p.doc_id, outcome: stored === undefined ? 'added' : 'updated', chunks };

@@ -3,7 +3,7 @@ import { createAnswerer, llmResilienceFromConfig } from '@rag/llm-client';
 import { createLogger, errorMessage } from '@rag/observability';
 import { CancelSignals, DocumentLocks, IngestRuns, JobEventsWriter, WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
-import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore } from '@rag/retrieval';
+import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore, parsePoolFromConfig } from '@rag/retrieval';
 import type { Job } from 'bull';
 import Redis from 'ioredis';
 import { hostname } from 'node:os';
@@ -55,6 +55,8 @@ async function main(): Promise<void> {
   );
   // Documents on their own queue with their own concurrency, so bulk loads never hold up questions.
   const ingestQueue = config.INGEST_CONCURRENCY > 0 ? openIngestQueue(config) : undefined;
+  // Parsers run in threads with a time and memory budget, never on this event loop (questions, Bull's locks).
+  const parser = parsePoolFromConfig(config, (docId, detail) => logger.warn('parser error', { doc_id: docId, error: detail }));
   if (ingestQueue) {
     ingestQueue.on('error', (error) => logger.error('queue error', { queue: QueueName.Ingest, error: errorMessage(error) }));
     await ingestQueue.isReady();
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
     const ingestDeps = {
       store,
       embedder: deps.embedder,
+      parser,
       runs,
       locks: new DocumentLocks(redis, config.QUEUE_PREFIX),
       chunking: chunkingFromConfig(config),
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
     );
     // Off the list only once its jobs are done: until then it is still a worker.
     await heartbeat.stop().catch((error) => logger.warn('heartbeat not removed; it expires on its own', { error: errorMessage(error) }));
+    await parser.close().catch((error: unknown) => logger.warn('parse threads close failed', { error: errorMessage(error) }));
     metricsServer.close();
     redis.disconnect();
     subscriber.disconnect();

@@ -1,7 +1,7 @@
 import { ExtractiveAnswerer } from '@rag/llm-client';
 import { createLogger } from '@rag/observability';
 import { JobName, QueueName, type QueryResult } from '@rag/queue-contracts';
-import { LanceDbStore, LocalHashEmbedder, ingestDocuments } from '@rag/retrieval';
+import { LanceDbStore, LocalHashEmbedder, ingestDocuments, ParsePool } from '@rag/retrieval';
 import { startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
 import Bull from 'bull';
 import * as fs from 'node:fs';
@@ -12,6 +12,9 @@ import { queryProcessor } from './query.processor';
 // The processor consuming a real Bull queue on a private redis-server, with
 // LanceDB in a temp folder.
 describe('query processor (real Redis and LanceDB)', () => {
+  // Documents are parsed in threads, as in the apps.
+  const parser = new ParsePool();
+  afterAll(() => parser.close());
   let redis: PrivateRedis;
   let data: TempDir;
   let store: LanceDbStore;
@@ -28,18 +31,18 @@ describe('query processor (real Redis and LanceDB)', () => {
       'it.md': '# IT\n\n## Laptops\n\nLaptops are replaced every four years by the IT service desk.',
     };
     await ingestDocuments(
-      { store, embedder },
+      { store, embedder, parser },
       Object.entries(docs).map(([id, text]) => ({ id, read: async () => Buffer.from(text) })),
       { tenant: 'default', collection: 'policies', chunking: { size: 800, overlap: 100 } },
     );
     // Tenant acme has its own collection named "policies", with a laptop policy of its own.
     await ingestDocuments(
-      { store, embedder },
+      { store, embedder, parser },
       [{ id: 'it.md', read: async () => Buffer.from('# IT\n\n## Laptops\n\nAcme laptops are replaced every two years by the help desk.') }],
       { tenant: 'acme', collection: 'policies', chunking: { size: 800, overlap: 100 } },
     );
     await ingestDocuments(
-      { store, embedder },
+      { store, embedder, parser },
       [{ id: 'only.md', read: async () => Buffer.from('# Only\n\nAcme keeps this collection to itself.') }],
       { tenant: 'acme', collection: 'acme-only', chunking: { size: 800, overlap: 100 } },
     );
@@ -100,7 +103,7 @@ describe('query processor (real Redis and LanceDB)', () => {
 
   it("fails with a plain message and a reference, never the store's own text or a server path, when the store breaks", async () => {
     await ingestDocuments(
-      { store, embedder: new LocalHashEmbedder(64) },
+      { store, embedder: new LocalHashEmbedder(64), parser },
       [{ id: 'gone.md', read: async () => Buffer.from('# Gone\n\nLaptops live here until their files vanish.') }],
       { tenant: 'default', collection: 'broken', chunking: { size: 800, overlap: 100 } },
     );

@@ -2,7 +2,7 @@ import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
 import { OpenAIAnswerer, OpenAIEmbedder, createOpenAIClient } from '@rag/llm-client';
 import { createLogger } from '@rag/observability';
 import { JobName, QueueName, jobEventsKey, type QueryResult } from '@rag/queue-contracts';
-import { LanceDbStore, ingestDocuments } from '@rag/retrieval';
+import { LanceDbStore, ingestDocuments, ParsePool } from '@rag/retrieval';
 import { startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
 import Bull from 'bull';
 import Redis from 'ioredis';
@@ -15,6 +15,9 @@ const KEY = 'sk-worker-test-key';
 // The processor with the OpenAI-compatible backends, against tools/fake-openai
 // over real HTTP, a private redis-server and LanceDB in a temp folder.
 describe('query processor with an OpenAI-compatible API', () => {
+  // Documents are parsed in threads, as in the apps.
+  const parser = new ParsePool();
+  afterAll(() => parser.close());
   let redis: PrivateRedis;
   let data: TempDir;
   let fake: FakeOpenAI;
@@ -38,7 +41,7 @@ describe('query processor with an OpenAI-compatible API', () => {
       'food.md': '# Food\n\n## Lunch\n\nLunch is served from noon in the cafeteria on the ground floor.',
     };
     await ingestDocuments(
-      { store, embedder },
+      { store, embedder, parser },
       Object.entries(docs).map(([id, text]) => ({ id, read: async () => Buffer.from(text) })),
       { tenant: 'default', collection: 'handbook', chunking: { size: 800, overlap: 0 }, embedBatch: 2 },
     );

@@ -175,6 +175,21 @@ export class EnvSchema {
    */
   @IntSetting(1024, 17179869184)
   INGEST_MAX_PENDING_BYTES_PER_TENANT = 268435456;
+  /** Threads per process that parse and chunk documents (off the event loop, so a hostile file cannot stall the process). */
+  @IntSetting(1, 64)
+  INGEST_PARSE_THREADS = 1;
+
+  /** Time one document may take to parse and chunk; over it the thread is stopped and the document fails for good. */
+  @IntSetting(100, MAX_TIMER_MS)
+  INGEST_PARSE_TIMEOUT_MS = 60000;
+
+  /** Heap of one parse thread, in MB; a document that needs more fails for good. */
+  @IntSetting(64, 65536)
+  INGEST_PARSE_MAX_MB = 512;
+
+  /** A DOCX whose archive unpacks to more than this many MB is refused before it is read (zip bombs). */
+  @IntSetting(1, 65536)
+  INGEST_DOCX_MAX_UNCOMPRESSED_MB = 200;
 
   @IntSetting(1, 20)
   JOB_ATTEMPTS = 3;

@@ -5,3 +5,4 @@ export { tempDir, type TempDir } from './temp-dir';
 export { json, type JsonBody } from './http-json';
 export { makeDocx, makePdf, type DocxBlock } from './document-fixtures';
 export { documentBytesKeys, keysWithoutExpiry } from './redis-keys';
+export { deeplyNestedHtml, deeplyNestedPdf, quadraticMarkdown, zipBombDocx } from './hostile-documents';

@@ -2,7 +2,7 @@ import type { Config } from '@rag/config';
 import { DocumentLocks } from '@rag/jobs';
 import { llmResilienceFromConfig } from '@rag/llm-client';
 import Redis from 'ioredis';
-import { SUPPORTED_EXTENSIONS, chunkingFromConfig, createEmbedder, ingestDocuments, openVectorStore, type IngestSummary } from '@rag/retrieval';
+import { SUPPORTED_EXTENSIONS, chunkingFromConfig, createEmbedder, ingestDocuments, openVectorStore, parsePoolFromConfig, type IngestSummary } from '@rag/retrieval';
 import { discoverFiles } from '../discover-files';
 import { documentsBar } from '../progress-bar';
 
@@ -42,6 +42,8 @@ export async function ingestCommand(config: Config, targets: string[], options: 
   const embedder = createEmbedder(config, { resilience: llmResilienceFromConfig(config, { redis: sharesLimits ? redis : undefined, prefix: config.QUEUE_PREFIX }) });
   // Workers may be loading the same documents: one writer per document, through the Redis they share.
   const locks = redis ? new DocumentLocks(redis, config.QUEUE_PREFIX) : undefined;
+  // The same parse threads and budgets as the workers': a hostile file fails by name instead of hanging the command.
+  const parser = parsePoolFromConfig(config);
   const bar = documentsBar(io.stream);
   const showProgress = options.progress !== false;
   const started = Date.now();
@@ -51,7 +53,7 @@ export async function ingestCommand(config: Config, targets: string[], options: 
   if (showProgress) bar.start(discovery.files.length, 0, { chunks, failed, rate: '0.0' });
   let summary: IngestSummary;
   try {
-    summary = await ingestDocuments({ store, embedder, locks }, discovery.files, {
+    summary = await ingestDocuments({ store, embedder, locks, parser }, discovery.files, {
       tenant: options.tenant ?? 'default',
       collection: options.collection,
       chunking: chunkingFromConfig(config),
@@ -70,6 +72,7 @@ export async function ingestCommand(config: Config, targets: string[], options: 
     if (!summary.dryRun && summary.added + summary.updated + summary.removed.length > 0) await store.compact(options.tenant ?? 'default', options.collection);
   } finally {
     if (showProgress) bar.stop();
+    await parser.close();
     redis?.disconnect();
     await store.close();
   }

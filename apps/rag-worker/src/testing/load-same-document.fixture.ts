@@ -5,7 +5,7 @@
  * Usage: load-same-document.fixture.ts <data-dir> <redis-url> <rounds> <writers>
  */
 import { DocumentLocks } from '@rag/jobs';
-import { LanceDbStore, LocalHashEmbedder, replaceDocumentFrom } from '@rag/retrieval';
+import { LanceDbStore, LocalHashEmbedder, ParsePool, replaceDocumentFrom } from '@rag/retrieval';
 import Redis from 'ioredis';
 
 export const FIXTURE_COLLECTION = 'race';
@@ -25,6 +25,7 @@ async function main(): Promise<void> {
   const store = await LanceDbStore.open(dir);
   const embedder = new LocalHashEmbedder(64);
   const locks = new DocumentLocks(redis, 'race');
+  const parser = new ParsePool();
   try {
     await store.ensureCollection('default', FIXTURE_COLLECTION, embedder);
     for (let round = 0; round < rounds; round++) {
@@ -32,11 +33,12 @@ async function main(): Promise<void> {
       while (Number(await redis.get(`race:barrier:${round}`)) < writers) await new Promise((r) => setTimeout(r, 2));
       const doc = fixtureDocument(round);
       await replaceDocumentFrom(
-        { store, embedder, locks },
+        { store, embedder, locks, parser },
         { tenant: 'default', collection: FIXTURE_COLLECTION, docId: doc.docId, bytes: Buffer.from(doc.text), chunking: FIXTURE_CHUNKING },
       );
     }
   } finally {
+    await parser.close();
     redis.disconnect();
     await store.close();
   }

@@ -1,17 +1,22 @@
 import { sentences } from '@rag/llm-client';
 import type { Block, Chunk, LoadedDocument } from '../types';
+import { tokenCount } from './token-count';
 
 export interface ChunkOptions {
-  /** Largest chunk, in the unit `measure` counts (characters by default, tokens for ingestion). */
+  /** Largest chunk, in `unit`s. */
   size: number;
   /** How much of the previous chunk (whole sentences) is repeated at the start of the next one, within a section. */
   overlap: number;
-  /** The size of a text: its length by default; ingestion counts tokens (see `tokenCount`). */
-  measure?: (text: string) => number;
+  /**
+   * What `size` and `overlap` count: characters by default; ingestion counts
+   * tokens (see `tokenCount`). A name, not a function, so the options can be
+   * sent to a parse thread.
+   */
+  unit?: 'characters' | 'tokens';
 }
 
 type Measure = (text: string) => number;
-const byLength: Measure = (text) => text.length;
+const MEASURES: Record<NonNullable<ChunkOptions['unit']>, Measure> = { characters: (text) => text.length, tokens: tokenCount };
 
 /**
  * Structure-aware chunking: a chunk never spans two sections (heading paths)
@@ -55,7 +60,8 @@ function sameHeadings(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((h, i) => h === b[i]);
 }
 
-function packSection(texts: string[], { size, overlap, measure = byLength }: ChunkOptions): string[] {
+function packSection(texts: string[], { size, overlap, unit = 'characters' }: ChunkOptions): string[] {
+  const measure = MEASURES[unit];
   const separator = measure('\n\n');
   const pieces = texts.flatMap((t) => splitToFit(t, size, measure)).map((text) => ({ text, size: measure(text) }));
   const out: string[] = [];

@@ -13,5 +13,5 @@ export function tokenCount(text: string): number {
 
 /** Chunk sizes from configuration: CHUNK_SIZE and CHUNK_OVERLAP in tokens. */
 export function chunkingFromConfig(config: Pick<Config, 'CHUNK_SIZE' | 'CHUNK_OVERLAP'>): ChunkOptions {
-  return { size: config.CHUNK_SIZE, overlap: config.CHUNK_OVERLAP, measure: tokenCount };
+  return { size: config.CHUNK_SIZE, overlap: config.CHUNK_OVERLAP, unit: 'tokens' };
 }

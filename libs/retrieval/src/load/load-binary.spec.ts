@@ -1,7 +1,7 @@
-import { makeDocx, makePdf } from '@rag/testing';
+import { makeDocx, makePdf, zipBombDocx } from '@rag/testing';
 import { chunkDocument } from '../chunk/chunk-document';
 import { loadDocument } from './load-document';
-import { UnreadableDocxError } from './load-docx';
+import { DocxTooLargeError, UnreadableDocxError } from './load-docx';
 import { UnreadablePdfError } from './load-pdf';
 
 describe('PDF and DOCX loading (real files made by pdfkit and docx)', () => {
@@ -62,5 +62,14 @@ describe('PDF and DOCX loading (real files made by pdfkit and docx)', () => {
     const notDocx = await loadDocument('letter.docx', Buffer.from('plain text pretending')).catch((e: unknown) => e);
     expect(notDocx).toBeInstanceOf(UnreadableDocxError);
     expect((notDocx as Error).message).toContain('not a readable DOCX');
+  });
+
+  it('measures a DOCX by unpacking it before mammoth reads it, and refuses one over the limit (a zip bomb)', async () => {
+    const bomb = await zipBombDocx(20);
+    const error = await loadDocument('bomb.docx', bomb, { docxMaxUncompressedBytes: 10 * 1048576 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DocxTooLargeError);
+    expect((error as Error).message).toContain('INGEST_DOCX_MAX_UNCOMPRESSED_MB (10 MB)');
+    // Under the limit, the same file reads as the document it also is.
+    expect((await loadDocument('bomb.docx', bomb, { docxMaxUncompressedBytes: 30 * 1048576 })).blocks).toEqual([{ headings: ['Bomb'], text: 'Innocent text.' }]);
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
+import { PermanentError } from '../errors';
 import type { LoadedDocument } from '../types';
 import { parseDocx } from './load-docx';
 import { parseHtml } from './load-html';
@@ -7,13 +8,18 @@ import { parseMarkdown, type ParsedText } from './load-markdown';
 import { parsePdf } from './load-pdf';
 import { parseText } from './load-text';
 
+export interface LoadOptions {
+  /** A DOCX whose archive unpacks to more is refused (zip bombs). */
+  docxMaxUncompressedBytes?: number;
+}
+
 /** Text formats: decoded as UTF-8 (a byte-order mark dropped) and parsed. */
 const fromText =
   (parse: (text: string) => ParsedText) =>
   async (bytes: Buffer): Promise<ParsedText> =>
     parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
 
-const PARSERS: Record<string, (bytes: Buffer) => Promise<ParsedText>> = {
+const PARSERS: Record<string, (bytes: Buffer, options: LoadOptions) => Promise<ParsedText>> = {
   '.md': fromText(parseMarkdown),
   '.markdown': fromText(parseMarkdown),
   '.txt': fromText(parseText),
@@ -21,19 +27,15 @@ const PARSERS: Record<string, (bytes: Buffer) => Promise<ParsedText>> = {
   '.html': fromText(parseHtml),
   '.htm': fromText(parseHtml),
   '.pdf': parsePdf,
-  '.docx': parseDocx,
+  '.docx': (bytes, options) => parseDocx(bytes, options.docxMaxUncompressedBytes),
 };
 
 export const SUPPORTED_EXTENSIONS: readonly string[] = Object.keys(PARSERS);
 
-export class UnsupportedFormatError extends Error {
+export class UnsupportedFormatError extends PermanentError {
   constructor(readonly source: string) {
     super(`${source}: unsupported file type; supported: ${SUPPORTED_EXTENSIONS.join(', ')}`);
     this.name = 'UnsupportedFormatError';
-  }
-
-  get publicMessage(): string {
-    return this.message;
   }
 }
 
@@ -45,11 +47,15 @@ export function contentHash(bytes: Buffer | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Parses a file's bytes by its extension. `id` is the stable document id. */
-export async function loadDocument(id: string, bytes: Buffer): Promise<LoadedDocument> {
+/**
+ * Parses a file's bytes by its extension. `id` is the stable document id.
+ * Parsers are CPU-bound and some inputs make them slow: outside tests, call
+ * this only inside a parse thread (ParsePool).
+ */
+export async function loadDocument(id: string, bytes: Buffer, options: LoadOptions = {}): Promise<LoadedDocument> {
   const parse = PARSERS[path.extname(id).toLowerCase()];
   if (!parse) throw new UnsupportedFormatError(id);
-  const parsed = await parse(bytes);
+  const parsed = await parse(bytes, options);
   const fallbackTitle = path.basename(id, path.extname(id)).replace(/[-_]+/g, ' ');
   return { id, source: id, title: parsed.title?.trim() || fallbackTitle, blocks: parsed.blocks, contentHash: contentHash(bytes) };
 }

@@ -111,4 +111,10 @@ describe('parseMarkdown', () => {
   it('returns no blocks for an empty document', () => {
     expect(parseMarkdown('')).toEqual({ title: undefined, blocks: [] });
   });
+
+  it('reads inline text from marked\'s tokens in linear time: "![" repeated 64k times (128 KB) is read in well under 2 s (the old regexes took about 14 s)', () => {
+    const started = Date.now();
+    expect(parseMarkdown(`x ${'!['.repeat(64_000)}`).blocks).toEqual([{ headings: [], text: `x ${'!['.repeat(64_000)}` }]);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
 });

@@ -6,7 +6,11 @@ export interface ParsedText {
   blocks: Block[];
 }
 
-/** Markdown → blocks under their heading path, using marked's lexer. */
+/**
+ * Markdown → blocks under their heading path. Text comes from marked's own
+ * token tree (block and inline), never from hand-written patterns over the
+ * source, whose backtracking made some inputs quadratic.
+ */
 export function parseMarkdown(markdown: string): ParsedText {
   const { body, frontTitle } = stripFrontMatter(markdown);
   const tokens = Lexer.lex(body);
@@ -16,7 +20,7 @@ export function parseMarkdown(markdown: string): ParsedText {
   for (const token of tokens) {
     if (token.type === 'heading') {
       const heading = token as Tokens.Heading;
-      const text = inlineText(heading.text);
+      const text = inlineText(heading.tokens);
       if (heading.depth === 1 && !title) title = text;
       headings.length = Math.max(0, heading.depth - 1);
       headings[heading.depth - 1] = text;
@@ -31,17 +35,19 @@ export function parseMarkdown(markdown: string): ParsedText {
 function blockText(token: Token): string {
   switch (token.type) {
     case 'paragraph':
-    case 'text':
-      return inlineText((token as Tokens.Paragraph).text);
+    case 'text': {
+      const { tokens, text } = token as Tokens.Paragraph | Tokens.Text;
+      return tokens ? inlineText(tokens) : collapse(text);
+    }
     case 'code':
       return (token as Tokens.Code).text.trim();
     case 'list':
-      return (token as Tokens.List).items.map((item) => `- ${inlineText(item.text)}`).join('\n');
+      return (token as Tokens.List).items.map((item) => `- ${blocksText(item.tokens)}`).join('\n');
     case 'blockquote':
-      return inlineText((token as Tokens.Blockquote).text);
+      return blocksText((token as Tokens.Blockquote).tokens);
     case 'table': {
       const table = token as Tokens.Table;
-      const row = (cells: Tokens.TableCell[]) => cells.map((c) => inlineText(c.text)).join(' | ');
+      const row = (cells: Tokens.TableCell[]) => cells.map((c) => inlineText(c.tokens)).join(' | ');
       return [row(table.header), ...table.rows.map(row)].join('\n');
     }
     default:
@@ -49,19 +55,32 @@ function blockText(token: Token): string {
   }
 }
 
-/** Drops inline markup (links, emphasis, code ticks, images) and keeps the words. */
-function inlineText(text: string): string {
-  return text
-    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
-    .replace(/<\/?[A-Za-z][^<>]*>/g, '')
-    // Emphasis only where Markdown sees it: `MAX_RETRY_COUNT` and `a * b` keep their characters.
-    .replace(
-      /`([^`]+)`|(\*\*|\*)(?!\s)(.+?)(?<!\s)\2|(?<![\p{L}\p{N}_])(__|_)(?!\s)(.+?)(?<!\s)\4(?![\p{L}\p{N}_])/gu,
-      (_match: string, code?: string, _star?: string, starred?: string, _underscore?: string, underscored?: string) => code ?? starred ?? underscored ?? '',
-    )
-    .replace(/[ \t]+/g, ' ')
-    .trim();
+/** Block tokens inside a list item or quote, one line (or more) each. */
+function blocksText(tokens: Token[]): string {
+  return tokens.map(blockText).filter(Boolean).join('\n');
+}
+
+/** The words of inline tokens: emphasis, code ticks, links and tags dropped, image alt text kept. */
+function inlineText(tokens: Token[]): string {
+  return collapse(tokens.map(inlineWords).join(''));
+}
+
+function inlineWords(token: Token): string {
+  switch (token.type) {
+    // A tag is its own token; the text between an opening and a closing tag is kept.
+    case 'html':
+      return '';
+    case 'br':
+      return '\n';
+    default: {
+      const { tokens, text } = token as { tokens?: Token[]; text?: string };
+      return tokens ? tokens.map(inlineWords).join('') : (text ?? '');
+    }
+  }
+}
+
+function collapse(text: string): string {
+  return text.replace(/[ \t]+/g, ' ').trim();
 }
 
 function stripFrontMatter(markdown: string): { body: string; frontTitle?: string } {

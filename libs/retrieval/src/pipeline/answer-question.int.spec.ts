@@ -7,6 +7,7 @@ import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { LanceDbStore } from '../store/lancedb.store';
 import { answerQuestion, type AnswerDeps } from './answer-question';
 import { ingestDocuments, type SourceFile } from './ingest-documents';
+import { ParsePool } from '../parse/parse-pool';
 
 const DOCS: Record<string, string> = {
   'hr/leave.md': `---
@@ -39,6 +40,9 @@ Expense claims are reimbursed at the end of each month. Claims above 500 euros n
 const asFiles = (docs: Record<string, string>): SourceFile[] => Object.entries(docs).map(([id, text]) => ({ id, read: async () => Buffer.from(text) }));
 
 describe('answerQuestion end to end (real LanceDB, local embedder, extractive answerer)', () => {
+  // Documents are parsed in threads, as in the apps.
+  const parser = new ParsePool();
+  afterAll(() => parser.close());
   let dir: string;
   let store: LanceDbStore;
   let deps: AnswerDeps;
@@ -49,7 +53,7 @@ describe('answerQuestion end to end (real LanceDB, local embedder, extractive an
     store = await LanceDbStore.open(dir);
     const embedder = new LocalHashEmbedder();
     deps = { store, embedder, answerer: new ExtractiveAnswerer() };
-    const summary = await ingestDocuments({ store, embedder }, asFiles(DOCS), { tenant: 'default', collection, chunking: { size: 300, overlap: 50 } });
+    const summary = await ingestDocuments({ store, embedder, parser }, asFiles(DOCS), { tenant: 'default', collection, chunking: { size: 300, overlap: 50 } });
     expect(summary.failed).toEqual([]);
     await store.compact('default', collection);
   });
@@ -114,9 +118,9 @@ describe('answerQuestion end to end (real LanceDB, local embedder, extractive an
   it('answers from the new version after a document changes', async () => {
     const other = 'handbook-v2';
     const embedder = deps.embedder;
-    await ingestDocuments({ store, embedder }, asFiles({ 'hr/leave.md': DOCS['hr/leave.md'] }), { tenant: 'default', collection: other, chunking: { size: 300, overlap: 50 } });
+    await ingestDocuments({ store, embedder, parser }, asFiles({ 'hr/leave.md': DOCS['hr/leave.md'] }), { tenant: 'default', collection: other, chunking: { size: 300, overlap: 50 } });
     const updated = DOCS['hr/leave.md'].replace('25 vacation days', '30 vacation days');
-    const summary = await ingestDocuments({ store, embedder }, asFiles({ 'hr/leave.md': updated }), { tenant: 'default', collection: other, chunking: { size: 300, overlap: 50 } });
+    const summary = await ingestDocuments({ store, embedder, parser }, asFiles({ 'hr/leave.md': updated }), { tenant: 'default', collection: other, chunking: { size: 300, overlap: 50 } });
     expect(summary.updated).toBe(1);
     const result = await answerQuestion(deps, { tenant: 'default', query: 'How many vacation days do employees get?', collection: other, topK: 4 });
     expect(result.answer).toContain('Employees get 30 vacation days per year. [1]');

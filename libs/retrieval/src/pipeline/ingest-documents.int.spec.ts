@@ -6,6 +6,7 @@ import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { LanceDbStore } from '../store/lancedb.store';
 import type { Embedder } from '../types';
 import { ingestDocuments, type IngestProgress, type SourceFile } from './ingest-documents';
+import { ParsePool } from '../parse/parse-pool';
 
 /** Delegates to a real embedder and remembers every batch it was asked to embed. */
 class CountingEmbedder implements Embedder {
@@ -48,6 +49,9 @@ const VPN_HTML = `<html><head><title>Remote access</title></head><body>
 <footer>IT department</footer></body></html>`;
 
 describe('ingestDocuments (real LanceDB)', () => {
+  // Documents are parsed in threads, as in the apps.
+  const parser = new ParsePool();
+  afterAll(() => parser.close());
   let root: string;
   let docsDir: string;
   let store: LanceDbStore;
@@ -85,7 +89,7 @@ describe('ingestDocuments (real LanceDB)', () => {
     const collection = fresh();
     const embedder = new CountingEmbedder(new LocalHashEmbedder(64));
     const progress: IngestProgress[] = [];
-    const summary = await ingestDocuments({ store, embedder }, files('hr/leave.md', 'facilities/parking.txt', 'it/vpn.html'), {
+    const summary = await ingestDocuments({ store, embedder, parser }, files('hr/leave.md', 'facilities/parking.txt', 'it/vpn.html'), {
       tenant: 'default',
       collection,
       chunking,
@@ -119,12 +123,12 @@ describe('ingestDocuments (real LanceDB)', () => {
   it('embeds nothing when run again on unchanged documents', async () => {
     const collection = fresh();
     const all = files('hr/leave.md', 'facilities/parking.txt', 'it/vpn.html');
-    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64) }, all, { tenant: 'default', collection, chunking });
+    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64), parser }, all, { tenant: 'default', collection, chunking });
     const before = await store.listDocuments('default', collection);
 
     const embedder = new CountingEmbedder(new LocalHashEmbedder(64));
     const progress: IngestProgress[] = [];
-    const summary = await ingestDocuments({ store, embedder }, all, { tenant: 'default', collection, chunking, onDocument: (p) => progress.push(p) });
+    const summary = await ingestDocuments({ store, embedder, parser }, all, { tenant: 'default', collection, chunking, onDocument: (p) => progress.push(p) });
 
     expect(embedder.batches).toEqual([]);
     expect(summary).toMatchObject({ documents: 3, added: 0, updated: 0, unchanged: 3, failed: [], chunks: 0 });
@@ -135,13 +139,13 @@ describe('ingestDocuments (real LanceDB)', () => {
   it('re-embeds only a changed document and replaces exactly its chunks', async () => {
     const collection = fresh();
     const all = files('hr/leave.md', 'facilities/parking.txt', 'it/vpn.html');
-    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64) }, all, { tenant: 'default', collection, chunking });
+    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64), parser }, all, { tenant: 'default', collection, chunking });
     const before = await store.listDocuments('default', collection);
 
     // The leave policy loses its parental-leave section and changes a number.
     write('hr/leave.md', '# Leave policy\n\n## Vacation\n\nEmployees get 30 vacation days per year.\n');
     const embedder = new CountingEmbedder(new LocalHashEmbedder(64));
-    const summary = await ingestDocuments({ store, embedder }, all, { tenant: 'default', collection, chunking });
+    const summary = await ingestDocuments({ store, embedder, parser }, all, { tenant: 'default', collection, chunking });
 
     expect(summary).toMatchObject({ added: 0, updated: 1, unchanged: 2, failed: [], chunks: 1 });
     expect(embedder.texts).toEqual(['Leave policy\nLeave policy > Vacation\nEmployees get 30 vacation days per year.']);
@@ -158,10 +162,10 @@ describe('ingestDocuments (real LanceDB)', () => {
 
   it('removes every chunk of a document whose new version holds no text', async () => {
     const collection = fresh();
-    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64) }, files('hr/leave.md', 'facilities/parking.txt'), { tenant: 'default', collection, chunking });
+    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64), parser }, files('hr/leave.md', 'facilities/parking.txt'), { tenant: 'default', collection, chunking });
     write('hr/leave.md', '---\ntitle: Retired\n---\n');
     const embedder = new CountingEmbedder(new LocalHashEmbedder(64));
-    const summary = await ingestDocuments({ store, embedder }, files('hr/leave.md', 'facilities/parking.txt'), { tenant: 'default', collection, chunking });
+    const summary = await ingestDocuments({ store, embedder, parser }, files('hr/leave.md', 'facilities/parking.txt'), { tenant: 'default', collection, chunking });
     expect(summary).toMatchObject({ updated: 1, unchanged: 1, chunks: 0, failed: [] });
     expect(embedder.texts).toEqual([]);
     expect((await store.listDocuments('default', collection)).map((d) => d.docId)).toEqual(['facilities/parking.txt']);
@@ -174,7 +178,7 @@ describe('ingestDocuments (real LanceDB)', () => {
     const missing: SourceFile = { id: 'gone.md', read: () => fs.promises.readFile(path.join(docsDir, 'gone.md')) };
     const progress: IngestProgress[] = [];
     const summary = await ingestDocuments(
-      { store, embedder: new LocalHashEmbedder(64) },
+      { store, embedder: new LocalHashEmbedder(64), parser },
       [...files('scan.pdf'), missing, ...files('hr/leave.md', 'facilities/parking.txt')],
       { tenant: 'default', collection, chunking, onDocument: (p) => progress.push(p) },
     );
@@ -196,12 +200,12 @@ describe('ingestDocuments (real LanceDB)', () => {
 
   it('refuses a load whose embedder does not fit the collection with a permanent EmbedderMismatchError, before embedding anything, leaving the stored chunks alone', async () => {
     const collection = fresh();
-    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64) }, files('hr/leave.md'), { tenant: 'default', collection, chunking });
+    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64), parser }, files('hr/leave.md'), { tenant: 'default', collection, chunking });
     const before = await store.listDocuments('default', collection);
     write('hr/leave.md', `${LEAVE_MD}\nOne more line.\n`);
 
     const embedder = new CountingEmbedder(new LocalHashEmbedder(32));
-    const error = await ingestDocuments({ store, embedder }, files('hr/leave.md', 'it/vpn.html'), { tenant: 'default', collection, chunking }).catch((e: unknown) => e);
+    const error = await ingestDocuments({ store, embedder, parser }, files('hr/leave.md', 'it/vpn.html'), { tenant: 'default', collection, chunking }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(EmbedderMismatchError);
     expect(isPermanent(error)).toBe(true);
@@ -216,7 +220,7 @@ describe('ingestDocuments (real LanceDB)', () => {
     const long = Array.from({ length: 5 }, (_, i) => `Paragraph ${i} ${'word '.repeat(30).trim()}.`).join('\n\n');
     write('long.txt', long);
     const embedder = new CountingEmbedder(new LocalHashEmbedder(64));
-    const summary = await ingestDocuments({ store, embedder }, files('long.txt'), { tenant: 'default', collection, chunking: { size: 200, overlap: 0 }, embedBatch: 2 });
+    const summary = await ingestDocuments({ store, embedder, parser }, files('long.txt'), { tenant: 'default', collection, chunking: { size: 200, overlap: 0 }, embedBatch: 2 });
     expect(summary.chunks).toBe(5);
     expect(embedder.batches.map((b) => b.length)).toEqual([2, 2, 1]);
     expect((await store.listDocuments('default', collection))[0].chunks).toBe(5);

@@ -1,8 +1,9 @@
-import { chunkDocument, type ChunkOptions } from '../chunk/chunk-document';
+import type { ChunkOptions } from '../chunk/chunk-document';
 import { embedderInfo } from '../embed/embedder-info';
-import { contentHash, loadDocument } from '../load/load-document';
+import { contentHash } from '../load/load-document';
+import type { DocumentParser } from '../parse/parse-pool';
 import { searchableText } from '../searchable-text';
-import type { DocumentWriteLock, Embedder, EmbeddedChunk, VectorStore } from '../types';
+import type { Chunk, DocumentWriteLock, Embedder, EmbeddedChunk, VectorStore } from '../types';
 
 export interface IngestDeps {
   store: VectorStore;
@@ -13,6 +14,8 @@ export interface IngestDeps {
    * would both append. Without it, this process must be the only writer.
    */
   locks?: DocumentWriteLock;
+  /** Loads and chunks documents off the event loop (a ParsePool). */
+  parser: DocumentParser;
 }
 
 export interface SourceFile {
@@ -116,12 +119,12 @@ export interface OneDocument {
 }
 
 /**
- * Parses, chunks and embeds one document and replaces its chunks in the
+ * Parses and chunks (in a parse thread), embeds one document and replaces its chunks in the
  * store in one write; the collection must exist. Returns the chunk count.
  * The direct CLI load and the workers' ingest jobs both come through here.
  */
 export async function replaceDocumentFrom(deps: IngestDeps, doc: OneDocument): Promise<number> {
-  const chunks = chunkDocument(await loadDocument(doc.docId, doc.bytes), doc.chunking);
+  const chunks = await deps.parser.parse(doc.docId, doc.bytes, doc.chunking, doc.signal);
   doc.signal?.throwIfAborted();
   const embedded = await embedChunks(deps.embedder, chunks, doc.embedBatch ?? 64, doc.signal);
   doc.signal?.throwIfAborted();
@@ -137,7 +140,7 @@ export async function replaceDocumentFrom(deps: IngestDeps, doc: OneDocument): P
   return chunks.length;
 }
 
-async function embedChunks(embedder: Embedder, chunks: ReturnType<typeof chunkDocument>, batch: number, signal?: AbortSignal): Promise<EmbeddedChunk[]> {
+async function embedChunks(embedder: Embedder, chunks: Chunk[], batch: number, signal?: AbortSignal): Promise<EmbeddedChunk[]> {
   const out: EmbeddedChunk[] = [];
   for (let i = 0; i < chunks.length; i += batch) {
     const slice = chunks.slice(i, i + batch);

@@ -10,9 +10,13 @@ import { chunksOf } from './vector-store.contract';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ParsePool } from '../parse/parse-pool';
 
 // The breaker in front of a real Qdrant client talking HTTP to the fake.
 describe('guardVectorStore', () => {
+  // Documents are parsed in threads, as in the apps.
+  const parser = new ParsePool();
+  afterAll(() => parser.close());
   let fake: FakeQdrant;
 
   beforeAll(async () => {
@@ -24,7 +28,7 @@ describe('guardVectorStore', () => {
   it('opens after repeated failures, fails fast while open, and closes after a good trial call', async () => {
     const embedder = new LocalHashEmbedder(32);
     const store = guardVectorStore(new QdrantStore({ url: fake.url }), { failures: 2, halfOpenAfterMs: 300 });
-    await ingestDocuments({ store, embedder }, [{ id: 'a.md', read: async () => Buffer.from('# A\n\nAlpha beta gamma.') }], {
+    await ingestDocuments({ store, embedder, parser }, [{ id: 'a.md', read: async () => Buffer.from('# A\n\nAlpha beta gamma.') }], {
       tenant: 'default',
       collection: 'guarded',
       chunking: { size: 500, overlap: 0 },

@@ -1,0 +1,12 @@
+import { PermanentError } from '../errors';
+
+/** A document its parser refused or could not finish within its budget: retrying cannot help. */
+export class DocumentParseError extends PermanentError {
+  constructor(
+    readonly docId: string,
+    reason: string,
+  ) {
+    super(`${docId}: ${reason}`);
+    this.name = 'DocumentParseError';
+  }
+}
