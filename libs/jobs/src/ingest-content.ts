@@ -17,14 +17,10 @@ export interface PendingCheck {
   pending: number;
 }
 
-// Entries whose time is up are dropped from the count (their bytes expired with the
-// same TTL): a worker that died before deleting bytes cannot leak the count. Redis's
-// own clock (TIME), so gateways and workers with skewed clocks agree.
-const PRUNE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 1000)
-for _, member in ipairs(expired) do
+// Takes a document out of its tenant's count (KEYS[1] entries, KEYS[2] bytes);
+// touches the hash only when the document is in it, so it never creates a key.
+const FORGET = `
+local function forget(member)
   local b = redis.call('HGET', KEYS[2], member)
   if b then
     redis.call('HDEL', KEYS[2], member)
@@ -32,6 +28,16 @@ for _, member in ipairs(expired) do
   end
   redis.call('ZREM', KEYS[1], member)
 end
+`;
+
+// Entries whose time is up are dropped from the count (their bytes expired with the
+// same TTL): a worker that died before deleting bytes cannot leak the count. Redis's
+// own clock (TIME), so gateways and workers with skewed clocks agree.
+const PRUNE = `${FORGET}
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 1000)
+for _, member in ipairs(expired) do forget(member) end
 `;
 
 // KEYS: entries (zset member → expiry ms), bytes (hash member → bytes, and 'total').
@@ -51,16 +57,10 @@ return {1, total + bytes}
 `;
 
 // KEYS: entries, bytes, then one content key per member. ARGV: the members.
-// Touches the hash only when the member is in it, so it never creates a key.
-const RELEASE = `
+const RELEASE = `${FORGET}
 for i, member in ipairs(ARGV) do
   redis.call('DEL', KEYS[i + 2])
-  local b = redis.call('HGET', KEYS[2], member)
-  if b then
-    redis.call('HDEL', KEYS[2], member)
-    redis.call('HINCRBY', KEYS[2], 'total', -tonumber(b))
-  end
-  redis.call('ZREM', KEYS[1], member)
+  forget(member)
 end
 return 0
 `;
