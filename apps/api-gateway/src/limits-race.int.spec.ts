@@ -9,8 +9,8 @@ const CAP = 5;
 const LONG_POLLS = 3;
 
 // The limits that must hold however requests interleave: two real gateway processes on one private
-// redis-server, one of them through a proxy that makes Redis 10 ms away (as across a network), so
-// a check-then-add has room to race. No worker runs: every accepted question stays waiting.
+// redis-server, both through a proxy that makes Redis 10 ms away (as across a network), so a
+// check-then-add has room to race. No worker runs: every accepted question stays waiting.
 describe('limits under concurrency: two gateway processes on one Redis', () => {
   let redis: PrivateRedis;
   let proxy: LatencyProxy;
@@ -41,7 +41,7 @@ describe('limits under concurrency: two gateway processes on one Redis', () => {
     data = tempDir('rag-limits-race-');
     queue = new Bull(QueueName.Query, redis.url, { prefix: PREFIX });
     await queue.isReady();
-    await Promise.all([startGateway(redis.url), startGateway(proxy.url)]);
+    await Promise.all([startGateway(proxy.url), startGateway(proxy.url)]);
   }, 120_000);
 
   afterAll(async () => {
