@@ -29,7 +29,7 @@ describe('limits under concurrency: two gateway processes on one Redis', () => {
       DATA_DIR: path.join(data.path, 'data'),
       API_KEYS: `acme:query:${KEY}`,
       MAX_WAITING_JOBS_PER_TENANT: String(CAP),
-      MAX_LONG_POLLS_PER_KEY: String(LONG_POLLS),
+      MAX_LONG_POLLS_PER_CLIENT: String(LONG_POLLS),
     });
     const listening = await app.waitForLog((l) => l.message === 'listening', 60_000);
     gateways.push({ app, base: `http://127.0.0.1:${String(listening.port)}` });

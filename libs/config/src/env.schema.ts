@@ -243,10 +243,10 @@ export class EnvSchema {
   /**
    * Long-polls (`GET /v1/jobs/:id?wait=N`) one API key (one client address with
    * auth off) may hold open at once, over all gateways; beyond it, 429 with
-   * Retry-After. 0 = no limit.
+   * Retry-After. 0 = no limit. (Not `..._PER_KEY`: names ending in `_KEY` are masked as secrets.)
    */
   @IntSetting(0, 100000)
-  MAX_LONG_POLLS_PER_KEY = 10;
+  MAX_LONG_POLLS_PER_CLIENT = 10;
 
   /** Largest accepted JSON body. */
   @IntSetting(1024, 10485760)

@@ -49,7 +49,7 @@ export class LongPollLimit {
       throw new HttpError(
         429,
         'too_many_long_polls',
-        `this API key already holds ${this.cap} long-polls open (MAX_LONG_POLLS_PER_KEY); wait for one to return before opening another, or read without ?wait`,
+        `${req.principal?.key_id ? 'this API key' : 'this client address'} already holds ${this.cap} long-polls open (MAX_LONG_POLLS_PER_CLIENT); wait for one to return before opening another, or read without ?wait`,
         { retry_after_seconds: 1 },
       );
     }

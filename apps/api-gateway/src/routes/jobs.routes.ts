@@ -127,7 +127,7 @@ function notFound(): HttpError {
 export function jobRoutes(deps: GatewayDeps): Router {
   const router = Router();
   router.use('/v1/jobs', requireScope('query'));
-  const longPolls = new LongPollLimit(deps.queue.client, deps.config.QUEUE_PREFIX, deps.config.MAX_LONG_POLLS_PER_KEY);
+  const longPolls = new LongPollLimit(deps.queue.client, deps.config.QUEUE_PREFIX, deps.config.MAX_LONG_POLLS_PER_CLIENT);
   router.get('/v1/jobs/:id', async (req, res) => {
     const wait = parseWait(req.query.wait, deps.config.MAX_WAIT_SECONDS);
     const read = () => readJob(deps, req, req.params.id, wait);
