@@ -41,6 +41,6 @@ export function createApp(deps: GatewayDeps): Express {
   app.use(seedCompatRoutes(deps));
   app.use(adminRoutes(deps));
   app.use(notFoundHandler());
-  app.use(errorHandler(deps.logger, deps.config.MAX_BODY_BYTES));
+  app.use(errorHandler(deps.logger, deps.config.MAX_BODY_BYTES, () => deps.queue.client.status === 'ready'));
   return app;
 }

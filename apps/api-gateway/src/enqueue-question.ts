@@ -1,9 +1,10 @@
 import type { Config } from '@rag/config';
-import { TenantBacklog, queryJobOptions } from '@rag/jobs';
-import { ChatRequestDto, JobName, QueryJobPayload, cancelKey, cancelledKey, describeIssues, validatePlain } from '@rag/queue-contracts';
+import { QuestionAdmission, queryJobOptions } from '@rag/jobs';
+import { ChatRequestDto, JobName, QueryJobPayload, describeIssues, validatePlain } from '@rag/queue-contracts';
 import type { Queue } from 'bull';
 import { createHash, randomUUID } from 'node:crypto';
 import { HttpError } from './http/http-error';
+import { queueCall, queueUnavailable } from './http/queue-unavailable';
 
 export interface Accepted {
   job_id: string;
@@ -26,13 +27,30 @@ export function idempotentJobId(tenant: string, key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-function sameRequest(a: QueryJobPayload, b: QueryJobPayload): boolean {
-  return a.query === b.query && a.collection === b.collection && a.top_k === b.top_k && JSON.stringify(a.filters ?? null) === JSON.stringify(b.filters ?? null);
+/** What a request asks (not who sent it or when): two requests with one Idempotency-Key must agree on it. */
+function asked(p: QueryJobPayload): unknown[] {
+  return [p.query, p.collection, p.top_k, p.filters ?? null];
 }
 
-/** The per-tenant count of waiting questions. */
-export function tenantBacklog(queue: Queue, config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_RETENTION_SECONDS'>): TenantBacklog {
-  return new TenantBacklog(queue, config.QUEUE_PREFIX, config.JOB_RETENTION_SECONDS);
+function sameRequest(a: QueryJobPayload, b: QueryJobPayload): boolean {
+  return JSON.stringify(asked(a)) === JSON.stringify(asked(b));
+}
+
+function requestFingerprint(p: QueryJobPayload): string {
+  return createHash('sha256').update(JSON.stringify(asked(p))).digest('base64url');
+}
+
+function keyReused(): HttpError {
+  return new HttpError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request; use a new key');
+}
+
+const admissions = new WeakMap<Queue, QuestionAdmission>();
+
+/** The admission (caps, idempotency keys) of questions to `queue`. */
+export function questionAdmission(queue: Queue, config: Pick<Config, 'QUEUE_PREFIX' | 'JOB_RETENTION_SECONDS'>): QuestionAdmission {
+  let admission = admissions.get(queue);
+  if (!admission) admissions.set(queue, (admission = new QuestionAdmission(queue, config.QUEUE_PREFIX, config.JOB_RETENTION_SECONDS)));
+  return admission;
 }
 
 /**
@@ -71,34 +89,43 @@ export async function enqueueQuestion(
   };
   const jobId = idempotencyKey ? idempotentJobId(tenant, idempotencyKey) : randomUUID();
   const accepted: Accepted = { job_id: jobId, status: 'queued', status_url: `/v1/jobs/${jobId}` };
-  try {
-    if (idempotencyKey) {
-      const existing = await queue.getJob(jobId);
-      if (existing) {
-        if (!sameRequest(existing.data, payload)) {
-          throw new HttpError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request; use a new key');
-        }
-        return { accepted, replayed: true };
-      }
-      // A key reused after its job was cancelled and removed starts afresh.
-      await queue.client.del(cancelKey(config.QUEUE_PREFIX, jobId), cancelledKey(config.QUEUE_PREFIX, jobId));
+  const admission = questionAdmission(queue, config);
+  const keyed = idempotencyKey !== undefined;
+  // Key, caps and reservation in one atomic step (one round trip); see QuestionAdmission.
+  const { outcome, waiting } = await queueCall(() =>
+    admission.admit({
+      tenant,
+      jobId,
+      fingerprint: keyed ? requestFingerprint(payload) : undefined,
+      maxWaiting: config.MAX_WAITING_JOBS,
+      maxPerTenant: config.MAX_WAITING_JOBS_PER_TENANT,
+    }),
+  );
+  switch (outcome) {
+    case 'replay':
+      return { accepted, replayed: true };
+    case 'conflict':
+      throw keyReused();
+    case 'existing': {
+      // A job older than its idempotency record: the record expired, the job is still kept.
+      const existing = await queueCall(() => queue.getJob(jobId));
+      if (existing && !sameRequest(existing.data, payload)) throw keyReused();
+      return { accepted, replayed: true };
     }
-    const backlog = tenantBacklog(queue, config);
-    // Both limits read at once: one round trip on the hot path, not two. The global one answers first.
-    const [waiting, own] = await Promise.all([queue.getWaitingCount(), backlog.check(tenant, config.MAX_WAITING_JOBS_PER_TENANT)]);
-    if (waiting >= config.MAX_WAITING_JOBS) {
+    case 'overloaded':
       throw new HttpError(503, 'overloaded', `${waiting} questions are waiting; retry after the Retry-After delay`, { retry_after_seconds: 5 });
-    }
-    if (!own.allowed) {
-      throw new HttpError(429, 'tenant_queue_full', `${own.waiting} of your questions are already waiting (limit ${config.MAX_WAITING_JOBS_PER_TENANT}); retry after the Retry-After delay`, {
+    case 'tenant_full':
+      throw new HttpError(429, 'tenant_queue_full', `${waiting} of your questions are already waiting (limit ${config.MAX_WAITING_JOBS_PER_TENANT}); retry after the Retry-After delay`, {
         retry_after_seconds: 5,
       });
-    }
-    await queue.add(JobName.Answer, payload, queryJobOptions(config, jobId));
-    await backlog.added(tenant, jobId);
-  } catch (error) {
-    if (error instanceof HttpError) throw error;
-    throw new HttpError(503, 'queue_unavailable', 'the job queue is unavailable; retry in a few seconds', { retry_after_seconds: 5 }, { cause: error });
   }
+  try {
+    await queue.add(JobName.Answer, payload, queryJobOptions(config, jobId));
+  } catch (error) {
+    await admission.release(tenant, jobId, keyed).catch(() => undefined);
+    throw queueUnavailable(error);
+  }
+  // The job now counts in Bull's wait list; a failure here leaves a reservation that lapses by itself.
+  await admission.added(jobId).catch(() => undefined);
   return { accepted, replayed: false };
 }

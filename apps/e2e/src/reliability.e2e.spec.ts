@@ -81,7 +81,7 @@ describe('reliability under failures', () => {
   const submit = async (base: string, i: number) => {
     const [query, source] = QUESTIONS[i % QUESTIONS.length];
     const res = await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, collection: 'handbook' }) });
-    return { status: res.status, body: await json(res), source };
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await json(res), source };
   };
 
   const verify = async (queue: Bull.Queue, accepted: { id: string; source: string }[], completions: Map<string, number>) => {
@@ -187,6 +187,8 @@ describe('reliability under failures', () => {
     await Promise.all(workers.map((w) => w.waitForLog((l) => l.message === 'consuming')));
     const accepted: { id: string; source: string }[] = [];
     let refused = 0;
+    /** Answers other than 202, or 503 with Retry-After and the JSON error: there must be none. */
+    const unexpected: string[] = [];
     let submitted = 0;
     let restartedAt = 0;
     let acceptedAfterRestart = 0;
@@ -195,11 +197,12 @@ describe('reliability under failures', () => {
       // Questions keep coming before, during and after the outage.
       const producer = (async () => {
         while (!(restartedAt && acceptedAfterRestart >= 20) && !(restartedAt && Date.now() > restartedAt + 15_000)) {
-          const r = await submit(base, submitted++).catch(() => ({ status: 0, body: {}, source: '' }));
+          const r = await submit(base, submitted++).catch((error: unknown) => ({ status: 0, retryAfter: null, body: { error: String(error) }, source: '' }));
           if (r.status === 202) {
             accepted.push({ id: r.body.job_id, source: r.source });
             if (restartedAt) acceptedAfterRestart++;
-          } else refused++;
+          } else if (r.status === 503 && Number(r.retryAfter) > 0 && r.body?.error?.code === 'queue_unavailable') refused++;
+          else unexpected.push(`${r.status} retry-after=${r.retryAfter} ${JSON.stringify(r.body).slice(0, 200)}`);
           await new Promise((res) => setTimeout(res, 25));
         }
       })();
@@ -221,7 +224,8 @@ describe('reliability under failures', () => {
           seconds: Math.round((Date.now() - started) / 100) / 10,
           completed: await watcher.getCompletedCount(),
         };
-        // The gateway refused (503) while Redis was down and accepted again once it was back.
+        // The gateway refused (503 with Retry-After, JSON) while Redis was down, nothing else, and accepted again once it was back.
+        expect(unexpected).toEqual([]);
         expect(refused).toBeGreaterThan(0);
         expect(acceptedAfterRestart).toBe(20);
         // Completions seen before the watcher subscribed are not counted; check states, then no duplicates among those seen.

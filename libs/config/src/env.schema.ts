@@ -240,6 +240,14 @@ export class EnvSchema {
   @IntSetting(0, 300)
   MAX_WAIT_SECONDS = 30;
 
+  /**
+   * Long-polls (`GET /v1/jobs/:id?wait=N`) one API key (one client address with
+   * auth off) may hold open at once, over all gateways; beyond it, 429 with
+   * Retry-After. 0 = no limit. (Not `..._PER_KEY`: names ending in `_KEY` are masked as secrets.)
+   */
+  @IntSetting(0, 100000)
+  MAX_LONG_POLLS_PER_CLIENT = 10;
+
   /** Largest accepted JSON body. */
   @IntSetting(1024, 10485760)
   MAX_BODY_BYTES = 65536;

@@ -7,6 +7,7 @@ export { type ContentRef, type PendingCheck } from './ingest-content';
 export { DocumentBusyError, DocumentLockLostError, DocumentLocks, type DocumentLockOptions } from './document-locks';
 export { IngestRuns, type IngestOutcome, type IngestRunInfo, type IngestRunStatus } from './ingest-runs';
 export { replayDeadLetter } from './replay';
-export { TenantBacklog, type BacklogCheck } from './tenant-backlog';
+export { QuestionAdmission, RESERVATION_GRACE_MS, type Admission, type AdmissionOutcome, type AdmissionRequest } from './question-admission';
+export { RedisScript } from './redis-script';
 export { registerQueueMetrics } from './queue-metrics';
 export { WorkerHeartbeat, WorkerHeartbeats, type WorkerHeartbeatOptions, type WorkerIdentity, type WorkerStatus } from './worker-heartbeats';

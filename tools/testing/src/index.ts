@@ -1,4 +1,5 @@
 export { freePort } from './free-port';
+export { startLatencyProxy, type LatencyProxy } from './latency-proxy';
 export { ping, startRedis, waitForPing, type PrivateRedis, type RedisOptions } from './redis-server';
 export { WORKSPACE_ROOT, runApp, startApp, type AppProcess } from './app-process';
 export { tempDir, type TempDir } from './temp-dir';

@@ -2,6 +2,7 @@ import type { Logger } from '@rag/observability';
 import { errorMessage } from '@rag/observability';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { HttpError, errorBody } from './http-error';
+import { isRedisUnavailable, queueUnavailable } from './queue-unavailable';
 
 /** body-parser's error types, mapped to what the client did wrong. */
 const BODY_ERRORS: Record<string, [number, string, string]> = {
@@ -14,6 +15,13 @@ const BODY_ERRORS: Record<string, [number, string, string]> = {
   'stream.encoding.set': [500, 'internal', 'internal error'],
 };
 
+/** body-parser's and other 4xx errors carry a status or type: the client's doing, whatever Redis does. */
+function isClientError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { type, status } = err as { type?: unknown; status?: unknown };
+  return (typeof type === 'string' && type in BODY_ERRORS) || (Number(status) >= 400 && Number(status) < 500);
+}
+
 export function notFoundHandler(): RequestHandler {
   return (req, res) => {
     res.status(404).json(errorBody('not_found', `no route for ${req.method} ${req.path}; see the API section of the README`));
@@ -22,17 +30,20 @@ export function notFoundHandler(): RequestHandler {
 
 /**
  * The one place errors become HTTP answers. Client errors say what was wrong;
- * anything unexpected is logged with its stack and answered with a generic 500
- * that leaks no internals.
+ * Redis out of reach is a 503 to retry, whichever route or middleware met it
+ * (`redisReady` tells an outage from a bug when the error alone does not);
+ * anything else unexpected is logged with its stack and answered with a
+ * generic 500 that leaks no internals.
  */
-export function errorHandler(logger: Logger, maxBodyBytes: number): ErrorRequestHandler {
-  return (err: unknown, req, res, _next) => {
+export function errorHandler(logger: Logger, maxBodyBytes: number, redisReady: () => boolean = () => true): ErrorRequestHandler {
+  return (raw: unknown, req, res, _next) => {
     if (res.headersSent) {
       res.end();
       return;
     }
+    const err = !(raw instanceof HttpError) && !isClientError(raw) && (isRedisUnavailable(raw) || !redisReady()) ? queueUnavailable(raw) : raw;
     if (err instanceof HttpError) {
-      if (err.status >= 500) logger.warn('request failed', { status: err.status, code: err.code, error: errorMessage(err) });
+      if (err.status >= 500) logger.warn('request failed', { status: err.status, code: err.code, error: errorMessage(err), cause: err.cause === undefined ? undefined : errorMessage(err.cause) });
       const retryAfter = (err.details as { retry_after_seconds?: unknown } | undefined)?.retry_after_seconds;
       if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
       // 401s carry the WWW-Authenticate challenge that tells the client how to sign in.

@@ -27,7 +27,7 @@ export function healthRoutes(deps: GatewayDeps): Router {
       }),
     );
     const ready = results.every(([, r]) => r.ok);
-    if (!ready) return void res.status(503).json({ status: 'not_ready', checks: Object.fromEntries(results) });
+    if (!ready) return void res.status(503).setHeader('Retry-After', '5').json({ status: 'not_ready', checks: Object.fromEntries(results) });
     // No worker is not a reason to stop routing here: questions are still accepted and wait in the queue.
     // So `degraded` is 200, and says why, for humans and alerts rather than load balancers.
     const alive = await withTimeout(deps.workers.aliveCount(), CHECK_TIMEOUT_MS).catch((error: unknown) => {

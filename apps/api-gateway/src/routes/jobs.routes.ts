@@ -5,7 +5,12 @@ import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
 import { jobView } from '../job-view';
-import { tenantBacklog } from '../enqueue-question';
+import { questionAdmission } from '../enqueue-question';
+import { LongPollLimit } from '../http/long-poll-limit';
+import { queueCall } from '../http/queue-unavailable';
+
+/** Kept for callers that imported it from here. */
+export { queueCall } from '../http/queue-unavailable';
 
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -59,16 +64,6 @@ export async function readJob(deps: GatewayDeps, req: Request, jobId: unknown, w
   }
 }
 
-/** Redis failures become 503 (retry later), never 500; HTTP errors pass through. */
-export async function queueCall<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof HttpError) throw error;
-    throw new HttpError(503, 'queue_unavailable', 'the job queue is unavailable; retry in a few seconds', { retry_after_seconds: 5 }, { cause: error });
-  }
-}
-
 /**
  * The job's view when it belongs to `tenant`; a cancelled job shows as
  * `cancelled` whether it was removed while waiting or stopped while active.
@@ -112,7 +107,7 @@ export async function cancelJob(deps: GatewayDeps, jobId: unknown, tenant: strin
   if (view.status !== 'active') {
     try {
       await job.remove();
-      await tenantBacklog(deps.queue, deps.config).removed(tenant, jobId);
+      await questionAdmission(deps.queue, deps.config).removed(tenant, jobId);
       const cancelled: JobView = { ...view, status: 'cancelled', finished_at: new Date().toISOString() };
       // The tenant is kept with the record so other tenants still get a 404; it is stripped on read.
       await deps.queue.client.set(cancelledKey(prefix, jobId), JSON.stringify({ ...cancelled, tenant }), 'EX', ttl);
@@ -132,9 +127,11 @@ function notFound(): HttpError {
 export function jobRoutes(deps: GatewayDeps): Router {
   const router = Router();
   router.use('/v1/jobs', requireScope('query'));
+  const longPolls = new LongPollLimit(deps.queue.client, deps.config.QUEUE_PREFIX, deps.config.MAX_LONG_POLLS_PER_CLIENT);
   router.get('/v1/jobs/:id', async (req, res) => {
     const wait = parseWait(req.query.wait, deps.config.MAX_WAIT_SECONDS);
-    res.json(await readJob(deps, req, req.params.id, wait));
+    const read = () => readJob(deps, req, req.params.id, wait);
+    res.json(await (wait > 0 ? longPolls.run(req, wait, read) : read()));
   });
   router.delete('/v1/jobs/:id', async (req, res) => {
     const { status, body } = await queueCall(() => cancelJob(deps, req.params.id, req.principal.tenant));

@@ -1,12 +1,17 @@
 import { basicAuthKey, bearerKey, type Authenticator } from '@rag/auth';
+import { errorMessage } from '@rag/observability';
 import { createBullBoard } from '@bull-board/api';
 import { BullAdapter } from '@bull-board/api/bullAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { Router, type RequestHandler } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
-import { HttpError } from '../http/http-error';
+import { HttpError, errorBody } from '../http/http-error';
+import { isRedisUnavailable, queueUnavailable } from '../http/queue-unavailable';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
+
+/** bull-board's status type lists no 503, but Express sends whatever status it is given. */
+const SERVICE_UNAVAILABLE = 503 as number as 500;
 
 /** A 401 that makes a browser show its login prompt; the password is an admin API key. */
 class BoardLoginRequired extends HttpError {
@@ -45,7 +50,20 @@ export function queueBoardRoutes(deps: GatewayDeps): Router {
   const adapter = new ExpressAdapter();
   adapter.setBasePath(QUEUE_BOARD_PATH);
   createBullBoard({ queues: [new BullAdapter(deps.queue), new BullAdapter(deps.ingestQueue)], serverAdapter: adapter, options: { uiConfig: { boardTitle: 'rag queues' } } });
+  // bull-board answers its own API's errors, by default with a 500 carrying the library's message.
+  adapter.setErrorHandler((error) => {
+    const down = isRedisUnavailable(error) || deps.queue.client.status !== 'ready';
+    if (!down) deps.logger.error('queue dashboard failed', { error: errorMessage(error), stack: error.stack });
+    return down
+      ? { status: SERVICE_UNAVAILABLE, body: errorBody('queue_unavailable', queueUnavailable(error).message) }
+      : { status: 500, body: errorBody('internal', 'internal error; the request id in X-Request-Id helps the operator find it in the logs') };
+  });
+  // Known down: the 503 with Retry-After from the error handler, before bull-board tries.
+  const redisUp: RequestHandler = (_req, _res, next) => {
+    if (deps.queue.client.status !== 'ready') throw queueUnavailable(new Error(`redis client ${deps.queue.client.status}`));
+    next();
+  };
   const router = Router();
-  router.use(QUEUE_BOARD_PATH, adminOnly(deps.auth), adapter.getRouter() as Router);
+  router.use(QUEUE_BOARD_PATH, adminOnly(deps.auth), redisUp, adapter.getRouter() as Router);
   return router;
 }

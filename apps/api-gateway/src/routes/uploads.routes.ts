@@ -8,7 +8,7 @@ import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
 import { collectionName } from './collections.routes';
-import { queueCall } from './jobs.routes';
+import { queueCall } from '../http/queue-unavailable';
 
 /** Files one upload request may carry. */
 export const MAX_UPLOAD_FILES = 100;
