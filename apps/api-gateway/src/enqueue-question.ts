@@ -1,6 +1,6 @@
 import type { Config } from '@rag/config';
-import { TenantBacklog, queryJobOptions } from '@rag/jobs';
-import { ChatRequestDto, JobName, QueryJobPayload, cancelKey, cancelledKey, describeIssues, validatePlain } from '@rag/queue-contracts';
+import { TenantBacklog, queryJobOptions, signJob } from '@rag/jobs';
+import { ChatRequestDto, JobName, QueryJobPayload, QueueName, cancelKey, cancelledKey, describeIssues, validatePlain } from '@rag/queue-contracts';
 import type { Queue } from 'bull';
 import { createHash, randomUUID } from 'node:crypto';
 import { HttpError } from './http/http-error';
@@ -60,7 +60,8 @@ export async function enqueueQuestion(
     throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 visible ASCII characters');
   }
   const request = checked.value;
-  const payload: QueryJobPayload = {
+  // Signed: the workers run a question only as the tenant its producer signed for.
+  const payload: QueryJobPayload = signJob(config, QueueName.Query, {
     query: request.query,
     collection: request.collection ?? config.DEFAULT_COLLECTION,
     top_k: request.top_k ?? config.DEFAULT_TOP_K,
@@ -68,7 +69,7 @@ export async function enqueueQuestion(
     stream: request.stream ?? false,
     request_id: requestId,
     tenant,
-  };
+  });
   const jobId = idempotencyKey ? idempotentJobId(tenant, idempotencyKey) : randomUUID();
   const accepted: Accepted = { job_id: jobId, status: 'queued', status_url: `/v1/jobs/${jobId}` };
   try {
