@@ -354,6 +354,10 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
     expect((await call(KEYS.ops, 'GET', '/v1/admin/dead-letters?tenant=globex')).body).toMatchObject({ total: 1, items: [{ job_id: 'op-globex' }] });
     expect((await call(KEYS.ops, 'GET', '/v1/admin/dead-letters/op-acme')).status).toBe(200);
     expect((await call(KEYS.ops, 'GET', '/v1/admin/workers')).status).toBe(200);
+    // These payloads carry no signature (as a job the workers refused): even an operator cannot replay them.
+    const refused = await call(KEYS.ops, 'POST', '/v1/admin/dead-letters/op-acme/replay');
+    expect(refused).toMatchObject({ status: 409, body: { error: { code: 'not_replayable', message: expect.stringContaining('not queued by the gateway') } } });
+    expect(await gateway.queue.getJob('op-acme')).toBeNull();
     expect(await call(KEYS.ops, 'DELETE', '/v1/admin/dead-letters')).toEqual({ status: 200, body: { purged: 2 } });
   });
 
