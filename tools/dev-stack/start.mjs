@@ -143,7 +143,7 @@ if (ingest.status !== 0) {
     if (!stopping) void stop(code ?? 1);
   });
   say(`gateway on http://127.0.0.1:${port} with two workers`);
-  say(`dev API key (tenant default, scopes query,ingest,admin; kept in ${path.join(dataDir, 'dev-api-key')}): ${devKey}`);
+  say(`dev API key (tenant default, scopes query,ingest,admin,operator; kept in ${path.join(dataDir, 'dev-api-key')}): ${devKey}`);
   say('try:');
   say(`  export RAG_KEY=${devKey}`);
   say(`  curl -s -X POST localhost:${port}/v1/chat -H "authorization: Bearer $RAG_KEY" -H 'content-type: application/json' -d '{"query":"How many vacation days do new employees get?","collection":"sample"}'`);

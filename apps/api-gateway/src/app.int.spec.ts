@@ -51,7 +51,8 @@ describe('api-gateway (real Redis)', () => {
 
     const job = await queue.getJob(body.job_id);
     expect(job?.name).toBe(JobName.Answer);
-    expect(job?.data).toEqual({ query: 'How many vacation days?', collection: 'handbook', top_k: 3, stream: false, request_id: 'req-abc-1', tenant: 'default' });
+    // Signed by the gateway: workers run no job without it.
+    expect(job?.data).toEqual({ query: 'How many vacation days?', collection: 'handbook', top_k: 3, stream: false, request_id: 'req-abc-1', tenant: 'default', signature: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
     expect(await job?.getState()).toBe('waiting');
     expect(logLines.some((l) => l.message === 'job accepted' && l.job_id === body.job_id && l.request_id === 'req-abc-1')).toBe(true);
 

@@ -1,6 +1,6 @@
 import type { Config } from '@rag/config';
-import { QuestionAdmission, queryJobOptions } from '@rag/jobs';
-import { ChatRequestDto, JobName, QueryJobPayload, describeIssues, validatePlain } from '@rag/queue-contracts';
+import { QuestionAdmission, queryJobOptions, signJob } from '@rag/jobs';
+import { ChatRequestDto, JobName, QueryJobPayload, QueueName, describeIssues, validatePlain } from '@rag/queue-contracts';
 import type { Queue } from 'bull';
 import { createHash, randomUUID } from 'node:crypto';
 import { HttpError } from './http/http-error';
@@ -78,7 +78,8 @@ export async function enqueueQuestion(
     throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 visible ASCII characters');
   }
   const request = checked.value;
-  const payload: QueryJobPayload = {
+  // Signed: the workers run a question only as the tenant its producer signed for.
+  const payload: QueryJobPayload = signJob(config, QueueName.Query, {
     query: request.query,
     collection: request.collection ?? config.DEFAULT_COLLECTION,
     top_k: request.top_k ?? config.DEFAULT_TOP_K,
@@ -86,7 +87,7 @@ export async function enqueueQuestion(
     stream: request.stream ?? false,
     request_id: requestId,
     tenant,
-  };
+  });
   const jobId = idempotencyKey ? idempotentJobId(tenant, idempotencyKey) : randomUUID();
   const accepted: Accepted = { job_id: jobId, status: 'queued', status_url: `/v1/jobs/${jobId}` };
   const admission = questionAdmission(queue, config);

@@ -1,6 +1,6 @@
 import { openAuthenticator, type ApiKeyStore } from '@rag/auth';
 import { loadConfig, type Config } from '@rag/config';
-import { WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
+import { WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue, withJobSigningKey } from '@rag/jobs';
 import { createLogger } from '@rag/observability';
 import type { IngestJobPayload, QueryJobPayload } from '@rag/queue-contracts';
 import { LanceDbStore, type VectorStore } from '@rag/retrieval';
@@ -33,11 +33,13 @@ export async function startInProcessGateway(
   env: Record<string, string> = {},
   options: { logs?: Writable; store?: VectorStore; readiness?: GatewayDeps['readiness'] } = {},
 ): Promise<InProcessGateway> {
-  const config = loadConfig({ REDIS_URL: redisUrl, ...env });
-  const queue = openQueryQueue(config);
-  const ingestQueue = openIngestQueue(config);
+  const loaded = loadConfig({ REDIS_URL: redisUrl, ...env });
+  const queue = openQueryQueue(loaded);
+  const ingestQueue = openIngestQueue(loaded);
   const waiter = new JobWaiter(queue);
   await waiter.whenReady();
+  // As main.ts does: the jobs it queues are signed with the key the workers share.
+  const config = await withJobSigningKey(queue.client, loaded);
   const dir = options.store ? undefined : tempDir('rag-gateway-store-');
   const store = options.store ?? (await LanceDbStore.open(dir!.path));
   const auth = openAuthenticator(queue.client, config);

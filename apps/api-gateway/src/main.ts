@@ -1,7 +1,7 @@
 import { isLoopbackHost, openAuthenticator } from '@rag/auth';
 import { loadConfigOrExit, maskedConfig, type Config } from '@rag/config';
 import { createLogger, errorMessage } from '@rag/observability';
-import { WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
+import { WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue, withJobSigningKey } from '@rag/jobs';
 import { openVectorStore } from '@rag/retrieval';
 import { createApp } from './app';
 import { answerClientErrors } from './http/client-error';
@@ -21,16 +21,18 @@ function refuseOpenBind(config: Config): never {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit('api-gateway');
-  const logger = createLogger({ service: 'api-gateway', level: config.LOG_LEVEL });
-  logger.info('starting', { config: maskedConfig(config) });
-  if (config.AUTH === 'off' && !isLoopbackHost(config.HOST)) refuseOpenBind(config);
+  const loaded = loadConfigOrExit('api-gateway');
+  const logger = createLogger({ service: 'api-gateway', level: loaded.LOG_LEVEL });
+  logger.info('starting', { config: maskedConfig(loaded) });
+  if (loaded.AUTH === 'off' && !isLoopbackHost(loaded.HOST)) refuseOpenBind(loaded);
 
-  const queue = openQueryQueue(config, { failFast: true });
+  const queue = openQueryQueue(loaded, { failFast: true });
   await queue.isReady();
   queue.on('error', (error) => logger.error('queue error', { error: errorMessage(error) }));
   // Bull's isReady does not wait for the command client, which (fail-fast) refuses commands until connected.
   if (queue.client.status !== 'ready') await once(queue.client, 'ready', { signal: AbortSignal.timeout(10_000) });
+  // Every job this gateway queues is signed; the workers run no other.
+  const config = await withJobSigningKey(queue.client, loaded);
   const auth = openAuthenticator(queue.client, config);
   const authOn = await auth.required();
   if (!authOn && !isLoopbackHost(config.HOST)) {

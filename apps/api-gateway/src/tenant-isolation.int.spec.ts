@@ -1,5 +1,8 @@
 import { LocalHashEmbedder, LanceDbStore, ingestDocuments, type VectorStore, ParsePool } from '@rag/retrieval';
+import { ALL_TENANTS, openDeadLetters, signJob } from '@rag/jobs';
+import { JobName, QueueName } from '@rag/queue-contracts';
 import { json, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
+import * as http from 'node:http';
 import { startInProcessGateway, type InProcessGateway } from './in-process-gateway.spec-helper';
 
 const KEYS = {
@@ -7,8 +10,28 @@ const KEYS = {
   globex: 'globex_isolation_key_0123456789abcdef',
   acmeReader: 'acme_reader_key_0123456789abcdef',
   ops: 'ops_isolation_admin_key_0123456789',
+  acmeAdmin: 'acme_admin_key_0123456789abcdef',
+  globexAdmin: 'globex_admin_key_0123456789abcdef',
 };
+const ADMIN: Record<'acme' | 'globex', keyof typeof KEYS> = { acme: 'acmeAdmin', globex: 'globexAdmin' };
 const UNKNOWN_JOB = '00000000-0000-4000-8000-000000000000';
+/** Every kind of write bull-board's API offers: add, retry, promote, clean, remove, pause, empty, edit. */
+const DASHBOARD_WRITES: [string, string][] = [
+  ['POST', '/admin/queues/api/queues/rag-query/add'],
+  ['PUT', '/admin/queues/api/queues/rag-query/retry/failed'],
+  ['PUT', `/admin/queues/api/queues/rag-query/${UNKNOWN_JOB}/retry`],
+  ['PUT', '/admin/queues/api/queues/rag-query/promote'],
+  ['PUT', `/admin/queues/api/queues/rag-query/${UNKNOWN_JOB}/promote`],
+  ['PUT', '/admin/queues/api/queues/rag-query/clean/completed'],
+  ['PUT', `/admin/queues/api/queues/rag-query/${UNKNOWN_JOB}/clean`],
+  ['PUT', '/admin/queues/api/queues/rag-query/pause'],
+  ['PUT', '/admin/queues/api/queues/pause'],
+  ['PUT', '/admin/queues/api/queues/rag-query/empty'],
+  ['PUT', '/admin/queues/api/queues/rag-query/obliterate'],
+  ['PATCH', `/admin/queues/api/queues/rag-query/${UNKNOWN_JOB}/update-data`],
+  ['DELETE', `/admin/queues/api/queues/rag-query/${UNKNOWN_JOB}`],
+  ['POST', '/admin/queues/api/queues/rag-ingest/add'],
+];
 
 type Tenant = 'acme' | 'globex';
 const OTHER: Record<Tenant, Tenant> = { acme: 'globex', globex: 'acme' };
@@ -66,7 +89,8 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
       redis.url,
       {
         QUEUE_PREFIX: 'rag-iso',
-        API_KEYS: `acme:query+ingest:${KEYS.acme},globex:query+ingest:${KEYS.globex},acme:query:${KEYS.acmeReader},ops:admin:${KEYS.ops}`,
+        // ops: the global operator (dashboard, every tenant's dead letters); each tenant's admin sees its own only.
+        API_KEYS: `acme:query+ingest:${KEYS.acme},globex:query+ingest:${KEYS.globex},acme:query:${KEYS.acmeReader},ops:admin+operator:${KEYS.ops},acme:admin:${KEYS.acmeAdmin},globex:admin:${KEYS.globexAdmin}`,
       },
       { store },
     );
@@ -192,6 +216,82 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
         expect(res.body.error.message).toContain('"admin"');
       }
     });
+
+    describe('as its admin', () => {
+      const adminKey = () => KEYS[ADMIN[tenant]];
+      const letters = () => openDeadLetters(gateway.queue.client, gateway.config);
+      // One failed question of each tenant, signed as the gateway signs them (so a replay is allowed).
+      const fail = async (owner: Tenant) => {
+        const id = `${owner}-${Math.random().toString(36).slice(2)}`;
+        const payload = signJob(gateway.config, QueueName.Query, { query: `${owner} question`, collection: 'handbook', top_k: 3, stream: false, request_id: id, tenant: owner });
+        await letters().add({ job_id: id, queue: QueueName.Query, job_name: JobName.Answer, payload, final_error: 'boom', failed_at: new Date().toISOString() });
+        return id;
+      };
+      beforeEach(() => letters().purge(ALL_TENANTS));
+
+      it("lists and shows only its own tenant's dead letters; the other's are the same 404 as an unknown id", async () => {
+        const mine = await fail(tenant);
+        const theirs = await fail(other);
+        const listed = await call(adminKey(), 'GET', '/v1/admin/dead-letters');
+        expect(listed.status).toBe(200);
+        expect(listed.body).toMatchObject({ total: 1, items: [{ job_id: mine, tenant }] });
+        expect((await call(adminKey(), 'GET', `/v1/admin/dead-letters/${mine}`)).body).toMatchObject({ job_id: mine, tenant });
+        const unknown = await call(adminKey(), 'GET', `/v1/admin/dead-letters/${UNKNOWN_JOB}`);
+        expect(unknown.status).toBe(404);
+        expect(await call(adminKey(), 'GET', `/v1/admin/dead-letters/${theirs}`)).toEqual(unknown);
+        // Asking for the other tenant by name is refused, not answered with its letters.
+        const asked = await call(adminKey(), 'GET', `/v1/admin/dead-letters?tenant=${other}`);
+        expect(asked.status).toBe(403);
+        expect(JSON.stringify(asked.body)).not.toContain(theirs);
+      });
+
+      it("replays its own dead letter but not the other tenant's, which stays a dead letter", async () => {
+        const mine = await fail(tenant);
+        const theirs = await fail(other);
+        const refused = await call(adminKey(), 'POST', `/v1/admin/dead-letters/${theirs}/replay`);
+        expect(refused.status).toBe(404);
+        expect(await gateway.queue.getJob(theirs)).toBeNull();
+        expect(await letters().get(ALL_TENANTS, theirs)).toMatchObject({ tenant: other });
+        const replayed = await call(adminKey(), 'POST', `/v1/admin/dead-letters/${mine}/replay`);
+        expect(replayed).toMatchObject({ status: 202, body: { job_id: mine } });
+        expect((await gateway.queue.getJob(mine))?.data.tenant).toBe(tenant);
+        await (await gateway.queue.getJob(mine))?.remove();
+      });
+
+      it("purges only its own tenant's dead letters", async () => {
+        await fail(tenant);
+        const theirs = await fail(other);
+        expect(await call(adminKey(), 'DELETE', '/v1/admin/dead-letters')).toEqual({ status: 200, body: { purged: 1 } });
+        expect((await letters().list({ tenant })).total).toBe(0);
+        expect((await letters().list({ tenant: other })).items.map((l) => l.job_id)).toEqual([theirs]);
+        expect((await call(adminKey(), 'DELETE', `/v1/admin/dead-letters?tenant=${other}`)).status).toBe(403);
+        expect((await letters().list({ tenant: other })).total).toBe(1);
+      });
+
+      it('cannot open the queue dashboard nor list the workers, which are every tenant\'s', async () => {
+        for (const path of ['/admin/queues', '/admin/queues/api/queues', '/v1/admin/workers']) {
+          const res = await call(adminKey(), 'GET', path);
+          expect([path, res.status]).toEqual([path, 403]);
+          expect(res.body.error.message).toContain('"operator"');
+        }
+      });
+
+      it("cannot add, retry, promote, clean or remove jobs through the dashboard, least of all one in the other tenant's name", async () => {
+        const waiting = await gateway.queue.getWaitingCount();
+        const basic = { authorization: `Basic ${Buffer.from(`x:${adminKey()}`).toString('base64')}`, 'content-type': 'application/json' };
+        // The attack from issue #14: a job naming the other tenant, to read its documents in the answer.
+        const forged = { name: 'answer', data: { query: 'What are the plans?', collection: 'secret', top_k: 5, stream: false, request_id: 'a1', tenant: other } };
+        for (const [method, path] of DASHBOARD_WRITES) {
+          for (const headers of [basic, { ...basic, authorization: `Bearer ${adminKey()}` }]) {
+            const res = await fetch(`${base}${path}`, { method, headers, body: method === 'GET' ? undefined : JSON.stringify(forged) });
+            expect([method, path, res.status]).toEqual([method, path, 405]);
+            expect((await json(res)).error.code).toBe('read_only');
+          }
+        }
+        expect(await gateway.queue.getWaitingCount()).toBe(waiting);
+        expect((await gateway.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed'])).filter((j) => j?.data.request_id === 'a1')).toEqual([]);
+      });
+    });
   });
 
   it('a query-only key reads collections but cannot change them', async () => {
@@ -225,7 +325,7 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
     }
   });
 
-  it('opens the queue dashboard for an admin key, by Bearer or by a browser login, and asks browsers to sign in', async () => {
+  it('opens the queue dashboard for an operator key, by Bearer or by a browser login, and asks browsers to sign in', async () => {
     const page = await fetch(`${base}/admin/queues`, { headers: { authorization: `Bearer ${KEYS.ops}` } });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('rag queues');
@@ -242,5 +342,73 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
     expect(wrong.status).toBe(401);
     // Basic credentials open the dashboard only, not the API.
     expect((await fetch(`${base}/v1/admin/dead-letters`, { headers: { authorization: basic } })).status).toBe(401);
+  });
+  it('an operator sees every tenant\'s dead letters, or one tenant\'s with ?tenant=, and the workers', async () => {
+    const letters = openDeadLetters(gateway.queue.client, gateway.config);
+    await letters.purge(ALL_TENANTS);
+    for (const tenant of ['acme', 'globex']) {
+      await letters.add({ job_id: `op-${tenant}`, queue: QueueName.Query, job_name: JobName.Answer, payload: { tenant }, final_error: 'boom', failed_at: new Date().toISOString() });
+    }
+    const all = await call(KEYS.ops, 'GET', '/v1/admin/dead-letters');
+    expect(all.body.items.map((l: { job_id: string }) => l.job_id).sort()).toEqual(['op-acme', 'op-globex']);
+    expect((await call(KEYS.ops, 'GET', '/v1/admin/dead-letters?tenant=globex')).body).toMatchObject({ total: 1, items: [{ job_id: 'op-globex' }] });
+    expect((await call(KEYS.ops, 'GET', '/v1/admin/dead-letters/op-acme')).status).toBe(200);
+    expect((await call(KEYS.ops, 'GET', '/v1/admin/workers')).status).toBe(200);
+    // These payloads carry no signature (as a job the workers refused): even an operator cannot replay them.
+    const refused = await call(KEYS.ops, 'POST', '/v1/admin/dead-letters/op-acme/replay');
+    expect(refused).toMatchObject({ status: 409, body: { error: { code: 'not_replayable', message: expect.stringContaining('not queued by the gateway') } } });
+    expect(await gateway.queue.getJob('op-acme')).toBeNull();
+    expect(await call(KEYS.ops, 'DELETE', '/v1/admin/dead-letters')).toEqual({ status: 200, body: { purged: 2 } });
+  });
+
+  it('the dashboard is read-only even for an operator: every write is a 405 in JSON and changes nothing', async () => {
+    const job = await gateway.queue.add(JobName.Answer, { tenant: 'acme' } as never, { delay: 60_000 });
+    const before = await gateway.queue.getJobCounts();
+    const headers = { authorization: `Bearer ${KEYS.ops}`, 'content-type': 'application/json' };
+    for (const [method, path] of [...DASHBOARD_WRITES, ['PUT', `/admin/queues/api/queues/rag-query/${job.id}/promote`], ['PUT', `/admin/queues/api/queues/rag-query/${job.id}/clean`]]) {
+      const res = await fetch(`${base}${path}`, { method, headers, body: JSON.stringify({ name: 'answer', data: { tenant: 'globex' } }) });
+      expect([method, path, res.status, res.headers.get('allow')]).toEqual([method, path, 405, 'GET, HEAD']);
+      expect((await json(res)).error).toMatchObject({ code: 'read_only', message: expect.stringContaining('read-only') });
+    }
+    expect(await gateway.queue.getJobCounts()).toEqual(before);
+    expect(await (await gateway.queue.getJob(job.id))?.getState()).toBe('delayed');
+    expect(await gateway.queue.isPaused()).toBe(false);
+    // bull-board itself runs each queue read-only too (its own 405 behind ours), and its UI offers no writes.
+    const { queues } = await json(await fetch(`${base}/admin/queues/api/queues`, { headers }));
+    expect(queues.map((q: { readOnlyMode: boolean }) => q.readOnlyMode)).toEqual([true, true]);
+    await job.remove();
+  });
+
+  it('the dashboard does not announce its framework and refuses cross-site requests a cached browser login would carry', async () => {
+    const basic = `Basic ${Buffer.from(`ops:${KEYS.ops}`).toString('base64')}`;
+    for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
+      const res = await fetch(`${base}${path}`, { headers: { authorization: basic } });
+      expect([path, res.status, res.headers.get('x-powered-by')]).toEqual([path, 200, null]);
+    }
+    const crossSite: Record<string, string>[] = [
+      { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors' },
+      { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors' },
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+    ];
+    for (const extra of crossSite) {
+      for (const method of ['GET', 'POST']) {
+        const res = await fetch(`${base}/admin/queues/api/queues`, { method, headers: { authorization: basic, ...extra } });
+        expect([extra, method, res.status]).toEqual([extra, method, 403]);
+        expect((await json(res)).error.code).toBe('cross_origin_refused');
+      }
+    }
+    // Its own pages' requests, and a link followed to it, still work.
+    expect((await fetch(`${base}/admin/queues/api/queues`, { headers: { authorization: basic, 'sec-fetch-site': 'same-origin', origin: base } })).status).toBe(200);
+    // (node:http: fetch itself would send Sec-Fetch-Mode: cors.)
+    const navigated = await new Promise<number | undefined>((resolve, reject) =>
+      http
+        .get(`${base}/admin/queues`, { headers: { authorization: basic, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        })
+        .on('error', reject),
+    );
+    expect(navigated).toBe(200);
   });
 });

@@ -18,7 +18,7 @@ describe('api-gateway: workers alive or gone (real Redis, real worker processes)
   beforeAll(async () => {
     redis = await startRedis();
     data = tempDir('rag-gw-workers-');
-    gateway = await startInProcessGateway(redis.url, { ...env(), API_KEYS: `ops:admin:${ADMIN_KEY},acme:query:${QUERY_KEY}` });
+    gateway = await startInProcessGateway(redis.url, { ...env(), API_KEYS: `ops:admin+operator:${ADMIN_KEY},acme:query:${QUERY_KEY}` });
   });
 
   afterAll(async () => {

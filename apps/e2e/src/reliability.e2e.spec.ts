@@ -1,5 +1,5 @@
 import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
-import { DeadLetters, IngestRuns, MAX_STALLED_COUNT } from '@rag/jobs';
+import { ALL_TENANTS, DeadLetters, IngestRuns, MAX_STALLED_COUNT } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
 import { freePort, json, runApp, startApp, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
 import Bull from 'bull';
@@ -302,7 +302,7 @@ describe('reliability under failures', () => {
       expect(await failed?.getState()).toBe('failed');
       expect(failed?.failedReason).toBe('job stalled more than allowable limit');
       const letters = new DeadLetters(queue.client, { prefix, jobRetentionSeconds: 600, retentionSeconds: 600, maxEntries: 10 });
-      const letter = await letters.get('stalled-1');
+      const letter = await letters.get(ALL_TENANTS, 'stalled-1');
       expect(letter).toMatchObject({ job_id: 'stalled-1', queue: QueueName.Query, job_name: JobName.Answer, payload });
       expect(letter?.final_error).toMatch(/stalled more than allowable limit: .*replay it/);
     } finally {

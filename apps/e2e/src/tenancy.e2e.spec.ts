@@ -1,9 +1,12 @@
+import { JobName, QueueName } from '@rag/queue-contracts';
 import { freePort, json, runApp, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
+import Bull from 'bull';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const ACME_KEY = 'acme_e2e_key_0123456789abcdef';
 const GLOBEX_KEY = 'globex_e2e_key_0123456789abcdef';
+const GLOBEX_ADMIN_KEY = 'globex_e2e_admin_key_0123456789abcdef';
 
 interface Citation {
   source: string;
@@ -39,7 +42,7 @@ describe('tenant isolation end to end', () => {
       DATA_DIR: path.join(data.path, 'data'),
       PORT: String(port),
       NODE_ENV: 'test',
-      API_KEYS: `acme:query:${ACME_KEY},globex:query:${GLOBEX_KEY}`,
+      API_KEYS: `acme:query:${ACME_KEY},globex:query:${GLOBEX_KEY},globex:admin:${GLOBEX_ADMIN_KEY}`,
       JOB_ATTEMPTS: '2',
       JOB_BACKOFF_MS: '100',
     };
@@ -164,5 +167,37 @@ describe('tenant isolation end to end', () => {
     expect(JSON.parse(acme.stdout).map((d: { docId: string }) => d.docId)).toEqual(['rockets.md', 'travel.md']);
     const globex = await cli(['list', '--tenant', 'globex', '--collection', 'handbook', '--json']);
     expect(JSON.parse(globex.stdout).map((d: { docId: string }) => d.docId)).toEqual(['volcano.md']);
+  });
+  // Issue #14: a tenant's admin put a job naming another tenant on the queue through the dashboard and read
+  // that tenant's documents in the answer. The dashboard now writes nothing, and a job put on the queue by
+  // any other way than our producers is refused by the worker before the named tenant's data is read.
+  it("refuses another tenant's job from a tenant admin's dashboard, and a forged job put on the queue by hand", async () => {
+    const forged = { query: 'What does Acme plan to buy?', collection: 'secret', top_k: 5, stream: false, request_id: 'a1', tenant: 'acme' };
+    const basic = `Basic ${Buffer.from(`x:${GLOBEX_ADMIN_KEY}`).toString('base64')}`;
+    const added = await fetch(`${base}/admin/queues/api/queues/rag-query/add`, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'answer', data: forged }),
+    });
+    expect(added.status).toBe(405);
+    expect((await fetch(`${base}/admin/queues/api/queues`, { headers: { authorization: basic } })).status).toBe(403);
+
+    const queue = new Bull(QueueName.Query, redis.url, { prefix: 'rag' });
+    try {
+      const job = await queue.add(JobName.Answer, forged, { attempts: 2 });
+      const failure = await job.finished().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(failure?.message).toBe('job refused: not queued by the gateway');
+      const stored = await queue.getJob(job.id);
+      expect(await stored?.getState()).toBe('failed');
+      expect(stored?.attemptsMade).toBe(1);
+      expect(JSON.stringify(stored?.returnvalue ?? null)).not.toContain('moon');
+      await worker.waitForLog((l) => l.security === true && l.job_id === String(job.id) && l.claimed_tenant === 'acme', 10_000);
+      expect(worker.logs().filter((l) => l.job_id === String(job.id)).map((l) => l.message)).not.toContain('job started');
+    } finally {
+      await queue.close();
+    }
   });
 });

@@ -103,15 +103,17 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Output)
     });
 
   const dlq = program.command('dlq').description('inspect and replay questions that failed for good (the dead-letter queue)');
-  const dlqAction = (action: DlqAction) => async (ids: string[] | { json?: boolean; yes?: boolean }, maybeOpts?: { json?: boolean; yes?: boolean }) => {
+  type DlqOptions = { json?: boolean; yes?: boolean; tenant?: string };
+  const dlqAction = (action: DlqAction) => async (ids: string[] | DlqOptions, maybeOpts?: DlqOptions) => {
     const list = Array.isArray(ids) ? ids : [];
     const opts = (Array.isArray(ids) ? maybeOpts : ids) ?? {};
     code = await dlqCommand(config, action, list, opts, io);
   };
-  dlq.command('list').description('list dead letters, newest first').option('--json', 'print JSON').action(dlqAction('list'));
-  dlq.command('show').description('show dead letters with their payload and every attempt').argument('<job-ids...>').option('--json', 'print JSON').action(dlqAction('show'));
-  dlq.command('replay').description('put dead letters back on the queue under their original job id').argument('<job-ids...>').action(dlqAction('replay'));
-  dlq.command('purge').description('delete every dead letter').option('--yes', 'confirm').action(dlqAction('purge'));
+  const only = ['--tenant <tenant>', "only this tenant's dead letters (default: every tenant's)", tenantName] as const;
+  dlq.command('list').description('list dead letters, newest first').option('--json', 'print JSON').option(...only).action(dlqAction('list'));
+  dlq.command('show').description('show dead letters with their payload and every attempt').argument('<job-ids...>').option('--json', 'print JSON').option(...only).action(dlqAction('show'));
+  dlq.command('replay').description('put dead letters back on the queue under their original job id').argument('<job-ids...>').option(...only).action(dlqAction('replay'));
+  dlq.command('purge').description("delete every dead letter (every tenant's unless --tenant)").option('--yes', 'confirm').option(...only).action(dlqAction('purge'));
 
   program
     .command('workers')
@@ -126,7 +128,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Output)
     .command('create')
     .description('create a key for a tenant and print it (only this once)')
     .requiredOption('--tenant <tenant>', 'the tenant the key belongs to')
-    .requiredOption('--scopes <scopes>', 'comma-separated: query, ingest, admin')
+    .requiredOption('--scopes <scopes>', 'comma-separated: query, ingest, admin (within the tenant), operator (every tenant; CLI only)')
     .option('--name <name>', 'a note on what the key is for')
     .option('--json', 'print JSON (the key included)')
     .action(async (opts: { tenant: string; scopes: string; name?: string; json?: boolean }) => {

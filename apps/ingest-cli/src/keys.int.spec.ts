@@ -73,6 +73,12 @@ describe('rag-ingest keys', () => {
     expect(noRedis.stderr).toContain('cannot reach Redis');
   });
 
+  it('grants the global operator scope (the CLI holds the Redis URL; the HTTP API never can)', async () => {
+    const created = await runApp(CLI, env, ['keys', 'create', '--tenant', 'ops', '--scopes', 'operator', '--json']);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ tenant: 'ops', scopes: ['operator'] });
+  });
+
   it('keeps the npm start dev key in DATA_DIR/dev-api-key (0600) and reuses it while Redis knows it', async () => {
     const first = await runApp(CLI, env, ['keys', 'dev-key']);
     expect(first.code).toBe(0);

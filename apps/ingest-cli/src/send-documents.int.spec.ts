@@ -29,7 +29,8 @@ describe('sendDocuments at INGEST_MAX_PENDING_BYTES_PER_TENANT (real Redis, no w
   });
 
   it('queues what fits, then stops waiting when no worker frees anything, storing nothing of the rest', async () => {
-    const config = loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: 'sd', DATA_DIR: path.join(data.path, 'data'), INGEST_MAX_PENDING_BYTES_PER_TENANT: '2500' }, data.path);
+    // sendDocuments signs the jobs it queues, with the key a worker would check.
+    const config = loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: 'sd', DATA_DIR: path.join(data.path, 'data'), INGEST_MAX_PENDING_BYTES_PER_TENANT: '2500', JOB_SIGNING_KEY: 'send-documents-test-signing-key-0123456789' }, data.path);
     queue = openIngestQueue(config);
     await queue.isReady();
     runs = new IngestRuns(queue.client, 'sd', 600);

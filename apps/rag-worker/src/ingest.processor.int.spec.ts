@@ -1,5 +1,5 @@
 import * as lancedb from '@lancedb/lancedb';
-import { DocumentLocks, IngestRuns } from '@rag/jobs';
+import { ALL_TENANTS, DeadLetters, DocumentLocks, IngestRuns } from '@rag/jobs';
 import { createLogger } from '@rag/observability';
 import { JobName, QueueName } from '@rag/queue-contracts';
 import { LanceDbStore, LocalHashEmbedder, ParsePool, contentHash } from '@rag/retrieval';
@@ -9,6 +9,7 @@ import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { ingestProcessor } from './ingest.processor';
+import { TEST_SIGNING, signedIngest } from './testing/signed-jobs';
 
 const DOCS = 12;
 
@@ -21,6 +22,7 @@ describe('ingest processor (real Redis and LanceDB)', () => {
   let store: LanceDbStore;
   let queue: Bull.Queue;
   let runs: IngestRuns;
+  let deadLetters: DeadLetters;
   const parser = new ParsePool();
   const logs: Record<string, unknown>[] = [];
 
@@ -34,7 +36,9 @@ describe('ingest processor (real Redis and LanceDB)', () => {
     stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logs.push(JSON.parse(l))));
     const logger = createLogger({ service: 'rag-worker', stream });
     queue = new Bull(QueueName.Ingest, redis.url, { prefix: 'rag' });
-    const deps = { store, embedder: new LocalHashEmbedder(64), runs, locks: new DocumentLocks(client, 'rag'), parser, chunking: { size: 200, overlap: 0 }, embedBatch: 16 };
+    deadLetters = new DeadLetters(client, { prefix: 'rag', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 100 });
+    // Jobs added below stand in for the gateway's and the CLI's, so they are signed (signedIngest) with the key the processor checks.
+    const deps = { store, embedder: new LocalHashEmbedder(64), runs, locks: new DocumentLocks(client, 'rag'), parser, chunking: { size: 200, overlap: 0 }, embedBatch: 16, signing: TEST_SIGNING, deadLetters };
     void queue.process(JobName.IngestDocument, 2, ingestProcessor(deps, logger));
   });
 
@@ -56,7 +60,7 @@ describe('ingest processor (real Redis and LanceDB)', () => {
     await queue.addBulk(
       docs.map((doc) => ({
         name: JobName.IngestDocument,
-        data: { run_id: runId, tenant: 'acme', collection: 'kb', doc_id: doc.id, content_hash: contentHash(doc.bytes), bytes: doc.bytes.length },
+        data: signedIngest({ run_id: runId, tenant: 'acme', collection: 'kb', doc_id: doc.id, content_hash: contentHash(doc.bytes), bytes: doc.bytes.length }),
         opts: { attempts: 1 },
       })),
     );
@@ -75,5 +79,21 @@ describe('ingest processor (real Redis and LanceDB)', () => {
     } finally {
       db.close();
     }
+  });
+  it("refuses an unsigned job naming another tenant's run: nothing of that run, its bytes or its collection is touched", async () => {
+    const runId = randomUUID();
+    const bytes = Buffer.from('# Globex\n\nThe secret plan.\n');
+    await runs.create({ run_id: runId, tenant: 'globex', collection: 'secret', queued: 1, unchanged: 0, created_at: new Date().toISOString() });
+    await runs.putContent({ tenant: 'globex', run_id: runId, doc_id: 'plan.md' }, bytes, Number.MAX_SAFE_INTEGER);
+    const forged = { run_id: runId, tenant: 'globex', collection: 'stolen', doc_id: 'plan.md', content_hash: contentHash(bytes), bytes: bytes.length };
+    const job = await queue.add(JobName.IngestDocument, forged, { attempts: 3, backoff: 10 });
+    await expect(job.finished()).rejects.toThrow('job refused: not queued by the gateway');
+    expect((await queue.getJob(job.id))?.attemptsMade).toBe(1);
+    // The run neither counted it nor lost the document's bytes; no collection was written.
+    expect(await runs.get(runId)).toMatchObject({ finished: false, failed: 0, added: 0 });
+    expect(await runs.getContent({ tenant: 'globex', run_id: runId, doc_id: 'plan.md' })).toEqual(bytes);
+    expect(await store.listCollections('globex')).not.toContain('stolen');
+    expect(await deadLetters.get(ALL_TENANTS, String(job.id))).toMatchObject({ tenant: null, final_error: 'job refused: not queued by the gateway' });
+    expect(logs.find((l) => l.job_id === String(job.id))).toMatchObject({ level: 'warn', security: true, claimed_tenant: 'globex' });
   });
 });

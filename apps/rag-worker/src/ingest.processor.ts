@@ -1,10 +1,11 @@
-import { STALLED_OUT, type ContentRef, type IngestRuns } from '@rag/jobs';
+import { STALLED_OUT, type ContentRef, type DeadLetters, type IngestRuns, type JobSigningConfig } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import { errorMessage, forTenant, runWithContext, tenantMessage } from '@rag/observability';
-import { IngestJobPayload, describeIssues, validatePlain } from '@rag/queue-contracts';
+import { IngestJobPayload, QueueName, describeIssues, validatePlain } from '@rag/queue-contracts';
 import { PermanentError, contentHash, embedderInfo, isPermanent, replaceDocumentFrom, type ChunkOptions, type DocumentParser, type DocumentWriteLock, type Embedder, type VectorStore } from '@rag/retrieval';
 import type { Job } from 'bull';
 import type { WorkerMetrics } from './metrics';
+import { isGenuine, refuseJob } from './refuse-job';
 
 export interface IngestProcessorDeps {
   store: VectorStore;
@@ -18,6 +19,10 @@ export interface IngestProcessorDeps {
   /** Aborts one attempt (its embeddings requests included) after this long. */
   timeoutMs?: number;
   metrics?: WorkerMetrics;
+  /** The key the producers signed jobs with: a job without a valid signature is refused. */
+  signing: JobSigningConfig;
+  /** Where refused (unsigned) jobs are kept as evidence. */
+  deadLetters?: DeadLetters;
 }
 
 export interface IngestJobResult {
@@ -33,13 +38,16 @@ class ContentMissingError extends PermanentError {
 }
 
 /**
- * The `rag-ingest` processor: one document per job. A document whose stored
+ * The `rag-ingest` processor: one document per job, refused unless signed by
+ * our producers. A document whose stored
  * hash already matches is skipped; otherwise its bytes are read from Redis,
  * parsed, chunked, embedded (in batches, within the shared LLM limits) and
  * its chunks replaced in one write. Progress and failures go to the run.
  */
 export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
   return (job: Job<unknown>): Promise<IngestJobResult> => {
+    // Before anything else, and before any run or document bytes of the tenant it names are touched.
+    if (!isGenuine(deps.signing, QueueName.Ingest, job)) return refuseJob(job, deps.deadLetters, logger, deps.metrics);
     const data = (typeof job.data === 'object' && job.data !== null ? job.data : {}) as Partial<Record<keyof IngestJobPayload, unknown>>;
     const requestId = typeof data.request_id === 'string' ? data.request_id : undefined;
     const tenant = typeof data.tenant === 'string' ? data.tenant : undefined;

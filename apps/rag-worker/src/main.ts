@@ -1,7 +1,7 @@
 import { APP_VERSION, loadConfigOrExit, maskedConfig } from '@rag/config';
 import { createAnswerer, llmResilienceFromConfig } from '@rag/llm-client';
 import { createLogger, errorMessage } from '@rag/observability';
-import { CancelSignals, DocumentLocks, IngestRuns, JobEventsWriter, WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
+import { CancelSignals, DocumentLocks, IngestRuns, JobEventsWriter, WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue, withJobSigningKey } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
 import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore, parsePoolFromConfig } from '@rag/retrieval';
 import type { Job } from 'bull';
@@ -12,16 +12,18 @@ import { createWorkerMetrics, serveWorkerMetrics } from './metrics';
 import { queryProcessor, recordStalledOut } from './query.processor';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit('rag-worker');
-  const logger = createLogger({ service: 'rag-worker', level: config.LOG_LEVEL, defaultMeta: { pid: process.pid } });
-  logger.info('starting', { config: maskedConfig(config) });
+  const loaded = loadConfigOrExit('rag-worker');
+  const logger = createLogger({ service: 'rag-worker', level: loaded.LOG_LEVEL, defaultMeta: { pid: process.pid } });
+  logger.info('starting', { config: maskedConfig(loaded) });
 
-  const breakerOptions = { failures: config.BREAKER_FAILURES, halfOpenAfterMs: config.BREAKER_HALF_OPEN_MS };
-  const store = guardVectorStore(await openVectorStore(config), breakerOptions);
-  const queue = openQueryQueue(config);
+  const breakerOptions = { failures: loaded.BREAKER_FAILURES, halfOpenAfterMs: loaded.BREAKER_HALF_OPEN_MS };
+  const store = guardVectorStore(await openVectorStore(loaded), breakerOptions);
+  const queue = openQueryQueue(loaded);
   queue.on('error', (error) => logger.error('queue error', { error: errorMessage(error) }));
   // Consume only once Redis answers, so a bad REDIS_URL fails loudly instead of idling.
   await queue.isReady();
+  // Jobs are run only when signed by our producers (the gateway, the CLI, a replay).
+  const config = await withJobSigningKey(queue.client, loaded);
   const redis = new Redis(config.REDIS_URL);
   const subscriber = new Redis(config.REDIS_URL);
   for (const connection of [redis, subscriber]) connection.on('error', (error) => logger.error('redis connection error', { error: errorMessage(error) }));
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
   void queue.process(
     JobName.Answer,
     config.WORKER_CONCURRENCY,
-    heartbeat.track(QueueName.Query, queryProcessor(deps, logger, openEvents, { cancels, deadLetters, timeoutMs: config.JOB_TIMEOUT_MS, metrics })),
+    heartbeat.track(QueueName.Query, queryProcessor(deps, logger, openEvents, { signing: config, cancels, deadLetters, timeoutMs: config.JOB_TIMEOUT_MS, metrics })),
   );
   queue.on('failed', (job: Job | null, error: Error) =>
     void recordStalledOut(job, error, deadLetters, logger, metrics).catch((e: unknown) => logger.error('stalled-out job not dead-lettered', { job_id: job?.id, error: errorMessage(e) })),
@@ -71,6 +73,8 @@ async function main(): Promise<void> {
       embedBatch: config.EMBEDDING_BATCH,
       timeoutMs: config.JOB_TIMEOUT_MS,
       metrics,
+      signing: config,
+      deadLetters,
     };
     void ingestQueue.process(JobName.IngestDocument, config.INGEST_CONCURRENCY, heartbeat.track(QueueName.Ingest, ingestProcessor(ingestDeps, logger)));
     ingestQueue.on('failed', (job: Job | null, error: Error) =>

@@ -1,4 +1,5 @@
 import { ExtractiveAnswerer } from '@rag/llm-client';
+import { ALL_TENANTS, DeadLetters, signJob } from '@rag/jobs';
 import { createLogger } from '@rag/observability';
 import { JobName, QueueName, type QueryResult } from '@rag/queue-contracts';
 import { LanceDbStore, LocalHashEmbedder, ingestDocuments, ParsePool } from '@rag/retrieval';
@@ -8,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { queryProcessor } from './query.processor';
+import { TEST_SIGNING, signedQuery } from './testing/signed-jobs';
 
 // The processor consuming a real Bull queue on a private redis-server, with
 // LanceDB in a temp folder.
@@ -19,6 +21,7 @@ describe('query processor (real Redis and LanceDB)', () => {
   let data: TempDir;
   let store: LanceDbStore;
   let queue: Bull.Queue;
+  let deadLetters: DeadLetters;
   const logs: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
@@ -50,7 +53,9 @@ describe('query processor (real Redis and LanceDB)', () => {
     stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logs.push(JSON.parse(l))));
     const logger = createLogger({ service: 'rag-worker', stream });
     queue = new Bull(QueueName.Query, redis.url, { prefix: 'rag' });
-    void queue.process(JobName.Answer, 2, queryProcessor({ store, embedder, answerer: new ExtractiveAnswerer() }, logger));
+    deadLetters = new DeadLetters(queue.client, { prefix: 'rag', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 100 });
+    // Jobs added below stand in for the gateway's, so they are signed (signedQuery) with the key the processor checks.
+    void queue.process(JobName.Answer, 2, queryProcessor({ store, embedder, answerer: new ExtractiveAnswerer() }, logger, undefined, { signing: TEST_SIGNING, deadLetters }));
   });
 
   afterAll(async () => {
@@ -63,7 +68,7 @@ describe('query processor (real Redis and LanceDB)', () => {
   const payload = { query: 'How often are laptops replaced?', collection: 'policies', top_k: 3, stream: false, request_id: 'req-w-1', tenant: 'default' };
 
   it('answers a valid job with a cited result and logs with the job and request ids', async () => {
-    const job = await queue.add(JobName.Answer, payload, { attempts: 3 });
+    const job = await queue.add(JobName.Answer, signedQuery(payload), { attempts: 3 });
     const result = (await job.finished()) as QueryResult;
     expect(result.answer).toBe('Laptops are replaced every four years by the IT service desk. [1]');
     expect(result.citations[0]).toMatchObject({ source: 'it.md', title: 'IT', heading: 'IT > Laptops' });
@@ -74,8 +79,8 @@ describe('query processor (real Redis and LanceDB)', () => {
   });
 
   it("answers each tenant only from its own collection of the same name (the payload's tenant reaches the store)", async () => {
-    const asDefault = (await (await queue.add(JobName.Answer, payload)).finished()) as QueryResult;
-    const asAcme = (await (await queue.add(JobName.Answer, { ...payload, tenant: 'acme', request_id: 'req-w-2' })).finished()) as QueryResult;
+    const asDefault = (await (await queue.add(JobName.Answer, signedQuery(payload))).finished()) as QueryResult;
+    const asAcme = (await (await queue.add(JobName.Answer, signedQuery({ ...payload, tenant: 'acme', request_id: 'req-w-2' }))).finished()) as QueryResult;
     expect(asDefault.answer).toContain('every four years');
     expect(asDefault.citations.map((c) => c.chunk).join(' ')).not.toContain('Acme');
     expect(asAcme.answer).toContain('every two years');
@@ -84,7 +89,7 @@ describe('query processor (real Redis and LanceDB)', () => {
   });
 
   it("fails as not found, at once, a question to a collection only another tenant has", async () => {
-    const job = await queue.add(JobName.Answer, { ...payload, collection: 'acme-only' }, { attempts: 3, backoff: 10 });
+    const job = await queue.add(JobName.Answer, signedQuery({ ...payload, collection: 'acme-only' }), { attempts: 3, backoff: 10 });
     await expect(job.finished()).rejects.toThrow('collection "acme-only" does not exist');
     expect(await (await queue.getJob(job.id))?.getState()).toBe('failed');
   });
@@ -94,7 +99,7 @@ describe('query processor (real Redis and LanceDB)', () => {
     ['a payload with unknown fields', { ...payload, api_key: 'sk-secret' }, 'property api_key should not exist'],
     ['an unknown collection', { ...payload, collection: 'missing' }, 'collection "missing" does not exist'],
   ])('fails %s at once, without retrying', async (_name, data, message) => {
-    const job = await queue.add(JobName.Answer, data, { attempts: 3, backoff: 10 });
+    const job = await queue.add(JobName.Answer, signedQuery(data), { attempts: 3, backoff: 10 });
     await expect(job.finished()).rejects.toThrow(message);
     const stored = await queue.getJob(job.id);
     expect(await stored?.getState()).toBe('failed');
@@ -109,7 +114,7 @@ describe('query processor (real Redis and LanceDB)', () => {
     );
     // The table's data files vanish under it (a disk fault): LanceDB's error names them by full path.
     fs.rmSync(path.join(data.path, 'broken.lance', 'data'), { recursive: true, force: true });
-    const job = await queue.add(JobName.Answer, { ...payload, collection: 'broken', request_id: 'req-broken' }, { attempts: 1 });
+    const job = await queue.add(JobName.Answer, signedQuery({ ...payload, collection: 'broken', request_id: 'req-broken' }), { attempts: 1 });
     const error = await job.finished().then(
       () => undefined,
       (e: unknown) => e as Error,
@@ -121,5 +126,27 @@ describe('query processor (real Redis and LanceDB)', () => {
     // The operator still gets LanceDB's own words, with the request id to find them by.
     const logged = logs.find((l) => l.job_id === String(job.id) && l.message === 'job attempt failed');
     expect(logged).toMatchObject({ request_id: 'req-broken', error: expect.stringContaining('lance error') });
+  });
+  // A job put on the queue by anyone but our producers (the dashboard's "add job", a script with Redis
+  // access) names a tenant it has no right to: it must be refused before that tenant's collection is read.
+  it.each([
+    ['without a signature', () => ({ ...payload, tenant: 'acme', collection: 'acme-only', request_id: 'forged-1' })],
+    ["with another job's signature and its tenant changed", () => ({ ...signedQuery(payload), tenant: 'acme', collection: 'acme-only', request_id: 'forged-2' })],
+    ['signed with another key', () => signJob({ JOB_SIGNING_KEY: 'an-attackers-own-key-0123456789abcdef' }, QueueName.Query, { ...payload, tenant: 'acme', collection: 'acme-only', request_id: 'forged-3' })],
+  ])('refuses a job %s: fails for good, is dead-lettered for operators only, and reads nothing', async (_name, forged) => {
+    const data = forged();
+    const job = await queue.add(JobName.Answer, data, { attempts: 3, backoff: 10 });
+    await expect(job.finished()).rejects.toThrow('job refused: not queued by the gateway');
+    const stored = await queue.getJob(job.id);
+    expect(await stored?.getState()).toBe('failed');
+    expect(stored?.attemptsMade).toBe(1);
+    expect(stored?.returnvalue).toBeFalsy();
+    // Never started: the answer use case (and the tenant's collection) was never reached.
+    const lines = logs.filter((l) => l.job_id === String(job.id));
+    expect(lines.map((l) => l.message)).toEqual([expect.stringContaining('security: job refused')]);
+    expect(lines[0]).toMatchObject({ level: 'warn', security: true, claimed_tenant: 'acme' });
+    // Kept as evidence, but not filed under the tenant it claims: only operators see it.
+    expect(await deadLetters.get(ALL_TENANTS, String(job.id))).toMatchObject({ tenant: null, final_error: 'job refused: not queued by the gateway', payload: data });
+    expect(await deadLetters.get({ tenant: 'acme' }, String(job.id))).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@ import Redis from 'ioredis';
 import { PassThrough } from 'node:stream';
 import { JobEventsWriter } from '@rag/jobs';
 import { queryProcessor } from './query.processor';
+import { TEST_SIGNING, signedQuery } from './testing/signed-jobs';
 
 const KEY = 'sk-worker-test-key';
 
@@ -53,7 +54,9 @@ describe('query processor with an OpenAI-compatible API', () => {
     void queue.process(
       JobName.Answer,
       2,
-      queryProcessor({ store, embedder, answerer }, createLogger({ service: 'rag-worker', stream }), (id) => new JobEventsWriter(events, id, { prefix: 'rag', retentionSeconds: 60 })),
+      queryProcessor({ store, embedder, answerer }, createLogger({ service: 'rag-worker', stream }), (id) => new JobEventsWriter(events, id, { prefix: 'rag', retentionSeconds: 60 }),
+        { signing: TEST_SIGNING },
+      ),
     );
   });
 
@@ -68,7 +71,8 @@ describe('query processor with an OpenAI-compatible API', () => {
 
   beforeEach(() => fake.setOptions({ fault: null }));
 
-  const payload = (query: string) => ({ query, collection: 'handbook', top_k: 3, stream: true, request_id: 'r-1', tenant: 'default' });
+  // Signed as the gateway signs them: the processor refuses unsigned jobs.
+  const payload = (query: string) => signedQuery({ query, collection: 'handbook', top_k: 3, stream: true, request_id: 'r-1', tenant: 'default' });
 
   it('streams a grounded answer, stores the tokens with the job and maps citations', async () => {
     const job = await queue.add(JobName.Answer, payload('How long must passwords be?'), { attempts: 1 });

@@ -1,11 +1,12 @@
-import type { CancelSignals, DeadLetters, JobEventsWriter } from '@rag/jobs';
+import type { CancelSignals, DeadLetters, JobEventsWriter, JobSigningConfig } from '@rag/jobs';
 import { JobCancelledError, STALLED_OUT, isCancellation } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import { errorMessage, forTenant, runWithContext, tenantMessage } from '@rag/observability';
-import { QueryJobPayload, describeIssues, validatePlain, type QueryResult } from '@rag/queue-contracts';
+import { QueryJobPayload, QueueName, describeIssues, validatePlain, type QueryResult } from '@rag/queue-contracts';
 import { PermanentError, answerQuestion, isPermanent, type AnswerDeps } from '@rag/retrieval';
 import type { Job } from 'bull';
 import type { WorkerMetrics } from './metrics';
+import { isGenuine, refuseJob } from './refuse-job';
 
 export class InvalidPayloadError extends PermanentError {
   constructor(detail: string) {
@@ -30,6 +31,8 @@ export class JobTimeoutError extends Error {
 export type JobEventsFactory = (jobId: string) => JobEventsWriter;
 
 export interface ProcessorRuntime {
+  /** The key the producers signed jobs with: a job without a valid signature is refused. */
+  signing: JobSigningConfig;
   /** Cancellation signals from the gateway. */
   cancels?: CancelSignals;
   /** Where attempts are recorded and jobs that failed for good are kept. */
@@ -41,14 +44,17 @@ export interface ProcessorRuntime {
 }
 
 /**
- * The `rag-query` processor: validate the payload again, then run the answer
+ * The `rag-query` processor: check the job's signature (refused without a
+ * valid one), validate the payload again, then run the answer
  * use case inside the job's log context, publishing its stages, tokens and
  * citations as job events. A cancelled or timed-out attempt is aborted,
  * LLM request included. Permanent failures are discarded so Bull does not
  * retry them; a job that fails for good is recorded as a dead letter.
  */
-export function queryProcessor(deps: AnswerDeps, logger: Logger, openEvents?: JobEventsFactory, runtime: ProcessorRuntime = {}) {
+export function queryProcessor(deps: AnswerDeps, logger: Logger, openEvents: JobEventsFactory | undefined, runtime: ProcessorRuntime) {
   return (job: Job<unknown>): Promise<QueryResult> => {
+    // Before anything else: a job our producers did not sign names a tenant it has no right to.
+    if (!isGenuine(runtime.signing, QueueName.Query, job)) return refuseJob(job, runtime.deadLetters, logger, runtime.metrics);
     const jobId = String(job.id);
     const data = typeof job.data === 'object' && job.data !== null ? (job.data as { request_id?: unknown; tenant?: unknown }) : {};
     const context = {

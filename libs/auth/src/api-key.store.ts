@@ -16,11 +16,18 @@ export class ApiKeyInputError extends Error {
   override name = 'ApiKeyInputError';
 }
 
+/** Where a key is being granted: only the CLI (and API_KEYS) may grant the global `operator` scope. */
+export type GrantedBy = 'cli' | 'api';
+
 /** Checks scopes given by a person (CLI, API); throws with what is allowed. */
-export function checkScopes(scopes: string[]): ApiKeyScope[] {
+export function checkScopes(scopes: string[], grantedBy: GrantedBy = 'api'): ApiKeyScope[] {
   const unknown = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
   if (scopes.length === 0 || unknown.length > 0) {
     throw new ApiKeyInputError(`scopes must be one or more of ${API_KEY_SCOPES.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}`);
+  }
+  // A tenant's admin must never be able to mint a key that sees every tenant.
+  if (grantedBy !== 'cli' && scopes.includes('operator')) {
+    throw new ApiKeyInputError('the operator scope can only be granted from the CLI (rag-ingest keys create) or API_KEYS');
   }
   return [...new Set(scopes)] as ApiKeyScope[];
 }
@@ -48,9 +55,10 @@ export class ApiKeyStore {
   }
 
   /** Creates a key; the plain key is returned once and kept nowhere. */
-  async create(input: { tenant: string; scopes: string[]; name?: string }): Promise<{ key: string; record: ApiKeyRecord }> {
+  /** `grantedBy` defaults to the API's rules (no `operator`); the CLI says `cli`. */
+  async create(input: { tenant: string; scopes: string[]; name?: string; grantedBy?: GrantedBy }): Promise<{ key: string; record: ApiKeyRecord }> {
     if (!TENANT_PATTERN.test(input.tenant)) throw new ApiKeyInputError('tenant must be 1-63 characters of a-z, 0-9, "_" or "-", starting with a letter or digit');
-    const scopes = checkScopes(input.scopes);
+    const scopes = checkScopes(input.scopes, input.grantedBy ?? 'api');
     const name = (input.name ?? '').trim();
     if (name.length > 100 || [...name].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)) throw new ApiKeyInputError('name must be at most 100 printable characters');
     const key = generateApiKey();

@@ -70,6 +70,15 @@ describe('API keys (real Redis)', () => {
     await expect(store.create({ tenant: 'ok', scopes: [] })).rejects.toThrow(ApiKeyInputError);
   });
 
+  it('grants the global operator scope only from the CLI or API_KEYS, never through the API', async () => {
+    await expect(store.create({ tenant: 'acme', scopes: ['admin', 'operator'] })).rejects.toThrow('operator scope can only be granted from the CLI');
+    await expect(store.create({ tenant: 'acme', scopes: ['operator'], grantedBy: 'api' })).rejects.toThrow(ApiKeyInputError);
+    const { key } = await store.create({ tenant: 'ops', scopes: ['operator'], grantedBy: 'cli' });
+    expect((await store.verify(key))?.scopes).toEqual(['operator']);
+    const seeded = openAuthenticator(redis, loadConfig({ REDIS_URL: server.url, QUEUE_PREFIX: 'rag-op', API_KEYS: 'ops:operator:seeded-operator-key-0123456789' }));
+    expect((await seeded.verify('seeded-operator-key-0123456789'))?.scopes).toEqual(['operator']);
+  });
+
   it('verifies keys seeded from API_KEYS, held only as hashes', async () => {
     const seeded = 'seeded-key-0123456789abcdef';
     const config = loadConfig({ REDIS_URL: server.url, QUEUE_PREFIX: 'rag-seed', API_KEYS: `acme:query+admin:${seeded}` });

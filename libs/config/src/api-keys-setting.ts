@@ -1,5 +1,10 @@
-/** The scopes an API key can carry. */
-export const API_KEY_SCOPES = ['query', 'ingest', 'admin'] as const;
+/**
+ * The scopes an API key can carry. `query`, `ingest` and `admin` act within
+ * the key's own tenant; `operator` is global (every tenant's dead letters,
+ * the queue dashboard) and is granted only from the CLI or API_KEYS, never
+ * through the HTTP API.
+ */
+export const API_KEY_SCOPES = ['query', 'ingest', 'admin', 'operator'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** Tenant names: like collection names, safe in Redis keys and logs. */

@@ -44,11 +44,22 @@ export class EnvSchema {
 
   /**
    * Keys seeded from configuration: comma-separated `tenant:scope+scope:key`
-   * entries, e.g. `acme:query+ingest:<key>`; scopes query, ingest, admin; a key
-   * is 20-256 characters of A-Z, a-z, 0-9, "_" or "-". Hashed in memory, never logged.
+   * entries, e.g. `acme:query+ingest:<key>`; scopes query, ingest, admin (within
+   * the key's tenant) and operator (global); a key is 20-256 characters of
+   * A-Z, a-z, 0-9, "_" or "-". Hashed in memory, never logged.
    */
   @IsString()
   API_KEYS = '';
+
+  /**
+   * Signs every queued job (its queue, tenant and payload) so workers run
+   * only jobs our own producers queued. At least 32 characters, the same in
+   * every process; empty = a random key generated once and kept in Redis.
+   */
+  @IsString()
+  @ValidateIf((o: EnvSchema) => o.JOB_SIGNING_KEY !== '')
+  @MinLength(32, { message: 'JOB_SIGNING_KEY must be at least 32 characters (or empty: a key generated and kept in Redis)' })
+  JOB_SIGNING_KEY = '';
 
   /** Browser origins allowed by CORS, comma-separated (e.g. https://app.example.com); empty = CORS off. */
   @IsString()

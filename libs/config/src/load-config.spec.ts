@@ -263,9 +263,9 @@ describe('isSecretKey', () => {
     expect(isSecretKey(key)).toBe(true);
   });
 
-  it('treats exactly the API keys among the real settings as secret', () => {
+  it('treats exactly the API keys and the job signing key among the real settings as secret', () => {
     const secret = Object.keys(new EnvSchema()).filter(isSecretKey).sort();
-    expect(secret).toEqual(['API_KEYS', 'OPENAI_API_KEY', 'QDRANT_API_KEY']);
+    expect(secret).toEqual(['API_KEYS', 'JOB_SIGNING_KEY', 'OPENAI_API_KEY', 'QDRANT_API_KEY']);
   });
 });
 
@@ -296,6 +296,22 @@ describe('API_KEYS', () => {
 
   it('is masked in the printed configuration', () => {
     expect(maskedConfig(loadConfig({ API_KEYS: `acme:query:${key}` }, CWD)).API_KEYS).toBe('***');
+  });
+
+  it('accepts the global operator scope (granted here or from the CLI only)', () => {
+    expect(parseApiKeysSetting(`ops:operator:${key}`)).toEqual([{ tenant: 'ops', scopes: ['operator'], key }]);
+  });
+});
+
+describe('JOB_SIGNING_KEY', () => {
+  it('is empty by default (a key generated in Redis), at least 32 characters when set, and masked', () => {
+    expect(loadConfig({}, CWD).JOB_SIGNING_KEY).toBe('');
+    const error = configError({ JOB_SIGNING_KEY: 'too-short-signing-key' });
+    expect(error.message).toContain('JOB_SIGNING_KEY must be at least 32 characters');
+    expect(error.message).not.toContain('too-short-signing-key');
+    const set = loadConfig({ JOB_SIGNING_KEY: 's'.repeat(32) }, CWD);
+    expect(set.JOB_SIGNING_KEY).toBe('s'.repeat(32));
+    expect(maskedConfig(set).JOB_SIGNING_KEY).toBe('***');
   });
 });
 

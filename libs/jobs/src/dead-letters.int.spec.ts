@@ -1,7 +1,7 @@
 import { keysWithoutExpiry, startRedis, type PrivateRedis } from '@rag/testing';
 import Redis from 'ioredis';
 import { CancelSignals, JobCancelledError, requestCancel } from './cancel-signals';
-import { DeadLetters } from './dead-letters';
+import { ALL_TENANTS, DeadLetters } from './dead-letters';
 
 describe('DeadLetters and CancelSignals (real Redis)', () => {
   let redis: PrivateRedis;
@@ -26,13 +26,13 @@ describe('DeadLetters and CancelSignals (real Redis)', () => {
     const now = Date.now();
     await dlq.add(letter('j1', now - 4000));
     for (const [i, id] of ['j2', 'j3', 'j4'].entries()) await dlq.add(letter(id, now - 3000 + i * 1000));
-    const { total, items } = await dlq.list();
+    const { total, items } = await dlq.list(ALL_TENANTS);
     expect(total).toBe(3);
     expect(items.map((d) => d.job_id)).toEqual(['j4', 'j3', 'j2']);
-    expect(await dlq.get('j2')).toMatchObject({ payload: { query: 'j2' }, attempts: [], replays: 0 });
+    expect(await dlq.get(ALL_TENANTS, 'j2')).toMatchObject({ payload: { query: 'j2' }, attempts: [], replays: 0 });
     // j1 was the oldest and was dropped from the index when the fourth arrived.
     expect(items.some((d) => d.job_id === 'j1')).toBe(false);
-    const j1 = await dlq.get('j1');
+    const j1 = await dlq.get(ALL_TENANTS, 'j1');
     expect(j1?.attempts.map((a) => a.error)).toEqual(['timeout', '500']);
     // Every key it wrote expires, the index included.
     expect(await keysWithoutExpiry(client, 'a')).toEqual([]);
@@ -41,13 +41,45 @@ describe('DeadLetters and CancelSignals (real Redis)', () => {
   it('counts replays of a job that fails again, and purges', async () => {
     const dlq = new DeadLetters(client, { prefix: 'b', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 10 });
     await dlq.add(letter('r1', Date.now()));
-    expect((await dlq.take('r1'))?.job_id).toBe('r1');
-    expect(await dlq.get('r1')).toBeUndefined();
-    expect(await dlq.take('r1')).toBeUndefined();
+    expect((await dlq.take(ALL_TENANTS, 'r1'))?.job_id).toBe('r1');
+    expect(await dlq.get(ALL_TENANTS, 'r1')).toBeUndefined();
+    expect(await dlq.take(ALL_TENANTS, 'r1')).toBeUndefined();
     await dlq.add(letter('r1', Date.now()));
-    expect((await dlq.get('r1'))?.replays).toBe(1);
-    expect(await dlq.purge()).toBe(1);
-    expect((await dlq.list()).total).toBe(0);
+    expect((await dlq.get(ALL_TENANTS, 'r1'))?.replays).toBe(1);
+    expect(await dlq.purge(ALL_TENANTS)).toBe(1);
+    expect((await dlq.list(ALL_TENANTS)).total).toBe(0);
+  });
+
+  it("scopes every operation to a tenant: one tenant's admin never lists, reads, takes or purges another's", async () => {
+    const dlq = new DeadLetters(client, { prefix: 'd', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 2 });
+    const owned = (id: string, tenant: string | undefined, at: number) => ({ ...letter(id, at), payload: { query: id, ...(tenant ? { tenant } : {}) } });
+    const now = Date.now();
+    await dlq.add(owned('a1', 'acme', now - 3000));
+    await dlq.add(owned('g1', 'globex', now - 2000));
+    await dlq.add(owned('a2', 'acme', now - 1000));
+    // No tenant (or one that is no tenant name): operators only.
+    await dlq.add(owned('n1', undefined, now - 500));
+    await dlq.add({ ...owned('x1', 'acme', now - 400), tenant: null });
+    const acme = { tenant: 'acme' };
+    expect((await dlq.list(acme)).items.map((d) => [d.job_id, d.tenant])).toEqual([['a2', 'acme'], ['a1', 'acme']]);
+    expect((await dlq.list({ tenant: 'globex' })).items.map((d) => d.job_id)).toEqual(['g1']);
+    expect(await dlq.get(acme, 'g1')).toBeUndefined();
+    expect(await dlq.get(acme, 'n1')).toBeUndefined();
+    expect(await dlq.get(acme, 'x1')).toBeUndefined();
+    expect(await dlq.get(ALL_TENANTS, 'x1')).toMatchObject({ tenant: null });
+    expect(await dlq.take(acme, 'g1')).toBeUndefined();
+    expect(await dlq.get(ALL_TENANTS, 'g1')).toMatchObject({ tenant: 'globex' });
+    // Each index is bounded by count (2 here), the tenant's own included.
+    await dlq.add(owned('a3', 'acme', now - 100));
+    expect((await dlq.list(acme)).items.map((d) => d.job_id)).toEqual(['a3', 'a2']);
+    expect(await dlq.purge(acme)).toBe(2);
+    expect((await dlq.list(acme)).total).toBe(0);
+    expect(await dlq.get(ALL_TENANTS, 'g1')).toBeDefined();
+    expect((await dlq.list({ tenant: 'globex' })).total).toBe(1);
+    expect(await keysWithoutExpiry(client, 'd')).toEqual([]);
+    await dlq.purge(ALL_TENANTS);
+    expect((await dlq.list({ tenant: 'globex' })).total).toBe(0);
+    expect(await client.exists('d:dlq', 'd:dlq-tenant:acme', 'd:dlq-tenant:globex', 'd:dlq-tenants')).toBe(0);
   });
 
   it('aborts a tracked job when its cancellation is published, and at once when it was asked for before', async () => {

@@ -1,3 +1,4 @@
+import { Limits } from '@rag/queue-contracts';
 import type { Redis } from 'ioredis';
 
 export interface AttemptRecord {
@@ -12,6 +13,8 @@ export interface DeadLetter {
   job_id: string;
   queue: string;
   job_name: string;
+  /** The tenant named in the payload (null when it names none): whose admin may see and replay it. */
+  tenant: string | null;
   payload: unknown;
   attempts: AttemptRecord[];
   final_error: string;
@@ -20,20 +23,35 @@ export interface DeadLetter {
   replays: number;
 }
 
+/** Whose dead letters a caller may touch: one tenant's (its admin) or every tenant's (an operator, the CLI). */
+export type TenantScope = { tenant: string } | { all: true };
+export const ALL_TENANTS: TenantScope = Object.freeze({ all: true });
+
 export interface DeadLetterOptions {
   prefix: string;
   /** Attempt histories expire with the job record. */
   jobRetentionSeconds: number;
   /** Dead letters are kept longer: they are the evidence of what went wrong. */
   retentionSeconds: number;
-  /** At most this many dead letters are kept (oldest dropped). */
+  /** At most this many dead letters are kept (oldest dropped), in all and per tenant. */
   maxEntries: number;
+}
+
+/** The tenant a payload names, when it is one a tenant index can be keyed by. */
+function tenantOf(payload: unknown): string | null {
+  const tenant = typeof payload === 'object' && payload !== null ? (payload as { tenant?: unknown }).tenant : undefined;
+  return typeof tenant === 'string' && Limits.collectionPattern.test(tenant) ? tenant : null;
 }
 
 /**
  * The dead-letter queue: jobs that failed for good, with their payload and
  * every attempt's error and timing, kept (bounded by age and count) until
- * they are replayed or purged.
+ * they are replayed or purged. Indexed in all and per tenant, so a tenant's
+ * admin reads, replays and purges only its own:
+ *   <prefix>:dlq                   zset of every job id, by failure time
+ *   <prefix>:dlq-tenant:<tenant>   zset of that tenant's job ids
+ *   <prefix>:dlq-tenants           set of tenants with an index (for a purge of all)
+ *   <prefix>:dlq:<job id>          the letter (JSON)
  */
 export class DeadLetters {
   constructor(
@@ -43,6 +61,18 @@ export class DeadLetters {
 
   private get indexKey(): string {
     return `${this.options.prefix}:dlq`;
+  }
+
+  private tenantIndexKey(tenant: string): string {
+    return `${this.options.prefix}:dlq-tenant:${tenant}`;
+  }
+
+  private get tenantsKey(): string {
+    return `${this.options.prefix}:dlq-tenants`;
+  }
+
+  private scopeIndexKey(scope: TenantScope): string {
+    return 'tenant' in scope ? this.tenantIndexKey(scope.tenant) : this.indexKey;
   }
 
   private letterKey(jobId: string): string {
@@ -65,56 +95,88 @@ export class DeadLetters {
     return (await this.redis.lrange(this.attemptsKey(jobId), 0, -1)).map((a) => JSON.parse(a) as AttemptRecord);
   }
 
-  async add(letter: Omit<DeadLetter, 'attempts' | 'replays'>): Promise<DeadLetter> {
+  /** `tenant`: whose letter it is; by default the tenant its payload names (null: operators only). */
+  async add(letter: Omit<DeadLetter, 'attempts' | 'replays' | 'tenant'> & { tenant?: string | null }): Promise<DeadLetter> {
     const [attempts, replays] = await Promise.all([this.attempts(letter.job_id), this.redis.get(this.replaysKey(letter.job_id))]);
-    const full: DeadLetter = { ...letter, attempts, replays: Number(replays ?? 0) };
-    await this.redis
-      .multi()
-      .set(this.letterKey(letter.job_id), JSON.stringify(full), 'EX', this.options.retentionSeconds)
-      .zadd(this.indexKey, Date.parse(letter.failed_at), letter.job_id)
-      .zremrangebyrank(this.indexKey, 0, -(this.options.maxEntries + 1))
-      .zremrangebyscore(this.indexKey, 0, Date.now() - this.options.retentionSeconds * 1000)
-      // Every letter it lists expires within retentionSeconds of the newest, and so does the index.
-      .expire(this.indexKey, this.options.retentionSeconds)
-      .exec();
+    const tenant = letter.tenant !== undefined ? letter.tenant : tenantOf(letter.payload);
+    const full: DeadLetter = { ...letter, tenant, attempts, replays: Number(replays ?? 0) };
+    const { retentionSeconds, maxEntries } = this.options;
+    const tx = this.redis.multi().set(this.letterKey(letter.job_id), JSON.stringify(full), 'EX', retentionSeconds);
+    const indexes = tenant ? [this.indexKey, this.tenantIndexKey(tenant)] : [this.indexKey];
+    for (const index of indexes) {
+      tx.zadd(index, Date.parse(letter.failed_at), letter.job_id)
+        .zremrangebyrank(index, 0, -(maxEntries + 1))
+        .zremrangebyscore(index, 0, Date.now() - retentionSeconds * 1000)
+        // Every letter it lists expires within retentionSeconds of the newest, and so does the index.
+        .expire(index, retentionSeconds);
+    }
+    if (tenant) tx.sadd(this.tenantsKey, tenant).expire(this.tenantsKey, retentionSeconds);
+    await tx.exec();
     return full;
   }
 
-  async get(jobId: string): Promise<DeadLetter | undefined> {
-    const raw = await this.redis.get(this.letterKey(jobId));
-    return raw ? (JSON.parse(raw) as DeadLetter) : undefined;
+  /** The letter, if it exists and lies within the scope (another tenant's reads as absent). */
+  async get(scope: TenantScope, jobId: string): Promise<DeadLetter | undefined> {
+    return (await this.letters(scope, [jobId]))[0];
   }
 
   /** Newest first. */
-  async list(offset = 0, limit = 50): Promise<{ total: number; items: DeadLetter[] }> {
-    const [total, ids] = await Promise.all([this.redis.zcard(this.indexKey), this.redis.zrevrange(this.indexKey, offset, offset + limit - 1)]);
+  async list(scope: TenantScope, offset = 0, limit = 50): Promise<{ total: number; items: DeadLetter[] }> {
+    const index = this.scopeIndexKey(scope);
+    const [total, ids] = await Promise.all([this.redis.zcard(index), this.redis.zrevrange(index, offset, offset + limit - 1)]);
     if (ids.length === 0) return { total, items: [] };
-    const raw = await this.redis.mget(ids.map((id) => this.letterKey(id)));
-    const items = raw.flatMap((r) => (r ? [JSON.parse(r) as DeadLetter] : []));
-    const gone = ids.filter((_, i) => !raw[i]);
-    if (gone.length > 0) await this.redis.zrem(this.indexKey, ...gone);
+    const letters = await this.letters(scope, ids);
+    const items = letters.filter((l): l is DeadLetter => l !== undefined);
+    // Expired, or (a job id reused) no longer this tenant's: out of the index.
+    const gone = ids.filter((_, i) => !letters[i]);
+    if (gone.length > 0) await this.redis.zrem(index, ...gone);
     return { total: total - gone.length, items };
   }
 
-  /** Takes a letter out for replay; the replay count goes with the job in case it fails again. */
-  async take(jobId: string): Promise<DeadLetter | undefined> {
-    const letter = await this.get(jobId);
-    if (!letter) return undefined;
-    await this.redis
-      .multi()
-      .del(this.letterKey(jobId))
-      .zrem(this.indexKey, jobId)
-      .incr(this.replaysKey(jobId))
-      .expire(this.replaysKey(jobId), this.options.retentionSeconds)
-      .exec();
-    return letter;
+  /** The letters of these ids that exist and lie within the scope (undefined for the others), in order. */
+  private async letters(scope: TenantScope, ids: string[]): Promise<(DeadLetter | undefined)[]> {
+    const raw = ids.length > 0 ? await this.redis.mget(ids.map((id) => this.letterKey(id))) : [];
+    return raw.map((r) => {
+      if (!r) return undefined;
+      const letter = JSON.parse(r) as DeadLetter;
+      // Letters written before they carried a tenant name it in their payload.
+      const tenant = letter.tenant !== undefined ? letter.tenant : tenantOf(letter.payload);
+      return 'tenant' in scope && tenant !== scope.tenant ? undefined : { ...letter, tenant };
+    });
   }
 
-  async purge(): Promise<number> {
-    const ids = await this.redis.zrange(this.indexKey, 0, -1);
-    if (ids.length > 0) await this.redis.del(...ids.map((id) => this.letterKey(id)));
-    await this.redis.del(this.indexKey);
-    return ids.length;
+  /**
+   * Takes a letter out for replay; the replay count goes with the job in case
+   * it fails again. Of two callers taking the same letter, only one gets it.
+   */
+  async take(scope: TenantScope, jobId: string): Promise<DeadLetter | undefined> {
+    const letter = await this.get(scope, jobId);
+    if (!letter) return undefined;
+    const tx = this.redis.multi().del(this.letterKey(jobId)).zrem(this.indexKey, jobId);
+    if (letter.tenant) tx.zrem(this.tenantIndexKey(letter.tenant), jobId);
+    const results = await tx.incr(this.replaysKey(jobId)).expire(this.replaysKey(jobId), this.options.retentionSeconds).exec();
+    return results?.[0]?.[1] === 1 ? letter : undefined;
+  }
+
+  /** Deletes the scope's letters; returns how many were listed. */
+  async purge(scope: TenantScope): Promise<number> {
+    if ('tenant' in scope) {
+      const index = this.tenantIndexKey(scope.tenant);
+      const listed = await this.redis.zrange(index, 0, -1);
+      // Only letters still this tenant's are deleted.
+      const letters = await this.letters(scope, listed);
+      const ids = listed.filter((_, i) => letters[i]);
+      const tx = this.redis.multi();
+      if (ids.length > 0) tx.del(...ids.map((id) => this.letterKey(id))).zrem(this.indexKey, ...ids);
+      await tx.del(index).exec();
+      return ids.length;
+    }
+    const tenants = await this.redis.smembers(this.tenantsKey);
+    const indexes = [this.indexKey, ...tenants.map((t) => this.tenantIndexKey(t))];
+    const ids = new Set((await Promise.all(indexes.map((index) => this.redis.zrange(index, 0, -1)))).flat());
+    if (ids.size > 0) await this.redis.del(...[...ids].map((id) => this.letterKey(id)));
+    await this.redis.del(...indexes, this.tenantsKey);
+    return ids.size;
   }
 }
 

@@ -1,12 +1,13 @@
 export { JITTER_BACKOFF, jitteredDelay } from './backoff';
 export { CancelSignals, JobCancelledError, isCancelRequested, isCancellation, requestCancel } from './cancel-signals';
-export { DeadLetters, openDeadLetters, type AttemptRecord, type DeadLetter, type DeadLetterOptions } from './dead-letters';
+export { ALL_TENANTS, DeadLetters, openDeadLetters, type AttemptRecord, type DeadLetter, type DeadLetterOptions, type TenantScope } from './dead-letters';
+export { JOB_REFUSED, signJob, verifyJob, withJobSigningKey, type JobSigningConfig, type Signed } from './job-signature';
 export { JobEventsWriter, type JobEventsOptions } from './job-events.writer';
 export { MAX_STALLED_COUNT, STALLED_OUT, ingestJobId, openIngestQueue, openQueryQueue, queryJobOptions } from './queues';
 export { type ContentRef, type PendingCheck } from './ingest-content';
 export { DocumentBusyError, DocumentLockLostError, DocumentLocks, type DocumentLockOptions } from './document-locks';
 export { IngestRuns, type IngestOutcome, type IngestRunInfo, type IngestRunStatus } from './ingest-runs';
-export { replayDeadLetter } from './replay';
+export { DeadLetterNotReplayableError, replayDeadLetter } from './replay';
 export { QuestionAdmission, RESERVATION_GRACE_MS, type Admission, type AdmissionOutcome, type AdmissionRequest } from './question-admission';
 export { RedisScript } from './redis-script';
 export { registerQueueMetrics } from './queue-metrics';

@@ -7,6 +7,8 @@ export const Limits = {
   sourceMaxChars: 512,
   collectionPattern: /^[a-z0-9][a-z0-9_-]{0,62}$/,
   requestIdPattern: /^[A-Za-z0-9._:-]{1,128}$/,
+  /** A job signature: HMAC-SHA256, base64url without padding. */
+  jobSignaturePattern: /^[A-Za-z0-9_-]{43}$/,
   /** Ingest runs are UUIDs. */
   runIdPattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
   docIdMaxChars: 1024,

@@ -39,4 +39,15 @@ export class QueryJobPayload {
   @IsString()
   @Matches(Limits.collectionPattern, { message: 'tenant is not a valid tenant name' })
   tenant!: string;
+
+  /**
+   * HMAC of the queue name and the rest of the payload (libs/jobs signJob),
+   * by the producer that queued it. Workers verify it before anything else
+   * and refuse a job without a valid one; optional here so that check, not
+   * validation, is what answers.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(Limits.jobSignaturePattern, { message: 'signature is not a job signature' })
+  signature?: string;
 }

@@ -5,9 +5,10 @@ import type { Redis } from 'ioredis';
  * - Bull's own keys (`<prefix>:rag-query:…`, `<prefix>:rag-ingest:…`): Bull
  *   manages them and removes finished jobs by age (removeOnComplete/removeOnFail).
  * - API keys (`<prefix>:auth:…`): they last until revoked.
+ * - The generated job signing key (`<prefix>:job-signing-key`): a setting, one small key.
  * Everything else the project writes must carry a TTL.
  */
-const MEANT_TO_LAST = [/^[^:]+:rag-query:/, /^[^:]+:rag-ingest:/, /^[^:]+:auth:/];
+const MEANT_TO_LAST = [/^[^:]+:rag-query:/, /^[^:]+:rag-ingest:/, /^[^:]+:auth:/, /^[^:]+:job-signing-key$/];
 
 /** Keys under `prefix` that have no expiry and are not meant to last: each one grows Redis for ever. */
 export async function keysWithoutExpiry(redis: Redis, prefix: string): Promise<string[]> {

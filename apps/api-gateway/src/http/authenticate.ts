@@ -52,3 +52,13 @@ export function requireScope(scope: ApiKeyScope): RequestHandler {
     next();
   };
 }
+
+/** 403 unless the caller's key carries one of `scopes` (e.g. a tenant's `admin` or the global `operator`). */
+export function requireAnyScope(...scopes: ApiKeyScope[]): RequestHandler {
+  return (req, _res, next) => {
+    if (!scopes.some((scope) => req.principal?.scopes.includes(scope))) {
+      throw new HttpError(403, 'forbidden', `this API key lacks the "${scopes.join('" or "')}" scope; create one with it (rag-ingest keys create --scopes ${scopes[0]})`);
+    }
+    next();
+  };
+}

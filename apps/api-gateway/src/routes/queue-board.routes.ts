@@ -3,7 +3,7 @@ import { errorMessage } from '@rag/observability';
 import { createBullBoard } from '@bull-board/api';
 import { BullAdapter } from '@bull-board/api/bullAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { Router, type RequestHandler } from 'express';
+import { Router, type Express, type RequestHandler } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { HttpError, errorBody } from '../http/http-error';
 import { isRedisUnavailable, queueUnavailable } from '../http/queue-unavailable';
@@ -13,43 +13,90 @@ export const QUEUE_BOARD_PATH = '/admin/queues';
 /** bull-board's status type lists no 503, but Express sends whatever status it is given. */
 const SERVICE_UNAVAILABLE = 503 as number as 500;
 
-/** A 401 that makes a browser show its login prompt; the password is an admin API key. */
+/** A 401 that makes a browser show its login prompt; the password is an operator API key. */
 class BoardLoginRequired extends HttpError {
-  readonly challenge = 'Basic realm="rag admin: any user name, an admin API key as password", charset="UTF-8"';
+  readonly challenge = 'Basic realm="rag operators: any user name, an operator API key as password", charset="UTF-8"';
   constructor(message: string) {
     super(401, 'unauthorized', message);
   }
 }
 
 /**
- * Admin keys only. A browser cannot send a Bearer header by itself, so the
- * dashboard also takes Basic credentials whose password is the key; the
- * answer to a missing or bad key asks the browser for them.
+ * Operator keys only: the board shows every tenant's jobs. A browser cannot
+ * send a Bearer header by itself, so the dashboard also takes Basic
+ * credentials whose password is the key; the answer to a missing or bad key
+ * asks the browser for them.
  */
-function adminOnly(auth: Authenticator): RequestHandler {
-  return async (_req, _res, next) => {
+function operatorOnly(auth: Authenticator): RequestHandler {
+  return async (req, _res, next) => {
     if (!(await auth.required())) return next();
-    const header = _req.get('authorization');
+    const header = req.get('authorization');
     const key = bearerKey(header) ?? basicAuthKey(header);
-    if (!key) throw new BoardLoginRequired('the queue dashboard needs an admin API key: sign in with any user name and the key as password, or send Authorization: Bearer <key>');
+    if (!key) throw new BoardLoginRequired('the queue dashboard needs an operator API key: sign in with any user name and the key as password, or send Authorization: Bearer <key>');
     const principal = await auth.verify(key);
     if (!principal) throw new BoardLoginRequired('the API key is not valid (unknown, revoked or malformed)');
-    if (!principal.scopes.includes('admin')) {
-      throw new HttpError(403, 'forbidden', 'this API key lacks the "admin" scope; the queue dashboard shows every tenant\'s jobs (rag-ingest keys create --scopes admin)');
+    if (!principal.scopes.includes('operator')) {
+      throw new HttpError(
+        403,
+        'forbidden',
+        'this API key lacks the "operator" scope: the queue dashboard shows every tenant\'s jobs, so an "admin" key (one tenant) cannot open it; an operator key is granted only from the CLI (rag-ingest keys create --scopes operator)',
+      );
     }
-    _req.principal = principal;
+    req.principal = principal;
     next();
   };
 }
 
 /**
- * The Bull dashboard (bull-board) at /admin/queues: queue counts, jobs,
- * retries. It shows every tenant's questions, so only admin keys open it.
+ * A browser that has the Basic login cached sends it with any request, a
+ * cross-site one too. Only the board's own pages and a top-level navigation
+ * to it are served: other sites cannot make the browser read (or write) it.
+ */
+function sameOriginOnly(): RequestHandler {
+  return (req, _res, next) => {
+    const site = req.get('sec-fetch-site');
+    const navigation = req.get('sec-fetch-mode') === 'navigate' && (req.method === 'GET' || req.method === 'HEAD');
+    const crossSite = site !== undefined && site !== 'same-origin' && site !== 'none' && !navigation;
+    const origin = req.get('origin');
+    // Browsers without Sec-Fetch-* still send Origin on cross-origin writes and fetches.
+    const foreignOrigin = origin !== undefined && origin !== 'null' ? hostOf(origin) !== req.get('host') : origin === 'null';
+    if (crossSite || foreignOrigin) throw new HttpError(403, 'cross_origin_refused', 'the queue dashboard answers only its own pages; open it directly at /admin/queues');
+    next();
+  };
+}
+
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The dashboard only shows: no route of it adds, retries, promotes, cleans, removes or pauses anything. */
+function readOnly(): RequestHandler {
+  return (req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    res.setHeader('Allow', 'GET, HEAD');
+    throw new HttpError(405, 'read_only', 'the queue dashboard is read-only; replay failed jobs with POST /v1/admin/dead-letters/:id/replay or rag-ingest dlq replay');
+  };
+}
+
+/**
+ * The Bull dashboard (bull-board) at /admin/queues: queue counts and jobs,
+ * read-only. It shows every tenant's questions, so only operator keys open
+ * it. Writes are refused twice: bull-board's own read-only mode per queue,
+ * and our middleware before any request reaches it.
  */
 export function queueBoardRoutes(deps: GatewayDeps): Router {
   const adapter = new ExpressAdapter();
   adapter.setBasePath(QUEUE_BOARD_PATH);
-  createBullBoard({ queues: [new BullAdapter(deps.queue), new BullAdapter(deps.ingestQueue)], serverAdapter: adapter, options: { uiConfig: { boardTitle: 'rag queues' } } });
+  const options = { readOnlyMode: true, allowRetries: false };
+  createBullBoard({
+    queues: [new BullAdapter(deps.queue, options), new BullAdapter(deps.ingestQueue, options)],
+    serverAdapter: adapter,
+    options: { uiConfig: { boardTitle: 'rag queues' } },
+  });
   // bull-board answers its own API's errors, by default with a 500 carrying the library's message.
   adapter.setErrorHandler((error) => {
     const down = isRedisUnavailable(error) || deps.queue.client.status !== 'ready';
@@ -63,7 +110,10 @@ export function queueBoardRoutes(deps: GatewayDeps): Router {
     if (deps.queue.client.status !== 'ready') throw queueUnavailable(new Error(`redis client ${deps.queue.client.status}`));
     next();
   };
+  const board = adapter.getRouter() as Express;
+  // bull-board's inner Express app would announce itself on every answer.
+  board.disable('x-powered-by');
   const router = Router();
-  router.use(QUEUE_BOARD_PATH, adminOnly(deps.auth), redisUp, adapter.getRouter() as Router);
+  router.use(QUEUE_BOARD_PATH, sameOriginOnly(), readOnly(), operatorOnly(deps.auth), redisUp, board);
   return router;
 }

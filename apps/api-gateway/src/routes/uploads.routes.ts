@@ -1,5 +1,5 @@
-import { IngestRuns, ingestJobId, queryJobOptions, type ContentRef } from '@rag/jobs';
-import { JobName, Limits, type IngestJobPayload } from '@rag/queue-contracts';
+import { IngestRuns, ingestJobId, queryJobOptions, signJob, type ContentRef } from '@rag/jobs';
+import { JobName, Limits, QueueName, type IngestJobPayload } from '@rag/queue-contracts';
 import { SUPPORTED_EXTENSIONS, contentHash, isSupported } from '@rag/retrieval';
 import busboy from 'busboy';
 import { Router, type Request } from 'express';
@@ -180,7 +180,7 @@ export function uploadRoutes(deps: GatewayDeps): Router {
         await runs.create({ run_id: runId, tenant, collection, queued: files.length, unchanged: 0, created_at: new Date().toISOString() });
         await deps.ingestQueue.addBulk(
           files.map((file) => {
-            const data: IngestJobPayload = { run_id: runId, tenant, collection, ...file, request_id: req.requestId };
+            const data: IngestJobPayload = signJob(deps.config, QueueName.Ingest, { run_id: runId, tenant, collection, ...file, request_id: req.requestId });
             return { name: JobName.IngestDocument, data, opts: queryJobOptions(deps.config, ingestJobId(runId, file.doc_id)) };
           }),
         );

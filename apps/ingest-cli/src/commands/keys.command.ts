@@ -27,7 +27,7 @@ export async function keysCommand(config: Config, cmd: KeysAction, io: Output): 
   try {
     switch (cmd.action) {
       case 'create': {
-        const { key, record } = await store.create({ tenant: cmd.tenant, scopes: cmd.scopes, name: cmd.name });
+        const { key, record } = await store.create({ tenant: cmd.tenant, scopes: cmd.scopes, name: cmd.name, grantedBy: 'cli' });
         if (cmd.json) io.out(JSON.stringify({ key, ...record }));
         else {
           io.out(key);
@@ -59,12 +59,15 @@ export async function keysCommand(config: Config, cmd: KeysAction, io: Output): 
         if (existsSync(cmd.file)) {
           const kept = readFileSync(cmd.file, 'utf8').trim();
           const record = kept ? await store.verify(kept) : null;
-          if (record) {
+          if (record?.scopes.includes('operator')) {
             io.out(kept);
             return 0;
           }
+          // A key kept from before the operator role cannot open the dashboard: replace it.
+          if (record) await store.revoke(record.id);
         }
-        const { key } = await store.create({ tenant: 'default', scopes: ['query', 'ingest', 'admin'], name: 'dev key (npm start)' });
+        // The developer runs the whole stack: operator too, so the queue dashboard opens with this key.
+        const { key } = await store.create({ tenant: 'default', scopes: ['query', 'ingest', 'admin', 'operator'], name: 'dev key (npm start)', grantedBy: 'cli' });
         mkdirSync(path.dirname(cmd.file), { recursive: true });
         writeFileSync(cmd.file, `${key}\n`, { mode: 0o600 });
         chmodSync(cmd.file, 0o600);

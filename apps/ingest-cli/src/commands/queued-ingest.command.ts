@@ -1,5 +1,5 @@
 import type { Config } from '@rag/config';
-import { IngestRuns, openIngestQueue, type IngestRunStatus } from '@rag/jobs';
+import { IngestRuns, openIngestQueue, withJobSigningKey, type IngestRunStatus } from '@rag/jobs';
 import { SUPPORTED_EXTENSIONS, contentHash, openVectorStore } from '@rag/retrieval';
 import { randomUUID } from 'node:crypto';
 import { discoverFiles } from '../discover-files';
@@ -63,7 +63,8 @@ export async function queuedIngestCommand(config: Config, targets: string[], opt
 
     const runId = randomUUID();
     await runs.create({ run_id: runId, tenant, collection, queued: changed.length, unchanged, created_at: new Date().toISOString() });
-    const unsent = await sendDocuments(config, queue, runs, changed, { runId, tenant, collection }, io);
+    // Jobs are signed with the key the workers check (JOB_SIGNING_KEY, or the one shared through Redis).
+    const unsent = await sendDocuments(await withJobSigningKey(queue.client, config), queue, runs, changed, { runId, tenant, collection }, io);
     if (unsent.length > 0) {
       // The run counts only what was sent, so it can finish.
       await runs.addQueued(runId, -unsent.length);

@@ -1,6 +1,6 @@
-import { ingestJobId, queryJobOptions, type IngestRuns } from '@rag/jobs';
+import { ingestJobId, queryJobOptions, signJob, type IngestRuns } from '@rag/jobs';
 import type { Config } from '@rag/config';
-import { JobName, type IngestJobPayload } from '@rag/queue-contracts';
+import { JobName, QueueName, type IngestJobPayload } from '@rag/queue-contracts';
 import type { Queue } from 'bull';
 import type { Output } from './ingest.command';
 
@@ -49,7 +49,7 @@ export async function sendDocuments(
     if (batch.length === 0) return;
     await queue.addBulk(
       batch.map((doc) => {
-        const data: IngestJobPayload = { run_id: runId, tenant, collection, doc_id: doc.id, content_hash: doc.hash, bytes: doc.size };
+        const data: IngestJobPayload = signJob(config, QueueName.Ingest, { run_id: runId, tenant, collection, doc_id: doc.id, content_hash: doc.hash, bytes: doc.size });
         return { name: JobName.IngestDocument, data, opts: queryJobOptions(config, ingestJobId(runId, doc.id)) };
       }),
     );
