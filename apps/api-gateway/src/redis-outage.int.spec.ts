@@ -79,8 +79,8 @@ describe('api-gateway while Redis is down (real processes, real redis-server sto
     // The open gateway starts first: once a key is stored, `auto` turns auth on for new gateways.
     [open, seeded, limited] = await Promise.all([
       startGateway({ AUTH: 'auto' }),
-      startGateway({ AUTH: 'on', API_KEYS: `ops:query+ingest+admin:${SEEDED_KEY}` }),
-      startGateway({ AUTH: 'on', API_KEYS: `ops:query+ingest+admin:${SEEDED_KEY}`, RATE_LIMIT_PER_MINUTE: '1000' }),
+      startGateway({ AUTH: 'on', API_KEYS: `ops:query+ingest+admin+operator:${SEEDED_KEY}` }),
+      startGateway({ AUTH: 'on', API_KEYS: `ops:query+ingest+admin+operator:${SEEDED_KEY}`, RATE_LIMIT_PER_MINUTE: '1000' }),
     ]);
     const client = new Redis(redis.url);
     storedKey = (await new ApiKeyStore(client, PREFIX).create({ tenant: 'acme', scopes: ['query', 'ingest', 'admin'] })).key;
