@@ -1,5 +1,5 @@
 import { isLoopbackHost, openAuthenticator } from '@rag/auth';
-import { loadConfigOrExit, maskedConfig, type Config } from '@rag/config';
+import { loadConfigOrExit, maskedConfig, secretValues, type Config } from '@rag/config';
 import { createLogger, errorMessage } from '@rag/observability';
 import { WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
 import { openVectorStore } from '@rag/retrieval';
@@ -22,7 +22,7 @@ function refuseOpenBind(config: Config): never {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('api-gateway');
-  const logger = createLogger({ service: 'api-gateway', level: config.LOG_LEVEL });
+  const logger = createLogger({ service: 'api-gateway', level: config.LOG_LEVEL, secrets: secretValues(config) });
   logger.info('starting', { config: maskedConfig(config) });
   if (config.AUTH === 'off' && !isLoopbackHost(config.HOST)) refuseOpenBind(config);
 

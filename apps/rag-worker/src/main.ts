@@ -1,4 +1,4 @@
-import { APP_VERSION, loadConfigOrExit, maskedConfig } from '@rag/config';
+import { APP_VERSION, loadConfigOrExit, maskedConfig, secretValues } from '@rag/config';
 import { createAnswerer, llmResilienceFromConfig } from '@rag/llm-client';
 import { createLogger, errorMessage } from '@rag/observability';
 import { CancelSignals, DocumentLocks, IngestRuns, JobEventsWriter, WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue } from '@rag/jobs';
@@ -13,7 +13,7 @@ import { queryProcessor, recordStalledOut } from './query.processor';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('rag-worker');
-  const logger = createLogger({ service: 'rag-worker', level: config.LOG_LEVEL, defaultMeta: { pid: process.pid } });
+  const logger = createLogger({ service: 'rag-worker', level: config.LOG_LEVEL, defaultMeta: { pid: process.pid }, secrets: secretValues(config) });
   logger.info('starting', { config: maskedConfig(config) });
 
   const breakerOptions = { failures: config.BREAKER_FAILURES, halfOpenAfterMs: config.BREAKER_HALF_OPEN_MS };
