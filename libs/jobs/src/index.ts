@@ -2,7 +2,7 @@ export { JITTER_BACKOFF, jitteredDelay } from './backoff';
 export { CancelSignals, JobCancelledError, isCancelRequested, isCancellation, requestCancel } from './cancel-signals';
 export { DeadLetters, openDeadLetters, type AttemptRecord, type DeadLetter, type DeadLetterOptions } from './dead-letters';
 export { JobEventsWriter, type JobEventsOptions } from './job-events.writer';
-export { MAX_STALLED_COUNT, STALLED_OUT, ingestJobId, openIngestQueue, openQueryQueue, queryJobOptions } from './queues';
+export { MAX_STALLED_COUNT, STALLED_OUT, WORKER_LOST, ingestJobId, openIngestQueue, openQueryQueue, queryJobOptions } from './queues';
 export { type ContentRef, type PendingCheck } from './ingest-content';
 export { DocumentBusyError, DocumentLockLostError, DocumentLocks, type DocumentLockOptions } from './document-locks';
 export { IngestRuns, type IngestOutcome, type IngestRunInfo, type IngestRunStatus } from './ingest-runs';

@@ -4,7 +4,7 @@ import { Router, type Request } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
-import { jobView } from '../job-view';
+import { failureCode, jobView } from '../job-view';
 import { tenantBacklog } from '../enqueue-question';
 
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -86,6 +86,7 @@ async function currentView(deps: GatewayDeps, jobId: string, tenant: string): Pr
   if (view?.status === 'failed' && (await isCancelRequested(deps.queue.client, deps.config.QUEUE_PREFIX, jobId))) {
     return { ...view, status: 'cancelled', error: undefined };
   }
+  if (view?.error) view.error.code = await failureCode(deps.deadLetters, jobId);
   return view ?? undefined;
 }
 
