@@ -177,7 +177,7 @@ describe('api-gateway (real Redis)', () => {
         throw new Error('vector store timed out');
       });
       const seen = new Set<string>();
-      let view: { status: string; attempts: number; error?: { message: string; permanent: boolean } } = { status: 'queued', attempts: 0 };
+      let view: { status: string; attempts: number; error?: { code: string; message: string; permanent: boolean } } = { status: 'queued', attempts: 0 };
       for (let i = 0; i < 200 && view.status !== 'failed'; i++) {
         view = await json(await fetch(`${url}/v1/jobs/${job_id}`));
         seen.add(view.status);
@@ -186,7 +186,8 @@ describe('api-gateway (real Redis)', () => {
       expect([...seen]).toContain('retrying');
       expect(view.status).toBe('failed');
       expect(view.attempts).toBe(2);
-      expect(view.error).toEqual({ message: 'vector store timed out', permanent: false });
+      // This stand-in processor records no attempts, so nothing names the failure: internal_error.
+      expect(view.error).toEqual({ code: 'internal_error', message: 'vector store timed out', permanent: false });
     } finally {
       await failing.close();
       await failGateway.close();

@@ -1,4 +1,6 @@
 import type { Job, JobStatus as BullState, Queue } from 'bull';
+import type { DeadLetters } from '@rag/jobs';
+import { INTERNAL_ERROR } from '@rag/observability';
 import type { JobStatus, JobView, QueryResult } from '@rag/queue-contracts';
 
 const iso = (ms: number | undefined | null) => (ms ? new Date(ms).toISOString() : undefined);
@@ -66,7 +68,19 @@ export async function jobView(queue: Queue, job: Job, reread = true): Promise<Jo
   };
   if (status === 'completed') view.result = job.returnvalue as QueryResult;
   if (status === 'failed') {
-    view.error = { message: job.failedReason ?? 'failed', permanent: job.attemptsMade < maxAttempts };
+    // The code is the worker's (see failureCode); until it is read, what no class of ours names.
+    view.error = { code: INTERNAL_ERROR, message: job.failedReason ?? 'failed', permanent: job.attemptsMade < maxAttempts };
   }
   return view;
+}
+
+/**
+ * The code of a failed job: Bull keeps only the failure's text, so the code
+ * comes from the last attempt the worker recorded (with the dead letters).
+ * Records from before codes, or an attempt that could not be recorded, read
+ * as `internal_error`.
+ */
+export async function failureCode(deadLetters: DeadLetters, jobId: string): Promise<string> {
+  const attempts = await deadLetters.attempts(jobId);
+  return attempts.at(-1)?.code ?? INTERNAL_ERROR;
 }

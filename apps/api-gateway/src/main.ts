@@ -1,6 +1,6 @@
 import { isLoopbackHost, openAuthenticator } from '@rag/auth';
-import { loadConfigOrExit, maskedConfig, type Config } from '@rag/config';
-import { createLogger, errorMessage } from '@rag/observability';
+import { loadConfigOrExit, maskedConfig, secretValues, type Config } from '@rag/config';
+import { createLogger, errorMessage, registerSecrets } from '@rag/observability';
 import { WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue, withJobSigningKey } from '@rag/jobs';
 import { openVectorStore } from '@rag/retrieval';
 import { createApp } from './app';
@@ -22,7 +22,7 @@ function refuseOpenBind(config: Config): never {
 
 async function main(): Promise<void> {
   const loaded = loadConfigOrExit('api-gateway');
-  const logger = createLogger({ service: 'api-gateway', level: loaded.LOG_LEVEL });
+  const logger = createLogger({ service: 'api-gateway', level: loaded.LOG_LEVEL, secrets: secretValues(loaded) });
   logger.info('starting', { config: maskedConfig(loaded) });
   if (loaded.AUTH === 'off' && !isLoopbackHost(loaded.HOST)) refuseOpenBind(loaded);
 
@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   if (queue.client.status !== 'ready') await once(queue.client, 'ready', { signal: AbortSignal.timeout(10_000) });
   // Every job this gateway queues is signed; the workers run no other.
   const config = await withJobSigningKey(queue.client, loaded);
+  // The signing key may have come from Redis just now: masked in logs like the configured secrets.
+  registerSecrets([config.JOB_SIGNING_KEY]);
   const auth = openAuthenticator(queue.client, config);
   const authOn = await auth.required();
   if (!authOn && !isLoopbackHost(config.HOST)) {

@@ -326,7 +326,7 @@ describe('reliability under failures', () => {
       for (const until = Date.now() + 5000; Date.now() < until && !(await runs.get('run-1'))?.finished; ) await new Promise((r) => setTimeout(r, 50));
       const run = await runs.get('run-1');
       expect(run).toMatchObject({ finished: true, failed: 1, status: 'completed_with_failures' });
-      expect(run?.failures).toEqual([{ doc_id: 'big.pdf', error: expect.stringMatching(/stalled more than allowable limit: .*load it again/) }]);
+      expect(run?.failures).toEqual([{ doc_id: 'big.pdf', error: expect.stringMatching(/stalled more than allowable limit: .*load it again/), code: 'worker_lost' }]);
     } finally {
       await worker.app?.stop('SIGKILL');
       await queue.close();

@@ -1,4 +1,5 @@
-import { loadConfig, ConfigError, type Config } from '@rag/config';
+import { loadConfig, ConfigError, secretValues, type Config } from '@rag/config';
+import { redactSecrets, registerSecrets } from '@rag/observability';
 import { Limits } from '@rag/queue-contracts';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { PathNotFoundError } from './discover-files';
@@ -27,17 +28,20 @@ function tenantName(value: string): string {
 const TENANT_HELP = "the tenant that owns the collection (only that tenant's API keys can query it)";
 
 /** Runs the `rag-ingest` command line; resolves to the process exit code. */
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Output): Promise<number> {
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Output): Promise<number> {
   let config: Config;
   try {
     config = loadConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      io.err(error.message);
+      output.err(error.message);
       return 2;
     }
     throw error;
   }
+  // What the CLI prints on stderr (failures, a provider's reasons) masks the configured keys, as the apps' logs do.
+  registerSecrets(secretValues(config));
+  const io: Output = { ...output, err: (line) => output.err(redactSecrets(line)) };
 
   let code = 0;
   const program = new Command('rag-ingest')

@@ -1,6 +1,6 @@
-import { STALLED_OUT, type ContentRef, type DeadLetters, type IngestRuns, type JobSigningConfig } from '@rag/jobs';
+import { STALLED_OUT, WORKER_LOST, type ContentRef, type DeadLetters, type IngestRuns, type JobSigningConfig } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
-import { errorMessage, forTenant, runWithContext, tenantMessage } from '@rag/observability';
+import { errorCode, errorMessage, forTenant, runWithContext, tenantMessage } from '@rag/observability';
 import { IngestJobPayload, QueueName, describeIssues, validatePlain } from '@rag/queue-contracts';
 import { PermanentError, contentHash, embedderInfo, isPermanent, replaceDocumentFrom, type ChunkOptions, type DocumentParser, type DocumentWriteLock, type Embedder, type VectorStore } from '@rag/retrieval';
 import type { Job } from 'bull';
@@ -32,6 +32,7 @@ export interface IngestJobResult {
 }
 
 class ContentMissingError extends PermanentError {
+  override readonly code = 'content_expired';
   constructor(docId: string) {
     super(`the bytes of ${docId} are no longer in Redis (they expire after JOB_RETENTION_SECONDS); load the document again`);
   }
@@ -94,7 +95,7 @@ export function ingestProcessor(deps: IngestProcessorDeps, logger: Logger) {
         const final = permanent || attempt >= (job.opts.attempts ?? 1);
         if (final && runId) {
           if (tenant) await dropBytes(deps.runs, { tenant, run_id: runId, doc_id: docId }, logger);
-          const last = await deps.runs.recordFailed(runId, docId, tenantMessage(error, requestId ?? String(job.id))).catch((e: unknown) => {
+          const last = await deps.runs.recordFailed(runId, docId, tenantMessage(error, requestId ?? String(job.id)), errorCode(error)).catch((e: unknown) => {
             logger.warn('ingest failure not recorded', { error: errorMessage(e) });
             return false;
           });
@@ -142,5 +143,5 @@ export async function recordStalledOutDocument(job: Job<unknown> | null, error: 
   metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: 'failed' });
   logger.error('document failed: its worker stopped under it too many times', { job_id: job.id, doc_id: docId });
   if (typeof data.tenant === 'string') await dropBytes(runs, { tenant: data.tenant, run_id: data.run_id, doc_id: docId }, logger);
-  await runs.recordFailed(data.run_id, docId, `${STALLED_OUT}: its worker stopped while loading it too many times; load it again`);
+  await runs.recordFailed(data.run_id, docId, `${STALLED_OUT}: its worker stopped while loading it too many times; load it again`, WORKER_LOST);
 }

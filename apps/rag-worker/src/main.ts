@@ -1,6 +1,6 @@
-import { APP_VERSION, loadConfigOrExit, maskedConfig } from '@rag/config';
+import { APP_VERSION, loadConfigOrExit, maskedConfig, secretValues } from '@rag/config';
 import { createAnswerer, llmResilienceFromConfig } from '@rag/llm-client';
-import { createLogger, errorMessage } from '@rag/observability';
+import { createLogger, errorMessage, registerSecrets } from '@rag/observability';
 import { CancelSignals, DocumentLocks, IngestRuns, JobEventsWriter, WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue, withJobSigningKey } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
 import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore, parsePoolFromConfig } from '@rag/retrieval';
@@ -13,7 +13,7 @@ import { queryProcessor, recordStalledOut } from './query.processor';
 
 async function main(): Promise<void> {
   const loaded = loadConfigOrExit('rag-worker');
-  const logger = createLogger({ service: 'rag-worker', level: loaded.LOG_LEVEL, defaultMeta: { pid: process.pid } });
+  const logger = createLogger({ service: 'rag-worker', level: loaded.LOG_LEVEL, defaultMeta: { pid: process.pid }, secrets: secretValues(loaded) });
   logger.info('starting', { config: maskedConfig(loaded) });
 
   const breakerOptions = { failures: loaded.BREAKER_FAILURES, halfOpenAfterMs: loaded.BREAKER_HALF_OPEN_MS };
@@ -24,6 +24,8 @@ async function main(): Promise<void> {
   await queue.isReady();
   // Jobs are run only when signed by our producers (the gateway, the CLI, a replay).
   const config = await withJobSigningKey(queue.client, loaded);
+  // The signing key may have come from Redis just now: masked in logs like the configured secrets.
+  registerSecrets([config.JOB_SIGNING_KEY]);
   const redis = new Redis(config.REDIS_URL);
   const subscriber = new Redis(config.REDIS_URL);
   for (const connection of [redis, subscriber]) connection.on('error', (error) => logger.error('redis connection error', { error: errorMessage(error) }));

@@ -1,7 +1,7 @@
 import type { CancelSignals, DeadLetters, JobEventsWriter, JobSigningConfig } from '@rag/jobs';
-import { JobCancelledError, STALLED_OUT, isCancellation } from '@rag/jobs';
+import { JobCancelledError, STALLED_OUT, WORKER_LOST, isCancellation } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
-import { errorMessage, forTenant, runWithContext, tenantMessage } from '@rag/observability';
+import { errorCode, errorMessage, forTenant, runWithContext, tenantMessage } from '@rag/observability';
 import { QueryJobPayload, QueueName, describeIssues, validatePlain, type QueryResult } from '@rag/queue-contracts';
 import { PermanentError, answerQuestion, isPermanent, type AnswerDeps } from '@rag/retrieval';
 import type { Job } from 'bull';
@@ -9,6 +9,7 @@ import type { WorkerMetrics } from './metrics';
 import { isGenuine, refuseJob } from './refuse-job';
 
 export class InvalidPayloadError extends PermanentError {
+  override readonly code = 'invalid_payload';
   constructor(detail: string) {
     super(`invalid job payload: ${detail}`);
     this.name = 'InvalidPayloadError';
@@ -17,6 +18,7 @@ export class InvalidPayloadError extends PermanentError {
 
 export class JobTimeoutError extends Error {
   readonly permanent = false;
+  readonly code = 'job_timeout';
   constructor(ms: number) {
     super(`job timed out after ${ms} ms; it will be retried (raise JOB_TIMEOUT_MS if answers are slow)`);
     this.name = 'JobTimeoutError';
@@ -67,13 +69,15 @@ export function queryProcessor(deps: AnswerDeps, logger: Logger, openEvents: Job
       const started = Date.now();
       const attempt = job.attemptsMade + 1;
       const events = openEvents?.(jobId);
-      const signals: AbortSignal[] = [];
-      if (runtime.cancels) signals.push(await runtime.cancels.track(jobId));
-      if (runtime.timeoutMs) signals.push(AbortSignal.timeout(runtime.timeoutMs));
-      const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+      let signal: AbortSignal | undefined;
       logger.info('job started', { attempt });
       events?.emit('status', { status: 'active', attempt });
       try {
+        // Inside the try: a Redis error while subscribing to cancels fails the attempt like any other (events, dead letter).
+        const signals: AbortSignal[] = [];
+        if (runtime.cancels) signals.push(await runtime.cancels.track(jobId));
+        if (runtime.timeoutMs) signals.push(AbortSignal.timeout(runtime.timeoutMs));
+        signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
         signal?.throwIfAborted();
         const checked = validatePlain(QueryJobPayload, job.data);
         if (!checked.ok) throw new InvalidPayloadError(describeIssues(checked.issues));
@@ -113,14 +117,15 @@ export function queryProcessor(deps: AnswerDeps, logger: Logger, openEvents: Job
         // The job's error, events and dead letter reach the tenant: never a library's text or a server path.
         const reference = context.request_id ?? jobId;
         const shown = tenantMessage(error, reference);
+        const code = errorCode(error);
         const permanent = isPermanent(error);
         if (permanent) job.discard();
         const cancelled = isCancellation(error);
         const willRetry = !permanent && attempt < (job.opts.attempts ?? 1);
-        events?.emit(cancelled ? 'status' : 'error', cancelled ? { status: 'cancelled' } : { message: shown, permanent, will_retry: willRetry });
+        events?.emit(cancelled ? 'status' : 'error', cancelled ? { status: 'cancelled' } : { code, message: shown, permanent, will_retry: willRetry });
         await events?.close().catch(() => undefined);
         const final = !willRetry && !cancelled;
-        await recordFailure(job, runtime.deadLetters, { attempt, started, error: shown, permanent, final }).catch((e: unknown) =>
+        await recordFailure(job, runtime.deadLetters, { attempt, started, error: shown, code, permanent, final }).catch((e: unknown) =>
           logger.warn('attempt not recorded', { error: errorMessage(e) }),
         );
         runtime.metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: cancelled ? 'cancelled' : willRetry ? 'retried' : 'failed' });
@@ -146,8 +151,8 @@ function abortReason(signal: AbortSignal | undefined, timeoutMs: number | undefi
 async function recordFailure(
   job: Job<unknown>,
   deadLetters: DeadLetters | undefined,
-  /** `error`: the tenant-facing text (dead letters are read through the admin API). */
-  failure: { attempt: number; started: number; error: string; permanent: boolean; final: boolean },
+  /** `error` and `code`: the tenant-facing text and code (dead letters are read through the admin API); the detail is in the logs. */
+  failure: { attempt: number; started: number; error: string; code: string; permanent: boolean; final: boolean },
 ): Promise<void> {
   if (!deadLetters) return;
   const jobId = String(job.id);
@@ -156,6 +161,7 @@ async function recordFailure(
     started_at: new Date(failure.started).toISOString(),
     duration_ms: Date.now() - failure.started,
     error: failure.error,
+    code: failure.code,
     permanent: failure.permanent,
   });
   if (failure.final) {
@@ -165,6 +171,7 @@ async function recordFailure(
       job_name: job.name,
       payload: job.data,
       final_error: failure.error,
+      final_error_code: failure.code,
       failed_at: new Date().toISOString(),
     });
   }
@@ -180,7 +187,7 @@ export async function recordStalledOut(job: Job<unknown> | null, error: Error, d
   if (!job || error.message !== STALLED_OUT) return;
   const jobId = String(job.id);
   const finalError = `${STALLED_OUT}: its worker stopped (crashed or was killed) while running it more than the allowed number of times; look for worker crashes around that time, then replay it`;
-  await deadLetters.add({ job_id: jobId, queue: job.queue.name, job_name: job.name, payload: job.data, final_error: finalError, failed_at: new Date().toISOString() });
+  await deadLetters.add({ job_id: jobId, queue: job.queue.name, job_name: job.name, payload: job.data, final_error: finalError, final_error_code: WORKER_LOST, failed_at: new Date().toISOString() });
   metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: 'failed' });
   metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: 'dead_lettered' });
   logger.error('job failed: its worker stopped under it too many times; dead-lettered', { job_id: jobId, queue: job.queue.name });

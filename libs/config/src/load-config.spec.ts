@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ConfigError, EnvSchema, isSecretKey, loadConfig, loadConfigOrExit, maskUrlCredentials, maskedConfig, parseApiKeysSetting, parseCorsOrigins, type Config } from './index';
+import { ConfigError, EnvSchema, isSecretKey, loadConfig, loadConfigOrExit, maskUrlCredentials, maskedConfig, secretValues, parseApiKeysSetting, parseCorsOrigins, type Config } from './index';
 
 const CWD = path.resolve('/srv/rag');
 
@@ -364,5 +364,21 @@ describe('loadConfigOrExit', () => {
     expect(text.startsWith('gateway: ')).toBe(true);
     expect(text).toContain('PORT="abc"');
     expect(text).toContain('LOG_LEVEL="loud"');
+  });
+});
+
+describe('secretValues', () => {
+  it('lists every secret setting, each key of API_KEYS and the credentials in URLs, for the logger to mask', () => {
+    const tenantKey = 'A'.repeat(24);
+    const values = secretValues(
+      loadConfig(
+        { OPENAI_API_KEY: 'provider-key-123', QDRANT_API_KEY: 'qdrant-key-456', API_KEYS: `acme:query:${tenantKey}`, REDIS_URL: 'redis://user:p%40ss-word@cache:6379' },
+        CWD,
+      ),
+    );
+    expect(values).toEqual(expect.arrayContaining(['provider-key-123', 'qdrant-key-456', tenantKey, 'p@ss-word', 'p%40ss-word']));
+    // Not the settings that merely look alike, nor empty ones.
+    expect(values).not.toContain('');
+    expect(values.some((v) => v.includes('cache:6379'))).toBe(false);
   });
 });

@@ -76,6 +76,34 @@ export function maskedConfig(config: Config): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The secret values this configuration holds, for the logger to mask wherever
+ * they turn up (a provider echoing its key in an error body): every
+ * secret-named setting, each key of a list such as API_KEYS, and the
+ * credentials inside URLs (REDIS_URL's password).
+ */
+export function secretValues(config: Config): string[] {
+  const values: string[] = [];
+  for (const [key, value] of Object.entries(config)) {
+    if (typeof value !== 'string' || value === '') continue;
+    if (isSecretKey(key)) values.push(value, ...value.split(/[,\s]+/), ...value.split(/[,\s]+/).map((entry) => entry.split(':').pop() ?? ''));
+    const credentials = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\s]+)@/i.exec(value)?.[1];
+    if (credentials) {
+      const passwords = credentials.split(':').slice(1);
+      values.push(credentials, ...passwords, ...passwords.map(safeDecode));
+    }
+  }
+  return [...new Set(values.map((v) => v.trim()).filter((v) => v.length >= 8))];
+}
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 export function maskUrlCredentials(value: string): string {
   // Greedy up to the last "@" before the path: a password may itself hold an "@".
   return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]+)@/i, '$1***@');

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 export class JobCancelledError extends Error {
   readonly permanent = true;
   readonly cancelled = true;
+  readonly code = 'cancelled';
   constructor(jobId: string) {
     super(`job ${jobId} was cancelled`);
     this.name = 'JobCancelledError';

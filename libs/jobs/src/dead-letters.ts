@@ -5,7 +5,10 @@ export interface AttemptRecord {
   attempt: number;
   started_at: string;
   duration_ms: number;
+  /** What the tenant was told (never a library's text: the detail is in the worker's log). */
   error: string;
+  /** The stable code of the failure (`llm_auth_failed`, `internal_error`); absent in records written before codes. */
+  code?: string;
   permanent: boolean;
 }
 
@@ -18,6 +21,7 @@ export interface DeadLetter {
   payload: unknown;
   attempts: AttemptRecord[];
   final_error: string;
+  final_error_code?: string;
   failed_at: string;
   /** How many times this job was replayed before it landed here again. */
   replays: number;

@@ -12,6 +12,7 @@ export interface DocumentLockOptions {
 /** Another writer held the document's lock for longer than we waited. */
 export class DocumentBusyError extends Error {
   readonly permanent = false;
+  readonly code = 'document_busy';
   constructor(docId: string, waitedMs: number) {
     super(`document ${docId} is being written by another worker or load (waited ${Math.round(waitedMs / 1000)} s); it will be retried`);
     this.name = 'DocumentBusyError';
@@ -24,6 +25,7 @@ export class DocumentBusyError extends Error {
 /** The lock expired while its holder stalled; another writer may have it, so this one must not write. */
 export class DocumentLockLostError extends Error {
   readonly permanent = false;
+  readonly code = 'document_busy';
   constructor(docId: string) {
     super(`the write lock of document ${docId} expired before the write; it will be retried`);
     this.name = 'DocumentLockLostError';

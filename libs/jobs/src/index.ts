@@ -3,7 +3,7 @@ export { CancelSignals, JobCancelledError, isCancelRequested, isCancellation, re
 export { ALL_TENANTS, DeadLetters, openDeadLetters, type AttemptRecord, type DeadLetter, type DeadLetterOptions, type TenantScope } from './dead-letters';
 export { JOB_REFUSED, signJob, verifyJob, withJobSigningKey, type JobSigningConfig, type Signed } from './job-signature';
 export { JobEventsWriter, type JobEventsOptions } from './job-events.writer';
-export { MAX_STALLED_COUNT, STALLED_OUT, ingestJobId, openIngestQueue, openQueryQueue, queryJobOptions } from './queues';
+export { MAX_STALLED_COUNT, STALLED_OUT, WORKER_LOST, ingestJobId, openIngestQueue, openQueryQueue, queryJobOptions } from './queues';
 export { type ContentRef, type PendingCheck } from './ingest-content';
 export { DocumentBusyError, DocumentLockLostError, DocumentLocks, type DocumentLockOptions } from './document-locks';
 export { IngestRuns, type IngestOutcome, type IngestRunInfo, type IngestRunStatus } from './ingest-runs';

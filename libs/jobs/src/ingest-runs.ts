@@ -27,7 +27,8 @@ export interface IngestRunStatus extends IngestRunInfo {
   /** Every queued document is done (loaded, unchanged or failed). */
   finished: boolean;
   status: 'running' | 'completed' | 'completed_with_failures';
-  failures: { doc_id: string; error: string }[];
+  /** `code`: the failure's stable code (absent in runs recorded before codes). */
+  failures: { doc_id: string; error: string; code?: string }[];
 }
 
 const FAILURES_SHOWN = 1000;
@@ -136,10 +137,10 @@ export class IngestRuns {
     return finishedBy(await this.redis.eval(INCREMENT_IF_RUN, 1, this.runKey(runId), outcome === 'unchanged' ? 'skipped' : outcome, 1, 'chunks', chunks));
   }
 
-  /** Counts a failed document (`error` is shown to the tenant); true when it was the run's last one. */
-  async recordFailed(runId: string, docId: string, error: string): Promise<boolean> {
+  /** Counts a failed document (`error` and `code` are shown to the tenant); true when it was the run's last one. */
+  async recordFailed(runId: string, docId: string, error: string, code?: string): Promise<boolean> {
     return finishedBy(
-      await this.redis.eval(FAIL_IF_RUN, 2, this.runKey(runId), this.failuresKey(runId), JSON.stringify({ doc_id: docId, error }), FAILURES_SHOWN, this.retentionSeconds),
+      await this.redis.eval(FAIL_IF_RUN, 2, this.runKey(runId), this.failuresKey(runId), JSON.stringify({ doc_id: docId, error, ...(code ? { code } : {}) }), FAILURES_SHOWN, this.retentionSeconds),
     );
   }
 
@@ -167,7 +168,7 @@ export class IngestRuns {
       chunks: n('chunks'),
       finished,
       status: !finished ? 'running' : n('failed') > 0 ? 'completed_with_failures' : 'completed',
-      failures: failures.map((f) => JSON.parse(f) as { doc_id: string; error: string }),
+      failures: failures.map((f) => JSON.parse(f) as { doc_id: string; error: string; code?: string }),
     };
   }
 }

@@ -23,6 +23,8 @@ export const MAX_STALLED_COUNT = 3;
 
 /** Bull's error for a job failed by its stalled-job check rather than by a processor. */
 export const STALLED_OUT = 'job stalled more than allowable limit';
+/** The code of such a failure, in dead letters, ingest runs and job views. */
+export const WORKER_LOST = 'worker_lost';
 
 /**
  * The `rag-query` queue as every process opens it: same prefix, same retry

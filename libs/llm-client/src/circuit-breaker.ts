@@ -139,6 +139,7 @@ class CockatielBreaker implements Breaker {
       if (signal?.aborted) throw new LlmAbortedError(`${this.name} call was aborted`, { cause: error });
       throw new DependencyTimeoutError(`${this.name} did not answer within ${this.options.timeoutMs} ms; the job will retry (raise LLM_TIMEOUT_MS if the model is slow)`, {
         cause: error,
+        code: 'llm_timeout',
       });
     }
   }

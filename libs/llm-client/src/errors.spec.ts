@@ -31,6 +31,21 @@ describe('classifyOpenAIError', () => {
     expect(mapped.message).not.toContain('sk-abc123XYZsecret');
   });
 
+  it.each([
+    [401, 'llm_auth_failed'],
+    [403, 'llm_auth_failed'],
+    [404, 'llm_model_not_found'],
+    [400, 'llm_request_rejected'],
+    [429, 'llm_rate_limited'],
+    [500, 'llm_unavailable'],
+  ])('gives HTTP %s the stable code %s, and tenants neither the URL nor the provider\'s words', (status, code) => {
+    const mapped = classifyOpenAIError('chat', 'http://10.0.0.7:8000/v1', apiError(status, 'Incorrect API key provided: plain-credential-123')) as Error & { code: string; publicMessage: string };
+    expect(mapped.code).toBe(code);
+    expect(mapped.publicMessage).toMatch(/^chat /);
+    expect(mapped.publicMessage).not.toContain('10.0.0.7');
+    expect(mapped.publicMessage).not.toContain('plain-credential-123');
+  });
+
   it('passes already classified errors through', () => {
     const permanent = new LlmPermanentError('dimension');
     expect(classifyOpenAIError('x', 'y', permanent)).toBe(permanent);

@@ -1,21 +1,45 @@
 import { maskUrlCredentials } from '@rag/config';
 import { APIConnectionTimeoutError, APIUserAbortError } from 'openai';
 
+export interface LlmErrorOptions {
+  cause?: unknown;
+  /** The stable code tenants see (see errorCode in @rag/observability). */
+  code?: string;
+  /** What a tenant reads, when the message holds operator detail (the provider's URL, its own words). */
+  publicMessage?: string;
+}
+
 /** A failure retrying will not fix (bad credentials, wrong model, wrong dimension). */
 export class LlmPermanentError extends Error {
   readonly permanent = true;
+  readonly code: string;
+  private readonly shown?: string;
+  constructor(message: string, options: LlmErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code ?? 'llm_request_failed';
+    this.shown = options.publicMessage;
+  }
+
   /** Written for the tenant: safe to show them (see tenantMessage in @rag/observability). */
   get publicMessage(): string {
-    return this.message;
+    return this.shown ?? this.message;
   }
 }
 
 /** A failure worth retrying later (timeouts, 429, 5xx, connection errors). */
 export class LlmRetryableError extends Error {
   readonly permanent = false;
+  readonly code: string;
+  private readonly shown?: string;
+  constructor(message: string, options: LlmErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code ?? 'llm_unavailable';
+    this.shown = options.publicMessage;
+  }
+
   /** Written for the tenant: safe to show them (see tenantMessage in @rag/observability). */
   get publicMessage(): string {
-    return this.message;
+    return this.shown ?? this.message;
   }
 }
 
@@ -24,30 +48,38 @@ export class LlmRetryableError extends Error {
  * retryable, but says nothing about the dependency's health, so it never
  * counts towards a circuit breaker.
  */
-export class LlmAbortedError extends LlmRetryableError {}
+export class LlmAbortedError extends LlmRetryableError {
+  constructor(message: string, options: LlmErrorOptions = {}) {
+    super(message, { code: 'cancelled', ...options });
+  }
+}
 
 /**
- * Maps an `openai` client error to a retryable or permanent error whose
- * message names the operation and what to do; the API key never appears.
+ * Maps an `openai` client error to a retryable or permanent error with a
+ * stable code. Its message (for the logs) names the operation, the provider's
+ * URL and what to do; its public message drops the URL and the provider's own
+ * words, which can echo the request, API key included.
  */
 export function classifyOpenAIError(operation: string, baseUrl: string, error: unknown): Error {
   if (error instanceof LlmPermanentError || error instanceof LlmRetryableError) return error;
   const status = typeof error === 'object' && error !== null ? (error as { status?: unknown }).status : undefined;
   const name = error instanceof Error ? error.name : '';
   const where = `${operation} at ${maskUrlCredentials(baseUrl)}`;
+  const permanent = (code: string, detail: string, shown: string) => new LlmPermanentError(`${where} ${detail}`, { cause: error, code, publicMessage: `${operation} ${shown}` });
+  const retryable = (code: string, detail: string, shown = detail) => new LlmRetryableError(`${where} ${detail}`, { cause: error, code, publicMessage: `${operation} ${shown}` });
   // The client's error classes keep the name `Error`, so check the classes as well as the names.
   if (error instanceof APIUserAbortError || name === 'AbortError' || (error instanceof Error && /aborted/i.test(error.message) && name === 'APIUserAbortError')) {
-    return new LlmAbortedError(`${where} was aborted`, { cause: error });
+    return new LlmAbortedError(`${where} was aborted`, { cause: error, code: 'cancelled', publicMessage: `${operation} was aborted` });
   }
   if (typeof status === 'number') {
-    if (status === 401 || status === 403) return new LlmPermanentError(`${where} was refused (${status}); check OPENAI_API_KEY`, { cause: error });
-    if (status === 404) return new LlmPermanentError(`${where} answered 404; check the model name and OPENAI_BASE_URL`, { cause: error });
-    if (status === 400 || status === 422) return new LlmPermanentError(`${where} rejected the request (${status}): ${safeMessage(error)}`, { cause: error });
-    if (status === 429) return new LlmRetryableError(`${where} is rate limiting (429); the job will retry`, { cause: error });
-    return new LlmRetryableError(`${where} failed with ${status}; the job will retry`, { cause: error });
+    if (status === 401 || status === 403) return permanent('llm_auth_failed', `was refused (${status}); check OPENAI_API_KEY`, `was refused (${status}): the service's credentials for the language model were not accepted; the operator must check OPENAI_API_KEY`);
+    if (status === 404) return permanent('llm_model_not_found', 'answered 404; check the model name and OPENAI_BASE_URL', 'answered 404: the configured model was not found; the operator must check the model name and OPENAI_BASE_URL');
+    if (status === 400 || status === 422) return permanent('llm_request_rejected', `rejected the request (${status}): ${safeMessage(error)}`, `rejected the request (${status}); the operator finds the reason in the logs`);
+    if (status === 429) return retryable('llm_rate_limited', 'is rate limiting (429); the job will retry');
+    return retryable('llm_unavailable', `failed with ${status}; the job will retry`);
   }
-  if (error instanceof APIConnectionTimeoutError || name === 'APIConnectionTimeoutError') return new LlmRetryableError(`${where} timed out; the job will retry (raise LLM_TIMEOUT_MS if the model is slow)`, { cause: error });
-  return new LlmRetryableError(`${where} could not be reached (${safeMessage(error)}); check OPENAI_BASE_URL`, { cause: error });
+  if (error instanceof APIConnectionTimeoutError || name === 'APIConnectionTimeoutError') return retryable('llm_timeout', 'timed out; the job will retry (raise LLM_TIMEOUT_MS if the model is slow)', 'timed out; the job will retry');
+  return retryable('llm_unavailable', `could not be reached (${safeMessage(error)}); check OPENAI_BASE_URL`, 'could not be reached; the job will retry');
 }
 
 function safeMessage(error: unknown): string {

@@ -1,7 +1,7 @@
 export * from './answerer';
 export { ExtractiveAnswerer, type ExtractiveOptions } from './extractive.answerer';
 export { sentences, stem, terms, words } from './text-terms';
-export { GROUNDED_SYSTEM_PROMPT, buildGroundedPrompt, citedNumbers, type ChatMessage } from './grounded-prompt';
+export { buildGroundedPrompt, citedNumbers, groundedSystemPrompt, neutralise, newBoundary, type ChatMessage } from './grounded-prompt';
 export { LlmAbortedError, LlmPermanentError, LlmRetryableError, classifyOpenAIError } from './errors';
 export { createOpenAIClient, type OpenAIClientOptions } from './openai.client';
 export { KNOWN_EMBEDDING_DIMENSIONS, OpenAIEmbedder, knownEmbeddingDimension, type OpenAIEmbedderOptions } from './openai.embedder';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { abortableSleep } from './abortable-sleep';
-import { LlmAbortedError, LlmRetryableError } from './errors';
+import { LlmAbortedError, LlmRetryableError, type LlmErrorOptions } from './errors';
 import { LocalProviderPause, RedisProviderPause, type ProviderPause } from './provider-pause';
 
 export interface ProviderThrottleOptions {
@@ -30,7 +30,11 @@ export interface ThrottleRequest {
 }
 
 /** Waited as long as allowed for the shared limits or the provider's pause. Retryable: the job tries again later. */
-export class RateLimitWaitError extends LlmRetryableError {}
+export class RateLimitWaitError extends LlmRetryableError {
+  constructor(message: string, options: LlmErrorOptions = {}) {
+    super(message, { code: 'llm_rate_limited', ...options });
+  }
+}
 
 export const DEFAULT_WINDOW_MS = 60_000;
 export const DEFAULT_MAX_WAIT_MS = 60_000;
@@ -151,7 +155,8 @@ async function store<T>(what: string, fn: () => Promise<T>): Promise<T> {
 
 function unavailable(what: string, error: unknown): LlmRetryableError {
   const message = error instanceof Error ? error.message : String(error);
-  return new LlmRetryableError(`could not ${what} in Redis (${message}); the job will retry`, { cause: error });
+  // Redis's own words (its address) stay in the logs.
+  return new LlmRetryableError(`could not ${what} in Redis (${message}); the job will retry`, { cause: error, code: 'queue_unavailable', publicMessage: 'the shared rate limits could not be read; the job will retry' });
 }
 
 function abortedWhileWaiting(operation: string): LlmAbortedError {

@@ -1,5 +1,6 @@
 import winston from 'winston';
 import { currentContext } from './context';
+import { redactSecrets, redactValue, registerSecrets } from './redact';
 
 export type Logger = winston.Logger;
 
@@ -10,6 +11,8 @@ export interface LoggerOptions {
   stream?: NodeJS.WritableStream;
   /** Extra fields on every line, e.g. a worker id. */
   defaultMeta?: Record<string, unknown>;
+  /** Configured secret values (see secretValues in @rag/config): masked in every line, as are credential-shaped strings. */
+  secrets?: Iterable<string | undefined>;
 }
 
 // Context fills in ids a line does not set itself; an explicit field wins.
@@ -20,8 +23,18 @@ const withContext = winston.format((info) => {
   return info;
 });
 
-/** JSON lines with timestamp, service and the active request/job ids. */
+// Last before JSON: a secret in any field (a provider's error text, a URL, an error's stack) is masked.
+// Symbol-keyed fields (level, splat) are winston's own and left alone.
+const redacted = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    if (key !== 'level') info[key] = redactValue(info[key], errorMessage);
+  }
+  return info;
+});
+
+/** JSON lines with timestamp, service and the active request/job ids; secrets masked. */
 export function createLogger(options: LoggerOptions): Logger {
+  if (options.secrets) registerSecrets(options.secrets);
   const transport = options.stream
     ? new winston.transports.Stream({ stream: options.stream })
     : new winston.transports.Console();
@@ -32,15 +45,16 @@ export function createLogger(options: LoggerOptions): Logger {
       withContext(),
       winston.format.errors({ stack: true }),
       winston.format.timestamp(),
+      redacted(),
       winston.format.json(),
     ),
     transports: [transport],
   });
 }
 
-/** A short, safe description of an unknown thrown value, causes included. */
+/** A short description of an unknown thrown value, every cause included, secrets masked. */
 export function errorMessage(error: unknown): string {
-  return describeError(error, new Set());
+  return redactSecrets(describeError(error, new Set()));
 }
 
 // `seen` stops a cyclic cause chain from recursing until the stack overflows.

@@ -1,4 +1,4 @@
-import { GENERIC_FAILURE, TenantFacingError, forTenant, tenantMessage } from './tenant-message';
+import { GENERIC_FAILURE, INTERNAL_ERROR, TenantFacingError, errorCode, forTenant, tenantMessage } from './tenant-message';
 
 class Ours extends Error {
   readonly permanent = true;
@@ -60,5 +60,34 @@ describe('forTenant', () => {
     expect((plainer as unknown as { permanent: boolean }).permanent).toBe(false);
     const cancelled = forTenant(Object.assign(new Error('x'), { permanent: true, cancelled: true }));
     expect(cancelled).toMatchObject({ permanent: true, cancelled: true });
+  });
+});
+
+describe('errorCode', () => {
+  class Coded extends Error {
+    readonly code = 'llm_auth_failed';
+    get publicMessage(): string {
+      return 'refused';
+    }
+  }
+
+  it("is the code of an error of ours, and internal_error for anything else (Node's codes included)", () => {
+    expect(errorCode(new Coded('x'))).toBe('llm_auth_failed');
+    expect(errorCode(new Ours('x'))).toBe(INTERNAL_ERROR);
+    expect(errorCode(Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:6379'), { code: 'ECONNREFUSED' }))).toBe(INTERNAL_ERROR);
+    expect(errorCode('thrown string')).toBe(INTERNAL_ERROR);
+  });
+
+  it('goes with the error forTenant makes', () => {
+    expect(errorCode(forTenant(new Coded('401 from http://10.0.0.7/v1')))).toBe('llm_auth_failed');
+    expect(errorCode(forTenant(new Error('/srv/secret')))).toBe(INTERNAL_ERROR);
+  });
+});
+
+describe('tenantMessage masks secrets a public message quotes', () => {
+  it('masks a key-shaped string in a message of ours', () => {
+    expect(tenantMessage(new Ours('rejected: Bearer abcdefghijklmnop'))).toBe('rejected: Bearer ***');
+    const safe = forTenant(new Ours('rejected: Bearer abcdefghijklmnop'));
+    expect(safe.message).toBe('rejected: Bearer ***');
   });
 });

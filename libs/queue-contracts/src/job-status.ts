@@ -4,6 +4,8 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export const FINAL_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['completed', 'failed', 'cancelled']);
 
 export interface JobError {
+  /** A stable name of the failure a program can act on (`llm_auth_failed`, `collection_not_found`, `internal_error`). */
+  code: string;
   message: string;
   /** True when the failure will not go away by retrying. */
   permanent: boolean;

@@ -1,6 +1,8 @@
 /** Failures that retrying cannot fix; the worker fails such jobs at once. */
 export class PermanentError extends Error {
   readonly permanent = true;
+  /** The stable code tenants see (see errorCode in @rag/observability); subclasses name theirs. */
+  readonly code: string = 'permanent_failure';
   /** Written for the tenant: safe to show them (see tenantMessage in @rag/observability). */
   get publicMessage(): string {
     return this.message;
@@ -8,6 +10,7 @@ export class PermanentError extends Error {
 }
 
 export class CollectionNotFoundError extends PermanentError {
+  override readonly code = 'collection_not_found';
   constructor(readonly collection: string) {
     super(`collection "${collection}" does not exist; ingest documents into it first (npm run ingest -- <paths> --collection ${collection})`);
     this.name = 'CollectionNotFoundError';
@@ -19,6 +22,7 @@ export function isPermanent(error: unknown): boolean {
 }
 
 export class EmbedderMismatchError extends PermanentError {
+  override readonly code = 'embedder_mismatch';
   constructor(
     readonly collection: string,
     readonly stored: { id: string; dimension: number },
@@ -34,6 +38,7 @@ export class EmbedderMismatchError extends PermanentError {
 }
 
 export class VectorSizeMismatchError extends PermanentError {
+  override readonly code = 'embedder_mismatch';
   constructor(collection: string, expected: number, got: number) {
     super(
       `collection "${collection}" holds ${expected}-dimensional vectors but got ${got}; configure the embedder the collection was built with, or load the documents into a new collection`,
@@ -57,6 +62,10 @@ export class VectorStoreError extends Error {
     this.name = 'VectorStoreError';
     this.permanent = options.permanent ?? false;
     this.status = options.status;
+  }
+
+  get code(): string {
+    return this.permanent ? 'vector_store_refused' : 'vector_store_unavailable';
   }
 
   /** The backend's own words stay in the logs: they name hosts, paths and internals. */

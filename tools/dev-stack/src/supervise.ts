@@ -4,7 +4,7 @@
 // restarted on its own after a backoff, and never takes the others down (nx
 // stops every task of `run-many` when one of them exits). Instance n gets
 // WORKER_METRICS_PORT + n - 1 (or 0 = any free port).
-import { loadConfigOrExit } from '@rag/config';
+import { loadConfigOrExit, secretValues } from '@rag/config';
 import { createLogger } from '@rag/observability';
 import { Supervisor } from './supervisor';
 
@@ -24,7 +24,7 @@ function parseArgs(argv: string[]): { count: number; command: string[] } {
 const { count, command } = parseArgs(process.argv.slice(2));
 const config = loadConfigOrExit('supervisor');
 // Lines about a child carry its pid as `pid`.
-const logger = createLogger({ service: 'supervisor', level: config.LOG_LEVEL });
+const logger = createLogger({ service: 'supervisor', level: config.LOG_LEVEL, secrets: secretValues(config) });
 const base = config.WORKER_METRICS_PORT;
 const supervisor = new Supervisor({
   name: 'rag-worker',

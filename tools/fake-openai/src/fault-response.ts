@@ -11,6 +11,11 @@ export const DEFAULT_DROP_AFTER_CHUNKS = 2;
  */
 export function respondToFault(fault: FaultSpec, res: Response): boolean {
   switch (fault.kind) {
+    case 'status401': {
+      const key = /^Bearer\s+(.*)$/i.exec(res.req.headers.authorization ?? '')?.[1] ?? '';
+      sendError(res, new FakeApiError(401, `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`, 'invalid_request_error', 'invalid_api_key'));
+      return true;
+    }
     case 'status429':
       res.set('retry-after', String(fault.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS));
       sendError(res, new FakeApiError(429, 'Rate limit reached for requests (fake-openai fault).', 'requests', 'rate_limit_exceeded'));

@@ -29,6 +29,15 @@ describe('fault injection and auth', () => {
     await expect(client.chat.completions.create({ model: MODEL, messages })).resolves.toMatchObject({ object: 'chat.completion' });
   });
 
+  it('status401: AuthenticationError whose body quotes the key it was sent, as some providers do', async () => {
+    fake.setOptions({ fault: { kind: 'status401', endpoints: ['chat'], times: 1 } });
+    const error = await client.chat.completions.create({ model: MODEL, messages }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(error).toMatchObject({ status: 401, code: 'invalid_api_key' });
+    expect((error as Error).message).toContain('Incorrect API key provided: test-key.');
+    await expect(client.chat.completions.create({ model: MODEL, messages })).resolves.toBeDefined();
+  });
+
   it('status500: InternalServerError, only on the endpoints named', async () => {
     fake.setOptions({ fault: { kind: 'status500', endpoints: ['embeddings'] } });
     await expect(client.embeddings.create({ model: 'e', input: 'x' })).rejects.toBeInstanceOf(OpenAI.InternalServerError);

@@ -40,13 +40,44 @@ export function groundedReply(body: ChatRequestBody): string {
   return `${firstSentence(best.text)} [${best.n}]`;
 }
 
+// The worker's fenced form: `<documents-B>`, then `<passage-B n="2" from="...">` ... `</passage-B>` blocks (see buildGroundedPrompt).
+const DOCUMENTS_OPEN = /<documents-([0-9a-f]{8,})>/;
+
+/**
+ * The passages of a prompt, fenced (the worker's form, read as a model told
+ * the boundary would: only tags carrying the boundary of the `<documents-B>`
+ * block count) or plain (`[n] ...` lines; see parsePlainPassages).
+ */
+export function parsePassages(prompt: string): { passages: NumberedPassage[]; rest: string } {
+  const boundary = DOCUMENTS_OPEN.exec(prompt)?.[1];
+  return boundary ? parseFencedPassages(prompt, boundary) : parsePlainPassages(prompt);
+}
+
+/** Every `<passage-B ...>` block of the `<documents-B>` block, in order; `rest` is the text outside the block. */
+export function parseFencedPassages(prompt: string, boundary: string): { passages: NumberedPassage[]; rest: string } {
+  const start = prompt.indexOf(`<documents-${boundary}>`);
+  const closing = `</documents-${boundary}>`;
+  const end = prompt.indexOf(closing, start);
+  const block = prompt.slice(start, end < 0 ? prompt.length : end);
+  const rest = prompt.slice(0, start) + (end < 0 ? '' : prompt.slice(end + closing.length));
+  const passages: NumberedPassage[] = [];
+  const open = new RegExp(`<passage-${boundary} n="(\\d+)"(?: from="([^"]*)")?>\\n`, 'g');
+  for (const match of block.matchAll(open)) {
+    const bodyStart = (match.index ?? 0) + match[0].length;
+    const bodyEnd = block.indexOf(`</passage-${boundary}>`, bodyStart);
+    const text = block.slice(bodyStart, bodyEnd < 0 ? block.length : bodyEnd).replace(/\s+/g, ' ').trim();
+    if (text) passages.push({ n: Number(match[1]), text, ...(match[2] ? { heading: match[2] } : {}) });
+  }
+  return { passages, rest };
+}
+
 /**
  * Passages are blocks that start with a line beginning `[n]` and run until a
  * blank line, the next `[n]` line, a `Question:` line or a lone tag line
  * (`</documents>`). When the `[n]` line holds only `(...)` and text follows,
  * that is the heading. `rest` is every line outside passages.
  */
-export function parsePassages(prompt: string): { passages: NumberedPassage[]; rest: string } {
+export function parsePlainPassages(prompt: string): { passages: NumberedPassage[]; rest: string } {
   const passages: NumberedPassage[] = [];
   const rest: string[] = [];
   let current: { n: number; lines: string[] } | undefined;

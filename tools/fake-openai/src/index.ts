@@ -14,5 +14,5 @@ export {
   type ReplyFn,
 } from './options';
 export type { ChatContentPart, ChatMessage, ChatRequestBody } from './chat-request';
-export { NO_PASSAGES_REPLY, groundedReply, parsePassages, type NumberedPassage } from './grounded-reply';
+export { NO_PASSAGES_REPLY, groundedReply, parseFencedPassages, parsePassages, parsePlainPassages, type NumberedPassage } from './grounded-reply';
 export { embeddingToBase64, fakeEmbedding } from './fake-embedding';

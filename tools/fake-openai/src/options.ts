@@ -4,7 +4,8 @@ import type { ChatRequestBody } from './chat-request';
 export const FAKE_ENDPOINTS = ['chat', 'embeddings', 'models'] as const;
 export type FakeEndpoint = (typeof FAKE_ENDPOINTS)[number];
 
-export const FAULT_KINDS = ['status429', 'status500', 'hang', 'drop'] as const;
+/** status401: refuses the key, quoting it whole in the error body as some providers do (tests that keys never leak). */
+export const FAULT_KINDS = ['status401', 'status429', 'status500', 'hang', 'drop'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultSpec {

@@ -4,7 +4,7 @@ import { Router, type Request } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
-import { jobView } from '../job-view';
+import { failureCode, jobView } from '../job-view';
 import { questionAdmission } from '../enqueue-question';
 import { LongPollLimit } from '../http/long-poll-limit';
 import { queueCall } from '../http/queue-unavailable';
@@ -81,6 +81,7 @@ async function currentView(deps: GatewayDeps, jobId: string, tenant: string): Pr
   if (view?.status === 'failed' && (await isCancelRequested(deps.queue.client, deps.config.QUEUE_PREFIX, jobId))) {
     return { ...view, status: 'cancelled', error: undefined };
   }
+  if (view?.error) view.error.code = await failureCode(deps.deadLetters, jobId);
   return view ?? undefined;
 }
 

@@ -33,6 +33,7 @@ const PARSERS: Record<string, (bytes: Buffer, options: LoadOptions) => Promise<P
 export const SUPPORTED_EXTENSIONS: readonly string[] = Object.keys(PARSERS);
 
 export class UnsupportedFormatError extends PermanentError {
+  override readonly code = 'unsupported_format';
   constructor(readonly source: string) {
     super(`${source}: unsupported file type; supported: ${SUPPORTED_EXTENSIONS.join(', ')}`);
     this.name = 'UnsupportedFormatError';

@@ -4,6 +4,7 @@ import type { ParsedText } from './load-markdown';
 import { parseHtml } from './load-html';
 
 export class UnreadableDocxError extends Error {
+  readonly code = 'document_parse_failed';
   constructor(detail: string) {
     super(`not a readable DOCX file (${detail}); save it again as .docx from a word processor`);
     this.name = 'UnreadableDocxError';

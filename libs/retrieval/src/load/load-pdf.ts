@@ -5,6 +5,7 @@ import { parseText } from './load-text';
 
 /** A PDF that pdf.js cannot read (damaged, encrypted, not a PDF). */
 export class UnreadablePdfError extends Error {
+  readonly code = 'document_parse_failed';
   constructor(detail: string) {
     super(`not a readable PDF (${detail}); if it is encrypted or scanned, export it as text first`);
     this.name = 'UnreadablePdfError';

@@ -12,6 +12,7 @@ export const DEFAULT_TENANT = 'default';
 const SEPARATOR = '.';
 
 export class InvalidNameError extends PermanentError {
+  override readonly code = 'invalid_name';
   constructor(kind: 'tenant' | 'collection', value: string) {
     super(`${kind} ${JSON.stringify(value.slice(0, 80))} is not a valid ${kind} name`);
     this.name = 'InvalidNameError';
