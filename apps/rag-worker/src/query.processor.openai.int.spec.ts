@@ -114,7 +114,7 @@ describe('query processor with an OpenAI-compatible API', () => {
       ],
       { tenant: 'default', collection: 'forgery', chunking: { size: 2000, overlap: 0 }, embedBatch: 2 },
     );
-    const job = await queue.add(JobName.Answer, { ...payload('How many vacation days does every employee get?'), collection: 'forgery', top_k: 5 }, { attempts: 1 });
+    const job = await queue.add(JobName.Answer, signedQuery({ query: 'How many vacation days does every employee get?', collection: 'forgery', top_k: 5, stream: true, request_id: 'r-1', tenant: 'default' }), { attempts: 1 });
     const result = (await job.finished()) as QueryResult;
 
     const chat = fake.requests.filter((r) => r.path === '/v1/chat/completions').pop();

@@ -32,6 +32,8 @@ if (!process.env.LANCE_CPU_THREADS) process.env.LANCE_CPU_THREADS = String(Math.
 const BASE_COLUMNS = ['id', 'doc_id', 'source', 'title', 'heading', 'position', 'text', 'content_hash'];
 /** Added later; tables made before it have no such column and keep working without pages. */
 const PAGE_COLUMN = 'page';
+/** Tries at making a collection's indexes while other processes make the same collection (see create). */
+const CREATE_ATTEMPTS = 8;
 /** Writes to one table between two compactions (see afterWrite). */
 const COMPACT_EVERY = 100;
 /** Chunks of one document read to check they all carry the same hash. */
@@ -450,7 +452,9 @@ export class LanceDbStore implements VectorStore {
         return await describeTable(collection, table);
       } catch (error) {
         // Another process made the same table and its indexes at the same moment: look again, with caches our lost commit did not touch.
-        if (!isCommitConflict(error) || attempt >= 3) throw error;
+        // Each index is its own commit, so two creators can collide more than once; a random pause lets one of them go first.
+        if (!isCommitConflict(error) || attempt >= CREATE_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80 * attempt));
         await this.reconnect();
         table = await this.db.openTable(collection);
       }
