@@ -6,12 +6,13 @@ import { ApiKeyInputError, ApiKeyStore, Authenticator, hashApiKey, openAuthentic
 /** Every key name and every value (strings, hashes, sets) in Redis, as one text. */
 async function dump(redis: Redis): Promise<string> {
   const parts: string[] = [];
-  for (const key of await redis.keys('*')) {
+  // Sorted: KEYS and SMEMBERS answer in hash-table order, which can change between two reads as Redis resizes its tables.
+  for (const key of (await redis.keys('*')).sort()) {
     parts.push(key);
     const type = await redis.type(key);
     if (type === 'string') parts.push((await redis.get(key)) ?? '');
     if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
-    if (type === 'set') parts.push(...(await redis.smembers(key)));
+    if (type === 'set') parts.push(...(await redis.smembers(key)).sort());
   }
   return parts.join('\n');
 }
