@@ -1,7 +1,6 @@
 import { DocumentLocks } from '@rag/jobs';
 import { LanceDbStore, chunkDocument, loadDocument } from '@rag/retrieval';
-import { runApp, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
-import Redis from 'ioredis';
+import { runApp, startRedis, tempDir, useRedisSuite, type PrivateRedis, type TempDir } from '@rag/testing';
 import { FIXTURE_CHUNKING, FIXTURE_COLLECTION, fixtureDocument } from './testing/load-same-document.fixture';
 
 const FIXTURE = 'apps/rag-worker/src/testing/load-same-document.fixture.ts';
@@ -44,22 +43,11 @@ describe('one writer per document across processes (real Redis, LanceDB and proc
 });
 
 describe('DocumentLocks (real Redis)', () => {
-  let redis: PrivateRedis;
-  let client: Redis;
+  const redis = useRedisSuite();
   const doc = { tenant: 'acme', collection: 'kb', docId: 'a.md' };
 
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new Redis(redis.url);
-  });
-
-  afterAll(async () => {
-    client?.disconnect();
-    await redis?.stop();
-  });
-
   it('lets one holder in at a time and frees the lock after each', async () => {
-    const locks = new DocumentLocks(client, 'lk1');
+    const locks = new DocumentLocks(redis.client, 'lk1');
     let inside = 0;
     let most = 0;
     await Promise.all(
@@ -74,26 +62,26 @@ describe('DocumentLocks (real Redis)', () => {
       ),
     );
     expect(most).toBe(1);
-    expect(await client.exists(locks.key(doc))).toBe(0);
+    expect(await redis.client.exists(locks.key(doc))).toBe(0);
     // Another document is never held up by this one.
     expect(locks.key(doc)).not.toBe(locks.key({ ...doc, docId: 'b.md' }));
   });
 
   it('gives up waiting with a retryable error, and fences off a holder whose lock expired and was taken', async () => {
-    const locks = new DocumentLocks(client, 'lk2', { ttlMs: 300, waitMs: 100 });
+    const locks = new DocumentLocks(redis.client, 'lk2', { ttlMs: 300, waitMs: 100 });
     // A holder that died: its key stays until the TTL.
-    await client.set(locks.key(doc), 'someone-else', 'PX', 300);
+    await redis.client.set(locks.key(doc), 'someone-else', 'PX', 300);
     const busy = await locks.hold(doc, async () => 'ran').catch((e: unknown) => e as Error);
     expect(busy).toMatchObject({ name: 'DocumentBusyError', permanent: false });
 
     const stalled = locks.hold({ ...doc, docId: 'c.md' }, async (fence) => {
       // The holder stalls; meanwhile its lock is taken over (as after expiry).
-      await client.set(locks.key({ ...doc, docId: 'c.md' }), 'the-next-writer', 'PX', 5_000);
+      await redis.client.set(locks.key({ ...doc, docId: 'c.md' }), 'the-next-writer', 'PX', 5_000);
       await fence();
       return 'wrote';
     });
     await expect(stalled).rejects.toMatchObject({ name: 'DocumentLockLostError', permanent: false });
     // The next writer's lock is left alone.
-    expect(await client.get(locks.key({ ...doc, docId: 'c.md' }))).toBe('the-next-writer');
+    expect(await redis.client.get(locks.key({ ...doc, docId: 'c.md' }))).toBe('the-next-writer');
   });
 });

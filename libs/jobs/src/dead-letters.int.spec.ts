@@ -1,26 +1,15 @@
-import { keysWithoutExpiry, startRedis, type PrivateRedis } from '@rag/testing';
+import { keysWithoutExpiry, useRedisSuite } from '@rag/testing';
 import Redis from 'ioredis';
 import { CancelSignals, JobCancelledError, requestCancel } from './cancel-signals';
 import { ALL_TENANTS, DeadLetters } from './dead-letters';
 
 describe('DeadLetters and CancelSignals (real Redis)', () => {
-  let redis: PrivateRedis;
-  let client: Redis;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new Redis(redis.url);
-  });
-
-  afterAll(async () => {
-    client?.disconnect();
-    await redis?.stop();
-  });
+  const redis = useRedisSuite();
 
   const letter = (id: string, at: number) => ({ job_id: id, queue: 'rag-query', job_name: 'answer', payload: { query: id }, final_error: 'boom', failed_at: new Date(at).toISOString() });
 
   it('keeps attempts with the letter, lists newest first, and is bounded by count', async () => {
-    const dlq = new DeadLetters(client, { prefix: 'a', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 3 });
+    const dlq = new DeadLetters(redis.client, { prefix: 'a', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 3 });
     await dlq.recordAttempt('j1', { attempt: 1, started_at: 'x', duration_ms: 5, error: 'timeout', permanent: false });
     await dlq.recordAttempt('j1', { attempt: 2, started_at: 'y', duration_ms: 7, error: '500', permanent: false });
     const now = Date.now();
@@ -35,11 +24,11 @@ describe('DeadLetters and CancelSignals (real Redis)', () => {
     const j1 = await dlq.get(ALL_TENANTS, 'j1');
     expect(j1?.attempts.map((a) => a.error)).toEqual(['timeout', '500']);
     // Every key it wrote expires, the index included.
-    expect(await keysWithoutExpiry(client, 'a')).toEqual([]);
+    expect(await keysWithoutExpiry(redis.client, 'a')).toEqual([]);
   });
 
   it('counts replays of a job that fails again, and purges', async () => {
-    const dlq = new DeadLetters(client, { prefix: 'b', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 10 });
+    const dlq = new DeadLetters(redis.client, { prefix: 'b', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 10 });
     await dlq.add(letter('r1', Date.now()));
     expect((await dlq.take(ALL_TENANTS, 'r1'))?.job_id).toBe('r1');
     expect(await dlq.get(ALL_TENANTS, 'r1')).toBeUndefined();
@@ -51,7 +40,7 @@ describe('DeadLetters and CancelSignals (real Redis)', () => {
   });
 
   it("scopes every operation to a tenant: one tenant's admin never lists, reads, takes or purges another's", async () => {
-    const dlq = new DeadLetters(client, { prefix: 'd', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 2 });
+    const dlq = new DeadLetters(redis.client, { prefix: 'd', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 2 });
     const owned = (id: string, tenant: string | undefined, at: number) => ({ ...letter(id, at), payload: { query: id, ...(tenant ? { tenant } : {}) } });
     const now = Date.now();
     await dlq.add(owned('a1', 'acme', now - 3000));
@@ -76,25 +65,25 @@ describe('DeadLetters and CancelSignals (real Redis)', () => {
     expect((await dlq.list(acme)).total).toBe(0);
     expect(await dlq.get(ALL_TENANTS, 'g1')).toBeDefined();
     expect((await dlq.list({ tenant: 'globex' })).total).toBe(1);
-    expect(await keysWithoutExpiry(client, 'd')).toEqual([]);
+    expect(await keysWithoutExpiry(redis.client, 'd')).toEqual([]);
     await dlq.purge(ALL_TENANTS);
     expect((await dlq.list({ tenant: 'globex' })).total).toBe(0);
-    expect(await client.exists('d:dlq', 'd:dlq-tenant:acme', 'd:dlq-tenant:globex', 'd:dlq-tenants')).toBe(0);
+    expect(await redis.client.exists('d:dlq', 'd:dlq-tenant:acme', 'd:dlq-tenant:globex', 'd:dlq-tenants')).toBe(0);
   });
 
   it('aborts a tracked job when its cancellation is published, and at once when it was asked for before', async () => {
     const subscriber = new Redis(redis.url);
-    const signals = new CancelSignals(subscriber, client, 'c');
+    const signals = new CancelSignals(subscriber, redis.client, 'c');
     await signals.start();
     try {
       const running = await signals.track('job-a');
       expect(running.aborted).toBe(false);
-      await requestCancel(client, 'c', 'job-a', 60);
+      await requestCancel(redis.client, 'c', 'job-a', 60);
       for (let i = 0; i < 50 && !running.aborted; i++) await new Promise((r) => setTimeout(r, 10));
       expect(running.aborted).toBe(true);
       expect(running.reason).toBeInstanceOf(JobCancelledError);
 
-      await requestCancel(client, 'c', 'job-b', 60);
+      await requestCancel(redis.client, 'c', 'job-b', 60);
       expect((await signals.track('job-b')).aborted).toBe(true);
       expect((await signals.track('job-c')).aborted).toBe(false);
       signals.release('job-a');

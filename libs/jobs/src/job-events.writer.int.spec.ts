@@ -1,27 +1,16 @@
 import { jobEventsKey } from '@rag/queue-contracts';
-import { startRedis, type PrivateRedis } from '@rag/testing';
+import { useRedisSuite } from '@rag/testing';
 import Redis from 'ioredis';
 import { JobEventsWriter } from './job-events.writer';
 
 describe('JobEventsWriter (real Redis)', () => {
-  let redis: PrivateRedis;
-  let client: Redis;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new Redis(redis.url);
-  });
-
-  afterAll(async () => {
-    client?.disconnect();
-    await redis?.stop();
-  });
+  const redis = useRedisSuite();
 
   const read = async (jobId: string) =>
-    (await client.xrange(jobEventsKey('t', jobId), '-', '+')).map(([, fields]) => ({ type: fields[1], data: JSON.parse(fields[3]) }));
+    (await redis.client.xrange(jobEventsKey('t', jobId), '-', '+')).map(([, fields]) => ({ type: fields[1], data: JSON.parse(fields[3]) }));
 
   it('writes events in order, batching tokens, and expires the stream with the job', async () => {
-    const writer = new JobEventsWriter(client, 'job-1', { prefix: 't', retentionSeconds: 600, flushChars: 10, flushMs: 1000 });
+    const writer = new JobEventsWriter(redis.client, 'job-1', { prefix: 't', retentionSeconds: 600, flushChars: 10, flushMs: 1000 });
     writer.emit('stage', { stage: 'generating' });
     for (const piece of ['New ', 'employees ', 'get ', '25 ', 'days ', '[1]']) writer.token(piece);
     writer.emit('done', { status: 'completed' });
@@ -35,13 +24,13 @@ describe('JobEventsWriter (real Redis)', () => {
     // Batched: fewer stream entries than pieces, none much over the flush size.
     expect(tokens.length).toBeLessThan(6);
     expect(tokens.length).toBeGreaterThan(1);
-    const ttl = await client.ttl(jobEventsKey('t', 'job-1'));
+    const ttl = await redis.client.ttl(jobEventsKey('t', 'job-1'));
     expect(ttl).toBeGreaterThan(590);
     expect(ttl).toBeLessThanOrEqual(600);
   });
 
   it('flushes a small tail of tokens after the flush interval', async () => {
-    const writer = new JobEventsWriter(client, 'job-2', { prefix: 't', retentionSeconds: 60, flushChars: 1000, flushMs: 30 });
+    const writer = new JobEventsWriter(redis.client, 'job-2', { prefix: 't', retentionSeconds: 60, flushChars: 1000, flushMs: 30 });
     writer.token('tail');
     await new Promise((r) => setTimeout(r, 150));
     expect(await read('job-2')).toEqual([{ type: 'token', data: { text: 'tail' } }]);
@@ -49,9 +38,9 @@ describe('JobEventsWriter (real Redis)', () => {
   });
 
   it('sends the events emitted while a write is in flight together in the next write, in order', async () => {
-    const execs = async () => Number(/cmdstat_exec:calls=(\d+)/.exec(await client.info('commandstats'))?.[1] ?? 0);
-    await client.config('RESETSTAT');
-    const writer = new JobEventsWriter(client, 'job-4', { prefix: 't', retentionSeconds: 60 });
+    const execs = async () => Number(/cmdstat_exec:calls=(\d+)/.exec(await redis.client.info('commandstats'))?.[1] ?? 0);
+    await redis.client.config('RESETSTAT');
+    const writer = new JobEventsWriter(redis.client, 'job-4', { prefix: 't', retentionSeconds: 60 });
     writer.emit('status', { status: 'active' });
     for (const stage of ['retrieving', 'generating']) writer.emit('stage', { stage });
     for (let n = 1; n <= 5; n++) writer.emit('citation', { n });

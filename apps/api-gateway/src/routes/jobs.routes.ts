@@ -9,9 +9,6 @@ import { questionAdmission } from '../enqueue-question';
 import { LongPollLimit } from '../http/long-poll-limit';
 import { queueCall } from '../http/queue-unavailable';
 
-/** Kept for callers that imported it from here. */
-export { queueCall } from '../http/queue-unavailable';
-
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function parseWait(raw: unknown, max: number): number {
