@@ -55,7 +55,9 @@ export class LocalProviderPause implements ProviderPause {
   }
 
   async extend(ms: number): Promise<number> {
-    this.until = Math.max(this.until, Date.now() + Math.ceil(ms));
-    return this.remainingMs();
+    // One reading of the clock: a second one could fall a millisecond later and report less than was asked.
+    const now = Date.now();
+    this.until = Math.max(this.until, now + Math.ceil(ms));
+    return this.until - now;
   }
 }
