@@ -1,0 +1,1 @@
+export { AppError, CancelledError, INTERNAL_ERROR, PermanentError, RetryableError, isCancellation, isPermanent, type AppErrorOptions } from './errors';
