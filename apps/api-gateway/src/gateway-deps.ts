@@ -1,12 +1,12 @@
-import type { Authenticator } from '@rag/auth';
+import { openAuthenticator, type Authenticator } from '@rag/auth';
 import type { Config } from '@rag/config';
-import type { DeadLetters, WorkerHeartbeats } from '@rag/jobs';
-import type { Logger } from '@rag/observability';
+import { DocumentProducer, JobWaiter, QueryJobs, WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue, withJobSigningKey, type DeadLetters } from '@rag/jobs';
+import { errorMessage, registerSecrets, type Logger } from '@rag/observability';
 import type { IngestJobPayload, QueryJobPayload } from '@rag/queue-contracts';
 import type { VectorStore } from '@rag/retrieval';
 import type { Queue } from 'bull';
-import type { JobWaiter } from './job-waiter';
-import type { GatewayMetrics } from './metrics';
+import { once } from 'node:events';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 
 export interface GatewayDeps {
   config: Config;
@@ -14,7 +14,10 @@ export interface GatewayDeps {
   queue: Queue<QueryJobPayload>;
   /** Uploaded documents go here, one job each, for the workers to load. */
   ingestQueue: Queue<IngestJobPayload>;
-  waiter: JobWaiter;
+  /** The questions' lifecycle: enqueue, read, long-poll, cancel, replay. */
+  jobs: QueryJobs;
+  /** The one way uploaded documents reach `ingestQueue`. */
+  documents: DocumentProducer;
   /** The tenant's collections and documents (listing and deleting; loading goes through the CLI). */
   store: VectorStore;
   deadLetters: DeadLetters;
@@ -26,4 +29,56 @@ export interface GatewayDeps {
   workers: WorkerHeartbeats;
   /** Named dependency checks for /readyz; each rejects when its dependency is down. */
   readiness: Record<string, () => Promise<unknown>>;
+}
+
+export interface GatewayWiring {
+  logger: Logger;
+  /** Redis commands fail at once while Redis is unreachable (503 now, not a hung request); see QueueOpenOptions. */
+  failFast?: boolean;
+  /** Called once the signing key and the authenticator are known, before anything else is opened (main refuses to listen open here). */
+  checkAuth?: (config: Config, auth: Authenticator, queue: Queue<QueryJobPayload>) => Promise<void>;
+  openStore: (config: Config) => Promise<VectorStore>;
+  /** /readyz's checks; by default Redis only. */
+  readiness?: (parts: Pick<GatewayDeps, 'queue' | 'store'>) => GatewayDeps['readiness'];
+}
+
+/**
+ * The gateway's parts, wired once for main.ts and the in-process test
+ * gateway alike: both queues, the job lifecycle with its long-poll waiter,
+ * the job signing key, API keys, the store, metrics and readiness checks.
+ */
+export async function buildGatewayDeps(loaded: Config, wiring: GatewayWiring): Promise<GatewayDeps> {
+  const { logger, failFast = false } = wiring;
+  const queue = openQueryQueue(loaded, { failFast });
+  await queue.isReady();
+  queue.on('error', (error) => logger.error('queue error', { error: errorMessage(error) }));
+  // Bull's isReady does not wait for the command client, which (fail-fast) refuses commands until connected.
+  if (failFast && queue.client.status !== 'ready') await once(queue.client, 'ready', { signal: AbortSignal.timeout(10_000) });
+  // Every job this gateway queues is signed; the workers run no other.
+  const config = await withJobSigningKey(queue.client, loaded);
+  // The signing key may have come from Redis just now: masked in logs like the configured secrets.
+  registerSecrets([config.JOB_SIGNING_KEY]);
+  const auth = openAuthenticator(queue.client, config);
+  await wiring.checkAuth?.(config, auth, queue);
+  const ingestQueue = openIngestQueue(config, { failFast });
+  ingestQueue.on('error', (error) => logger.error('queue error', { queue: ingestQueue.name, error: errorMessage(error) }));
+  const store = await wiring.openStore(config);
+  const waiter = new JobWaiter(queue);
+  await waiter.whenReady();
+  const deadLetters = openDeadLetters(queue.client, config);
+  const workers = new WorkerHeartbeats(queue.client, { prefix: config.QUEUE_PREFIX, staleSeconds: config.WORKER_STALE_SECONDS });
+  return {
+    config,
+    logger,
+    queue,
+    ingestQueue,
+    jobs: new QueryJobs(queue, config, deadLetters, waiter),
+    documents: new DocumentProducer(ingestQueue, config),
+    store,
+    deadLetters,
+    auth,
+    metrics: createGatewayMetrics([queue, ingestQueue], workers),
+    workers,
+    readiness: wiring.readiness?.({ queue, store }) ?? { redis: () => queue.client.ping() },
+  };
 }

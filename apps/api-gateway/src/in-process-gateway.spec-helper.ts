@@ -1,6 +1,5 @@
-import { openAuthenticator, type ApiKeyStore } from '@rag/auth';
+import type { ApiKeyStore } from '@rag/auth';
 import { loadConfig, type Config } from '@rag/config';
-import { WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue, withJobSigningKey } from '@rag/jobs';
 import { createLogger } from '@rag/observability';
 import type { IngestJobPayload, QueryJobPayload } from '@rag/queue-contracts';
 import { LanceDbStore, type VectorStore } from '@rag/retrieval';
@@ -9,10 +8,8 @@ import type Bull from 'bull';
 import type { Server } from 'node:http';
 import { PassThrough, type Writable } from 'node:stream';
 import { createApp } from './app';
+import { buildGatewayDeps, type GatewayDeps } from './gateway-deps';
 import { answerClientErrors } from './http/client-error';
-import type { GatewayDeps } from './gateway-deps';
-import { JobWaiter } from './job-waiter';
-import { createGatewayMetrics } from './metrics';
 
 export interface InProcessGateway {
   base: string;
@@ -25,40 +22,24 @@ export interface InProcessGateway {
 }
 
 /**
- * The gateway's Express app in this process on 127.0.0.1, with a real Bull
- * queue on `redisUrl` and a real LanceDB store in a temp dir (or `store`).
+ * The gateway's Express app in this process on 127.0.0.1, wired as main.ts
+ * wires it (buildGatewayDeps), with a real Bull queue on `redisUrl` and a
+ * real LanceDB store in a temp dir (or `store`).
  */
 export async function startInProcessGateway(
   redisUrl: string,
   env: Record<string, string> = {},
   options: { logs?: Writable; store?: VectorStore; readiness?: GatewayDeps['readiness'] } = {},
 ): Promise<InProcessGateway> {
-  const loaded = loadConfig({ REDIS_URL: redisUrl, ...env });
-  const queue = openQueryQueue(loaded);
-  const ingestQueue = openIngestQueue(loaded);
-  const waiter = new JobWaiter(queue);
-  await waiter.whenReady();
-  // As main.ts does: the jobs it queues are signed with the key the workers share.
-  const config = await withJobSigningKey(queue.client, loaded);
   const dir = options.store ? undefined : tempDir('rag-gateway-store-');
-  const store = options.store ?? (await LanceDbStore.open(dir!.path));
-  const auth = openAuthenticator(queue.client, config);
-  const workers = new WorkerHeartbeats(queue.client, { prefix: config.QUEUE_PREFIX, staleSeconds: config.WORKER_STALE_SECONDS });
-  const app = createApp({
-    config,
+  const deps = await buildGatewayDeps(loadConfig({ REDIS_URL: redisUrl, ...env }), {
     logger: createLogger({ service: 'api-gateway', level: 'http', stream: options.logs ?? new PassThrough() }),
-    queue,
-    ingestQueue,
-    waiter,
-    store,
-    metrics: createGatewayMetrics([queue, ingestQueue], workers),
-    deadLetters: openDeadLetters(queue.client, config),
-    auth,
-    workers,
-    readiness: options.readiness ?? { redis: () => queue.client.ping() },
+    openStore: async () => options.store ?? (await LanceDbStore.open(dir!.path)),
+    readiness: options.readiness ? () => options.readiness! : undefined,
   });
+  const { config, queue, ingestQueue, store } = deps;
   const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createApp(deps).listen(0, '127.0.0.1', () => resolve(s));
   });
   answerClientErrors(server);
   const address = server.address();
@@ -69,7 +50,7 @@ export async function startInProcessGateway(
     queue,
     ingestQueue,
     store,
-    keys: auth.store,
+    keys: deps.auth.store,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

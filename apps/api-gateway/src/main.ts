@@ -1,13 +1,10 @@
-import { isLoopbackHost, openAuthenticator } from '@rag/auth';
+import { isLoopbackHost } from '@rag/auth';
 import { loadConfigOrExit, maskedConfig, secretValues, type Config } from '@rag/config';
-import { createLogger, errorMessage, registerSecrets } from '@rag/observability';
-import { WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue, withJobSigningKey } from '@rag/jobs';
+import { createLogger, errorMessage } from '@rag/observability';
 import { openVectorStore } from '@rag/retrieval';
 import { createApp } from './app';
+import { buildGatewayDeps } from './gateway-deps';
 import { answerClientErrors } from './http/client-error';
-import { JobWaiter } from './job-waiter';
-import { createGatewayMetrics } from './metrics';
-import { once } from 'node:events';
 
 /** Without keys anyone who reaches the port reads every answer, so only this machine may. */
 function refuseOpenBind(config: Config): never {
@@ -26,44 +23,26 @@ async function main(): Promise<void> {
   logger.info('starting', { config: maskedConfig(loaded) });
   if (loaded.AUTH === 'off' && !isLoopbackHost(loaded.HOST)) refuseOpenBind(loaded);
 
-  const queue = openQueryQueue(loaded, { failFast: true });
-  await queue.isReady();
-  queue.on('error', (error) => logger.error('queue error', { error: errorMessage(error) }));
-  // Bull's isReady does not wait for the command client, which (fail-fast) refuses commands until connected.
-  if (queue.client.status !== 'ready') await once(queue.client, 'ready', { signal: AbortSignal.timeout(10_000) });
-  // Every job this gateway queues is signed; the workers run no other.
-  const config = await withJobSigningKey(queue.client, loaded);
-  // The signing key may have come from Redis just now: masked in logs like the configured secrets.
-  registerSecrets([config.JOB_SIGNING_KEY]);
-  const auth = openAuthenticator(queue.client, config);
-  const authOn = await auth.required();
-  if (!authOn && !isLoopbackHost(config.HOST)) {
-    await queue.close().catch(() => undefined);
-    refuseOpenBind(config);
-  }
-  const ingestQueue = openIngestQueue(config, { failFast: true });
-  ingestQueue.on('error', (error) => logger.error('queue error', { queue: ingestQueue.name, error: errorMessage(error) }));
-  const store = await openVectorStore(config);
-  const waiter = new JobWaiter(queue);
-  const workers = new WorkerHeartbeats(queue.client, { prefix: config.QUEUE_PREFIX, staleSeconds: config.WORKER_STALE_SECONDS });
-
-  const app = createApp({
-    config,
+  let authOn = false;
+  const deps = await buildGatewayDeps(loaded, {
     logger,
-    queue,
-    ingestQueue,
-    waiter,
-    store,
-    metrics: createGatewayMetrics([queue, ingestQueue], workers),
-    deadLetters: openDeadLetters(queue.client, config),
-    auth,
-    workers,
-    readiness: {
+    failFast: true,
+    checkAuth: async (config, auth, queue) => {
+      authOn = await auth.required();
+      if (!authOn && !isLoopbackHost(config.HOST)) {
+        await queue.close().catch(() => undefined);
+        refuseOpenBind(config);
+      }
+    },
+    openStore: (config) => openVectorStore(config),
+    readiness: ({ queue, store }) => ({
       redis: () => queue.client.ping(),
       // A reachability probe only: its answer (tenant default's collection names) is never sent to the client.
       vector_store: () => store.listCollections('default'),
-    },
+    }),
   });
+  const { config, auth, queue, ingestQueue, store } = deps;
+  const app = createApp(deps);
   const server = app.listen(config.PORT, config.HOST, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;

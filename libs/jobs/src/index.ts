@@ -3,7 +3,7 @@ export { CancelSignals, JobCancelledError, isCancelRequested, isCancellation, re
 export { ALL_TENANTS, DeadLetters, openDeadLetters, type AttemptRecord, type DeadLetter, type DeadLetterOptions, type TenantScope } from './dead-letters';
 export { JOB_REFUSED, signJob, verifyJob, withJobSigningKey, type JobSigningConfig, type Signed } from './job-signature';
 export { JobEventsWriter, type JobEventsOptions } from './job-events.writer';
-export { MAX_STALLED_COUNT, STALLED_OUT, WORKER_LOST, ingestJobId, openIngestQueue, openQueryQueue, queryJobOptions } from './queues';
+export { MAX_STALLED_COUNT, STALLED_OUT, WORKER_LOST, ingestJobId, ingestJobOptions, openIngestQueue, openQueryQueue, queryJobOptions } from './queues';
 export { type ContentRef, type PendingCheck } from './ingest-content';
 export { DocumentBusyError, DocumentLockLostError, DocumentLocks, type DocumentLockOptions } from './document-locks';
 export { IngestRuns, type IngestOutcome, type IngestRunInfo, type IngestRunStatus } from './ingest-runs';
@@ -12,3 +12,9 @@ export { QuestionAdmission, RESERVATION_GRACE_MS, type Admission, type Admission
 export { RedisScript } from './redis-script';
 export { registerQueueMetrics } from './queue-metrics';
 export { WorkerHeartbeat, WorkerHeartbeats, type WorkerHeartbeatOptions, type WorkerIdentity, type WorkerStatus } from './worker-heartbeats';
+export { idempotentJobId, newJobId } from './lifecycle/job-ids';
+export { JobWaiter, type Wakeup } from './lifecycle/job-waiter';
+export { jobEventsOpener } from './lifecycle/job-events';
+export { QuestionProducer, type QuestionDraft, type QuestionOutcome, type QuestionProducerConfig } from './lifecycle/question-producer';
+export { DocumentProducer, type DocumentDraft, type DocumentProducerConfig } from './lifecycle/document-producer';
+export { QueryJobs, type CancelOutcome } from './lifecycle/query-jobs';

@@ -76,6 +76,17 @@ export function queryJobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKO
   };
 }
 
+/**
+ * Attempts, backoff, timeout and bounded retention for a document job. The
+ * same values as a question's, on purpose: a document fails for the same
+ * passing reasons (embeddings API, vector store, a lost lock) and is retried
+ * as often; its job record holds only a reference to the bytes and is kept
+ * as long as its ingest run. Its own function so the two can part.
+ */
+export function ingestJobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_TIMEOUT_MS' | 'JOB_RETENTION_SECONDS'>, jobId: string): JobOptions {
+  return queryJobOptions(config, jobId);
+}
+
 /** One job per document and run: queueing the same document twice in a run makes one job. */
 export function ingestJobId(runId: string, docId: string): string {
   return createHash('sha256').update(`${runId}\n${docId}`).digest('hex').slice(0, 32);

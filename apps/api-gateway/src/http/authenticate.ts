@@ -13,12 +13,10 @@ declare module 'express-serve-static-core' {
 
 const CHALLENGE = 'Bearer realm="rag"';
 
+/** A 401 with the WWW-Authenticate challenge that tells the client how to sign in. */
 class Unauthorized extends HttpError {
-  constructor(
-    message: string,
-    readonly challenge: string,
-  ) {
-    super(401, 'unauthorized', message);
+  constructor(message: string, challenge: string) {
+    super(401, 'unauthorized', message, undefined, { headers: { 'WWW-Authenticate': challenge } });
   }
 }
 

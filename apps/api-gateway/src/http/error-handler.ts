@@ -44,11 +44,8 @@ export function errorHandler(logger: Logger, maxBodyBytes: number, redisReady: (
     const err = !(raw instanceof HttpError) && !isClientError(raw) && (isRedisUnavailable(raw) || !redisReady()) ? queueUnavailable(raw) : raw;
     if (err instanceof HttpError) {
       if (err.status >= 500) logger.warn('request failed', { status: err.status, code: err.code, error: errorMessage(err), cause: err.cause === undefined ? undefined : errorMessage(err.cause) });
-      const retryAfter = (err.details as { retry_after_seconds?: unknown } | undefined)?.retry_after_seconds;
-      if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
-      // 401s carry the WWW-Authenticate challenge that tells the client how to sign in.
-      const challenge = (err as HttpError & { challenge?: unknown }).challenge;
-      if (typeof challenge === 'string') res.setHeader('WWW-Authenticate', challenge);
+      // Retry-After for what may be retried, the WWW-Authenticate challenge of a 401.
+      for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
       res.status(err.status).json(errorBody(err.code, err.message, err.details));
       return;
     }

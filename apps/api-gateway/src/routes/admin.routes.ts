@@ -1,4 +1,4 @@
-import { ALL_TENANTS, DeadLetterNotReplayableError, queryJobOptions, replayDeadLetter, type TenantScope } from '@rag/jobs';
+import { ALL_TENANTS, DeadLetterNotReplayableError, type TenantScope } from '@rag/jobs';
 import { Limits } from '@rag/queue-contracts';
 import { Router, type Request } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
@@ -45,7 +45,7 @@ export function adminRoutes(deps: GatewayDeps): Router {
   });
   router.post('/v1/admin/dead-letters/:id/replay', async (req, res) => {
     const id = req.params.id;
-    const letter = await replayDeadLetter(deps.queue, deps.deadLetters, deadLetterScope(req), id, queryJobOptions(deps.config, id), deps.config).catch((error: unknown) => {
+    const letter = await deps.jobs.replay(deadLetterScope(req), id).catch((error: unknown) => {
       throw error instanceof DeadLetterNotReplayableError ? new HttpError(409, 'not_replayable', error.message) : error;
     });
     if (!letter) throw noSuchLetter();

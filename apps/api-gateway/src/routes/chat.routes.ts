@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
-import { enqueueQuestion } from '../enqueue-question';
 import { requireScope } from '../http/authenticate';
+import { enqueueQuestion } from '../http/enqueue-question';
 import { HttpError } from '../http/http-error';
 
 export function chatRoutes(deps: GatewayDeps): Router {
@@ -10,7 +10,7 @@ export function chatRoutes(deps: GatewayDeps): Router {
     if (!req.is('application/json')) {
       throw new HttpError(415, 'unsupported_media_type', 'send the request body as JSON with Content-Type: application/json');
     }
-    const { accepted, replayed } = await enqueueQuestion(deps.queue, deps.config, req.body, req.requestId, req.principal.tenant, req.get('idempotency-key'));
+    const { accepted, replayed } = await enqueueQuestion(deps.jobs, deps.config, req.body, req.requestId, req.principal.tenant, req.get('idempotency-key'));
     if (!replayed) deps.metrics.jobs.enqueued.inc({ queue: deps.queue.name });
     deps.logger.info(replayed ? 'job accepted again (idempotent)' : 'job accepted', { job_id: accepted.job_id, queue: deps.queue.name, tenant: req.principal.tenant });
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');

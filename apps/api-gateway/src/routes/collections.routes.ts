@@ -1,19 +1,12 @@
-import { Limits } from '@rag/queue-contracts';
 import { CollectionNotFoundError, EmbedderMismatchError, createEmbedder, embedderInfo, isPermanent, type Embedder } from '@rag/retrieval';
 import { Router, type Request } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
 import { page } from '../http/paging';
+import { collectionName } from '../http/params';
 
 const DOC_ID_MAX = 1024;
-
-export function collectionName(raw: unknown): string {
-  if (typeof raw !== 'string' || !Limits.collectionPattern.test(raw)) {
-    throw new HttpError(400, 'invalid_collection', 'collection must be 1-63 characters of a-z, 0-9, "_" or "-", starting with a letter or digit');
-  }
-  return raw;
-}
 
 function notFound(name: string): HttpError {
   return new HttpError(404, 'collection_not_found', `collection "${name}" does not exist; GET /v1/collections lists yours`);

@@ -15,9 +15,8 @@ const SERVICE_UNAVAILABLE = 503 as number as 500;
 
 /** A 401 that makes a browser show its login prompt; the password is an operator API key. */
 class BoardLoginRequired extends HttpError {
-  readonly challenge = 'Basic realm="rag operators: any user name, an operator API key as password", charset="UTF-8"';
   constructor(message: string) {
-    super(401, 'unauthorized', message);
+    super(401, 'unauthorized', message, undefined, { headers: { 'WWW-Authenticate': 'Basic realm="rag operators: any user name, an operator API key as password", charset="UTF-8"' } });
   }
 }
 

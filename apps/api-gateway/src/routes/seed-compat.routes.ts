@@ -1,21 +1,21 @@
 import { Router } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
-import { enqueueQuestion } from '../enqueue-question';
 import { requireScope } from '../http/authenticate';
-import { readJob } from './jobs.routes';
+import { enqueueQuestion } from '../http/enqueue-question';
+import { readJob } from '../http/read-job';
 
 /** The original service's paths: `POST /chat?query=...` and `GET /job-status?job_id=...`. */
 export function seedCompatRoutes(deps: GatewayDeps): Router {
   const router = Router();
   router.post('/chat', requireScope('query'), async (req, res) => {
     const body = typeof req.query.query === 'string' ? { query: req.query.query } : (req.body ?? {});
-    const { accepted, replayed } = await enqueueQuestion(deps.queue, deps.config, body, req.requestId, req.principal.tenant, req.get('idempotency-key'));
+    const { accepted, replayed } = await enqueueQuestion(deps.jobs, deps.config, body, req.requestId, req.principal.tenant, req.get('idempotency-key'));
     if (!replayed) deps.metrics.jobs.enqueued.inc({ queue: deps.queue.name });
     deps.logger.info('job accepted', { job_id: accepted.job_id, queue: deps.queue.name, route: '/chat', tenant: req.principal.tenant });
     res.status(202).location(accepted.status_url).json(accepted);
   });
   router.get('/job-status', requireScope('query'), async (req, res) => {
-    res.json(await readJob(deps, req, req.query.job_id, 0));
+    res.json(await readJob(deps.jobs, req, req.query.job_id, 0));
   });
   return router;
 }

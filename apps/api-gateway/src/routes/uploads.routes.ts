@@ -1,5 +1,5 @@
-import { IngestRuns, ingestJobId, queryJobOptions, signJob, type ContentRef } from '@rag/jobs';
-import { JobName, Limits, QueueName, type IngestJobPayload } from '@rag/queue-contracts';
+import { IngestRuns, type ContentRef } from '@rag/jobs';
+import { Limits } from '@rag/queue-contracts';
 import { SUPPORTED_EXTENSIONS, contentHash, isSupported } from '@rag/retrieval';
 import busboy from 'busboy';
 import { Router, type Request } from 'express';
@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
-import { collectionName } from './collections.routes';
+import { collectionName } from '../http/params';
 import { queueCall } from '../http/queue-unavailable';
 
 /** Files one upload request may carry. */
@@ -178,12 +178,7 @@ export function uploadRoutes(deps: GatewayDeps): Router {
     try {
       await queueCall(async () => {
         await runs.create({ run_id: runId, tenant, collection, queued: files.length, unchanged: 0, created_at: new Date().toISOString() });
-        await deps.ingestQueue.addBulk(
-          files.map((file) => {
-            const data: IngestJobPayload = signJob(deps.config, QueueName.Ingest, { run_id: runId, tenant, collection, ...file, request_id: req.requestId });
-            return { name: JobName.IngestDocument, data, opts: queryJobOptions(deps.config, ingestJobId(runId, file.doc_id)) };
-          }),
-        );
+        await deps.documents.enqueue(files.map((file) => ({ run_id: runId, tenant, collection, ...file, request_id: req.requestId })));
       });
     } catch (error) {
       // No job will read them; if Redis is down they expire with their TTL instead.

@@ -1,6 +1,6 @@
-import { ingestJobId, queryJobOptions, signJob, type IngestRuns } from '@rag/jobs';
+import { DocumentProducer, type IngestRuns } from '@rag/jobs';
 import type { Config } from '@rag/config';
-import { JobName, QueueName, type IngestJobPayload } from '@rag/queue-contracts';
+import type { IngestJobPayload } from '@rag/queue-contracts';
 import type { Queue } from 'bull';
 import type { Output } from './ingest.command';
 
@@ -44,15 +44,11 @@ export async function sendDocuments(
   const { runId, tenant, collection } = options;
   const cap = config.INGEST_MAX_PENDING_BYTES_PER_TENANT;
   const limitMs = options.noProgressLimitMs ?? NO_PROGRESS_LIMIT_MS;
+  const producer = new DocumentProducer(queue, config);
   let batch: ChangedDocument[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    await queue.addBulk(
-      batch.map((doc) => {
-        const data: IngestJobPayload = signJob(config, QueueName.Ingest, { run_id: runId, tenant, collection, doc_id: doc.id, content_hash: doc.hash, bytes: doc.size });
-        return { name: JobName.IngestDocument, data, opts: queryJobOptions(config, ingestJobId(runId, doc.id)) };
-      }),
-    );
+    await producer.enqueue(batch.map((doc) => ({ run_id: runId, tenant, collection, doc_id: doc.id, content_hash: doc.hash, bytes: doc.size })));
     batch = [];
   };
   const ref = (doc: ChangedDocument) => ({ tenant, run_id: runId, doc_id: doc.id });

@@ -23,7 +23,7 @@ export class JobWaiter {
 
   /**
    * Wakes the requests waiting on `jobId`. Bull publishes no event when a job
-   * is removed, so the cancel route calls this for the jobs it removes.
+   * is removed, so a cancel calls this for the jobs it removes.
    */
   wake(jobId: string): void {
     const set = this.waiting.get(jobId);

@@ -1,5 +1,5 @@
-import { HttpError } from '../http/http-error';
-import { parseWait } from './jobs.routes';
+import { HttpError } from './http-error';
+import { parseWait } from './params';
 
 describe('parseWait', () => {
   it('defaults to no waiting', () => {

@@ -1,0 +1,75 @@
+import type { Config } from '@rag/config';
+import type { QueryJobs } from '@rag/jobs';
+import { ChatRequestDto, describeIssues, validatePlain } from '@rag/queue-contracts';
+import { HttpError } from './http-error';
+import { queueCall } from './queue-unavailable';
+
+export interface Accepted {
+  job_id: string;
+  status: 'queued';
+  status_url: string;
+}
+
+export interface EnqueueResult {
+  accepted: Accepted;
+  /** True when an Idempotency-Key matched an existing job and no new job was made. */
+  replayed: boolean;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/;
+
+function keyReused(): HttpError {
+  return new HttpError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request; use a new key');
+}
+
+/**
+ * Validates a chat request and puts one `rag-query` job on the queue through
+ * the job lifecycle (signed, admitted). Nothing here waits for a worker: the
+ * answer is the job's id and where to read it. Above MAX_WAITING_JOBS waiting
+ * questions it refuses with 503 and Retry-After instead of accepting work it
+ * cannot do in time; above MAX_WAITING_JOBS_PER_TENANT of the caller's
+ * tenant, with 429, so one tenant cannot take the whole queue.
+ */
+export async function enqueueQuestion(
+  jobs: QueryJobs,
+  config: Config,
+  body: unknown,
+  requestId: string,
+  /** From the caller's API key, never from the body. */
+  tenant: string,
+  idempotencyKey?: string,
+): Promise<EnqueueResult> {
+  const checked = validatePlain(ChatRequestDto, body);
+  if (!checked.ok) {
+    throw new HttpError(400, 'invalid_request', `invalid request: ${describeIssues(checked.issues)}`, checked.issues);
+  }
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 visible ASCII characters');
+  }
+  const request = checked.value;
+  const draft = {
+    query: request.query,
+    collection: request.collection ?? config.DEFAULT_COLLECTION,
+    top_k: request.top_k ?? config.DEFAULT_TOP_K,
+    ...(request.filters?.sources ? { filters: { sources: request.filters.sources } } : {}),
+    stream: request.stream ?? false,
+    request_id: requestId,
+    tenant,
+  };
+  const result = await queueCall(() => jobs.enqueue(draft, idempotencyKey));
+  switch (result.outcome) {
+    case 'queued':
+    case 'replayed': {
+      const accepted: Accepted = { job_id: result.jobId, status: 'queued', status_url: `/v1/jobs/${result.jobId}` };
+      return { accepted, replayed: result.outcome === 'replayed' };
+    }
+    case 'conflict':
+      throw keyReused();
+    case 'overloaded':
+      throw new HttpError(503, 'overloaded', `${result.waiting} questions are waiting; retry after the Retry-After delay`, { retry_after_seconds: 5 });
+    case 'tenant_full':
+      throw new HttpError(429, 'tenant_queue_full', `${result.waiting} of your questions are already waiting (limit ${result.limit}); retry after the Retry-After delay`, {
+        retry_after_seconds: 5,
+      });
+  }
+}

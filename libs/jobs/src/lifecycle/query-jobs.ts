@@ -1,0 +1,144 @@
+import { FINAL_STATUSES, cancelledKey, type JobView, type QueryJobPayload } from '@rag/queue-contracts';
+import type { Job, Queue } from 'bull';
+import { isCancelRequested, requestCancel } from '../cancel-signals';
+import type { AttemptRecord, DeadLetter, DeadLetters, TenantScope } from '../dead-letters';
+import { cancelledByRecord, jobView } from './job-view';
+import type { JobWaiter } from './job-waiter';
+import { QuestionProducer, type QuestionDraft, type QuestionOutcome, type QuestionProducerConfig } from './question-producer';
+
+export type CancelOutcome =
+  /** No such job, or another tenant's. */
+  | { outcome: 'not_found' }
+  /** Completed or failed before the cancel: nothing to stop. */
+  | { outcome: 'finished'; view: JobView }
+  /** It will never run (removed while waiting), or was cancelled before: `view` says so. */
+  | { outcome: 'cancelled'; view: JobView }
+  /** It is running: its worker was signalled and stops it within seconds. */
+  | { outcome: 'requested'; view: JobView };
+
+/** A job's tenant; jobs queued before tenancy belong to `default`. */
+const tenantOf = (data: { tenant?: unknown } | undefined) => (typeof data?.tenant === 'string' ? data.tenant : 'default');
+
+/**
+ * The lifecycle of `rag-query` jobs in one place: enqueue (signed and
+ * admitted), read (the view a client sees, from Bull's record and the
+ * attempts the worker recorded), wait (long-poll for a final state), cancel
+ * (the signal, the removal of a waiting job, its cancelled record, its
+ * admission place, the wake-up of waiting readers) and replay.
+ *
+ * Every read and transition is within one tenant: another tenant's job is
+ * the same `undefined` / `not_found` as an unknown one.
+ */
+export class QueryJobs {
+  readonly producer: QuestionProducer;
+
+  constructor(
+    private readonly queue: Queue<QueryJobPayload>,
+    private readonly config: QuestionProducerConfig,
+    private readonly deadLetters: DeadLetters,
+    /** Wakes long-polls; without one, `wait` only reads. */
+    private readonly waiter?: JobWaiter,
+  ) {
+    this.producer = new QuestionProducer(queue, config);
+  }
+
+  enqueue(draft: QuestionDraft, idempotencyKey?: string): Promise<QuestionOutcome> {
+    return this.producer.enqueue(draft, idempotencyKey);
+  }
+
+  replay(scope: TenantScope, jobId: string): Promise<DeadLetter | undefined> {
+    return this.producer.replay(this.deadLetters, scope, jobId);
+  }
+
+  /**
+   * The job's view when it belongs to `tenant`. A cancelled job shows as
+   * `cancelled` whether it was removed while waiting (its cancelled record)
+   * or stopped while active (the worker recorded the attempt as cancelled;
+   * where no record tells, a failed job whose cancel was asked for).
+   */
+  async view(jobId: string, tenant: string): Promise<JobView | undefined> {
+    const job = await this.queue.getJob(jobId);
+    if (!job) return this.cancelledRecord(jobId, tenant);
+    if (tenantOf(job.data) !== tenant) return undefined;
+    let recorded: Promise<AttemptRecord[]> | undefined;
+    const attempts = () => (recorded ??= this.deadLetters.attempts(jobId));
+    const view = await jobView(this.queue, job, attempts);
+    if (view?.status === 'failed' && (await this.stoppedByCancel(jobId, view, await attempts()))) return { ...view, status: 'cancelled', error: undefined };
+    return view ?? undefined;
+  }
+
+  /**
+   * The job's view, waiting up to `waitSeconds` for a final state: a waiting
+   * reader costs no Redis traffic until its job changes (see JobWaiter).
+   * `signal` ends the wait early (the client went away).
+   */
+  async wait(jobId: string, tenant: string, waitSeconds: number, signal?: AbortSignal): Promise<JobView | undefined> {
+    const deadline = Date.now() + waitSeconds * 1000;
+    const aborted = new Promise<void>((resolve) => (signal?.aborted ? resolve() : signal?.addEventListener('abort', () => resolve(), { once: true })));
+    for (;;) {
+      // Registered before the read, so an event between the read and the wait is not lost.
+      const wakeup = this.waiter?.next(jobId);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const view = await this.view(jobId, tenant);
+        const remaining = deadline - Date.now();
+        if (!view || FINAL_STATUSES.has(view.status) || remaining <= 0 || signal?.aborted) return view;
+        await Promise.race([...(wakeup ? [wakeup.promise] : []), aborted, new Promise<void>((r) => (timer = setTimeout(r, remaining)))]);
+      } finally {
+        clearTimeout(timer);
+        wakeup?.cancel();
+      }
+    }
+  }
+
+  /**
+   * Cancels a job: a waiting one is removed and never runs; an active one is
+   * signalled and its worker aborts it (its LLM request included) within
+   * seconds. A finished job cannot be cancelled.
+   */
+  async cancel(jobId: string, tenant: string): Promise<CancelOutcome> {
+    const { QUEUE_PREFIX: prefix, JOB_RETENTION_SECONDS: ttl } = this.config;
+    const job = await this.queue.getJob(jobId);
+    if (!job || tenantOf(job.data) !== tenant) {
+      const view = job ? undefined : await this.view(jobId, tenant);
+      return view ? { outcome: 'cancelled', view } : { outcome: 'not_found' };
+    }
+    const view = await jobView(this.queue, job, () => this.deadLetters.attempts(jobId));
+    if (!view) return { outcome: 'not_found' };
+    if (view.status === 'completed' || view.status === 'failed') return { outcome: 'finished', view };
+    await requestCancel(this.queue.client, prefix, jobId, ttl);
+    if (view.status !== 'active') {
+      const cancelled = await this.removeWaiting(job, view, tenant).catch(() => undefined);
+      if (cancelled) return { outcome: 'cancelled', view: cancelled };
+      // Otherwise a worker took it between our read and the removal: it is active now and sees the signal.
+    }
+    return { outcome: 'requested', view: { ...view, status: 'active' } };
+  }
+
+  /** Takes a job that has not started off the queue and records it as cancelled. */
+  private async removeWaiting(job: Job, view: JobView, tenant: string): Promise<JobView> {
+    const jobId = String(job.id);
+    const { QUEUE_PREFIX: prefix, JOB_RETENTION_SECONDS: ttl } = this.config;
+    await job.remove();
+    await this.producer.admission.removed(tenant, jobId);
+    const cancelled: JobView = { ...view, status: 'cancelled', finished_at: new Date().toISOString() };
+    // The tenant is kept with the record so other tenants still get a 404; it is stripped on read.
+    await this.queue.client.set(cancelledKey(prefix, jobId), JSON.stringify({ ...cancelled, tenant }), 'EX', ttl);
+    // Bull publishes no event for a removed job.
+    this.waiter?.wake(jobId);
+    return cancelled;
+  }
+
+  /** The record of a job removed by a cancel while it waited, when it was `tenant`'s. */
+  private async cancelledRecord(jobId: string, tenant: string): Promise<JobView | undefined> {
+    const record = await this.queue.client.get(cancelledKey(this.config.QUEUE_PREFIX, jobId));
+    if (!record) return undefined;
+    const { tenant: owner, ...view } = JSON.parse(record) as JobView & { tenant?: string };
+    return tenantOf({ tenant: owner }) === tenant ? view : undefined;
+  }
+
+  /** Whether a failed job was stopped by a cancel: as its worker recorded, or, where no record tells, whether one was asked for. */
+  private async stoppedByCancel(jobId: string, view: JobView, attempts: readonly AttemptRecord[]): Promise<boolean> {
+    return cancelledByRecord(view.attempts, attempts) ?? (await isCancelRequested(this.queue.client, this.config.QUEUE_PREFIX, jobId));
+  }
+}

@@ -1,0 +1,106 @@
+import type { Config } from '@rag/config';
+import { JobName, QueueName, type QueryJobPayload } from '@rag/queue-contracts';
+import type { Queue } from 'bull';
+import { createHash } from 'node:crypto';
+import type { DeadLetter, DeadLetters, TenantScope } from '../dead-letters';
+import { signJob, type JobSigningConfig } from '../job-signature';
+import { QuestionAdmission } from '../question-admission';
+import { queryJobOptions } from '../queues';
+import { replayDeadLetter } from '../replay';
+import { idempotentJobId, newJobId } from './job-ids';
+
+export type QuestionProducerConfig = JobSigningConfig &
+  Pick<Config, 'QUEUE_PREFIX' | 'JOB_RETENTION_SECONDS' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_TIMEOUT_MS' | 'MAX_WAITING_JOBS' | 'MAX_WAITING_JOBS_PER_TENANT'>;
+
+/** A question as its producer states it; the signature is the producer's to add. */
+export type QuestionDraft = Omit<QueryJobPayload, 'signature'>;
+
+export type QuestionOutcome =
+  /** A new job is on the queue. */
+  | { outcome: 'queued'; jobId: string }
+  /** The Idempotency-Key already stands for this same request: its job, nothing new queued. */
+  | { outcome: 'replayed'; jobId: string }
+  /** The Idempotency-Key stands for a different request. */
+  | { outcome: 'conflict'; jobId: string }
+  /** MAX_WAITING_JOBS questions are waiting. */
+  | { outcome: 'overloaded'; waiting: number }
+  /** The tenant's MAX_WAITING_JOBS_PER_TENANT questions are waiting. */
+  | { outcome: 'tenant_full'; waiting: number; limit: number };
+
+/** What a request asks (not who sent it or when): two requests with one Idempotency-Key must agree on it. */
+function asked(p: QuestionDraft): unknown[] {
+  return [p.query, p.collection, p.top_k, p.filters ?? null];
+}
+
+function sameRequest(a: QuestionDraft, b: QuestionDraft): boolean {
+  return JSON.stringify(asked(a)) === JSON.stringify(asked(b));
+}
+
+function requestFingerprint(p: QuestionDraft): string {
+  return createHash('sha256').update(JSON.stringify(asked(p))).digest('base64url');
+}
+
+/**
+ * The one way a question reaches the `rag-query` queue: signed (the workers
+ * run a question only as the tenant its producer signed for) and admitted
+ * (idempotency key, the global and the tenant's caps, in one atomic step; see
+ * QuestionAdmission), with the question's job options. Nothing here waits for
+ * a worker. Redis errors reject; every other refusal is an outcome.
+ */
+export class QuestionProducer {
+  readonly admission: QuestionAdmission;
+
+  constructor(
+    private readonly queue: Queue<QueryJobPayload>,
+    private readonly config: QuestionProducerConfig,
+  ) {
+    this.admission = new QuestionAdmission(queue, config.QUEUE_PREFIX, config.JOB_RETENTION_SECONDS);
+  }
+
+  async enqueue(draft: QuestionDraft, idempotencyKey?: string): Promise<QuestionOutcome> {
+    const { tenant } = draft;
+    const payload = signJob(this.config, QueueName.Query, draft);
+    const keyed = idempotencyKey !== undefined;
+    const jobId = keyed ? idempotentJobId(tenant, idempotencyKey) : newJobId();
+    const { outcome, waiting } = await this.admission.admit({
+      tenant,
+      jobId,
+      fingerprint: keyed ? requestFingerprint(payload) : undefined,
+      maxWaiting: this.config.MAX_WAITING_JOBS,
+      maxPerTenant: this.config.MAX_WAITING_JOBS_PER_TENANT,
+    });
+    switch (outcome) {
+      case 'replay':
+        return { outcome: 'replayed', jobId };
+      case 'conflict':
+        return { outcome: 'conflict', jobId };
+      case 'existing': {
+        // A job older than its idempotency record: the record expired, the job is still kept.
+        const existing = await this.queue.getJob(jobId);
+        return existing && !sameRequest(existing.data, payload) ? { outcome: 'conflict', jobId } : { outcome: 'replayed', jobId };
+      }
+      case 'overloaded':
+        return { outcome: 'overloaded', waiting };
+      case 'tenant_full':
+        return { outcome: 'tenant_full', waiting, limit: this.config.MAX_WAITING_JOBS_PER_TENANT };
+    }
+    try {
+      await this.queue.add(JobName.Answer, payload, queryJobOptions(this.config, jobId));
+    } catch (error) {
+      await this.admission.release(tenant, jobId, keyed).catch(() => undefined);
+      throw error;
+    }
+    // The job now counts in Bull's wait list; a failure here leaves a reservation that lapses by itself.
+    await this.admission.added(jobId).catch(() => undefined);
+    return { outcome: 'queued', jobId };
+  }
+
+  /**
+   * Puts a dead letter back on the queue under its own id, re-signed, with
+   * the question's job options (see replayDeadLetter). Undefined when no such
+   * letter lies within `scope`.
+   */
+  replay(deadLetters: DeadLetters, scope: TenantScope, jobId: string): Promise<DeadLetter | undefined> {
+    return replayDeadLetter(this.queue, deadLetters, scope, jobId, queryJobOptions(this.config, jobId), this.config);
+  }
+}
