@@ -1,4 +1,5 @@
 import { API_KEY_SCOPES, TENANT_PATTERN, type ApiKeyScope } from '@rag/config';
+import { PermanentError } from '@rag/core';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { generateApiKey, hashApiKey, sameHash } from './api-key';
@@ -12,7 +13,8 @@ export interface ApiKeyRecord {
   revoked_at?: string;
 }
 
-export class ApiKeyInputError extends Error {
+export class ApiKeyInputError extends PermanentError {
+  override readonly code = 'invalid_input';
   override name = 'ApiKeyInputError';
 }
 

@@ -1,3 +1,5 @@
+import { PermanentError } from '@rag/core';
+
 /**
  * The scopes an API key can carry. `query`, `ingest` and `admin` act within
  * the key's own tenant; `operator` is global (every tenant's dead letters,
@@ -17,7 +19,8 @@ export interface ApiKeySetting {
   key: string;
 }
 
-export class ListSettingError extends Error {
+export class ListSettingError extends PermanentError {
+  override readonly code = 'invalid_config';
   constructor(readonly problems: string[]) {
     super(problems.join('; '));
     this.name = 'ListSettingError';

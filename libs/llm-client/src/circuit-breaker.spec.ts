@@ -1,3 +1,4 @@
+import { RetryableError } from '@rag/core';
 import { BreakerOpenError, DependencyTimeoutError, createBreaker, isRetryableError, withBreaker, type BreakerState } from './circuit-breaker';
 import { LlmAbortedError, LlmPermanentError, LlmRetryableError } from './errors';
 
@@ -9,7 +10,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('isRetryableError', () => {
   it('counts retryable failures, not permanent ones, aborts or fast fails', () => {
     expect(isRetryableError(new LlmRetryableError('x'))).toBe(true);
-    expect(isRetryableError(Object.assign(new Error('store down'), { permanent: false }))).toBe(true);
+    expect(isRetryableError(new RetryableError('store down'))).toBe(true);
+    expect(isRetryableError(Object.assign(new Error('store down'), { permanent: false }))).toBe(false);
     expect(isRetryableError(new LlmPermanentError('x'))).toBe(false);
     expect(isRetryableError(new LlmAbortedError('x'))).toBe(false);
     expect(isRetryableError(new BreakerOpenError('chat', 100))).toBe(false);

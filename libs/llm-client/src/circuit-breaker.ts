@@ -10,6 +10,7 @@ import {
   type CircuitBreakerPolicy,
   type TimeoutPolicy,
 } from 'cockatiel';
+import { AppError } from '@rag/core';
 import { LlmAbortedError, LlmRetryableError } from './errors';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -60,14 +61,14 @@ export class BreakerOpenError extends LlmRetryableError {
 export class DependencyTimeoutError extends LlmRetryableError {}
 
 /**
- * What counts against a breaker: failures a retry may fix (`permanent === false`:
+ * What counts against a breaker: our failures a retry may fix (RetryableError:
  * timeouts, 429, 5xx, connection errors). Permanent ones (401, 404, 400,
  * dimension mismatch) and the caller's own aborts say nothing about the
  * dependency's health, and fast-fail errors are not new evidence.
  */
 export function isRetryableError(error: unknown): boolean {
   if (error instanceof LlmAbortedError || error instanceof BreakerOpenError) return false;
-  return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === false;
+  return error instanceof AppError && !error.permanent;
 }
 
 /** One breaker: `ConsecutiveBreaker(failures)` from cockatiel, optionally with an aggressive timeout inside it. */

@@ -1,45 +1,21 @@
 import { maskUrlCredentials } from '@rag/config';
+import { AppError, PermanentError, RetryableError, type AppErrorOptions } from '@rag/core';
 import { APIConnectionTimeoutError, APIUserAbortError } from 'openai';
 
-export interface LlmErrorOptions {
-  cause?: unknown;
-  /** The stable code tenants see (see errorCode in @rag/observability). */
-  code?: string;
-  /** What a tenant reads, when the message holds operator detail (the provider's URL, its own words). */
-  publicMessage?: string;
-}
+/** How an LLM error is made: its cause, and the code and tenant text when they differ from the class's defaults. */
+export type LlmErrorOptions = AppErrorOptions;
 
 /** A failure retrying will not fix (bad credentials, wrong model, wrong dimension). */
-export class LlmPermanentError extends Error {
-  readonly permanent = true;
-  readonly code: string;
-  private readonly shown?: string;
+export class LlmPermanentError extends PermanentError {
   constructor(message: string, options: LlmErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = options.code ?? 'llm_request_failed';
-    this.shown = options.publicMessage;
-  }
-
-  /** Written for the tenant: safe to show them (see tenantMessage in @rag/observability). */
-  get publicMessage(): string {
-    return this.shown ?? this.message;
+    super(message, { ...options, code: options.code ?? 'llm_request_failed' });
   }
 }
 
 /** A failure worth retrying later (timeouts, 429, 5xx, connection errors). */
-export class LlmRetryableError extends Error {
-  readonly permanent = false;
-  readonly code: string;
-  private readonly shown?: string;
+export class LlmRetryableError extends RetryableError {
   constructor(message: string, options: LlmErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = options.code ?? 'llm_unavailable';
-    this.shown = options.publicMessage;
-  }
-
-  /** Written for the tenant: safe to show them (see tenantMessage in @rag/observability). */
-  get publicMessage(): string {
-    return this.shown ?? this.message;
+    super(message, { ...options, code: options.code ?? 'llm_unavailable' });
   }
 }
 
@@ -61,7 +37,7 @@ export class LlmAbortedError extends LlmRetryableError {
  * words, which can echo the request, API key included.
  */
 export function classifyOpenAIError(operation: string, baseUrl: string, error: unknown): Error {
-  if (error instanceof LlmPermanentError || error instanceof LlmRetryableError) return error;
+  if (error instanceof AppError) return error;
   const status = typeof error === 'object' && error !== null ? (error as { status?: unknown }).status : undefined;
   const name = error instanceof Error ? error.name : '';
   const where = `${operation} at ${maskUrlCredentials(baseUrl)}`;

@@ -1,5 +1,6 @@
 import { ExtractiveAnswerer, NO_ANSWER_TEXT, type Answer, type AnswerInput, type Answerer } from '@rag/llm-client';
-import { CollectionNotFoundError, EmbedderMismatchError, isPermanent } from '../errors';
+import { isPermanent } from '@rag/core';
+import { CollectionNotFoundError, EmbedderMismatchError } from '../errors';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import type { Chunk, CollectionInfo, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';

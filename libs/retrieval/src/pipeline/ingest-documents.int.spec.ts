@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EmbedderMismatchError, isPermanent } from '../errors';
+import { isPermanent } from '@rag/core';
+import { EmbedderMismatchError } from '../errors';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { LanceDbStore } from '../store/lancedb.store';
 import type { Embedder } from '../types';

@@ -1,5 +1,5 @@
 import { BreakerOpenError, createBreaker, type Breaker } from '@rag/llm-client';
-import { isPermanent } from '../errors';
+import { isPermanent } from '@rag/core';
 import type { CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 
 export interface GuardOptions {

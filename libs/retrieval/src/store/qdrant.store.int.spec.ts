@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { startFakeQdrant, type FakeQdrant, type RecordedRequest } from '@rag/fake-qdrant';
-import { CollectionNotFoundError, EmbedderMismatchError, VectorStoreError, isPermanent } from '../errors';
+import { isPermanent } from '@rag/core';
+import { CollectionNotFoundError, EmbedderMismatchError, VectorStoreError } from '../errors';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { searchableText } from '../searchable-text';
 import { BM25_ENCODER_VERSION, Bm25Encoder } from '../sparse/bm25-encoder';

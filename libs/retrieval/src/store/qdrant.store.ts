@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { QdrantClient, type QdrantClientParams, type Schemas } from '@qdrant/js-client-rest';
-import { CollectionNotFoundError, EmbedderMismatchError, PermanentError, VectorSizeMismatchError, VectorStoreError } from '../errors';
+import { PermanentError } from '@rag/core';
+import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError, VectorStoreError } from '../errors';
 import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields } from './chunk-record';
 import { physicalName, tenantCollections } from './tenant-namespace';

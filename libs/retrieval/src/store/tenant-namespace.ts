@@ -1,5 +1,5 @@
 import { Limits } from '@rag/queue-contracts';
-import { PermanentError } from '../errors';
+import { PermanentError } from '@rag/core';
 
 /** The tenant of every caller while auth is off, and of data loaded before tenancy. */
 export const DEFAULT_TENANT = 'default';

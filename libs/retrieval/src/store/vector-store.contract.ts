@@ -1,4 +1,5 @@
-import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError, isPermanent } from '../errors';
+import { isPermanent } from '@rag/core';
+import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError } from '../errors';
 import { InvalidNameError } from './tenant-namespace';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { searchableText } from '../searchable-text';
