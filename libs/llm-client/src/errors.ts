@@ -1,32 +1,18 @@
 import { maskUrlCredentials } from '@rag/config';
-import { AppError, PermanentError, RetryableError, type AppErrorOptions } from '@rag/core';
+import { AppError, CallAbortedError, PermanentError, RetryableError, type AppErrorOptions } from '@rag/core';
 import { APIConnectionTimeoutError, APIUserAbortError } from 'openai';
-
-/** How an LLM error is made: its cause, and the code and tenant text when they differ from the class's defaults. */
-export type LlmErrorOptions = AppErrorOptions;
 
 /** A failure retrying will not fix (bad credentials, wrong model, wrong dimension). */
 export class LlmPermanentError extends PermanentError {
-  constructor(message: string, options: LlmErrorOptions = {}) {
+  constructor(message: string, options: AppErrorOptions = {}) {
     super(message, { ...options, code: options.code ?? 'llm_request_failed' });
   }
 }
 
 /** A failure worth retrying later (timeouts, 429, 5xx, connection errors). */
 export class LlmRetryableError extends RetryableError {
-  constructor(message: string, options: LlmErrorOptions = {}) {
+  constructor(message: string, options: AppErrorOptions = {}) {
     super(message, { ...options, code: options.code ?? 'llm_unavailable' });
-  }
-}
-
-/**
- * The caller gave up (job cancelled, or a worker shutting down): still
- * retryable, but says nothing about the dependency's health, so it never
- * counts towards a circuit breaker.
- */
-export class LlmAbortedError extends LlmRetryableError {
-  constructor(message: string, options: LlmErrorOptions = {}) {
-    super(message, { code: 'cancelled', ...options });
   }
 }
 
@@ -45,7 +31,7 @@ export function classifyOpenAIError(operation: string, baseUrl: string, error: u
   const retryable = (code: string, detail: string, shown = detail) => new LlmRetryableError(`${where} ${detail}`, { cause: error, code, publicMessage: `${operation} ${shown}` });
   // The client's error classes keep the name `Error`, so check the classes as well as the names.
   if (error instanceof APIUserAbortError || name === 'AbortError' || (error instanceof Error && /aborted/i.test(error.message) && name === 'APIUserAbortError')) {
-    return new LlmAbortedError(`${where} was aborted`, { cause: error, code: 'cancelled', publicMessage: `${operation} was aborted` });
+    return new CallAbortedError(`${where} was aborted`, { cause: error, code: 'cancelled', publicMessage: `${operation} was aborted` });
   }
   if (typeof status === 'number') {
     if (status === 401 || status === 403) return permanent('llm_auth_failed', `was refused (${status}); check OPENAI_API_KEY`, `was refused (${status}): the service's credentials for the language model were not accepted; the operator must check OPENAI_API_KEY`);

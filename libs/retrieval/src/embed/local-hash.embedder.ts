@@ -1,4 +1,4 @@
-import { terms, words } from '@rag/llm-client';
+import { terms, words } from '@rag/core';
 import type { Embedder } from '../types';
 
 /**
