@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { NAME_PATTERN, nameRuleMessage } from '@rag/queue-contracts';
 
 /** Node timers overflow (and fire at once) above 2^31-1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -154,7 +155,7 @@ export class EnvSchema {
   @IntSetting(100, MAX_TIMER_MS)
   LLM_TIMEOUT_MS = 60000;
 
-  @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'DEFAULT_COLLECTION must be a valid collection name' })
+  @Matches(NAME_PATTERN, { message: nameRuleMessage('DEFAULT_COLLECTION') })
   DEFAULT_COLLECTION = 'default';
 
   @IntSetting(1, 50)

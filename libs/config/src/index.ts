@@ -16,5 +16,5 @@ export {
   type VectorStoreBackend,
 } from './env.schema';
 export { ConfigError, isSecretKey, loadConfig, loadConfigOrExit, maskedConfig, maskUrlCredentials, secretValues, type Config } from './load-config';
-export { API_KEY_SCOPES, ListSettingError, TENANT_PATTERN, parseApiKeysSetting, parseCorsOrigins, type ApiKeyScope, type ApiKeySetting } from './api-keys-setting';
+export { API_KEY_SCOPES, ListSettingError, parseApiKeysSetting, parseCorsOrigins, type ApiKeyScope, type ApiKeySetting } from './api-keys-setting';
 export { APP_VERSION } from './version';

@@ -1,3 +1,5 @@
+import { NAME_PATTERN } from './names';
+
 /** Input bounds enforced by the DTOs; the gateway and the workers share them. */
 export const Limits = {
   queryMaxChars: 4000,
@@ -5,7 +7,8 @@ export const Limits = {
   topKDefault: 5,
   filterSourcesMax: 50,
   sourceMaxChars: 512,
-  collectionPattern: /^[a-z0-9][a-z0-9_-]{0,62}$/,
+  /** @deprecated Tenant and collection names: use NAME_PATTERN or isValidName (names.ts). */
+  collectionPattern: NAME_PATTERN,
   requestIdPattern: /^[A-Za-z0-9._:-]{1,128}$/,
   /** A job signature: HMAC-SHA256, base64url without padding. */
   jobSignaturePattern: /^[A-Za-z0-9_-]{43}$/,

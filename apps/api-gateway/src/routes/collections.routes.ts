@@ -1,4 +1,4 @@
-import { Limits } from '@rag/queue-contracts';
+import { isValidName, nameRuleMessage } from '@rag/queue-contracts';
 import { isPermanent } from '@rag/core';
 import { CollectionNotFoundError, EmbedderMismatchError, createEmbedder, embedderInfo, type Embedder } from '@rag/retrieval';
 import { Router, type Request } from 'express';
@@ -10,8 +10,8 @@ import { page } from '../http/paging';
 const DOC_ID_MAX = 1024;
 
 export function collectionName(raw: unknown): string {
-  if (typeof raw !== 'string' || !Limits.collectionPattern.test(raw)) {
-    throw new HttpError(400, 'invalid_collection', 'collection must be 1-63 characters of a-z, 0-9, "_" or "-", starting with a letter or digit');
+  if (!isValidName(raw)) {
+    throw new HttpError(400, 'invalid_collection', nameRuleMessage('collection'));
   }
   return raw;
 }
