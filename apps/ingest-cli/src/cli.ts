@@ -1,6 +1,6 @@
 import { loadConfig, ConfigError, secretValues, type Config } from '@rag/config';
 import { redactSecrets, registerSecrets } from '@rag/observability';
-import { Limits } from '@rag/queue-contracts';
+import { Limits, NAME_RULE, isValidName } from '@rag/queue-contracts';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { PathNotFoundError } from './discover-files';
 import { ingestCommand, type Output } from './commands/ingest.command';
@@ -12,15 +12,15 @@ import { workersCommand } from './commands/workers.command';
 import * as path from 'node:path';
 
 function collectionName(value: string): string {
-  if (!Limits.collectionPattern.test(value)) {
-    throw new InvalidArgumentError('use 1-63 characters of a-z, 0-9, "_" or "-", starting with a letter or digit');
+  if (!isValidName(value)) {
+    throw new InvalidArgumentError(`use ${NAME_RULE}`);
   }
   return value;
 }
 
 function tenantName(value: string): string {
-  if (!Limits.collectionPattern.test(value)) {
-    throw new InvalidArgumentError('use 1-63 characters of a-z, 0-9, "_" or "-", starting with a letter or digit');
+  if (!isValidName(value)) {
+    throw new InvalidArgumentError(`use ${NAME_RULE}`);
   }
   return value;
 }

@@ -1,8 +1,9 @@
+import { PermanentError, isPermanent } from '@rag/core';
 import { STALLED_OUT, WORKER_LOST, type ContentRef, type DeadLetters, type IngestRuns, type JobSigningConfig } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import { errorCode, errorMessage, forTenant, runWithContext, tenantMessage } from '@rag/observability';
 import { IngestJobPayload, QueueName, describeIssues, validatePlain } from '@rag/queue-contracts';
-import { PermanentError, contentHash, embedderInfo, isPermanent, replaceDocumentFrom, type ChunkOptions, type DocumentParser, type DocumentWriteLock, type Embedder, type VectorStore } from '@rag/retrieval';
+import { contentHash, embedderInfo, replaceDocumentFrom, type ChunkOptions, type DocumentParser, type DocumentWriteLock, type Embedder, type VectorStore } from '@rag/retrieval';
 import type { Job } from 'bull';
 import type { WorkerMetrics } from './metrics';
 import { isGenuine, refuseJob } from './refuse-job';

@@ -1,4 +1,5 @@
-import type { Breaker, LlmResilience } from '@rag/llm-client';
+import type { Breaker } from '@rag/core';
+import type { LlmResilience } from '@rag/llm-client';
 import type { Logger } from '@rag/observability';
 import { Counter, JobMetrics, createMetricsRegistry, errorMessage, scrapedGauge, type Registry } from '@rag/observability';
 import { createServer, type Server } from 'node:http';

@@ -1,9 +1,10 @@
+import { PermanentError, RetryableError, isCancellation, isPermanent } from '@rag/core';
 import type { CancelSignals, DeadLetters, JobEventsWriter, JobSigningConfig } from '@rag/jobs';
-import { JobCancelledError, STALLED_OUT, WORKER_LOST, isCancellation } from '@rag/jobs';
+import { JobCancelledError, STALLED_OUT, WORKER_LOST } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import { errorCode, errorMessage, forTenant, runWithContext, tenantMessage } from '@rag/observability';
 import { QueryJobPayload, QueueName, describeIssues, validatePlain, type QueryResult } from '@rag/queue-contracts';
-import { PermanentError, answerQuestion, isPermanent, type AnswerDeps } from '@rag/retrieval';
+import { answerQuestion, type AnswerDeps } from '@rag/retrieval';
 import type { Job } from 'bull';
 import type { WorkerMetrics } from './metrics';
 import { isGenuine, refuseJob } from './refuse-job';
@@ -16,16 +17,11 @@ export class InvalidPayloadError extends PermanentError {
   }
 }
 
-export class JobTimeoutError extends Error {
-  readonly permanent = false;
-  readonly code = 'job_timeout';
+export class JobTimeoutError extends RetryableError {
+  override readonly code = 'job_timeout';
   constructor(ms: number) {
     super(`job timed out after ${ms} ms; it will be retried (raise JOB_TIMEOUT_MS if answers are slow)`);
     this.name = 'JobTimeoutError';
-  }
-
-  get publicMessage(): string {
-    return this.message;
   }
 }
 

@@ -1,7 +1,7 @@
+import { PermanentError } from '@rag/core';
 import { JOB_REFUSED, verifyJob, type DeadLetters, type JobSigningConfig } from '@rag/jobs';
 import type { Logger } from '@rag/observability';
 import { errorMessage } from '@rag/observability';
-import { PermanentError } from '@rag/retrieval';
 import type { Job } from 'bull';
 import type { WorkerMetrics } from './metrics';
 

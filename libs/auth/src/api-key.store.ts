@@ -1,4 +1,6 @@
-import { API_KEY_SCOPES, TENANT_PATTERN, type ApiKeyScope } from '@rag/config';
+import { API_KEY_SCOPES, type ApiKeyScope } from '@rag/config';
+import { PermanentError } from '@rag/core';
+import { isValidName, nameRuleMessage } from '@rag/queue-contracts';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { generateApiKey, hashApiKey, sameHash } from './api-key';
@@ -12,7 +14,8 @@ export interface ApiKeyRecord {
   revoked_at?: string;
 }
 
-export class ApiKeyInputError extends Error {
+export class ApiKeyInputError extends PermanentError {
+  override readonly code = 'invalid_input';
   override name = 'ApiKeyInputError';
 }
 
@@ -57,7 +60,7 @@ export class ApiKeyStore {
   /** Creates a key; the plain key is returned once and kept nowhere. */
   /** `grantedBy` defaults to the API's rules (no `operator`); the CLI says `cli`. */
   async create(input: { tenant: string; scopes: string[]; name?: string; grantedBy?: GrantedBy }): Promise<{ key: string; record: ApiKeyRecord }> {
-    if (!TENANT_PATTERN.test(input.tenant)) throw new ApiKeyInputError('tenant must be 1-63 characters of a-z, 0-9, "_" or "-", starting with a letter or digit');
+    if (!isValidName(input.tenant)) throw new ApiKeyInputError(nameRuleMessage('tenant'));
     const scopes = checkScopes(input.scopes, input.grantedBy ?? 'api');
     const name = (input.name ?? '').trim();
     if (name.length > 100 || [...name].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)) throw new ApiKeyInputError('name must be at most 100 printable characters');

@@ -1,10 +1,8 @@
-import { API_KEY_SCOPES, parseApiKeysSetting, type ApiKeyScope, type Config } from '@rag/config';
+import { API_KEY_SCOPES, parseApiKeysSetting, type ApiKeyScope, type AuthMode, type Config } from '@rag/config';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { hashApiKey, sameHash } from './api-key';
 import { ApiKeyStore } from './api-key.store';
-
-export type AuthMode = 'auto' | 'on' | 'off';
 
 /** Who is calling: the key's id (null with auth off), its tenant and scopes. */
 export interface Principal {
@@ -76,7 +74,7 @@ export class Authenticator {
 
 /** The authenticator as an app builds it from its configuration. */
 export function openAuthenticator(redis: Redis, config: Pick<Config, 'AUTH' | 'API_KEYS' | 'QUEUE_PREFIX'>): Authenticator {
-  return new Authenticator(new ApiKeyStore(redis, config.QUEUE_PREFIX), config.AUTH as AuthMode, parseApiKeysSetting(config.API_KEYS));
+  return new Authenticator(new ApiKeyStore(redis, config.QUEUE_PREFIX), config.AUTH, parseApiKeysSetting(config.API_KEYS));
 }
 
 /** Addresses that only this machine can reach. */

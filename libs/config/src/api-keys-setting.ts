@@ -1,3 +1,6 @@
+import { PermanentError } from '@rag/core';
+import { isValidName, nameRuleMessage } from '@rag/queue-contracts';
+
 /**
  * The scopes an API key can carry. `query`, `ingest` and `admin` act within
  * the key's own tenant; `operator` is global (every tenant's dead letters,
@@ -7,8 +10,6 @@
 export const API_KEY_SCOPES = ['query', 'ingest', 'admin', 'operator'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
-/** Tenant names: like collection names, safe in Redis keys and logs. */
-export const TENANT_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const KEY_PATTERN = /^[A-Za-z0-9_-]{20,256}$/;
 
 export interface ApiKeySetting {
@@ -17,7 +18,8 @@ export interface ApiKeySetting {
   key: string;
 }
 
-export class ListSettingError extends Error {
+export class ListSettingError extends PermanentError {
+  override readonly code = 'invalid_config';
   constructor(readonly problems: string[]) {
     super(problems.join('; '));
     this.name = 'ListSettingError';
@@ -46,14 +48,14 @@ export function parseApiKeysSetting(value: string): ApiKeySetting[] {
       const [tenant, rawScopes, key] = parts;
       const scopes = rawScopes.split('+');
       const bad: string[] = [];
-      if (!TENANT_PATTERN.test(tenant)) bad.push('tenant must be 1-63 characters of a-z, 0-9, "_" or "-"');
+      if (!isValidName(tenant)) bad.push(nameRuleMessage('tenant'));
       if (scopes.length === 0 || scopes.some((s) => !(API_KEY_SCOPES as readonly string[]).includes(s))) {
         bad.push(`scopes must be one or more of ${API_KEY_SCOPES.join(', ')} joined by "+"`);
       }
       if (!KEY_PATTERN.test(key)) bad.push('key must be 20-256 characters of A-Z, a-z, 0-9, "_" or "-"');
       else if (seen.has(key)) bad.push('key is listed twice');
       if (bad.length > 0) {
-        problems.push(`${where}${TENANT_PATTERN.test(tenant) ? ` (tenant ${tenant})` : ''}: ${bad.join(', ')}`);
+        problems.push(`${where}${isValidName(tenant) ? ` (tenant ${tenant})` : ''}: ${bad.join(', ')}`);
         return;
       }
       seen.add(key);

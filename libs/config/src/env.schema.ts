@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import { NAME_PATTERN, nameRuleMessage } from '@rag/queue-contracts';
 
 /** Node timers overflow (and fire at once) above 2^31-1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -13,17 +14,31 @@ function IntSetting(min: number, max?: number): PropertyDecorator {
   return (target, key) => decorators.forEach((decorate) => decorate(target, key));
 }
 
+// The settings that take one of a few words: each list checks the value and gives its type.
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'debug'] as const;
+export const AUTH_MODES = ['auto', 'on', 'off'] as const;
+export const VECTOR_STORES = ['lancedb', 'qdrant'] as const;
+export const EMBEDDING_BACKENDS = ['local', 'openai'] as const;
+export const LLM_BACKENDS = ['extractive', 'openai'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type AuthMode = (typeof AUTH_MODES)[number];
+export type VectorStoreBackend = (typeof VECTOR_STORES)[number];
+export type EmbeddingBackend = (typeof EMBEDDING_BACKENDS)[number];
+export type LlmBackend = (typeof LLM_BACKENDS)[number];
+
 /**
  * Every setting the apps read, with its default. Environment variables are
  * validated against this once at start-up; nothing else reads process.env.
  * Keep `.env.example` in step with this class.
  */
 export class EnvSchema {
-  @IsIn(['development', 'production', 'test'])
-  NODE_ENV = 'development';
+  @IsIn(NODE_ENVS)
+  NODE_ENV: NodeEnv = 'development';
 
-  @IsIn(['error', 'warn', 'info', 'http', 'debug'])
-  LOG_LEVEL = 'info';
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
 
   /** Gateway listen port. */
   @IntSetting(0, 65535)
@@ -39,8 +54,8 @@ export class EnvSchema {
    * stored in Redis (rag-ingest keys create) and then until restart; `on`
    * always; `off` never (and then the gateway only listens on loopback).
    */
-  @IsIn(['auto', 'on', 'off'])
-  AUTH = 'auto';
+  @IsIn(AUTH_MODES)
+  AUTH: AuthMode = 'auto';
 
   /**
    * Keys seeded from configuration: comma-separated `tenant:scope+scope:key`
@@ -81,8 +96,8 @@ export class EnvSchema {
   @MinLength(1)
   DATA_DIR = './data';
 
-  @IsIn(['lancedb', 'qdrant'])
-  VECTOR_STORE = 'lancedb';
+  @IsIn(VECTOR_STORES)
+  VECTOR_STORE: VectorStoreBackend = 'lancedb';
 
   /** Qdrant's REST URL, e.g. http://localhost:6333; required when VECTOR_STORE=qdrant. */
   @ValidateIf((o: EnvSchema) => o.QDRANT_URL !== '' || o.VECTOR_STORE === 'qdrant')
@@ -95,8 +110,8 @@ export class EnvSchema {
   @IntSetting(100, MAX_TIMER_MS)
   QDRANT_TIMEOUT_MS = 10000;
 
-  @IsIn(['local', 'openai'])
-  EMBEDDINGS = 'local';
+  @IsIn(EMBEDDING_BACKENDS)
+  EMBEDDINGS: EmbeddingBackend = 'local';
 
   /** Embeddings model for EMBEDDINGS=openai. */
   @IsString()
@@ -118,8 +133,8 @@ export class EnvSchema {
   @IntSetting(32, 4096)
   EMBEDDING_DIM = 0;
 
-  @IsIn(['extractive', 'openai'])
-  LLM = 'extractive';
+  @IsIn(LLM_BACKENDS)
+  LLM: LlmBackend = 'extractive';
 
   /** Chat model for LLM=openai. */
   @IsString()
@@ -140,7 +155,7 @@ export class EnvSchema {
   @IntSetting(100, MAX_TIMER_MS)
   LLM_TIMEOUT_MS = 60000;
 
-  @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'DEFAULT_COLLECTION must be a valid collection name' })
+  @Matches(NAME_PATTERN, { message: nameRuleMessage('DEFAULT_COLLECTION') })
   DEFAULT_COLLECTION = 'default';
 
   @IntSetting(1, 50)

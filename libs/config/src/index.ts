@@ -1,6 +1,20 @@
 import 'reflect-metadata';
 
-export { EnvSchema } from './env.schema';
+export {
+  AUTH_MODES,
+  EMBEDDING_BACKENDS,
+  EnvSchema,
+  LLM_BACKENDS,
+  LOG_LEVELS,
+  NODE_ENVS,
+  VECTOR_STORES,
+  type AuthMode,
+  type EmbeddingBackend,
+  type LlmBackend,
+  type LogLevel,
+  type NodeEnv,
+  type VectorStoreBackend,
+} from './env.schema';
 export { ConfigError, isSecretKey, loadConfig, loadConfigOrExit, maskedConfig, maskUrlCredentials, secretValues, type Config } from './load-config';
-export { API_KEY_SCOPES, ListSettingError, TENANT_PATTERN, parseApiKeysSetting, parseCorsOrigins, type ApiKeyScope, type ApiKeySetting } from './api-keys-setting';
+export { API_KEY_SCOPES, ListSettingError, parseApiKeysSetting, parseCorsOrigins, type ApiKeyScope, type ApiKeySetting } from './api-keys-setting';
 export { APP_VERSION } from './version';

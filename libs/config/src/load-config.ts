@@ -1,3 +1,4 @@
+import { PermanentError } from '@rag/core';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import * as path from 'node:path';
@@ -11,7 +12,8 @@ export type Config = Readonly<EnvSchema> & {
   readonly lancedbDir: string;
 };
 
-export class ConfigError extends Error {
+export class ConfigError extends PermanentError {
+  override readonly code = 'invalid_config';
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\nFix these environment variables (see .env.example) and start again.`);
     this.name = 'ConfigError';

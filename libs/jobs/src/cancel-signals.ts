@@ -1,22 +1,12 @@
+import { CancelledError } from '@rag/core';
 import { cancelChannel, cancelKey } from '@rag/queue-contracts';
 import type { Redis } from 'ioredis';
 
-export class JobCancelledError extends Error {
-  readonly permanent = true;
-  readonly cancelled = true;
-  readonly code = 'cancelled';
+export class JobCancelledError extends CancelledError {
   constructor(jobId: string) {
     super(`job ${jobId} was cancelled`);
     this.name = 'JobCancelledError';
   }
-
-  get publicMessage(): string {
-    return this.message;
-  }
-}
-
-export function isCancellation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { cancelled?: unknown }).cancelled === true;
 }
 
 /** Gateway side: marks the job cancelled and tells every worker at once. */

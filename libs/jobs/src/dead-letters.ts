@@ -1,4 +1,4 @@
-import { Limits } from '@rag/queue-contracts';
+import { isValidName } from '@rag/queue-contracts';
 import type { Redis } from 'ioredis';
 
 export interface AttemptRecord {
@@ -44,7 +44,7 @@ export interface DeadLetterOptions {
 /** The tenant a payload names, when it is one a tenant index can be keyed by. */
 function tenantOf(payload: unknown): string | null {
   const tenant = typeof payload === 'object' && payload !== null ? (payload as { tenant?: unknown }).tenant : undefined;
-  return typeof tenant === 'string' && Limits.collectionPattern.test(tenant) ? tenant : null;
+  return isValidName(tenant) ? tenant : null;
 }
 
 /**

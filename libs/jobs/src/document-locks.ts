@@ -1,3 +1,4 @@
+import { RetryableError } from '@rag/core';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { jitteredDelay } from './backoff';
@@ -10,28 +11,20 @@ export interface DocumentLockOptions {
 }
 
 /** Another writer held the document's lock for longer than we waited. */
-export class DocumentBusyError extends Error {
-  readonly permanent = false;
-  readonly code = 'document_busy';
+export class DocumentBusyError extends RetryableError {
+  override readonly code = 'document_busy';
   constructor(docId: string, waitedMs: number) {
     super(`document ${docId} is being written by another worker or load (waited ${Math.round(waitedMs / 1000)} s); it will be retried`);
     this.name = 'DocumentBusyError';
   }
-  get publicMessage(): string {
-    return this.message;
-  }
 }
 
 /** The lock expired while its holder stalled; another writer may have it, so this one must not write. */
-export class DocumentLockLostError extends Error {
-  readonly permanent = false;
-  readonly code = 'document_busy';
+export class DocumentLockLostError extends RetryableError {
+  override readonly code = 'document_busy';
   constructor(docId: string) {
     super(`the write lock of document ${docId} expired before the write; it will be retried`);
     this.name = 'DocumentLockLostError';
-  }
-  get publicMessage(): string {
-    return this.message;
   }
 }
 

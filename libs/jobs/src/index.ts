@@ -1,5 +1,5 @@
 export { JITTER_BACKOFF, jitteredDelay } from './backoff';
-export { CancelSignals, JobCancelledError, isCancelRequested, isCancellation, requestCancel } from './cancel-signals';
+export { CancelSignals, JobCancelledError, isCancelRequested, requestCancel } from './cancel-signals';
 export { ALL_TENANTS, DeadLetters, openDeadLetters, type AttemptRecord, type DeadLetter, type DeadLetterOptions, type TenantScope } from './dead-letters';
 export { JOB_REFUSED, signJob, verifyJob, withJobSigningKey, type JobSigningConfig, type Signed } from './job-signature';
 export { JobEventsWriter, type JobEventsOptions } from './job-events.writer';

@@ -1,9 +1,11 @@
+import { PermanentError } from '@rag/core';
 import type { JobOptions, Queue } from 'bull';
 import type { DeadLetter, DeadLetters, TenantScope } from './dead-letters';
 import { signJob, verifyJob, type JobSigningConfig } from './job-signature';
 
 /** A dead letter that must not go back on a queue; the message says why, for the caller. */
-export class DeadLetterNotReplayableError extends Error {
+export class DeadLetterNotReplayableError extends PermanentError {
+  override readonly code = 'not_replayable';
   override name = 'DeadLetterNotReplayableError';
 }
 

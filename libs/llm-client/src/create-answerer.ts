@@ -28,8 +28,6 @@ export function createAnswerer(config: Config, connections: LlmConnections = {})
         baseUrl: config.OPENAI_BASE_URL,
         resilience: llmResilienceFromConfig(config, connections),
       });
-    default:
-      throw new Error(`LLM=${config.LLM} is not supported; use extractive or openai`);
   }
 }
 

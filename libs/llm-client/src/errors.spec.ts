@@ -1,5 +1,6 @@
 import { APIConnectionTimeoutError, APIUserAbortError } from 'openai';
-import { LlmAbortedError, LlmPermanentError, LlmRetryableError, classifyOpenAIError } from './errors';
+import { CallAbortedError, isPermanent } from '@rag/core';
+import { LlmPermanentError, LlmRetryableError, classifyOpenAIError } from './errors';
 
 const apiError = (status: number, message = 'boom') => Object.assign(new Error(message), { status });
 
@@ -53,10 +54,10 @@ describe('classifyOpenAIError', () => {
 });
 
 describe('classifyOpenAIError with the errors the openai client throws', () => {
-  it('maps a user abort to LlmAbortedError (retryable, but not a dependency failure)', () => {
+  it('maps a user abort to CallAbortedError (retryable, but not a dependency failure)', () => {
     const mapped = classifyOpenAIError('chat', 'http://x/v1', new APIUserAbortError());
-    expect(mapped).toBeInstanceOf(LlmAbortedError);
-    expect(mapped).toBeInstanceOf(LlmRetryableError);
+    expect(mapped).toBeInstanceOf(CallAbortedError);
+    expect(isPermanent(mapped)).toBe(false);
     expect(mapped.message).toContain('was aborted');
   });
 

@@ -1,56 +1,18 @@
 import { maskUrlCredentials } from '@rag/config';
+import { AppError, CallAbortedError, PermanentError, RetryableError, type AppErrorOptions } from '@rag/core';
 import { APIConnectionTimeoutError, APIUserAbortError } from 'openai';
 
-export interface LlmErrorOptions {
-  cause?: unknown;
-  /** The stable code tenants see (see errorCode in @rag/observability). */
-  code?: string;
-  /** What a tenant reads, when the message holds operator detail (the provider's URL, its own words). */
-  publicMessage?: string;
-}
-
 /** A failure retrying will not fix (bad credentials, wrong model, wrong dimension). */
-export class LlmPermanentError extends Error {
-  readonly permanent = true;
-  readonly code: string;
-  private readonly shown?: string;
-  constructor(message: string, options: LlmErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = options.code ?? 'llm_request_failed';
-    this.shown = options.publicMessage;
-  }
-
-  /** Written for the tenant: safe to show them (see tenantMessage in @rag/observability). */
-  get publicMessage(): string {
-    return this.shown ?? this.message;
+export class LlmPermanentError extends PermanentError {
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super(message, { ...options, code: options.code ?? 'llm_request_failed' });
   }
 }
 
 /** A failure worth retrying later (timeouts, 429, 5xx, connection errors). */
-export class LlmRetryableError extends Error {
-  readonly permanent = false;
-  readonly code: string;
-  private readonly shown?: string;
-  constructor(message: string, options: LlmErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = options.code ?? 'llm_unavailable';
-    this.shown = options.publicMessage;
-  }
-
-  /** Written for the tenant: safe to show them (see tenantMessage in @rag/observability). */
-  get publicMessage(): string {
-    return this.shown ?? this.message;
-  }
-}
-
-/**
- * The caller gave up (job cancelled, or a worker shutting down): still
- * retryable, but says nothing about the dependency's health, so it never
- * counts towards a circuit breaker.
- */
-export class LlmAbortedError extends LlmRetryableError {
-  constructor(message: string, options: LlmErrorOptions = {}) {
-    super(message, { code: 'cancelled', ...options });
+export class LlmRetryableError extends RetryableError {
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super(message, { ...options, code: options.code ?? 'llm_unavailable' });
   }
 }
 
@@ -61,7 +23,7 @@ export class LlmAbortedError extends LlmRetryableError {
  * words, which can echo the request, API key included.
  */
 export function classifyOpenAIError(operation: string, baseUrl: string, error: unknown): Error {
-  if (error instanceof LlmPermanentError || error instanceof LlmRetryableError) return error;
+  if (error instanceof AppError) return error;
   const status = typeof error === 'object' && error !== null ? (error as { status?: unknown }).status : undefined;
   const name = error instanceof Error ? error.name : '';
   const where = `${operation} at ${maskUrlCredentials(baseUrl)}`;
@@ -69,7 +31,7 @@ export function classifyOpenAIError(operation: string, baseUrl: string, error: u
   const retryable = (code: string, detail: string, shown = detail) => new LlmRetryableError(`${where} ${detail}`, { cause: error, code, publicMessage: `${operation} ${shown}` });
   // The client's error classes keep the name `Error`, so check the classes as well as the names.
   if (error instanceof APIUserAbortError || name === 'AbortError' || (error instanceof Error && /aborted/i.test(error.message) && name === 'APIUserAbortError')) {
-    return new LlmAbortedError(`${where} was aborted`, { cause: error, code: 'cancelled', publicMessage: `${operation} was aborted` });
+    return new CallAbortedError(`${where} was aborted`, { cause: error, code: 'cancelled', publicMessage: `${operation} was aborted` });
   }
   if (typeof status === 'number') {
     if (status === 401 || status === 403) return permanent('llm_auth_failed', `was refused (${status}); check OPENAI_API_KEY`, `was refused (${status}): the service's credentials for the language model were not accepted; the operator must check OPENAI_API_KEY`);

@@ -1,5 +1,5 @@
 import { NO_ANSWER_TEXT, type Answer, type AnswerInput, type Answerer } from './answerer';
-import { sentences, terms, words } from './text-terms';
+import { sentences, terms, words } from '@rag/core';
 
 export interface ExtractiveOptions {
   /** Most sentences in an answer. */

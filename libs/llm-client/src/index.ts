@@ -1,22 +1,11 @@
 export * from './answerer';
 export { ExtractiveAnswerer, type ExtractiveOptions } from './extractive.answerer';
-export { sentences, stem, terms, words } from './text-terms';
 export { buildGroundedPrompt, citedNumbers, groundedSystemPrompt, neutralise, newBoundary, type ChatMessage } from './grounded-prompt';
-export { LlmAbortedError, LlmPermanentError, LlmRetryableError, classifyOpenAIError } from './errors';
+export { LlmPermanentError, LlmRetryableError, classifyOpenAIError } from './errors';
 export { createOpenAIClient, type OpenAIClientOptions } from './openai.client';
 export { KNOWN_EMBEDDING_DIMENSIONS, OpenAIEmbedder, knownEmbeddingDimension, type OpenAIEmbedderOptions } from './openai.embedder';
 export { OpenAIAnswerer, type OpenAIAnswererOptions } from './openai.answerer';
 export { createAnswerer, createOpenAIEmbedder } from './create-answerer';
-export {
-  BreakerOpenError,
-  DependencyTimeoutError,
-  createBreaker,
-  isRetryableError,
-  withBreaker,
-  type Breaker,
-  type BreakerOptions,
-  type BreakerState,
-} from './circuit-breaker';
 export {
   createLlmResilience,
   llmResilienceFromConfig,
@@ -29,4 +18,3 @@ export {
 export { ProviderThrottle, RateLimitWaitError, type ProviderThrottleOptions, type ThrottleRequest } from './provider-throttle';
 export { LocalProviderPause, RedisProviderPause, type ProviderPause } from './provider-pause';
 export { parseRetryAfter, retryAfterMsOf429 } from './retry-after';
-export { CHARS_PER_TOKEN, estimateChatTokens, estimateEmbeddingTokens, estimateTokens } from './token-estimate';

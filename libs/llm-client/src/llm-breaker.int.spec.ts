@@ -3,9 +3,9 @@ import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
 import { startRedis, type PrivateRedis } from '@rag/testing';
 import Redis from 'ioredis';
 import type { Answerer } from './answerer';
-import { BreakerOpenError, DependencyTimeoutError, type BreakerState } from './circuit-breaker';
+import { BreakerOpenError, DependencyTimeoutError, RetryableError, type BreakerState } from '@rag/core';
 import { createAnswerer, createOpenAIEmbedder } from './create-answerer';
-import { LlmPermanentError, LlmRetryableError } from './errors';
+import { LlmPermanentError } from './errors';
 import { llmResilienceFromConfig, type LlmResilience } from './llm-resilience';
 import type { OpenAIEmbedder } from './openai.embedder';
 
@@ -65,7 +65,7 @@ describe('circuit breakers around chat and embeddings', () => {
     const started = Date.now();
     const fast = answerer.answer(question);
     await expect(fast).rejects.toBeInstanceOf(BreakerOpenError);
-    await expect(fast).rejects.toBeInstanceOf(LlmRetryableError);
+    await expect(fast).rejects.toBeInstanceOf(RetryableError);
     await expect(fast).rejects.toThrow(/chat is unavailable .*the job will retry/);
     expect(Date.now() - started).toBeLessThan(200);
     expect(chatRequests()).toBe(3);

@@ -1,6 +1,6 @@
 import type { Config } from '@rag/config';
 import type { Redis } from 'ioredis';
-import { createBreaker, type Breaker } from './circuit-breaker';
+import { createBreaker, type Breaker } from '@rag/core';
 import { ProviderThrottle, type ProviderThrottleOptions, type ThrottleRequest } from './provider-throttle';
 import { retryAfterMsOf429 } from './retry-after';
 

@@ -1,10 +1,10 @@
 import type OpenAI from 'openai';
 import { APIUserAbortError } from 'openai';
 import { NO_ANSWER_TEXT, type Answer, type AnswerInput, type Answerer } from './answerer';
+import { estimateChatTokens } from '@rag/core';
 import { classifyOpenAIError } from './errors';
 import { buildGroundedPrompt, citedNumbers } from './grounded-prompt';
 import type { LlmResilience } from './llm-resilience';
-import { estimateChatTokens } from './token-estimate';
 
 export interface OpenAIAnswererOptions {
   model: string;

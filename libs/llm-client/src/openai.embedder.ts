@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
+import { estimateEmbeddingTokens } from '@rag/core';
 import { LlmPermanentError, classifyOpenAIError } from './errors';
 import type { LlmResilience } from './llm-resilience';
-import { estimateEmbeddingTokens } from './token-estimate';
 
 export interface OpenAIEmbedderOptions {
   model: string;

@@ -1,4 +1,4 @@
-import { LlmAbortedError } from './errors';
+import { CallAbortedError } from '@rag/core';
 import { LocalProviderPause } from './provider-pause';
 import { ProviderThrottle, RateLimitWaitError } from './provider-throttle';
 
@@ -41,7 +41,7 @@ describe('ProviderThrottle without Redis', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
     const started = Date.now();
-    await expect(throttle.acquire(call(1, controller.signal))).rejects.toBeInstanceOf(LlmAbortedError);
+    await expect(throttle.acquire(call(1, controller.signal))).rejects.toBeInstanceOf(CallAbortedError);
     expect(Date.now() - started).toBeLessThan(300);
   });
 });

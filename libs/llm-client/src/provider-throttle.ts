@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { abortableSleep } from './abortable-sleep';
-import { LlmAbortedError, LlmRetryableError, type LlmErrorOptions } from './errors';
+import { CallAbortedError, type AppErrorOptions } from '@rag/core';
+import { LlmRetryableError } from './errors';
 import { LocalProviderPause, RedisProviderPause, type ProviderPause } from './provider-pause';
 
 export interface ProviderThrottleOptions {
@@ -24,14 +25,14 @@ export interface ProviderThrottleOptions {
 export interface ThrottleRequest {
   /** Names the call in errors, e.g. `chat completions (gpt-4o-mini)`. */
   operation: string;
-  /** Estimated tokens (see token-estimate.ts); capped at the TPM limit so a huge request still gets its turn. */
+  /** Estimated tokens (see estimateTokens in @rag/core); capped at the TPM limit so a huge request still gets its turn. */
   tokens: number;
   signal?: AbortSignal;
 }
 
 /** Waited as long as allowed for the shared limits or the provider's pause. Retryable: the job tries again later. */
 export class RateLimitWaitError extends LlmRetryableError {
-  constructor(message: string, options: LlmErrorOptions = {}) {
+  constructor(message: string, options: AppErrorOptions = {}) {
     super(message, { code: 'llm_rate_limited', ...options });
   }
 }
@@ -159,8 +160,8 @@ function unavailable(what: string, error: unknown): LlmRetryableError {
   return new LlmRetryableError(`could not ${what} in Redis (${message}); the job will retry`, { cause: error, code: 'queue_unavailable', publicMessage: 'the shared rate limits could not be read; the job will retry' });
 }
 
-function abortedWhileWaiting(operation: string): LlmAbortedError {
-  return new LlmAbortedError(`${operation} was aborted while waiting for the shared rate limits`);
+function abortedWhileWaiting(operation: string): CallAbortedError {
+  return new CallAbortedError(`${operation} was aborted while waiting for the shared rate limits`);
 }
 
 function seconds(ms: number): string {

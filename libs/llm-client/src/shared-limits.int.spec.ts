@@ -1,7 +1,7 @@
 import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
 import { startRedis, type PrivateRedis } from '@rag/testing';
 import Redis from 'ioredis';
-import { LlmAbortedError } from './errors';
+import { CallAbortedError } from '@rag/core';
 import { createLlmResilience, type LlmResilience, type LlmResilienceOptions } from './llm-resilience';
 import { OpenAIAnswerer } from './openai.answerer';
 import { createOpenAIClient } from './openai.client';
@@ -91,7 +91,7 @@ describe('limits shared by every worker through Redis', () => {
     expect(Date.now() - started).toBeLessThan(300);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    await expect(a.embedder.embed(['two'], controller.signal)).rejects.toBeInstanceOf(LlmAbortedError);
+    await expect(a.embedder.embed(['two'], controller.signal)).rejects.toBeInstanceOf(CallAbortedError);
     expect(fake.requests).toHaveLength(2);
   });
 
@@ -135,7 +135,7 @@ describe('limits shared by every worker through Redis', () => {
     const controller = new AbortController();
     const started = Date.now();
     setTimeout(() => controller.abort(), 150);
-    await expect(ask(a, controller.signal)).rejects.toBeInstanceOf(LlmAbortedError);
+    await expect(ask(a, controller.signal)).rejects.toBeInstanceOf(CallAbortedError);
     expect(Date.now() - started).toBeLessThan(600);
     expect(fake.requests).toHaveLength(0);
   });

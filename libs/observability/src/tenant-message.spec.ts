@@ -1,15 +1,10 @@
-import { GENERIC_FAILURE, INTERNAL_ERROR, TenantFacingError, errorCode, forTenant, tenantMessage } from './tenant-message';
+import { CancelledError, INTERNAL_ERROR, PermanentError, RetryableError, isCancellation, isPermanent } from '@rag/core';
+import { GENERIC_FAILURE, TenantFacingError, errorCode, forTenant, tenantMessage } from './tenant-message';
 
-class Ours extends Error {
-  readonly permanent = true;
-  get publicMessage(): string {
-    return this.message;
-  }
-}
+class Ours extends PermanentError {}
 
-class Plainer extends Error {
-  readonly permanent = false;
-  get publicMessage(): string {
+class Plainer extends RetryableError {
+  override get publicMessage(): string {
     return 'the store failed; try again';
   }
 }
@@ -34,6 +29,7 @@ describe('tenantMessage', () => {
     ['a runtime error', new TypeError("Cannot read properties of undefined (reading 'slice')")],
     ['a thrown string', '/etc/secret/path'],
     ['an object that only claims a message', { message: '/srv/data', publicMessage: 42 }],
+    ['an error that only looks like ours', Object.assign(new Error('/srv/data/acme'), { publicMessage: '/srv/data/acme', code: 'collection_not_found' })],
   ])('shows %s as the generic line with the reference', (_label, error) => {
     expect(tenantMessage(error, 'req-7')).toBe(`${GENERIC_FAILURE} (reference req-7)`);
     expect(tenantMessage(error)).toBe(GENERIC_FAILURE);
@@ -47,33 +43,41 @@ describe('forTenant', () => {
   });
 
   it('replaces any other error by one with the tenant text, keeping permanent, cancelled and the cause', () => {
-    const raw = Object.assign(new Error('lance error: Not found: /srv/data/x.lance'), { permanent: false });
+    const raw = new Error('lance error: Not found: /srv/data/x.lance');
     const safe = forTenant(raw, 'job-9');
     expect(safe).toBeInstanceOf(TenantFacingError);
     expect(safe.message).toBe(`${GENERIC_FAILURE} (reference job-9)`);
     expect(safe.message).not.toContain('/srv');
-    expect((safe as unknown as { permanent: boolean }).permanent).toBe(false);
+    expect(isPermanent(safe)).toBe(false);
     expect(safe.cause).toBe(raw);
 
     const plainer = forTenant(new Plainer('socket hang up at 10.0.0.7:6333'));
     expect(plainer.message).toBe('the store failed; try again');
-    expect((plainer as unknown as { permanent: boolean }).permanent).toBe(false);
-    const cancelled = forTenant(Object.assign(new Error('x'), { permanent: true, cancelled: true }));
-    expect(cancelled).toMatchObject({ permanent: true, cancelled: true });
+    expect(isPermanent(plainer)).toBe(false);
+    const refused = forTenant(new Ours('rejected: Bearer abcdefghijklmnop'));
+    expect([isPermanent(refused), isCancellation(refused)]).toEqual([true, false]);
+    const cancelled = forTenant(new CancelledError('stopped at 10.0.0.7', { publicMessage: 'stopped' }));
+    expect([cancelled.message, isPermanent(cancelled), isCancellation(cancelled)]).toEqual(['stopped', true, true]);
+  });
+
+  it('does not take fields that only look like ours for a classification', () => {
+    const lookalike = forTenant(Object.assign(new Error('x'), { permanent: true, cancelled: true }));
+    expect([isPermanent(lookalike), isCancellation(lookalike), errorCode(lookalike)]).toEqual([false, false, INTERNAL_ERROR]);
   });
 });
 
 describe('errorCode', () => {
-  class Coded extends Error {
-    readonly code = 'llm_auth_failed';
-    get publicMessage(): string {
+  class Coded extends PermanentError {
+    override readonly code = 'llm_auth_failed';
+    override get publicMessage(): string {
       return 'refused';
     }
   }
 
   it("is the code of an error of ours, and internal_error for anything else (Node's codes included)", () => {
     expect(errorCode(new Coded('x'))).toBe('llm_auth_failed');
-    expect(errorCode(new Ours('x'))).toBe(INTERNAL_ERROR);
+    expect(errorCode(new Ours('x'))).toBe('permanent_failure');
+    expect(errorCode(new Ours('x', { code: 'Not A Code' }))).toBe(INTERNAL_ERROR);
     expect(errorCode(Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:6379'), { code: 'ECONNREFUSED' }))).toBe(INTERNAL_ERROR);
     expect(errorCode('thrown string')).toBe(INTERNAL_ERROR);
   });

@@ -16,6 +16,7 @@ import {
   registerDecorator,
 } from 'class-validator';
 import { Limits } from './limits';
+import { NAME_PATTERN, nameRuleMessage } from './names';
 
 /** Control characters other than tab, line feed and carriage return. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -64,9 +65,7 @@ export class ChatRequestDto {
 
   @IsOptional()
   @IsString()
-  @Matches(Limits.collectionPattern, {
-    message: 'collection must be 1-63 characters of a-z, 0-9, "_" or "-", starting with a letter or digit',
-  })
+  @Matches(NAME_PATTERN, { message: nameRuleMessage('collection') })
   collection?: string;
 
   @IsOptional()

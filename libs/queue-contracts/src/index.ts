@@ -2,6 +2,7 @@ import 'reflect-metadata';
 
 export * from './queue-names';
 export * from './limits';
+export * from './names';
 export * from './chat-request.dto';
 export * from './query-job.payload';
 export * from './ingest-job.payload';

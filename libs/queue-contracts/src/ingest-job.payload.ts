@@ -1,6 +1,7 @@
 import { IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
 import { IsPlainText } from './chat-request.dto';
 import { Limits } from './limits';
+import { NAME_PATTERN, nameRuleMessage } from './names';
 
 /**
  * The data of one `rag-ingest` job: one document to load. The bytes are not
@@ -15,11 +16,11 @@ export class IngestJobPayload {
   run_id!: string;
 
   @IsString()
-  @Matches(Limits.collectionPattern, { message: 'tenant is not a valid tenant name' })
+  @Matches(NAME_PATTERN, { message: nameRuleMessage('tenant') })
   tenant!: string;
 
   @IsString()
-  @Matches(Limits.collectionPattern, { message: 'collection is not a valid collection name' })
+  @Matches(NAME_PATTERN, { message: nameRuleMessage('collection') })
   collection!: string;
 
   /** Stable document id: its path relative to the folder loaded, or the uploaded file's name. */

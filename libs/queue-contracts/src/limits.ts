@@ -5,7 +5,6 @@ export const Limits = {
   topKDefault: 5,
   filterSourcesMax: 50,
   sourceMaxChars: 512,
-  collectionPattern: /^[a-z0-9][a-z0-9_-]{0,62}$/,
   requestIdPattern: /^[A-Za-z0-9._:-]{1,128}$/,
   /** A job signature: HMAC-SHA256, base64url without padding. */
   jobSignaturePattern: /^[A-Za-z0-9_-]{43}$/,

@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ChatFiltersDto } from './chat-request.dto';
 import { Limits } from './limits';
+import { NAME_PATTERN, nameRuleMessage } from './names';
 
 /**
  * The data of a `rag-query` job. The gateway builds it; every worker validates
@@ -14,7 +15,7 @@ export class QueryJobPayload {
   query!: string;
 
   @IsString()
-  @Matches(Limits.collectionPattern, { message: 'collection is not a valid collection name' })
+  @Matches(NAME_PATTERN, { message: nameRuleMessage('collection') })
   collection!: string;
 
   @IsInt()
@@ -37,7 +38,7 @@ export class QueryJobPayload {
   request_id!: string;
 
   @IsString()
-  @Matches(Limits.collectionPattern, { message: 'tenant is not a valid tenant name' })
+  @Matches(NAME_PATTERN, { message: nameRuleMessage('tenant') })
   tenant!: string;
 
   /**

@@ -12,8 +12,6 @@ export async function openVectorStore(config: Config): Promise<VectorStore> {
       return LanceDbStore.open(config.lancedbDir);
     case 'qdrant':
       return new QdrantStore({ url: config.QDRANT_URL, apiKey: config.QDRANT_API_KEY || undefined, timeoutMs: config.QDRANT_TIMEOUT_MS });
-    default:
-      throw new Error(`VECTOR_STORE=${config.VECTOR_STORE} is not supported; use lancedb or qdrant`);
   }
 }
 
@@ -27,7 +25,5 @@ export function createEmbedder(config: Config, connections: LlmConnections = {})
       return new LocalHashEmbedder(config.EMBEDDING_DIM || LOCAL_EMBEDDING_DIM);
     case 'openai':
       return createOpenAIEmbedder(config, connections);
-    default:
-      throw new Error(`EMBEDDINGS=${config.EMBEDDINGS} is not supported; use local or openai`);
   }
 }

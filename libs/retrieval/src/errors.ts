@@ -1,13 +1,4 @@
-/** Failures that retrying cannot fix; the worker fails such jobs at once. */
-export class PermanentError extends Error {
-  readonly permanent = true;
-  /** The stable code tenants see (see errorCode in @rag/observability); subclasses name theirs. */
-  readonly code: string = 'permanent_failure';
-  /** Written for the tenant: safe to show them (see tenantMessage in @rag/observability). */
-  get publicMessage(): string {
-    return this.message;
-  }
-}
+import { AppError, PermanentError } from '@rag/core';
 
 export class CollectionNotFoundError extends PermanentError {
   override readonly code = 'collection_not_found';
@@ -15,10 +6,6 @@ export class CollectionNotFoundError extends PermanentError {
     super(`collection "${collection}" does not exist; ingest documents into it first (npm run ingest -- <paths> --collection ${collection})`);
     this.name = 'CollectionNotFoundError';
   }
-}
-
-export function isPermanent(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true;
 }
 
 export class EmbedderMismatchError extends PermanentError {
@@ -52,24 +39,21 @@ export class VectorSizeMismatchError extends PermanentError {
  * help (the backend refused the request itself); timeouts, 5xx and lost
  * connections are worth retrying.
  */
-export class VectorStoreError extends Error {
+export class VectorStoreError extends AppError {
   readonly permanent: boolean;
   /** The backend's HTTP status, when it answered. */
   readonly status?: number;
 
   constructor(message: string, options: { cause?: unknown; permanent?: boolean; status?: number } = {}) {
-    super(message, { cause: options.cause });
+    const permanent = options.permanent ?? false;
+    super(message, { cause: options.cause, code: permanent ? 'vector_store_refused' : 'vector_store_unavailable' });
     this.name = 'VectorStoreError';
-    this.permanent = options.permanent ?? false;
+    this.permanent = permanent;
     this.status = options.status;
   }
 
-  get code(): string {
-    return this.permanent ? 'vector_store_refused' : 'vector_store_unavailable';
-  }
-
   /** The backend's own words stay in the logs: they name hosts, paths and internals. */
-  get publicMessage(): string {
+  override get publicMessage(): string {
     return this.permanent
       ? 'the vector store refused the request; the operator finds why in the logs'
       : 'the vector store failed; the job will retry, or try again in a minute';

@@ -1,5 +1,5 @@
 export * from './types';
-export { CollectionNotFoundError, EmbedderMismatchError, PermanentError, VectorSizeMismatchError, VectorStoreError, isPermanent } from './errors';
+export { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError, VectorStoreError } from './errors';
 export { searchableText } from './searchable-text';
 export { parseHtml } from './load/load-html';
 export { parseMarkdown, type ParsedText } from './load/load-markdown';

@@ -54,7 +54,7 @@ export interface StoredDocument {
 }
 
 export interface EmbedderInfo {
-  /** Recorded with every collection and result, e.g. `local-hash-384`. */
+  /** Recorded with every collection and result, e.g. `local-hash-v2-384`. */
   readonly id: string;
   readonly dimension: number;
 }
@@ -85,7 +85,7 @@ export interface HybridQuery {
  * tenant first, then the collection. A tenant sees only its own collections:
  * each store keeps a tenant's collection under a name derived from both
  * (store/tenant-namespace.ts), so no call can reach another tenant's chunks.
- * Tenant and collection names must match Limits.collectionPattern.
+ * Tenant and collection names must be valid names (isValidName in @rag/queue-contracts).
  */
 export interface VectorStore {
   readonly backend: string;

@@ -1,4 +1,4 @@
-import { Limits } from '@rag/queue-contracts';
+import { isValidName, nameRuleMessage } from '@rag/queue-contracts';
 import { HttpError } from './http-error';
 
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -13,9 +13,7 @@ export function parseWait(raw: unknown, max: number): number {
 }
 
 export function collectionName(raw: unknown): string {
-  if (typeof raw !== 'string' || !Limits.collectionPattern.test(raw)) {
-    throw new HttpError(400, 'invalid_collection', 'collection must be 1-63 characters of a-z, 0-9, "_" or "-", starting with a letter or digit');
-  }
+  if (!isValidName(raw)) throw new HttpError(400, 'invalid_collection', nameRuleMessage('collection'));
   return raw;
 }
 

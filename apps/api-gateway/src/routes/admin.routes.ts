@@ -1,5 +1,5 @@
 import { ALL_TENANTS, DeadLetterNotReplayableError, type TenantScope } from '@rag/jobs';
-import { Limits } from '@rag/queue-contracts';
+import { isValidName, nameRuleMessage } from '@rag/queue-contracts';
 import { Router, type Request } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { requireAnyScope, requireScope } from '../http/authenticate';
@@ -13,8 +13,8 @@ import { page } from '../http/paging';
  */
 function deadLetterScope(req: Request): TenantScope {
   const asked = req.query.tenant;
-  if (asked !== undefined && (typeof asked !== 'string' || !Limits.collectionPattern.test(asked))) {
-    throw new HttpError(400, 'invalid_request', 'tenant must be a tenant name (1-63 characters of a-z, 0-9, "_" or "-")');
+  if (asked !== undefined && !isValidName(asked)) {
+    throw new HttpError(400, 'invalid_request', nameRuleMessage('tenant'));
   }
   if (req.principal.scopes.includes('operator')) return asked === undefined ? ALL_TENANTS : { tenant: asked };
   if (asked !== undefined && asked !== req.principal.tenant) {

@@ -1,4 +1,5 @@
-import { CollectionNotFoundError, EmbedderMismatchError, createEmbedder, embedderInfo, isPermanent, type Embedder } from '@rag/retrieval';
+import { isPermanent } from '@rag/core';
+import { CollectionNotFoundError, EmbedderMismatchError, createEmbedder, embedderInfo, type Embedder } from '@rag/retrieval';
 import { Router, type Request } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';

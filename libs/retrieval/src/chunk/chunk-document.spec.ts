@@ -1,4 +1,4 @@
-import { sentences } from '@rag/llm-client';
+import { sentences } from '@rag/core';
 import type { Block, Chunk, LoadedDocument } from '../types';
 import { chunkDocument } from './chunk-document';
 

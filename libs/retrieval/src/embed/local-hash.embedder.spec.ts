@@ -9,9 +9,9 @@ describe('LocalHashEmbedder', () => {
 
   it('defaults to 384 dimensions and names itself after them', () => {
     expect(embedder.dimension).toBe(384);
-    expect(embedder.id).toBe('local-hash-384');
+    expect(embedder.id).toBe('local-hash-v2-384');
     const small = new LocalHashEmbedder(64);
-    expect(small.id).toBe('local-hash-64');
+    expect(small.id).toBe('local-hash-v2-64');
     expect(small.embedOne('hello world')).toHaveLength(64);
   });
 

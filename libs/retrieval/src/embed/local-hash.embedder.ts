@@ -1,4 +1,4 @@
-import { terms, words } from '@rag/llm-client';
+import { terms, words } from '@rag/core';
 import type { Embedder } from '../types';
 
 /**
@@ -8,11 +8,17 @@ import type { Embedder } from '../types';
  * vocabulary (including inflections and typos) land near each other.
  */
 export class LocalHashEmbedder implements Embedder {
+  /**
+   * Recorded with every collection, so one built by another version is
+   * refused (EmbedderMismatchError) rather than searched with vectors that no
+   * longer match. v2: Porter2 stems and the Snowball stop words (`local-hash-<dim>`
+   * used a light suffix stemmer).
+   */
   readonly id: string;
 
   constructor(readonly dimension = 384) {
     if (!Number.isInteger(dimension) || dimension < 8) throw new RangeError(`embedding dimension must be an integer >= 8, got ${dimension}`);
-    this.id = `local-hash-${dimension}`;
+    this.id = `local-hash-v2-${dimension}`;
   }
 
   async embed(texts: string[]): Promise<number[][]> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { PermanentError } from '../errors';
+import { PermanentError } from '@rag/core';
 import type { LoadedDocument } from '../types';
 import { parseDocx } from './load-docx';
 import { parseHtml } from './load-html';

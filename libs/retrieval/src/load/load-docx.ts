@@ -1,23 +1,25 @@
+import { PermanentError } from '@rag/core';
 import JSZip from 'jszip';
 import mammoth from 'mammoth';
 import type { ParsedText } from './load-markdown';
 import { parseHtml } from './load-html';
 
-export class UnreadableDocxError extends Error {
-  readonly code = 'document_parse_failed';
+export class UnreadableDocxError extends PermanentError {
+  override readonly code = 'document_parse_failed';
   constructor(detail: string) {
     super(`not a readable DOCX file (${detail}); save it again as .docx from a word processor`);
     this.name = 'UnreadableDocxError';
   }
 
   /** The parser's own words stay in the logs. */
-  get publicMessage(): string {
+  override get publicMessage(): string {
     return 'not a readable DOCX file; save it again as .docx from a word processor';
   }
 }
 
 /** A DOCX whose archive unpacks to more than the limit: likely a zip bomb, refused before mammoth reads it. */
-export class DocxTooLargeError extends Error {
+export class DocxTooLargeError extends PermanentError {
+  override readonly code = 'document_parse_failed';
   constructor(readonly limitBytes: number) {
     super(
       `its archive unpacks to more than INGEST_DOCX_MAX_UNCOMPRESSED_MB (${Math.round(limitBytes / 1048576)} MB); ` +

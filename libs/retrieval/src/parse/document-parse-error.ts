@@ -1,4 +1,4 @@
-import { PermanentError } from '../errors';
+import { PermanentError } from '@rag/core';
 
 /** A document its parser refused or could not finish within its budget: retrying cannot help. */
 export class DocumentParseError extends PermanentError {

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { deeplyNestedHtml, makeDocx, makePdf, quadraticMarkdown, zipBombDocx } from '@rag/testing';
 import { chunkDocument } from '../chunk/chunk-document';
-import { isPermanent } from '../errors';
+import { isPermanent } from '@rag/core';
 import { UnsupportedFormatError, loadDocument } from '../load/load-document';
 import { DocumentParseError } from './document-parse-error';
 import { ParsePool } from './parse-pool';

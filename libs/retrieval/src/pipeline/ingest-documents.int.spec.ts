@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EmbedderMismatchError, isPermanent } from '../errors';
+import { isPermanent } from '@rag/core';
+import { EmbedderMismatchError } from '../errors';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { LanceDbStore } from '../store/lancedb.store';
 import type { Embedder } from '../types';
@@ -209,7 +210,7 @@ describe('ingestDocuments (real LanceDB)', () => {
 
     expect(error).toBeInstanceOf(EmbedderMismatchError);
     expect(isPermanent(error)).toBe(true);
-    expect((error as Error).message).toMatch(/local-hash-64 \(64 dimensions\).*local-hash-32 \(32 dimensions\)/);
+    expect((error as Error).message).toMatch(/local-hash-v2-64 \(64 dimensions\).*local-hash-v2-32 \(32 dimensions\)/);
     expect(embedder.texts).toEqual([]);
     expect(await store.listDocuments('default', collection)).toEqual(before);
     expect(before).toEqual([expect.objectContaining({ docId: 'hr/leave.md', chunks: 2 })]);

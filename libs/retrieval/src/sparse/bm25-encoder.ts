@@ -1,5 +1,4 @@
-import { porter2 } from './porter2';
-import { ENGLISH_STOP_WORDS } from './stop-words';
+import { ENGLISH_STOP_WORDS, stem } from '@rag/core';
 
 /** A sparse vector as Qdrant takes it: indices unique and ascending, one value each. */
 export interface SparseVector {
@@ -33,8 +32,8 @@ const WORD = /[\p{L}\p{M}\p{N}]+(?:'[\p{L}\p{M}\p{N}]+)*/gu;
  * sparse vector), computed over the collection at query time, so the scores
  * are BM25 without the encoder ever seeing the corpus.
  *
- * The tokenisation is deliberately self-contained (not shared with the
- * answerer's): stored vectors depend on it byte for byte.
+ * The word splitting is deliberately its own (the stemmer and stop words are
+ * @rag/core's): stored vectors depend on it byte for byte.
  */
 export class Bm25Encoder {
   readonly k1: number;
@@ -56,8 +55,7 @@ export class Bm25Encoder {
     const words = text.normalize('NFKC').toLowerCase().replace(/[\u2018\u2019\u02bc]/g, "'").match(WORD) ?? [];
     for (const word of words) {
       if (ENGLISH_STOP_WORDS.has(word)) continue;
-      // The stemmer uses the digit 3 internally ("2023" would come out as "202i"), and numbers have no inflections.
-      out.push(/\p{N}/u.test(word) ? word : porter2(word));
+      out.push(stem(word));
     }
     return out;
   }

@@ -1,5 +1,5 @@
 import { startFakeQdrant, type FakeQdrant } from '@rag/fake-qdrant';
-import { BreakerOpenError } from '@rag/llm-client';
+import { BreakerOpenError } from '@rag/core';
 import { CollectionNotFoundError } from '../errors';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { ingestDocuments } from '../pipeline/ingest-documents';

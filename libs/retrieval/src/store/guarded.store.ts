@@ -1,5 +1,4 @@
-import { BreakerOpenError, createBreaker, type Breaker } from '@rag/llm-client';
-import { isPermanent } from '../errors';
+import { BreakerOpenError, createBreaker, isPermanent, type Breaker } from '@rag/core';
 import type { CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 
 export interface GuardOptions {

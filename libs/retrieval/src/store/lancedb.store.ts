@@ -1,7 +1,8 @@
 import * as lancedb from '@lancedb/lancedb';
 import * as os from 'node:os';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
-import { CollectionNotFoundError, EmbedderMismatchError, PermanentError, VectorSizeMismatchError, VectorStoreError } from '../errors';
+import { PermanentError } from '@rag/core';
+import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError, VectorStoreError } from '../errors';
 import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields } from './chunk-record';

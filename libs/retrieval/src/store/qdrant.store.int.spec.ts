@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { startFakeQdrant, type FakeQdrant, type RecordedRequest } from '@rag/fake-qdrant';
-import { CollectionNotFoundError, EmbedderMismatchError, VectorStoreError, isPermanent } from '../errors';
+import { isPermanent } from '@rag/core';
+import { CollectionNotFoundError, EmbedderMismatchError, VectorStoreError } from '../errors';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { searchableText } from '../searchable-text';
 import { BM25_ENCODER_VERSION, Bm25Encoder } from '../sparse/bm25-encoder';
@@ -87,7 +88,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
       expect(create.body).toEqual({
         vectors: { dense: { size: 64, distance: 'Cosine' } },
         sparse_vectors: { bm25: { modifier: 'idf' } },
-        metadata: { rag: { embedder: { id: 'local-hash-64', dimension: 64 }, sparse_encoder: BM25_ENCODER_VERSION } },
+        metadata: { rag: { embedder: { id: 'local-hash-v2-64', dimension: 64 }, sparse_encoder: BM25_ENCODER_VERSION } },
       });
       const [index] = since(mark, 'create_field_index');
       expect(index.url).toBe(`/collections/${name}/index?wait=true`);
@@ -119,7 +120,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
         sparse_vectors: { bm25: { modifier: 'idf' } },
         metadata: { rag: { embedder: builtWith, sparse_encoder: BM25_ENCODER_VERSION } },
       });
-      expect(await store.collectionInfo('default', name)).toEqual({ name, embedder: { id: 'local-hash-64', dimension: 32 } });
+      expect(await store.collectionInfo('default', name)).toEqual({ name, embedder: { id: 'local-hash-v2-64', dimension: 32 } });
       const error = await store.ensureCollection('default', name, builtWith).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(EmbedderMismatchError);
       expect((error as Error).message).toMatch(/32 dimensions.*64 dimensions/);
@@ -185,10 +186,10 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
       await raw.createCollection(name, {
         vectors: { dense: { size: 32, distance: 'Cosine' } },
         sparse_vectors: { bm25: { modifier: 'idf' } },
-        metadata: { rag: { embedder: { id: 'local-hash-32', dimension: 32 }, sparse_encoder: BM25_ENCODER_VERSION } },
+        metadata: { rag: { embedder: { id: 'local-hash-v2-32', dimension: 32 }, sparse_encoder: BM25_ENCODER_VERSION } },
       });
       await expect(store.ensureCollection('default', name, builtWith)).rejects.toBeInstanceOf(EmbedderMismatchError);
-      expect(await store.collectionInfo('default', name)).toEqual({ name, embedder: { id: 'local-hash-32', dimension: 32 } });
+      expect(await store.collectionInfo('default', name)).toEqual({ name, embedder: { id: 'local-hash-v2-32', dimension: 32 } });
     });
   });
 

@@ -7,6 +7,15 @@ describe('qdrantPointId', () => {
     expect(qdrantPointId('hr/leave.md#0')).toBe(id);
   });
 
+  it('keeps the ids of points already stored (pinned values from the hand-built v5 it replaced)', () => {
+    expect(['hr/leave.md#0', 'guides/setup.md#12', 'café.md#0', ''].map(qdrantPointId)).toEqual([
+      'a31b2189-04f5-5e9f-a3f7-e9289dd762bc',
+      'feae4046-5d4a-5224-9618-2055a0b8c38c',
+      '15513290-d2dc-591d-9295-a30591735bd8',
+      '32082fb5-1411-5bb8-955c-daaf3f02240b',
+    ]);
+  });
+
   it('differs for different chunk ids, including ones differing only in case or Unicode form', () => {
     const ids = ['a.md#0', 'a.md#1', 'A.md#0', 'café.md#0', 'cafe\u0301.md#0', ''].map(qdrantPointId);
     expect(new Set(ids).size).toBe(ids.length);

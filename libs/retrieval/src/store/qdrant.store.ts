@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
 import { QdrantClient, type QdrantClientParams, type Schemas } from '@qdrant/js-client-rest';
-import { CollectionNotFoundError, EmbedderMismatchError, PermanentError, VectorSizeMismatchError, VectorStoreError } from '../errors';
+import { PermanentError } from '@rag/core';
+import { v5 as uuidv5 } from 'uuid';
+import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError, VectorStoreError } from '../errors';
 import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields } from './chunk-record';
 import { physicalName, tenantCollections } from './tenant-namespace';
@@ -51,18 +52,14 @@ const RRF_K = 61;
 const SCROLL_PAGE = 1000;
 
 /** Namespace of the name-based (v5) UUIDs of points. Never change it: point ids derive from it. */
-const POINT_ID_NAMESPACE = Buffer.from('4f0b7a3e9c1d4e2a8b6f5c3d2e1a0b9c', 'hex');
+const POINT_ID_NAMESPACE = '4f0b7a3e-9c1d-4e2a-8b6f-5c3d2e1a0b9c';
 
 /**
  * The point id of a chunk: Qdrant takes only unsigned integers and UUIDs, so a
  * name-based UUID (v5) of the chunk id, the same on every load.
  */
 export function qdrantPointId(chunkId: string): string {
-  const bytes = createHash('sha1').update(POINT_ID_NAMESPACE).update(chunkId, 'utf8').digest().subarray(0, 16);
-  bytes[6] = (bytes[6] & 0x0f) | 0x50;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return uuidv5(chunkId, POINT_ID_NAMESPACE);
 }
 
 /**

@@ -1,12 +1,12 @@
-import { Limits } from '@rag/queue-contracts';
-import { PermanentError } from '../errors';
+import { NAME_RULE, isValidName } from '@rag/queue-contracts';
+import { PermanentError } from '@rag/core';
 
 /** The tenant of every caller while auth is off, and of data loaded before tenancy. */
 export const DEFAULT_TENANT = 'default';
 
 /**
  * Separates tenant and collection in a physical (LanceDB table / Qdrant
- * collection) name. Limits.collectionPattern never produces a '.', so the
+ * collection) name. A valid name (isValidName) never holds a '.', so the
  * split is unambiguous: `a.b_c` can only be tenant `a`, collection `b_c`.
  */
 const SEPARATOR = '.';
@@ -14,15 +14,15 @@ const SEPARATOR = '.';
 export class InvalidNameError extends PermanentError {
   override readonly code = 'invalid_name';
   constructor(kind: 'tenant' | 'collection', value: string) {
-    super(`${kind} ${JSON.stringify(value.slice(0, 80))} is not a valid ${kind} name`);
+    super(`${kind} ${JSON.stringify(value.slice(0, 80))} is not a valid ${kind} name: use ${NAME_RULE}`);
     this.name = 'InvalidNameError';
   }
 }
 
-/** Throws unless `tenant` and `collection` both match Limits.collectionPattern. */
+/** Throws unless `tenant` and `collection` are both valid names (isValidName). */
 export function checkNames(tenant: string, collection?: string): void {
-  if (typeof tenant !== 'string' || !Limits.collectionPattern.test(tenant)) throw new InvalidNameError('tenant', String(tenant));
-  if (collection !== undefined && (typeof collection !== 'string' || !Limits.collectionPattern.test(collection))) {
+  if (!isValidName(tenant)) throw new InvalidNameError('tenant', String(tenant));
+  if (collection !== undefined && !isValidName(collection)) {
     throw new InvalidNameError('collection', String(collection));
   }
 }
@@ -43,7 +43,7 @@ export function logicalName(tenant: string, physical: string): string | undefine
   checkNames(tenant);
   const dot = physical.indexOf(SEPARATOR);
   const [owner, collection] = dot < 0 ? [DEFAULT_TENANT, physical] : [physical.slice(0, dot), physical.slice(dot + 1)];
-  if (owner !== tenant || !Limits.collectionPattern.test(collection)) return undefined;
+  if (owner !== tenant || !isValidName(collection)) return undefined;
   return collection;
 }
 

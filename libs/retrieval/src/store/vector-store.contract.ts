@@ -1,4 +1,5 @@
-import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError, isPermanent } from '../errors';
+import { isPermanent } from '@rag/core';
+import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError } from '../errors';
 import { InvalidNameError } from './tenant-namespace';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { searchableText } from '../searchable-text';
@@ -113,7 +114,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         await store.ensureCollection(TENANT, collection, builtWith);
         expect(await store.hasCollection(TENANT, collection)).toBe(true);
         expect(await store.listCollections(TENANT)).toContain(collection);
-        expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: { id: 'local-hash-64', dimension: 64 } });
+        expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: { id: 'local-hash-v2-64', dimension: 64 } });
 
         await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['kept across ensureCollection']));
         await store.ensureCollection(TENANT, collection, builtWith);
@@ -141,11 +142,13 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         for (const other of [
           { id: 'openai-text-embedding-3-small', dimension: 64 },
           { id: 'local-hash-32', dimension: 32 },
+          // The local embedder before Porter2 stems: same size, other vectors.
+          { id: 'local-hash-64', dimension: 64 },
         ]) {
           const error = await store.ensureCollection(TENANT, collection, other).catch((e: unknown) => e);
           expect(error).toBeInstanceOf(EmbedderMismatchError);
           expect(isPermanent(error)).toBe(true);
-          expect((error as Error).message).toContain('local-hash-64');
+          expect((error as Error).message).toContain('local-hash-v2-64');
           expect((error as Error).message).toContain(other.id);
         }
         expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: builtWith });

@@ -10,7 +10,7 @@ import {
   type CircuitBreakerPolicy,
   type TimeoutPolicy,
 } from 'cockatiel';
-import { LlmAbortedError, LlmRetryableError } from './errors';
+import { AppError, RetryableError, type AppErrorOptions } from '../errors';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -39,35 +39,52 @@ export interface Breaker {
 }
 
 /**
- * The dependency is failing, so calls fail fast without reaching it. Retryable:
- * an open breaker makes jobs wait and retry rather than fail.
+ * The caller gave up (job cancelled, or a worker shutting down): still
+ * retryable, but says nothing about the dependency's health, so it never
+ * counts towards a circuit breaker.
  */
-export class BreakerOpenError extends LlmRetryableError {
+export class CallAbortedError extends RetryableError {
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super(message, { ...options, code: options.code ?? 'cancelled' });
+  }
+}
+
+/**
+ * The dependency is failing, so calls fail fast without reaching it. Retryable:
+ * an open breaker makes jobs wait and retry rather than fail. Its code is
+ * `llm_unavailable` whatever the dependency, as it was when the LLM's breaker
+ * was the first.
+ */
+export class BreakerOpenError extends RetryableError {
   constructor(
     readonly dependency: string,
     /** Until the next trial call is allowed, as far as this process knows. */
     readonly retryInMs: number,
-    options?: ErrorOptions,
+    options: { cause?: unknown } = {},
   ) {
     super(
       `${dependency} is unavailable (circuit breaker open after repeated failures); calls fail fast for about ${Math.ceil(retryInMs / 1000)} s, then one trial call goes through; the job will retry`,
-      options,
+      { ...options, code: 'llm_unavailable' },
     );
   }
 }
 
 /** A call that took longer than the breaker's timeout. */
-export class DependencyTimeoutError extends LlmRetryableError {}
+export class DependencyTimeoutError extends RetryableError {
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super(message, { ...options, code: options.code ?? 'llm_timeout' });
+  }
+}
 
 /**
- * What counts against a breaker: failures a retry may fix (`permanent === false`:
+ * What counts against a breaker: our failures a retry may fix (RetryableError:
  * timeouts, 429, 5xx, connection errors). Permanent ones (401, 404, 400,
  * dimension mismatch) and the caller's own aborts say nothing about the
  * dependency's health, and fast-fail errors are not new evidence.
  */
 export function isRetryableError(error: unknown): boolean {
-  if (error instanceof LlmAbortedError || error instanceof BreakerOpenError) return false;
-  return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === false;
+  if (error instanceof CallAbortedError || error instanceof BreakerOpenError) return false;
+  return error instanceof AppError && !error.permanent;
 }
 
 /** One breaker: `ConsecutiveBreaker(failures)` from cockatiel, optionally with an aggressive timeout inside it. */
@@ -125,7 +142,7 @@ class CockatielBreaker implements Breaker {
     } catch (error) {
       if (error instanceof BrokenCircuitError) throw this.openError();
       // Cockatiel's own cancellation (the caller aborted while waiting for a trial call).
-      if (error instanceof TaskCancelledError) throw new LlmAbortedError(`${this.name} call was aborted`, { cause: error });
+      if (error instanceof TaskCancelledError) throw new CallAbortedError(`${this.name} call was aborted`, { cause: error });
       throw error;
     }
   }
@@ -136,7 +153,7 @@ class CockatielBreaker implements Breaker {
       return await this.timeoutPolicy.execute((_context, inner) => fn(inner), signal);
     } catch (error) {
       if (!(error instanceof TaskCancelledError)) throw error;
-      if (signal?.aborted) throw new LlmAbortedError(`${this.name} call was aborted`, { cause: error });
+      if (signal?.aborted) throw new CallAbortedError(`${this.name} call was aborted`, { cause: error });
       throw new DependencyTimeoutError(`${this.name} did not answer within ${this.options.timeoutMs} ms; the job will retry (raise LLM_TIMEOUT_MS if the model is slow)`, {
         cause: error,
         code: 'llm_timeout',

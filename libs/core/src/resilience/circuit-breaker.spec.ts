@@ -1,17 +1,18 @@
-import { BreakerOpenError, DependencyTimeoutError, createBreaker, isRetryableError, withBreaker, type BreakerState } from './circuit-breaker';
-import { LlmAbortedError, LlmPermanentError, LlmRetryableError } from './errors';
+import { PermanentError, RetryableError } from '../errors';
+import { BreakerOpenError, CallAbortedError, DependencyTimeoutError, createBreaker, isRetryableError, withBreaker, type BreakerState } from './circuit-breaker';
 
-const retryable = () => Promise.reject(new LlmRetryableError('503'));
-const permanent = () => Promise.reject(new LlmPermanentError('401'));
+const retryable = () => Promise.reject(new RetryableError('503'));
+const permanent = () => Promise.reject(new PermanentError('401'));
 const ok = () => Promise.resolve('ok');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('isRetryableError', () => {
   it('counts retryable failures, not permanent ones, aborts or fast fails', () => {
-    expect(isRetryableError(new LlmRetryableError('x'))).toBe(true);
-    expect(isRetryableError(Object.assign(new Error('store down'), { permanent: false }))).toBe(true);
-    expect(isRetryableError(new LlmPermanentError('x'))).toBe(false);
-    expect(isRetryableError(new LlmAbortedError('x'))).toBe(false);
+    expect(isRetryableError(new RetryableError('store down'))).toBe(true);
+    expect(isRetryableError(new DependencyTimeoutError('slow'))).toBe(true);
+    expect(isRetryableError(Object.assign(new Error('store down'), { permanent: false }))).toBe(false);
+    expect(isRetryableError(new PermanentError('x'))).toBe(false);
+    expect(isRetryableError(new CallAbortedError('x'))).toBe(false);
     expect(isRetryableError(new BreakerOpenError('chat', 100))).toBe(false);
     expect(isRetryableError(new Error('plain'))).toBe(false);
   });
@@ -42,8 +43,8 @@ describe('createBreaker', () => {
 
   it('does not count permanent failures or aborts, and a success resets the count', async () => {
     const breaker = createBreaker('embeddings', { failures: 2, halfOpenAfterMs: 1000 });
-    for (let i = 0; i < 5; i++) await expect(breaker.execute(permanent)).rejects.toBeInstanceOf(LlmPermanentError);
-    await expect(breaker.execute(() => Promise.reject(new LlmAbortedError('cancelled')))).rejects.toBeInstanceOf(LlmAbortedError);
+    for (let i = 0; i < 5; i++) await expect(breaker.execute(permanent)).rejects.toBeInstanceOf(PermanentError);
+    await expect(breaker.execute(() => Promise.reject(new CallAbortedError('cancelled')))).rejects.toBeInstanceOf(CallAbortedError);
     await expect(breaker.execute(retryable)).rejects.toThrow('503');
     await breaker.execute(ok);
     await expect(breaker.execute(retryable)).rejects.toThrow('503');
@@ -71,11 +72,11 @@ describe('createBreaker', () => {
     expect(breaker.state).toBe('open');
   });
 
-  it("turns the caller's abort into LlmAbortedError, which does not count", async () => {
+  it("turns the caller's abort into CallAbortedError, which does not count", async () => {
     const breaker = createBreaker('chat', { failures: 1, halfOpenAfterMs: 1000, timeoutMs: 5000 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);
-    await expect(breaker.execute(() => new Promise<never>(() => undefined), controller.signal)).rejects.toBeInstanceOf(LlmAbortedError);
+    await expect(breaker.execute(() => new Promise<never>(() => undefined), controller.signal)).rejects.toBeInstanceOf(CallAbortedError);
     expect(breaker.state).toBe('closed');
   });
 });
