@@ -12,3 +12,16 @@ export { QuestionAdmission, RESERVATION_GRACE_MS, type Admission, type Admission
 export { RedisScript } from './redis-script';
 export { registerQueueMetrics } from './queue-metrics';
 export { WorkerHeartbeat, WorkerHeartbeats, type WorkerHeartbeatOptions, type WorkerIdentity, type WorkerStatus } from './worker-heartbeats';
+export {
+  InvalidPayloadError,
+  JobRefusedError,
+  JobRunner,
+  JobTimeoutError,
+  type AttemptFailure,
+  type JobEventSink,
+  type JobHandler,
+  type JobRunnerMetrics,
+  type JobRunnerRuntime,
+  type JobSummary,
+  type RunningJob,
+} from './job-runner';
