@@ -19,10 +19,7 @@ const preset = {
         sourceMaps: 'inline',
       },
     ],
-    // ESM-only packages (uuid since v12): Jest on Node 20 cannot require them, so SWC makes them CommonJS.
-    '/node_modules/uuid/.+\\.js$': [require.resolve('@swc/jest'), { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!uuid/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@rag/(testing|fake-openai|fake-qdrant)$': path.join(root, 'tools/$1/src/index.ts'),

@@ -8,7 +8,7 @@ import Bull from 'bull';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { ingestProcessor } from './ingest.processor';
+import { ingestRunner } from './ingest.processor';
 import { TEST_SIGNING, signedIngest } from './testing/signed-jobs';
 
 const DOCS = 12;
@@ -38,8 +38,8 @@ describe('ingest processor (real Redis and LanceDB)', () => {
     queue = new Bull(QueueName.Ingest, redis.url, { prefix: 'rag' });
     deadLetters = new DeadLetters(client, { prefix: 'rag', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 100 });
     // Jobs added below stand in for the gateway's and the CLI's, so they are signed (signedIngest) with the key the processor checks.
-    const deps = { store, embedder: new LocalHashEmbedder(64), runs, locks: new DocumentLocks(client, 'rag'), parser, chunking: { size: 200, overlap: 0 }, embedBatch: 16, signing: TEST_SIGNING, deadLetters };
-    void queue.process(JobName.IngestDocument, 2, ingestProcessor(deps, logger));
+    const deps = { store, embedder: new LocalHashEmbedder(64), runs, locks: new DocumentLocks(client, 'rag'), parser, chunking: { size: 200, overlap: 0 }, embedBatch: 16 };
+    void queue.process(JobName.IngestDocument, 2, ingestRunner(deps, { logger, signing: TEST_SIGNING, deadLetters }).process);
   });
 
   afterAll(async () => {

@@ -4,12 +4,12 @@ import { createLogger, errorMessage, registerSecrets } from '@rag/observability'
 import { CancelSignals, DocumentLocks, IngestRuns, JobEventsWriter, WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue, withJobSigningKey } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
 import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore, parsePoolFromConfig } from '@rag/retrieval';
-import type { Job } from 'bull';
 import Redis from 'ioredis';
 import { hostname } from 'node:os';
-import { ingestProcessor, recordStalledOutDocument } from './ingest.processor';
+import { ingestRunner } from './ingest.processor';
 import { createWorkerMetrics, serveWorkerMetrics } from './metrics';
-import { queryProcessor, recordStalledOut } from './query.processor';
+import { queryRunner } from './query.processor';
+import type { WorkerRuntime } from './worker-runtime';
 
 async function main(): Promise<void> {
   const loaded = loadConfigOrExit('rag-worker');
@@ -49,14 +49,11 @@ async function main(): Promise<void> {
   });
   heartbeat.onBeatError((error) => logger.warn('heartbeat not written; the next one tries again', { error: errorMessage(error) }));
   const openEvents = (jobId: string) => new JobEventsWriter(redis, jobId, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS });
-  void queue.process(
-    JobName.Answer,
-    config.WORKER_CONCURRENCY,
-    heartbeat.track(QueueName.Query, queryProcessor(deps, logger, openEvents, { signing: config, cancels, deadLetters, timeoutMs: config.JOB_TIMEOUT_MS, metrics })),
-  );
-  queue.on('failed', (job: Job | null, error: Error) =>
-    void recordStalledOut(job, error, deadLetters, logger, metrics).catch((e: unknown) => logger.error('stalled-out job not dead-lettered', { job_id: job?.id, error: errorMessage(e) })),
-  );
+  // Every attempt fails with JobTimeoutError (and is retried) after JOB_TIMEOUT_MS.
+  const runtime: WorkerRuntime = { logger, signing: config, cancels, deadLetters, openEvents, timeoutMs: config.JOB_TIMEOUT_MS, metrics };
+  const questions = queryRunner(deps, runtime);
+  void queue.process(JobName.Answer, config.WORKER_CONCURRENCY, heartbeat.track(QueueName.Query, questions.process));
+  queue.on('failed', questions.stalledOut);
   // Documents on their own queue with their own concurrency, so bulk loads never hold up questions.
   const ingestQueue = config.INGEST_CONCURRENCY > 0 ? openIngestQueue(config) : undefined;
   // Parsers run in threads with a time and memory budget, never on this event loop (questions, Bull's locks).
@@ -73,15 +70,11 @@ async function main(): Promise<void> {
       locks: new DocumentLocks(redis, config.QUEUE_PREFIX),
       chunking: chunkingFromConfig(config),
       embedBatch: config.EMBEDDING_BATCH,
-      timeoutMs: config.JOB_TIMEOUT_MS,
-      metrics,
-      signing: config,
-      deadLetters,
     };
-    void ingestQueue.process(JobName.IngestDocument, config.INGEST_CONCURRENCY, heartbeat.track(QueueName.Ingest, ingestProcessor(ingestDeps, logger)));
-    ingestQueue.on('failed', (job: Job | null, error: Error) =>
-      void recordStalledOutDocument(job, error, runs, logger, metrics).catch((e: unknown) => logger.error('stalled-out document not recorded', { job_id: job?.id, error: errorMessage(e) })),
-    );
+    // No cancels or events for documents: a run is followed through its counts.
+    const documents = ingestRunner(ingestDeps, { ...runtime, cancels: undefined, openEvents: undefined });
+    void ingestQueue.process(JobName.IngestDocument, config.INGEST_CONCURRENCY, heartbeat.track(QueueName.Ingest, documents.process));
+    ingestQueue.on('failed', documents.stalledOut);
   }
   logger.info('consuming', { queue: QueueName.Query, concurrency: config.WORKER_CONCURRENCY, ingest_concurrency: config.INGEST_CONCURRENCY, worker_id: heartbeat.id });
 

@@ -7,7 +7,7 @@ import { startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testi
 import Bull from 'bull';
 import Redis from 'ioredis';
 import { PassThrough } from 'node:stream';
-import { queryProcessor } from './query.processor';
+import { queryRunner } from './query.processor';
 import { TEST_SIGNING, signedQuery } from './testing/signed-jobs';
 
 // Issue #14, part 6: the cancel subscription's Redis read ran before the
@@ -43,12 +43,16 @@ describe('query processor when the cancel signals cannot reach Redis', () => {
     void queue.process(
       JobName.Answer,
       1,
-      queryProcessor(
+      queryRunner(
         { store, embedder: new LocalHashEmbedder(64), answerer: new ExtractiveAnswerer() },
-        createLogger({ service: 'rag-worker', stream }),
-        (id) => new JobEventsWriter(client, id, { prefix: 'rag', retentionSeconds: 60 }),
-        { cancels, deadLetters, signing: TEST_SIGNING },
-      ),
+        {
+          logger: createLogger({ service: 'rag-worker', stream }),
+          openEvents: (id) => new JobEventsWriter(client, id, { prefix: 'rag', retentionSeconds: 60 }),
+          cancels,
+          deadLetters,
+          signing: TEST_SIGNING,
+        },
+      ).process,
     );
   });
 

@@ -8,7 +8,7 @@ import Bull from 'bull';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { queryProcessor } from './query.processor';
+import { queryRunner } from './query.processor';
 import { TEST_SIGNING, signedQuery } from './testing/signed-jobs';
 
 // The processor consuming a real Bull queue on a private redis-server, with
@@ -55,7 +55,7 @@ describe('query processor (real Redis and LanceDB)', () => {
     queue = new Bull(QueueName.Query, redis.url, { prefix: 'rag' });
     deadLetters = new DeadLetters(queue.client, { prefix: 'rag', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 100 });
     // Jobs added below stand in for the gateway's, so they are signed (signedQuery) with the key the processor checks.
-    void queue.process(JobName.Answer, 2, queryProcessor({ store, embedder, answerer: new ExtractiveAnswerer() }, logger, undefined, { signing: TEST_SIGNING, deadLetters }));
+    void queue.process(JobName.Answer, 2, queryRunner({ store, embedder, answerer: new ExtractiveAnswerer() }, { logger, signing: TEST_SIGNING, deadLetters }).process);
   });
 
   afterAll(async () => {

@@ -8,7 +8,7 @@ import Bull from 'bull';
 import Redis from 'ioredis';
 import { PassThrough } from 'node:stream';
 import { JobEventsWriter } from '@rag/jobs';
-import { queryProcessor } from './query.processor';
+import { queryRunner } from './query.processor';
 import { TEST_SIGNING, signedQuery } from './testing/signed-jobs';
 
 const KEY = 'sk-worker-test-key';
@@ -54,9 +54,14 @@ describe('query processor with an OpenAI-compatible API', () => {
     void queue.process(
       JobName.Answer,
       2,
-      queryProcessor({ store, embedder, answerer }, createLogger({ service: 'rag-worker', stream }), (id) => new JobEventsWriter(events, id, { prefix: 'rag', retentionSeconds: 60 }),
-        { signing: TEST_SIGNING },
-      ),
+      queryRunner(
+        { store, embedder, answerer },
+        {
+          logger: createLogger({ service: 'rag-worker', stream }),
+          openEvents: (id) => new JobEventsWriter(events, id, { prefix: 'rag', retentionSeconds: 60 }),
+          signing: TEST_SIGNING,
+        },
+      ).process,
     );
   });
 

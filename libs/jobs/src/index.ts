@@ -20,3 +20,16 @@ export { jobEventsOpener } from './lifecycle/job-events';
 export { QuestionProducer, type QuestionDraft, type QuestionOutcome, type QuestionProducerConfig } from './lifecycle/question-producer';
 export { DocumentProducer, type DocumentDraft, type DocumentProducerConfig } from './lifecycle/document-producer';
 export { QueryJobs, type CancelOutcome } from './lifecycle/query-jobs';
+export {
+  InvalidPayloadError,
+  JobRefusedError,
+  JobRunner,
+  JobTimeoutError,
+  type AttemptFailure,
+  type JobEventSink,
+  type JobHandler,
+  type JobRunnerMetrics,
+  type JobRunnerRuntime,
+  type JobSummary,
+  type RunningJob,
+} from './job-runner';

@@ -64,13 +64,12 @@ function openQueue<T>(name: string, config: Pick<Config, 'REDIS_URL' | 'QUEUE_PR
   });
 }
 
-/** Attempts, backoff, timeout and bounded retention for a question job. */
+/** Attempts, backoff and bounded retention for a question job (the attempt's timeout is the worker's: JobRunner fails it with JobTimeoutError). */
 export function queryJobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_TIMEOUT_MS' | 'JOB_RETENTION_SECONDS'>, jobId: string): JobOptions {
   return {
     jobId,
     attempts: config.JOB_ATTEMPTS,
     backoff: { type: JITTER_BACKOFF, options: { delay: config.JOB_BACKOFF_MS } },
-    timeout: config.JOB_TIMEOUT_MS,
     removeOnComplete: { age: config.JOB_RETENTION_SECONDS },
     removeOnFail: { age: config.JOB_RETENTION_SECONDS },
   };

@@ -31,5 +31,15 @@ export {
   type IngestSummary,
   type SourceFile,
 } from './pipeline/ingest-documents';
+export {
+  ContentMissingError,
+  ingestQueuedDocument,
+  recordQueuedDocumentFailed,
+  type QueuedContentRef,
+  type QueuedDocument,
+  type QueuedDocumentDeps,
+  type QueuedDocumentResult,
+  type QueuedDocumentRun,
+} from './pipeline/ingest-queued-document';
 export { LOCAL_EMBEDDING_DIM, createEmbedder, openVectorStore } from './backends';
 export { GuardedVectorStore, guardVectorStore, type GuardOptions } from './store/guarded.store';
