@@ -1,8 +1,9 @@
 import nx from '@nx/eslint-plugin';
 
 // Module boundaries are the architecture: apps depend on libs only, libs never
-// on apps, queue-contracts on nothing but its validation packages, and every
-// lib is imported through its root entry (`@rag/<lib>`), never a deep path.
+// on apps, each lib only on the layers below it, queue-contracts on nothing but
+// @rag/core and its validation packages, and every lib is imported through its
+// root entry (`@rag/<lib>`), never a deep path.
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -25,11 +26,17 @@ export default [
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
-            {
-              sourceTag: 'scope:contracts',
-              onlyDependOnLibsWithTags: ['scope:contracts'],
-              allowedExternalImports: ['class-validator', 'class-transformer', 'reflect-metadata'],
-            },
+            // The libs in layers, each depending only on the layers below it:
+            // core (the error taxonomy) < foundation (config, observability, queue
+            // contracts) < clients (auth, llm-client) < domain (retrieval, jobs).
+            // No lib imports another of its own layer, so retrieval and jobs stay
+            // independent of each other.
+            { sourceTag: 'layer:core', onlyDependOnLibsWithTags: ['type:testing'] },
+            { sourceTag: 'layer:foundation', onlyDependOnLibsWithTags: ['layer:core', 'type:testing'] },
+            { sourceTag: 'layer:clients', onlyDependOnLibsWithTags: ['layer:core', 'layer:foundation', 'type:testing'] },
+            { sourceTag: 'layer:domain', onlyDependOnLibsWithTags: ['layer:core', 'layer:foundation', 'layer:clients', 'type:testing'] },
+            // The queue's wire format: no runtime dependencies beyond validation.
+            { sourceTag: 'scope:contracts', allowedExternalImports: ['class-validator', 'class-transformer', 'reflect-metadata'] },
           ],
         },
       ],

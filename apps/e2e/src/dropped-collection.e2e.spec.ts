@@ -1,5 +1,5 @@
-import { freePort, json, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
-import * as path from 'node:path';
+import { json, type AppProcess } from '@rag/testing';
+import { finishedRun, uploadFiles, useStack } from './support/stack';
 
 const DOCS = 6;
 
@@ -7,29 +7,17 @@ const DOCS = 6;
 // with real processes, the workers notice, a question to it fails at once
 // and plainly, and an upload into the same name starts it afresh.
 describe('a collection dropped while the workers have it open', () => {
-  let redis: PrivateRedis;
-  let data: TempDir;
-  let gateway: AppProcess;
-  const workers: AppProcess[] = [];
-  let base: string;
+  const stack = useStack('rag-dropped-');
+  let workers: AppProcess[] = [];
 
   const upload = async () => {
-    const body = new FormData();
-    for (let i = 0; i < DOCS; i++) body.append('file', new Blob([`# Topic ${i}\n\n## Code word\n\nThe code word of topic ${i} is word-${i}.\n`]), `topic-${i}.md`);
-    const res = await fetch(`${base}/v1/collections/demo/documents`, { method: 'POST', body });
-    expect(res.status).toBe(202);
-    const { status_url } = await json(res);
-    let run = await json(await fetch(`${base}${status_url}`));
-    for (let i = 0; i < 120 && !run.finished; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      run = await json(await fetch(`${base}${status_url}`));
-    }
-    return run;
+    const files = Array.from({ length: DOCS }, (_, i): [string, string] => [`topic-${i}.md`, `# Topic ${i}\n\n## Code word\n\nThe code word of topic ${i} is word-${i}.\n`]);
+    return finishedRun(stack.base, await uploadFiles(stack.base, 'demo', files));
   };
   const ask = async (query: string) => {
-    const res = await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, collection: 'demo' }) });
+    const res = await fetch(`${stack.base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, collection: 'demo' }) });
     const { job_id } = await json(res);
-    return json(await fetch(`${base}/v1/jobs/${job_id}?wait=20`));
+    return json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=20`));
   };
   /** Questions until both workers have answered (each then has the table open). */
   const askBoth = async () => {
@@ -44,27 +32,15 @@ describe('a collection dropped while the workers have it open', () => {
   };
 
   beforeAll(async () => {
-    redis = await startRedis();
-    data = tempDir('rag-dropped-');
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const env = { REDIS_URL: redis.url, DATA_DIR: path.join(data.path, 'data'), PORT: String(port), NODE_ENV: 'test', INGEST_CONCURRENCY: '2', JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '100', BREAKER_FAILURES: '3' };
-    gateway = startApp('apps/api-gateway/src/main.ts', env);
-    workers.push(startApp('apps/rag-worker/src/main.ts', env), startApp('apps/rag-worker/src/main.ts', env));
-    await Promise.all([gateway.waitForLog((l) => l.message === 'listening'), ...workers.map((w) => w.waitForLog((l) => l.message === 'consuming'))]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([gateway, ...workers].filter((p): p is AppProcess => p !== undefined).map((p) => p.stop('SIGKILL')));
-    await redis?.stop();
-    data?.remove();
+    const env = { ...stack.env, INGEST_CONCURRENCY: '2', JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '100', BREAKER_FAILURES: '3' };
+    ({ workers } = await stack.startGatewayAndWorkers(env, { workers: 2 }));
   });
 
   it('answers again after drop and re-upload, with no failures, no open breaker and no internal text shown', async () => {
     expect(await upload()).toMatchObject({ status: 'completed', added: DOCS, failed: 0 });
     for (const state of await askBoth()) expect(state).toMatchObject({ status: 'completed' });
 
-    expect((await fetch(`${base}/v1/collections/demo`, { method: 'DELETE' })).status).toBeLessThan(300);
+    expect((await fetch(`${stack.base}/v1/collections/demo`, { method: 'DELETE' })).status).toBeLessThan(300);
     // A question to the dropped collection fails at once, in plain words, without paths.
     for (let i = 0; i < 6; i++) {
       const gone = await ask('What is the code word of topic 1?');

@@ -1,6 +1,7 @@
-import { freePort, json, makeDocx, makePdf, runApp, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
+import { json, makeDocx, makePdf, runApp } from '@rag/testing';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CLI_MAIN, useStack } from './support/stack';
 
 interface Citation {
   source: string;
@@ -15,21 +16,12 @@ interface Citation {
 // real gateway and worker: each answer cites the right document, and the
 // right page (PDF) or heading (DOCX, HTML, Markdown).
 describe('documents of every format, answered with citations', () => {
-  let redis: PrivateRedis;
-  let data: TempDir;
-  let env: NodeJS.ProcessEnv;
-  let gateway: AppProcess;
-  let worker: AppProcess;
-  let base: string;
+  const stack = useStack('rag-formats-');
   let load: { code: number | null; stdout: string; stderr: string };
 
   beforeAll(async () => {
-    redis = await startRedis();
-    data = tempDir('rag-formats-');
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = { REDIS_URL: redis.url, DATA_DIR: path.join(data.path, 'data'), PORT: String(port), NODE_ENV: 'test' };
-    const docs = path.join(data.path, 'docs');
+    const env = stack.env;
+    const docs = path.join(stack.data.path, 'docs');
     fs.mkdirSync(path.join(docs, 'hr'), { recursive: true });
     fs.writeFileSync(
       path.join(docs, 'facilities.pdf'),
@@ -53,23 +45,15 @@ describe('documents of every format, answered with citations', () => {
     fs.writeFileSync(path.join(docs, 'security.md'), '# Security\n\n## Passwords\n\nPasswords rotate every 90 days.\n');
     fs.writeFileSync(path.join(docs, 'cafeteria.txt'), 'The cafeteria serves vegetarian lunch on Thursdays.');
     fs.writeFileSync(path.join(docs, 'broken.pdf'), '%PDF-1.7 this is not really a PDF');
-    load = await runApp('apps/ingest-cli/src/main.ts', env, [docs, '--collection', 'formats', '--no-progress', '--json']);
-    gateway = startApp('apps/api-gateway/src/main.ts', env);
-    worker = startApp('apps/rag-worker/src/main.ts', env);
-    await Promise.all([gateway.waitForLog((l) => l.message === 'listening'), worker.waitForLog((l) => l.message === 'consuming')]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([gateway, worker].filter((p): p is AppProcess => p !== undefined).map((p) => p.stop('SIGKILL')));
-    await redis?.stop();
-    data?.remove();
+    load = await runApp(CLI_MAIN, env, [docs, '--collection', 'formats', '--no-progress', '--json']);
+    await stack.startGatewayAndWorkers(env);
   });
 
   const ask = async (query: string) => {
-    const res = await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, collection: 'formats', top_k: 3 }) });
+    const res = await fetch(`${stack.base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, collection: 'formats', top_k: 3 }) });
     expect(res.status).toBe(202);
     const { job_id } = await json(res);
-    const state = await json(await fetch(`${base}/v1/jobs/${job_id}?wait=20`));
+    const state = await json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=20`));
     expect(state.status).toBe('completed');
     return state.result as { answer: string; citations: Citation[] };
   };

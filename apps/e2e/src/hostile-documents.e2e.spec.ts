@@ -1,5 +1,5 @@
-import { deeplyNestedHtml, deeplyNestedPdf, freePort, json, quadraticMarkdown, startApp, startRedis, tempDir, zipBombDocx, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
-import * as path from 'node:path';
+import { deeplyNestedHtml, deeplyNestedPdf, json, quadraticMarkdown, zipBombDocx, type AppProcess } from '@rag/testing';
+import { finishedRun, uploadFiles, useStack } from './support/stack';
 
 interface IngestRun {
   finished: boolean;
@@ -18,41 +18,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // keeps answering questions on another collection about as fast as when idle,
 // and the hostile documents fail by name, with the limit they hit.
 describe('hostile documents (parse threads with a time and memory budget)', () => {
-  let redis: PrivateRedis;
-  let data: TempDir;
-  let gateway: AppProcess;
+  const stack = useStack('rag-hostile-');
   let worker: AppProcess;
-  let base: string;
 
-  const upload = async (collection: string, files: [string, Buffer | string][]): Promise<string> => {
-    const body = new FormData();
-    for (const [name, bytes] of files) body.append('file', new Blob([bytes]), name);
-    const res = await fetch(`${base}/v1/collections/${collection}/documents`, { method: 'POST', body });
-    expect(res.status).toBe(202);
-    return (await json(res)).status_url as string;
-  };
-  const readRun = async (statusUrl: string): Promise<IngestRun> => (await json(await fetch(`${base}${statusUrl}`))) as IngestRun;
+  const readRun = async (statusUrl: string): Promise<IngestRun> => (await json(await fetch(`${stack.base}${statusUrl}`))) as IngestRun;
   /** Asks one question on `sample` and waits for its answer; returns how long that took. */
   const ask = async (): Promise<number> => {
     const started = Date.now();
-    const res = await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'When is the office closed?', collection: 'sample' }) });
+    const res = await fetch(`${stack.base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'When is the office closed?', collection: 'sample' }) });
     const { job_id } = await json(res);
-    const state = await json(await fetch(`${base}/v1/jobs/${job_id}?wait=30`));
+    const state = await json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=30`));
     expect(state.status).toBe('completed');
     expect(state.result.citations[0].source).toBe('office.md');
     return Date.now() - started;
   };
 
   beforeAll(async () => {
-    redis = await startRedis();
-    data = tempDir('rag-hostile-');
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
     const env = {
-      REDIS_URL: redis.url,
-      DATA_DIR: path.join(data.path, 'data'),
-      PORT: String(port),
-      NODE_ENV: 'test',
+      ...stack.env,
       WORKER_METRICS_PORT: '0',
       INGEST_CONCURRENCY: '2',
       // Small budgets, so the test runs in seconds: the defaults are 60 s, 512 MB and 200 MB.
@@ -60,19 +43,9 @@ describe('hostile documents (parse threads with a time and memory budget)', () =
       INGEST_PARSE_MAX_MB: '256',
       INGEST_DOCX_MAX_UNCOMPRESSED_MB: '10',
     };
-    gateway = startApp('apps/api-gateway/src/main.ts', env);
-    worker = startApp('apps/rag-worker/src/main.ts', env);
-    await Promise.all([gateway.waitForLog((l) => l.message === 'listening'), worker.waitForLog((l) => l.message === 'consuming')]);
-    const seeded = await upload('sample', [['office.md', '# Office\n\n## Holidays\n\nThe office is closed on public holidays and between Christmas and New Year.']]);
-    let run = await readRun(seeded);
-    for (let i = 0; i < 120 && !run.finished; i++) run = (await sleep(250), await readRun(seeded));
-    expect(run).toMatchObject({ status: 'completed', added: 1 });
-  });
-
-  afterAll(async () => {
-    await Promise.all([gateway, worker].filter((p): p is AppProcess => p !== undefined).map((p) => p.stop('SIGKILL')));
-    await redis?.stop();
-    data?.remove();
+    ({ workers: [worker] } = await stack.startGatewayAndWorkers(env));
+    const seeded = await uploadFiles(stack.base, 'sample', [['office.md', '# Office\n\n## Holidays\n\nThe office is closed on public holidays and between Christmas and New Year.']]);
+    expect(await finishedRun(stack.base, seeded)).toMatchObject({ status: 'completed', added: 1 });
   });
 
   it('keeps answering questions while hostile .md, .html, .pdf and .docx load, and fails each of them by name', async () => {
@@ -80,7 +53,7 @@ describe('hostile documents (parse threads with a time and memory budget)', () =
     for (let i = 0; i < 5; i++) baseline.push(await ask());
     const unloaded = Math.max(...baseline);
 
-    const statusUrl = await upload('redos', [
+    const statusUrl = await uploadFiles(stack.base, 'redos', [
       // marked needs about 20 s for this one on the event loop; the regexes before it, minutes for 1 MB.
       ['quadratic.md', quadraticMarkdown(20_000)],
       ['nested.html', deeplyNestedHtml(1_000_000)],

@@ -1,20 +1,8 @@
-import {
-  documentBytesKeys,
-  freePort,
-  json,
-  keysWithoutExpiry,
-  makePdf,
-  runApp,
-  startApp,
-  startRedis,
-  tempDir,
-  type AppProcess,
-  type PrivateRedis,
-  type TempDir,
-} from '@rag/testing';
+import { documentBytesKeys, json, keysWithoutExpiry, makePdf, runApp, type AppProcess } from '@rag/testing';
 import Redis from 'ioredis';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CLI_MAIN, finishedRun, useStack } from './support/stack';
 
 const DOCS = 40;
 
@@ -28,15 +16,12 @@ interface Citation {
 // the CLI follows the run; then re-runs, edits, prunes, and questions asked
 // while every document is being replaced.
 describe('ingestion through the queue (rag-ingest --via-queue)', () => {
-  let redis: PrivateRedis;
+  const stack = useStack('rag-ingest-queue-');
   let client: Redis;
-  let data: TempDir;
   let docs: string;
   let env: NodeJS.ProcessEnv;
-  let gateway: AppProcess;
-  const workers: AppProcess[] = [];
-  let base: string;
-  const cli = (args: string[]) => runApp('apps/ingest-cli/src/main.ts', env, args);
+  let workers: AppProcess[] = [];
+  const cli = (args: string[]) => runApp(CLI_MAIN, env, args);
   const writeVersion = (version: number) => {
     for (let i = 0; i < DOCS; i++) {
       fs.writeFileSync(
@@ -48,27 +33,15 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
   const ids = async () => JSON.parse((await cli(['list', '--collection', 'kb', '--json'])).stdout).map((d: { docId: string }) => d.docId) as string[];
 
   beforeAll(async () => {
-    redis = await startRedis();
-    client = new Redis(redis.url);
-    data = tempDir('rag-ingest-queue-');
-    docs = path.join(data.path, 'docs');
+    client = new Redis(stack.redis.url);
+    stack.onTeardown(() => client.disconnect());
+    docs = path.join(stack.data.path, 'docs');
     fs.mkdirSync(path.join(docs, 'topics'), { recursive: true });
     writeVersion(1);
     fs.writeFileSync(path.join(docs, 'manual.pdf'), await makePdf('Manual', [['Intro page.'], ['The reset button is on the back panel.']]));
     fs.writeFileSync(path.join(docs, 'broken.pdf'), '%PDF-1.4 broken');
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = { REDIS_URL: redis.url, DATA_DIR: path.join(data.path, 'data'), PORT: String(port), NODE_ENV: 'test', INGEST_CONCURRENCY: '2', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '100' };
-    gateway = startApp('apps/api-gateway/src/main.ts', env);
-    workers.push(startApp('apps/rag-worker/src/main.ts', env), startApp('apps/rag-worker/src/main.ts', env));
-    await Promise.all([gateway.waitForLog((l) => l.message === 'listening'), ...workers.map((w) => w.waitForLog((l) => l.message === 'consuming'))]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([gateway, ...workers].filter((p): p is AppProcess => p !== undefined).map((p) => p.stop('SIGKILL')));
-    client?.disconnect();
-    await redis?.stop();
-    data?.remove();
+    env = { ...stack.env, INGEST_CONCURRENCY: '2', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '100' };
+    ({ workers } = await stack.startGatewayAndWorkers(env, { workers: 2 }));
   });
 
   it('loads every document through the workers, spread over both, and reports the broken one', async () => {
@@ -95,9 +68,9 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
   });
 
   it('answers from the documents loaded by the workers, citing the PDF page', async () => {
-    const res = await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'Where is the reset button?', collection: 'kb' }) });
+    const res = await fetch(`${stack.base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'Where is the reset button?', collection: 'kb' }) });
     const { job_id } = await json(res);
-    const state = await json(await fetch(`${base}/v1/jobs/${job_id}?wait=20`));
+    const state = await json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=20`));
     expect(state.status).toBe('completed');
     expect(state.result.citations[0]).toMatchObject({ source: 'manual.pdf', page: 2 });
   });
@@ -140,13 +113,13 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
     void load.then(() => (finished = true));
     while (!finished || asked < 10) {
       const i = asked % DOCS;
-      const res = await fetch(`${base}/v1/chat`, {
+      const res = await fetch(`${stack.base}/v1/chat`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: `What is the code word of topic number ${i}?`, collection: 'kb', top_k: 10, filters: { sources: [`topics/topic-${i}.md`] } }),
       });
       const { job_id } = await json(res);
-      const state = await json(await fetch(`${base}/v1/jobs/${job_id}?wait=20`));
+      const state = await json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=20`));
       expect(state.status).toBe('completed');
       const citations = state.result.citations as Citation[];
       // Exactly one version of the document is visible: never both, never neither.
@@ -164,36 +137,28 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
     const body = new FormData();
     body.append('file', new Blob([await makePdf('Fire safety', [['Cover page.'], ['Fire drills happen on the first Monday of each month.']])]), 'safety/fire.pdf');
     body.append('file', new Blob(['# Lunch\n\n## Menu\n\nSoup is served every Wednesday.']), 'lunch.md');
-    const res = await fetch(`${base}/v1/collections/uploaded/documents`, { method: 'POST', body });
+    const res = await fetch(`${stack.base}/v1/collections/uploaded/documents`, { method: 'POST', body });
     expect(res.status).toBe(202);
     const { run_id, status_url, documents } = await json(res);
     expect(documents.map((d: { doc_id: string }) => d.doc_id)).toEqual(['safety/fire.pdf', 'lunch.md']);
-    let run = await json(await fetch(`${base}${status_url}`));
-    for (let i = 0; i < 60 && !run.finished; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      run = await json(await fetch(`${base}${status_url}`));
-    }
+    const run = await finishedRun(stack.base, status_url, 60);
     expect(run).toMatchObject({ run_id, status: 'completed', added: 2, failed: 0 });
     const asked = await json(
-      await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'When are fire drills?', collection: 'uploaded' }) }),
+      await fetch(`${stack.base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'When are fire drills?', collection: 'uploaded' }) }),
     );
-    const state = await json(await fetch(`${base}/v1/jobs/${asked.job_id}?wait=20`));
+    const state = await json(await fetch(`${stack.base}/v1/jobs/${asked.job_id}?wait=20`));
     expect(state.result.citations[0]).toMatchObject({ source: 'safety/fire.pdf', page: 2 });
     // The same upload again changes nothing: the workers find the hashes unchanged.
     const again = new FormData();
     again.append('file', new Blob(['# Lunch\n\n## Menu\n\nSoup is served every Wednesday.']), 'lunch.md');
-    const second = await json(await fetch(`${base}/v1/collections/uploaded/documents`, { method: 'POST', body: again }));
-    let rerun = await json(await fetch(`${base}${second.status_url}`));
-    for (let i = 0; i < 60 && !rerun.finished; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      rerun = await json(await fetch(`${base}${second.status_url}`));
-    }
+    const second = await json(await fetch(`${stack.base}/v1/collections/uploaded/documents`, { method: 'POST', body: again }));
+    const rerun = await finishedRun(stack.base, second.status_url, 60);
     expect(rerun).toMatchObject({ status: 'completed', added: 0, updated: 0, skipped: 1, chunks: 0 });
     expect(await documentBytesKeys(client, 'rag')).toEqual([]);
   });
 
   it("waits, at the tenant's INGEST_MAX_PENDING_BYTES_PER_TENANT, for the workers to load earlier documents", async () => {
-    const bulk = path.join(data.path, 'bulk');
+    const bulk = path.join(stack.data.path, 'bulk');
     fs.mkdirSync(bulk, { recursive: true });
     for (let i = 0; i < 12; i++) fs.writeFileSync(path.join(bulk, `part-${i}.md`), `# Part ${i}\n\n${`Filler sentence number ${i} for the bulk load. `.repeat(30)}\n`);
     // Room for about two documents at a time.

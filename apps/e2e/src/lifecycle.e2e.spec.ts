@@ -1,8 +1,8 @@
-import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
 import { QueueName } from '@rag/queue-contracts';
-import { freePort, json, runApp, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
+import { json, runApp, type AppProcess } from '@rag/testing';
 import Bull from 'bull';
 import * as path from 'node:path';
+import { CLI_MAIN, GATEWAY_MAIN, WORKER_MAIN, useStack } from './support/stack';
 
 const CORPUS = path.join(__dirname, '../fixtures/corpus');
 const KEY = 'sk-lifecycle-key';
@@ -11,31 +11,16 @@ const KEY = 'sk-lifecycle-key';
 // cancelling waiting and active jobs, and an LLM outage that sends a job to
 // the dead-letter queue, from which the CLI replays it after recovery.
 describe('job lifecycle end to end', () => {
-  let redis: PrivateRedis;
-  let data: TempDir;
-  let fake: FakeOpenAI;
+  const stack = useStack('rag-lifecycle-', { fakeOpenAI: { dimension: 64, apiKey: KEY } });
   let env: NodeJS.ProcessEnv;
-  let gateway: AppProcess;
   let worker: AppProcess | undefined;
-  let base: string;
   let queue: Bull.Queue;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    data = tempDir('rag-lifecycle-');
-    fake = await startFakeOpenAI({ dimension: 64, apiKey: KEY });
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
     env = {
-      REDIS_URL: redis.url,
-      DATA_DIR: data.path,
-      PORT: String(port),
-      NODE_ENV: 'test',
-      LLM: 'openai',
-      EMBEDDINGS: 'openai',
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_API_KEY: KEY,
-      EMBEDDING_DIM: '64',
+      ...stack.env,
+      DATA_DIR: stack.data.path,
+      ...stack.openAIEnv(KEY),
       JOB_ATTEMPTS: '3',
       JOB_BACKOFF_MS: '200',
       MAX_WAITING_JOBS: '5',
@@ -43,24 +28,16 @@ describe('job lifecycle end to end', () => {
       BREAKER_HALF_OPEN_MS: '500',
       WORKER_CONCURRENCY: '2',
     };
-    const ingest = await runApp('apps/ingest-cli/src/main.ts', env, [CORPUS, '--collection', 'handbook', '--no-progress']);
+    const ingest = await runApp(CLI_MAIN, env, [CORPUS, '--collection', 'handbook', '--no-progress']);
     expect(ingest.code).toBe(0);
-    gateway = startApp('apps/api-gateway/src/main.ts', env);
-    await gateway.waitForLog((l) => l.message === 'listening');
-    queue = new Bull(QueueName.Query, redis.url, { prefix: 'rag' });
-  });
-
-  afterAll(async () => {
-    await queue?.close();
-    await Promise.all([gateway, worker].filter((p): p is AppProcess => p !== undefined).map((p) => p.stop('SIGKILL')));
-    await fake?.close();
-    await redis?.stop();
-    data?.remove();
+    await stack.startApp(GATEWAY_MAIN, env).waitForLog((l) => l.message === 'listening');
+    queue = new Bull(QueueName.Query, stack.redis.url, { prefix: 'rag' });
+    stack.onTeardown(() => queue.close());
   });
 
   const ask = (query: string, headers: Record<string, string> = {}) =>
-    fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, collection: 'handbook' }) });
-  const view = async (id: string, wait = 0) => json(await fetch(`${base}/v1/jobs/${id}${wait ? `?wait=${wait}` : ''}`));
+    fetch(`${stack.base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, collection: 'handbook' }) });
+  const view = async (id: string, wait = 0) => json(await fetch(`${stack.base}/v1/jobs/${id}${wait ? `?wait=${wait}` : ''}`));
   const waiting = () => queue.getWaitingCount();
 
   it('maps a retried request with the same Idempotency-Key to the same job', async () => {
@@ -85,7 +62,7 @@ describe('job lifecycle end to end', () => {
     const started = Date.now();
     const polled = view(job_id, 20);
     await new Promise((r) => setTimeout(r, 200));
-    const cancelled = await fetch(`${base}/v1/jobs/${job_id}`, { method: 'DELETE' });
+    const cancelled = await fetch(`${stack.base}/v1/jobs/${job_id}`, { method: 'DELETE' });
     expect(cancelled.status).toBe(200);
     expect((await json(cancelled)).status).toBe('cancelled');
     expect((await polled).status).toBe('cancelled');
@@ -113,7 +90,7 @@ describe('job lifecycle end to end', () => {
   });
 
   it('runs the waiting jobs once a worker starts', async () => {
-    worker = startApp('apps/rag-worker/src/main.ts', env);
+    worker = stack.startApp(WORKER_MAIN, env);
     await worker.waitForLog((l) => l.message === 'consuming');
     for (let i = 0; i < 100 && (await queue.getCompletedCount()) < 5; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await queue.getCompletedCount()).toBe(5);
@@ -121,7 +98,7 @@ describe('job lifecycle end to end', () => {
 
   it('stops an active job, LLM request included, when it is cancelled', async () => {
     // A slow stream: the whole answer would take several seconds.
-    fake.setOptions({ perTokenMs: 300 });
+    stack.fake.setOptions({ perTokenMs: 300 });
     try {
       const { job_id } = await json(await ask('When do production releases leave?'));
       let state = await view(job_id);
@@ -132,7 +109,7 @@ describe('job lifecycle end to end', () => {
       expect(state.status).toBe('active');
       await new Promise((r) => setTimeout(r, 400));
       const asked = Date.now();
-      const res = await fetch(`${base}/v1/jobs/${job_id}`, { method: 'DELETE' });
+      const res = await fetch(`${stack.base}/v1/jobs/${job_id}`, { method: 'DELETE' });
       expect(res.status).toBe(202);
       expect((await json(res)).cancel_requested).toBe(true);
       const final = await view(job_id, 10);
@@ -144,12 +121,12 @@ describe('job lifecycle end to end', () => {
       const job = await queue.getJob(job_id);
       expect(job?.attemptsMade).toBe(1);
     } finally {
-      fake.setOptions({ perTokenMs: 0 });
+      stack.fake.setOptions({ perTokenMs: 0 });
     }
   });
 
   it('sends a job that exhausts its attempts during an LLM outage to the dead-letter queue, and replays it after recovery', async () => {
-    fake.setOptions({ fault: { kind: 'status500', endpoints: ['chat'] } });
+    stack.fake.setOptions({ fault: { kind: 'status500', endpoints: ['chat'] } });
     const { job_id } = await json(await ask('How much does a parking permit cost?'));
     let state = await view(job_id, 10);
     for (let i = 0; i < 5 && state.status !== 'failed'; i++) state = await view(job_id, 10);
@@ -157,7 +134,7 @@ describe('job lifecycle end to end', () => {
     expect(state.attempts).toBe(3);
     expect(state.error.permanent).toBe(false);
 
-    const listed = await runApp('apps/ingest-cli/src/main.ts', env, ['dlq', 'list', '--json']);
+    const listed = await runApp(CLI_MAIN, env, ['dlq', 'list', '--json']);
     expect(listed.code).toBe(0);
     const letters = JSON.parse(listed.stdout);
     const letter = letters.items.find((d: { job_id: string }) => d.job_id === job_id);
@@ -165,11 +142,11 @@ describe('job lifecycle end to end', () => {
     expect(letter.attempts.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2, 3]);
     expect(letter.attempts.every((a: { error: string }) => a.error.includes('500'))).toBe(true);
 
-    const admin = await json(await fetch(`${base}/v1/admin/dead-letters/${job_id}`));
+    const admin = await json(await fetch(`${stack.base}/v1/admin/dead-letters/${job_id}`));
     expect(admin.job_id).toBe(job_id);
 
-    fake.setOptions({ fault: null });
-    const replay = await runApp('apps/ingest-cli/src/main.ts', env, ['dlq', 'replay', job_id]);
+    stack.fake.setOptions({ fault: null });
+    const replay = await runApp(CLI_MAIN, env, ['dlq', 'replay', job_id]);
     expect(replay.code).toBe(0);
     expect(replay.stdout).toContain(`replayed ${job_id}`);
     const done = await view(job_id, 15);
@@ -181,7 +158,7 @@ describe('job lifecycle end to end', () => {
       .map((l) => l.state);
     expect(transitions).toContain('open');
     expect(transitions[transitions.length - 1]).toBe('closed');
-    const after = await runApp('apps/ingest-cli/src/main.ts', env, ['dlq', 'list', '--json']);
+    const after = await runApp(CLI_MAIN, env, ['dlq', 'list', '--json']);
     expect(JSON.parse(after.stdout).items.some((d: { job_id: string }) => d.job_id === job_id)).toBe(false);
   });
 });

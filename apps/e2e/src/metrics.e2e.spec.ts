@@ -1,8 +1,8 @@
-import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
-import { WORKSPACE_ROOT, freePort, json, runApp, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
+import { WORKSPACE_ROOT, freePort, json, runApp } from '@rag/testing';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CLI_MAIN, useStack } from './support/stack';
 
 /** The metric names docs/operations.md promises: every `rag_…` name in its metrics table. */
 function documentedMetrics(): string[] {
@@ -30,75 +30,44 @@ function promtool(text: string): { status: number | null; output: string } {
 // real traffic (answers, a permanent failure, a cancel, an upload) is accepted
 // by promtool, and holds every metric docs/operations.md names.
 describe('Prometheus metrics of the gateway and the worker', () => {
-  let redis: PrivateRedis;
-  let data: TempDir;
-  let fake: FakeOpenAI;
-  let gateway: AppProcess;
-  let worker: AppProcess;
-  let base: string;
+  const stack = useStack('rag-metrics-', { fakeOpenAI: { dimension: 64, perTokenMs: 2 } });
   let workerMetrics: string;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    data = tempDir('rag-metrics-');
-    fake = await startFakeOpenAI({ dimension: 64, perTokenMs: 2 });
-    const [port, metricsPort] = [await freePort(), await freePort()];
-    base = `http://127.0.0.1:${port}`;
+    const metricsPort = await freePort();
     workerMetrics = `http://127.0.0.1:${metricsPort}`;
-    const env = {
-      REDIS_URL: redis.url,
-      DATA_DIR: path.join(data.path, 'data'),
-      PORT: String(port),
-      WORKER_METRICS_PORT: String(metricsPort),
-      NODE_ENV: 'test',
-      LLM: 'openai',
-      EMBEDDINGS: 'openai',
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_API_KEY: 'k',
-      EMBEDDING_DIM: '64',
-      LLM_RPM: '1000',
-      JOB_ATTEMPTS: '1',
-    };
-    const load = await runApp('apps/ingest-cli/src/main.ts', env, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/sample-docs'), '--collection', 'sample', '--no-progress']);
+    const env = { ...stack.env, WORKER_METRICS_PORT: String(metricsPort), ...stack.openAIEnv('k'), LLM_RPM: '1000', JOB_ATTEMPTS: '1' };
+    const load = await runApp(CLI_MAIN, env, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/sample-docs'), '--collection', 'sample', '--no-progress']);
     expect(load.code).toBe(0);
-    gateway = startApp('apps/api-gateway/src/main.ts', env);
-    worker = startApp('apps/rag-worker/src/main.ts', env);
-    await Promise.all([gateway.waitForLog((l) => l.message === 'listening'), worker.waitForLog((l) => l.message === 'metrics listening')]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([gateway, worker].filter((p): p is AppProcess => p !== undefined).map((p) => p.stop('SIGKILL')));
-    await fake?.close();
-    await redis?.stop();
-    data?.remove();
+    await stack.startGatewayAndWorkers(env, { workerReady: 'metrics listening' });
   });
 
   const ask = async (query: string, collection = 'sample') => {
-    const res = await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, collection }) });
+    const res = await fetch(`${stack.base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, collection }) });
     return (await json(res)).job_id as string;
   };
 
   it('serves metrics that promtool accepts, with every documented metric, after real traffic', async () => {
     const answered = await Promise.all(['How many vacation days?', 'Who approves expenses?', 'Where is parking?'].map((q) => ask(q)));
     const missing = await ask('anything', 'no-such-collection');
-    for (const id of [...answered, missing]) await json(await fetch(`${base}/v1/jobs/${id}?wait=20`));
+    for (const id of [...answered, missing]) await json(await fetch(`${stack.base}/v1/jobs/${id}?wait=20`));
     // A cancel of a job that never ran, and an upload for the ingest queue.
-    fake.setOptions({ firstTokenMs: 3000 });
+    stack.fake.setOptions({ firstTokenMs: 3000 });
     const slow = await ask('How many vacation days do new employees get?');
     await new Promise((r) => setTimeout(r, 300));
-    await fetch(`${base}/v1/jobs/${slow}`, { method: 'DELETE' });
-    fake.setOptions({ firstTokenMs: 0 });
+    await fetch(`${stack.base}/v1/jobs/${slow}`, { method: 'DELETE' });
+    stack.fake.setOptions({ firstTokenMs: 0 });
     const upload = new FormData();
     upload.append('file', new Blob(['# Metrics\n\nScraped every 15 seconds.']), 'metrics.md');
-    const run = await json(await fetch(`${base}/v1/collections/sample/documents`, { method: 'POST', body: upload }));
+    const run = await json(await fetch(`${stack.base}/v1/collections/sample/documents`, { method: 'POST', body: upload }));
     for (let i = 0; i < 40; i++) {
-      if ((await json(await fetch(`${base}${run.status_url}`))).finished) break;
+      if ((await json(await fetch(`${stack.base}${run.status_url}`))).finished) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    await json(await fetch(`${base}/v1/jobs/${slow}?wait=10`));
-    await fetch(`${base}/v1/nothing-here-${Date.now()}`);
+    await json(await fetch(`${stack.base}/v1/jobs/${slow}?wait=10`));
+    await fetch(`${stack.base}/v1/nothing-here-${Date.now()}`);
 
-    const gatewayText = await (await fetch(`${base}/metrics`)).text();
+    const gatewayText = await (await fetch(`${stack.base}/metrics`)).text();
     const workerRes = await fetch(`${workerMetrics}/metrics`);
     expect(workerRes.headers.get('content-type')).toContain('text/plain');
     const workerText = await workerRes.text();

@@ -35,9 +35,39 @@ describe('module boundaries', () => {
     expect(found).toEqual(
       expect.arrayContaining([
         expect.stringContaining('is not allowed to import "bull"'),
-        expect.stringContaining('can only depend on libs tagged with "scope:contracts"'),
+        expect.stringContaining('tagged with "layer:foundation" can only depend on libs tagged with "layer:core"'),
       ]),
     );
+  });
+
+  it('lets a lib depend only on the layers below it', async () => {
+    const foundationOnClient = await violations('libs/queue-contracts/src/probe.ts', "import { buildGroundedPrompt } from '@rag/llm-client';\nexport const x = buildGroundedPrompt;\n");
+    expect(foundationOnClient.join('\n')).toContain('tagged with "layer:foundation" can only depend on libs tagged with "layer:core"');
+    const clientOnClient = await violations('libs/auth/src/probe.ts', "import { buildGroundedPrompt } from '@rag/llm-client';\nexport const x = buildGroundedPrompt;\n");
+    expect(clientOnClient.join('\n')).toContain('tagged with "layer:clients" can only depend on libs tagged with "layer:core", "layer:foundation"');
+    const domainOnBelow = await violations(
+      'libs/retrieval/src/probe.ts',
+      "import { isPermanent } from '@rag/core';\nimport { loadConfig } from '@rag/config';\nimport { buildGroundedPrompt } from '@rag/llm-client';\nexport const x = [isPermanent, loadConfig, buildGroundedPrompt];\n",
+    );
+    expect(domainOnBelow).toEqual([]);
+  });
+
+  it('refuses a foundation lib importing a domain lib', async () => {
+    // The domain libs use every foundation lib, so such an import also closes a
+    // cycle, which Nx reports in place of the layer when the edge back exists.
+    const found = await violations('libs/observability/src/probe.ts', "import { answerQuestion } from '@rag/retrieval';\nexport const x = answerQuestion;\n");
+    expect(found).toEqual([
+      expect.stringMatching(
+        /^@nx\/enforce-module-boundaries: (A project tagged with "layer:foundation" can only depend on libs tagged with "layer:core"|Circular dependency between "observability" and "retrieval")/,
+      ),
+    ]);
+  });
+
+  it('keeps the domain libs independent of each other', async () => {
+    const jobsOnRetrieval = await violations('libs/jobs/src/probe.ts', "import { answerQuestion } from '@rag/retrieval';\nexport const x = answerQuestion;\n");
+    expect(jobsOnRetrieval.join('\n')).toContain('tagged with "layer:domain" can only depend on libs tagged with "layer:core", "layer:foundation", "layer:clients"');
+    const retrievalOnJobs = await violations('libs/retrieval/src/probe.ts', "import { openDeadLetters } from '@rag/jobs';\nexport const x = openDeadLetters;\n");
+    expect(retrievalOnJobs.join('\n')).toContain('tagged with "layer:domain" can only depend on libs tagged with "layer:core", "layer:foundation", "layer:clients"');
   });
 
   it('allows an app to import libs through their root entries', async () => {

@@ -4,6 +4,7 @@ import { JobName, QueueName } from '@rag/queue-contracts';
 import { freePort, json, runApp, startApp, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
 import Bull from 'bull';
 import * as path from 'node:path';
+import { openAIEnv } from './support/stack';
 
 const CORPUS = path.join(__dirname, '../fixtures/corpus');
 const QUESTIONS: [string, string][] = [
@@ -40,11 +41,7 @@ describe('reliability under failures', () => {
       DATA_DIR: path.join(data.path, 'data'),
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
-      LLM: 'openai',
-      EMBEDDINGS: 'openai',
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_API_KEY: 'k',
-      EMBEDDING_DIM: '64',
+      ...openAIEnv(fake.url, 'k'),
       WORKER_CONCURRENCY: '4',
       JOB_ATTEMPTS: '5',
       JOB_BACKOFF_MS: '200',

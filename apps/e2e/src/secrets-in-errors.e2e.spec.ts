@@ -1,9 +1,8 @@
-import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
 import { jobEventsKey } from '@rag/queue-contracts';
-import { freePort, json, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
+import { json, type AppProcess } from '@rag/testing';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import * as path from 'node:path';
+import { finishedRun, uploadFiles, useStack } from './support/stack';
 
 // Issue #14, part 4: a provider that quotes the API key in its 401 body (the
 // fake does, as some providers do) used to put the key in the worker's log
@@ -12,61 +11,19 @@ import * as path from 'node:path';
 // the key is in no log line, dead letter, job view, job event or ingest run.
 describe('a provider error that echoes the API key', () => {
   const KEY = `provider-credential-${randomBytes(12).toString('hex')}`;
-  let redis: PrivateRedis;
-  let data: TempDir;
-  let fake: FakeOpenAI;
+  const stack = useStack('rag-secrets-', { fakeOpenAI: { dimension: 64, apiKey: KEY } });
   let gateway: AppProcess;
   let worker: AppProcess;
-  let base: string;
-
-  const upload = async (collection: string, name: string, text: string): Promise<string> => {
-    const body = new FormData();
-    body.append('file', new Blob([text]), name);
-    const res = await fetch(`${base}/v1/collections/${collection}/documents`, { method: 'POST', body });
-    expect(res.status).toBe(202);
-    return (await json(res)).status_url as string;
-  };
-  const finishedRun = async (statusUrl: string) => {
-    let run = await json(await fetch(`${base}${statusUrl}`));
-    for (let i = 0; i < 120 && !run.finished; i++) run = (await new Promise((r) => setTimeout(r, 250)), await json(await fetch(`${base}${statusUrl}`)));
-    return run;
-  };
 
   beforeAll(async () => {
-    redis = await startRedis();
-    data = tempDir('rag-secrets-');
-    fake = await startFakeOpenAI({ dimension: 64, apiKey: KEY });
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const env = {
-      REDIS_URL: redis.url,
-      DATA_DIR: path.join(data.path, 'data'),
-      PORT: String(port),
-      NODE_ENV: 'test',
-      WORKER_METRICS_PORT: '0',
-      LLM: 'openai',
-      EMBEDDINGS: 'openai',
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_API_KEY: KEY,
-      EMBEDDING_DIM: '64',
-      JOB_ATTEMPTS: '3',
-      JOB_BACKOFF_MS: '100',
-    };
-    gateway = startApp('apps/api-gateway/src/main.ts', env);
-    worker = startApp('apps/rag-worker/src/main.ts', env);
-    await Promise.all([gateway.waitForLog((l) => l.message === 'listening'), worker.waitForLog((l) => l.message === 'consuming')]);
-    const seeded = await finishedRun(await upload('handbook', 'leave.md', '# Leave\n\nNew employees get 25 vacation days per year.'));
+    const env = { ...stack.env, WORKER_METRICS_PORT: '0', ...stack.openAIEnv(KEY), JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '100' };
+    ({ gateway, workers: [worker] } = await stack.startGatewayAndWorkers(env));
+    const seeded = await finishedRun(stack.base, await uploadFiles(stack.base, 'handbook', [['leave.md', '# Leave\n\nNew employees get 25 vacation days per year.']]));
     expect(seeded).toMatchObject({ status: 'completed', added: 1 });
   });
 
-  afterAll(async () => {
-    await Promise.all([gateway, worker].filter((p): p is AppProcess => p !== undefined).map((p) => p.stop('SIGKILL')));
-    await fake?.close();
-    await redis?.stop();
-    data?.remove();
-  });
-
   it('fails a question and a document with llm_auth_failed, and the key shows nowhere', async () => {
+    const { base, fake, redis } = stack;
     // The provider starts refusing the key (rotated, revoked), quoting it back.
     fake.setOptions({ fault: { kind: 'status401', endpoints: ['chat'] } });
     const asked = await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'How many vacation days?', collection: 'handbook' }) });
@@ -84,7 +41,7 @@ describe('a provider error that echoes the API key', () => {
     expect(JSON.parse(errorEvent?.[3] ?? '{}')).toMatchObject({ code: 'llm_auth_failed' });
 
     fake.setOptions({ fault: { kind: 'status401', endpoints: ['embeddings'] } });
-    const run = await finishedRun(await upload('handbook', 'travel.md', '# Travel\n\nTrains are booked in second class.'));
+    const run = await finishedRun(base, await uploadFiles(base, 'handbook', [['travel.md', '# Travel\n\nTrains are booked in second class.']]));
     expect(run).toMatchObject({ status: 'completed_with_failures', failed: 1, failures: [expect.objectContaining({ doc_id: 'travel.md', code: 'llm_auth_failed' })] });
 
     // The provider did quote the key: the test is not vacuous.

@@ -1,8 +1,9 @@
 import { JobName, QueueName } from '@rag/queue-contracts';
-import { freePort, json, runApp, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
+import { json, runApp, type AppProcess } from '@rag/testing';
 import Bull from 'bull';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CLI_MAIN, useStack } from './support/stack';
 
 const ACME_KEY = 'acme_e2e_key_0123456789abcdef';
 const GLOBEX_KEY = 'globex_e2e_key_0123456789abcdef';
@@ -18,44 +19,35 @@ interface Citation {
 // are answered from its own documents only, and a collection only the other
 // tenant has is not found.
 describe('tenant isolation end to end', () => {
-  let redis: PrivateRedis;
-  let data: TempDir;
+  const stack = useStack('rag-tenancy-');
   let env: NodeJS.ProcessEnv;
   let gateway: AppProcess;
   let worker: AppProcess;
-  let base: string;
 
   const write = (dir: string, files: Record<string, string>) => {
     fs.mkdirSync(dir, { recursive: true });
     for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
     return dir;
   };
-  const cli = (args: string[]) => runApp('apps/ingest-cli/src/main.ts', env, args);
+  const cli = (args: string[]) => runApp(CLI_MAIN, env, args);
 
   beforeAll(async () => {
-    redis = await startRedis();
-    data = tempDir('rag-tenancy-');
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
     env = {
-      REDIS_URL: redis.url,
-      DATA_DIR: path.join(data.path, 'data'),
-      PORT: String(port),
-      NODE_ENV: 'test',
+      ...stack.env,
       API_KEYS: `acme:query:${ACME_KEY},globex:query:${GLOBEX_KEY},globex:admin:${GLOBEX_ADMIN_KEY}`,
       JOB_ATTEMPTS: '2',
       JOB_BACKOFF_MS: '100',
     };
     // Overlapping document ids and topics, different facts.
-    const acme = write(path.join(data.path, 'acme'), {
+    const acme = write(path.join(stack.data.path, 'acme'), {
       'travel.md': '# Travel\n\n## Expenses\n\nAcme reimburses travel expenses within 30 days of the trip.',
       'rockets.md': '# Rockets\n\n## Launches\n\nAcme rockets launch every Friday from the desert pad.',
     });
-    const globex = write(path.join(data.path, 'globex'), {
+    const globex = write(path.join(stack.data.path, 'globex'), {
       'travel.md': '# Travel\n\n## Expenses\n\nGlobex reimburses travel expenses within 90 days of the trip.',
       'volcano.md': '# Volcano\n\n## Lair\n\nGlobex keeps its volcano lair open on Mondays only.',
     });
-    const acmeSecret = write(path.join(data.path, 'acme-secret'), {
+    const acmeSecret = write(path.join(stack.data.path, 'acme-secret'), {
       'plans.md': '# Plans\n\n## Secret\n\nAcme plans to buy the moon next year.',
     });
     for (const [tenant, dir, collection] of [
@@ -67,29 +59,21 @@ describe('tenant isolation end to end', () => {
       expect(run.code).toBe(0);
       expect(JSON.parse(run.stdout)).toMatchObject({ tenant, collection, failed: [] });
     }
-    gateway = startApp('apps/api-gateway/src/main.ts', env);
-    worker = startApp('apps/rag-worker/src/main.ts', env);
-    await Promise.all([gateway.waitForLog((l) => l.message === 'listening'), worker.waitForLog((l) => l.message === 'consuming')]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([gateway, worker].filter((p): p is AppProcess => p !== undefined).map((p) => p.stop('SIGKILL')));
-    await redis?.stop();
-    data?.remove();
+    ({ gateway, workers: [worker] } = await stack.startGatewayAndWorkers(env));
   });
 
   /** Asks as the key's tenant and waits for the job's end. */
   const ask = async (key: string, query: string, collection: string) => {
-    const res = await fetch(`${base}/v1/chat`, {
+    const res = await fetch(`${stack.base}/v1/chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
       body: JSON.stringify({ query, collection }),
     });
     expect(res.status).toBe(202);
     const { job_id } = await json(res);
-    let state = await json(await fetch(`${base}/v1/jobs/${job_id}?wait=10`, { headers: { authorization: `Bearer ${key}` } }));
+    let state = await json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=10`, { headers: { authorization: `Bearer ${key}` } }));
     for (let i = 0; i < 5 && !['completed', 'failed'].includes(state.status); i++) {
-      state = await json(await fetch(`${base}/v1/jobs/${job_id}?wait=10`, { headers: { authorization: `Bearer ${key}` } }));
+      state = await json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=10`, { headers: { authorization: `Bearer ${key}` } }));
     }
     return state;
   };
@@ -174,15 +158,15 @@ describe('tenant isolation end to end', () => {
   it("refuses another tenant's job from a tenant admin's dashboard, and a forged job put on the queue by hand", async () => {
     const forged = { query: 'What does Acme plan to buy?', collection: 'secret', top_k: 5, stream: false, request_id: 'a1', tenant: 'acme' };
     const basic = `Basic ${Buffer.from(`x:${GLOBEX_ADMIN_KEY}`).toString('base64')}`;
-    const added = await fetch(`${base}/admin/queues/api/queues/rag-query/add`, {
+    const added = await fetch(`${stack.base}/admin/queues/api/queues/rag-query/add`, {
       method: 'POST',
       headers: { authorization: basic, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'answer', data: forged }),
     });
     expect(added.status).toBe(405);
-    expect((await fetch(`${base}/admin/queues/api/queues`, { headers: { authorization: basic } })).status).toBe(403);
+    expect((await fetch(`${stack.base}/admin/queues/api/queues`, { headers: { authorization: basic } })).status).toBe(403);
 
-    const queue = new Bull(QueueName.Query, redis.url, { prefix: 'rag' });
+    const queue = new Bull(QueueName.Query, stack.redis.url, { prefix: 'rag' });
     try {
       const job = await queue.add(JobName.Answer, forged, { attempts: 2 });
       const failure = await job.finished().then(

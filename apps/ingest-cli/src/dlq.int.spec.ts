@@ -1,32 +1,22 @@
 import { loadConfig } from '@rag/config';
 import { ALL_TENANTS, openDeadLetters, signJob, withJobSigningKey } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
-import { runApp, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
+import { runApp } from '@rag/testing';
 import Redis from 'ioredis';
 import * as path from 'node:path';
-
-const CLI = 'apps/ingest-cli/src/main.ts';
+import { CLI, useCliSuite } from './cli-suite.spec-helper';
 
 // `rag-ingest dlq …` as real processes: the CLI holds the Redis URL, so it acts
 // as an operator (every tenant, or one with --tenant), and never replays a job
 // the workers refused as not queued by the gateway.
 describe('rag-ingest dlq', () => {
-  let redis: PrivateRedis;
-  let data: TempDir;
   let client: Redis;
   let env: NodeJS.ProcessEnv;
+  const suite = useCliSuite('rag-cli-dlq-', () => client?.disconnect());
 
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new Redis(redis.url);
-    data = tempDir('rag-cli-dlq-');
-    env = { REDIS_URL: redis.url, QUEUE_PREFIX: 'rag-cli-dlq', DATA_DIR: path.join(data.path, 'data') };
-  });
-
-  afterAll(async () => {
-    client?.disconnect();
-    await redis?.stop();
-    data?.remove();
+  beforeAll(() => {
+    client = new Redis(suite.redis.url);
+    env = { REDIS_URL: suite.redis.url, QUEUE_PREFIX: 'rag-cli-dlq', DATA_DIR: path.join(suite.data.path, 'data') };
   });
 
   it("lists and purges one tenant's letters with --tenant, every tenant's without, and refuses to replay a forged job", async () => {

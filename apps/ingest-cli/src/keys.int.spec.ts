@@ -1,25 +1,16 @@
-import { runApp, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
+import { runApp } from '@rag/testing';
 import Redis from 'ioredis';
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
-
-const CLI = 'apps/ingest-cli/src/main.ts';
+import { CLI, useCliSuite } from './cli-suite.spec-helper';
 
 // `rag-ingest keys …` as real processes against a private redis-server.
 describe('rag-ingest keys', () => {
-  let redis: PrivateRedis;
-  let data: TempDir;
   let env: NodeJS.ProcessEnv;
+  const suite = useCliSuite('rag-keys-');
 
-  beforeAll(async () => {
-    redis = await startRedis();
-    data = tempDir('rag-keys-');
-    env = { REDIS_URL: redis.url, QUEUE_PREFIX: 'rag-cli', DATA_DIR: data.path };
-  });
-
-  afterAll(async () => {
-    await redis?.stop();
-    data?.remove();
+  beforeAll(() => {
+    env = { REDIS_URL: suite.redis.url, QUEUE_PREFIX: 'rag-cli', DATA_DIR: suite.data.path };
   });
 
   it('creates a key, prints it once, lists keys without it, and revokes', async () => {
@@ -46,7 +37,7 @@ describe('rag-ingest keys', () => {
     const after = JSON.parse((await runApp(CLI, env, ['keys', 'list', '--json'])).stdout);
     expect(after[0].revoked_at).toEqual(expect.any(String));
 
-    const client = new Redis(redis.url);
+    const client = new Redis(suite.redis.url);
     try {
       for (const k of await client.keys('*')) {
         const type = await client.type(k);
@@ -82,7 +73,7 @@ describe('rag-ingest keys', () => {
   it('keeps the npm start dev key in DATA_DIR/dev-api-key (0600) and reuses it while Redis knows it', async () => {
     const first = await runApp(CLI, env, ['keys', 'dev-key']);
     expect(first.code).toBe(0);
-    const file = path.join(data.path, 'dev-api-key');
+    const file = path.join(suite.data.path, 'dev-api-key');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const again = await runApp(CLI, env, ['keys', 'dev-key']);
     expect(again.stdout).toBe(first.stdout);

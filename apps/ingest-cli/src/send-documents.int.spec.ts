@@ -1,8 +1,9 @@
 import { loadConfig } from '@rag/config';
 import { IngestRuns, openIngestQueue } from '@rag/jobs';
-import { documentBytesKeys, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
+import { documentBytesKeys } from '@rag/testing';
 import type { Queue } from 'bull';
 import * as path from 'node:path';
+import { useCliSuite } from './cli-suite.spec-helper';
 import { sendDocuments, type ChangedDocument } from './commands/send-documents';
 
 const RUN = '00000000-0000-4000-8000-000000000001';
@@ -10,27 +11,15 @@ const RUN = '00000000-0000-4000-8000-000000000001';
 // rag-ingest --via-queue at the tenant's pending-bytes cap with no worker
 // running: real Redis, the real ingest queue, nothing consuming it.
 describe('sendDocuments at INGEST_MAX_PENDING_BYTES_PER_TENANT (real Redis, no worker)', () => {
-  let redis: PrivateRedis;
-  let data: TempDir;
   let queue: Queue;
   let runs: IngestRuns;
   const lines: string[] = [];
   const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), stream: process.stderr };
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    data = tempDir('rag-send-docs-');
-  });
-
-  afterAll(async () => {
-    await queue?.close();
-    await redis?.stop();
-    data?.remove();
-  });
+  const suite = useCliSuite('rag-send-docs-', () => queue?.close());
 
   it('queues what fits, then stops waiting when no worker frees anything, storing nothing of the rest', async () => {
     // sendDocuments signs the jobs it queues, with the key a worker would check.
-    const config = loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: 'sd', DATA_DIR: path.join(data.path, 'data'), INGEST_MAX_PENDING_BYTES_PER_TENANT: '2500', JOB_SIGNING_KEY: 'send-documents-test-signing-key-0123456789' }, data.path);
+    const config = loadConfig({ REDIS_URL: suite.redis.url, QUEUE_PREFIX: 'sd', DATA_DIR: path.join(suite.data.path, 'data'), INGEST_MAX_PENDING_BYTES_PER_TENANT: '2500', JOB_SIGNING_KEY: 'send-documents-test-signing-key-0123456789' }, suite.data.path);
     queue = openIngestQueue(config);
     await queue.isReady();
     runs = new IngestRuns(queue.client, 'sd', 600);

@@ -1,8 +1,9 @@
 import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
-import { runApp, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
+import { runApp } from '@rag/testing';
 import Redis from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { CLI, useCliSuite } from './cli-suite.spec-helper';
 
 const KEY = 'sk-cli-limits-test';
 
@@ -10,29 +11,20 @@ const KEY = 'sk-cli-limits-test';
 // same Redis budget as the workers: the CLI process, a private redis-server,
 // tools/fake-openai over HTTP.
 describe('rag-ingest embeddings within the shared limits', () => {
-  let redis: PrivateRedis;
   let fake: FakeOpenAI;
-  let data: TempDir;
+  const suite = useCliSuite('rag-cli-limits-', () => fake?.close());
 
   beforeAll(async () => {
-    redis = await startRedis();
     fake = await startFakeOpenAI({ dimension: 64, apiKey: KEY });
-    data = tempDir('rag-cli-limits-');
-  });
-
-  afterAll(async () => {
-    await fake?.close();
-    await redis?.stop();
-    data?.remove();
   });
 
   it('counts every embeddings request in the shared per-minute budget, in batches of EMBEDDING_BATCH', async () => {
-    const docs = path.join(data.path, 'docs');
+    const docs = path.join(suite.data.path, 'docs');
     mkdirSync(docs, { recursive: true });
     for (let i = 0; i < 5; i++) writeFileSync(path.join(docs, `d${i}.md`), `# Doc ${i}\n\n${Array.from({ length: 6 }, (_, s) => `Section ${s}. `.repeat(200)).join('\n\n')}`);
     const env = {
-      DATA_DIR: path.join(data.path, 'data'),
-      REDIS_URL: redis.url,
+      DATA_DIR: path.join(suite.data.path, 'data'),
+      REDIS_URL: suite.redis.url,
       QUEUE_PREFIX: 'clilim',
       EMBEDDINGS: 'openai',
       EMBEDDING_MODEL: 'embed-model',
@@ -42,7 +34,7 @@ describe('rag-ingest embeddings within the shared limits', () => {
       OPENAI_API_KEY: KEY,
       LLM_RPM: '1000',
     };
-    const run = await runApp('apps/ingest-cli/src/main.ts', env, [docs, '--collection', 'limits', '--json', '--no-progress']);
+    const run = await runApp(CLI, env, [docs, '--collection', 'limits', '--json', '--no-progress']);
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout);
     const embedCalls = fake.requests.filter((r) => r.path.endsWith('/embeddings'));
@@ -51,7 +43,7 @@ describe('rag-ingest embeddings within the shared limits', () => {
     expect(Number.isInteger(perDocument) && perDocument > 4).toBe(true);
     expect(embedCalls.length).toBe(5 * Math.ceil(perDocument / 4));
     for (const call of embedCalls) expect((call.body as { input: string[] }).input.length).toBeLessThanOrEqual(4);
-    const client = new Redis(redis.url);
+    const client = new Redis(suite.redis.url);
     try {
       const keys = await client.keys('clilim:llm:rpm*');
       expect(keys.length).toBe(1);

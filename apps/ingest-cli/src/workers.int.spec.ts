@@ -1,25 +1,15 @@
-import { runApp, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
+import { runApp, startApp, type AppProcess } from '@rag/testing';
 import * as path from 'node:path';
-
-const CLI = 'apps/ingest-cli/src/main.ts';
+import { CLI, useCliSuite } from './cli-suite.spec-helper';
 
 // `rag-ingest workers` against a private redis-server and a real worker process.
 describe('rag-ingest workers', () => {
-  let redis: PrivateRedis;
-  let data: TempDir;
   let env: NodeJS.ProcessEnv;
   let worker: AppProcess | undefined;
+  const suite = useCliSuite('rag-cli-workers-', () => worker?.stop('SIGKILL'));
 
-  beforeAll(async () => {
-    redis = await startRedis();
-    data = tempDir('rag-cli-workers-');
-    env = { REDIS_URL: redis.url, QUEUE_PREFIX: 'rag-cli-workers', DATA_DIR: path.join(data.path, 'data'), WORKER_METRICS_PORT: '0', INGEST_CONCURRENCY: '0', WORKER_CONCURRENCY: '3' };
-  });
-
-  afterAll(async () => {
-    await worker?.stop('SIGKILL');
-    await redis?.stop();
-    data?.remove();
+  beforeAll(() => {
+    env = { REDIS_URL: suite.redis.url, QUEUE_PREFIX: 'rag-cli-workers', DATA_DIR: path.join(suite.data.path, 'data'), WORKER_METRICS_PORT: '0', INGEST_CONCURRENCY: '0', WORKER_CONCURRENCY: '3' };
   });
 
   it('says that no worker is alive, and how to start one, with exit code 1', async () => {

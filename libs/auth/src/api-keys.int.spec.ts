@@ -1,5 +1,5 @@
 import { loadConfig } from '@rag/config';
-import { startRedis, type PrivateRedis } from '@rag/testing';
+import { useRedisSuite } from '@rag/testing';
 import Redis from 'ioredis';
 import { ApiKeyInputError, ApiKeyStore, Authenticator, hashApiKey, openAuthenticator } from './index';
 
@@ -18,20 +18,9 @@ async function dump(redis: Redis): Promise<string> {
 }
 
 describe('API keys (real Redis)', () => {
-  let server: PrivateRedis;
-  let redis: Redis;
+  const redis = useRedisSuite();
   let store: ApiKeyStore;
-
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-    store = new ApiKeyStore(redis, 'rag-test');
-  });
-
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
-  });
+  beforeAll(() => (store = new ApiKeyStore(redis.client, 'rag-test')));
 
   it('creates a random key, verifies it, and stores only its hash', async () => {
     const { key, record } = await store.create({ tenant: 'acme', scopes: ['query', 'ingest'], name: 'web' });
@@ -42,7 +31,7 @@ describe('API keys (real Redis)', () => {
     expect(await store.verify(`${key}x`)).toBeNull();
     expect(await store.verify('rag_nothing')).toBeNull();
 
-    const everything = await dump(redis);
+    const everything = await dump(redis.client);
     expect(everything).not.toContain(key);
     expect(everything).not.toContain(key.slice(4));
     expect(everything).toContain(hashApiKey(key).toString('hex'));
@@ -76,15 +65,15 @@ describe('API keys (real Redis)', () => {
     await expect(store.create({ tenant: 'acme', scopes: ['operator'], grantedBy: 'api' })).rejects.toThrow(ApiKeyInputError);
     const { key } = await store.create({ tenant: 'ops', scopes: ['operator'], grantedBy: 'cli' });
     expect((await store.verify(key))?.scopes).toEqual(['operator']);
-    const seeded = openAuthenticator(redis, loadConfig({ REDIS_URL: server.url, QUEUE_PREFIX: 'rag-op', API_KEYS: 'ops:operator:seeded-operator-key-0123456789' }));
+    const seeded = openAuthenticator(redis.client, loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: 'rag-op', API_KEYS: 'ops:operator:seeded-operator-key-0123456789' }));
     expect((await seeded.verify('seeded-operator-key-0123456789'))?.scopes).toEqual(['operator']);
   });
 
   it('verifies keys seeded from API_KEYS, held only as hashes', async () => {
     const seeded = 'seeded-key-0123456789abcdef';
-    const config = loadConfig({ REDIS_URL: server.url, QUEUE_PREFIX: 'rag-seed', API_KEYS: `acme:query+admin:${seeded}` });
-    const before = await dump(redis);
-    const auth = openAuthenticator(redis, config);
+    const config = loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: 'rag-seed', API_KEYS: `acme:query+admin:${seeded}` });
+    const before = await dump(redis.client);
+    const auth = openAuthenticator(redis.client, config);
     expect(auth.seededCount).toBe(1);
     expect(await auth.required()).toBe(true);
     const principal = await auth.verify(seeded);
@@ -92,11 +81,11 @@ describe('API keys (real Redis)', () => {
     expect(await auth.verify('seeded-key-0123456789abcdeX')).toBeNull();
     expect(JSON.stringify(auth)).not.toContain(seeded);
     // Seeding writes nothing to Redis.
-    expect(await dump(redis)).toBe(before);
+    expect(await dump(redis.client)).toBe(before);
   });
 
   it('turns auth on in auto mode when the first key is stored, and keeps it on after revocation', async () => {
-    const fresh = new ApiKeyStore(redis, 'rag-auto');
+    const fresh = new ApiKeyStore(redis.client, 'rag-auto');
     const auto = new Authenticator(fresh, 'auto');
     expect(await auto.required()).toBe(false);
     const { key, record } = await fresh.create({ tenant: 't', scopes: ['query'] });

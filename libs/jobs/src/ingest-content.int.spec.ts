@@ -1,5 +1,4 @@
-import { documentBytesKeys, keysWithoutExpiry, startRedis, type PrivateRedis } from '@rag/testing';
-import Redis from 'ioredis';
+import { documentBytesKeys, keysWithoutExpiry, useRedisSuite } from '@rag/testing';
 import { IngestRuns } from './ingest-runs';
 
 const RUN_A = '00000000-0000-4000-8000-00000000000a';
@@ -7,22 +6,10 @@ const RUN_B = '00000000-0000-4000-8000-00000000000b';
 
 // The bytes of queued documents and each tenant's count of them, on a private redis-server.
 describe('IngestRuns: document bytes and run counters (real Redis)', () => {
-  let server: PrivateRedis;
-  let redis: Redis;
+  const redis = useRedisSuite();
   let runs: IngestRuns;
-
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-    runs = new IngestRuns(redis, 'ic', 600);
-  });
-
-  beforeEach(() => redis.flushall());
-
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
-  });
+  beforeAll(() => (runs = new IngestRuns(redis.client, 'ic', 600)));
+  beforeEach(() => redis.client.flushall());
 
   const ref = (tenant: string, run_id: string, doc_id: string) => ({ tenant, run_id, doc_id });
 
@@ -42,7 +29,7 @@ describe('IngestRuns: document bytes and run counters (real Redis)', () => {
     expect(await runs.pendingBytes('acme')).toBe(700);
     // Storing the same document again replaces it rather than counting it twice.
     expect(await runs.putContent(ref('acme', RUN_A, 'c.md'), Buffer.alloc(300), 1000)).toEqual({ stored: true, pending: 800 });
-    expect(await keysWithoutExpiry(redis, 'ic')).toEqual([]);
+    expect(await keysWithoutExpiry(redis.client, 'ic')).toEqual([]);
   });
 
   it('keeps identical bytes of two runs and two tenants apart: dropping one leaves the others', async () => {
@@ -53,12 +40,12 @@ describe('IngestRuns: document bytes and run counters (real Redis)', () => {
     expect((await runs.getContent(ref('acme', RUN_B, 'x.md')))?.equals(same)).toBe(true);
     expect((await runs.getContent(ref('globex', RUN_A, 'x.md')))?.equals(same)).toBe(true);
     await runs.dropContent([ref('acme', RUN_B, 'x.md'), ref('globex', RUN_A, 'x.md')]);
-    expect(await documentBytesKeys(redis, 'ic')).toEqual([]);
+    expect(await documentBytesKeys(redis.client, 'ic')).toEqual([]);
     expect([await runs.pendingBytes('acme'), await runs.pendingBytes('globex')]).toEqual([0, 0]);
   });
 
   it('heals itself: bytes never dropped (their worker died) leave the count when they expire', async () => {
-    const short = new IngestRuns(redis, 'ic', 1);
+    const short = new IngestRuns(redis.client, 'ic', 1);
     expect(await short.putContent(ref('acme', RUN_A, 'orphan.md'), Buffer.alloc(800), 1000)).toMatchObject({ stored: true });
     expect(await short.putContent(ref('acme', RUN_A, 'next.md'), Buffer.alloc(800), 1000)).toMatchObject({ stored: false });
     await new Promise((r) => setTimeout(r, 2100));
@@ -68,7 +55,7 @@ describe('IngestRuns: document bytes and run counters (real Redis)', () => {
 
   it('reads bytes stored under the old by-hash key, for jobs queued before the upgrade', async () => {
     const hash = 'a'.repeat(64);
-    await redis.set(`ic:ingest-content:${hash}`, 'old bytes', 'EX', 60);
+    await redis.client.set(`ic:ingest-content:${hash}`, 'old bytes', 'EX', 60);
     expect((await runs.getContent({ ...ref('acme', RUN_A, 'old.md'), content_hash: hash }))?.toString()).toBe('old bytes');
   });
 
@@ -81,8 +68,8 @@ describe('IngestRuns: document bytes and run counters (real Redis)', () => {
     await runs.recordDone(RUN_B, 'added', 3);
     await runs.recordFailed(RUN_B, 'b.md', 'broken');
     await runs.addQueued(RUN_B, 5);
-    expect(await redis.keys('ic:ingest-run:*')).toEqual(expect.arrayContaining([`ic:ingest-run:${RUN_A}`]));
-    expect((await redis.keys('ic:ingest-run:*')).filter((k) => k.includes(RUN_B))).toEqual([]);
-    expect(await keysWithoutExpiry(redis, 'ic')).toEqual([]);
+    expect(await redis.client.keys('ic:ingest-run:*')).toEqual(expect.arrayContaining([`ic:ingest-run:${RUN_A}`]));
+    expect((await redis.client.keys('ic:ingest-run:*')).filter((k) => k.includes(RUN_B))).toEqual([]);
+    expect(await keysWithoutExpiry(redis.client, 'ic')).toEqual([]);
   });
 });

@@ -1,18 +1,8 @@
-import { ChatFiltersDto, ChatRequestDto, Limits, validatePlain, type ValidationIssue } from './index';
+import { ChatFiltersDto, ChatRequestDto, Limits } from './index';
+import { accepted, issueFields as fields, rejected } from './validation.spec-helper';
 
-function accept(body: unknown): ChatRequestDto {
-  const result = validatePlain(ChatRequestDto, body);
-  if (!result.ok) throw new Error(`expected the body to be accepted, got ${JSON.stringify(result.issues)}`);
-  return result.value;
-}
-
-function reject(body: unknown): ValidationIssue[] {
-  const result = validatePlain(ChatRequestDto, body);
-  if (result.ok) throw new Error(`expected the body to be rejected, got ${JSON.stringify(result.value)}`);
-  return result.issues;
-}
-
-const fields = (issues: ValidationIssue[]) => issues.map((issue) => issue.field).sort();
+const accept = (body: unknown) => accepted(ChatRequestDto, body);
+const reject = (body: unknown) => rejected(ChatRequestDto, body);
 
 describe('ChatRequestDto', () => {
   describe('accepts', () => {

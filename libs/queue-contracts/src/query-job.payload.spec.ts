@@ -1,4 +1,5 @@
-import { Limits, QueryJobPayload, validatePlain, type ValidationIssue } from './index';
+import { Limits, QueryJobPayload } from './index';
+import { accepted, issueFields, rejected } from './validation.spec-helper';
 
 /** A payload shaped like the one the gateway builds. */
 const validPayload = () => ({
@@ -11,17 +12,8 @@ const validPayload = () => ({
   tenant: 'acme',
 });
 
-function accept(body: unknown): QueryJobPayload {
-  const result = validatePlain(QueryJobPayload, body);
-  if (!result.ok) throw new Error(`expected the payload to be accepted, got ${JSON.stringify(result.issues)}`);
-  return result.value;
-}
-
-function rejectedFields(body: unknown): string[] {
-  const result = validatePlain(QueryJobPayload, body);
-  if (result.ok) throw new Error(`expected the payload to be rejected, got ${JSON.stringify(result.value)}`);
-  return result.issues.map((issue: ValidationIssue) => issue.field).sort();
-}
+const accept = (body: unknown) => accepted(QueryJobPayload, body);
+const rejectedFields = (body: unknown) => issueFields(rejected(QueryJobPayload, body));
 
 describe('QueryJobPayload', () => {
   it('accepts the payload the gateway builds', () => {

@@ -1,10 +1,5 @@
 import { ChatRequestDto, QueryJobPayload, describeIssues, validatePlain, type ValidationIssue } from './index';
-
-function reject(cls: new () => object, body: unknown): ValidationIssue[] {
-  const result = validatePlain(cls, body);
-  if (result.ok) throw new Error(`expected the body to be rejected, got ${JSON.stringify(result.value)}`);
-  return result.issues;
-}
+import { rejected as reject } from './validation.spec-helper';
 
 describe('validatePlain', () => {
   it.each([

@@ -1,35 +1,30 @@
 import OpenAI from 'openai';
-import { startFakeOpenAI, type FakeOpenAI } from './server';
+import { useFakeOpenAISuite } from './fake-openai-suite.spec-helper';
 
 const MODEL = 'gpt-4o-mini';
 const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'hi' }];
 
 describe('/__admin', () => {
-  let fake: FakeOpenAI;
-  let client: OpenAI;
+  const suite = useFakeOpenAISuite({ apiKey: 'test-key', models: ['m1'] });
   let admin: string;
 
   const post = (path: string, body?: unknown) =>
     fetch(`${admin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
 
-  beforeAll(async () => {
-    fake = await startFakeOpenAI({ apiKey: 'test-key', models: ['m1'] });
-    client = new OpenAI({ baseURL: fake.url, apiKey: 'test-key', maxRetries: 0 });
-    admin = fake.url.replace(/\/v1$/, '/__admin');
+  beforeAll(() => {
+    admin = suite.fake.url.replace(/\/v1$/, '/__admin');
   });
-  afterEach(() => fake.reset());
-  afterAll(() => fake.close());
 
   it('POST /faults sets a fault, GET shows what is left of it, DELETE clears it; no API key needed', async () => {
     const set = await post('/faults', { kind: 'status429', endpoints: ['chat'], times: 3, retryAfterSeconds: 2 });
     expect(set.status).toBe(200);
-    await expect(client.chat.completions.create({ model: MODEL, messages })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    await expect(suite.client.chat.completions.create({ model: MODEL, messages })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
     expect(await (await fetch(`${admin}/faults`)).json()).toEqual({
       fault: { kind: 'status429', endpoints: ['chat'], times: 3, retryAfterSeconds: 2 },
       remaining: 2,
     });
     expect((await fetch(`${admin}/faults`, { method: 'DELETE' })).status).toBe(200);
-    await expect(client.chat.completions.create({ model: MODEL, messages })).resolves.toBeDefined();
+    await expect(suite.client.chat.completions.create({ model: MODEL, messages })).resolves.toBeDefined();
   });
 
   it('rejects an invalid fault with an OpenAI-style 400', async () => {
@@ -41,8 +36,8 @@ describe('/__admin', () => {
   });
 
   it('GET /requests lists recorded requests without their authorization header', async () => {
-    await client.embeddings.create({ model: 'e', input: 'recorded text' });
-    expect(fake.requests[0].headers.authorization).toBe('Bearer test-key');
+    await suite.client.embeddings.create({ model: 'e', input: 'recorded text' });
+    expect(suite.fake.requests[0].headers.authorization).toBe('Bearer test-key');
     const { data } = (await (await fetch(`${admin}/requests`)).json()) as { data: { method: string; path: string; headers: Record<string, string>; body: unknown }[] };
     expect(data).toHaveLength(1);
     expect(data[0]).toMatchObject({ method: 'POST', path: '/v1/embeddings', body: { model: 'e', input: 'recorded text' } });
@@ -52,24 +47,24 @@ describe('/__admin', () => {
 
   it('POST /options changes options at runtime; POST /reset restores the start options and forgets requests', async () => {
     expect((await post('/options', { models: ['m2', 'm3'], apiKey: null, firstTokenMs: 0 })).status).toBe(200);
-    const anyKey = new OpenAI({ baseURL: fake.url, apiKey: 'whatever', maxRetries: 0 });
+    const anyKey = new OpenAI({ baseURL: suite.fake.url, apiKey: 'whatever', maxRetries: 0 });
     const listed = [];
     for await (const m of anyKey.models.list()) listed.push(m.id);
     expect(listed).toEqual(['m2', 'm3']);
     expect((await post('/options', { reply: 'not a function' })).status).toBe(400);
 
-    const requests = fake.requests;
+    const requests = suite.fake.requests;
     expect((await post('/reset')).status).toBe(200);
     expect(requests).toHaveLength(0);
     await expect(anyKey.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
     const again = [];
-    for await (const m of client.models.list()) again.push(m.id);
+    for await (const m of suite.client.models.list()) again.push(m.id);
     expect(again).toEqual(['m1']);
   });
 
   it('keeps at most maxRecordedRequests, dropping the oldest', async () => {
-    fake.setOptions({ maxRecordedRequests: 2 });
-    for (const input of ['a', 'b', 'c']) await client.embeddings.create({ model: 'e', input });
-    expect(fake.requests.map((r) => (r.body as { input: string }).input)).toEqual(['b', 'c']);
+    suite.fake.setOptions({ maxRecordedRequests: 2 });
+    for (const input of ['a', 'b', 'c']) await suite.client.embeddings.create({ model: 'e', input });
+    expect(suite.fake.requests.map((r) => (r.body as { input: string }).input)).toEqual(['b', 'c']);
   });
 });

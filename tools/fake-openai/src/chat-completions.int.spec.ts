@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { NO_PASSAGES_REPLY } from './grounded-reply';
-import { startFakeOpenAI, type FakeOpenAI } from './server';
+import { useFakeOpenAISuite } from './fake-openai-suite.spec-helper';
 
 const MODEL = 'gpt-4o-mini';
 const PROMPT = [
@@ -16,23 +16,16 @@ const PROMPT = [
 const user = (content: string): OpenAI.ChatCompletionMessageParam[] => [{ role: 'user', content }];
 
 describe('POST /v1/chat/completions', () => {
-  let fake: FakeOpenAI;
-  let client: OpenAI;
+  const suite = useFakeOpenAISuite();
 
-  beforeAll(async () => {
-    fake = await startFakeOpenAI();
-    client = new OpenAI({ baseURL: fake.url, apiKey: 'test-key', maxRetries: 0 });
-  });
-  afterEach(() => fake.reset());
-  afterAll(() => fake.close());
 
   async function reply(content: string): Promise<string | null> {
-    const res = await client.chat.completions.create({ model: MODEL, messages: user(content) });
+    const res = await suite.client.chat.completions.create({ model: MODEL, messages: user(content) });
     return res.choices[0].message.content;
   }
 
   it('answers with a chat.completion citing the passage that best matches the question', async () => {
-    const res = await client.chat.completions.create({
+    const res = await suite.client.chat.completions.create({
       model: MODEL,
       messages: [{ role: 'system', content: 'You answer from documents.' }, ...user(PROMPT)],
       temperature: 0,
@@ -46,7 +39,7 @@ describe('POST /v1/chat/completions', () => {
     expect(res.usage).toMatchObject({ completion_tokens: 8 });
     expect(res.usage!.prompt_tokens).toBeGreaterThan(30);
     expect(res.usage!.total_tokens).toBe(res.usage!.prompt_tokens + res.usage!.completion_tokens);
-    expect(fake.requests[0].headers.authorization).toBe('Bearer test-key');
+    expect(suite.fake.requests[0].headers.authorization).toBe('Bearer test-key');
   });
 
   it('parses passages liberally and falls back when there are none', async () => {
@@ -66,7 +59,7 @@ describe('POST /v1/chat/completions', () => {
     ].join('\n');
     expect(await reply(fenced)).toBe('Each employee gets 25 days off per year. [2]');
     // Content parts, and only the last user message counts.
-    const res = await client.chat.completions.create({
+    const res = await suite.client.chat.completions.create({
       model: MODEL,
       messages: [
         { role: 'user', content: '[1] Old context.' },
@@ -78,16 +71,16 @@ describe('POST /v1/chat/completions', () => {
   });
 
   it('uses the reply option when given, and stops at max_tokens with finish_reason length', async () => {
-    fake.setOptions({ reply: (body) => `echo ${body.messages.length} message(s) to ${body.model}` });
+    suite.fake.setOptions({ reply: (body) => `echo ${body.messages.length} message(s) to ${body.model}` });
     expect(await reply('hi')).toBe('echo 1 message(s) to gpt-4o-mini');
-    const res = await client.chat.completions.create({ model: MODEL, messages: user('hi'), max_tokens: 2 });
+    const res = await suite.client.chat.completions.create({ model: MODEL, messages: user('hi'), max_tokens: 2 });
     expect(res.choices[0]).toMatchObject({ finish_reason: 'length', message: { content: 'echo 1 ' } });
     expect(res.usage?.completion_tokens).toBe(2);
   });
 
   it('streams the same text as server-sent chunks, with a usage chunk when asked', async () => {
     const whole = await reply(PROMPT);
-    const stream = await client.chat.completions.create({
+    const stream = await suite.client.chat.completions.create({
       model: MODEL,
       messages: user(PROMPT),
       stream: true,
@@ -110,7 +103,7 @@ describe('POST /v1/chat/completions', () => {
   });
 
   it('sends text/event-stream and ends with [DONE]; no usage chunk unless asked', async () => {
-    const res = await fetch(`${fake.url}/chat/completions`, {
+    const res = await fetch(`${suite.fake.url}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: MODEL, messages: user('hello'), stream: true }),
@@ -125,9 +118,9 @@ describe('POST /v1/chat/completions', () => {
   });
 
   it('waits firstTokenMs before the first chunk and perTokenMs between chunks', async () => {
-    fake.setOptions({ firstTokenMs: 120, perTokenMs: 30, reply: () => 'one two three four five' });
+    suite.fake.setOptions({ firstTokenMs: 120, perTokenMs: 30, reply: () => 'one two three four five' });
     const started = performance.now();
-    const stream = await client.chat.completions.create({ model: MODEL, messages: user('x'), stream: true });
+    const stream = await suite.client.chat.completions.create({ model: MODEL, messages: user('x'), stream: true });
     const arrivals: number[] = [];
     for await (const chunk of stream) if (chunk.choices[0]?.delta.content) arrivals.push(performance.now() - started);
     expect(arrivals).toHaveLength(5);
@@ -135,7 +128,7 @@ describe('POST /v1/chat/completions', () => {
     expect(arrivals[4] - arrivals[0]).toBeGreaterThanOrEqual(4 * 30 - 15);
 
     const t0 = performance.now();
-    await client.chat.completions.create({ model: MODEL, messages: user('x') });
+    await suite.client.chat.completions.create({ model: MODEL, messages: user('x') });
     expect(performance.now() - t0).toBeGreaterThanOrEqual(120 + 4 * 30 - 15);
   });
 
@@ -148,7 +141,7 @@ describe('POST /v1/chat/completions', () => {
       { model: MODEL, messages: ['not a message'] },
     ];
     for (const body of bad) {
-      await expect(client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming)).rejects.toMatchObject({
+      await expect(suite.client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming)).rejects.toMatchObject({
         status: 400,
         error: { type: 'invalid_request_error' },
       });

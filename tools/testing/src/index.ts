@@ -2,6 +2,7 @@ export { freePort } from './free-port';
 export { startLatencyProxy, type LatencyProxy } from './latency-proxy';
 export { ping, startRedis, waitForPing, type PrivateRedis, type RedisOptions } from './redis-server';
 export { useRedisSuite, type RedisSuite } from './redis-suite';
+export { startedFields } from './suite-fields';
 export { WORKSPACE_ROOT, runApp, startApp, type AppProcess } from './app-process';
 export { tempDir, type TempDir } from './temp-dir';
 export { json, type JsonBody } from './http-json';

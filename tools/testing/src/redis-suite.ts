@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { startRedis, type PrivateRedis } from './redis-server';
+import { startedFields } from './suite-fields';
 
 export interface RedisSuite {
   /** The private server's URL, for more connections of the test's own. */
@@ -24,16 +25,5 @@ export function useRedisSuite(): RedisSuite {
     client?.disconnect();
     await server?.stop();
   });
-  const started = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error('useRedisSuite: read its fields inside a hook or test, once the suite has started');
-    return value;
-  };
-  return {
-    get url() {
-      return started(server).url;
-    },
-    get client() {
-      return started(client);
-    },
-  };
+  return startedFields<RedisSuite>('useRedisSuite', { url: () => server?.url, client: () => client });
 }

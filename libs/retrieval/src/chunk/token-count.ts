@@ -1,6 +1,5 @@
 import type { Config } from '@rag/config';
 import { countTokens } from 'gpt-tokenizer/cjs/encoding/o200k_base';
-import type { ChunkOptions } from './chunk-document';
 
 /**
  * Tokens in `text` as OpenAI's o200k_base encoding (GPT-4o and later) counts
@@ -11,7 +10,10 @@ export function tokenCount(text: string): number {
   return countTokens(text);
 }
 
-/** Chunk sizes from configuration: CHUNK_SIZE and CHUNK_OVERLAP in tokens. */
-export function chunkingFromConfig(config: Pick<Config, 'CHUNK_SIZE' | 'CHUNK_OVERLAP'>): ChunkOptions {
+/**
+ * Chunk sizes from configuration: CHUNK_SIZE and CHUNK_OVERLAP in tokens. A
+ * `ChunkOptions`, spelled out because chunk-document imports this file.
+ */
+export function chunkingFromConfig(config: Pick<Config, 'CHUNK_SIZE' | 'CHUNK_OVERLAP'>): { size: number; overlap: number; unit: 'tokens' } {
   return { size: config.CHUNK_SIZE, overlap: config.CHUNK_OVERLAP, unit: 'tokens' };
 }

@@ -7,7 +7,7 @@ import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { LanceDbStore } from '../store/lancedb.store';
 import { answerQuestion, type AnswerDeps } from './answer-question';
 import { ingestDocuments, type SourceFile } from './ingest-documents';
-import { ParsePool } from '../parse/parse-pool';
+import { useParsePool } from '../parse/parse-pool.spec-helper';
 
 const DOCS: Record<string, string> = {
   'hr/leave.md': `---
@@ -40,9 +40,7 @@ Expense claims are reimbursed at the end of each month. Claims above 500 euros n
 const asFiles = (docs: Record<string, string>): SourceFile[] => Object.entries(docs).map(([id, text]) => ({ id, read: async () => Buffer.from(text) }));
 
 describe('answerQuestion end to end (real LanceDB, local embedder, extractive answerer)', () => {
-  // Documents are parsed in threads, as in the apps.
-  const parser = new ParsePool();
-  afterAll(() => parser.close());
+  const parser = useParsePool();
   let dir: string;
   let store: LanceDbStore;
   let deps: AnswerDeps;

@@ -7,7 +7,7 @@ import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { LanceDbStore } from '../store/lancedb.store';
 import type { Embedder } from '../types';
 import { ingestDocuments, type IngestProgress, type SourceFile } from './ingest-documents';
-import { ParsePool } from '../parse/parse-pool';
+import { useParsePool } from '../parse/parse-pool.spec-helper';
 
 /** Delegates to a real embedder and remembers every batch it was asked to embed. */
 class CountingEmbedder implements Embedder {
@@ -50,9 +50,7 @@ const VPN_HTML = `<html><head><title>Remote access</title></head><body>
 <footer>IT department</footer></body></html>`;
 
 describe('ingestDocuments (real LanceDB)', () => {
-  // Documents are parsed in threads, as in the apps.
-  const parser = new ParsePool();
-  afterAll(() => parser.close());
+  const parser = useParsePool();
   let root: string;
   let docsDir: string;
   let store: LanceDbStore;

@@ -194,9 +194,18 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         expect(await store.listDocuments(TENANT, y)).toEqual([{ docId: 'a.md', contentHash: 'hash-of-a.md', chunks: 2 }]);
       });
 
-      it('lets a second store on the same backend see the first one’s collections and writes at once', async () => {
+      /** Runs `use` with a second store on the same backend (as another process would open it), closed afterwards. */
+      const withOtherStore = async (use: (other: VectorStore) => Promise<void>) => {
         const other = await harness.reopen();
         try {
+          await use(other);
+        } finally {
+          await other.close();
+        }
+      };
+
+      it('lets a second store on the same backend see the first one’s collections and writes at once', async () => {
+        await withOtherStore(async (other) => {
           const collection = unused();
           expect(await other.collectionInfo(TENANT, collection)).toBeUndefined();
           await store.ensureCollection(TENANT, collection, builtWith);
@@ -206,14 +215,11 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
           await other.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['second version', 'more'], 'v2'));
           expect(await store.listDocuments(TENANT, collection)).toEqual([{ docId: 'a.md', contentHash: 'v2', chunks: 2 }]);
           expect(ids(await store.searchText(TENANT, collection, 'second', 5))).toEqual(['a.md#0']);
-        } finally {
-          await other.close();
-        }
+        });
       });
 
       it('notices a collection another store dropped: reads answer empty, writes fail as not found (permanent), and it can be made again', async () => {
-        const other = await harness.reopen();
-        try {
+        await withOtherStore(async (other) => {
           const collection = await fresh();
           await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['dropped elsewhere']));
           // Everything read once here, so whatever this store keeps open is open.
@@ -239,14 +245,11 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
           await store.replaceDocument(TENANT, collection, 'b.md', chunksOf('b.md', ['phoenix rising']));
           expect(await other.listDocuments(TENANT, collection)).toEqual([{ docId: 'b.md', contentHash: 'hash-of-b.md', chunks: 1 }]);
           expect(ids(await store.searchText(TENANT, collection, 'phoenix', 5))).toEqual(['b.md#0']);
-        } finally {
-          await other.close();
-        }
+        });
       });
 
       it('sees a collection another store dropped and made again with another embedder as it is now', async () => {
-        const other = await harness.reopen();
-        try {
+        await withOtherStore(async (other) => {
           const collection = await fresh();
           await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['first life']));
           expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: builtWith });
@@ -256,9 +259,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
           expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: next });
           await expect(store.ensureCollection(TENANT, collection, builtWith)).rejects.toBeInstanceOf(EmbedderMismatchError);
           expect(await store.listDocuments(TENANT, collection)).toEqual([]);
-        } finally {
-          await other.close();
-        }
+        });
       });
     });
 
