@@ -27,14 +27,16 @@ export default [
             { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
             // The libs in layers, each depending only on the layers below it:
-            // core (the error taxonomy) < foundation (config, observability, queue
-            // contracts) < clients (auth, llm-client) < domain (retrieval, jobs).
-            // No lib imports another of its own layer, so retrieval and jobs stay
-            // independent of each other.
+            // core (the error taxonomy, text, resilience) < contracts (the queue's
+            // wire format and its naming rules) < foundation (config, observability)
+            // < clients (auth, llm-client) < domain (retrieval, jobs). No lib imports
+            // another of its own layer, so retrieval and jobs stay independent of
+            // each other.
             { sourceTag: 'layer:core', onlyDependOnLibsWithTags: ['type:testing'] },
-            { sourceTag: 'layer:foundation', onlyDependOnLibsWithTags: ['layer:core', 'type:testing'] },
-            { sourceTag: 'layer:clients', onlyDependOnLibsWithTags: ['layer:core', 'layer:foundation', 'type:testing'] },
-            { sourceTag: 'layer:domain', onlyDependOnLibsWithTags: ['layer:core', 'layer:foundation', 'layer:clients', 'type:testing'] },
+            { sourceTag: 'layer:contracts', onlyDependOnLibsWithTags: ['layer:core', 'type:testing'] },
+            { sourceTag: 'layer:foundation', onlyDependOnLibsWithTags: ['layer:core', 'layer:contracts', 'type:testing'] },
+            { sourceTag: 'layer:clients', onlyDependOnLibsWithTags: ['layer:core', 'layer:contracts', 'layer:foundation', 'type:testing'] },
+            { sourceTag: 'layer:domain', onlyDependOnLibsWithTags: ['layer:core', 'layer:contracts', 'layer:foundation', 'layer:clients', 'type:testing'] },
             // The queue's wire format: no runtime dependencies beyond validation.
             { sourceTag: 'scope:contracts', allowedExternalImports: ['class-validator', 'class-transformer', 'reflect-metadata'] },
           ],
