@@ -80,7 +80,14 @@ export default [
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['./*', '../routes/*', '**/routes/*'], message: 'A route file never imports another route file: move what they share to http/ or the job lifecycle (@rag/jobs).' }] },
+        {
+          patterns: [
+            {
+              group: ['./*', '../routes/*', '**/routes/*'],
+              message: 'A route file never imports another route file: move what they share to http/ or the job lifecycle (@rag/jobs).',
+            },
+          ],
+        },
       ],
     },
   },

@@ -102,7 +102,8 @@ const redisUrl = await ensureRedis();
 const env = { ...process.env, REDIS_URL: redisUrl, DATA_DIR: dataDir, PORT: port, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
 const tsx = path.join(root, 'node_modules/.bin/tsx');
 
-const cli = (args, options = {}) => spawnSync(tsx, ['--tsconfig', 'tsconfig.base.json', 'apps/ingest-cli/src/main.ts', ...args], { cwd: root, env, ...options });
+const cli = (args, options = {}) =>
+  spawnSync(tsx, ['--tsconfig', 'tsconfig.base.json', 'apps/ingest-cli/src/main.ts', ...args], { cwd: root, env, ...options });
 
 say('loading the sample collection');
 let ingest = cli(['tools/dev-stack/sample-docs', '--collection', 'sample', '--no-progress'], { stdio: 'inherit' });
@@ -146,7 +147,9 @@ if (ingest.status !== 0) {
   say(`dev API key (tenant default, scopes query,ingest,admin,operator; kept in ${path.join(dataDir, 'dev-api-key')}): ${devKey}`);
   say('try:');
   say(`  export RAG_KEY=${devKey}`);
-  say(`  curl -s -X POST localhost:${port}/v1/chat -H "authorization: Bearer $RAG_KEY" -H 'content-type: application/json' -d '{"query":"How many vacation days do new employees get?","collection":"sample"}'`);
+  say(
+    `  curl -s -X POST localhost:${port}/v1/chat -H "authorization: Bearer $RAG_KEY" -H 'content-type: application/json' -d '{"query":"How many vacation days do new employees get?","collection":"sample"}'`,
+  );
   say(`  curl -s -H "authorization: Bearer $RAG_KEY" "localhost:${port}/v1/jobs/<job_id>?wait=10"`);
   say(`questions that name no collection go to "${defaultCollection}", e.g. the original service's path:`);
   say(`  curl -s -X POST "localhost:${port}/chat?query=How%20many%20vacation%20days%20do%20new%20employees%20get%3F" -H "authorization: Bearer $RAG_KEY"`);

@@ -19,7 +19,13 @@ describe('api-gateway (real Redis)', () => {
   beforeAll(async () => {
     redis = await startRedis();
     const logs = new PassThrough();
-    logs.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logLines.push(JSON.parse(l))));
+    logs.on('data', (d: Buffer) =>
+      d
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .forEach((l) => logLines.push(JSON.parse(l))),
+    );
     gateway = await startInProcessGateway(redis.url, { JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '100', MAX_WAIT_SECONDS: '10' }, { logs });
     ({ base, queue } = gateway);
     consumer = openQueryQueue(gateway.config);
@@ -40,7 +46,10 @@ describe('api-gateway (real Redis)', () => {
     fetch(`${base}/v1/chat`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
   it('accepts a question with 202 and a job id, without waiting for a worker', async () => {
-    const res = await post({ query: 'How many vacation days?', collection: 'handbook', top_k: 3 }, { 'content-type': 'application/json', 'x-request-id': 'req-abc-1' });
+    const res = await post(
+      { query: 'How many vacation days?', collection: 'handbook', top_k: 3 },
+      { 'content-type': 'application/json', 'x-request-id': 'req-abc-1' },
+    );
     expect(res.status).toBe(202);
     const body = await json(res);
     expect(body.job_id).toMatch(/^[0-9a-f-]{36}$/);
@@ -52,7 +61,15 @@ describe('api-gateway (real Redis)', () => {
     const job = await queue.getJob(body.job_id);
     expect(job?.name).toBe(JobName.Answer);
     // Signed by the gateway: workers run no job without it.
-    expect(job?.data).toEqual({ query: 'How many vacation days?', collection: 'handbook', top_k: 3, stream: false, request_id: 'req-abc-1', tenant: 'default', signature: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(job?.data).toEqual({
+      query: 'How many vacation days?',
+      collection: 'handbook',
+      top_k: 3,
+      stream: false,
+      request_id: 'req-abc-1',
+      tenant: 'default',
+      signature: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
     expect(await job?.getState()).toBe('waiting');
     expect(logLines.some((l) => l.message === 'job accepted' && l.job_id === body.job_id && l.request_id === 'req-abc-1')).toBe(true);
 

@@ -79,7 +79,7 @@ describe('api-gateway auth and tenancy (real Redis)', () => {
       }
     });
 
-    it('answers 403 JSON for a key without the route\'s scope', async () => {
+    it("answers 403 JSON for a key without the route's scope", async () => {
       const noQuery = await ask(ingestOnly);
       expect(noQuery.status).toBe(403);
       expect((await json(noQuery)).error).toMatchObject({ code: 'forbidden', message: expect.stringContaining('"query"') });
@@ -109,7 +109,7 @@ describe('api-gateway auth and tenancy (real Redis)', () => {
       expect(spoof.status).toBe(400);
     });
 
-    it('answers another tenant\'s job id with the same 404 as an unknown id, for reads and cancels', async () => {
+    it("answers another tenant's job id with the same 404 as an unknown id, for reads and cancels", async () => {
       const { job_id } = await json(await ask(keyA, { query: 'tenant a only' }));
       const unknown = await fetch(`${base}/v1/jobs/00000000-0000-4000-8000-000000000000`, { headers: bearer(keyB) });
       const unknownBody = await json(unknown);
@@ -162,7 +162,7 @@ describe('api-gateway auth and tenancy (real Redis)', () => {
       expect((await ask(key)).status).toBe(401);
     });
 
-    it('sends helmet\'s security headers and no CORS headers by default', async () => {
+    it("sends helmet's security headers and no CORS headers by default", async () => {
       const res = await fetch(`${base}/healthz`, { headers: { origin: 'https://evil.example.com' } });
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
@@ -215,12 +215,16 @@ describe('api-gateway auth and tenancy (real Redis)', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 
-  it('caps each tenant\'s waiting questions with 429 and Retry-After, leaving other tenants unaffected', async () => {
+  it("caps each tenant's waiting questions with 429 and Retry-After, leaving other tenants unaffected", async () => {
     const { base, store, queue } = await gateway({ QUEUE_PREFIX: 'rag-cap', MAX_WAITING_JOBS_PER_TENANT: '3' });
     const one = (await store.create({ tenant: 'one', scopes: ['query'] })).key;
     const two = (await store.create({ tenant: 'two', scopes: ['query'] })).key;
     const ask = (key: string, query: string) =>
-      fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query }) });
+      fetch(`${base}/v1/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query }),
+      });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       const res = await ask(one, `question ${i}`);
@@ -269,13 +273,27 @@ describe('api-gateway auth and tenancy (real Redis)', () => {
       expect(run.stderr).toContain('refusing to listen on 0.0.0.0 with authentication off');
       expect(run.stderr).toContain('keys create');
       expect(run.stderr).toContain('HOST=127.0.0.1');
-      const off = await runApp(MAIN, { REDIS_URL: redis.url, QUEUE_PREFIX: 'rag-bind', HOST: '0.0.0.0', PORT: '0', API_KEYS: `ops:admin:${ADMIN_KEY}`, AUTH: 'off' });
+      const off = await runApp(MAIN, {
+        REDIS_URL: redis.url,
+        QUEUE_PREFIX: 'rag-bind',
+        HOST: '0.0.0.0',
+        PORT: '0',
+        API_KEYS: `ops:admin:${ADMIN_KEY}`,
+        AUTH: 'off',
+      });
       expect(off.code).toBe(1);
       expect(off.stderr).toContain('refusing to listen on 0.0.0.0');
     });
 
     it('listens on 0.0.0.0 with a key, and says auth is off when listening on loopback without one', async () => {
-      const open = startApp(MAIN, { REDIS_URL: redis.url, QUEUE_PREFIX: 'rag-bind', HOST: '0.0.0.0', PORT: '0', API_KEYS: `ops:admin:${ADMIN_KEY}`, AUTH: 'auto' });
+      const open = startApp(MAIN, {
+        REDIS_URL: redis.url,
+        QUEUE_PREFIX: 'rag-bind',
+        HOST: '0.0.0.0',
+        PORT: '0',
+        API_KEYS: `ops:admin:${ADMIN_KEY}`,
+        AUTH: 'auto',
+      });
       try {
         expect(await open.waitForLog((l) => l.message === 'listening')).toMatchObject({ host: '0.0.0.0', auth: 'on', seeded_keys: 1 });
         expect(open.lines.join('\n')).not.toContain(ADMIN_KEY);

@@ -1,6 +1,16 @@
 import { openAuthenticator, type Authenticator } from '@rag/auth';
 import type { Config } from '@rag/config';
-import { DocumentProducer, JobWaiter, QueryJobs, WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue, withJobSigningKey, type DeadLetters } from '@rag/jobs';
+import {
+  DocumentProducer,
+  JobWaiter,
+  QueryJobs,
+  WorkerHeartbeats,
+  openDeadLetters,
+  openIngestQueue,
+  openQueryQueue,
+  withJobSigningKey,
+  type DeadLetters,
+} from '@rag/jobs';
 import { errorMessage, registerSecrets, type Logger } from '@rag/observability';
 import type { IngestJobPayload, QueryJobPayload } from '@rag/queue-contracts';
 import type { VectorStore } from '@rag/retrieval';

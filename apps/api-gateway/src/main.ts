@@ -72,7 +72,9 @@ async function main(): Promise<void> {
     const force = setTimeout(() => server.closeAllConnections(), 5000).unref();
     await closed;
     clearTimeout(force);
-    await Promise.all([queue, ingestQueue].map((q) => q.close().catch((error) => logger.warn('queue close failed', { queue: q.name, error: errorMessage(error) }))));
+    await Promise.all(
+      [queue, ingestQueue].map((q) => q.close().catch((error) => logger.warn('queue close failed', { queue: q.name, error: errorMessage(error) }))),
+    );
     await store.close().catch((error) => logger.warn('vector store close failed', { error: errorMessage(error) }));
     logger.info('stopped');
     process.exit(0);

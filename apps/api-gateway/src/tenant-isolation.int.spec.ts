@@ -54,7 +54,11 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
 
   const as = (key: string, init: RequestInit & { json?: unknown } = {}): RequestInit => ({
     ...init,
-    headers: { authorization: `Bearer ${key}`, ...(init.json !== undefined ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string>) },
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(init.json !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(init.headers as Record<string, string>),
+    },
     body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
   });
   const call = async (key: string, method: string, path: string, body?: unknown) => {
@@ -115,7 +119,7 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
       expect(body).toEqual({ collections: tenant === 'acme' ? [{ name: 'handbook' }, { name: 'secret' }] : [{ name: 'handbook' }] });
     });
 
-    it('GET /v1/collections/:name/documents shows its own documents of a shared name, never the other\'s', async () => {
+    it("GET /v1/collections/:name/documents shows its own documents of a shared name, never the other's", async () => {
       const { status, body } = await call(key(), 'GET', '/v1/collections/handbook/documents');
       expect(status).toBe(200);
       expect(body.items.map((d: { doc_id: string }) => d.doc_id)).toEqual([`${tenant}.md`, 'travel.md'].sort());
@@ -155,7 +159,7 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
       expect((await store.listDocuments(other, 'handbook')).some((d) => d.docId === `${other}.md`)).toBe(true);
     });
 
-    it('DELETE of a collection drops its own, leaving the other\'s of the same name searchable', async () => {
+    it("DELETE of a collection drops its own, leaving the other's of the same name searchable", async () => {
       expect(await call(key(), 'DELETE', '/v1/collections/handbook')).toEqual({ status: 200, body: { name: 'handbook', deleted: true } });
       expect(await store.hasCollection(tenant, 'handbook')).toBe(false);
       const hits = await store.searchText(other, 'handbook', 'travel reimburses', 5);
@@ -194,7 +198,7 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
       expect((await gateway.queue.getJob(id))?.data.tenant).toBe(other);
     });
 
-    it('the same Idempotency-Key from each tenant makes two jobs, each its own tenant\'s', async () => {
+    it("the same Idempotency-Key from each tenant makes two jobs, each its own tenant's", async () => {
       const idem = { 'idempotency-key': `shared-${Date.now()}` };
       const mine = await fetch(`${base}/v1/chat`, as(key(), { method: 'POST', json: { query: 'same question' }, headers: idem }));
       const theirs = await fetch(`${base}/v1/chat`, as(otherKey(), { method: 'POST', json: { query: 'same question' }, headers: idem }));
@@ -223,8 +227,22 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
       // One failed question of each tenant, signed as the gateway signs them (so a replay is allowed).
       const fail = async (owner: Tenant) => {
         const id = `${owner}-${Math.random().toString(36).slice(2)}`;
-        const payload = signJob(gateway.config, QueueName.Query, { query: `${owner} question`, collection: 'handbook', top_k: 3, stream: false, request_id: id, tenant: owner });
-        await letters().add({ job_id: id, queue: QueueName.Query, job_name: JobName.Answer, payload, final_error: 'boom', failed_at: new Date().toISOString() });
+        const payload = signJob(gateway.config, QueueName.Query, {
+          query: `${owner} question`,
+          collection: 'handbook',
+          top_k: 3,
+          stream: false,
+          request_id: id,
+          tenant: owner,
+        });
+        await letters().add({
+          job_id: id,
+          queue: QueueName.Query,
+          job_name: JobName.Answer,
+          payload,
+          final_error: 'boom',
+          failed_at: new Date().toISOString(),
+        });
         return id;
       };
       beforeEach(() => letters().purge(ALL_TENANTS));
@@ -268,7 +286,7 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
         expect((await letters().list({ tenant: other })).total).toBe(1);
       });
 
-      it('cannot open the queue dashboard nor list the workers, which are every tenant\'s', async () => {
+      it("cannot open the queue dashboard nor list the workers, which are every tenant's", async () => {
         for (const path of ['/admin/queues', '/admin/queues/api/queues', '/v1/admin/workers']) {
           const res = await call(adminKey(), 'GET', path);
           expect([path, res.status]).toEqual([path, 403]);
@@ -280,7 +298,10 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
         const waiting = await gateway.queue.getWaitingCount();
         const basic = { authorization: `Basic ${Buffer.from(`x:${adminKey()}`).toString('base64')}`, 'content-type': 'application/json' };
         // The attack from issue #14: a job naming the other tenant, to read its documents in the answer.
-        const forged = { name: 'answer', data: { query: 'What are the plans?', collection: 'secret', top_k: 5, stream: false, request_id: 'a1', tenant: other } };
+        const forged = {
+          name: 'answer',
+          data: { query: 'What are the plans?', collection: 'secret', top_k: 5, stream: false, request_id: 'a1', tenant: other },
+        };
         for (const [method, path] of DASHBOARD_WRITES) {
           for (const headers of [basic, { ...basic, authorization: `Bearer ${adminKey()}` }]) {
             const res = await fetch(`${base}${path}`, { method, headers, body: method === 'GET' ? undefined : JSON.stringify(forged) });
@@ -343,11 +364,18 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
     // Basic credentials open the dashboard only, not the API.
     expect((await fetch(`${base}/v1/admin/dead-letters`, { headers: { authorization: basic } })).status).toBe(401);
   });
-  it('an operator sees every tenant\'s dead letters, or one tenant\'s with ?tenant=, and the workers', async () => {
+  it("an operator sees every tenant's dead letters, or one tenant's with ?tenant=, and the workers", async () => {
     const letters = openDeadLetters(gateway.queue.client, gateway.config);
     await letters.purge(ALL_TENANTS);
     for (const tenant of ['acme', 'globex']) {
-      await letters.add({ job_id: `op-${tenant}`, queue: QueueName.Query, job_name: JobName.Answer, payload: { tenant }, final_error: 'boom', failed_at: new Date().toISOString() });
+      await letters.add({
+        job_id: `op-${tenant}`,
+        queue: QueueName.Query,
+        job_name: JobName.Answer,
+        payload: { tenant },
+        final_error: 'boom',
+        failed_at: new Date().toISOString(),
+      });
     }
     const all = await call(KEYS.ops, 'GET', '/v1/admin/dead-letters');
     expect(all.body.items.map((l: { job_id: string }) => l.job_id).sort()).toEqual(['op-acme', 'op-globex']);
@@ -365,7 +393,11 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
     const job = await gateway.queue.add(JobName.Answer, { tenant: 'acme' } as never, { delay: 60_000 });
     const before = await gateway.queue.getJobCounts();
     const headers = { authorization: `Bearer ${KEYS.ops}`, 'content-type': 'application/json' };
-    for (const [method, path] of [...DASHBOARD_WRITES, ['PUT', `/admin/queues/api/queues/rag-query/${job.id}/promote`], ['PUT', `/admin/queues/api/queues/rag-query/${job.id}/clean`]]) {
+    for (const [method, path] of [
+      ...DASHBOARD_WRITES,
+      ['PUT', `/admin/queues/api/queues/rag-query/${job.id}/promote`],
+      ['PUT', `/admin/queues/api/queues/rag-query/${job.id}/clean`],
+    ]) {
       const res = await fetch(`${base}${path}`, { method, headers, body: JSON.stringify({ name: 'answer', data: { tenant: 'globex' } }) });
       expect([method, path, res.status, res.headers.get('allow')]).toEqual([method, path, 405, 'GET, HEAD']);
       expect((await json(res)).error).toMatchObject({ code: 'read_only', message: expect.stringContaining('read-only') });
@@ -399,7 +431,9 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
       }
     }
     // Its own pages' requests, and a link followed to it, still work.
-    expect((await fetch(`${base}/admin/queues/api/queues`, { headers: { authorization: basic, 'sec-fetch-site': 'same-origin', origin: base } })).status).toBe(200);
+    expect((await fetch(`${base}/admin/queues/api/queues`, { headers: { authorization: basic, 'sec-fetch-site': 'same-origin', origin: base } })).status).toBe(
+      200,
+    );
     // (node:http: fetch itself would send Sec-Fetch-Mode: cors.)
     const navigated = await new Promise<number | undefined>((resolve, reject) =>
       http

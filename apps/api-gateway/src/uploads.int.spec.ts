@@ -45,10 +45,11 @@ describe('document uploads (real Redis)', () => {
     fetch(`${base}/v1/collections/${collection}/documents`, { method: 'POST', headers: { authorization: `Bearer ${key}`, ...headers }, body });
   const jobCount = async () => Object.values(await gateway.ingestQueue.getJobCounts()).reduce((a, b) => a + b, 0);
 
-  const bytesKeys = async (tenant: string) => (await documentBytesKeys(gateway.queue.client, 'rag-up')).filter((k) => k.startsWith(`rag-up:ingest-content:${tenant}:`));
+  const bytesKeys = async (tenant: string) =>
+    (await documentBytesKeys(gateway.queue.client, 'rag-up')).filter((k) => k.startsWith(`rag-up:ingest-content:${tenant}:`));
   const runs = () => new IngestRuns(gateway.queue.client, 'rag-up', 86400);
 
-  it('queues one ingest job per file in the caller\'s tenant, with the bytes kept in Redis per document', async () => {
+  it("queues one ingest job per file in the caller's tenant, with the bytes kept in Redis per document", async () => {
     const guide = '# Guide\n\nUploads are loaded by the workers.';
     const res = await upload(ACME, form({ 'guides/setup.md': guide, 'notes.txt': 'Plain notes.' }));
     expect(res.status).toBe(202);
@@ -62,7 +63,9 @@ describe('document uploads (real Redis)', () => {
     ]);
     const jobs = await gateway.ingestQueue.getWaiting();
     expect(jobs.map((j) => j.data)).toEqual(
-      expect.arrayContaining([expect.objectContaining({ run_id: body.run_id, tenant: 'acme', collection: 'handbook', doc_id: 'guides/setup.md', content_hash: hash })]),
+      expect.arrayContaining([
+        expect.objectContaining({ run_id: body.run_id, tenant: 'acme', collection: 'handbook', doc_id: 'guides/setup.md', content_hash: hash }),
+      ]),
     );
     expect((await gateway.queue.client.getBuffer(`rag-up:ingest-content:acme:${ingestJobId(body.run_id, 'guides/setup.md')}`))?.toString()).toBe(guide);
     expect(await runs().pendingBytes('acme')).toBe(Buffer.byteLength(guide) + 12);
@@ -94,7 +97,10 @@ describe('document uploads (real Redis)', () => {
       // Found by the fuzz test: a body cut off inside a file crashed the gateway (an unhandled stream error).
       [
         'truncated',
-        () => upload(ACME, '--b\r\nContent-Disposition: form-data; name="file"; filename="a.md"\r\n\r\npartial', 'handbook', { 'content-type': 'multipart/form-data; boundary=b' }),
+        () =>
+          upload(ACME, '--b\r\nContent-Disposition: form-data; name="file"; filename="a.md"\r\n\r\npartial', 'handbook', {
+            'content-type': 'multipart/form-data; boundary=b',
+          }),
         400,
         'invalid_multipart',
       ],
@@ -143,10 +149,39 @@ describe('document uploads (real Redis)', () => {
 
   it('deletes the bytes of the files it had stored when a later file refuses the upload', async () => {
     const cases: [[string, string][], number, string][] = [
-      [[['a.md', 'a'.repeat(1500)], ['b.md', 'b'.repeat(1500)], ['c.md', 'c'.repeat(1500)]], 413, 'upload_too_large'],
-      [[['a.md', 'first'], ['tool.exe', 'MZ']], 400, 'unsupported_file_type'],
-      [[['a.md', 'first'], ['big.md', 'x'.repeat(4000)]], 413, 'document_too_large'],
-      [[['a.md', 'first'], ['a.md', 'again']], 400, 'duplicate_document'],
+      [
+        [
+          ['a.md', 'a'.repeat(1500)],
+          ['b.md', 'b'.repeat(1500)],
+          ['c.md', 'c'.repeat(1500)],
+        ],
+        413,
+        'upload_too_large',
+      ],
+      [
+        [
+          ['a.md', 'first'],
+          ['tool.exe', 'MZ'],
+        ],
+        400,
+        'unsupported_file_type',
+      ],
+      [
+        [
+          ['a.md', 'first'],
+          ['big.md', 'x'.repeat(4000)],
+        ],
+        413,
+        'document_too_large',
+      ],
+      [
+        [
+          ['a.md', 'first'],
+          ['a.md', 'again'],
+        ],
+        400,
+        'duplicate_document',
+      ],
     ];
     for (const [files, status, code] of cases) {
       const res = await uploadSlowly(UMBRELLA, files);
@@ -191,7 +226,7 @@ describe('document uploads (real Redis)', () => {
     expect((await upload(INITECH, form({ 'f.md': 'f' }))).status).toBe(202);
   });
 
-  it('writes no key without an expiry (other than Bull\'s own and API keys)', async () => {
+  it("writes no key without an expiry (other than Bull's own and API keys)", async () => {
     expect(await keysWithoutExpiry(gateway.queue.client, 'rag-up')).toEqual([]);
   });
 });

@@ -13,7 +13,14 @@ describe('api-gateway: workers alive or gone (real Redis, real worker processes)
   let data: TempDir;
   let gateway: InProcessGateway;
   const workers: AppProcess[] = [];
-  const env = () => ({ REDIS_URL: redis.url, QUEUE_PREFIX: 'wk', WORKER_STALE_SECONDS: String(STALE_SECONDS), DATA_DIR: path.join(data.path, 'data'), WORKER_METRICS_PORT: '0', NODE_ENV: 'test' });
+  const env = () => ({
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: 'wk',
+    WORKER_STALE_SECONDS: String(STALE_SECONDS),
+    DATA_DIR: path.join(data.path, 'data'),
+    WORKER_METRICS_PORT: '0',
+    NODE_ENV: 'test',
+  });
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -95,7 +102,9 @@ describe('api-gateway: workers alive or gone (real Redis, real worker processes)
     expect((await listed()).alive).toBe(1);
     await worker.stop('SIGKILL');
     // Still listed (it said no goodbye), then stale once its last heartbeat is older than the limit.
-    await until('the killed worker is listed as stale', async () => (await listed()).workers.some((w: { pid: number; stale: boolean }) => w.pid === worker.child.pid && w.stale));
+    await until('the killed worker is listed as stale', async () =>
+      (await listed()).workers.some((w: { pid: number; stale: boolean }) => w.pid === worker.child.pid && w.stale),
+    );
     expect((await listed()).alive).toBe(0);
     expect(await gauge()).toBe(0);
     const { status, body } = await ready();

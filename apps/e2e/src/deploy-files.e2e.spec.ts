@@ -45,7 +45,13 @@ describe('deployment files', () => {
     expect(services['api-gateway'].environment.PORT).toBe('3000');
     // Production backends, reachable by service name.
     const env = services['rag-worker'].environment;
-    expect(env).toMatchObject({ VECTOR_STORE: 'qdrant', QDRANT_URL: 'http://qdrant:6333', REDIS_URL: 'redis://valkey:6379', EMBEDDINGS: 'openai', LLM: 'openai' });
+    expect(env).toMatchObject({
+      VECTOR_STORE: 'qdrant',
+      QDRANT_URL: 'http://qdrant:6333',
+      REDIS_URL: 'redis://valkey:6379',
+      EMBEDDINGS: 'openai',
+      LLM: 'openai',
+    });
   });
 
   it('compose and k8s set only environment names that libs/config reads', () => {
@@ -53,7 +59,8 @@ describe('deployment files', () => {
     for (const app of ['api-gateway', 'rag-worker', 'ingest-cli']) Object.keys(compose.services[app].environment).forEach((n) => names.add(n));
     for (const cm of ofKind(docs, 'ConfigMap')) Object.keys(cm.data).forEach((n) => names.add(n));
     for (const secret of ofKind(docs, 'Secret')) Object.keys(secret.stringData).forEach((n) => names.add(n));
-    for (const deployment of ofKind(docs, 'Deployment')) for (const c of deployment.spec.template.spec.containers) for (const e of c.env ?? []) names.add(e.name);
+    for (const deployment of ofKind(docs, 'Deployment'))
+      for (const c of deployment.spec.template.spec.containers) for (const e of c.env ?? []) names.add(e.name);
     expect(names.size).toBeGreaterThan(15);
     expect([...names].filter((n) => !SETTINGS.has(n))).toEqual([]);
   });
@@ -129,7 +136,11 @@ describe('deployment files', () => {
       });
       started.push(process);
       await process.waitForLog((l) => l.message === (app === 'api-gateway' ? 'listening' : 'metrics listening'));
-      const paths = [container.readinessProbe.httpGet.path, container.livenessProbe.httpGet.path, deployment.spec.template.metadata.annotations['prometheus.io/path']];
+      const paths = [
+        container.readinessProbe.httpGet.path,
+        container.livenessProbe.httpGet.path,
+        deployment.spec.template.metadata.annotations['prometheus.io/path'],
+      ];
       expect(paths).toEqual(['/readyz', '/healthz', '/metrics']);
       for (const p of paths) expect([p, (await fetch(`http://127.0.0.1:${local}${p}`)).status]).toEqual([p, 200]);
     });

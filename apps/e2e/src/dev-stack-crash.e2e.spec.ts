@@ -63,7 +63,12 @@ describe('npm start: a worker killed with SIGKILL', () => {
       OPENAI_API_KEY: 'k',
       JOB_ATTEMPTS: '5',
     };
-    launcher = spawn(process.execPath, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/start.mjs')], { cwd: WORKSPACE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    launcher = spawn(process.execPath, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/start.mjs')], {
+      cwd: WORKSPACE_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     launcher.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     launcher.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     await until('the dev key printed', () => /dev API key \(tenant default[^)]*\): rag_/.test(output) || launcher.exitCode !== null, 90_000);
@@ -100,8 +105,16 @@ describe('npm start: a worker killed with SIGKILL', () => {
 
   it('restarts it, never stops the other one, and completes every accepted question exactly once', async () => {
     const [victim, survivor] = (await listWorkers()).map((w) => w.pid);
-    const startedBy = (pid: number) => logs().filter((l) => l.message === 'job started' && l.pid === pid).map((l) => String(l.job_id));
-    const completedBy = (pid: number) => new Set(logs().filter((l) => l.message === 'job completed' && l.pid === pid).map((l) => String(l.job_id)));
+    const startedBy = (pid: number) =>
+      logs()
+        .filter((l) => l.message === 'job started' && l.pid === pid)
+        .map((l) => String(l.job_id));
+    const completedBy = (pid: number) =>
+      new Set(
+        logs()
+          .filter((l) => l.message === 'job completed' && l.pid === pid)
+          .map((l) => String(l.job_id)),
+      );
 
     // Questions in flight on both workers (8 fill their 4 + 4 slots, so none waits), then the kill.
     const accepted: string[] = [];
@@ -113,9 +126,11 @@ describe('npm start: a worker killed with SIGKILL', () => {
     figures.victim_jobs_in_flight = inFlight.length;
     expect(inFlight.length).toBeGreaterThan(0);
     // The supervisor brings the victim back as a new process (watched from now on, beside the questions below).
-    const restarted = until('a restarted worker listed', async () => (await listWorkers()).some((w) => !w.stale && w.pid !== victim && w.pid !== survivor), 10_000).then(
-      () => (figures.restarted_worker_listed_s = (Date.now() - killedAt) / 1000),
-    );
+    const restarted = until(
+      'a restarted worker listed',
+      async () => (await listWorkers()).some((w) => !w.stale && w.pid !== victim && w.pid !== survivor),
+      10_000,
+    ).then(() => (figures.restarted_worker_listed_s = (Date.now() - killedAt) / 1000));
     restarted.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
 
     // New questions right after the kill: a worker takes them at once.

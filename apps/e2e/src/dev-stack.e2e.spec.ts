@@ -29,7 +29,10 @@ describe('npm start (the dev stack)', () => {
     launcher.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const deadline = Date.now() + 90_000;
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok && (output.match(/"message":"consuming"/g) ?? []).length >= 2) break;
       if (Date.now() > deadline || launcher.exitCode !== null) throw new Error(`stack did not start:\n${output.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 250));
@@ -56,7 +59,11 @@ describe('npm start (the dev stack)', () => {
     expect(readFileSync(keyFile, 'utf8').trim()).toBe(printed);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     const auth = { authorization: `Bearer ${printed}` };
-    const anonymous = await fetch(`http://127.0.0.1:${port}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"q"}' });
+    const anonymous = await fetch(`http://127.0.0.1:${port}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"q"}',
+    });
     expect(anonymous.status).toBe(401);
     const accepted = await fetch(`http://127.0.0.1:${port}/v1/chat`, {
       method: 'POST',
@@ -73,7 +80,10 @@ describe('npm start (the dev stack)', () => {
 
   it('answers questions that name no collection from the sample documents, through /chat and /v1/chat', async () => {
     const auth = { authorization: `Bearer ${readFileSync(path.join(data.path, 'dev-api-key'), 'utf8').trim()}` };
-    const original = await fetch(`http://127.0.0.1:${port}/chat?query=${encodeURIComponent('How many vacation days do new employees get?')}`, { method: 'POST', headers: auth });
+    const original = await fetch(`http://127.0.0.1:${port}/chat?query=${encodeURIComponent('How many vacation days do new employees get?')}`, {
+      method: 'POST',
+      headers: auth,
+    });
     const versioned = await fetch(`http://127.0.0.1:${port}/v1/chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...auth },
@@ -98,7 +108,10 @@ describe('npm start (the dev stack)', () => {
     // The private redis-server and the apps are gone.
     for (let i = 0; i < 40 && (await ping(redisPort)); i++) await new Promise((r) => setTimeout(r, 100));
     expect(await ping(redisPort)).toBe(false);
-    const gatewayDown = await fetch(`http://127.0.0.1:${port}/healthz`).then(() => false, () => true);
+    const gatewayDown = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      () => false,
+      () => true,
+    );
     expect(gatewayDown).toBe(true);
   });
 
@@ -107,7 +120,12 @@ describe('npm start (the dev stack)', () => {
     try {
       const env: NodeJS.ProcessEnv = { ...process.env, PATH: emptyPath.path, DATA_DIR: data.path, DEV_REDIS_PORT: String(await freePort()) };
       delete env.REDIS_URL;
-      const run = spawnSync(process.execPath, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/start.mjs')], { cwd: WORKSPACE_ROOT, env, encoding: 'utf8', timeout: 30_000 });
+      const run = spawnSync(process.execPath, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/start.mjs')], {
+        cwd: WORKSPACE_ROOT,
+        env,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       expect(run.status).toBe(1);
       expect(run.stderr).toContain('redis-server is not installed');
       expect(run.stderr).toContain('apt-get install redis-server');

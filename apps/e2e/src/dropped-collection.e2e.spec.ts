@@ -11,11 +11,18 @@ describe('a collection dropped while the workers have it open', () => {
   let workers: AppProcess[] = [];
 
   const upload = async () => {
-    const files = Array.from({ length: DOCS }, (_, i): [string, string] => [`topic-${i}.md`, `# Topic ${i}\n\n## Code word\n\nThe code word of topic ${i} is word-${i}.\n`]);
+    const files = Array.from({ length: DOCS }, (_, i): [string, string] => [
+      `topic-${i}.md`,
+      `# Topic ${i}\n\n## Code word\n\nThe code word of topic ${i} is word-${i}.\n`,
+    ]);
     return finishedRun(stack.base, await uploadFiles(stack.base, 'demo', files));
   };
   const ask = async (query: string) => {
-    const res = await fetch(`${stack.base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, collection: 'demo' }) });
+    const res = await fetch(`${stack.base}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, collection: 'demo' }),
+    });
     const { job_id } = await json(res);
     return json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=20`));
   };

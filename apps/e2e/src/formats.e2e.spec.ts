@@ -41,7 +41,10 @@ describe('documents of every format, answered with citations', () => {
         { text: 'Remote work needs approval from your team lead.' },
       ]),
     );
-    fs.writeFileSync(path.join(docs, 'parking.html'), '<html><head><title>Parking</title></head><body><nav>Home | Menu</nav><h2>Permits</h2><p>Parking permits are renewed every January.</p></body></html>');
+    fs.writeFileSync(
+      path.join(docs, 'parking.html'),
+      '<html><head><title>Parking</title></head><body><nav>Home | Menu</nav><h2>Permits</h2><p>Parking permits are renewed every January.</p></body></html>',
+    );
     fs.writeFileSync(path.join(docs, 'security.md'), '# Security\n\n## Passwords\n\nPasswords rotate every 90 days.\n');
     fs.writeFileSync(path.join(docs, 'cafeteria.txt'), 'The cafeteria serves vegetarian lunch on Thursdays.');
     fs.writeFileSync(path.join(docs, 'broken.pdf'), '%PDF-1.7 this is not really a PDF');
@@ -50,7 +53,11 @@ describe('documents of every format, answered with citations', () => {
   });
 
   const ask = async (query: string) => {
-    const res = await fetch(`${stack.base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, collection: 'formats', top_k: 3 }) });
+    const res = await fetch(`${stack.base}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, collection: 'formats', top_k: 3 }),
+    });
     expect(res.status).toBe(202);
     const { job_id } = await json(res);
     const state = await json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=20`));

@@ -131,9 +131,15 @@ describe('fuzzing the gateway with malformed requests', () => {
       ...CATEGORIES.map((c) => {
         const row = table.get(c) ?? new Map();
         const total = [...row.values()].reduce((a, b) => a + b, 0);
-        return `  ${c.padEnd(58)} ${String(total).padStart(5)}  ${[...row.entries()].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`;
+        return `  ${c.padEnd(58)} ${String(total).padStart(5)}  ${[...row.entries()]
+          .sort()
+          .map(([s, n]) => `${s}×${n}`)
+          .join(' ')}`;
       }),
-      `  ${'all'.padEnd(58)} ${String(outcomes.length).padStart(5)}  ${[...statusTotals.entries()].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`,
+      `  ${'all'.padEnd(58)} ${String(outcomes.length).padStart(5)}  ${[...statusTotals.entries()]
+        .sort()
+        .map(([s, n]) => `${s}×${n}`)
+        .join(' ')}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     fs.mkdirSync(path.join(__dirname, '../../../reports'), { recursive: true });
@@ -167,7 +173,9 @@ describe('fuzzing the gateway with malformed requests', () => {
     const client = new Redis(redis.url);
     try {
       for (const queue of [QueueName.Query, QueueName.Ingest]) {
-        const counts = await Promise.all(['wait', 'active', 'delayed', 'completed', 'failed', 'paused'].map((list) => client.exists(`${PREFIX}:${queue}:${list}`)));
+        const counts = await Promise.all(
+          ['wait', 'active', 'delayed', 'completed', 'failed', 'paused'].map((list) => client.exists(`${PREFIX}:${queue}:${list}`)),
+        );
         expect([queue, counts]).toEqual([queue, [0, 0, 0, 0, 0, 0]]);
         const jobKeys = (await client.keys(`${PREFIX}:${queue}:*`)).filter((k) => /:[0-9a-f-]{32,36}$/.test(k));
         expect(jobKeys).toEqual([]);
@@ -180,8 +188,12 @@ describe('fuzzing the gateway with malformed requests', () => {
     // And the tenant's data is as it was: a valid request still works.
     const docs = await fetch(`http://127.0.0.1:${port}/v1/collections/sample/documents`, { headers: { authorization: `Bearer ${USER_KEY}` } });
     expect(await docs.json()).toMatchObject({ total: 1, items: [{ doc_id: 'readme.md' }] });
-    expect((await fetch(`http://127.0.0.1:${port}/v1/collections`, { headers: { authorization: `Bearer ${USER_KEY}` } }).then((r) => r.json() as Promise<{ collections: unknown }>)).collections).toEqual([
-      { name: 'sample' },
-    ]);
+    expect(
+      (
+        await fetch(`http://127.0.0.1:${port}/v1/collections`, { headers: { authorization: `Bearer ${USER_KEY}` } }).then(
+          (r) => r.json() as Promise<{ collections: unknown }>,
+        )
+      ).collections,
+    ).toEqual([{ name: 'sample' }]);
   });
 });

@@ -25,7 +25,11 @@ describe('hostile documents (parse threads with a time and memory budget)', () =
   /** Asks one question on `sample` and waits for its answer; returns how long that took. */
   const ask = async (): Promise<number> => {
     const started = Date.now();
-    const res = await fetch(`${stack.base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'When is the office closed?', collection: 'sample' }) });
+    const res = await fetch(`${stack.base}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'When is the office closed?', collection: 'sample' }),
+    });
     const { job_id } = await json(res);
     const state = await json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=30`));
     expect(state.status).toBe('completed');
@@ -43,8 +47,12 @@ describe('hostile documents (parse threads with a time and memory budget)', () =
       INGEST_PARSE_MAX_MB: '256',
       INGEST_DOCX_MAX_UNCOMPRESSED_MB: '10',
     };
-    ({ workers: [worker] } = await stack.startGatewayAndWorkers(env));
-    const seeded = await uploadFiles(stack.base, 'sample', [['office.md', '# Office\n\n## Holidays\n\nThe office is closed on public holidays and between Christmas and New Year.']]);
+    ({
+      workers: [worker],
+    } = await stack.startGatewayAndWorkers(env));
+    const seeded = await uploadFiles(stack.base, 'sample', [
+      ['office.md', '# Office\n\n## Holidays\n\nThe office is closed on public holidays and between Christmas and New Year.'],
+    ]);
     expect(await finishedRun(stack.base, seeded)).toMatchObject({ status: 'completed', added: 1 });
   });
 
@@ -71,10 +79,14 @@ describe('hostile documents (parse threads with a time and memory budget)', () =
     expect(run).toMatchObject({ finished: true, status: 'completed_with_failures', added: 1, failed: 4 });
     const errors = Object.fromEntries(run.failures.map((f) => [f.doc_id, f.error]));
     expect(errors['quadratic.md']).toBe('quadratic.md: parsing took longer than INGEST_PARSE_TIMEOUT_MS (2000 ms); split the document or raise the limit');
-    expect(errors['nested.html']).toMatch(/^nested\.html: parsing (took longer than INGEST_PARSE_TIMEOUT_MS \(2000 ms\)|needed more memory than INGEST_PARSE_MAX_MB \(256 MB\)); split the document or raise the limit$/);
+    expect(errors['nested.html']).toMatch(
+      /^nested\.html: parsing (took longer than INGEST_PARSE_TIMEOUT_MS \(2000 ms\)|needed more memory than INGEST_PARSE_MAX_MB \(256 MB\)); split the document or raise the limit$/,
+    );
     // pdf.js gives up on the nesting itself (its parser recurses once per level) before any budget runs out.
     expect(errors['nested.pdf']).toMatch(/^nested\.pdf: not a readable PDF \(.*\); if it is encrypted or scanned, export it as text first$/);
-    expect(errors['bomb.docx']).toBe('bomb.docx: its archive unpacks to more than INGEST_DOCX_MAX_UNCOMPRESSED_MB (10 MB); if it is a real document, split it or raise the limit');
+    expect(errors['bomb.docx']).toBe(
+      'bomb.docx: its archive unpacks to more than INGEST_DOCX_MAX_UNCOMPRESSED_MB (10 MB); if it is a real document, split it or raise the limit',
+    );
 
     // Questions went on the whole time, each about as fast as with nothing loading (a generous bound:
     // on the event loop, the Markdown file alone held every question for about 20 s).
@@ -82,8 +94,18 @@ describe('hostile documents (parse threads with a time and memory budget)', () =
     expect(loaded.filter((ms) => ms > unloaded + 3000)).toEqual([]);
     // The worker lived through it: its threads were replaced, not the process.
     expect(worker.child.exitCode).toBeNull();
-    expect(worker.logs().filter((l) => l.message === 'document ingest failed').map((l) => [l.doc_id, l.permanent])).toEqual(
-      expect.arrayContaining([['quadratic.md', true], ['nested.html', true], ['nested.pdf', true], ['bomb.docx', true]]),
+    expect(
+      worker
+        .logs()
+        .filter((l) => l.message === 'document ingest failed')
+        .map((l) => [l.doc_id, l.permanent]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['quadratic.md', true],
+        ['nested.html', true],
+        ['nested.pdf', true],
+        ['bomb.docx', true],
+      ]),
     );
   });
 });

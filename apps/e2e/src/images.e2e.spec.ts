@@ -33,7 +33,11 @@ describe('container images, built as their Dockerfiles build them', () => {
     redis = await startRedis();
     scratch = tempDir('rag-images-');
     for (const app of APPS) {
-      run(path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'), ['run', `${app}:build`, '--skip-nx-cache'], WORKSPACE_ROOT, { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' });
+      run(path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'), ['run', `${app}:build`, '--skip-nx-cache'], WORKSPACE_ROOT, {
+        ...process.env,
+        NX_DAEMON: 'false',
+        NX_NO_CLOUD: 'true',
+      });
       const folder = path.join(scratch.path, app);
       fs.cpSync(path.join(WORKSPACE_ROOT, 'dist/apps', app), folder, { recursive: true });
       run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], folder);
@@ -59,12 +63,18 @@ describe('container images, built as their Dockerfiles build them', () => {
 
   it.each(APPS)('%s: the folder holds the bundle and its production dependencies only', (app) => {
     const folder = folders.get(app)!;
-    const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8')) as { main: string; dependencies: Record<string, string>; devDependencies?: unknown };
+    const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8')) as {
+      main: string;
+      dependencies: Record<string, string>;
+      devDependencies?: unknown;
+    };
     expect(manifest.main).toBe('./main.cjs');
     expect(manifest.devDependencies).toBeUndefined();
     // None of the workspace's devDependencies is a dependency of the app, and the tooling is not installed.
     // (typescript itself does arrive: @qdrant/js-client-rest lists it among its runtime dependencies.)
-    const rootDev = Object.keys((JSON.parse(fs.readFileSync(path.join(WORKSPACE_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies);
+    const rootDev = Object.keys(
+      (JSON.parse(fs.readFileSync(path.join(WORKSPACE_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies,
+    );
     expect(Object.keys(manifest.dependencies).filter((d) => rootDev.includes(d))).toEqual([]);
     const installed = fs.readdirSync(path.join(folder, 'node_modules'));
     for (const dev of ['jest', 'nx', 'eslint', 'tsx', 'esbuild', 'pdfkit', 'docx']) expect(installed).not.toContain(dev);
@@ -81,13 +91,26 @@ describe('container images, built as their Dockerfiles build them', () => {
     const port = await freePort();
     const image = runtimeEnv('api-gateway');
     expect(image.HOST).toBe('0.0.0.0');
-    const env = { ...image, PATH: process.env.PATH, REDIS_URL: redis.url, PORT: String(port), DATA_DIR: path.join(scratch.path, 'gw-data'), API_KEYS: 'ops:admin:image_test_key_0123456789abcdef' };
+    const env = {
+      ...image,
+      PATH: process.env.PATH,
+      REDIS_URL: redis.url,
+      PORT: String(port),
+      DATA_DIR: path.join(scratch.path, 'gw-data'),
+      API_KEYS: 'ops:admin:image_test_key_0123456789abcdef',
+    };
     await expectServes('api-gateway', env, `http://127.0.0.1:${port}/healthz`);
   });
 
   it('rag-worker starts from its folder with the image ENV and answers /healthz on its side port', async () => {
     const port = await freePort();
-    const env = { ...runtimeEnv('rag-worker'), PATH: process.env.PATH, REDIS_URL: redis.url, WORKER_METRICS_PORT: String(port), DATA_DIR: path.join(scratch.path, 'w-data') };
+    const env = {
+      ...runtimeEnv('rag-worker'),
+      PATH: process.env.PATH,
+      REDIS_URL: redis.url,
+      WORKER_METRICS_PORT: String(port),
+      DATA_DIR: path.join(scratch.path, 'w-data'),
+    };
     await expectServes('rag-worker', env, `http://127.0.0.1:${port}/healthz`);
   });
 
@@ -107,12 +130,25 @@ describe('container images, built as their Dockerfiles build them', () => {
     fs.mkdirSync(docs, { recursive: true });
     fs.writeFileSync(path.join(docs, 'fine.md'), '# Fine\n\nLoads as usual.');
     fs.writeFileSync(path.join(docs, 'quadratic.md'), quadraticMarkdown(20_000));
-    const env = { ...runtimeEnv('ingest-cli'), PATH: process.env.PATH, REDIS_URL: redis.url, DATA_DIR: path.join(scratch.path, 'cli-hostile-data'), INGEST_PARSE_TIMEOUT_MS: '1000' };
-    const result = spawnSync('node', ['main.cjs', docs, '--collection', 'hostile', '--json', '--no-progress'], { cwd: folders.get('ingest-cli')!, env, encoding: 'utf8', timeout: 60_000 });
+    const env = {
+      ...runtimeEnv('ingest-cli'),
+      PATH: process.env.PATH,
+      REDIS_URL: redis.url,
+      DATA_DIR: path.join(scratch.path, 'cli-hostile-data'),
+      INGEST_PARSE_TIMEOUT_MS: '1000',
+    };
+    const result = spawnSync('node', ['main.cjs', docs, '--collection', 'hostile', '--json', '--no-progress'], {
+      cwd: folders.get('ingest-cli')!,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect([result.status, result.stderr.slice(-2000)]).toEqual([1, expect.stringContaining('failed quadratic.md')]);
     expect(JSON.parse(result.stdout)).toMatchObject({
       added: 1,
-      failed: [{ id: 'quadratic.md', error: 'quadratic.md: parsing took longer than INGEST_PARSE_TIMEOUT_MS (1000 ms); split the document or raise the limit' }],
+      failed: [
+        { id: 'quadratic.md', error: 'quadratic.md: parsing took longer than INGEST_PARSE_TIMEOUT_MS (1000 ms); split the document or raise the limit' },
+      ],
     });
   });
 

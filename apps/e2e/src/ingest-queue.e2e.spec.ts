@@ -60,7 +60,14 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
 
     const status = await cli(['status', summary.run_id, '--json']);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ run_id: summary.run_id, status: 'completed_with_failures', queued: DOCS + 2, added: DOCS + 1, failed: 1, finished: true });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      run_id: summary.run_id,
+      status: 'completed_with_failures',
+      queued: DOCS + 2,
+      added: DOCS + 1,
+      failed: 1,
+      finished: true,
+    });
     const text = await cli(['status', summary.run_id]);
     expect(text.stdout).toContain('completed_with_failures, 42/42 queued documents done');
     // Loaded or failed for good, no document's bytes are left in Redis.
@@ -68,7 +75,11 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
   });
 
   it('answers from the documents loaded by the workers, citing the PDF page', async () => {
-    const res = await fetch(`${stack.base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'Where is the reset button?', collection: 'kb' }) });
+    const res = await fetch(`${stack.base}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'Where is the reset button?', collection: 'kb' }),
+    });
     const { job_id } = await json(res);
     const state = await json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=20`));
     expect(state.status).toBe('completed');
@@ -116,7 +127,12 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
       const res = await fetch(`${stack.base}/v1/chat`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: `What is the code word of topic number ${i}?`, collection: 'kb', top_k: 10, filters: { sources: [`topics/topic-${i}.md`] } }),
+        body: JSON.stringify({
+          query: `What is the code word of topic number ${i}?`,
+          collection: 'kb',
+          top_k: 10,
+          filters: { sources: [`topics/topic-${i}.md`] },
+        }),
       });
       const { job_id } = await json(res);
       const state = await json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=20`));
@@ -135,7 +151,11 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
 
   it('loads files uploaded to POST /v1/collections/:name/documents through the same workers', async () => {
     const body = new FormData();
-    body.append('file', new Blob([await makePdf('Fire safety', [['Cover page.'], ['Fire drills happen on the first Monday of each month.']])]), 'safety/fire.pdf');
+    body.append(
+      'file',
+      new Blob([await makePdf('Fire safety', [['Cover page.'], ['Fire drills happen on the first Monday of each month.']])]),
+      'safety/fire.pdf',
+    );
     body.append('file', new Blob(['# Lunch\n\n## Menu\n\nSoup is served every Wednesday.']), 'lunch.md');
     const res = await fetch(`${stack.base}/v1/collections/uploaded/documents`, { method: 'POST', body });
     expect(res.status).toBe(202);
@@ -144,7 +164,11 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
     const run = await finishedRun(stack.base, status_url, 60);
     expect(run).toMatchObject({ run_id, status: 'completed', added: 2, failed: 0 });
     const asked = await json(
-      await fetch(`${stack.base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'When are fire drills?', collection: 'uploaded' }) }),
+      await fetch(`${stack.base}/v1/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'When are fire drills?', collection: 'uploaded' }),
+      }),
     );
     const state = await json(await fetch(`${stack.base}/v1/jobs/${asked.job_id}?wait=20`));
     expect(state.result.citations[0]).toMatchObject({ source: 'safety/fire.pdf', page: 2 });
@@ -160,15 +184,23 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
   it("waits, at the tenant's INGEST_MAX_PENDING_BYTES_PER_TENANT, for the workers to load earlier documents", async () => {
     const bulk = path.join(stack.data.path, 'bulk');
     fs.mkdirSync(bulk, { recursive: true });
-    for (let i = 0; i < 12; i++) fs.writeFileSync(path.join(bulk, `part-${i}.md`), `# Part ${i}\n\n${`Filler sentence number ${i} for the bulk load. `.repeat(30)}\n`);
+    for (let i = 0; i < 12; i++)
+      fs.writeFileSync(path.join(bulk, `part-${i}.md`), `# Part ${i}\n\n${`Filler sentence number ${i} for the bulk load. `.repeat(30)}\n`);
     // Room for about two documents at a time.
-    const run = await runApp('apps/ingest-cli/src/main.ts', { ...env, INGEST_MAX_PENDING_BYTES_PER_TENANT: '3000' }, [bulk, '--collection', 'bulk', '--via-queue', '--json', '--no-progress']);
+    const run = await runApp('apps/ingest-cli/src/main.ts', { ...env, INGEST_MAX_PENDING_BYTES_PER_TENANT: '3000' }, [
+      bulk,
+      '--collection',
+      'bulk',
+      '--via-queue',
+      '--json',
+      '--no-progress',
+    ]);
     expect([run.code, run.stderr]).toEqual([0, expect.stringContaining('waiting for them to load earlier documents')]);
     expect(JSON.parse(run.stdout)).toMatchObject({ documents: 12, added: 12, failed: [] });
     expect(await documentBytesKeys(client, 'rag')).toEqual([]);
   });
 
-  it('leaves, after every run, no key in Redis without an expiry (other than Bull\'s own and API keys)', async () => {
+  it("leaves, after every run, no key in Redis without an expiry (other than Bull's own and API keys)", async () => {
     expect(await keysWithoutExpiry(client, 'rag')).toEqual([]);
   });
 

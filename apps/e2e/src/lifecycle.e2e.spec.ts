@@ -36,7 +36,11 @@ describe('job lifecycle end to end', () => {
   });
 
   const ask = (query: string, headers: Record<string, string> = {}) =>
-    fetch(`${stack.base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, collection: 'handbook' }) });
+    fetch(`${stack.base}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, collection: 'handbook' }),
+    });
   const view = async (id: string, wait = 0) => json(await fetch(`${stack.base}/v1/jobs/${id}${wait ? `?wait=${wait}` : ''}`));
   const waiting = () => queue.getWaitingCount();
 
@@ -153,9 +157,7 @@ describe('job lifecycle end to end', () => {
     expect(done.status).toBe('completed');
     expect(done.result.citations[0].source).toBe('parking.html');
     // The chat breaker opened during the outage and closed again after recovery.
-    const transitions = (worker?.logs() ?? [])
-      .filter((l) => l.message === 'circuit breaker changed state' && l.dependency === 'chat')
-      .map((l) => l.state);
+    const transitions = (worker?.logs() ?? []).filter((l) => l.message === 'circuit breaker changed state' && l.dependency === 'chat').map((l) => l.state);
     expect(transitions).toContain('open');
     expect(transitions[transitions.length - 1]).toBe('closed');
     const after = await runApp(CLI_MAIN, env, ['dlq', 'list', '--json']);

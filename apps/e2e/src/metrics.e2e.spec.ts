@@ -43,7 +43,11 @@ describe('Prometheus metrics of the gateway and the worker', () => {
   });
 
   const ask = async (query: string, collection = 'sample') => {
-    const res = await fetch(`${stack.base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, collection }) });
+    const res = await fetch(`${stack.base}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, collection }),
+    });
     return (await json(res)).job_id as string;
   };
 

@@ -21,7 +21,10 @@ describe('module boundaries', () => {
   };
 
   it('forbids an app importing another app', async () => {
-    const found = await violations('apps/api-gateway/src/probe.ts', "import { queryProcessor } from '../../rag-worker/src/query.processor';\nexport const x = queryProcessor;\n");
+    const found = await violations(
+      'apps/api-gateway/src/probe.ts',
+      "import { queryProcessor } from '../../rag-worker/src/query.processor';\nexport const x = queryProcessor;\n",
+    );
     expect(found.join('\n')).toContain('@nx/enforce-module-boundaries: Projects cannot be imported by a relative or absolute path');
   });
 
@@ -31,7 +34,10 @@ describe('module boundaries', () => {
   });
 
   it('forbids queue-contracts from depending on other libs or packages', async () => {
-    const found = await violations('libs/queue-contracts/src/probe.ts', "import Bull from 'bull';\nimport { createLogger } from '@rag/observability';\nexport const x = [Bull, createLogger];\n");
+    const found = await violations(
+      'libs/queue-contracts/src/probe.ts',
+      "import Bull from 'bull';\nimport { createLogger } from '@rag/observability';\nexport const x = [Bull, createLogger];\n",
+    );
     expect(found).toEqual(
       expect.arrayContaining([
         expect.stringContaining('is not allowed to import "bull"'),
@@ -42,12 +48,23 @@ describe('module boundaries', () => {
 
   it('lets a lib depend only on the layers below it', async () => {
     // Probes pick imports that close no cycle (Nx reports a cycle in place of the layer).
-    const foundationOnClient = await violations('libs/observability/src/probe.ts', "import { Authenticator } from '@rag/auth';\nexport const x = Authenticator;\n");
+    const foundationOnClient = await violations(
+      'libs/observability/src/probe.ts',
+      "import { Authenticator } from '@rag/auth';\nexport const x = Authenticator;\n",
+    );
     expect(foundationOnClient.join('\n')).toContain('tagged with "layer:foundation" can only depend on libs tagged with "layer:core", "layer:contracts"');
-    const foundationOnFoundation = await violations('libs/observability/src/probe.ts', "import { loadConfig } from '@rag/config';\nexport const x = loadConfig;\n");
+    const foundationOnFoundation = await violations(
+      'libs/observability/src/probe.ts',
+      "import { loadConfig } from '@rag/config';\nexport const x = loadConfig;\n",
+    );
     expect(foundationOnFoundation.join('\n')).toContain('tagged with "layer:foundation" can only depend on libs tagged with "layer:core", "layer:contracts"');
-    const clientOnClient = await violations('libs/auth/src/probe.ts', "import { buildGroundedPrompt } from '@rag/llm-client';\nexport const x = buildGroundedPrompt;\n");
-    expect(clientOnClient.join('\n')).toContain('tagged with "layer:clients" can only depend on libs tagged with "layer:core", "layer:contracts", "layer:foundation"');
+    const clientOnClient = await violations(
+      'libs/auth/src/probe.ts',
+      "import { buildGroundedPrompt } from '@rag/llm-client';\nexport const x = buildGroundedPrompt;\n",
+    );
+    expect(clientOnClient.join('\n')).toContain(
+      'tagged with "layer:clients" can only depend on libs tagged with "layer:core", "layer:contracts", "layer:foundation"',
+    );
     const domainOnBelow = await violations(
       'libs/retrieval/src/probe.ts',
       "import { isPermanent } from '@rag/core';\nimport { loadConfig } from '@rag/config';\nimport { buildGroundedPrompt } from '@rag/llm-client';\nexport const x = [isPermanent, loadConfig, buildGroundedPrompt];\n",
@@ -68,13 +85,23 @@ describe('module boundaries', () => {
 
   it('keeps the domain libs independent of each other', async () => {
     const jobsOnRetrieval = await violations('libs/jobs/src/probe.ts', "import { answerQuestion } from '@rag/retrieval';\nexport const x = answerQuestion;\n");
-    expect(jobsOnRetrieval.join('\n')).toContain('tagged with "layer:domain" can only depend on libs tagged with "layer:core", "layer:contracts", "layer:foundation", "layer:clients"');
-    const retrievalOnJobs = await violations('libs/retrieval/src/probe.ts', "import { openDeadLetters } from '@rag/jobs';\nexport const x = openDeadLetters;\n");
-    expect(retrievalOnJobs.join('\n')).toContain('tagged with "layer:domain" can only depend on libs tagged with "layer:core", "layer:contracts", "layer:foundation", "layer:clients"');
+    expect(jobsOnRetrieval.join('\n')).toContain(
+      'tagged with "layer:domain" can only depend on libs tagged with "layer:core", "layer:contracts", "layer:foundation", "layer:clients"',
+    );
+    const retrievalOnJobs = await violations(
+      'libs/retrieval/src/probe.ts',
+      "import { openDeadLetters } from '@rag/jobs';\nexport const x = openDeadLetters;\n",
+    );
+    expect(retrievalOnJobs.join('\n')).toContain(
+      'tagged with "layer:domain" can only depend on libs tagged with "layer:core", "layer:contracts", "layer:foundation", "layer:clients"',
+    );
   });
 
   it('allows an app to import libs through their root entries', async () => {
-    const allowed = await violations('apps/api-gateway/src/probe.ts', "import { loadConfig } from '@rag/config';\nimport { QueueName } from '@rag/queue-contracts';\nexport const x = [loadConfig, QueueName];\n");
+    const allowed = await violations(
+      'apps/api-gateway/src/probe.ts',
+      "import { loadConfig } from '@rag/config';\nimport { QueueName } from '@rag/queue-contracts';\nexport const x = [loadConfig, QueueName];\n",
+    );
     expect(allowed).toEqual([]);
   });
 

@@ -77,7 +77,11 @@ describe('reliability under failures', () => {
 
   const submit = async (base: string, i: number) => {
     const [query, source] = QUESTIONS[i % QUESTIONS.length];
-    const res = await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, collection: 'handbook' }) });
+    const res = await fetch(`${base}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, collection: 'handbook' }),
+    });
     return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await json(res), source };
   };
 
@@ -131,7 +135,7 @@ describe('reliability under failures', () => {
             return ((await pipeline.exec()) ?? []).some(([, count]) => Number(count ?? 0) >= MAX_STALLED_COUNT);
           };
           const before = startedSoFar();
-          for (const until = Date.now() + 10_000; Date.now() < until && startedSoFar() === before; ) await new Promise((r) => setTimeout(r, 10));
+          for (const until = Date.now() + 10_000; Date.now() < until && startedSoFar() === before;) await new Promise((r) => setTimeout(r, 10));
           if (await atStallLimit()) {
             held++;
             continue;
@@ -258,8 +262,20 @@ describe('reliability under failures', () => {
       await waitForAll(watcher, 60, 60_000);
       figures.sigterm = { jobs: 60, left_active_after_stop: activeAfterStop, seconds: Math.round((Date.now() - started) / 100) / 10 };
       // Every job a stopping worker had started, it finished before exiting.
-      const startedBy = workersBefore.flatMap((w) => w.logs().filter((l) => l.message === 'job started').map((l) => String(l.job_id)));
-      const finishedBy = new Set(workersBefore.flatMap((w) => w.logs().filter((l) => l.message === 'job completed').map((l) => String(l.job_id))));
+      const startedBy = workersBefore.flatMap((w) =>
+        w
+          .logs()
+          .filter((l) => l.message === 'job started')
+          .map((l) => String(l.job_id)),
+      );
+      const finishedBy = new Set(
+        workersBefore.flatMap((w) =>
+          w
+            .logs()
+            .filter((l) => l.message === 'job completed')
+            .map((l) => String(l.job_id)),
+        ),
+      );
       expect(startedBy.filter((id) => !finishedBy.has(id))).toEqual([]);
       // A job Bull fetched just as the worker closed (active, never started) is returned by the stalled-job
       // check; either way every job completes exactly once.
@@ -294,7 +310,10 @@ describe('reliability under failures', () => {
       await leaveAsStalledOut(queue, String(job.id));
       worker.app = startWorker(prefix);
       // A starting worker runs the stalled-job check at once; its dies-once-more verdict fails the job.
-      await worker.app.waitForLog((l) => l.message === 'job failed: its worker stopped under it too many times; dead-lettered' && l.job_id === 'stalled-1', 30_000);
+      await worker.app.waitForLog(
+        (l) => l.message === 'job failed: its worker stopped under it too many times; dead-lettered' && l.job_id === 'stalled-1',
+        30_000,
+      );
       const failed = await queue.getJob('stalled-1');
       expect(await failed?.getState()).toBe('failed');
       expect(failed?.failedReason).toBe('job stalled more than allowable limit');
@@ -315,15 +334,21 @@ describe('reliability under failures', () => {
     const worker = { app: undefined as ReturnType<typeof startWorker> | undefined };
     try {
       await runs.create({ run_id: 'run-1', tenant: 'default', collection: 'handbook', queued: 1, unchanged: 0, created_at: new Date().toISOString() });
-      const job = await queue.add(JobName.IngestDocument, { run_id: 'run-1', tenant: 'default', collection: 'handbook', doc_id: 'big.pdf', source: 'big.pdf', content_hash: 'h' }, { jobId: 'ingest-stalled-1', attempts: 3 });
+      const job = await queue.add(
+        JobName.IngestDocument,
+        { run_id: 'run-1', tenant: 'default', collection: 'handbook', doc_id: 'big.pdf', source: 'big.pdf', content_hash: 'h' },
+        { jobId: 'ingest-stalled-1', attempts: 3 },
+      );
       await leaveAsStalledOut(queue, String(job.id));
       expect((await runs.get('run-1'))?.finished).toBe(false);
       worker.app = startWorker(prefix);
       await worker.app.waitForLog((l) => l.message === 'document failed: its worker stopped under it too many times' && l.doc_id === 'big.pdf', 30_000);
-      for (const until = Date.now() + 5000; Date.now() < until && !(await runs.get('run-1'))?.finished; ) await new Promise((r) => setTimeout(r, 50));
+      for (const until = Date.now() + 5000; Date.now() < until && !(await runs.get('run-1'))?.finished;) await new Promise((r) => setTimeout(r, 50));
       const run = await runs.get('run-1');
       expect(run).toMatchObject({ finished: true, failed: 1, status: 'completed_with_failures' });
-      expect(run?.failures).toEqual([{ doc_id: 'big.pdf', error: expect.stringMatching(/stalled more than allowable limit: .*load it again/), code: 'worker_lost' }]);
+      expect(run?.failures).toEqual([
+        { doc_id: 'big.pdf', error: expect.stringMatching(/stalled more than allowable limit: .*load it again/), code: 'worker_lost' },
+      ]);
     } finally {
       await worker.app?.stop('SIGKILL');
       await queue.close();

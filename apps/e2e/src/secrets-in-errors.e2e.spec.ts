@@ -17,8 +17,14 @@ describe('a provider error that echoes the API key', () => {
 
   beforeAll(async () => {
     const env = { ...stack.env, WORKER_METRICS_PORT: '0', ...stack.openAIEnv(KEY), JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '100' };
-    ({ gateway, workers: [worker] } = await stack.startGatewayAndWorkers(env));
-    const seeded = await finishedRun(stack.base, await uploadFiles(stack.base, 'handbook', [['leave.md', '# Leave\n\nNew employees get 25 vacation days per year.']]));
+    ({
+      gateway,
+      workers: [worker],
+    } = await stack.startGatewayAndWorkers(env));
+    const seeded = await finishedRun(
+      stack.base,
+      await uploadFiles(stack.base, 'handbook', [['leave.md', '# Leave\n\nNew employees get 25 vacation days per year.']]),
+    );
     expect(seeded).toMatchObject({ status: 'completed', added: 1 });
   });
 
@@ -26,7 +32,11 @@ describe('a provider error that echoes the API key', () => {
     const { base, fake, redis } = stack;
     // The provider starts refusing the key (rotated, revoked), quoting it back.
     fake.setOptions({ fault: { kind: 'status401', endpoints: ['chat'] } });
-    const asked = await fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'How many vacation days?', collection: 'handbook' }) });
+    const asked = await fetch(`${base}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'How many vacation days?', collection: 'handbook' }),
+    });
     const { job_id } = await json(asked);
     const view = await json(await fetch(`${base}/v1/jobs/${job_id}?wait=30`));
     expect(view.status).toBe('failed');
@@ -42,7 +52,11 @@ describe('a provider error that echoes the API key', () => {
 
     fake.setOptions({ fault: { kind: 'status401', endpoints: ['embeddings'] } });
     const run = await finishedRun(base, await uploadFiles(base, 'handbook', [['travel.md', '# Travel\n\nTrains are booked in second class.']]));
-    expect(run).toMatchObject({ status: 'completed_with_failures', failed: 1, failures: [expect.objectContaining({ doc_id: 'travel.md', code: 'llm_auth_failed' })] });
+    expect(run).toMatchObject({
+      status: 'completed_with_failures',
+      failed: 1,
+      failures: [expect.objectContaining({ doc_id: 'travel.md', code: 'llm_auth_failed' })],
+    });
 
     // The provider did quote the key: the test is not vacuous.
     const chat = fake.requests.filter((r) => r.path === '/v1/chat/completions').pop();

@@ -12,7 +12,12 @@ interface JobView {
   job_id: string;
   status: string;
   attempts: number;
-  result?: { answer: string; citations: { source: string; chunk: string; heading?: string }[]; backends: Record<string, string>; timings: Record<string, number> };
+  result?: {
+    answer: string;
+    citations: { source: string; chunk: string; heading?: string }[];
+    backends: Record<string, string>;
+    timings: Record<string, number>;
+  };
   error?: { message: string };
 }
 
@@ -96,7 +101,15 @@ describe.each(BACKENDS)('the stack end to end: $name', (backend) => {
     redis = await startRedis();
     data = tempDir('rag-e2e-');
     const port = await freePort();
-    env = { REDIS_URL: redis.url, DATA_DIR: data.path, PORT: String(port), LOG_LEVEL: 'info', WORKER_CONCURRENCY: '1', NODE_ENV: 'test', ...(await backend.setup()) };
+    env = {
+      REDIS_URL: redis.url,
+      DATA_DIR: data.path,
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      WORKER_CONCURRENCY: '1',
+      NODE_ENV: 'test',
+      ...(await backend.setup()),
+    };
     base = `http://127.0.0.1:${port}`;
 
     const ingest = await runApp('apps/ingest-cli/src/main.ts', env, [CORPUS, '--collection', 'handbook', '--json']);
@@ -179,7 +192,10 @@ describe.each(BACKENDS)('the stack end to end: $name', (backend) => {
     const events = await readEvents(job_id);
     expect(events.filter((e) => e.type === 'stage').map((e) => e.data.stage)).toEqual(['retrieving', 'generating']);
     if (!backend.quotesFacts) {
-      const streamed = events.filter((e) => e.type === 'token').map((e) => e.data.text as string).join('');
+      const streamed = events
+        .filter((e) => e.type === 'token')
+        .map((e) => e.data.text as string)
+        .join('');
       expect(streamed.trim()).toBe(result.answer);
     }
     expect(events.filter((e) => e.type === 'citation').map((e) => e.data.source)).toEqual(result.citations.map((c) => c.source));
@@ -189,7 +205,9 @@ describe.each(BACKENDS)('the stack end to end: $name', (backend) => {
   it('spreads jobs over both workers and carries the request id into their logs', async () => {
     const accepted = await Promise.all(Array.from({ length: 16 }, (_, i) => ask(`Where is the bicycle room? (${i})`, { 'x-request-id': `e2e-req-${i}` })));
     const views = await Promise.all(accepted.map((a) => waitFor(a.job_id)));
-    expect(views.map((v) => [v.status, v.result?.citations[0]?.source ?? v.result?.answer ?? v.error?.message])).toEqual(views.map(() => ['completed', 'parking.html']));
+    expect(views.map((v) => [v.status, v.result?.citations[0]?.source ?? v.result?.answer ?? v.error?.message])).toEqual(
+      views.map(() => ['completed', 'parking.html']),
+    );
     const completedBy = workers.map((w) => w.logs().filter((l) => l.message === 'job completed' && String(l.request_id).startsWith('e2e-req-')).length);
     expect(completedBy.reduce((a, b) => a + b, 0)).toBe(16);
     expect(completedBy.every((n) => n > 0)).toBe(true);
@@ -258,9 +276,19 @@ describe.each(BACKENDS)('the stack end to end: $name', (backend) => {
     expect(exits.map((e) => e.code)).toEqual([0, 0]);
     // Nothing is left half-done: every job a worker had started, it finished before exiting; the others
     // are still queued (or, fetched by Bull at the moment of closing, returned by the stalled-job check).
-    const started = workers.flatMap((w) => w.logs().filter((l) => l.message === 'job started').map((l) => String(l.job_id)));
+    const started = workers.flatMap((w) =>
+      w
+        .logs()
+        .filter((l) => l.message === 'job started')
+        .map((l) => String(l.job_id)),
+    );
     const ended = new Set(
-      workers.flatMap((w) => w.logs().filter((l) => ['job completed', 'job attempt failed', 'job cancelled'].includes(String(l.message))).map((l) => String(l.job_id))),
+      workers.flatMap((w) =>
+        w
+          .logs()
+          .filter((l) => ['job completed', 'job attempt failed', 'job cancelled'].includes(String(l.message)))
+          .map((l) => String(l.job_id)),
+      ),
     );
     expect(started.filter((id) => !ended.has(id))).toEqual([]);
     const states = await Promise.all(accepted.map(async (a) => (await queue.getJob(a.job_id))?.getState()));

@@ -59,7 +59,10 @@ describe('tenant isolation end to end', () => {
       expect(run.code).toBe(0);
       expect(JSON.parse(run.stdout)).toMatchObject({ tenant, collection, failed: [] });
     }
-    ({ gateway, workers: [worker] } = await stack.startGatewayAndWorkers(env));
+    ({
+      gateway,
+      workers: [worker],
+    } = await stack.startGatewayAndWorkers(env));
   });
 
   /** Asks as the key's tenant and waits for the job's end. */
@@ -78,7 +81,7 @@ describe('tenant isolation end to end', () => {
     return state;
   };
 
-  it('lists, with --tenant, only that tenant\'s collections and documents', async () => {
+  it("lists, with --tenant, only that tenant's collections and documents", async () => {
     const acme = await cli(['list', '--tenant', 'acme', '--json']);
     const globex = await cli(['list', '--tenant', 'globex', '--json']);
     const byDefault = await cli(['list', '--json']);
@@ -144,7 +147,7 @@ describe('tenant isolation end to end', () => {
     expect(own.result.answer).toContain('moon');
   });
 
-  it('deletes, with --tenant, only that tenant\'s document of the same id', async () => {
+  it("deletes, with --tenant, only that tenant's document of the same id", async () => {
     const deleted = await cli(['delete', 'travel.md', '--collection', 'handbook', '--tenant', 'globex']);
     expect(deleted.code).toBe(0);
     const acme = await cli(['list', '--tenant', 'acme', '--collection', 'handbook', '--json']);
@@ -179,7 +182,12 @@ describe('tenant isolation end to end', () => {
       expect(stored?.attemptsMade).toBe(1);
       expect(JSON.stringify(stored?.returnvalue ?? null)).not.toContain('moon');
       await worker.waitForLog((l) => l.security === true && l.job_id === String(job.id) && l.claimed_tenant === 'acme', 10_000);
-      expect(worker.logs().filter((l) => l.job_id === String(job.id)).map((l) => l.message)).not.toContain('job started');
+      expect(
+        worker
+          .logs()
+          .filter((l) => l.job_id === String(job.id))
+          .map((l) => l.message),
+      ).not.toContain('job started');
     } finally {
       await queue.close();
     }

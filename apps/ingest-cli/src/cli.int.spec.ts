@@ -61,7 +61,10 @@ describe('rag-ingest CLI', () => {
     const { unlinkSync } = await import('node:fs');
     unlinkSync(path.join(docs, 'team/new.md'));
     const dry = await runApp(CLI, env, [docs, '--collection', 'team-docs', '--prune', '--dry-run', '--no-progress']);
-    expect(dry.stdout.trimEnd().split('\n')).toEqual(['remove  team/new.md', 'dry run, collection team-docs: 0 to add, 0 to update, 2 unchanged, 1 to remove; nothing was changed']);
+    expect(dry.stdout.trimEnd().split('\n')).toEqual([
+      'remove  team/new.md',
+      'dry run, collection team-docs: 0 to add, 0 to update, 2 unchanged, 1 to remove; nothing was changed',
+    ]);
     const ids = async () => JSON.parse((await runApp(CLI, env, ['list', '--collection', 'team-docs', '--json'])).stdout).map((d: { docId: string }) => d.docId);
     expect(await ids()).toEqual(['faq.txt', 'team/new.md', 'team/oncall.md']);
     const pruned = await runApp(CLI, env, [docs, '--collection', 'team-docs', '--prune', '--json', '--no-progress']);

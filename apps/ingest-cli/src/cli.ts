@@ -114,10 +114,31 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
     code = await dlqCommand(config, action, list, opts, io);
   };
   const only = ['--tenant <tenant>', "only this tenant's dead letters (default: every tenant's)", tenantName] as const;
-  dlq.command('list').description('list dead letters, newest first').option('--json', 'print JSON').option(...only).action(dlqAction('list'));
-  dlq.command('show').description('show dead letters with their payload and every attempt').argument('<job-ids...>').option('--json', 'print JSON').option(...only).action(dlqAction('show'));
-  dlq.command('replay').description('put dead letters back on the queue under their original job id').argument('<job-ids...>').option(...only).action(dlqAction('replay'));
-  dlq.command('purge').description("delete every dead letter (every tenant's unless --tenant)").option('--yes', 'confirm').option(...only).action(dlqAction('purge'));
+  dlq
+    .command('list')
+    .description('list dead letters, newest first')
+    .option('--json', 'print JSON')
+    .option(...only)
+    .action(dlqAction('list'));
+  dlq
+    .command('show')
+    .description('show dead letters with their payload and every attempt')
+    .argument('<job-ids...>')
+    .option('--json', 'print JSON')
+    .option(...only)
+    .action(dlqAction('show'));
+  dlq
+    .command('replay')
+    .description('put dead letters back on the queue under their original job id')
+    .argument('<job-ids...>')
+    .option(...only)
+    .action(dlqAction('replay'));
+  dlq
+    .command('purge')
+    .description("delete every dead letter (every tenant's unless --tenant)")
+    .option('--yes', 'confirm')
+    .option(...only)
+    .action(dlqAction('purge'));
 
   program
     .command('workers')
@@ -136,7 +157,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
     .option('--name <name>', 'a note on what the key is for')
     .option('--json', 'print JSON (the key included)')
     .action(async (opts: { tenant: string; scopes: string; name?: string; json?: boolean }) => {
-      const scopes = opts.scopes.split(',').map((s) => s.trim()).filter(Boolean);
+      const scopes = opts.scopes
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       code = await keysCommand(config, { action: 'create', tenant: opts.tenant, scopes, name: opts.name, json: opts.json }, io);
     });
   keys

@@ -33,7 +33,11 @@ describe('rag-ingest dlq', () => {
     expect(acme.code).toBe(0);
     expect(JSON.parse(acme.stdout).items.map((l: { job_id: string }) => l.job_id)).toEqual(['acme-1']);
     const all = await runApp(CLI, env, ['dlq', 'list', '--json']);
-    expect(JSON.parse(all.stdout).items.map((l: { job_id: string }) => l.job_id).sort()).toEqual(['acme-1', 'forged-1', 'globex-1']);
+    expect(
+      JSON.parse(all.stdout)
+        .items.map((l: { job_id: string }) => l.job_id)
+        .sort(),
+    ).toEqual(['acme-1', 'forged-1', 'globex-1']);
     expect((await runApp(CLI, env, ['dlq', 'show', 'globex-1', '--tenant', 'acme'])).code).toBe(1);
 
     const forged = await runApp(CLI, env, ['dlq', 'replay', 'forged-1']);

@@ -41,7 +41,8 @@ describe('rag-ingest keys', () => {
     try {
       for (const k of await client.keys('*')) {
         const type = await client.type(k);
-        const value = type === 'hash' ? JSON.stringify(await client.hgetall(k)) : type === 'string' ? await client.get(k) : (await client.smembers(k)).join(',');
+        const value =
+          type === 'hash' ? JSON.stringify(await client.hgetall(k)) : type === 'string' ? await client.get(k) : (await client.smembers(k)).join(',');
         expect(`${k} ${value}`).not.toContain(key);
       }
     } finally {

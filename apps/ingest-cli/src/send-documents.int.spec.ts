@@ -19,11 +19,25 @@ describe('sendDocuments at INGEST_MAX_PENDING_BYTES_PER_TENANT (real Redis, no w
 
   it('queues what fits, then stops waiting when no worker frees anything, storing nothing of the rest', async () => {
     // sendDocuments signs the jobs it queues, with the key a worker would check.
-    const config = loadConfig({ REDIS_URL: suite.redis.url, QUEUE_PREFIX: 'sd', DATA_DIR: path.join(suite.data.path, 'data'), INGEST_MAX_PENDING_BYTES_PER_TENANT: '2500', JOB_SIGNING_KEY: 'send-documents-test-signing-key-0123456789' }, suite.data.path);
+    const config = loadConfig(
+      {
+        REDIS_URL: suite.redis.url,
+        QUEUE_PREFIX: 'sd',
+        DATA_DIR: path.join(suite.data.path, 'data'),
+        INGEST_MAX_PENDING_BYTES_PER_TENANT: '2500',
+        JOB_SIGNING_KEY: 'send-documents-test-signing-key-0123456789',
+      },
+      suite.data.path,
+    );
     queue = openIngestQueue(config);
     await queue.isReady();
     runs = new IngestRuns(queue.client, 'sd', 600);
-    const docs: ChangedDocument[] = Array.from({ length: 4 }, (_, i) => ({ id: `d${i}.md`, hash: String(i).repeat(64), size: 1000, read: async () => Buffer.alloc(1000, i) }));
+    const docs: ChangedDocument[] = Array.from({ length: 4 }, (_, i) => ({
+      id: `d${i}.md`,
+      hash: String(i).repeat(64),
+      size: 1000,
+      read: async () => Buffer.alloc(1000, i),
+    }));
 
     const unsent = await sendDocuments(config, queue, runs, docs, { runId: RUN, tenant: 'acme', collection: 'kb', noProgressLimitMs: 1500 }, io);
 

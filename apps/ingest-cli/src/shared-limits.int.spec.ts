@@ -21,7 +21,8 @@ describe('rag-ingest embeddings within the shared limits', () => {
   it('counts every embeddings request in the shared per-minute budget, in batches of EMBEDDING_BATCH', async () => {
     const docs = path.join(suite.data.path, 'docs');
     mkdirSync(docs, { recursive: true });
-    for (let i = 0; i < 5; i++) writeFileSync(path.join(docs, `d${i}.md`), `# Doc ${i}\n\n${Array.from({ length: 6 }, (_, s) => `Section ${s}. `.repeat(200)).join('\n\n')}`);
+    for (let i = 0; i < 5; i++)
+      writeFileSync(path.join(docs, `d${i}.md`), `# Doc ${i}\n\n${Array.from({ length: 6 }, (_, s) => `Section ${s}. `.repeat(200)).join('\n\n')}`);
     const env = {
       DATA_DIR: path.join(suite.data.path, 'data'),
       REDIS_URL: suite.redis.url,

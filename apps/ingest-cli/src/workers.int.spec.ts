@@ -9,7 +9,14 @@ describe('rag-ingest workers', () => {
   const suite = useCliSuite('rag-cli-workers-', () => worker?.stop('SIGKILL'));
 
   beforeAll(() => {
-    env = { REDIS_URL: suite.redis.url, QUEUE_PREFIX: 'rag-cli-workers', DATA_DIR: path.join(suite.data.path, 'data'), WORKER_METRICS_PORT: '0', INGEST_CONCURRENCY: '0', WORKER_CONCURRENCY: '3' };
+    env = {
+      REDIS_URL: suite.redis.url,
+      QUEUE_PREFIX: 'rag-cli-workers',
+      DATA_DIR: path.join(suite.data.path, 'data'),
+      WORKER_METRICS_PORT: '0',
+      INGEST_CONCURRENCY: '0',
+      WORKER_CONCURRENCY: '3',
+    };
   });
 
   it('says that no worker is alive, and how to start one, with exit code 1', async () => {
@@ -28,7 +35,9 @@ describe('rag-ingest workers', () => {
     await worker.waitForLog((l) => l.message === 'consuming', 30_000);
     const run = await runApp(CLI, env, ['workers']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^\\S+:${worker.child.pid}:[0-9a-f]+\\tpid ${worker.child.pid}\\trag-query 0/3\\tversion \\S+\\tstarted \\S+\\tseen [\\d.]+ s ago\\n$`));
+    expect(run.stdout).toMatch(
+      new RegExp(`^\\S+:${worker.child.pid}:[0-9a-f]+\\tpid ${worker.child.pid}\\trag-query 0/3\\tversion \\S+\\tstarted \\S+\\tseen [\\d.]+ s ago\\n$`),
+    );
     expect(run.stderr).toContain('1 worker(s) alive');
     const listed = JSON.parse((await runApp(CLI, env, ['workers', '--json'])).stdout);
     expect(listed).toMatchObject({ alive: 1, workers: [{ pid: worker.child.pid, stale: false, queues: [{ name: 'rag-query', concurrency: 3, active: 0 }] }] });

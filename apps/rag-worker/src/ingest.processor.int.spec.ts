@@ -33,12 +33,26 @@ describe('ingest processor (real Redis and LanceDB)', () => {
     store = await LanceDbStore.open(data.path);
     runs = new IngestRuns(client, 'rag', 600);
     const stream = new PassThrough();
-    stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logs.push(JSON.parse(l))));
+    stream.on('data', (d: Buffer) =>
+      d
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .forEach((l) => logs.push(JSON.parse(l))),
+    );
     const logger = createLogger({ service: 'rag-worker', stream });
     queue = new Bull(QueueName.Ingest, redis.url, { prefix: 'rag' });
     deadLetters = new DeadLetters(client, { prefix: 'rag', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 100 });
     // Jobs added below stand in for the gateway's and the CLI's, so they are signed (signedIngest) with the key the processor checks.
-    const deps = { store, embedder: new LocalHashEmbedder(64), runs, locks: new DocumentLocks(client, 'rag'), parser, chunking: { size: 200, overlap: 0 }, embedBatch: 16 };
+    const deps = {
+      store,
+      embedder: new LocalHashEmbedder(64),
+      runs,
+      locks: new DocumentLocks(client, 'rag'),
+      parser,
+      chunking: { size: 200, overlap: 0 },
+      embedBatch: 16,
+    };
     void queue.process(JobName.IngestDocument, 2, ingestRunner(deps, { logger, signing: TEST_SIGNING, deadLetters }).process);
   });
 
@@ -65,7 +79,12 @@ describe('ingest processor (real Redis and LanceDB)', () => {
       })),
     );
     for (let i = 0; i < 200 && !(await runs.get(runId))?.finished; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(await runs.get(runId)).toMatchObject({ finished: true, added: DOCS, failed: 1, failures: [{ doc_id: 'broken.pdf', error: expect.stringContaining('not a readable PDF') }] });
+    expect(await runs.get(runId)).toMatchObject({
+      finished: true,
+      added: DOCS,
+      failed: 1,
+      failures: [{ doc_id: 'broken.pdf', error: expect.stringContaining('not a readable PDF') }],
+    });
     for (let i = 0; i < 100 && !logs.some((l) => l.message === 'ingest run finished; collection indexed'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(logs.filter((l) => String(l.message).startsWith('ingest run finished'))).toEqual([expect.objectContaining({ tenant: 'acme', collection: 'kb' })]);
 

@@ -1,7 +1,17 @@
 import { APP_VERSION, loadConfigOrExit, maskedConfig, secretValues } from '@rag/config';
 import { createAnswerer, llmResilienceFromConfig } from '@rag/llm-client';
 import { createLogger, errorMessage, registerSecrets } from '@rag/observability';
-import { CancelSignals, DocumentLocks, IngestRuns, JobEventsWriter, WorkerHeartbeats, openDeadLetters, openIngestQueue, openQueryQueue, withJobSigningKey } from '@rag/jobs';
+import {
+  CancelSignals,
+  DocumentLocks,
+  IngestRuns,
+  JobEventsWriter,
+  WorkerHeartbeats,
+  openDeadLetters,
+  openIngestQueue,
+  openQueryQueue,
+  withJobSigningKey,
+} from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
 import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore, parsePoolFromConfig } from '@rag/retrieval';
 import Redis from 'ioredis';
@@ -45,7 +55,10 @@ async function main(): Promise<void> {
     host: hostname(),
     pid: process.pid,
     version: APP_VERSION,
-    queues: [{ name: QueueName.Query, concurrency: config.WORKER_CONCURRENCY }, ...(config.INGEST_CONCURRENCY > 0 ? [{ name: QueueName.Ingest, concurrency: config.INGEST_CONCURRENCY }] : [])],
+    queues: [
+      { name: QueueName.Query, concurrency: config.WORKER_CONCURRENCY },
+      ...(config.INGEST_CONCURRENCY > 0 ? [{ name: QueueName.Ingest, concurrency: config.INGEST_CONCURRENCY }] : []),
+    ],
   });
   heartbeat.onBeatError((error) => logger.warn('heartbeat not written; the next one tries again', { error: errorMessage(error) }));
   const openEvents = (jobId: string) => new JobEventsWriter(redis, jobId, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS });
@@ -76,7 +89,12 @@ async function main(): Promise<void> {
     void ingestQueue.process(JobName.IngestDocument, config.INGEST_CONCURRENCY, heartbeat.track(QueueName.Ingest, documents.process));
     ingestQueue.on('failed', documents.stalledOut);
   }
-  logger.info('consuming', { queue: QueueName.Query, concurrency: config.WORKER_CONCURRENCY, ingest_concurrency: config.INGEST_CONCURRENCY, worker_id: heartbeat.id });
+  logger.info('consuming', {
+    queue: QueueName.Query,
+    concurrency: config.WORKER_CONCURRENCY,
+    ingest_concurrency: config.INGEST_CONCURRENCY,
+    worker_id: heartbeat.id,
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -42,7 +42,13 @@ describe('serveWorkerMetrics (real HTTP on 127.0.0.1)', () => {
   const metrics = createWorkerMetrics([resilience.breakers.chat], resilience);
   const logs: Record<string, unknown>[] = [];
   const stream = new PassThrough();
-  stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logs.push(JSON.parse(l))));
+  stream.on('data', (d: Buffer) =>
+    d
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .forEach((l) => logs.push(JSON.parse(l))),
+  );
   const logger = createLogger({ service: 'rag-worker', stream });
   let ready = true;
   let server: Server;

@@ -20,9 +20,15 @@ const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
  */
 export function createWorkerMetrics(breakers: Breaker[], resilience: LlmResilience): WorkerMetrics {
   const registry = createMetricsRegistry('rag-worker');
-  scrapedGauge(registry, 'rag_circuit_breaker_state', 'Circuit breaker state per dependency: 1 for the current state, 0 for the others.', ['dependency', 'state'], (gauge) => {
-    for (const breaker of breakers) for (const state of BREAKER_STATES) gauge.set({ dependency: breaker.name, state }, breaker.state === state ? 1 : 0);
-  });
+  scrapedGauge(
+    registry,
+    'rag_circuit_breaker_state',
+    'Circuit breaker state per dependency: 1 for the current state, 0 for the others.',
+    ['dependency', 'state'],
+    (gauge) => {
+      for (const breaker of breakers) for (const state of BREAKER_STATES) gauge.set({ dependency: breaker.name, state }, breaker.state === state ? 1 : 0);
+    },
+  );
   // Read from the throttle's running totals when scraped.
   new Counter({
     name: 'rag_llm_rate_limit_waits_total',

@@ -37,7 +37,13 @@ describe('query processor when the cancel signals cannot reach Redis', () => {
     broken.disconnect();
     deadLetters = new DeadLetters(client, { prefix: 'rag', jobRetentionSeconds: 60, retentionSeconds: 60, maxEntries: 100 });
     const stream = new PassThrough();
-    stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logs.push(JSON.parse(l))));
+    stream.on('data', (d: Buffer) =>
+      d
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .forEach((l) => logs.push(JSON.parse(l))),
+    );
     queue = new Bull(QueueName.Query, redis.url, { prefix: 'rag' });
     const cancels = new CancelSignals(subscriber, broken, 'rag');
     void queue.process(
@@ -66,7 +72,11 @@ describe('query processor when the cancel signals cannot reach Redis', () => {
   });
 
   it('fails the job through the failure path: error event, attempt, dead letter, a tenant-safe reason', async () => {
-    const job = await queue.add(JobName.Answer, signedQuery({ query: 'q', collection: 'policies', top_k: 3, stream: false, request_id: 'req-cancels', tenant: 'default' }), { attempts: 1 });
+    const job = await queue.add(
+      JobName.Answer,
+      signedQuery({ query: 'q', collection: 'policies', top_k: 3, stream: false, request_id: 'req-cancels', tenant: 'default' }),
+      { attempts: 1 },
+    );
     await expect(job.finished()).rejects.toThrow(`${GENERIC_FAILURE} (reference req-cancels)`);
     const jobId = String(job.id);
     expect((await queue.getJob(jobId))?.failedReason).toBe(`${GENERIC_FAILURE} (reference req-cancels)`);

@@ -44,18 +44,28 @@ describe('query processor (real Redis and LanceDB)', () => {
       [{ id: 'it.md', read: async () => Buffer.from('# IT\n\n## Laptops\n\nAcme laptops are replaced every two years by the help desk.') }],
       { tenant: 'acme', collection: 'policies', chunking: { size: 800, overlap: 100 } },
     );
-    await ingestDocuments(
-      { store, embedder, parser },
-      [{ id: 'only.md', read: async () => Buffer.from('# Only\n\nAcme keeps this collection to itself.') }],
-      { tenant: 'acme', collection: 'acme-only', chunking: { size: 800, overlap: 100 } },
-    );
+    await ingestDocuments({ store, embedder, parser }, [{ id: 'only.md', read: async () => Buffer.from('# Only\n\nAcme keeps this collection to itself.') }], {
+      tenant: 'acme',
+      collection: 'acme-only',
+      chunking: { size: 800, overlap: 100 },
+    });
     const stream = new PassThrough();
-    stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logs.push(JSON.parse(l))));
+    stream.on('data', (d: Buffer) =>
+      d
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .forEach((l) => logs.push(JSON.parse(l))),
+    );
     const logger = createLogger({ service: 'rag-worker', stream });
     queue = new Bull(QueueName.Query, redis.url, { prefix: 'rag' });
     deadLetters = new DeadLetters(queue.client, { prefix: 'rag', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 100 });
     // Jobs added below stand in for the gateway's, so they are signed (signedQuery) with the key the processor checks.
-    void queue.process(JobName.Answer, 2, queryRunner({ store, embedder, answerer: new ExtractiveAnswerer() }, { logger, signing: TEST_SIGNING, deadLetters }).process);
+    void queue.process(
+      JobName.Answer,
+      2,
+      queryRunner({ store, embedder, answerer: new ExtractiveAnswerer() }, { logger, signing: TEST_SIGNING, deadLetters }).process,
+    );
   });
 
   afterAll(async () => {
@@ -88,7 +98,7 @@ describe('query processor (real Redis and LanceDB)', () => {
     for (const c of asAcme.citations) expect(c.chunk).toContain('Acme');
   });
 
-  it("fails as not found, at once, a question to a collection only another tenant has", async () => {
+  it('fails as not found, at once, a question to a collection only another tenant has', async () => {
     const job = await queue.add(JobName.Answer, signedQuery({ ...payload, collection: 'acme-only' }), { attempts: 3, backoff: 10 });
     await expect(job.finished()).rejects.toThrow('collection "acme-only" does not exist');
     expect(await (await queue.getJob(job.id))?.getState()).toBe('failed');
@@ -131,8 +141,20 @@ describe('query processor (real Redis and LanceDB)', () => {
   // access) names a tenant it has no right to: it must be refused before that tenant's collection is read.
   it.each([
     ['without a signature', () => ({ ...payload, tenant: 'acme', collection: 'acme-only', request_id: 'forged-1' })],
-    ["with another job's signature and its tenant changed", () => ({ ...signedQuery(payload), tenant: 'acme', collection: 'acme-only', request_id: 'forged-2' })],
-    ['signed with another key', () => signJob({ JOB_SIGNING_KEY: 'an-attackers-own-key-0123456789abcdef' }, QueueName.Query, { ...payload, tenant: 'acme', collection: 'acme-only', request_id: 'forged-3' })],
+    [
+      "with another job's signature and its tenant changed",
+      () => ({ ...signedQuery(payload), tenant: 'acme', collection: 'acme-only', request_id: 'forged-2' }),
+    ],
+    [
+      'signed with another key',
+      () =>
+        signJob({ JOB_SIGNING_KEY: 'an-attackers-own-key-0123456789abcdef' }, QueueName.Query, {
+          ...payload,
+          tenant: 'acme',
+          collection: 'acme-only',
+          request_id: 'forged-3',
+        }),
+    ],
   ])('refuses a job %s: fails for good, is dead-lettered for operators only, and reads nothing', async (_name, forged) => {
     const data = forged();
     const job = await queue.add(JobName.Answer, data, { attempts: 3, backoff: 10 });
@@ -146,7 +168,11 @@ describe('query processor (real Redis and LanceDB)', () => {
     expect(lines.map((l) => l.message)).toEqual([expect.stringContaining('security: job refused')]);
     expect(lines[0]).toMatchObject({ level: 'warn', security: true, claimed_tenant: 'acme' });
     // Kept as evidence, but not filed under the tenant it claims: only operators see it.
-    expect(await deadLetters.get(ALL_TENANTS, String(job.id))).toMatchObject({ tenant: null, final_error: 'job refused: not queued by the gateway', payload: data });
+    expect(await deadLetters.get(ALL_TENANTS, String(job.id))).toMatchObject({
+      tenant: null,
+      final_error: 'job refused: not queued by the gateway',
+      payload: data,
+    });
     expect(await deadLetters.get({ tenant: 'acme' }, String(job.id))).toBeUndefined();
   });
 });

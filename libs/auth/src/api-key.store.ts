@@ -63,7 +63,8 @@ export class ApiKeyStore {
     if (!isValidName(input.tenant)) throw new ApiKeyInputError(nameRuleMessage('tenant'));
     const scopes = checkScopes(input.scopes, input.grantedBy ?? 'api');
     const name = (input.name ?? '').trim();
-    if (name.length > 100 || [...name].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)) throw new ApiKeyInputError('name must be at most 100 printable characters');
+    if (name.length > 100 || [...name].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127))
+      throw new ApiKeyInputError('name must be at most 100 printable characters');
     const key = generateApiKey();
     const hex = hashApiKey(key).toString('hex');
     const record: ApiKeyRecord = { id: `key_${randomBytes(8).toString('hex')}`, tenant: input.tenant, scopes, name, created_at: new Date().toISOString() };
@@ -105,12 +106,7 @@ export class ApiKeyStore {
     if (!raw.id) return null;
     if (!raw.revoked_at) {
       raw.revoked_at = new Date().toISOString();
-      await this.redis
-        .multi()
-        .hset(this.recordKey(id), 'revoked_at', raw.revoked_at)
-        .del(this.hashKey(raw.hash))
-        .srem(this.activeKey, id)
-        .exec();
+      await this.redis.multi().hset(this.recordKey(id), 'revoked_at', raw.revoked_at).del(this.hashKey(raw.hash)).srem(this.activeKey, id).exec();
     }
     return toRecord(raw);
   }

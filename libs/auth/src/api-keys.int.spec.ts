@@ -65,7 +65,10 @@ describe('API keys (real Redis)', () => {
     await expect(store.create({ tenant: 'acme', scopes: ['operator'], grantedBy: 'api' })).rejects.toThrow(ApiKeyInputError);
     const { key } = await store.create({ tenant: 'ops', scopes: ['operator'], grantedBy: 'cli' });
     expect((await store.verify(key))?.scopes).toEqual(['operator']);
-    const seeded = openAuthenticator(redis.client, loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: 'rag-op', API_KEYS: 'ops:operator:seeded-operator-key-0123456789' }));
+    const seeded = openAuthenticator(
+      redis.client,
+      loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: 'rag-op', API_KEYS: 'ops:operator:seeded-operator-key-0123456789' }),
+    );
     expect((await seeded.verify('seeded-operator-key-0123456789'))?.scopes).toEqual(['operator']);
   });
 

@@ -5,8 +5,7 @@ import { NAME_PATTERN, nameRuleMessage } from '@rag/queue-contracts';
 /** Node timers overflow (and fire at once) above 2^31-1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value);
 
 /** An integer setting read from a string, within [min, max]. */
 function IntSetting(min: number, max?: number): PropertyDecorator {

@@ -1,5 +1,17 @@
 import * as path from 'node:path';
-import { ConfigError, EnvSchema, isSecretKey, loadConfig, loadConfigOrExit, maskUrlCredentials, maskedConfig, secretValues, parseApiKeysSetting, parseCorsOrigins, type Config } from './index';
+import {
+  ConfigError,
+  EnvSchema,
+  isSecretKey,
+  loadConfig,
+  loadConfigOrExit,
+  maskUrlCredentials,
+  maskedConfig,
+  secretValues,
+  parseApiKeysSetting,
+  parseCorsOrigins,
+  type Config,
+} from './index';
 
 const CWD = path.resolve('/srv/rag');
 
@@ -120,7 +132,7 @@ describe('loadConfig', () => {
     expect(variables(configError({ [name]: value }))).toEqual([name]);
   });
 
-  it('leaves EMBEDDING_DIM at 0 (the embedder\'s own size) unless it is set', () => {
+  it("leaves EMBEDDING_DIM at 0 (the embedder's own size) unless it is set", () => {
     expect(loadConfig({}, CWD).EMBEDDING_DIM).toBe(0);
     expect(loadConfig({ EMBEDDING_DIM: '0' }, CWD).EMBEDDING_DIM).toBe(0);
     expect(loadConfig({ EMBEDDING_DIM: '1536' }, CWD).EMBEDDING_DIM).toBe(1536);
@@ -250,12 +262,9 @@ describe('maskUrlCredentials', () => {
     expect(masked).toBe('redis://***@cache:6379');
   });
 
-  it.each(['redis://127.0.0.1:6379', 'redis://host:6379/0?note=a@b', './data', 'someone@example.com', 'plain text', ''])(
-    'leaves %j unchanged',
-    (input) => {
-      expect(maskUrlCredentials(input)).toBe(input);
-    },
-  );
+  it.each(['redis://127.0.0.1:6379', 'redis://host:6379/0?note=a@b', './data', 'someone@example.com', 'plain text', ''])('leaves %j unchanged', (input) => {
+    expect(maskUrlCredentials(input)).toBe(input);
+  });
 });
 
 describe('isSecretKey', () => {
@@ -372,7 +381,12 @@ describe('secretValues', () => {
     const tenantKey = 'A'.repeat(24);
     const values = secretValues(
       loadConfig(
-        { OPENAI_API_KEY: 'provider-key-123', QDRANT_API_KEY: 'qdrant-key-456', API_KEYS: `acme:query:${tenantKey}`, REDIS_URL: 'redis://user:p%40ss-word@cache:6379' },
+        {
+          OPENAI_API_KEY: 'provider-key-123',
+          QDRANT_API_KEY: 'qdrant-key-456',
+          API_KEYS: `acme:query:${tenantKey}`,
+          REDIS_URL: 'redis://user:p%40ss-word@cache:6379',
+        },
         CWD,
       ),
     );

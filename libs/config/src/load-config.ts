@@ -45,7 +45,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const usesOpenAI = schema.EMBEDDINGS === 'openai' || schema.LLM === 'openai';
   if (!invalid.has('OPENAI_BASE_URL') && usesOpenAI && /^https:\/\/api\.openai\.com\//.test(schema.OPENAI_BASE_URL) && !schema.OPENAI_API_KEY) {
-    problems.push('OPENAI_API_KEY is required when EMBEDDINGS=openai or LLM=openai use api.openai.com; set it, or point OPENAI_BASE_URL at a server that needs none (Ollama, vLLM)');
+    problems.push(
+      'OPENAI_API_KEY is required when EMBEDDINGS=openai or LLM=openai use api.openai.com; set it, or point OPENAI_BASE_URL at a server that needs none (Ollama, vLLM)',
+    );
   }
   const listProblems = (name: string, parse: () => unknown, shown: string) => {
     try {

@@ -20,7 +20,11 @@ describe('the error taxonomy', () => {
   it('lets a subclass name its code and a caller give a plainer public message', () => {
     expect(new CollectionGone('collection "x" does not exist').code).toBe('collection_not_found');
     const error = new RetryableError('POST http://10.0.0.5/v1/chat failed', { code: 'llm_unavailable', publicMessage: 'the model could not be reached' });
-    expect([error.code, error.publicMessage, error.message]).toEqual(['llm_unavailable', 'the model could not be reached', 'POST http://10.0.0.5/v1/chat failed']);
+    expect([error.code, error.publicMessage, error.message]).toEqual([
+      'llm_unavailable',
+      'the model could not be reached',
+      'POST http://10.0.0.5/v1/chat failed',
+    ]);
     expect(new PermanentError('shown as is').publicMessage).toBe('shown as is');
   });
 

@@ -6,7 +6,14 @@ import { ALL_TENANTS, DeadLetters } from './dead-letters';
 describe('DeadLetters and CancelSignals (real Redis)', () => {
   const redis = useRedisSuite();
 
-  const letter = (id: string, at: number) => ({ job_id: id, queue: 'rag-query', job_name: 'answer', payload: { query: id }, final_error: 'boom', failed_at: new Date(at).toISOString() });
+  const letter = (id: string, at: number) => ({
+    job_id: id,
+    queue: 'rag-query',
+    job_name: 'answer',
+    payload: { query: id },
+    final_error: 'boom',
+    failed_at: new Date(at).toISOString(),
+  });
 
   it('keeps attempts with the letter, lists newest first, and is bounded by count', async () => {
     const dlq = new DeadLetters(redis.client, { prefix: 'a', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 3 });
@@ -50,7 +57,10 @@ describe('DeadLetters and CancelSignals (real Redis)', () => {
     await dlq.add(owned('n1', undefined, now - 500));
     await dlq.add({ ...owned('x1', 'acme', now - 400), tenant: null });
     const acme = { tenant: 'acme' };
-    expect((await dlq.list(acme)).items.map((d) => [d.job_id, d.tenant])).toEqual([['a2', 'acme'], ['a1', 'acme']]);
+    expect((await dlq.list(acme)).items.map((d) => [d.job_id, d.tenant])).toEqual([
+      ['a2', 'acme'],
+      ['a1', 'acme'],
+    ]);
     expect((await dlq.list({ tenant: 'globex' })).items.map((d) => d.job_id)).toEqual(['g1']);
     expect(await dlq.get(acme, 'g1')).toBeUndefined();
     expect(await dlq.get(acme, 'n1')).toBeUndefined();

@@ -72,12 +72,15 @@ export class DocumentLocks {
     await this.acquire(key, token, doc.docId);
     let lost = false;
     const renew = async () => (await this.redis.eval(RENEW, 1, key, token, String(this.ttlMs))) === 1;
-    const timer = setInterval(() => {
-      renew().then(
-        (held) => (lost ||= !held),
-        () => undefined,
-      );
-    }, Math.max(50, Math.floor(this.ttlMs / 3)));
+    const timer = setInterval(
+      () => {
+        renew().then(
+          (held) => (lost ||= !held),
+          () => undefined,
+        );
+      },
+      Math.max(50, Math.floor(this.ttlMs / 3)),
+    );
     timer.unref();
     const fence = async () => {
       if (lost || !(await renew())) {

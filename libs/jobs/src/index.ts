@@ -4,7 +4,16 @@ export { ALL_TENANTS, DeadLetters, openDeadLetters, type AttemptRecord, type Dea
 export { JOB_REFUSED, signJob, verifyJob, withJobSigningKey, type JobSigningConfig, type Signed } from './job-signature';
 export { JobEventsWriter, type JobEventsOptions } from './job-events.writer';
 export { JOB_EVENTS_CONNECTION, JobEventsFanout, type JobEventsFanoutOptions } from './job-events.fanout';
-export { InvalidEventIdError, JobEventsUnavailableError, SubscriberLimitError, SubscriberTooSlowError, isTerminalEvent, parseEventId, type JobEventsSubscription, type StreamedJobEvent } from './job-events.reader';
+export {
+  InvalidEventIdError,
+  JobEventsUnavailableError,
+  SubscriberLimitError,
+  SubscriberTooSlowError,
+  isTerminalEvent,
+  parseEventId,
+  type JobEventsSubscription,
+  type StreamedJobEvent,
+} from './job-events.reader';
 export { MAX_STALLED_COUNT, STALLED_OUT, WORKER_LOST, ingestJobId, ingestJobOptions, openIngestQueue, openQueryQueue, queryJobOptions } from './queues';
 export { type ContentRef, type PendingCheck } from './ingest-content';
 export { DocumentBusyError, DocumentLockLostError, DocumentLocks, type DocumentLockOptions } from './document-locks';

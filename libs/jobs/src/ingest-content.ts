@@ -104,10 +104,15 @@ export class IngestContent {
 
   /** Stores a document's bytes if the tenant's pending bytes stay within `maxPending`; otherwise stores nothing. */
   async put(ref: ContentRef, bytes: Buffer, maxPending: number): Promise<PendingCheck> {
-    const [stored, pending] = (await this.redis.eval(RESERVE, 2, ...this.accountKeys(ref.tenant), ingestJobId(ref.run_id, ref.doc_id), bytes.length, this.ttlSeconds, maxPending)) as [
-      number,
-      number,
-    ];
+    const [stored, pending] = (await this.redis.eval(
+      RESERVE,
+      2,
+      ...this.accountKeys(ref.tenant),
+      ingestJobId(ref.run_id, ref.doc_id),
+      bytes.length,
+      this.ttlSeconds,
+      maxPending,
+    )) as [number, number];
     if (stored !== 1) return { stored: false, pending };
     try {
       await this.redis.set(this.key(ref), bytes, 'EX', this.ttlSeconds);
@@ -131,7 +136,13 @@ export class IngestContent {
     for (const [tenant, list] of byTenant) {
       for (let i = 0; i < list.length; i += 500) {
         const batch = list.slice(i, i + 500);
-        await this.redis.eval(RELEASE, 2 + batch.length, ...this.accountKeys(tenant), ...batch.map((r) => this.key(r)), ...batch.map((r) => ingestJobId(r.run_id, r.doc_id)));
+        await this.redis.eval(
+          RELEASE,
+          2 + batch.length,
+          ...this.accountKeys(tenant),
+          ...batch.map((r) => this.key(r)),
+          ...batch.map((r) => ingestJobId(r.run_id, r.doc_id)),
+        );
       }
     }
   }

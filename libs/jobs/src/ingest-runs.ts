@@ -140,7 +140,15 @@ export class IngestRuns {
   /** Counts a failed document (`error` and `code` are shown to the tenant); true when it was the run's last one. */
   async recordFailed(runId: string, docId: string, error: string, code?: string): Promise<boolean> {
     return finishedBy(
-      await this.redis.eval(FAIL_IF_RUN, 2, this.runKey(runId), this.failuresKey(runId), JSON.stringify({ doc_id: docId, error, ...(code ? { code } : {}) }), FAILURES_SHOWN, this.retentionSeconds),
+      await this.redis.eval(
+        FAIL_IF_RUN,
+        2,
+        this.runKey(runId),
+        this.failuresKey(runId),
+        JSON.stringify({ doc_id: docId, error, ...(code ? { code } : {}) }),
+        FAILURES_SHOWN,
+        this.retentionSeconds,
+      ),
     );
   }
 

@@ -2,7 +2,14 @@ import { jobEventsKey } from '@rag/queue-contracts';
 import { startRedis, tempDir, useRedisSuite, type PrivateRedis, type TempDir } from '@rag/testing';
 import Redis from 'ioredis';
 import { JOB_EVENTS_CONNECTION, JobEventsFanout, type JobEventsFanoutOptions } from './job-events.fanout';
-import { InvalidEventIdError, JobEventsUnavailableError, SubscriberLimitError, SubscriberTooSlowError, type JobEventsSubscription, type StreamedJobEvent } from './job-events.reader';
+import {
+  InvalidEventIdError,
+  JobEventsUnavailableError,
+  SubscriberLimitError,
+  SubscriberTooSlowError,
+  type JobEventsSubscription,
+  type StreamedJobEvent,
+} from './job-events.reader';
 import { JobEventsWriter } from './job-events.writer';
 
 const PREFIX = 't';

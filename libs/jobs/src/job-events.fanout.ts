@@ -92,7 +92,13 @@ export class JobEventsFanout {
     this.entriesPerRead = options.entriesPerRead ?? 100;
     this.outageMs = options.outageMs ?? 10_000;
     // Commands fail at once while disconnected (the loop backs off and reads again from its ids), never replayed blindly.
-    this.blocking = redis.duplicate({ connectionName: JOB_EVENTS_CONNECTION, lazyConnect: true, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: null });
+    this.blocking = redis.duplicate({
+      connectionName: JOB_EVENTS_CONNECTION,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: null,
+    });
     this.blocking.on('close', () => (this.blockingId = undefined));
     // Connection errors reach the loop through its commands; without a listener ioredis prints them.
     this.blocking.on('error', () => undefined);
@@ -219,9 +225,15 @@ export class JobEventsFanout {
         this.blockingId = undefined;
         if (this.outageSince === undefined) {
           this.outageSince = Date.now();
-          this.options.logger?.warn('job events not readable; retrying', { error: error instanceof Error ? error.message : String(error), subscribers: this.subscriptions.size });
+          this.options.logger?.warn('job events not readable; retrying', {
+            error: error instanceof Error ? error.message : String(error),
+            subscribers: this.subscriptions.size,
+          });
         } else if (Date.now() - this.outageSince >= this.outageMs) {
-          this.options.logger?.warn('job events not readable; ending every subscription', { outage_ms: Date.now() - this.outageSince, subscribers: this.subscriptions.size });
+          this.options.logger?.warn('job events not readable; ending every subscription', {
+            outage_ms: Date.now() - this.outageSince,
+            subscribers: this.subscriptions.size,
+          });
           this.failAll(new JobEventsUnavailableError(`Redis was unreachable for ${Date.now() - this.outageSince} ms`, error));
           this.outageSince = undefined;
         }
@@ -248,7 +260,8 @@ export class JobEventsFanout {
     }
     // Too many streams for one XREAD: one non-blocking read per batch in one round trip, then a pause if all were empty.
     const pipeline = this.blocking.pipeline();
-    for (let i = 0; i < feeds.length; i += this.streamsPerRead) pipeline.xread('COUNT', this.entriesPerRead, 'STREAMS', ...args(feeds.slice(i, i + this.streamsPerRead)));
+    for (let i = 0; i < feeds.length; i += this.streamsPerRead)
+      pipeline.xread('COUNT', this.entriesPerRead, 'STREAMS', ...args(feeds.slice(i, i + this.streamsPerRead)));
     let got = 0;
     for (const [error, reply] of (await this.whileConnected(pipeline.exec())) ?? []) {
       if (error) throw error;

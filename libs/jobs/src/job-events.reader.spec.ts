@@ -1,5 +1,14 @@
 import { isPermanent } from '@rag/core';
-import { InvalidEventIdError, JobEventsSubscription, SubscriberTooSlowError, compareEventIds, isTerminalEvent, parseEntry, parseEventId, type StreamedJobEvent } from './job-events.reader';
+import {
+  InvalidEventIdError,
+  JobEventsSubscription,
+  SubscriberTooSlowError,
+  compareEventIds,
+  isTerminalEvent,
+  parseEntry,
+  parseEventId,
+  type StreamedJobEvent,
+} from './job-events.reader';
 
 const event = (id: string, type: StreamedJobEvent['type'] = 'token', data = '{"text":"x"}'): StreamedJobEvent => ({ id, type, data });
 

@@ -39,7 +39,9 @@ export class InvalidEventIdError extends PermanentError {
 /** This process already serves as many subscribers as it may. */
 export class SubscriberLimitError extends RetryableError {
   constructor(limit: number) {
-    super(`this gateway already streams the events of ${limit} subscribers (its limit); retry shortly or poll GET /v1/jobs/:id`, { code: 'too_many_subscribers' });
+    super(`this gateway already streams the events of ${limit} subscribers (its limit); retry shortly or poll GET /v1/jobs/:id`, {
+      code: 'too_many_subscribers',
+    });
   }
 }
 
@@ -55,7 +57,11 @@ export class SubscriberTooSlowError extends RetryableError {
 /** Redis could not be read (lost connection, shutting down): reconnect with Last-Event-ID to resume. */
 export class JobEventsUnavailableError extends RetryableError {
   constructor(message: string, cause?: unknown) {
-    super(`${message}; reconnect with Last-Event-ID to resume`, { cause, code: 'events_unavailable', publicMessage: 'job events are unavailable for a moment; reconnect with Last-Event-ID to resume' });
+    super(`${message}; reconnect with Last-Event-ID to resume`, {
+      cause,
+      code: 'events_unavailable',
+      publicMessage: 'job events are unavailable for a moment; reconnect with Last-Event-ID to resume',
+    });
   }
 }
 

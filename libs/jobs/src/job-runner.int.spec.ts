@@ -33,14 +33,27 @@ describe('JobRunner (real Redis and Bull)', () => {
 
   /** A queue consumed by a runner of `run`, with everything the runner records, on a prefix of its own. */
   async function consume(run: JobHandler<QueryJobPayload, string>['run']) {
-    const config = { REDIS_URL: server.url, QUEUE_PREFIX: `runner${++prefix}`, JOB_ATTEMPTS: 2, JOB_BACKOFF_MS: 10, JOB_TIMEOUT_MS: TIMEOUT_MS, JOB_RETENTION_SECONDS: 60 };
+    const config = {
+      REDIS_URL: server.url,
+      QUEUE_PREFIX: `runner${++prefix}`,
+      JOB_ATTEMPTS: 2,
+      JOB_BACKOFF_MS: 10,
+      JOB_TIMEOUT_MS: TIMEOUT_MS,
+      JOB_RETENTION_SECONDS: 60,
+    };
     const queue = openQueryQueue(config);
     open.push(queue);
     const deadLetters = new DeadLetters(client, { prefix: config.QUEUE_PREFIX, jobRetentionSeconds: 60, retentionSeconds: 60, maxEntries: 10 });
     const registry = createMetricsRegistry('runner-test');
     const logs: Record<string, unknown>[] = [];
     const stream = new PassThrough();
-    stream.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => logs.push(JSON.parse(l))));
+    stream.on('data', (d: Buffer) =>
+      d
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .forEach((l) => logs.push(JSON.parse(l))),
+    );
     const runner = new JobRunner(
       { queue: QueueName.Query, payload: QueryJobPayload, log: { started: 'job started', completed: 'job completed', failed: 'job attempt failed' }, run },
       {
@@ -53,12 +66,19 @@ describe('JobRunner (real Redis and Bull)', () => {
       },
     );
     const failures: { attempt: number; message: string; after: number }[] = [];
-    queue.on('failed', (job: Job, error: Error) => failures.push({ attempt: job.attemptsMade, message: error.message, after: Date.now() - (job.processedOn ?? 0) }));
+    queue.on('failed', (job: Job, error: Error) =>
+      failures.push({ attempt: job.attemptsMade, message: error.message, after: Date.now() - (job.processedOn ?? 0) }),
+    );
     void queue.process(JobName.Answer, 1, runner.process);
-    const add = async (id: string, data: Record<string, unknown> = { query: 'q', collection: 'c', top_k: 3, stream: false, request_id: `req-${id}`, tenant: 'acme' }) =>
-      queue.add(JobName.Answer, signJob(SIGNING, QueueName.Query, data) as unknown as QueryJobPayload, queryJobOptions(config, id));
+    const add = async (
+      id: string,
+      data: Record<string, unknown> = { query: 'q', collection: 'c', top_k: 3, stream: false, request_id: `req-${id}`, tenant: 'acme' },
+    ) => queue.add(JobName.Answer, signJob(SIGNING, QueueName.Query, data) as unknown as QueryJobPayload, queryJobOptions(config, id));
     const events = async (id: string) =>
-      (await client.xrange(jobEventsKey(config.QUEUE_PREFIX, id), '-', '+')).map(([, f]) => ({ type: f[1], data: JSON.parse(f[3]) as Record<string, unknown> }));
+      (await client.xrange(jobEventsKey(config.QUEUE_PREFIX, id), '-', '+')).map(([, f]) => ({
+        type: f[1],
+        data: JSON.parse(f[3]) as Record<string, unknown>,
+      }));
     const outcomes = async () => (await registry.getSingleMetricAsString('rag_jobs_finished_total')).split('\n').filter((l) => !l.startsWith('#'));
     return { queue, deadLetters, add, failures, events, outcomes, logs };
   }
@@ -113,6 +133,12 @@ describe('JobRunner (real Redis and Bull)', () => {
     expect((await queue.getJob('bad-1'))?.attemptsMade).toBe(1);
     expect(ran).toBe(false);
     expect(await deadLetters.get(ALL_TENANTS, 'bad-1')).toMatchObject({ final_error_code: 'invalid_payload' });
-    expect(logs.find((l) => l.message === 'job attempt failed')).toMatchObject({ job_id: 'bad-1', request_id: 'req-bad', tenant: 'acme', permanent: true, will_retry: false });
+    expect(logs.find((l) => l.message === 'job attempt failed')).toMatchObject({
+      job_id: 'bad-1',
+      request_id: 'req-bad',
+      tenant: 'acme',
+      permanent: true,
+      will_retry: false,
+    });
   });
 });

@@ -60,9 +60,19 @@ describe('validPayload', () => {
 describe('jobContext', () => {
   const queue = { name: 'rag-query' };
 
-  it("names the job, its queue, and the request and tenant of its data when they are strings", () => {
-    expect(jobContext({ id: 7, queue, data: { request_id: 'req-1', tenant: 'acme' } })).toEqual({ job_id: '7', queue: 'rag-query', request_id: 'req-1', tenant: 'acme' });
-    expect(jobContext({ id: 'x', queue, data: { request_id: 42, tenant: null } })).toEqual({ job_id: 'x', queue: 'rag-query', request_id: undefined, tenant: undefined });
+  it('names the job, its queue, and the request and tenant of its data when they are strings', () => {
+    expect(jobContext({ id: 7, queue, data: { request_id: 'req-1', tenant: 'acme' } })).toEqual({
+      job_id: '7',
+      queue: 'rag-query',
+      request_id: 'req-1',
+      tenant: 'acme',
+    });
+    expect(jobContext({ id: 'x', queue, data: { request_id: 42, tenant: null } })).toEqual({
+      job_id: 'x',
+      queue: 'rag-query',
+      request_id: undefined,
+      tenant: undefined,
+    });
     expect(jobContext({ id: 'y', queue, data: 'not an object' })).toMatchObject({ job_id: 'y', request_id: undefined });
   });
 });

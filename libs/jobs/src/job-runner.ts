@@ -159,7 +159,15 @@ export class JobRunner<P extends object, R> {
       if (this.handler.stalledOut) return await this.handler.stalledOut(job);
       if (!deadLetters) return;
       const finalError = `${STALLED_OUT}: its worker stopped (crashed or was killed) while running it more than the allowed number of times; look for worker crashes around that time, then replay it`;
-      await deadLetters.add({ job_id: String(job.id), queue, job_name: job.name, payload: job.data, final_error: finalError, final_error_code: WORKER_LOST, failed_at: new Date().toISOString() });
+      await deadLetters.add({
+        job_id: String(job.id),
+        queue,
+        job_name: job.name,
+        payload: job.data,
+        final_error: finalError,
+        final_error_code: WORKER_LOST,
+        failed_at: new Date().toISOString(),
+      });
       metrics?.jobs.finished.inc({ queue, outcome: 'dead_lettered' });
       logger.error('job failed: its worker stopped under it too many times; dead-lettered', { job_id: String(job.id), queue });
     } catch (e) {
@@ -287,7 +295,17 @@ export class JobRunner<P extends object, R> {
       await deadLetters
         .recordAttempt(jobId, { attempt: job.attemptsMade + 1, started_at: now, duration_ms: 0, error: JOB_REFUSED, permanent: true })
         // Filed under no tenant (operators only): the tenant it names is the forger's claim.
-        .then(() => deadLetters.add({ job_id: jobId, queue: job.queue.name, job_name: job.name, payload: job.data, final_error: JOB_REFUSED, failed_at: now, tenant: null }))
+        .then(() =>
+          deadLetters.add({
+            job_id: jobId,
+            queue: job.queue.name,
+            job_name: job.name,
+            payload: job.data,
+            final_error: JOB_REFUSED,
+            failed_at: now,
+            tenant: null,
+          }),
+        )
         .catch((error: unknown) => logger.warn('refused job not dead-lettered', { job_id: jobId, error: errorMessage(error) }));
     }
     metrics?.jobs.finished.inc({ queue: job.queue.name, outcome: 'failed' });

@@ -2,7 +2,15 @@ import { signJob, verifyJob } from './job-signature';
 
 describe('job signatures', () => {
   const config = { JOB_SIGNING_KEY: 'unit-test-job-signing-key-0123456789abcdef' };
-  const payload = { query: 'What are the plans?', collection: 'secret', top_k: 5, filters: { sources: ['b.md', 'a.md'] }, stream: false, request_id: 'r1', tenant: 'acme' };
+  const payload = {
+    query: 'What are the plans?',
+    collection: 'secret',
+    top_k: 5,
+    filters: { sources: ['b.md', 'a.md'] },
+    stream: false,
+    request_id: 'r1',
+    tenant: 'acme',
+  };
 
   it('verifies a payload after Bull stored it (JSON round trip, keys in another order)', () => {
     const signed = signJob(config, 'rag-query', payload);
@@ -23,7 +31,8 @@ describe('job signatures', () => {
     expect(verifyJob(config, 'rag-ingest', signed)).toBe(false);
     expect(verifyJob({ JOB_SIGNING_KEY: 'another-job-signing-key-0123456789abcdef' }, 'rag-query', signed)).toBe(false);
     expect(verifyJob(config, 'rag-query', payload)).toBe(false);
-    for (const bad of [null, 'x', 42, [signed], { ...signed, signature: 'short' }, { ...signed, signature: 7 }]) expect(verifyJob(config, 'rag-query', bad)).toBe(false);
+    for (const bad of [null, 'x', 42, [signed], { ...signed, signature: 'short' }, { ...signed, signature: 7 }])
+      expect(verifyJob(config, 'rag-query', bad)).toBe(false);
   });
 
   it('never signs or verifies with a missing or short key', () => {

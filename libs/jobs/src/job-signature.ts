@@ -38,7 +38,9 @@ function keyOf(config: JobSigningConfig): string {
 
 function mac(key: string, queue: string, payload: object): Buffer {
   const { signature: _ignored, ...rest } = payload as { signature?: unknown };
-  return createHmac('sha256', key).update(`rag-job ${VERSION}\n${queue}\n${canonical(rest)}`).digest();
+  return createHmac('sha256', key)
+    .update(`rag-job ${VERSION}\n${queue}\n${canonical(rest)}`)
+    .digest();
 }
 
 /** The payload with its signature, for `queue`; a signature it already carries is replaced. */
@@ -69,6 +71,7 @@ export async function withJobSigningKey<C extends JobSigningConfig & { QUEUE_PRE
   const key = `${config.QUEUE_PREFIX}:job-signing-key`;
   await redis.set(key, randomBytes(32).toString('base64url'), 'NX');
   const shared = await redis.get(key);
-  if (!shared || shared.length < 32) throw new Error(`the job signing key in Redis (${key}) is missing or too short; delete it and restart, or set JOB_SIGNING_KEY`);
+  if (!shared || shared.length < 32)
+    throw new Error(`the job signing key in Redis (${key}) is missing or too short; delete it and restart, or set JOB_SIGNING_KEY`);
   return Object.freeze({ ...config, JOB_SIGNING_KEY: shared });
 }

@@ -21,7 +21,8 @@ describe('QuestionAdmission (real Redis, real Bull queue)', () => {
     await redis?.stop();
   });
 
-  const ask = (tenant: string, jobId: string, more: Partial<AdmissionRequest> = {}) => admission.admit({ tenant, jobId, maxWaiting: BIG, maxPerTenant: BIG, ...more });
+  const ask = (tenant: string, jobId: string, more: Partial<AdmissionRequest> = {}) =>
+    admission.admit({ tenant, jobId, maxWaiting: BIG, maxPerTenant: BIG, ...more });
 
   /** Admits and adds, as the gateway does. */
   const add = async (tenant: string, id: string, cap = BIG) => {
@@ -87,7 +88,9 @@ describe('QuestionAdmission (real Redis, real Bull queue)', () => {
       const admissions = queues.map((q) => new QuestionAdmission(q, 'qa', 600));
       for (let round = 0; round < 3; round++) {
         const outcomes = await Promise.all(
-          Array.from({ length: 60 }, (_, i) => admissions[i % admissions.length].admit({ tenant: `burst${round}`, jobId: `b${round}-${i}`, maxWaiting: BIG, maxPerTenant: 5 })),
+          Array.from({ length: 60 }, (_, i) =>
+            admissions[i % admissions.length].admit({ tenant: `burst${round}`, jobId: `b${round}-${i}`, maxWaiting: BIG, maxPerTenant: 5 }),
+          ),
         );
         expect(outcomes.filter((o) => o.outcome === 'admitted')).toHaveLength(5);
         expect(outcomes.filter((o) => o.outcome === 'tenant_full')).toHaveLength(55);

@@ -140,7 +140,16 @@ export class QuestionAdmission {
       cancelKey(this.prefix, jobId),
       cancelledKey(this.prefix, jobId),
     ];
-    const args = [jobId, request.fingerprint ?? '', request.maxWaiting, request.maxPerTenant, this.retentionSeconds, RESERVATION_GRACE_MS, this.queue.toKey(''), PRUNE_BATCH];
+    const args = [
+      jobId,
+      request.fingerprint ?? '',
+      request.maxWaiting,
+      request.maxPerTenant,
+      this.retentionSeconds,
+      RESERVATION_GRACE_MS,
+      this.queue.toKey(''),
+      PRUNE_BATCH,
+    ];
     const [outcome, waiting] = (await admitScript.run(this.queue.client, keys, args)) as [AdmissionOutcome, number];
     return { outcome, waiting: Number(waiting) };
   }

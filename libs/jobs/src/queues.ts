@@ -65,7 +65,10 @@ function openQueue<T>(name: string, config: Pick<Config, 'REDIS_URL' | 'QUEUE_PR
 }
 
 /** Attempts, backoff and bounded retention for a question job (the attempt's timeout is the worker's: JobRunner fails it with JobTimeoutError). */
-export function queryJobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_TIMEOUT_MS' | 'JOB_RETENTION_SECONDS'>, jobId: string): JobOptions {
+export function queryJobOptions(
+  config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_TIMEOUT_MS' | 'JOB_RETENTION_SECONDS'>,
+  jobId: string,
+): JobOptions {
   return {
     jobId,
     attempts: config.JOB_ATTEMPTS,
@@ -82,7 +85,10 @@ export function queryJobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKO
  * as often; its job record holds only a reference to the bytes and is kept
  * as long as its ingest run. Its own function so the two can part.
  */
-export function ingestJobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_TIMEOUT_MS' | 'JOB_RETENTION_SECONDS'>, jobId: string): JobOptions {
+export function ingestJobOptions(
+  config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_TIMEOUT_MS' | 'JOB_RETENTION_SECONDS'>,
+  jobId: string,
+): JobOptions {
   return queryJobOptions(config, jobId);
 }
 

@@ -26,9 +26,12 @@ export async function replayDeadLetter(
 ): Promise<DeadLetter | undefined> {
   const found = await deadLetters.get(scope, jobId);
   if (!found) return undefined;
-  if (found.queue !== queue.name) throw new DeadLetterNotReplayableError(`dead letter ${jobId} belongs to queue ${found.queue}, not ${queue.name}; it cannot be replayed here`);
+  if (found.queue !== queue.name)
+    throw new DeadLetterNotReplayableError(`dead letter ${jobId} belongs to queue ${found.queue}, not ${queue.name}; it cannot be replayed here`);
   if (!verifyJob(config, queue.name, found.payload)) {
-    throw new DeadLetterNotReplayableError(`dead letter ${jobId} was not queued by the gateway (its signature does not verify); it is kept as evidence and cannot be replayed`);
+    throw new DeadLetterNotReplayableError(
+      `dead letter ${jobId} was not queued by the gateway (its signature does not verify); it is kept as evidence and cannot be replayed`,
+    );
   }
   const letter = await deadLetters.take(scope, jobId);
   if (!letter) return undefined;

@@ -2,7 +2,15 @@ import { useRedisSuite } from '@rag/testing';
 import Redis from 'ioredis';
 import { WorkerHeartbeats } from './worker-heartbeats';
 
-const identity = (pid: number) => ({ host: 'box-1', pid, version: '1.2.3', queues: [{ name: 'rag-query', concurrency: 4 }, { name: 'rag-ingest', concurrency: 1 }] });
+const identity = (pid: number) => ({
+  host: 'box-1',
+  pid,
+  version: '1.2.3',
+  queues: [
+    { name: 'rag-query', concurrency: 4 },
+    { name: 'rag-ingest', concurrency: 1 },
+  ],
+});
 
 describe('WorkerHeartbeats (real Redis)', () => {
   const redis = useRedisSuite();
@@ -84,7 +92,20 @@ describe('WorkerHeartbeats (real Redis)', () => {
     // A heartbeat written 6 s ago by Redis's clock.
     const [seconds] = await redis.client.time();
     const seen = Number(seconds) * 1000 - 6000;
-    await redis.client.set('hb4:worker:old', JSON.stringify({ id: 'old', host: 'h', pid: 9, version: 'v', queues: [], started_at: new Date(seen).toISOString(), last_seen: new Date(seen).toISOString() }), 'EX', 10);
+    await redis.client.set(
+      'hb4:worker:old',
+      JSON.stringify({
+        id: 'old',
+        host: 'h',
+        pid: 9,
+        version: 'v',
+        queues: [],
+        started_at: new Date(seen).toISOString(),
+        last_seen: new Date(seen).toISOString(),
+      }),
+      'EX',
+      10,
+    );
     await redis.client.zadd('hb4:workers', seen, 'old');
     const [old] = await heartbeats.list();
     expect(old).toMatchObject({ id: 'old', stale: true });

@@ -71,7 +71,13 @@ export class WorkerHeartbeats {
   /** Starts announcing this worker; call `stop()` on shutdown. Rejects if the first beat cannot be written. */
   async start(identity: WorkerIdentity): Promise<WorkerHeartbeat> {
     const id = `${identity.host}:${identity.pid}:${randomBytes(3).toString('hex')}`;
-    const heartbeat = new WorkerHeartbeat(id, identity, (status) => this.write(status), () => this.remove(id), this.intervalMs);
+    const heartbeat = new WorkerHeartbeat(
+      id,
+      identity,
+      (status) => this.write(status),
+      () => this.remove(id),
+      this.intervalMs,
+    );
     await heartbeat.beat();
     heartbeat.startTimer();
     return heartbeat;

@@ -39,8 +39,11 @@ describe('classifyOpenAIError', () => {
     [400, 'llm_request_rejected'],
     [429, 'llm_rate_limited'],
     [500, 'llm_unavailable'],
-  ])('gives HTTP %s the stable code %s, and tenants neither the URL nor the provider\'s words', (status, code) => {
-    const mapped = classifyOpenAIError('chat', 'http://10.0.0.7:8000/v1', apiError(status, 'Incorrect API key provided: plain-credential-123')) as Error & { code: string; publicMessage: string };
+  ])("gives HTTP %s the stable code %s, and tenants neither the URL nor the provider's words", (status, code) => {
+    const mapped = classifyOpenAIError('chat', 'http://10.0.0.7:8000/v1', apiError(status, 'Incorrect API key provided: plain-credential-123')) as Error & {
+      code: string;
+      publicMessage: string;
+    };
     expect(mapped.code).toBe(code);
     expect(mapped.publicMessage).toMatch(/^chat /);
     expect(mapped.publicMessage).not.toContain('10.0.0.7');

@@ -89,11 +89,13 @@ export class ExtractiveAnswerer implements Answerer {
     const best = Math.max(...scored.map((s) => s.score));
     if (best <= 0) return [];
     const seen = new Set<string>();
-    return scored
-      // score > 0: a sentence sharing no term with the question never answers it, whatever the cutoff.
-      .filter((s) => s.score > 0 && s.score >= best * this.relativeCutoff)
-      .sort((a, b) => b.score - a.score || a.rank - b.rank || a.position - b.position)
-      .filter((s) => (seen.has(s.sentence) ? false : (seen.add(s.sentence), true)))
-      .slice(0, this.maxSentences);
+    return (
+      scored
+        // score > 0: a sentence sharing no term with the question never answers it, whatever the cutoff.
+        .filter((s) => s.score > 0 && s.score >= best * this.relativeCutoff)
+        .sort((a, b) => b.score - a.score || a.rank - b.rank || a.position - b.position)
+        .filter((s) => (seen.has(s.sentence) ? false : (seen.add(s.sentence), true)))
+        .slice(0, this.maxSentences)
+    );
   }
 }

@@ -157,7 +157,11 @@ async function store<T>(what: string, fn: () => Promise<T>): Promise<T> {
 function unavailable(what: string, error: unknown): LlmRetryableError {
   const message = error instanceof Error ? error.message : String(error);
   // Redis's own words (its address) stay in the logs.
-  return new LlmRetryableError(`could not ${what} in Redis (${message}); the job will retry`, { cause: error, code: 'queue_unavailable', publicMessage: 'the shared rate limits could not be read; the job will retry' });
+  return new LlmRetryableError(`could not ${what} in Redis (${message}); the job will retry`, {
+    cause: error,
+    code: 'queue_unavailable',
+    publicMessage: 'the shared rate limits could not be read; the job will retry',
+  });
 }
 
 function abortedWhileWaiting(operation: string): CallAbortedError {

@@ -14,7 +14,10 @@ function capturedLogger(): { logger: Logger; lines: () => Promise<Line[]> } {
   const logger = createLogger({ service: 'ctx-test', stream });
   const lines = async () => {
     await new Promise((resolve) => setImmediate(resolve));
-    return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line);
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Line);
   };
   return { logger, lines };
 }

@@ -35,19 +35,11 @@ const redacted = winston.format((info) => {
 /** JSON lines with timestamp, service and the active request/job ids; secrets masked. */
 export function createLogger(options: LoggerOptions): Logger {
   if (options.secrets) registerSecrets(options.secrets);
-  const transport = options.stream
-    ? new winston.transports.Stream({ stream: options.stream })
-    : new winston.transports.Console();
+  const transport = options.stream ? new winston.transports.Stream({ stream: options.stream }) : new winston.transports.Console();
   return winston.createLogger({
     level: options.level ?? 'info',
     defaultMeta: { service: options.service, ...options.defaultMeta },
-    format: winston.format.combine(
-      withContext(),
-      winston.format.errors({ stack: true }),
-      winston.format.timestamp(),
-      redacted(),
-      winston.format.json(),
-    ),
+    format: winston.format.combine(withContext(), winston.format.errors({ stack: true }), winston.format.timestamp(), redacted(), winston.format.json()),
     transports: [transport],
   });
 }

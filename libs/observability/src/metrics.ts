@@ -29,7 +29,12 @@ export class JobMetrics {
   readonly duration: Histogram<'queue' | 'stage'>;
 
   constructor(registry: Registry) {
-    this.enqueued = new Counter({ name: 'rag_jobs_enqueued_total', help: 'Jobs put on a queue by this process.', labelNames: ['queue'], registers: [registry] });
+    this.enqueued = new Counter({
+      name: 'rag_jobs_enqueued_total',
+      help: 'Jobs put on a queue by this process.',
+      labelNames: ['queue'],
+      registers: [registry],
+    });
     this.finished = new Counter({
       name: 'rag_jobs_finished_total',
       help: 'Job attempts that ended, by outcome: completed, failed (for good), retried (will run again), cancelled, dead_lettered.',
@@ -58,7 +63,13 @@ export function httpRequestDuration(registry: Registry): Histogram<'method' | 'r
 }
 
 /** A gauge whose value is read when Prometheus scrapes. */
-export function scrapedGauge<L extends string>(registry: Registry, name: string, help: string, labelNames: L[], read: (gauge: Gauge<L>) => Promise<void> | void): Gauge<L> {
+export function scrapedGauge<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[],
+  read: (gauge: Gauge<L>) => Promise<void> | void,
+): Gauge<L> {
   return new Gauge<L>({
     name,
     help,

@@ -54,11 +54,18 @@ describe('the logger masks secrets in every field of every line', () => {
   it('masks the message, per-call fields (nested ones too), a logged error, its stack and its causes', async () => {
     const { logger, text } = capture();
     const caller = { detail: { body: `key=${SECRET}` }, list: [`Bearer ${SECRET}`] };
-    logger.warn(`provider said ${SECRET}`, { error: errorMessage(new Error('x', { cause: new Error(SECRET) })), meta: caller, raw: new Error('wrapped', { cause: new Error(SECRET) }) });
+    logger.warn(`provider said ${SECRET}`, {
+      error: errorMessage(new Error('x', { cause: new Error(SECRET) })),
+      meta: caller,
+      raw: new Error('wrapped', { cause: new Error(SECRET) }),
+    });
     logger.error(new Error(`failed with ${SECRET}`));
     const written = await text();
     expect(written).not.toContain(SECRET);
-    const lines = written.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = written
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ message: 'provider said ***', meta: { detail: { body: 'key=***' }, list: ['Bearer ***'] }, raw: 'wrapped (cause: ***)' });
     expect(lines[1]).toMatchObject({ level: 'error', message: 'failed with ***' });
     expect(String(lines[1].stack)).toContain('failed with ***');

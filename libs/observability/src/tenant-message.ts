@@ -60,7 +60,12 @@ export class TenantFacingError extends AppError {
  */
 export function forTenant(error: unknown, reference?: string): Error {
   if (error instanceof AppError && error.publicMessage === error.message && redactSecrets(error.message) === error.message) return error;
-  const safe = new TenantFacingError(tenantMessage(error, reference), { cause: error, code: errorCode(error), permanent: isPermanent(error), cancelled: isCancellation(error) });
+  const safe = new TenantFacingError(tenantMessage(error, reference), {
+    cause: error,
+    code: errorCode(error),
+    permanent: isPermanent(error),
+    cancelled: isCancellation(error),
+  });
   safe.name = error instanceof Error ? error.name : 'Error';
   return safe;
 }

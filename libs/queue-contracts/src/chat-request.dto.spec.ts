@@ -173,12 +173,15 @@ describe('ChatRequestDto', () => {
       expect(issues.map((issue) => issue.field)).toContain('filters');
     });
 
-    it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])('an unknown property named like an Object member (%s), at the top or inside filters', (key) => {
-      // JSON.parse makes these own properties; class-validator's whitelist alone lets them through.
-      expect(fields(reject(JSON.parse(`{"query":"q","${key}":{"polluted":true}}`)))).toEqual([key]);
-      expect(fields(reject(JSON.parse(`{"query":"q","filters":{"${key}":1}}`)))).toEqual([`filters.${key}`]);
-      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    });
+    it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])(
+      'an unknown property named like an Object member (%s), at the top or inside filters',
+      (key) => {
+        // JSON.parse makes these own properties; class-validator's whitelist alone lets them through.
+        expect(fields(reject(JSON.parse(`{"query":"q","${key}":{"polluted":true}}`)))).toEqual([key]);
+        expect(fields(reject(JSON.parse(`{"query":"q","filters":{"${key}":1}}`)))).toEqual([`filters.${key}`]);
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      },
+    );
 
     it.each([
       ['a NUL character', 'why\\u0000'],

@@ -34,14 +34,11 @@ describe('QueryJobPayload', () => {
     expect(accept(JSON.parse(JSON.stringify(sent)))).toEqual(sent);
   });
 
-  it.each(['query', 'collection', 'top_k', 'stream', 'request_id', 'tenant'])(
-    'rejects a payload without %s, naming it',
-    (field) => {
-      const payload: Record<string, unknown> = validPayload();
-      delete payload[field];
-      expect(rejectedFields(payload)).toEqual([field]);
-    },
-  );
+  it.each(['query', 'collection', 'top_k', 'stream', 'request_id', 'tenant'])('rejects a payload without %s, naming it', (field) => {
+    const payload: Record<string, unknown> = validPayload();
+    delete payload[field];
+    expect(rejectedFields(payload)).toEqual([field]);
+  });
 
   it('rejects an unknown property, naming it', () => {
     expect(rejectedFields({ ...validPayload(), api_key: 'sk-123' })).toEqual(['api_key']);
@@ -63,12 +60,9 @@ describe('QueryJobPayload', () => {
   });
 
   describe('request_id', () => {
-    it.each(['r', 'req-123', 'trace:span.1_x', 'ABC-def.ghi:jkl_0', '3f1c2a9e-7b4d-4e1a-9c2f-0d8e6b5a4c3b', 'x'.repeat(128)])(
-      'accepts %p',
-      (requestId) => {
-        expect(accept({ ...validPayload(), request_id: requestId }).request_id).toBe(requestId);
-      },
-    );
+    it.each(['r', 'req-123', 'trace:span.1_x', 'ABC-def.ghi:jkl_0', '3f1c2a9e-7b4d-4e1a-9c2f-0d8e6b5a4c3b', 'x'.repeat(128)])('accepts %p', (requestId) => {
+      expect(accept({ ...validPayload(), request_id: requestId }).request_id).toBe(requestId);
+    });
 
     it.each(['', 'x'.repeat(129), 'has space', 'a/b', 'a\nb', 'id\n', 'ïd', 'id;drop', '<script>'])('rejects %j', (requestId) => {
       expect(rejectedFields({ ...validPayload(), request_id: requestId })).toEqual(['request_id']);
@@ -84,12 +78,9 @@ describe('QueryJobPayload', () => {
       expect(accept({ ...validPayload(), tenant }).tenant).toBe(tenant);
     });
 
-    it.each(['', 'Acme', '-acme', '_acme', 't'.repeat(64), '../acme', 'acme/hr', 'acme corp', 'acmé', 'acme\n'])(
-      'rejects %j',
-      (tenant) => {
-        expect(rejectedFields({ ...validPayload(), tenant })).toEqual(['tenant']);
-      },
-    );
+    it.each(['', 'Acme', '-acme', '_acme', 't'.repeat(64), '../acme', 'acme/hr', 'acme corp', 'acmé', 'acme\n'])('rejects %j', (tenant) => {
+      expect(rejectedFields({ ...validPayload(), tenant })).toEqual(['tenant']);
+    });
 
     it('rejects a tenant that is not a string', () => {
       expect(rejectedFields({ ...validPayload(), tenant: 1 })).toEqual(['tenant']);

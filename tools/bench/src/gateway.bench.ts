@@ -28,7 +28,13 @@ interface Load {
 
 async function hammer(url: string, connections: number, seconds: number): Promise<Load> {
   const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections, duration: seconds });
-  return { requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts };
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
 }
 
 async function rss(metricsUrl: string): Promise<number> {
@@ -63,14 +69,22 @@ export const gatewayScenario: Scenario = {
     };
     const apps: AppProcess[] = [];
     try {
-      const load = await runApp('apps/ingest-cli/src/main.ts', env, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/sample-docs'), '--collection', 'sample', '--no-progress']);
+      const load = await runApp('apps/ingest-cli/src/main.ts', env, [
+        path.join(WORKSPACE_ROOT, 'tools/dev-stack/sample-docs'),
+        '--collection',
+        'sample',
+        '--no-progress',
+      ]);
       if (load.code !== 0) throw new Error(load.stderr);
       const gateway = startApp('apps/api-gateway/src/main.ts', { ...env, PORT: String(port), LOG_LEVEL: 'info' });
       const worker = startApp('apps/rag-worker/src/main.ts', { ...env, WORKER_METRICS_PORT: String(workerPort), LOG_LEVEL: 'info' });
       const bare = startApp('tools/bench/src/servers/bare-express.ts', { PORT: String(barePort) });
       const sync = startApp('tools/bench/src/servers/sync-pipeline.ts', { ...env, PORT: String(syncPort) });
       apps.push(gateway, worker, bare, sync);
-      await Promise.all([...[gateway, bare, sync].map((a) => a.waitForLog((l) => l.message === 'listening', 60_000)), worker.waitForLog((l) => l.message === 'consuming', 60_000)]);
+      await Promise.all([
+        ...[gateway, bare, sync].map((a) => a.waitForLog((l) => l.message === 'listening', 60_000)),
+        worker.waitForLog((l) => l.message === 'consuming', 60_000),
+      ]);
 
       const memory = { gateway_rest_mib: await rss(`http://127.0.0.1:${port}/metrics`), worker_rest_mib: await rss(`http://127.0.0.1:${workerPort}/metrics`) };
       const systems = [
@@ -85,12 +99,23 @@ export const gatewayScenario: Scenario = {
           const samples: Load[] = [];
           for (let i = 0; i < runs; i++) samples.push(await hammer(url, connections, seconds));
           const mid = (key: keyof Load) => median(samples.map((s) => s[key]));
-          rows.push({ system, connections, load: { requestsPerSecond: mid('requestsPerSecond'), p50: mid('p50'), p99: mid('p99'), non2xx: mid('non2xx'), errors: mid('errors') } });
+          rows.push({
+            system,
+            connections,
+            load: { requestsPerSecond: mid('requestsPerSecond'), p50: mid('p50'), p99: mid('p99'), non2xx: mid('non2xx'), errors: mid('errors') },
+          });
         }
       }
-      Object.assign(memory, { gateway_load_mib: await rss(`http://127.0.0.1:${port}/metrics`), worker_load_mib: await rss(`http://127.0.0.1:${workerPort}/metrics`) });
+      Object.assign(memory, {
+        gateway_load_mib: await rss(`http://127.0.0.1:${port}/metrics`),
+        worker_load_mib: await rss(`http://127.0.0.1:${workerPort}/metrics`),
+      });
       const waiting = Number(
-        (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n').find((l) => l.startsWith('rag_queue_jobs{') && l.includes('state="waiting"') && l.includes('rag-query'))?.split(' ').pop(),
+        (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())
+          .split('\n')
+          .find((l) => l.startsWith('rag_queue_jobs{') && l.includes('state="waiting"') && l.includes('rag-query'))
+          ?.split(' ')
+          .pop(),
       );
       const of = (system: string, c: number) => rows.find((r) => r.system === system && r.connections === c)?.load.requestsPerSecond ?? NaN;
       const lines = [
@@ -99,11 +124,14 @@ export const gatewayScenario: Scenario = {
         '',
         '| system | connections | requests/s | p50 | p99 | non-2xx | errors |',
         '|---|---|---|---|---|---|---|',
-        ...rows.map((r) => `| ${r.system} | ${r.connections} | ${r.load.requestsPerSecond.toFixed(0)} | ${r.load.p50} ms | ${r.load.p99} ms | ${r.load.non2xx} | ${r.load.errors} |`),
+        ...rows.map(
+          (r) =>
+            `| ${r.system} | ${r.connections} | ${r.load.requestsPerSecond.toFixed(0)} | ${r.load.p50} ms | ${r.load.p99} ms | ${r.load.non2xx} | ${r.load.errors} |`,
+        ),
         '',
         ...CONNECTIONS.map(
           (c) =>
-            `At ${c} connections the gateway accepts ${(of(systems[0][0], c) / of(systems[1][0], c) * 100).toFixed(0)} % of a bare Express handler's rate, and ` +
+            `At ${c} connections the gateway accepts ${((of(systems[0][0], c) / of(systems[1][0], c)) * 100).toFixed(0)} % of a bare Express handler's rate, and ` +
             `${(of(systems[0][0], c) / of(systems[2][0], c)).toFixed(0)}× the synchronous design's.`,
         ),
         '',

@@ -50,14 +50,22 @@ async function run(mode: 'direct' | 'queue', workers: number, { source, ingestCo
   const redis = await startRedis();
   const data = tempDir('rag-bench-');
   const env: NodeJS.ProcessEnv = { REDIS_URL: redis.url, DATA_DIR: data.path, NODE_ENV: 'production', INGEST_CONCURRENCY: ingestConcurrency };
-  if (fake) Object.assign(env, { EMBEDDINGS: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'bench', EMBEDDING_DIM: '256', EMBEDDING_MODEL: 'bench-embed' });
+  if (fake)
+    Object.assign(env, { EMBEDDINGS: 'openai', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'bench', EMBEDDING_DIM: '256', EMBEDDING_MODEL: 'bench-embed' });
   const started: AppProcess[] = [];
   try {
     for (let i = 0; i < workers; i++) started.push(startApp('apps/rag-worker/src/main.ts', env));
     await Promise.all(started.map((w) => w.waitForLog((l) => l.message === 'consuming', 60_000)));
     const load = async () => {
       const t0 = performance.now();
-      const result = await runApp('apps/ingest-cli/src/main.ts', env, [source, '--collection', 'bench', '--json', '--no-progress', ...(mode === 'queue' ? ['--via-queue'] : [])]);
+      const result = await runApp('apps/ingest-cli/src/main.ts', env, [
+        source,
+        '--collection',
+        'bench',
+        '--json',
+        '--no-progress',
+        ...(mode === 'queue' ? ['--via-queue'] : []),
+      ]);
       const wall = (performance.now() - t0) / 1000;
       if (!result.stdout.trim()) throw new Error(`the load failed (exit ${result.code}): ${result.stderr.slice(-2000)}`);
       return { wall, summary: JSON.parse(result.stdout) as Summary };
@@ -80,7 +88,11 @@ function scenario(name: string, embedLatencyMs: number): Scenario {
       const i = args.indexOf('--source');
       const source = i >= 0 ? args[i + 1] : DEFAULT_SOURCE;
       if (!existsSync(source)) throw new Error(`no such folder: ${source}; install the default set with: apt-get install postgresql-doc-15`);
-      const options: Options = { source, ingestConcurrency: String(numberFlag(args, '--ingest-concurrency', 2)), embedLatencyMs: numberFlag(args, '--embed-latency-ms', embedLatencyMs) };
+      const options: Options = {
+        source,
+        ingestConcurrency: String(numberFlag(args, '--ingest-concurrency', 2)),
+        embedLatencyMs: numberFlag(args, '--embed-latency-ms', embedLatencyMs),
+      };
       if (options.embedLatencyMs > 0) options.fake = await startFakeOpenAI({ dimension: 256, embeddingLatencyMs: options.embedLatencyMs });
       try {
         const runs = numberFlag(args, '--runs', 3);
@@ -123,7 +135,10 @@ function scenario(name: string, embedLatencyMs: number): Scenario {
           unchanged_rerun_seconds: again.wall,
           first_load_seconds_each_run: walls,
         }));
-        return { markdown: lines.join('\n'), data: { source, runs, embed_latency_ms: options.embedLatencyMs, ingest_concurrency: Number(options.ingestConcurrency), rows: data } };
+        return {
+          markdown: lines.join('\n'),
+          data: { source, runs, embed_latency_ms: options.embedLatencyMs, ingest_concurrency: Number(options.ingestConcurrency), rows: data },
+        };
       } finally {
         await options.fake?.close();
       }

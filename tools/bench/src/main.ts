@@ -40,7 +40,15 @@ async function main(): Promise<void> {
     fs.mkdirSync(path.join(WORKSPACE_ROOT, 'docs/benchmarks'), { recursive: true });
     fs.writeFileSync(path.join(WORKSPACE_ROOT, 'docs/benchmarks', `${scenario.name}.json`), `${JSON.stringify({ ...stamp, results: result.data }, null, 2)}\n`);
     const m = stamp.machine as { cpus: number; cpu_model: string; node: string };
-    const body = ['```', command, '```', '', result.markdown, '', `_${m.cpus} × ${m.cpu_model}, Node ${m.node}, ${stamp.date.slice(0, 10)}; raw figures in docs/benchmarks/${scenario.name}.json._`].join('\n');
+    const body = [
+      '```',
+      command,
+      '```',
+      '',
+      result.markdown,
+      '',
+      `_${m.cpus} × ${m.cpu_model}, Node ${m.node}, ${stamp.date.slice(0, 10)}; raw figures in docs/benchmarks/${scenario.name}.json._`,
+    ].join('\n');
     fs.writeFileSync(DOC, writeSection(fs.readFileSync(DOC, 'utf8'), scenario.name, body));
     process.stdout.write(`${result.markdown}\n\n`);
   }

@@ -44,10 +44,23 @@ async function once(samples: number): Promise<OverheadRun> {
   const redis = await startRedis();
   const data = tempDir('rag-bench-overhead-');
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { REDIS_URL: redis.url, DATA_DIR: path.join(data.path, 'data'), PORT: String(port), NODE_ENV: 'production', LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0', INGEST_CONCURRENCY: '0' };
+  const env: NodeJS.ProcessEnv = {
+    REDIS_URL: redis.url,
+    DATA_DIR: path.join(data.path, 'data'),
+    PORT: String(port),
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'info',
+    WORKER_METRICS_PORT: '0',
+    INGEST_CONCURRENCY: '0',
+  };
   const apps: AppProcess[] = [];
   try {
-    const load = await runApp('apps/ingest-cli/src/main.ts', env, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/sample-docs'), '--collection', 'sample', '--no-progress']);
+    const load = await runApp('apps/ingest-cli/src/main.ts', env, [
+      path.join(WORKSPACE_ROOT, 'tools/dev-stack/sample-docs'),
+      '--collection',
+      'sample',
+      '--no-progress',
+    ]);
     if (load.code !== 0) throw new Error(load.stderr);
     const gateway = startApp('apps/api-gateway/src/main.ts', env);
     const worker = startApp('apps/rag-worker/src/main.ts', env);
@@ -62,7 +75,13 @@ async function once(samples: number): Promise<OverheadRun> {
     const now = () => performance.timeOrigin + performance.now();
     for (let i = 0; i < samples + 20; i++) {
       const t0 = now();
-      const accepted = (await (await fetch(`http://127.0.0.1:${port}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'How many vacation days do new employees get?', collection: 'sample' }) })).json()) as { job_id: string };
+      const accepted = (await (
+        await fetch(`http://127.0.0.1:${port}/v1/chat`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: 'How many vacation days do new employees get?', collection: 'sample' }),
+        })
+      ).json()) as { job_id: string };
       const t1 = now();
       const done = (await (await fetch(`http://127.0.0.1:${port}/v1/jobs/${accepted.job_id}?wait=10`)).json()) as JobDone;
       const t2 = now();
@@ -112,7 +131,13 @@ async function once(samples: number): Promise<OverheadRun> {
     const barePost: number[] = [];
     for (let i = 0; i < samples + 20; i++) {
       const t0 = now();
-      await (await fetch(`http://127.0.0.1:${barePort}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'How many vacation days do new employees get?', collection: 'sample' }) })).json();
+      await (
+        await fetch(`http://127.0.0.1:${barePort}/v1/chat`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: 'How many vacation days do new employees get?', collection: 'sample' }),
+        })
+      ).json();
       if (i >= 20) barePost.push(now() - t0);
     }
 
@@ -126,7 +151,12 @@ async function once(samples: number): Promise<OverheadRun> {
       end_to_end: latencyStats(endToEnd),
       pipeline: latencyStats(pipeline),
       ours: latencyStats(ours),
-      phases: { accept: latencyStats(phases.accept), pickup: latencyStats(phases.pickup), worker: latencyStats(phases.worker), deliver: latencyStats(phases.deliver) },
+      phases: {
+        accept: latencyStats(phases.accept),
+        pickup: latencyStats(phases.pickup),
+        worker: latencyStats(phases.worker),
+        deliver: latencyStats(phases.deliver),
+      },
       bull_raw: latencyStats(raw),
       bare_post: latencyStats(barePost),
       redis_ping_ms: pingMs,
@@ -147,7 +177,12 @@ function medianRun(runs: OverheadRun[]): OverheadRun {
     end_to_end: stats((r) => r.end_to_end),
     pipeline: stats((r) => r.pipeline),
     ours: stats((r) => r.ours),
-    phases: { accept: stats((r) => r.phases.accept), pickup: stats((r) => r.phases.pickup), worker: stats((r) => r.phases.worker), deliver: stats((r) => r.phases.deliver) },
+    phases: {
+      accept: stats((r) => r.phases.accept),
+      pickup: stats((r) => r.phases.pickup),
+      worker: stats((r) => r.phases.worker),
+      deliver: stats((r) => r.phases.deliver),
+    },
     bull_raw: stats((r) => r.bull_raw),
     bare_post: stats((r) => r.bare_post),
     redis_ping_ms: m((r) => r.redis_ping_ms),
@@ -182,7 +217,7 @@ export const overheadScenario: Scenario = {
       `| —— deliver: finished → the long-poll's answer arrives (client clock) | ${f(result.phases.deliver.p50)} | ${f(result.phases.deliver.p99)} |`,
       `| Bull alone: add → process → completed | ${f(result.bull_raw.p50)} | ${f(result.bull_raw.p99)} |`,
       `| a bare Express handler: POST until its answer arrives (same client) | ${f(result.bare_post.p50)} | ${f(result.bare_post.p99)} |`,
-    `| Redis alone: one PING round trip (redis-benchmark, 1 client) | ${f(pingMs)} | |`,
+      `| Redis alone: one PING round trip (redis-benchmark, 1 client) | ${f(pingMs)} | |`,
       '',
       `Our layers cost ${(result.ours.p50 / result.bull_raw.p50).toFixed(1)}× Bull's own round trip at the median (two HTTP requests, validation, the job view and events on top of it).`,
     ];

@@ -38,7 +38,16 @@ async function load(store: VectorStore, embedder: LocalHashEmbedder, chunks: num
     if (d % 100 === 0) process.stderr.write(`  ${d * CHUNKS_PER_DOCUMENT} chunks in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     const docId = `doc-${d}.md`;
     const batch: EmbeddedChunk[] = Array.from({ length: CHUNKS_PER_DOCUMENT }, (_, position) => {
-      const chunk = { id: `${docId}#${position}`, docId, source: docId, title: `Document ${d}`, heading: `Section ${position % 7}`, position, text: sentence(60), contentHash: `h${d}` };
+      const chunk = {
+        id: `${docId}#${position}`,
+        docId,
+        source: docId,
+        title: `Document ${d}`,
+        heading: `Section ${position % 7}`,
+        position,
+        text: sentence(60),
+        contentHash: `h${d}`,
+      };
       return { ...chunk, vector: embedder.embedOne(searchableText(chunk)) };
     });
     await store.replaceDocument('default', 'bench', docId, batch);

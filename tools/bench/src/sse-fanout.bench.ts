@@ -81,7 +81,13 @@ async function run(jobs: number, tokens: number, intervalMs: number): Promise<Ss
       if (m.rss > peak.rss) peak = m;
     }, 100);
     const started = Date.now();
-    const writers = startApp('tools/bench/src/servers/job-event-writers.ts', { REDIS_URL: redis.url, JOBS: String(jobs), TOKENS: String(tokens), INTERVAL_MS: String(intervalMs), PREFIX });
+    const writers = startApp('tools/bench/src/servers/job-event-writers.ts', {
+      REDIS_URL: redis.url,
+      JOBS: String(jobs),
+      TOKENS: String(tokens),
+      INTERVAL_MS: String(intervalMs),
+      PREFIX,
+    });
     try {
       await Promise.all(consumers);
       const exit = await writers.exited;

@@ -17,7 +17,12 @@ import Redis from 'ioredis';
 import * as path from 'node:path';
 import { median, numberFlag, type Scenario } from './scenario';
 
-const QUESTIONS = ['How many vacation days do new employees get?', 'Who approves travel expenses?', 'How often must passwords change?', 'What happens on the first day?'];
+const QUESTIONS = [
+  'How many vacation days do new employees get?',
+  'Who approves travel expenses?',
+  'How often must passwords change?',
+  'What happens on the first day?',
+];
 
 interface Result {
   workers: number;
@@ -50,7 +55,12 @@ async function measure(workers: number, concurrency: number, JOBS: number, LLM_M
   const apps: AppProcess[] = [];
   const client = new Redis(redis.url);
   try {
-    const load = await runApp('apps/ingest-cli/src/main.ts', env, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/sample-docs'), '--collection', 'sample', '--no-progress']);
+    const load = await runApp('apps/ingest-cli/src/main.ts', env, [
+      path.join(WORKSPACE_ROOT, 'tools/dev-stack/sample-docs'),
+      '--collection',
+      'sample',
+      '--no-progress',
+    ]);
     if (load.code !== 0) throw new Error(load.stderr);
     const gateway = startApp('apps/api-gateway/src/main.ts', { ...env, LOG_LEVEL: 'info' });
     apps.push(gateway);
@@ -58,7 +68,11 @@ async function measure(workers: number, concurrency: number, JOBS: number, LLM_M
     for (let i = 0; i < JOBS; i += 50) {
       await Promise.all(
         Array.from({ length: Math.min(50, JOBS - i) }, (_, j) =>
-          fetch(`http://127.0.0.1:${port}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUESTIONS[(i + j) % QUESTIONS.length], collection: 'sample' }) }).then((r) => {
+          fetch(`http://127.0.0.1:${port}/v1/chat`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query: QUESTIONS[(i + j) % QUESTIONS.length], collection: 'sample' }),
+          }).then((r) => {
             if (r.status !== 202) throw new Error(`enqueue answered ${r.status}`);
           }),
         ),
@@ -117,7 +131,8 @@ export const workersScenario: Scenario = {
       '| workers × concurrency | completed/s | vs 1 worker | scaling efficiency | ceiling (workers × concurrency / LLM time) |',
       '|---|---|---|---|---|',
       ...rows.map(
-        (r) => `| ${r.workers} × ${r.concurrency} | ${r.perSecond.toFixed(1)} | ${r.vs_one_worker.toFixed(2)}× | ${(r.efficiency * 100).toFixed(0)} % | ${r.ceiling_per_second.toFixed(0)}/s |`,
+        (r) =>
+          `| ${r.workers} × ${r.concurrency} | ${r.perSecond.toFixed(1)} | ${r.vs_one_worker.toFixed(2)}× | ${(r.efficiency * 100).toFixed(0)} % | ${r.ceiling_per_second.toFixed(0)}/s |`,
       ),
     ];
     return { markdown: lines.join('\n'), data: { jobs, llm_ms: llmMs, runs, rows } };

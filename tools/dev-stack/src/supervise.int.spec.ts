@@ -33,7 +33,11 @@ describe('supervise.ts', () => {
     const app = supervise(['--count', '3', '--', 'node', '-e', CHILD]);
     await until('three children up', () => childrenUp(app).length === 3);
     // Each instance has its own metrics port.
-    expect(childrenUp(app).map((l) => l.port).sort()).toEqual(['9600', '9601', '9602']);
+    expect(
+      childrenUp(app)
+        .map((l) => l.port)
+        .sort(),
+    ).toEqual(['9600', '9601', '9602']);
     const [victim, ...others] = childrenUp(app).map((l) => Number(l.child));
     process.kill(victim, 'SIGKILL');
     await until('a fourth child up', () => childrenUp(app).length === 4);
@@ -47,7 +51,10 @@ describe('supervise.ts', () => {
     expect(childrenUp(app)[3].port).toBe(childrenUp(app).find((l) => Number(l.child) === victim)?.port);
 
     expect(await app.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-    const stopped = app.logs().filter((l) => l.message === 'child got SIGTERM').map((l) => Number(l.child));
+    const stopped = app
+      .logs()
+      .filter((l) => l.message === 'child got SIGTERM')
+      .map((l) => Number(l.child));
     expect(stopped.sort()).toEqual([...others, replacement].sort());
     for (const pid of [...others, replacement]) expect(() => process.kill(pid, 0)).toThrow();
     expect(app.logs().filter((l) => l.message === 'rag-worker started')).toHaveLength(4);
@@ -73,7 +80,10 @@ describe('supervise.ts', () => {
     const loop = await app.waitForLog((l) => String(l.message).startsWith('rag-worker is crash-looping'), 40_000);
     expect(loop).toMatchObject({ level: 'error', code: 3, crashes_in_window: 5, window_s: 120, restart_in_ms: 30_000 });
     // The delays before that doubled from 500 ms.
-    const delays = app.logs().filter((l) => l.message === 'rag-worker exited unexpectedly; restarting it').map((l) => l.restart_in_ms);
+    const delays = app
+      .logs()
+      .filter((l) => l.message === 'rag-worker exited unexpectedly; restarting it')
+      .map((l) => l.restart_in_ms);
     expect(delays).toEqual([500, 1000, 2000, 4000]);
     // It never gives up: the supervisor itself is still running.
     expect(app.child.exitCode).toBeNull();

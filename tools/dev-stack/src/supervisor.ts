@@ -37,7 +37,12 @@ export class Supervisor {
   private stopping = false;
 
   constructor(private readonly options: SupervisorOptions) {
-    this.instances = Array.from({ length: options.count }, (_, i) => ({ n: i + 1, startedAt: 0, restarts: 0, policy: new RestartPolicy(options.policy ?? DEFAULT_RESTART_POLICY) }));
+    this.instances = Array.from({ length: options.count }, (_, i) => ({
+      n: i + 1,
+      startedAt: 0,
+      restarts: 0,
+      policy: new RestartPolicy(options.policy ?? DEFAULT_RESTART_POLICY),
+    }));
   }
 
   start(): void {
@@ -84,7 +89,16 @@ export class Supervisor {
     }
     const decision = instance.policy.onExit(ranMs, Date.now());
     instance.restarts++;
-    const fields = { instance: instance.n, pid: child.pid, code, signal, ran_ms: ranMs, restart_in_ms: decision.delayMs, restarts: instance.restarts, crashes_in_a_row: decision.consecutive };
+    const fields = {
+      instance: instance.n,
+      pid: child.pid,
+      code,
+      signal,
+      ran_ms: ranMs,
+      restart_in_ms: decision.delayMs,
+      restarts: instance.restarts,
+      crashes_in_a_row: decision.consecutive,
+    };
     if (decision.crashLoop) {
       logger.error(`${name} is crash-looping: restarting it every ${Math.round(decision.delayMs / 1000)} s until it stays up; its last lines above say why`, {
         ...fields,

@@ -38,7 +38,9 @@ describe('/__admin', () => {
   it('GET /requests lists recorded requests without their authorization header', async () => {
     await suite.client.embeddings.create({ model: 'e', input: 'recorded text' });
     expect(suite.fake.requests[0].headers.authorization).toBe('Bearer test-key');
-    const { data } = (await (await fetch(`${admin}/requests`)).json()) as { data: { method: string; path: string; headers: Record<string, string>; body: unknown }[] };
+    const { data } = (await (await fetch(`${admin}/requests`)).json()) as {
+      data: { method: string; path: string; headers: Record<string, string>; body: unknown }[];
+    };
     expect(data).toHaveLength(1);
     expect(data[0]).toMatchObject({ method: 'POST', path: '/v1/embeddings', body: { model: 'e', input: 'recorded text' } });
     expect(data[0].headers['content-type']).toMatch(/application\/json/);

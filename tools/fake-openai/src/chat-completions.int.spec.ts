@@ -18,7 +18,6 @@ const user = (content: string): OpenAI.ChatCompletionMessageParam[] => [{ role: 
 describe('POST /v1/chat/completions', () => {
   const suite = useFakeOpenAISuite();
 
-
   async function reply(content: string): Promise<string | null> {
     const res = await suite.client.chat.completions.create({ model: MODEL, messages: user(content) });
     return res.choices[0].message.content;

@@ -83,14 +83,7 @@ async function complete(body: ChatRequestBody, state: FakeState): Promise<Comple
  * (`perTokenMs` apart), a finish chunk, the usage chunk when asked for, then
  * `[DONE]`.
  */
-async function stream(
-  res: Response,
-  c: Completion,
-  includeUsage: boolean,
-  perTokenMs: number,
-  fault: FaultSpec | undefined,
-  gone: AbortSignal,
-): Promise<void> {
+async function stream(res: Response, c: Completion, includeUsage: boolean, perTokenMs: number, fault: FaultSpec | undefined, gone: AbortSignal): Promise<void> {
   const chunk = (choices: unknown[], usage?: Completion['usage']) => ({
     id: c.id,
     object: 'chat.completion.chunk',

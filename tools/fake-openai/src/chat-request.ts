@@ -47,7 +47,8 @@ export function parseChatRequest(body: unknown): ChatRequestBody {
   if (b.stream !== undefined && b.stream !== null && typeof b.stream !== 'boolean') throw new InvalidRequestError("'stream' must be a boolean.", 'stream');
   for (const key of ['max_tokens', 'max_completion_tokens']) {
     const v = b[key];
-    if (v !== undefined && v !== null && (!Number.isInteger(v) || (v as number) < 1)) throw new InvalidRequestError(`'${key}' must be a positive integer.`, key);
+    if (v !== undefined && v !== null && (!Number.isInteger(v) || (v as number) < 1))
+      throw new InvalidRequestError(`'${key}' must be a positive integer.`, key);
   }
   const t = b.temperature;
   if (t !== undefined && t !== null && (typeof t !== 'number' || t < 0 || t > 2)) {

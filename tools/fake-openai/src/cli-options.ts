@@ -58,7 +58,11 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): FakeOpe
     }
     return n;
   };
-  const models = values.model ?? env.FAKE_OPENAI_MODELS?.split(',').map((m) => m.trim()).filter(Boolean);
+  const models =
+    values.model ??
+    env.FAKE_OPENAI_MODELS?.split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
   const options: FakeOpenAIOptions = {
     port: number('port', 'FAKE_OPENAI_PORT', true, 'PORT'),
     host: value('host', 'FAKE_OPENAI_HOST')?.text,

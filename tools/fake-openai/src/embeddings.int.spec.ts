@@ -15,7 +15,6 @@ function norm(v: number[]): number {
 describe('POST /v1/embeddings', () => {
   const suite = useFakeOpenAISuite();
 
-
   it('answers the official client with float vectors in the OpenAI shape', async () => {
     const res = await suite.client.embeddings.create({ model: MODEL, input: 'The vacation policy', encoding_format: 'float' });
     expect(res).toMatchObject({ object: 'list', model: MODEL, usage: { prompt_tokens: 3, total_tokens: 3 } });

@@ -13,7 +13,15 @@ export function respondToFault(fault: FaultSpec, res: Response): boolean {
   switch (fault.kind) {
     case 'status401': {
       const key = /^Bearer\s+(.*)$/i.exec(res.req.headers.authorization ?? '')?.[1] ?? '';
-      sendError(res, new FakeApiError(401, `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`, 'invalid_request_error', 'invalid_api_key'));
+      sendError(
+        res,
+        new FakeApiError(
+          401,
+          `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+          'invalid_request_error',
+          'invalid_api_key',
+        ),
+      );
       return true;
     }
     case 'status429':

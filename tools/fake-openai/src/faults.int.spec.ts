@@ -8,7 +8,6 @@ const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 
 describe('fault injection and auth', () => {
   const suite = useFakeOpenAISuite();
 
-
   it('status429: RateLimitError with a readable Retry-After, for the next N requests only', async () => {
     suite.fake.setOptions({ fault: { kind: 'status429', retryAfterSeconds: 7, times: 2 } });
     for (let i = 0; i < 2; i++) {

@@ -65,7 +65,10 @@ export function parseFencedPassages(prompt: string, boundary: string): { passage
   for (const match of block.matchAll(open)) {
     const bodyStart = (match.index ?? 0) + match[0].length;
     const bodyEnd = block.indexOf(`</passage-${boundary}>`, bodyStart);
-    const text = block.slice(bodyStart, bodyEnd < 0 ? block.length : bodyEnd).replace(/\s+/g, ' ').trim();
+    const text = block
+      .slice(bodyStart, bodyEnd < 0 ? block.length : bodyEnd)
+      .replace(/\s+/g, ' ')
+      .trim();
     if (text) passages.push({ n: Number(match[1]), text, ...(match[2] ? { heading: match[2] } : {}) });
   }
   return { passages, rest };

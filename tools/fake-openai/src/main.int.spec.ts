@@ -36,7 +36,11 @@ function startMain(args: string[], env: NodeJS.ProcessEnv = {}) {
 
 describe('main.ts', () => {
   it('runs as a process configured by flags and env, and exits 0 on SIGTERM', async () => {
-    const app = startMain(['--first-token-ms', '100', '--api-key', 'proc-key', '--model', 'alpha'], { FAKE_OPENAI_PORT: '0', PORT: '1', FAKE_OPENAI_DIMENSION: '16' });
+    const app = startMain(['--first-token-ms', '100', '--api-key', 'proc-key', '--model', 'alpha'], {
+      FAKE_OPENAI_PORT: '0',
+      PORT: '1',
+      FAKE_OPENAI_DIMENSION: '16',
+    });
     try {
       const { url, port } = await app.listening;
       expect(url).toBe(`http://127.0.0.1:${port}/v1`);
@@ -44,7 +48,10 @@ describe('main.ts', () => {
 
       const client = new OpenAI({ baseURL: url, apiKey: 'proc-key', maxRetries: 0 });
       const started = performance.now();
-      const chat = await client.chat.completions.create({ model: 'alpha', messages: [{ role: 'user', content: '[1] Fakes are fast.\nQuestion: are fakes fast?' }] });
+      const chat = await client.chat.completions.create({
+        model: 'alpha',
+        messages: [{ role: 'user', content: '[1] Fakes are fast.\nQuestion: are fakes fast?' }],
+      });
       expect(performance.now() - started).toBeGreaterThanOrEqual(95);
       expect(chat.choices[0].message.content).toBe('Fakes are fast. [1]');
       const embedding = await client.embeddings.create({ model: 'e', input: 'x' });
@@ -52,7 +59,11 @@ describe('main.ts', () => {
       await expect(new OpenAI({ baseURL: url, apiKey: 'wrong', maxRetries: 0 }).models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
 
       const admin = url.replace(/\/v1$/, '/__admin');
-      await fetch(`${admin}/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'status500', times: 1 }) });
+      await fetch(`${admin}/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'status500', times: 1 }),
+      });
       await expect(client.models.list()).rejects.toBeInstanceOf(OpenAI.InternalServerError);
       const { data } = (await (await fetch(`${admin}/requests`)).json()) as { data: { path: string }[] };
       expect(data.map((r) => r.path)).toEqual(['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/models']);

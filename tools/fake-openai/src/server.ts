@@ -97,7 +97,7 @@ function toApiError(error: unknown): FakeApiError {
   const e = error as { type?: unknown; status?: unknown; message?: unknown };
   // body-parser's errors: unparsable JSON, body too large, and so on.
   if (e.type === 'entity.parse.failed') {
-    return new InvalidRequestError('We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly.)');
+    return new InvalidRequestError("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)");
   }
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return new FakeApiError(e.status, String(e.message));
   return new FakeApiError(500, `fake-openai failed: ${error instanceof Error ? error.message : String(error)}`, 'server_error');

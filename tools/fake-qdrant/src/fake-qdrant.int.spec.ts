@@ -29,7 +29,11 @@ describe('fake-qdrant', () => {
   /** A collection shaped like the RAG store's: named dense and BM25 sparse vectors, a keyword index on doc_id. */
   const ragCollection = async (modifier: 'idf' | 'none' = 'idf') => {
     const name = unused();
-    await client.createCollection(name, { vectors: { dense: { size: 3, distance: 'Cosine' } }, sparse_vectors: { bm25: { modifier } }, metadata: { owner: 'test' } });
+    await client.createCollection(name, {
+      vectors: { dense: { size: 3, distance: 'Cosine' } },
+      sparse_vectors: { bm25: { modifier } },
+      metadata: { owner: 'test' },
+    });
     await client.createPayloadIndex(name, { field_name: 'doc_id', field_schema: 'keyword', wait: true });
     return name;
   };
@@ -50,7 +54,10 @@ describe('fake-qdrant', () => {
       const name = await ragCollection();
       expect(await client.collectionExists(name)).toEqual({ exists: true });
       expect((await client.getCollections()).collections).toContainEqual({ name });
-      await client.upsert(name, { wait: true, points: [{ id: U(1), vector: { dense: [1, 0, 0], bm25: { indices: [7], values: [1] } }, payload: { doc_id: 'a' } }] });
+      await client.upsert(name, {
+        wait: true,
+        points: [{ id: U(1), vector: { dense: [1, 0, 0], bm25: { indices: [7], values: [1] } }, payload: { doc_id: 'a' } }],
+      });
       expect(await client.count(name, { filter: { must: [{ key: 'doc_id', match: { value: 'a' } }] } })).toEqual({ count: 1 });
       await client.scroll(name, { limit: 5, with_payload: ['doc_id'] });
       await client.query(name, { query: [1, 0, 0], using: 'dense', limit: 2, with_payload: true });
@@ -72,12 +79,36 @@ describe('fake-qdrant', () => {
     });
 
     it.each([
-      ['an unknown field (a typo Qdrant would silently ignore)', 'POST', '/collections/c/points/query', { query: [1, 0, 0], with_payloads: true }, /must NOT have additional properties \(with_payloads\)/],
+      [
+        'an unknown field (a typo Qdrant would silently ignore)',
+        'POST',
+        '/collections/c/points/query',
+        { query: [1, 0, 0], with_payloads: true },
+        /must NOT have additional properties \(with_payloads\)/,
+      ],
       ['a wrong enum value', 'PUT', '/collections/c', { vectors: { dense: { size: 3, distance: 'cosine' } } }, /allowed values/],
       ['a negative sparse index', 'POST', '/collections/c/points/query', { query: { indices: [-1], values: [1] }, using: 'bm25' }, /must be >= 0/],
-      ['a sparse index beyond 32 bits', 'POST', '/collections/c/points/query', { query: { indices: [2 ** 32], values: [1] }, using: 'bm25' }, /format "uint32"/],
-      ['a point id that is neither an integer nor a UUID', 'PUT', '/collections/c/points', { points: [{ id: 'chunk-1', vector: { dense: [1, 0, 0] } }] }, /format "uuid"/],
-      ['repeated values in match.any', 'POST', '/collections/c/points/scroll', { filter: { must: [{ key: 'doc_id', match: { any: ['a', 'a'] } }] } }, /duplicate items/],
+      [
+        'a sparse index beyond 32 bits',
+        'POST',
+        '/collections/c/points/query',
+        { query: { indices: [2 ** 32], values: [1] }, using: 'bm25' },
+        /format "uint32"/,
+      ],
+      [
+        'a point id that is neither an integer nor a UUID',
+        'PUT',
+        '/collections/c/points',
+        { points: [{ id: 'chunk-1', vector: { dense: [1, 0, 0] } }] },
+        /format "uuid"/,
+      ],
+      [
+        'repeated values in match.any',
+        'POST',
+        '/collections/c/points/scroll',
+        { filter: { must: [{ key: 'doc_id', match: { any: ['a', 'a'] } }] } },
+        /duplicate items/,
+      ],
       ['a limit of 0', 'POST', '/collections/c/points/query', { query: [1, 0, 0], limit: 0 }, /limit must be >= 1/],
     ])('rejects a body with %s', async (_, method, path, body, message) => {
       const res = await send(method, path, JSON.stringify(body));
@@ -102,7 +133,10 @@ describe('fake-qdrant', () => {
     it('routes the most literal path first', () => {
       const validator = new QdrantApiValidator();
       expect(validator.match('POST', '/collections/aliases')).toMatchObject({ ok: true, operation: { operationId: 'update_aliases' } });
-      expect(validator.match('GET', '/collections/aliases')).toMatchObject({ ok: true, operation: { operationId: 'get_collection', pathParams: { collection_name: 'aliases' } } });
+      expect(validator.match('GET', '/collections/aliases')).toMatchObject({
+        ok: true,
+        operation: { operationId: 'get_collection', pathParams: { collection_name: 'aliases' } },
+      });
       expect(validator.match('GET', '/collections/a%20b/exists')).toMatchObject({ ok: true, operation: { pathParams: { collection_name: 'a b' } } });
     });
   });
@@ -115,7 +149,10 @@ describe('fake-qdrant', () => {
       expect(info.config.params.sparse_vectors).toEqual({ bm25: { modifier: 'idf' } });
       expect(info.config.metadata).toEqual({ owner: 'test' });
       expect(info.payload_schema).toEqual({ doc_id: { data_type: 'keyword', points: 0 } });
-      expect(await failure(client.createCollection(name, { vectors: { size: 3, distance: 'Dot' } }))).toEqual({ status: 409, error: `Wrong input: Collection \`${name}\` already exists!` });
+      expect(await failure(client.createCollection(name, { vectors: { size: 3, distance: 'Dot' } }))).toEqual({
+        status: 409,
+        error: `Wrong input: Collection \`${name}\` already exists!`,
+      });
       await client.deleteCollection(name);
       expect(await client.collectionExists(name)).toEqual({ exists: false });
       expect(await failure(client.getCollection(name))).toEqual({ status: 404, error: `Not found: Collection \`${name}\` doesn't exist!` });
@@ -126,10 +163,19 @@ describe('fake-qdrant', () => {
   describe('points', () => {
     it('checks vector names and sizes, and sparse vectors, like Qdrant', async () => {
       const name = await ragCollection();
-      expect(await failure(client.upsert(name, { wait: true, points: [{ id: 1, vector: { dense: [1, 0] } }] }))).toEqual({ status: 400, error: 'Wrong input: Vector dimension error: expected dim: 3, got 2' });
-      expect(await failure(client.upsert(name, { wait: true, points: [{ id: 1, vector: { dens: [1, 0, 0] } }] }))).toEqual({ status: 400, error: 'Wrong input: Not existing vector name error: dens' });
+      expect(await failure(client.upsert(name, { wait: true, points: [{ id: 1, vector: { dense: [1, 0] } }] }))).toEqual({
+        status: 400,
+        error: 'Wrong input: Vector dimension error: expected dim: 3, got 2',
+      });
+      expect(await failure(client.upsert(name, { wait: true, points: [{ id: 1, vector: { dens: [1, 0, 0] } }] }))).toEqual({
+        status: 400,
+        error: 'Wrong input: Not existing vector name error: dens',
+      });
       expect((await failure(client.upsert(name, { wait: true, points: [{ id: 1, vector: { bm25: { indices: [1, 1], values: [1, 2] } } }] }))).status).toBe(422);
-      expect(await failure(client.query(name, { query: [1, 0, 0, 0], using: 'dense' }))).toEqual({ status: 400, error: 'Wrong input: Vector dimension error: expected dim: 3, got 4' });
+      expect(await failure(client.query(name, { query: [1, 0, 0, 0], using: 'dense' }))).toEqual({
+        status: 400,
+        error: 'Wrong input: Vector dimension error: expected dim: 3, got 4',
+      });
     });
 
     it('scrolls in id order (integers, then UUIDs) with next_page_offset, and selects payload fields', async () => {
@@ -150,7 +196,10 @@ describe('fake-qdrant', () => {
 
     it('deletes by ids and by filter (must, must_not, has_id), and counts', async () => {
       const name = await ragCollection();
-      await client.upsert(name, { wait: true, points: [1, 2, 3, 4, 5].map((id) => ({ id, vector: { dense: [1, 0, 0] }, payload: { doc_id: id <= 3 ? 'a' : 'b' } })) });
+      await client.upsert(name, {
+        wait: true,
+        points: [1, 2, 3, 4, 5].map((id) => ({ id, vector: { dense: [1, 0, 0] }, payload: { doc_id: id <= 3 ? 'a' : 'b' } })),
+      });
       await client.delete(name, { wait: true, filter: { must: [{ key: 'doc_id', match: { value: 'a' } }], must_not: [{ has_id: [2] }] } });
       expect((await client.scroll(name, {})).points.map((p) => p.id)).toEqual([2, 4, 5]);
       await client.delete(name, { wait: true, points: [4] });
@@ -197,7 +246,11 @@ describe('fake-qdrant', () => {
       expect(points[1].score).toBeCloseTo(cos([3, 1, 0], [2, 2, 0]), 6);
       expect(points[0]).toMatchObject({ payload: { doc_id: 'a' }, version: expect.any(Number) });
       expect((await client.query(name, { query: [3, 1, 0], using: 'dense', limit: 1, offset: 1 })).points.map((p) => p.id)).toEqual([2]);
-      const filtered = await client.query(name, { query: { nearest: [3, 1, 0] }, using: 'dense', filter: { must: [{ key: 'doc_id', match: { value: 'a' } }] } });
+      const filtered = await client.query(name, {
+        query: { nearest: [3, 1, 0] },
+        using: 'dense',
+        filter: { must: [{ key: 'doc_id', match: { value: 'a' } }] },
+      });
       expect(filtered.points.map((p) => [p.id, p.payload])).toEqual([
         [1, undefined],
         [3, undefined],
@@ -247,7 +300,11 @@ describe('fake-qdrant', () => {
       // Dense ranks 1, 2, 3; sparse ranks 3, 2, 1. Each list adds weight-scaled 1 / (k + position), position from 0.
       const scores = (ps: { id: unknown; score: number }[]) => Object.fromEntries(ps.map((p) => [String(p.id), p.score]));
       const byDefault = await client.query(name, { prefetch, query: { fusion: 'rrf' } });
-      expect(scores(byDefault.points)).toEqual({ '1': expect.closeTo(1 / 2 + 1 / 4, 6), '2': expect.closeTo(1 / 3 + 1 / 3, 6), '3': expect.closeTo(1 / 4 + 1 / 2, 6) });
+      expect(scores(byDefault.points)).toEqual({
+        '1': expect.closeTo(1 / 2 + 1 / 4, 6),
+        '2': expect.closeTo(1 / 3 + 1 / 3, 6),
+        '3': expect.closeTo(1 / 4 + 1 / 2, 6),
+      });
       expect(byDefault.points[2].id).toBe(2);
 
       const k61 = await client.query(name, { prefetch, query: { rrf: { k: 61 } } });
@@ -257,7 +314,11 @@ describe('fake-qdrant', () => {
       // Weight 3 on the dense list: its position p counts as (p + 1) / 3 - 1.
       const weighted = await client.query(name, { prefetch, query: { rrf: { k: 61, weights: [3, 1] } } });
       expect(weighted.points.map((p) => p.id)).toEqual([3, 2, 1]);
-      expect(scores(weighted.points)).toEqual({ '1': expect.closeTo(1 / (1 / 3 + 60) + 1 / 63, 6), '2': expect.closeTo(1 / (2 / 3 + 60) + 1 / 62, 6), '3': expect.closeTo(1 / 61 + 1 / 61, 6) });
+      expect(scores(weighted.points)).toEqual({
+        '1': expect.closeTo(1 / (1 / 3 + 60) + 1 / 63, 6),
+        '2': expect.closeTo(1 / (2 / 3 + 60) + 1 / 62, 6),
+        '3': expect.closeTo(1 / 61 + 1 / 61, 6),
+      });
 
       const filter = { must: [{ key: 'doc_id', match: { any: ['a'] } }] };
       const filtered = await client.query(name, { prefetch: prefetch.map((p) => ({ ...p, filter })), query: { rrf: { k: 61 } } });

@@ -83,7 +83,13 @@ export async function startFakeQdrant(options: FakeQdrantOptions = {}): Promise<
       const started = process.hrtime.bigint();
       const rawBody = Buffer.concat(chunks).toString('utf8');
       const url = new URL(req.url ?? '/', 'http://fake-qdrant');
-      const recorded: RecordedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', apiKey: req.headers['api-key'] !== undefined, status: 0, problems: [] };
+      const recorded: RecordedRequest = {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        apiKey: req.headers['api-key'] !== undefined,
+        status: 0,
+        problems: [],
+      };
       if (rawBody) recorded.body = parseOrRaw(rawBody);
       requests.push(recorded);
 

@@ -152,7 +152,8 @@ export class QdrantApiValidator {
     for (const [name, value] of Object.entries(operation.pathParams)) {
       const validate = op.pathParams.get(name);
       // A path segment is text; an integer parameter (a point id) is its digits.
-      if (validate && !validate(value) && !(/^\d+$/.test(value) && validate(Number(value)))) problems.push(`path parameter ${name}: ${describe(validate.errors)}`);
+      if (validate && !validate(value) && !(/^\d+$/.test(value) && validate(Number(value))))
+        problems.push(`path parameter ${name}: ${describe(validate.errors)}`);
     }
     for (const name of new Set(request.query.keys())) {
       const param = op.queryParams.get(name);
@@ -178,7 +179,8 @@ export class QdrantApiValidator {
       if (op.body.required) problems.push(`${op.operationId} requires a JSON body`);
       return problems;
     }
-    if (!/^application\/json\b/i.test(request.contentType ?? '')) problems.push(`the body must be sent as application/json, not ${request.contentType ?? 'without a content type'}`);
+    if (!/^application\/json\b/i.test(request.contentType ?? ''))
+      problems.push(`the body must be sent as application/json, not ${request.contentType ?? 'without a content type'}`);
     let body: unknown;
     try {
       body = JSON.parse(request.rawBody);
@@ -211,7 +213,9 @@ function describe(errors: ErrorObject[] | null | undefined): string {
     ...new Set(
       [...errors]
         .sort((a, b) => b.instancePath.split('/').length - a.instancePath.split('/').length)
-        .map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`),
+        .map(
+          (e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`,
+        ),
     ),
   ];
   const shown = messages.slice(0, 6);
@@ -224,7 +228,20 @@ function coerce(value: string, type: string | undefined): unknown {
   return value;
 }
 
-const SCHEMA_KEYWORDS = new Set(['type', 'enum', '$ref', 'properties', 'items', 'anyOf', 'oneOf', 'allOf', 'additionalProperties', 'format', 'minimum', 'maximum']);
+const SCHEMA_KEYWORDS = new Set([
+  'type',
+  'enum',
+  '$ref',
+  'properties',
+  'items',
+  'anyOf',
+  'oneOf',
+  'allOf',
+  'additionalProperties',
+  'format',
+  'minimum',
+  'maximum',
+]);
 
 /** OpenAPI 3.0 schema to the JSON Schema Ajv checks (see the class comment). */
 function convert(node: Json): Json {

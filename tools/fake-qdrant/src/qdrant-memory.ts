@@ -104,7 +104,10 @@ export class QdrantMemory {
     const payloadSchema = Object.fromEntries(
       [...c.payloadIndexes].map(([field, schema]) => [
         field,
-        { data_type: typeof schema === 'string' ? schema : (schema as { type: string }).type, points: [...c.points.values()].filter((p) => fieldValues(p.payload, field).length > 0).length },
+        {
+          data_type: typeof schema === 'string' ? schema : (schema as { type: string }).type,
+          points: [...c.points.values()].filter((p) => fieldValues(p.payload, field).length > 0).length,
+        },
       ]),
     );
     return {
@@ -186,7 +189,11 @@ export class QdrantMemory {
     if (body.lookup_from) throw new NotImplementedError('lookup_from');
     const scored = this.runQuery(c, body, undefined);
     const offset: number = body.offset ?? 0;
-    return { points: scored.slice(offset, offset + (body.limit ?? 10)).map((s) => ({ ...this.record(c, s.point, body.with_payload ?? false, body.with_vector ?? false), version: s.point.version, score: s.score })) };
+    return {
+      points: scored
+        .slice(offset, offset + (body.limit ?? 10))
+        .map((s) => ({ ...this.record(c, s.point, body.with_payload ?? false, body.with_vector ?? false), version: s.point.version, score: s.score })),
+    };
   }
 
   private runQuery(c: Collection, q: any, outerFilter: unknown): ScoredPoint[] {
@@ -267,7 +274,10 @@ export class QdrantMemory {
     const dense = new Map<string, number[]>();
     const sparse = new Map<string, SparseVector>();
     const named: Record<string, unknown> = Array.isArray(p.vector) ? { '': p.vector } : p.vector;
-    if (c.unnamed !== Array.isArray(p.vector)) throw badRequest(c.unnamed ? 'the collection has one unnamed vector; send the vector as an array' : 'the collection has named vectors; send them as an object');
+    if (c.unnamed !== Array.isArray(p.vector))
+      throw badRequest(
+        c.unnamed ? 'the collection has one unnamed vector; send the vector as an array' : 'the collection has named vectors; send them as an object',
+      );
     for (const [vectorName, value] of Object.entries(named)) {
       const params = c.vectors.get(vectorName);
       if (params) {
@@ -317,7 +327,11 @@ export class QdrantMemory {
   private checkIndexed(c: Collection, filter: unknown): void {
     if (!this.options.requirePayloadIndexForFilters) return;
     for (const key of filterKeys(filter)) {
-      if (!c.payloadIndexes.has(key)) throw new QdrantHttpError(400, `Bad request: Index required but not found for "${key}" of one of the following types: [keyword]. Help: Create an index for this key.`);
+      if (!c.payloadIndexes.has(key))
+        throw new QdrantHttpError(
+          400,
+          `Bad request: Index required but not found for "${key}" of one of the following types: [keyword]. Help: Create an index for this key.`,
+        );
     }
   }
 }
@@ -364,7 +378,10 @@ function condition(point: StoredPoint, c: any): boolean {
     }
     if (c.range) {
       const r = c.range;
-      return values.some((v) => typeof v === 'number' && (r.gt == null || v > r.gt) && (r.gte == null || v >= r.gte) && (r.lt == null || v < r.lt) && (r.lte == null || v <= r.lte));
+      return values.some(
+        (v) =>
+          typeof v === 'number' && (r.gt == null || v > r.gt) && (r.gte == null || v >= r.gte) && (r.lt == null || v < r.lt) && (r.lte == null || v <= r.lte),
+      );
     }
     throw new NotImplementedError(`the condition ${JSON.stringify(c)}`);
   }
@@ -403,7 +420,10 @@ function selectPayload(payload: Record<string, unknown>, selector: any): Record<
 /** Qdrant's canonical form of an id: integers as they are, UUIDs lower-case and hyphenated. */
 function canonicalId(id: PointId): PointId {
   if (typeof id === 'number') return id;
-  const hex = id.replace(/[{}-]/g, '').replace(/^urn:uuid:/i, '').toLowerCase();
+  const hex = id
+    .replace(/[{}-]/g, '')
+    .replace(/^urn:uuid:/i, '')
+    .toLowerCase();
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
@@ -424,7 +444,8 @@ function sortById(points: StoredPoint[]): StoredPoint[] {
 }
 
 function checkSparse(v: SparseVector): void {
-  if (v.indices.length !== v.values.length) throw new QdrantHttpError(422, 'Validation error in JSON body: sparse vector indices and values must have the same length');
+  if (v.indices.length !== v.values.length)
+    throw new QdrantHttpError(422, 'Validation error in JSON body: sparse vector indices and values must have the same length');
   if (new Set(v.indices).size !== v.indices.length) throw new QdrantHttpError(422, 'Validation error in JSON body: sparse vector indices must be unique');
 }
 

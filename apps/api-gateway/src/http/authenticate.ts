@@ -34,7 +34,11 @@ export function authenticate(auth: Authenticator): RequestHandler {
     if (!header) throw new Unauthorized('an API key is required: send it as Authorization: Bearer <key>', CHALLENGE);
     const key = bearerKey(header);
     const principal = key ? await auth.verify(key) : null;
-    if (!principal) throw new Unauthorized('the API key is not valid (unknown, revoked or malformed); send Authorization: Bearer <key>', `${CHALLENGE}, error="invalid_token"`);
+    if (!principal)
+      throw new Unauthorized(
+        'the API key is not valid (unknown, revoked or malformed); send Authorization: Bearer <key>',
+        `${CHALLENGE}, error="invalid_token"`,
+      );
     req.principal = principal;
     // Every log line of the rest of the request names the tenant.
     runWithContext({ tenant: principal.tenant }, next);
@@ -55,7 +59,11 @@ export function requireScope(scope: ApiKeyScope): RequestHandler {
 export function requireAnyScope(...scopes: ApiKeyScope[]): RequestHandler {
   return (req, _res, next) => {
     if (!scopes.some((scope) => req.principal?.scopes.includes(scope))) {
-      throw new HttpError(403, 'forbidden', `this API key lacks the "${scopes.join('" or "')}" scope; create one with it (rag-ingest keys create --scopes ${scopes[0]})`);
+      throw new HttpError(
+        403,
+        'forbidden',
+        `this API key lacks the "${scopes.join('" or "')}" scope; create one with it (rag-ingest keys create --scopes ${scopes[0]})`,
+      );
     }
     next();
   };

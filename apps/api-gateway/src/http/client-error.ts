@@ -4,7 +4,11 @@ import { errorBody } from './http-error';
 
 /** Node's HTTP parser errors that the client can fix, as our JSON errors. */
 const PARSER_ERRORS: Record<string, [number, string, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'headers_too_large', 'the request line and headers are larger than the server accepts (16 KB); send long questions in a JSON body to POST /v1/chat'],
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'headers_too_large',
+    'the request line and headers are larger than the server accepts (16 KB); send long questions in a JSON body to POST /v1/chat',
+  ],
   HPE_URI_TOO_LONG: [414, 'uri_too_long', 'the URL is too long; send long questions in a JSON body to POST /v1/chat'],
 };
 

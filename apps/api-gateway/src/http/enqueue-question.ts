@@ -68,8 +68,13 @@ export async function enqueueQuestion(
     case 'overloaded':
       throw new HttpError(503, 'overloaded', `${result.waiting} questions are waiting; retry after the Retry-After delay`, { retry_after_seconds: 5 });
     case 'tenant_full':
-      throw new HttpError(429, 'tenant_queue_full', `${result.waiting} of your questions are already waiting (limit ${result.limit}); retry after the Retry-After delay`, {
-        retry_after_seconds: 5,
-      });
+      throw new HttpError(
+        429,
+        'tenant_queue_full',
+        `${result.waiting} of your questions are already waiting (limit ${result.limit}); retry after the Retry-After delay`,
+        {
+          retry_after_seconds: 5,
+        },
+      );
   }
 }

@@ -43,7 +43,13 @@ export function errorHandler(logger: Logger, maxBodyBytes: number, redisReady: (
     }
     const err = !(raw instanceof HttpError) && !isClientError(raw) && (isRedisUnavailable(raw) || !redisReady()) ? queueUnavailable(raw) : raw;
     if (err instanceof HttpError) {
-      if (err.status >= 500) logger.warn('request failed', { status: err.status, code: err.code, error: errorMessage(err), cause: err.cause === undefined ? undefined : errorMessage(err.cause) });
+      if (err.status >= 500)
+        logger.warn('request failed', {
+          status: err.status,
+          code: err.code,
+          error: errorMessage(err),
+          cause: err.cause === undefined ? undefined : errorMessage(err.cause),
+        });
       // Retry-After for what may be retried, the WWW-Authenticate challenge of a 401.
       for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
       res.status(err.status).json(errorBody(err.code, err.message, err.details));

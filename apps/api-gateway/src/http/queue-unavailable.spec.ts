@@ -26,7 +26,9 @@ describe('isRedisUnavailable', () => {
   });
 
   it('looks through causes, and leaves other errors alone', () => {
-    expect(isRedisUnavailable(new Error('wrapped', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }) }))).toBe(true);
+    expect(isRedisUnavailable(new Error('wrapped', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }) }))).toBe(
+      true,
+    );
     expect(isRedisUnavailable(new Error('boom'))).toBe(false);
     expect(isRedisUnavailable(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(false);
     expect(isRedisUnavailable('Connection is closed.')).toBe(false);

@@ -12,7 +12,11 @@ export function chatRoutes(deps: GatewayDeps): Router {
     }
     const { accepted, replayed } = await enqueueQuestion(deps.jobs, deps.config, req.body, req.requestId, req.principal.tenant, req.get('idempotency-key'));
     if (!replayed) deps.metrics.jobs.enqueued.inc({ queue: deps.queue.name });
-    deps.logger.info(replayed ? 'job accepted again (idempotent)' : 'job accepted', { job_id: accepted.job_id, queue: deps.queue.name, tenant: req.principal.tenant });
+    deps.logger.info(replayed ? 'job accepted again (idempotent)' : 'job accepted', {
+      job_id: accepted.job_id,
+      queue: deps.queue.name,
+      tenant: req.principal.tenant,
+    });
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).location(accepted.status_url).json(accepted);
   });

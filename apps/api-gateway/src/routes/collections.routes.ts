@@ -25,7 +25,13 @@ async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
     if (error instanceof CollectionNotFoundError) throw notFound(error.collection);
     if (error instanceof EmbedderMismatchError) throw new HttpError(409, 'embedder_mismatch', error.message);
     if (isPermanent(error)) throw new HttpError(409, 'vector_store_refused', 'the vector store refused the request; the operator finds why in the logs');
-    throw new HttpError(503, 'vector_store_unavailable', 'the vector store is unavailable; retry in a few seconds', { retry_after_seconds: 5 }, { cause: error });
+    throw new HttpError(
+      503,
+      'vector_store_unavailable',
+      'the vector store is unavailable; retry in a few seconds',
+      { retry_after_seconds: 5 },
+      { cause: error },
+    );
   }
 }
 
@@ -74,7 +80,10 @@ export function collectionRoutes(deps: GatewayDeps): Router {
     const built = await describeEmbedder(embedder);
     await storeCall(() => store.ensureCollection(tenant, name, built));
     deps.logger.info(existed ? 'collection exists' : 'collection created', { collection: name, tenant });
-    res.status(existed ? 200 : 201).location(`/v1/collections/${name}`).json({ name, embedder: built, created: !existed });
+    res
+      .status(existed ? 200 : 201)
+      .location(`/v1/collections/${name}`)
+      .json({ name, embedder: built, created: !existed });
   });
 
   router.get('/v1/collections/:name', requireScope('query'), async (req, res) => {
@@ -114,7 +123,8 @@ export function collectionRoutes(deps: GatewayDeps): Router {
     const tenant = tenantOf(req);
     if (!(await storeCall(() => store.hasCollection(tenant, name)))) throw notFound(name);
     const exists = (await storeCall(() => store.listDocuments(tenant, name))).some((d) => d.docId === docId);
-    if (!exists) throw new HttpError(404, 'document_not_found', `collection "${name}" has no document "${docId}"; GET /v1/collections/${name}/documents lists them`);
+    if (!exists)
+      throw new HttpError(404, 'document_not_found', `collection "${name}" has no document "${docId}"; GET /v1/collections/${name}/documents lists them`);
     await storeCall(() => store.deleteDocument(tenant, name, docId));
     deps.logger.info('document deleted', { collection: name, tenant, doc_id: docId });
     res.json({ collection: name, doc_id: docId, deleted: true });

@@ -27,7 +27,11 @@ export function healthRoutes(deps: GatewayDeps): Router {
       }),
     );
     const ready = results.every(([, r]) => r.ok);
-    if (!ready) return void res.status(503).setHeader('Retry-After', '5').json({ status: 'not_ready', checks: Object.fromEntries(results) });
+    if (!ready)
+      return void res
+        .status(503)
+        .setHeader('Retry-After', '5')
+        .json({ status: 'not_ready', checks: Object.fromEntries(results) });
     // No worker is not a reason to stop routing here: questions are still accepted and wait in the queue.
     // So `degraded` is 200, and says why, for humans and alerts rather than load balancers.
     const alive = await withTimeout(deps.workers.aliveCount(), CHECK_TIMEOUT_MS).catch((error: unknown) => {
@@ -36,11 +40,18 @@ export function healthRoutes(deps: GatewayDeps): Router {
     });
     const reasons =
       alive === 0
-        ? [`no worker has been seen for ${deps.config.WORKER_STALE_SECONDS} s (WORKER_STALE_SECONDS): questions are accepted but wait in the queue until a worker runs`]
+        ? [
+            `no worker has been seen for ${deps.config.WORKER_STALE_SECONDS} s (WORKER_STALE_SECONDS): questions are accepted but wait in the queue until a worker runs`,
+          ]
         : alive === undefined
-          ? ['the workers\' heartbeats could not be read']
+          ? ["the workers' heartbeats could not be read"]
           : [];
-    res.status(200).json({ status: reasons.length > 0 ? 'degraded' : 'ready', checks: Object.fromEntries(results), workers: { alive: alive ?? null }, ...(reasons.length > 0 ? { reasons } : {}) });
+    res.status(200).json({
+      status: reasons.length > 0 ? 'degraded' : 'ready',
+      checks: Object.fromEntries(results),
+      workers: { alive: alive ?? null },
+      ...(reasons.length > 0 ? { reasons } : {}),
+    });
   });
   return router;
 }

@@ -22,7 +22,8 @@ export function jobRoutes(deps: GatewayDeps): Router {
     const cancel = await queueCall(() => deps.jobs.cancel(jobId, req.principal.tenant));
     if (cancel.outcome === 'not_found') throw jobNotFound();
     const { view } = cancel;
-    if (cancel.outcome === 'finished') throw new HttpError(409, 'job_finished', `job already ${view.status}; only queued, retrying or active jobs can be cancelled`);
+    if (cancel.outcome === 'finished')
+      throw new HttpError(409, 'job_finished', `job already ${view.status}; only queued, retrying or active jobs can be cancelled`);
     deps.logger.info('job cancel requested', { job_id: view.job_id, status: view.status });
     // 202: the job is running and stops within seconds; 200: it never will run.
     if (cancel.outcome === 'requested') res.status(202).json({ ...view, cancel_requested: true });

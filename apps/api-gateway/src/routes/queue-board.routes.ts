@@ -16,7 +16,9 @@ const SERVICE_UNAVAILABLE = 503 as number as 500;
 /** A 401 that makes a browser show its login prompt; the password is an operator API key. */
 class BoardLoginRequired extends HttpError {
   constructor(message: string) {
-    super(401, 'unauthorized', message, undefined, { headers: { 'WWW-Authenticate': 'Basic realm="rag operators: any user name, an operator API key as password", charset="UTF-8"' } });
+    super(401, 'unauthorized', message, undefined, {
+      headers: { 'WWW-Authenticate': 'Basic realm="rag operators: any user name, an operator API key as password", charset="UTF-8"' },
+    });
   }
 }
 
@@ -31,7 +33,10 @@ function operatorOnly(auth: Authenticator): RequestHandler {
     if (!(await auth.required())) return next();
     const header = req.get('authorization');
     const key = bearerKey(header) ?? basicAuthKey(header);
-    if (!key) throw new BoardLoginRequired('the queue dashboard needs an operator API key: sign in with any user name and the key as password, or send Authorization: Bearer <key>');
+    if (!key)
+      throw new BoardLoginRequired(
+        'the queue dashboard needs an operator API key: sign in with any user name and the key as password, or send Authorization: Bearer <key>',
+      );
     const principal = await auth.verify(key);
     if (!principal) throw new BoardLoginRequired('the API key is not valid (unknown, revoked or malformed)');
     if (!principal.scopes.includes('operator')) {
@@ -59,7 +64,8 @@ function sameOriginOnly(): RequestHandler {
     const origin = req.get('origin');
     // Browsers without Sec-Fetch-* still send Origin on cross-origin writes and fetches.
     const foreignOrigin = origin !== undefined && origin !== 'null' ? hostOf(origin) !== req.get('host') : origin === 'null';
-    if (crossSite || foreignOrigin) throw new HttpError(403, 'cross_origin_refused', 'the queue dashboard answers only its own pages; open it directly at /admin/queues');
+    if (crossSite || foreignOrigin)
+      throw new HttpError(403, 'cross_origin_refused', 'the queue dashboard answers only its own pages; open it directly at /admin/queues');
     next();
   };
 }
@@ -77,7 +83,11 @@ function readOnly(): RequestHandler {
   return (req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
     res.setHeader('Allow', 'GET, HEAD');
-    throw new HttpError(405, 'read_only', 'the queue dashboard is read-only; replay failed jobs with POST /v1/admin/dead-letters/:id/replay or rag-ingest dlq replay');
+    throw new HttpError(
+      405,
+      'read_only',
+      'the queue dashboard is read-only; replay failed jobs with POST /v1/admin/dead-letters/:id/replay or rag-ingest dlq replay',
+    );
   };
 }
 

@@ -74,7 +74,11 @@ function receiveFiles(req: Request, runs: IngestRuns, limits: UploadLimits): Pro
     try {
       // preservePath: a file named guides/setup.md keeps its folder in its document id.
       // fileSize + 1: busboy reports 'limit' on reaching fileSize, and a file of exactly the limit is allowed.
-      parser = busboy({ headers: req.headers, preservePath: true, limits: { fileSize: limits.documentBytes + 1, files: MAX_UPLOAD_FILES, fields: 20, fieldSize: 1024, parts: MAX_UPLOAD_FILES + 20 } });
+      parser = busboy({
+        headers: req.headers,
+        preservePath: true,
+        limits: { fileSize: limits.documentBytes + 1, files: MAX_UPLOAD_FILES, fields: 20, fieldSize: 1024, parts: MAX_UPLOAD_FILES + 20 },
+      });
     } catch {
       reject(new HttpError(400, 'invalid_multipart', 'the multipart body has no boundary; send files as multipart/form-data'));
       return;
@@ -109,15 +113,30 @@ function receiveFiles(req: Request, runs: IngestRuns, limits: UploadLimits): Pro
       stream.on('data', (c: Buffer) => {
         total += c.length;
         if (total > limits.uploadBytes) {
-          return fail(new HttpError(413, 'upload_too_large', `the files of this upload are larger than ${limits.uploadBytes} bytes together; send them in several uploads`));
+          return fail(
+            new HttpError(
+              413,
+              'upload_too_large',
+              `the files of this upload are larger than ${limits.uploadBytes} bytes together; send them in several uploads`,
+            ),
+          );
         }
         chunks.push(c);
       });
-      stream.on('limit', () => fail(new HttpError(413, 'document_too_large', `${docId} is larger than ${limits.documentBytes} bytes (INGEST_MAX_DOCUMENT_BYTES); split it or ask the operator to raise the limit`)));
+      stream.on('limit', () =>
+        fail(
+          new HttpError(
+            413,
+            'document_too_large',
+            `${docId} is larger than ${limits.documentBytes} bytes (INGEST_MAX_DOCUMENT_BYTES); split it or ask the operator to raise the limit`,
+          ),
+        ),
+      );
       stream.on('end', () => {
         if (failed) return;
         const bytes = Buffer.concat(chunks);
-        if (received.some((r) => r.doc_id === docId)) return fail(new HttpError(400, 'duplicate_document', `${docId} appears twice in the upload; send each document once`));
+        if (received.some((r) => r.doc_id === docId))
+          return fail(new HttpError(400, 'duplicate_document', `${docId} appears twice in the upload; send each document once`));
         const file: Received = { doc_id: docId, content_hash: contentHash(bytes), bytes: bytes.length };
         received.push(file);
         const ref: ContentRef = { tenant: limits.tenant, run_id: limits.runId, doc_id: docId };

@@ -46,8 +46,20 @@ const UNICODE_POOL = [
   ...'Где отчёт',
   ...'報告はどこ中文한국어',
   ...'مرحبا שלום',
-  '\u0301', '\u200d', '\u200e', '\u202e', '\ufeff', '\u00a0', '\u2028', '\u2029',
-  '😀', '👩‍💻', '🇫🇷', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢', '\u{10ffff}', '\ufffd',
+  '\u0301',
+  '\u200d',
+  '\u200e',
+  '\u202e',
+  '\ufeff',
+  '\u00a0',
+  '\u2028',
+  '\u2029',
+  '😀',
+  '👩‍💻',
+  '🇫🇷',
+  '𝔘𝔫𝔦𝔠𝔬𝔡𝔢',
+  '\u{10ffff}',
+  '\ufffd',
 ];
 
 function unicodeString(rng: Rng, length: number): string {
@@ -97,12 +109,28 @@ const BODY_MUTATIONS: Array<(rng: Rng, body: Record<string, unknown>) => void> =
   (_rng, b) => void delete b.query,
   (rng, b) => void (b.collection = notAString(rng)),
   (rng, b) =>
-    void (b.collection = pick(rng, ['', 'Handbook', 'hand book', 'a.b', '../etc', '-lead', '_lead', 'x'.repeat(64), 'sample/../x', 'ÿ', unicodeString(rng, 10) + 'É'])),
+    void (b.collection = pick(rng, [
+      '',
+      'Handbook',
+      'hand book',
+      'a.b',
+      '../etc',
+      '-lead',
+      '_lead',
+      'x'.repeat(64),
+      'sample/../x',
+      'ÿ',
+      unicodeString(rng, 10) + 'É',
+    ])),
   (rng, b) => void (b.top_k = notAnInt(rng)),
   (rng, b) => void (b.filters = pick<unknown>(rng, ['sources', 1, true, [], [{ sources: ['a'] }]])),
-  (rng, b) => void (b.filters = { sources: pick<unknown>(rng, ['a.md', 1, { a: 1 }, [1, 2], [''], [null], ['x'.repeat(513)], Array.from({ length: 51 }, (_, i) => `d${i}`)]) }),
+  (rng, b) =>
+    void (b.filters = {
+      sources: pick<unknown>(rng, ['a.md', 1, { a: 1 }, [1, 2], [''], [null], ['x'.repeat(513)], Array.from({ length: 51 }, (_, i) => `d${i}`)]),
+    }),
   (rng, b) => void (b.filters = { sources: [poisonedText(rng)] }),
-  (rng, b) => void (b.filters = { ...(typeof b.filters === 'object' ? b.filters : {}), [pick(rng, ['source', 'tenant', 'x', '__proto__', 'constructor'])]: ['a'] }),
+  (rng, b) =>
+    void (b.filters = { ...(typeof b.filters === 'object' ? b.filters : {}), [pick(rng, ['source', 'tenant', 'x', '__proto__', 'constructor'])]: ['a'] }),
   (rng, b) => void (b.stream = pick<unknown>(rng, ['true', 1, 0, 'yes', [], {}])),
   (rng, b) => setOwn(b, unicodeString(rng, int(rng, 1, 30)), notAString(rng)),
   (rng, b) => setOwn(b, pick(rng, ['tenant', 'api_key', 'topK', 'Query', 'collections', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '']), 'x'),
@@ -232,7 +260,9 @@ const GENERATORS: Record<string, RequestMaker> = {
     method: 'POST',
     path: '/v1/chat',
     headers: { ...JSON_TYPE, ...bearer(keys.user) },
-    body: Buffer.from(pick(rng, [`{"query":"q","filters":${deepJsonText(int(rng, 17, 20000))}}`, '['.repeat(int(rng, 20, 4000)) + ']'.repeat(int(rng, 0, 10))])),
+    body: Buffer.from(
+      pick(rng, [`{"query":"q","filters":${deepJsonText(int(rng, 17, 20000))}}`, '['.repeat(int(rng, 20, 4000)) + ']'.repeat(int(rng, 0, 10))]),
+    ),
   }),
   'headers: bad content type or encoding': (rng, keys) => {
     const variant = pick<Record<string, string>>(rng, [
@@ -327,7 +357,13 @@ const GENERATORS: Record<string, RequestMaker> = {
     ] as const);
     // The user key is not admin; the admin key has no query scope.
     const key = path.includes('admin') ? keys.user : keys.admin;
-    return { category: 'headers: scope not granted', method, path, headers: { ...JSON_TYPE, ...bearer(key) }, body: body === undefined ? undefined : json(body) };
+    return {
+      category: 'headers: scope not granted',
+      method,
+      path,
+      headers: { ...JSON_TYPE, ...bearer(key) },
+      body: body === undefined ? undefined : json(body),
+    };
   },
   'ids: bad and unknown job ids': (rng, keys) => {
     const id = pick(rng, [...BAD_IDS, '00000000-0000-4000-8000-000000000000', 'ffffffff-ffff-4fff-bfff-ffffffffffff']);
@@ -354,7 +390,11 @@ const GENERATORS: Record<string, RequestMaker> = {
       ['DELETE', '/v1/collections/sample/documents/not-a-loaded-document.md', undefined],
       ['GET', `/v1/collections/sample/documents?limit=${pick(rng, ['-1', '1001', 'x', '1.5'])}`, undefined],
       ['GET', `/v1/collections/sample/documents?offset=${pick(rng, ['-1', 'x', '1e3'])}`, undefined],
-      ['POST', '/v1/collections', pick<unknown>(rng, [{}, { name: badName }, { name: 'ok', extra: 1 }, [], 'name', { name: 5 }, { name: null }, { name: unicodeString(rng, 10) + 'É' }])],
+      [
+        'POST',
+        '/v1/collections',
+        pick<unknown>(rng, [{}, { name: badName }, { name: 'ok', extra: 1 }, [], 'name', { name: 5 }, { name: null }, { name: unicodeString(rng, 10) + 'É' }]),
+      ],
     ] as const);
     return {
       category: 'ids: bad collection names and document ids',
@@ -399,7 +439,17 @@ const GENERATORS: Record<string, RequestMaker> = {
     const part = (filename: string | undefined, content: string) =>
       `--${boundary}\r\nContent-Disposition: form-data; name="file"${filename === undefined ? '' : `; filename="${filename}"`}\r\n` +
       `Content-Type: application/octet-stream\r\n\r\n${content}\r\n`;
-    const name = pick(rng, ['../etc/passwd.md', '/abs.md', 'a/../../b.md', 'tool.exe', 'no-extension', '', 'x'.repeat(1100) + '.md', 'back\\slash.md', 'ok.md']);
+    const name = pick(rng, [
+      '../etc/passwd.md',
+      '/abs.md',
+      'a/../../b.md',
+      'tool.exe',
+      'no-extension',
+      '',
+      'x'.repeat(1100) + '.md',
+      'back\\slash.md',
+      'ok.md',
+    ]);
     const variant = pick(rng, ['bad name', 'too large', 'no file', 'garbage', 'no boundary', 'json', 'truncated', 'duplicate']);
     let body: string;
     let type = `multipart/form-data; boundary=${boundary}`;

@@ -88,7 +88,10 @@ export function useStack(tempPrefix: string, options: StackOptions = {}): Stack 
   };
   return Object.defineProperties(Object.assign(fields, methods), {
     base: { enumerable: true, get: () => `http://127.0.0.1:${fields.port}` },
-    env: { enumerable: true, get: () => ({ REDIS_URL: fields.redis.url, DATA_DIR: path.join(fields.data.path, 'data'), PORT: String(fields.port), NODE_ENV: 'test' }) },
+    env: {
+      enumerable: true,
+      get: () => ({ REDIS_URL: fields.redis.url, DATA_DIR: path.join(fields.data.path, 'data'), PORT: String(fields.port), NODE_ENV: 'test' }),
+    },
   }) as Stack;
 }
 

@@ -1,5 +1,14 @@
 import type { Config } from '@rag/config';
-import { ALL_TENANTS, DeadLetterNotReplayableError, openDeadLetters, openQueryQueue, queryJobOptions, replayDeadLetter, withJobSigningKey, type TenantScope } from '@rag/jobs';
+import {
+  ALL_TENANTS,
+  DeadLetterNotReplayableError,
+  openDeadLetters,
+  openQueryQueue,
+  queryJobOptions,
+  replayDeadLetter,
+  withJobSigningKey,
+  type TenantScope,
+} from '@rag/jobs';
 import type { Output } from './ingest.command';
 
 export type DlqAction = 'list' | 'show' | 'replay' | 'purge';
@@ -9,7 +18,13 @@ export type DlqAction = 'list' | 'show' | 'replay' | 'purge';
  * URL, so it acts as an operator: every tenant's letters, or one tenant's
  * with --tenant.
  */
-export async function dlqCommand(config: Config, action: DlqAction, ids: string[], opts: { json?: boolean; yes?: boolean; tenant?: string }, io: Output): Promise<number> {
+export async function dlqCommand(
+  config: Config,
+  action: DlqAction,
+  ids: string[],
+  opts: { json?: boolean; yes?: boolean; tenant?: string },
+  io: Output,
+): Promise<number> {
   const scope: TenantScope = opts.tenant ? { tenant: opts.tenant } : ALL_TENANTS;
   const queue = openQueryQueue(config);
   try {
@@ -59,7 +74,9 @@ export async function dlqCommand(config: Config, action: DlqAction, ids: string[
       }
       case 'purge': {
         if (!opts.yes) {
-          io.err(`purge deletes ${opts.tenant ? `every dead letter of tenant ${opts.tenant}` : "every tenant's dead letters"} for good; run again with --yes to confirm`);
+          io.err(
+            `purge deletes ${opts.tenant ? `every dead letter of tenant ${opts.tenant}` : "every tenant's dead letters"} for good; run again with --yes to confirm`,
+          );
           return 2;
         }
         io.out(`purged ${await deadLetters.purge(scope)} dead letter(s)`);

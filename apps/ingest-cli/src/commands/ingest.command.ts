@@ -2,7 +2,15 @@ import type { Config } from '@rag/config';
 import { DocumentLocks } from '@rag/jobs';
 import { llmResilienceFromConfig } from '@rag/llm-client';
 import Redis from 'ioredis';
-import { SUPPORTED_EXTENSIONS, chunkingFromConfig, createEmbedder, ingestDocuments, openVectorStore, parsePoolFromConfig, type IngestSummary } from '@rag/retrieval';
+import {
+  SUPPORTED_EXTENSIONS,
+  chunkingFromConfig,
+  createEmbedder,
+  ingestDocuments,
+  openVectorStore,
+  parsePoolFromConfig,
+  type IngestSummary,
+} from '@rag/retrieval';
 import { discoverFiles } from '../discover-files';
 import { documentsBar } from '../progress-bar';
 
@@ -39,7 +47,9 @@ export async function ingestCommand(config: Config, targets: string[], options: 
   // Embeddings from a provider with LLM_RPM/LLM_TPM set count against the budget the workers share in Redis.
   const sharesLimits = config.EMBEDDINGS === 'openai' && (config.LLM_RPM > 0 || config.LLM_TPM > 0) && !options.dryRun;
   const redis = sharesLimits ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : options.dryRun ? undefined : await reachableRedis(config.REDIS_URL);
-  const embedder = createEmbedder(config, { resilience: llmResilienceFromConfig(config, { redis: sharesLimits ? redis : undefined, prefix: config.QUEUE_PREFIX }) });
+  const embedder = createEmbedder(config, {
+    resilience: llmResilienceFromConfig(config, { redis: sharesLimits ? redis : undefined, prefix: config.QUEUE_PREFIX }),
+  });
   // Workers may be loading the same documents: one writer per document, through the Redis they share.
   const locks = redis ? new DocumentLocks(redis, config.QUEUE_PREFIX) : undefined;
   // The same parse threads and budgets as the workers': a hostile file fails by name instead of hanging the command.
@@ -66,7 +76,7 @@ export async function ingestCommand(config: Config, targets: string[], options: 
         chunks += progress.chunks;
         if (progress.outcome === 'failed') failed++;
         const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-        if (showProgress) bar.increment({ chunks, failed, rate: (bar.getProgress() * discovery.files.length / seconds).toFixed(1) });
+        if (showProgress) bar.increment({ chunks, failed, rate: ((bar.getProgress() * discovery.files.length) / seconds).toFixed(1) });
       },
     });
     if (!summary.dryRun && summary.added + summary.updated + summary.removed.length > 0) await store.compact(options.tenant ?? 'default', options.collection);

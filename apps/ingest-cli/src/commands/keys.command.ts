@@ -12,7 +12,8 @@ export type KeysAction =
   | { action: 'revoke'; ids: string[] }
   | { action: 'dev-key'; file: string };
 
-const line = (r: ApiKeyRecord) => `${r.id}\t${r.tenant}\t${r.scopes.join(',')}\tcreated ${r.created_at}\t${r.revoked_at ? `revoked ${r.revoked_at}` : 'active'}${r.name ? `\t${r.name}` : ''}`;
+const line = (r: ApiKeyRecord) =>
+  `${r.id}\t${r.tenant}\t${r.scopes.join(',')}\tcreated ${r.created_at}\t${r.revoked_at ? `revoked ${r.revoked_at}` : 'active'}${r.name ? `\t${r.name}` : ''}`;
 
 /** Manages the gateway's API keys in Redis. A plain key is printed once, at creation, and never stored. */
 export async function keysCommand(config: Config, cmd: KeysAction, io: Output): Promise<number> {
@@ -31,7 +32,9 @@ export async function keysCommand(config: Config, cmd: KeysAction, io: Output): 
         if (cmd.json) io.out(JSON.stringify({ key, ...record }));
         else {
           io.out(key);
-          io.err(`created ${record.id} for tenant ${record.tenant} with scopes ${record.scopes.join(',')}; the key above is shown only now (send it as Authorization: Bearer <key>)`);
+          io.err(
+            `created ${record.id} for tenant ${record.tenant} with scopes ${record.scopes.join(',')}; the key above is shown only now (send it as Authorization: Bearer <key>)`,
+          );
         }
         return 0;
       }
@@ -67,7 +70,12 @@ export async function keysCommand(config: Config, cmd: KeysAction, io: Output): 
           if (record) await store.revoke(record.id);
         }
         // The developer runs the whole stack: operator too, so the queue dashboard opens with this key.
-        const { key } = await store.create({ tenant: 'default', scopes: ['query', 'ingest', 'admin', 'operator'], name: 'dev key (npm start)', grantedBy: 'cli' });
+        const { key } = await store.create({
+          tenant: 'default',
+          scopes: ['query', 'ingest', 'admin', 'operator'],
+          name: 'dev key (npm start)',
+          grantedBy: 'cli',
+        });
         mkdirSync(path.dirname(cmd.file), { recursive: true });
         writeFileSync(cmd.file, `${key}\n`, { mode: 0o600 });
         chmodSync(cmd.file, 0o600);

@@ -49,11 +49,17 @@ export async function queuedIngestCommand(config: Config, targets: string[], opt
     for (const file of discovery.files) {
       const bytes = await file.read();
       if (bytes.length > config.INGEST_MAX_DOCUMENT_BYTES) {
-        notSent.push({ id: file.id, error: `${bytes.length} bytes is over INGEST_MAX_DOCUMENT_BYTES (${config.INGEST_MAX_DOCUMENT_BYTES}); raise it or split the file` });
+        notSent.push({
+          id: file.id,
+          error: `${bytes.length} bytes is over INGEST_MAX_DOCUMENT_BYTES (${config.INGEST_MAX_DOCUMENT_BYTES}); raise it or split the file`,
+        });
         continue;
       }
       if (bytes.length > config.INGEST_MAX_PENDING_BYTES_PER_TENANT) {
-        notSent.push({ id: file.id, error: `${bytes.length} bytes is over INGEST_MAX_PENDING_BYTES_PER_TENANT (${config.INGEST_MAX_PENDING_BYTES_PER_TENANT}); raise it or split the file` });
+        notSent.push({
+          id: file.id,
+          error: `${bytes.length} bytes is over INGEST_MAX_PENDING_BYTES_PER_TENANT (${config.INGEST_MAX_PENDING_BYTES_PER_TENANT}); raise it or split the file`,
+        });
         continue;
       }
       const hash = contentHash(bytes);
@@ -69,7 +75,11 @@ export async function queuedIngestCommand(config: Config, targets: string[], opt
       // The run counts only what was sent, so it can finish.
       await runs.addQueued(runId, -unsent.length);
       for (const doc of unsent) {
-        notSent.push({ id: doc.id, error: 'not sent: the workers loaded nothing of this tenant for a long time while its pending bytes were at INGEST_MAX_PENDING_BYTES_PER_TENANT; start a worker, then run the same command again' });
+        notSent.push({
+          id: doc.id,
+          error:
+            'not sent: the workers loaded nothing of this tenant for a long time while its pending bytes were at INGEST_MAX_PENDING_BYTES_PER_TENANT; start a worker, then run the same command again',
+        });
       }
     }
     const sent = changed.length - unsent.length;
@@ -141,14 +151,17 @@ async function follow(runs: IngestRuns, runId: string, total: number, showProgre
       const status = await runs.get(runId);
       if (!status) throw new Error(`run ${runId} disappeared from Redis (was it flushed?); load the documents again`);
       const done = status.done;
-      if (showProgress) bar.update(done, { chunks: status.chunks, failed: status.failed, rate: (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1) });
+      if (showProgress)
+        bar.update(done, { chunks: status.chunks, failed: status.failed, rate: (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1) });
       if (status.finished) return status;
       if (done !== lastDone) {
         lastDone = done;
         lastMove = Date.now();
       } else if (!hinted && Date.now() - lastMove > IDLE_HINT_MS) {
         hinted = true;
-        io.err(`\nno document finished in ${IDLE_HINT_MS / 1000} s: is a worker running (npm start, or nx serve rag-worker with INGEST_CONCURRENCY ≥ 1)? The run waits in the queue; Ctrl-C leaves it there (rag-ingest status ${runId}).`);
+        io.err(
+          `\nno document finished in ${IDLE_HINT_MS / 1000} s: is a worker running (npm start, or nx serve rag-worker with INGEST_CONCURRENCY ≥ 1)? The run waits in the queue; Ctrl-C leaves it there (rag-ingest status ${runId}).`,
+        );
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }

@@ -6,10 +6,7 @@ export async function connectRedis(config: Config): Promise<Redis> {
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
-    await Promise.race([
-      redis.connect(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000).unref()),
-    ]);
+    await Promise.race([redis.connect(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000).unref())]);
   } catch (error) {
     redis.disconnect();
     throw new Error('cannot reach Redis at REDIS_URL; start it or set REDIS_URL', { cause: error });

@@ -66,7 +66,9 @@ export async function sendDocuments(
         while (!check.stored) {
           if (!hinted) {
             hinted = true;
-            io.err(`tenant ${tenant} has ${check.pending} bytes waiting for the workers (INGEST_MAX_PENDING_BYTES_PER_TENANT ${cap}); waiting for them to load earlier documents`);
+            io.err(
+              `tenant ${tenant} has ${check.pending} bytes waiting for the workers (INGEST_MAX_PENDING_BYTES_PER_TENANT ${cap}); waiting for them to load earlier documents`,
+            );
           }
           if (Date.now() - moved > limitMs) return changed.slice(i);
           await new Promise((r) => setTimeout(r, ROOM_POLL_MS));

@@ -30,7 +30,11 @@ describe('createBreaker', () => {
 
     const fast = breaker.execute(fn);
     await expect(fast).rejects.toBeInstanceOf(BreakerOpenError);
-    await expect(fast).rejects.toMatchObject({ permanent: false, dependency: 'chat', message: expect.stringMatching(/chat is unavailable.*the job will retry/) });
+    await expect(fast).rejects.toMatchObject({
+      permanent: false,
+      dependency: 'chat',
+      message: expect.stringMatching(/chat is unavailable.*the job will retry/),
+    });
     expect(() => breaker.assertAvailable()).toThrow(BreakerOpenError);
     expect(fn).toHaveBeenCalledTimes(2);
 

@@ -154,10 +154,13 @@ class CockatielBreaker implements Breaker {
     } catch (error) {
       if (!(error instanceof TaskCancelledError)) throw error;
       if (signal?.aborted) throw new CallAbortedError(`${this.name} call was aborted`, { cause: error });
-      throw new DependencyTimeoutError(`${this.name} did not answer within ${this.options.timeoutMs} ms; the job will retry (raise LLM_TIMEOUT_MS if the model is slow)`, {
-        cause: error,
-        code: 'llm_timeout',
-      });
+      throw new DependencyTimeoutError(
+        `${this.name} did not answer within ${this.options.timeoutMs} ms; the job will retry (raise LLM_TIMEOUT_MS if the model is slow)`,
+        {
+          cause: error,
+          code: 'llm_timeout',
+        },
+      );
     }
   }
 

@@ -13,5 +13,8 @@ export function estimateChatTokens(messages: readonly { content: string }[], max
 
 /** Estimated tokens of an embeddings request; at least 1, since even empty input costs a request. */
 export function estimateEmbeddingTokens(texts: readonly string[]): number {
-  return Math.max(1, texts.reduce((sum, t) => sum + estimateTokens(t), 0));
+  return Math.max(
+    1,
+    texts.reduce((sum, t) => sum + estimateTokens(t), 0),
+  );
 }

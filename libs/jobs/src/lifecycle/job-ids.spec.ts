@@ -10,7 +10,12 @@ describe('job ids', () => {
   });
 
   it('keeps tenants and keys apart', () => {
-    const ids = new Set([idempotentJobId('acme', 'key-1'), idempotentJobId('globex', 'key-1'), idempotentJobId('acme', 'key-2'), idempotentJobId('acme\nkey', '1')]);
+    const ids = new Set([
+      idempotentJobId('acme', 'key-1'),
+      idempotentJobId('globex', 'key-1'),
+      idempotentJobId('acme', 'key-2'),
+      idempotentJobId('acme\nkey', '1'),
+    ]);
     expect(ids.size).toBe(4);
   });
 

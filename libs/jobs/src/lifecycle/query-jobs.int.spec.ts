@@ -41,7 +41,14 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
     return { config, queue, worker, deadLetters, jobs: new QueryJobs(queue, config, deadLetters, waiter) };
   }
 
-  const draft = (tenant: string, query = 'how many vacation days?'): QuestionDraft => ({ query, collection: 'docs', top_k: 4, stream: false, request_id: 'req-1', tenant });
+  const draft = (tenant: string, query = 'how many vacation days?'): QuestionDraft => ({
+    query,
+    collection: 'docs',
+    top_k: 4,
+    stream: false,
+    request_id: 'req-1',
+    tenant,
+  });
 
   /** Resolves with the job once Bull has failed it for good. */
   const failedForGood = (queue: Queue, jobId: string) =>
@@ -89,7 +96,10 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
       // One attempt allowed: the old guess (attempts made < attempts allowed) calls every such failure retryable.
       const { jobs, worker, queue, deadLetters } = await setUp({ JOB_ATTEMPTS: 1 });
       const { jobId } = (await jobs.enqueue(draft('acme'))) as { jobId: string };
-      void worker.process(JobName.Answer, failing(deadLetters, () => ({ error: 'collection "docs" does not exist', code: 'collection_not_found', permanent: true })));
+      void worker.process(
+        JobName.Answer,
+        failing(deadLetters, () => ({ error: 'collection "docs" does not exist', code: 'collection_not_found', permanent: true })),
+      );
       await failedForGood(queue, jobId);
       expect((await jobs.view(jobId, 'acme'))?.error).toEqual({ code: 'collection_not_found', message: 'collection "docs" does not exist', permanent: true });
     });
@@ -97,7 +107,10 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
     it('reads a retryable failure that used up its attempts as not permanent', async () => {
       const { jobs, worker, queue, deadLetters } = await setUp({ JOB_ATTEMPTS: 2 });
       const { jobId } = (await jobs.enqueue(draft('acme'))) as { jobId: string };
-      void worker.process(JobName.Answer, failing(deadLetters, () => ({ error: 'the LLM provider timed out', code: 'llm_timeout', permanent: false })));
+      void worker.process(
+        JobName.Answer,
+        failing(deadLetters, () => ({ error: 'the LLM provider timed out', code: 'llm_timeout', permanent: false })),
+      );
       await failedForGood(queue, jobId);
       expect(await jobs.view(jobId, 'acme')).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'llm_timeout', permanent: false } });
     });
@@ -110,7 +123,11 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
         throw new Error('bad payload');
       });
       await failedForGood(queue, jobId);
-      expect(await jobs.view(jobId, 'acme')).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'internal_error', message: 'bad payload', permanent: true } });
+      expect(await jobs.view(jobId, 'acme')).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        error: { code: 'internal_error', message: 'bad payload', permanent: true },
+      });
     });
 
     it('shows a job its worker recorded as cancelled as cancelled, and a recorded failure as failed even when a cancel was asked for', async () => {

@@ -10,7 +10,10 @@ import { replayDeadLetter } from '../replay';
 import { idempotentJobId, newJobId } from './job-ids';
 
 export type QuestionProducerConfig = JobSigningConfig &
-  Pick<Config, 'QUEUE_PREFIX' | 'JOB_RETENTION_SECONDS' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_TIMEOUT_MS' | 'MAX_WAITING_JOBS' | 'MAX_WAITING_JOBS_PER_TENANT'>;
+  Pick<
+    Config,
+    'QUEUE_PREFIX' | 'JOB_RETENTION_SECONDS' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_TIMEOUT_MS' | 'MAX_WAITING_JOBS' | 'MAX_WAITING_JOBS_PER_TENANT'
+  >;
 
 /** A question as its producer states it; the signature is the producer's to add. */
 export type QuestionDraft = Omit<QueryJobPayload, 'signature'>;
@@ -37,7 +40,9 @@ function sameRequest(a: QuestionDraft, b: QuestionDraft): boolean {
 }
 
 function requestFingerprint(p: QuestionDraft): string {
-  return createHash('sha256').update(JSON.stringify(asked(p))).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify(asked(p)))
+    .digest('base64url');
 }
 
 /**

@@ -64,10 +64,46 @@ describe('chunkDocument', () => {
       { size: 500, overlap: 100 },
     );
     expect(chunks).toEqual([
-      { id: 'guides/setup.md#0', docId: 'guides/setup.md', source: 'guides/setup.md', title: 'Setup Guide', heading: '', position: 0, text: 'Preamble.', contentHash: 'hash-1' },
-      { id: 'guides/setup.md#1', docId: 'guides/setup.md', source: 'guides/setup.md', title: 'Setup Guide', heading: 'Setup', position: 1, text: 'Install Node.\n\nRun npm ci.', contentHash: 'hash-1' },
-      { id: 'guides/setup.md#2', docId: 'guides/setup.md', source: 'guides/setup.md', title: 'Setup Guide', heading: 'Setup > Docker', position: 2, text: 'Build the image.', contentHash: 'hash-1' },
-      { id: 'guides/setup.md#3', docId: 'guides/setup.md', source: 'guides/setup.md', title: 'Setup Guide', heading: 'Usage', position: 3, text: 'Start it.', contentHash: 'hash-1' },
+      {
+        id: 'guides/setup.md#0',
+        docId: 'guides/setup.md',
+        source: 'guides/setup.md',
+        title: 'Setup Guide',
+        heading: '',
+        position: 0,
+        text: 'Preamble.',
+        contentHash: 'hash-1',
+      },
+      {
+        id: 'guides/setup.md#1',
+        docId: 'guides/setup.md',
+        source: 'guides/setup.md',
+        title: 'Setup Guide',
+        heading: 'Setup',
+        position: 1,
+        text: 'Install Node.\n\nRun npm ci.',
+        contentHash: 'hash-1',
+      },
+      {
+        id: 'guides/setup.md#2',
+        docId: 'guides/setup.md',
+        source: 'guides/setup.md',
+        title: 'Setup Guide',
+        heading: 'Setup > Docker',
+        position: 2,
+        text: 'Build the image.',
+        contentHash: 'hash-1',
+      },
+      {
+        id: 'guides/setup.md#3',
+        docId: 'guides/setup.md',
+        source: 'guides/setup.md',
+        title: 'Setup Guide',
+        heading: 'Usage',
+        position: 3,
+        text: 'Start it.',
+        contentHash: 'hash-1',
+      },
     ]);
   });
 
@@ -189,7 +225,13 @@ describe('chunkDocument', () => {
       [60, 200],
       [100, 50],
     ]) {
-      const chunks = chunkDocument(doc([{ headings: ['S'], text }, { headings: ['S'], text: 'Tail paragraph.' }]), { size, overlap });
+      const chunks = chunkDocument(
+        doc([
+          { headings: ['S'], text },
+          { headings: ['S'], text: 'Tail paragraph.' },
+        ]),
+        { size, overlap },
+      );
       expect(chunks.length).toBeGreaterThan(1);
       for (const c of chunks) expect(c.text.length).toBeLessThanOrEqual(size);
     }

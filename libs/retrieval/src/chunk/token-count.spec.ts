@@ -25,7 +25,10 @@ describe('token-aware chunking', () => {
   });
 
   it('keeps every chunk within the token budget (give or take a token per join) and overlaps by whole sentences', () => {
-    const sentences = Array.from({ length: 120 }, (_, i) => `Sentence number ${i} explains how the ${i % 7 === 0 ? 'quarterly budget' : 'travel policy'} works in detail.`);
+    const sentences = Array.from(
+      { length: 120 },
+      (_, i) => `Sentence number ${i} explains how the ${i % 7 === 0 ? 'quarterly budget' : 'travel policy'} works in detail.`,
+    );
     const paragraphs = Array.from({ length: 12 }, (_, p) => sentences.slice(p * 10, p * 10 + 10).join(' '));
     const options = { size: 80, overlap: 20, unit: 'tokens' as const };
     const chunks = chunkDocument(doc(paragraphs.join('\n\n')), options);

@@ -8,7 +8,13 @@ const hit = (id: string, score = 1): SearchHit => ({
 
 describe('reciprocalRankFusion', () => {
   it('ranks a chunk found by both lists above chunks found by one', () => {
-    const fused = reciprocalRankFusion([[hit('a#0'), hit('b#0')], [hit('c#0'), hit('b#0')]], 3);
+    const fused = reciprocalRankFusion(
+      [
+        [hit('a#0'), hit('b#0')],
+        [hit('c#0'), hit('b#0')],
+      ],
+      3,
+    );
     expect(fused.map((h) => h.chunk.id)).toEqual(['b#0', 'a#0', 'c#0']);
     expect(fused[0].score).toBeCloseTo(2 / 62, 10);
   });
@@ -30,7 +36,13 @@ describe('reciprocalRankFusion', () => {
 
   it('favours agreement: a chunk both lists rank 32nd beats the top chunk of one list', () => {
     const filler = (prefix: string) => Array.from({ length: 31 }, (_, i) => hit(`${prefix}${i}#0`));
-    const fused = reciprocalRankFusion([[hit('top#0'), ...filler('x'), hit('both#0')], [...filler('y'), hit('both#0')]], 2);
+    const fused = reciprocalRankFusion(
+      [
+        [hit('top#0'), ...filler('x'), hit('both#0')],
+        [...filler('y'), hit('both#0')],
+      ],
+      2,
+    );
     // 2/92 > 1/61
     expect(fused.map((h) => h.chunk.id)).toEqual(['both#0', 'top#0']);
   });

@@ -5,7 +5,7 @@ import { DocxTooLargeError, UnreadableDocxError } from './load-docx';
 import { UnreadablePdfError } from './load-pdf';
 
 describe('PDF and DOCX loading (real files made by pdfkit and docx)', () => {
-  it('reads a PDF page by page, keeping each block\'s page and the Title metadata', async () => {
+  it("reads a PDF page by page, keeping each block's page and the Title metadata", async () => {
     const pdf = await makePdf('Travel Policy', [
       ['Expenses are reimbursed within 30 days.', 'Keep every receipt.'],
       ['Hotels are booked by the office manager.'],
@@ -70,6 +70,8 @@ describe('PDF and DOCX loading (real files made by pdfkit and docx)', () => {
     expect(error).toBeInstanceOf(DocxTooLargeError);
     expect((error as Error).message).toContain('INGEST_DOCX_MAX_UNCOMPRESSED_MB (10 MB)');
     // Under the limit, the same file reads as the document it also is.
-    expect((await loadDocument('bomb.docx', bomb, { docxMaxUncompressedBytes: 30 * 1048576 })).blocks).toEqual([{ headings: ['Bomb'], text: 'Innocent text.' }]);
+    expect((await loadDocument('bomb.docx', bomb, { docxMaxUncompressedBytes: 30 * 1048576 })).blocks).toEqual([
+      { headings: ['Bomb'], text: 'Innocent text.' },
+    ]);
   });
 });

@@ -11,7 +11,9 @@ export function parseHtml(html: string): ParsedText {
   const $ = cheerio.load(html);
   $(DROP).remove();
   // A page's site header is navigation; an article's header holds its title.
-  $('header').filter((_, el) => $(el).parents('main, article').length === 0).remove();
+  $('header')
+    .filter((_, el) => $(el).parents('main, article').length === 0)
+    .remove();
   const root = $('main').first().length ? $('main').first() : $('body');
   const headings: string[] = [];
   const blocks: Block[] = [];

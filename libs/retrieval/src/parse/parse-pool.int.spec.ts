@@ -26,7 +26,12 @@ async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T | Er
 
 describe('ParsePool (real worker threads)', () => {
   const parserErrors: string[] = [];
-  const pool = new ParsePool({ timeoutMs: 2000, maxHeapMb: 128, docxMaxUncompressedMb: 5, onParserError: (id, detail) => parserErrors.push(`${id}: ${detail}`) });
+  const pool = new ParsePool({
+    timeoutMs: 2000,
+    maxHeapMb: 128,
+    docxMaxUncompressedMb: 5,
+    onParserError: (id, detail) => parserErrors.push(`${id}: ${detail}`),
+  });
   afterAll(() => pool.close());
 
   it('loads and chunks every format in a thread exactly as in this one', async () => {
@@ -65,7 +70,9 @@ describe('ParsePool (real worker threads)', () => {
     expect(bomb.length).toBeLessThan(200_000);
     const error = await pool.parse('bomb.docx', bomb, chunking).catch((e: unknown) => e);
     expect(isPermanent(error)).toBe(true);
-    expect((error as Error).message).toBe('bomb.docx: its archive unpacks to more than INGEST_DOCX_MAX_UNCOMPRESSED_MB (5 MB); if it is a real document, split it or raise the limit');
+    expect((error as Error).message).toBe(
+      'bomb.docx: its archive unpacks to more than INGEST_DOCX_MAX_UNCOMPRESSED_MB (5 MB); if it is a real document, split it or raise the limit',
+    );
   });
 
   it('fails deeply nested HTML by name', async () => {
@@ -85,7 +92,7 @@ describe('ParsePool (real worker threads)', () => {
     expect(isPermanent(odt)).toBe(true);
   });
 
-  it('gives up with the caller\'s reason when the caller\'s signal aborts first (a cancelled or timed-out job is not the document\'s fault)', async () => {
+  it("gives up with the caller's reason when the caller's signal aborts first (a cancelled or timed-out job is not the document's fault)", async () => {
     const controller = new AbortController();
     const reason = new Error('job cancelled');
     setTimeout(() => controller.abort(reason), 300);
@@ -95,7 +102,10 @@ describe('ParsePool (real worker threads)', () => {
 
   it('does not blame the document when a thread cannot start (a broken installation): the error is retryable', async () => {
     const logged: string[] = [];
-    const broken = new ParsePool({ entry: { filename: path.join(__dirname, 'no-such-thread-entry.cjs') }, onParserError: (_id, detail) => logged.push(detail) });
+    const broken = new ParsePool({
+      entry: { filename: path.join(__dirname, 'no-such-thread-entry.cjs') },
+      onParserError: (_id, detail) => logged.push(detail),
+    });
     try {
       const error = await broken.parse('fine.md', Buffer.from('Fine.'), chunking).catch((e: unknown) => e);
       expect(isPermanent(error)).toBe(false);

@@ -99,13 +99,17 @@ export class ParsePool implements DocumentParser {
     }
     if (outcome.ok) return outcome.chunks;
     if (!outcome.message) this.options.onParserError?.(docId, outcome.detail);
-    throw new DocumentParseError(docId, outcome.message ?? `could not be parsed; check that it is a valid ${formatName(docId)} file, or export it as plain text`);
+    throw new DocumentParseError(
+      docId,
+      outcome.message ?? `could not be parsed; check that it is a valid ${formatName(docId)} file, or export it as plain text`,
+    );
   }
 
   /** Why a thread did not return: the document's fault (permanent) only if it was being parsed. */
   private failure(docId: string, error: unknown, at: { started: boolean; overBudget: boolean }): Error {
     const { timeoutMs, maxHeapMb } = this.settings;
-    if (at.overBudget) return new DocumentParseError(docId, `parsing took longer than INGEST_PARSE_TIMEOUT_MS (${timeoutMs} ms); split the document or raise the limit`);
+    if (at.overBudget)
+      return new DocumentParseError(docId, `parsing took longer than INGEST_PARSE_TIMEOUT_MS (${timeoutMs} ms); split the document or raise the limit`);
     if (this.closed) return new Error(`${docId}: not parsed, the parse threads are shutting down; it will be retried`);
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     this.options.onParserError?.(docId, detail);

@@ -81,12 +81,23 @@ describe('answerQuestion end to end (real LanceDB, local embedder, extractive an
 
   it('carries the title and heading path of the cited chunk', async () => {
     const result = await answerQuestion(deps, { tenant: 'default', query: 'Which VPN client is supported on laptops?', collection, topK: 3 });
-    expect(result.citations[0]).toMatchObject({ source: 'it/vpn.html', title: 'Remote access', heading: 'VPN > Clients', id: expect.stringMatching(/^it\/vpn\.html#\d+$/) });
+    expect(result.citations[0]).toMatchObject({
+      source: 'it/vpn.html',
+      title: 'Remote access',
+      heading: 'VPN > Clients',
+      id: expect.stringMatching(/^it\/vpn\.html#\d+$/),
+    });
     expect(result.answer).toContain('WireGuard');
   });
 
   it('searches only the documents named in the filter', async () => {
-    const result = await answerQuestion(deps, { tenant: 'default', query: 'How many vacation days do employees get?', collection, topK: 4, filter: { sources: ['facilities/parking.txt', 'finance/expenses.md'] } });
+    const result = await answerQuestion(deps, {
+      tenant: 'default',
+      query: 'How many vacation days do employees get?',
+      collection,
+      topK: 4,
+      filter: { sources: ['facilities/parking.txt', 'finance/expenses.md'] },
+    });
     expect(result.answer).not.toContain('vacation');
     for (const c of result.citations) expect(['facilities/parking.txt', 'finance/expenses.md']).toContain(c.source);
   });
@@ -109,16 +120,26 @@ describe('answerQuestion end to end (real LanceDB, local embedder, extractive an
   });
 
   it('rejects a question for a collection that does not exist with CollectionNotFoundError', async () => {
-    await expect(answerQuestion(deps, { tenant: 'default', query: 'vacation days', collection: 'no-such-collection', topK: 4 })).rejects.toBeInstanceOf(CollectionNotFoundError);
+    await expect(answerQuestion(deps, { tenant: 'default', query: 'vacation days', collection: 'no-such-collection', topK: 4 })).rejects.toBeInstanceOf(
+      CollectionNotFoundError,
+    );
     expect(await store.hasCollection('default', 'no-such-collection')).toBe(false);
   });
 
   it('answers from the new version after a document changes', async () => {
     const other = 'handbook-v2';
     const embedder = deps.embedder;
-    await ingestDocuments({ store, embedder, parser }, asFiles({ 'hr/leave.md': DOCS['hr/leave.md'] }), { tenant: 'default', collection: other, chunking: { size: 300, overlap: 50 } });
+    await ingestDocuments({ store, embedder, parser }, asFiles({ 'hr/leave.md': DOCS['hr/leave.md'] }), {
+      tenant: 'default',
+      collection: other,
+      chunking: { size: 300, overlap: 50 },
+    });
     const updated = DOCS['hr/leave.md'].replace('25 vacation days', '30 vacation days');
-    const summary = await ingestDocuments({ store, embedder, parser }, asFiles({ 'hr/leave.md': updated }), { tenant: 'default', collection: other, chunking: { size: 300, overlap: 50 } });
+    const summary = await ingestDocuments({ store, embedder, parser }, asFiles({ 'hr/leave.md': updated }), {
+      tenant: 'default',
+      collection: other,
+      chunking: { size: 300, overlap: 50 },
+    });
     expect(summary.updated).toBe(1);
     const result = await answerQuestion(deps, { tenant: 'default', query: 'How many vacation days do employees get?', collection: other, topK: 4 });
     expect(result.answer).toContain('Employees get 30 vacation days per year. [1]');

@@ -195,7 +195,15 @@ describe('answerQuestion', () => {
     expect(result.answer).toBe('Beta fact. [1] Alpha fact. [2] More beta. [1]');
     expect(result.citations).toEqual([
       { id: 'b.md#0', source: 'b.md', title: undefined, heading: undefined, position: 0, chunk: 'Beta text.', score: Number((1 / 62).toFixed(6)) },
-      { id: 'a.md#0', source: 'a.md', title: 'Title of a.md', heading: 'Section', position: 0, chunk: 'Alpha text.', score: Number((1 / 61 + 1 / 62).toFixed(6)) },
+      {
+        id: 'a.md#0',
+        source: 'a.md',
+        title: 'Title of a.md',
+        heading: 'Section',
+        position: 0,
+        chunk: 'Alpha text.',
+        score: Number((1 / 61 + 1 / 62).toFixed(6)),
+      },
     ]);
   });
 
@@ -238,7 +246,9 @@ describe('answerQuestion', () => {
     const controller = new AbortController();
     const store = new FixedResultsStore(['docs'], dense, text, () => controller.abort(new Error('cancelled by user')));
     const answerer = new ScriptedAnswerer({ text: 'x [1]', cited: [1] });
-    await expect(answerQuestion({ store, embedder, answerer }, { tenant: 'default', query: 'q', collection: 'docs', topK: 2, signal: controller.signal })).rejects.toThrow('cancelled by user');
+    await expect(
+      answerQuestion({ store, embedder, answerer }, { tenant: 'default', query: 'q', collection: 'docs', topK: 2, signal: controller.signal }),
+    ).rejects.toThrow('cancelled by user');
     expect(answerer.inputs).toEqual([]);
   });
 
@@ -246,7 +256,10 @@ describe('answerQuestion', () => {
     const leave = chunk('hr/leave.md#0', 'Employees get 25 vacation days per year. Requests go to your manager.', { title: 'Leave', heading: 'Vacation' });
     const parking = chunk('facilities.md#0', 'Parking is free behind building B.', { title: 'Facilities', heading: '' });
     const store = new FixedResultsStore(['docs'], hits(parking, leave), hits(leave, parking));
-    const result = await answerQuestion({ store, embedder, answerer: new ExtractiveAnswerer() }, { tenant: 'default', query: 'How many vacation days do I get?', collection: 'docs', topK: 2 });
+    const result = await answerQuestion(
+      { store, embedder, answerer: new ExtractiveAnswerer() },
+      { tenant: 'default', query: 'How many vacation days do I get?', collection: 'docs', topK: 2 },
+    );
     expect(result.answer).toBe('Employees get 25 vacation days per year. [1]');
     expect(result.citations).toHaveLength(1);
     expect(result.citations[0]).toMatchObject({ id: 'hr/leave.md#0', source: 'hr/leave.md', title: 'Leave', heading: 'Vacation' });

@@ -52,7 +52,14 @@ export async function answerQuestion(deps: AnswerDeps, q: Question): Promise<Que
   const retrieved = Date.now();
   q.signal?.throwIfAborted();
 
-  const passages = hits.map((hit, i) => ({ n: i + 1, text: hit.chunk.text, source: hit.chunk.source, title: hit.chunk.title, heading: hit.chunk.heading, page: hit.chunk.page }));
+  const passages = hits.map((hit, i) => ({
+    n: i + 1,
+    text: hit.chunk.text,
+    source: hit.chunk.source,
+    title: hit.chunk.title,
+    heading: hit.chunk.heading,
+    page: hit.chunk.page,
+  }));
   q.onStage?.('generating');
   const answer = await deps.answerer.answer({ query: q.query, passages, signal: q.signal, onToken: q.onToken });
   const generated = Date.now();

@@ -161,10 +161,18 @@ describe('ingestDocuments (real LanceDB)', () => {
 
   it('removes every chunk of a document whose new version holds no text', async () => {
     const collection = fresh();
-    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64), parser }, files('hr/leave.md', 'facilities/parking.txt'), { tenant: 'default', collection, chunking });
+    await ingestDocuments({ store, embedder: new LocalHashEmbedder(64), parser }, files('hr/leave.md', 'facilities/parking.txt'), {
+      tenant: 'default',
+      collection,
+      chunking,
+    });
     write('hr/leave.md', '---\ntitle: Retired\n---\n');
     const embedder = new CountingEmbedder(new LocalHashEmbedder(64));
-    const summary = await ingestDocuments({ store, embedder, parser }, files('hr/leave.md', 'facilities/parking.txt'), { tenant: 'default', collection, chunking });
+    const summary = await ingestDocuments({ store, embedder, parser }, files('hr/leave.md', 'facilities/parking.txt'), {
+      tenant: 'default',
+      collection,
+      chunking,
+    });
     expect(summary).toMatchObject({ updated: 1, unchanged: 1, chunks: 0, failed: [] });
     expect(embedder.texts).toEqual([]);
     expect((await store.listDocuments('default', collection)).map((d) => d.docId)).toEqual(['facilities/parking.txt']);
@@ -204,7 +212,9 @@ describe('ingestDocuments (real LanceDB)', () => {
     write('hr/leave.md', `${LEAVE_MD}\nOne more line.\n`);
 
     const embedder = new CountingEmbedder(new LocalHashEmbedder(32));
-    const error = await ingestDocuments({ store, embedder, parser }, files('hr/leave.md', 'it/vpn.html'), { tenant: 'default', collection, chunking }).catch((e: unknown) => e);
+    const error = await ingestDocuments({ store, embedder, parser }, files('hr/leave.md', 'it/vpn.html'), { tenant: 'default', collection, chunking }).catch(
+      (e: unknown) => e,
+    );
 
     expect(error).toBeInstanceOf(EmbedderMismatchError);
     expect(isPermanent(error)).toBe(true);
@@ -219,7 +229,12 @@ describe('ingestDocuments (real LanceDB)', () => {
     const long = Array.from({ length: 5 }, (_, i) => `Paragraph ${i} ${'word '.repeat(30).trim()}.`).join('\n\n');
     write('long.txt', long);
     const embedder = new CountingEmbedder(new LocalHashEmbedder(64));
-    const summary = await ingestDocuments({ store, embedder, parser }, files('long.txt'), { tenant: 'default', collection, chunking: { size: 200, overlap: 0 }, embedBatch: 2 });
+    const summary = await ingestDocuments({ store, embedder, parser }, files('long.txt'), {
+      tenant: 'default',
+      collection,
+      chunking: { size: 200, overlap: 0 },
+      embedBatch: 2,
+    });
     expect(summary.chunks).toBe(5);
     expect(embedder.batches.map((b) => b.length)).toEqual([2, 2, 1]);
     expect((await store.listDocuments('default', collection))[0].chunks).toBe(5);

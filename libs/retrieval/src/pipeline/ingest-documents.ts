@@ -88,7 +88,14 @@ export async function ingestDocuments(deps: IngestDeps, files: SourceFile[], opt
       } else if (dryRun) {
         progress = { id: file.id, outcome: previous === undefined ? 'added' : 'updated', chunks: 0 };
       } else {
-        const chunks = await replaceDocumentFrom(deps, { tenant, collection, docId: file.id, bytes, chunking: options.chunking, embedBatch: options.embedBatch });
+        const chunks = await replaceDocumentFrom(deps, {
+          tenant,
+          collection,
+          docId: file.id,
+          bytes,
+          chunking: options.chunking,
+          embedBatch: options.embedBatch,
+        });
         progress = { id: file.id, outcome: previous === undefined ? 'added' : 'updated', chunks };
       }
     } catch (error) {

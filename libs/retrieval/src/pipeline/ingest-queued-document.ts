@@ -106,9 +106,11 @@ export async function recordQueuedDocumentFailed(
 
 /** No job needs a document's bytes once it is loaded or has failed for good; if this fails they expire. */
 async function dropBytes(deps: Pick<QueuedDocumentDeps, 'runs' | 'logger'>, ref: QueuedContentRef): Promise<void> {
-  await deps.runs.dropContent([ref]).catch((error: unknown) =>
-    deps.logger.warn('document bytes not deleted; they expire with JOB_RETENTION_SECONDS', { doc_id: ref.doc_id, error: errorMessage(error) }),
-  );
+  await deps.runs
+    .dropContent([ref])
+    .catch((error: unknown) =>
+      deps.logger.warn('document bytes not deleted; they expire with JOB_RETENTION_SECONDS', { doc_id: ref.doc_id, error: errorMessage(error) }),
+    );
 }
 
 /**

@@ -52,7 +52,12 @@ export class Bm25Encoder {
   /** Lower-cased, stop words dropped, Porter2-stemmed terms, in text order. */
   terms(text: string): string[] {
     const out: string[] = [];
-    const words = text.normalize('NFKC').toLowerCase().replace(/[\u2018\u2019\u02bc]/g, "'").match(WORD) ?? [];
+    const words =
+      text
+        .normalize('NFKC')
+        .toLowerCase()
+        .replace(/[\u2018\u2019\u02bc]/g, "'")
+        .match(WORD) ?? [];
     for (const word of words) {
       if (ENGLISH_STOP_WORDS.has(word)) continue;
       out.push(stem(word));

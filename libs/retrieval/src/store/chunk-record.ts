@@ -14,7 +14,16 @@ export interface ChunkFields {
 }
 
 export function chunkFields(c: Chunk): ChunkFields {
-  return { doc_id: c.docId, source: c.source, title: c.title, heading: c.heading, position: c.position, text: c.text, content_hash: c.contentHash, page: c.page ?? 0 };
+  return {
+    doc_id: c.docId,
+    source: c.source,
+    title: c.title,
+    heading: c.heading,
+    position: c.position,
+    text: c.text,
+    content_hash: c.contentHash,
+    page: c.page ?? 0,
+  };
 }
 
 export function chunkFromFields(fields: Record<string, unknown>, id: unknown): Chunk {

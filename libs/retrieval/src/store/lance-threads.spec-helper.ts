@@ -13,7 +13,9 @@ async function main(): Promise<void> {
   try {
     const store = await LanceDbStore.open(dir);
     await store.ensureCollection('default', 'c', { id: 'probe', dimension: 2 });
-    await store.replaceDocument('default', 'c', 'd', [{ id: 'd#0', docId: 'd', source: 'd', title: 't', heading: '', position: 0, text: 'hello world', contentHash: 'h', vector: [1, 0] }]);
+    await store.replaceDocument('default', 'c', 'd', [
+      { id: 'd#0', docId: 'd', source: 'd', title: 't', heading: '', position: 0, text: 'hello world', contentHash: 'h', vector: [1, 0] },
+    ]);
     await store.compact('default', 'c');
     await store.close();
     process.stdout.write(`${JSON.stringify({ threads: process.env.LANCE_CPU_THREADS })}\n`);

@@ -194,14 +194,20 @@ describe('LanceDbStore (real LanceDB)', () => {
   it('returns the right chunks for every vector search while another process rewrites and compacts the table', async () => {
     const name = await fresh();
     const docs = 30;
-    for (let d = 0; d < docs; d++) await store.replaceDocument('default', name, `d${d}.md`, chunksOf(`d${d}.md`, [`Document ${d} first part.`, `Document ${d} second part.`]));
+    for (let d = 0; d < docs; d++)
+      await store.replaceDocument('default', name, `d${d}.md`, chunksOf(`d${d}.md`, [`Document ${d} first part.`, `Document ${d} second part.`]));
     const other = await LanceDbStore.open(dir);
     let writing = true;
     // Row ids move when a compaction rewrites fragments: the store must never hand back another row's chunk.
     const writer = (async () => {
       for (let round = 0; writing; round++) {
         const d = round % docs;
-        await other.replaceDocument('default', name, `d${d}.md`, chunksOf(`d${d}.md`, [`Document ${d} first part.`, `Document ${d} second part.`], `r${round}`));
+        await other.replaceDocument(
+          'default',
+          name,
+          `d${d}.md`,
+          chunksOf(`d${d}.md`, [`Document ${d} first part.`, `Document ${d} second part.`], `r${round}`),
+        );
         if (round % 5 === 4) await other.compact('default', name);
       }
     })();
@@ -237,7 +243,8 @@ describe('LanceDbStore (real LanceDB)', () => {
     const name = await fresh();
     for (let i = 0; i < 150; i++) await store.replaceDocument('default', name, `d${i}.md`, chunksOf(`d${i}.md`, [`Document ${i} text.`]));
     // Replacing existing documents goes on working among the compacted rows.
-    for (let i = 0; i < 5; i++) await store.replaceDocument('default', name, `d${i}.md`, chunksOf(`d${i}.md`, [`Document ${i} new text.`, 'Second chunk.'], 'v2'));
+    for (let i = 0; i < 5; i++)
+      await store.replaceDocument('default', name, `d${i}.md`, chunksOf(`d${i}.md`, [`Document ${i} new text.`, 'Second chunk.'], 'v2'));
     const db = await lancedb.connect(dir);
     try {
       const table = await db.openTable(name);

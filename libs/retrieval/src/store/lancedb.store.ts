@@ -7,17 +7,7 @@ import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields } from './chunk-record';
 import { physicalName, tenantCollections } from './tenant-namespace';
-import type {
-  Chunk,
-  CollectionInfo,
-  EmbeddedChunk,
-  EmbedderInfo,
-  HybridQuery,
-  SearchFilter,
-  SearchHit,
-  StoredDocument,
-  VectorStore,
-} from '../types';
+import type { Chunk, CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 
 /**
  * LanceDB sizes its CPU pool at the core count less two — a single thread on a
@@ -155,9 +145,15 @@ export class LanceDbStore implements VectorStore {
 
   async replaceDocument(tenant: string, name: string, docId: string, chunks: EmbeddedChunk[]): Promise<void> {
     const collection = physicalName(tenant, name);
-    await this.withTable(collection, name, 'replace document', (opened) => this.writeDocument(opened, name, docId, chunks), () => {
-      throw new CollectionNotFoundError(name);
-    });
+    await this.withTable(
+      collection,
+      name,
+      'replace document',
+      (opened) => this.writeDocument(opened, name, docId, chunks),
+      () => {
+        throw new CollectionNotFoundError(name);
+      },
+    );
     const opened = await this.open(collection).catch(() => undefined);
     if (opened) await this.afterWrite(collection, opened.table);
   }
@@ -174,9 +170,23 @@ export class LanceDbStore implements VectorStore {
     }
     const rows = chunks.map((c) => {
       const { page, ...fields } = chunkFields(c);
-      return { id: c.id, ...fields, ...(columns.includes(PAGE_COLUMN) ? { page } : {}), search_text: searchableText(c), vector: normalized ? unitVector(c.vector) : c.vector };
+      return {
+        id: c.id,
+        ...fields,
+        ...(columns.includes(PAGE_COLUMN) ? { page } : {}),
+        search_text: searchableText(c),
+        vector: normalized ? unitVector(c.vector) : c.vector,
+      };
     });
-    const present = (await table.query().where(`doc_id = ${sqlString(docId)}`).select(['id']).limit(1).toArray()).length > 0;
+    const present =
+      (
+        await table
+          .query()
+          .where(`doc_id = ${sqlString(docId)}`)
+          .select(['id'])
+          .limit(1)
+          .toArray()
+      ).length > 0;
     if (!present) {
       // A new document: an append, whose cost does not grow with the table.
       if (rows.length > 0) await table.add(rows);
@@ -207,10 +217,16 @@ export class LanceDbStore implements VectorStore {
 
   async deleteDocument(tenant: string, name: string, docId: string): Promise<void> {
     const collection = physicalName(tenant, name);
-    const table = await this.withTable(collection, name, 'delete document', async ({ table }) => {
-      await table.delete(`doc_id = ${sqlString(docId)}`);
-      return table;
-    }, () => undefined);
+    const table = await this.withTable(
+      collection,
+      name,
+      'delete document',
+      async ({ table }) => {
+        await table.delete(`doc_id = ${sqlString(docId)}`);
+        return table;
+      },
+      () => undefined,
+    );
     if (table) await this.afterWrite(collection, table);
   }
 
@@ -232,15 +248,32 @@ export class LanceDbStore implements VectorStore {
 
   async documentHash(tenant: string, name: string, docId: string): Promise<string | undefined> {
     // doc_id has a BTREE index (tables made before it scan the column instead).
-    const rows = await this.withTable(physicalName(tenant, name), name, 'read document', ({ table }) =>
-      table.query().where(`doc_id = ${sqlString(docId)}`).select(['content_hash']).limit(HASH_PROBE).toArray(), () => []);
+    const rows = await this.withTable(
+      physicalName(tenant, name),
+      name,
+      'read document',
+      ({ table }) =>
+        table
+          .query()
+          .where(`doc_id = ${sqlString(docId)}`)
+          .select(['content_hash'])
+          .limit(HASH_PROBE)
+          .toArray(),
+      () => [],
+    );
     if (rows.length === 0) return undefined;
     const hashes = new Set(rows.map((r: Record<string, unknown>) => String(r.content_hash)));
     return hashes.size === 1 ? [...hashes][0] : '';
   }
 
   async listDocuments(tenant: string, name: string): Promise<StoredDocument[]> {
-    const rows = await this.withTable(physicalName(tenant, name), name, 'list documents', ({ table }) => table.query().select(['doc_id', 'content_hash']).toArray(), () => []);
+    const rows = await this.withTable(
+      physicalName(tenant, name),
+      name,
+      'list documents',
+      ({ table }) => table.query().select(['doc_id', 'content_hash']).toArray(),
+      () => [],
+    );
     const docs = new Map<string, StoredDocument>();
     for (const row of rows) {
       const docId = String(row.doc_id);
@@ -252,7 +285,13 @@ export class LanceDbStore implements VectorStore {
   }
 
   async searchVector(tenant: string, name: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
-    return this.withTable(physicalName(tenant, name), name, 'vector search', (opened) => this.vectorSearch(opened, name, vector, limit, filter), () => []);
+    return this.withTable(
+      physicalName(tenant, name),
+      name,
+      'vector search',
+      (opened) => this.vectorSearch(opened, name, vector, limit, filter),
+      () => [],
+    );
   }
 
   private async vectorSearch(opened: OpenTable, name: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
@@ -296,7 +335,13 @@ export class LanceDbStore implements VectorStore {
 
   async searchText(tenant: string, name: string, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
     if (!text.trim()) return [];
-    return this.withTable(physicalName(tenant, name), name, 'text search', (opened) => this.textSearch(opened, text, limit, filter), () => []);
+    return this.withTable(
+      physicalName(tenant, name),
+      name,
+      'text search',
+      (opened) => this.textSearch(opened, text, limit, filter),
+      () => [],
+    );
   }
 
   private async textSearch(opened: OpenTable, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
@@ -338,14 +383,20 @@ export class LanceDbStore implements VectorStore {
 
   /** Folds new rows into the indexes and drops old versions; run after a load. */
   async compact(tenant: string, name: string): Promise<void> {
-    await this.withTable(physicalName(tenant, name), name, 'compact', async ({ table }) => {
-      try {
-        await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
-      } catch (error) {
-        // Another process compacted the table at the same moment (a worker finishing a run while the CLI prunes): its compaction did the work.
-        if (!isCommitConflict(error)) throw error;
-      }
-    }, () => undefined);
+    await this.withTable(
+      physicalName(tenant, name),
+      name,
+      'compact',
+      async ({ table }) => {
+        try {
+          await table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+        } catch (error) {
+          // Another process compacted the table at the same moment (a worker finishing a run while the CLI prunes): its compaction did the work.
+          if (!isCommitConflict(error)) throw error;
+        }
+      },
+      () => undefined,
+    );
   }
 
   async close(): Promise<void> {
@@ -383,13 +434,23 @@ export class LanceDbStore implements VectorStore {
    * as it is, not as it was when this process opened it.
    */
   private async fresh(collection: string, name: string): Promise<OpenTable | undefined> {
-    return this.withTable(collection, name, 'read collection', async (opened) => {
-      const now = await describeTable(collection, opened.table);
-      if (now.info.embedder.id !== opened.info.embedder.id || now.info.embedder.dimension !== opened.info.embedder.dimension || now.normalized !== opened.normalized) {
-        this.tables.set(collection, Promise.resolve(now));
-      }
-      return now;
-    }, () => undefined);
+    return this.withTable(
+      collection,
+      name,
+      'read collection',
+      async (opened) => {
+        const now = await describeTable(collection, opened.table);
+        if (
+          now.info.embedder.id !== opened.info.embedder.id ||
+          now.info.embedder.dimension !== opened.info.embedder.dimension ||
+          now.normalized !== opened.normalized
+        ) {
+          this.tables.set(collection, Promise.resolve(now));
+        }
+        return now;
+      },
+      () => undefined,
+    );
   }
 
   private async tableExists(collection: string, name: string): Promise<boolean> {
@@ -417,7 +478,6 @@ export class LanceDbStore implements VectorStore {
       throw error;
     });
   }
-
 
   private remember(collection: string, opening: Promise<OpenTable>): void {
     this.tables.set(collection, opening);

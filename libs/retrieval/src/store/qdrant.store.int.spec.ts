@@ -65,7 +65,8 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
     await store.ensureCollection('default', name, builtWith);
     return name;
   };
-  const since = (mark: number, operationId?: string): RecordedRequest[] => fake.requests.slice(mark).filter((r) => !operationId || r.operationId === operationId);
+  const since = (mark: number, operationId?: string): RecordedRequest[] =>
+    fake.requests.slice(mark).filter((r) => !operationId || r.operationId === operationId);
 
   beforeAll(async () => {
     fake = await startFakeQdrant();
@@ -106,7 +107,11 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
       const name = unused();
       const other = new QdrantStore({ url: fake.url });
       const mark = fake.requests.length;
-      await Promise.all([store.ensureCollection('default', name, builtWith), other.ensureCollection('default', name, builtWith), store.ensureCollection('default', name, builtWith)]);
+      await Promise.all([
+        store.ensureCollection('default', name, builtWith),
+        other.ensureCollection('default', name, builtWith),
+        store.ensureCollection('default', name, builtWith),
+      ]);
       const creates = since(mark, 'create_collection');
       expect(creates.filter((r) => r.status === 200)).toHaveLength(1);
       expect(creates.every((r) => r.status === 200 || r.status === 409)).toBe(true);
@@ -152,7 +157,11 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
     ])('refuses a collection it did not create (%s) with a permanent error naming it', async (_, layout, why) => {
       const name = unused();
       await raw.createCollection(name, layout);
-      for (const attempt of [() => store.collectionInfo('default', name), () => store.ensureCollection('default', name, builtWith), () => store.searchText('default', name, 'x', 3)]) {
+      for (const attempt of [
+        () => store.collectionInfo('default', name),
+        () => store.ensureCollection('default', name, builtWith),
+        () => store.searchText('default', name, 'x', 3),
+      ]) {
         const error = await attempt().catch((e: unknown) => e);
         expect(error).toBeInstanceOf(VectorStoreError);
         expect(isPermanent(error)).toBe(true);
@@ -294,7 +303,14 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
       await store.searchVector('default', name, vector, 4, { sources: ['a.md', 'b.md'] });
       await store.searchText('default', name, 'vacations', 4);
       const [dense, sparse] = since(mark, 'query_points');
-      expect(dense.body).toEqual({ query: vector, using: 'dense', limit: 4, filter: { must: [{ key: 'doc_id', match: { any: ['a.md', 'b.md'] } }] }, with_payload: true, with_vector: false });
+      expect(dense.body).toEqual({
+        query: vector,
+        using: 'dense',
+        limit: 4,
+        filter: { must: [{ key: 'doc_id', match: { any: ['a.md', 'b.md'] } }] },
+        with_payload: true,
+        with_vector: false,
+      });
       expect(sparse.body).toEqual({ query: new Bm25Encoder().encodeQuery('vacations'), using: 'bm25', limit: 4, with_payload: true, with_vector: false });
     });
 
@@ -340,7 +356,10 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
         'default',
         name,
         'p.md',
-        chunksOf('p.md', ['policy policy on parking', 'policy on zeppelin parking', 'policy on bicycles', 'policy on lunches'].map((text) => ({ text, title: 'P' }))),
+        chunksOf(
+          'p.md',
+          ['policy policy on parking', 'policy on zeppelin parking', 'policy on bicycles', 'policy on lunches'].map((text) => ({ text, title: 'P' })),
+        ),
       );
       const hits = await store.searchText('default', name, 'policy zeppelin', 4);
       expect(hits[0].chunk.id).toBe('p.md#1');
@@ -376,7 +395,9 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
 
         guarded.injectFault({ operationId: 'query_points', status: 403, error: `Forbidden: key ${apiKey} may not read "${name}"` });
         const echoed = await good.searchText('default', name, 'anything', 3).catch((e: unknown) => e);
-        expect((echoed as Error).message).toBe(`Qdrant text search on collection "${name}" failed (HTTP 403): Forbidden: key [redacted] may not read "${name}"`);
+        expect((echoed as Error).message).toBe(
+          `Qdrant text search on collection "${name}" failed (HTTP 403): Forbidden: key [redacted] may not read "${name}"`,
+        );
 
         const wrongKey = 'sk-qdrant-wrong-key-000';
         const bad = new QdrantStore({ url: guarded.url, apiKey: wrongKey });

@@ -24,7 +24,12 @@ describe('qdrantPointId', () => {
 
 describe('qdrantClientParams', () => {
   it('keeps an explicit port and leaves a URL without one on the scheme default, not the client’s 6333', () => {
-    expect(qdrantClientParams({ url: 'http://localhost:6333' })).toEqual({ url: 'http://localhost:6333', port: 6333, timeout: 10_000, checkCompatibility: false });
+    expect(qdrantClientParams({ url: 'http://localhost:6333' })).toEqual({
+      url: 'http://localhost:6333',
+      port: 6333,
+      timeout: 10_000,
+      checkCompatibility: false,
+    });
     expect(qdrantClientParams({ url: 'https://qdrant.example.com' })).toMatchObject({ url: 'https://qdrant.example.com', port: null });
   });
 

@@ -6,17 +6,7 @@ import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields } from './chunk-record';
 import { physicalName, tenantCollections } from './tenant-namespace';
 import { BM25_ENCODER_VERSION, Bm25Encoder, type SparseVector } from '../sparse/bm25-encoder';
-import type {
-  Chunk,
-  CollectionInfo,
-  EmbeddedChunk,
-  EmbedderInfo,
-  HybridQuery,
-  SearchFilter,
-  SearchHit,
-  StoredDocument,
-  VectorStore,
-} from '../types';
+import type { Chunk, CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 
 export interface QdrantStoreOptions {
   /** Qdrant's REST URL; a URL without a port means the scheme's default port, a path is kept as a prefix. */
@@ -106,7 +96,10 @@ export class QdrantStore implements VectorStore {
   async listCollections(tenant: string): Promise<string[]> {
     try {
       const { collections } = await this.client.getCollections();
-      return tenantCollections(tenant, collections.map((c) => c.name));
+      return tenantCollections(
+        tenant,
+        collections.map((c) => c.name),
+      );
     } catch (error) {
       throw this.failure('list collections', undefined, error);
     }
@@ -215,7 +208,12 @@ export class QdrantStore implements VectorStore {
     if (!(await this.cached(collection))) return undefined;
     try {
       // doc_id is a keyword payload index: a filtered scroll, not a scan.
-      const { points } = await this.client.scroll(collection, { limit: 256, filter: { must: [docCondition(docId)] }, with_payload: ['content_hash'], with_vector: false });
+      const { points } = await this.client.scroll(collection, {
+        limit: 256,
+        filter: { must: [docCondition(docId)] },
+        with_payload: ['content_hash'],
+        with_vector: false,
+      });
       if (points.length === 0) return undefined;
       const hashes = new Set(points.map((p) => String(p.payload?.content_hash ?? '')));
       return hashes.size === 1 ? [...hashes][0] : '';
@@ -235,7 +233,12 @@ export class QdrantStore implements VectorStore {
     try {
       let offset: Schemas['ExtendedPointId'] | null | undefined;
       do {
-        const page = await this.client.scroll(collection, { limit: SCROLL_PAGE, offset: offset ?? undefined, with_payload: ['doc_id', 'content_hash'], with_vector: false });
+        const page = await this.client.scroll(collection, {
+          limit: SCROLL_PAGE,
+          offset: offset ?? undefined,
+          with_payload: ['doc_id', 'content_hash'],
+          with_vector: false,
+        });
         for (const point of page.points) {
           const docId = String(point.payload?.doc_id);
           const hash = String(point.payload?.content_hash ?? '');
@@ -420,7 +423,11 @@ function statusOf(error: unknown): number | undefined {
 /** Qdrant's own error text when it answered, else the client's (with the network cause). */
 function detailOf(error: unknown): string {
   // Duck-typed: errors raised inside Node's fetch need not be instances of this realm's Error.
-  const e = error as { message?: unknown; data?: { status?: { error?: unknown } }; cause?: { code?: unknown; message?: unknown; errors?: { code?: unknown }[] } } | null;
+  const e = error as {
+    message?: unknown;
+    data?: { status?: { error?: unknown } };
+    cause?: { code?: unknown; message?: unknown; errors?: { code?: unknown }[] };
+  } | null;
   if (typeof e?.data?.status?.error === 'string') return e.data.status.error;
   if (typeof e?.message !== 'string') return String(error);
   const cause = e.cause;

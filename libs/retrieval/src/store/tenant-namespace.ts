@@ -49,5 +49,8 @@ export function logicalName(tenant: string, physical: string): string | undefine
 
 /** The tenant's collections among the backend's names, without the prefix, sorted. */
 export function tenantCollections(tenant: string, physicalNames: string[]): string[] {
-  return physicalNames.map((n) => logicalName(tenant, n)).filter((n): n is string => n !== undefined).sort();
+  return physicalNames
+    .map((n) => logicalName(tenant, n))
+    .filter((n): n is string => n !== undefined)
+    .sort();
 }

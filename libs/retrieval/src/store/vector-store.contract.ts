@@ -320,7 +320,12 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
 
       it('replaces all chunks of a document: a shrunk document loses its old chunks, others are untouched', async () => {
         const collection = await fresh();
-        await store.replaceDocument(TENANT, collection, 'policy.md', chunksOf('policy.md', ['Refunds within 30 days.', 'Obsolete clause about zeppelins.', 'Another retired paragraph about dirigibles.'], 'v1'));
+        await store.replaceDocument(
+          TENANT,
+          collection,
+          'policy.md',
+          chunksOf('policy.md', ['Refunds within 30 days.', 'Obsolete clause about zeppelins.', 'Another retired paragraph about dirigibles.'], 'v1'),
+        );
         await store.replaceDocument(TENANT, collection, 'other.md', chunksOf('other.md', ['Zeppelins are airships.'], 'o1'));
 
         const v2 = chunksOf('policy.md', ['Refunds within 14 days.'], 'v2');
@@ -360,7 +365,9 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       it('refuses chunks of another document and writes nothing', async () => {
         const collection = await fresh();
         await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['kept']));
-        await expect(store.replaceDocument(TENANT, collection, 'a.md', [...chunksOf('a.md', ['new']), ...chunksOf('b.md', ['intruder'])])).rejects.toThrow(/belongs to b\.md/);
+        await expect(store.replaceDocument(TENANT, collection, 'a.md', [...chunksOf('a.md', ['new']), ...chunksOf('b.md', ['intruder'])])).rejects.toThrow(
+          /belongs to b\.md/,
+        );
         expect(await store.listDocuments(TENANT, collection)).toEqual([{ docId: 'a.md', contentHash: 'hash-of-a.md', chunks: 1 }]);
         expect((await store.searchText(TENANT, collection, 'kept', 5)).map((h) => h.chunk.text)).toEqual(['kept']);
       });
@@ -378,7 +385,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
 
       it('handles document ids holding quotes, SQL-looking text and non-ASCII characters', async () => {
         const collection = await fresh();
-        const tricky = "it's a \"doc\" OR 1=1; --.md";
+        const tricky = 'it\'s a "doc" OR 1=1; --.md';
         const unicode = 'Handbücher/Übersicht — 概要.md';
         await store.replaceDocument(TENANT, collection, tricky, chunksOf(tricky, ['quoted id text']));
         await store.replaceDocument(TENANT, collection, unicode, chunksOf(unicode, ['unicode id text']));
@@ -420,13 +427,16 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
 
       it('filters vector, text and hybrid search by document ids', async () => {
         const collection = await fresh();
-        for (const id of ['a.md', 'b.md', 'c.md']) await store.replaceDocument(TENANT, collection, id, chunksOf(id, [`shared backup words in ${id}`, `more backup notes ${id}`]));
+        for (const id of ['a.md', 'b.md', 'c.md'])
+          await store.replaceDocument(TENANT, collection, id, chunksOf(id, [`shared backup words in ${id}`, `more backup notes ${id}`]));
         const vectorHits = await store.searchVector(TENANT, collection, embedder.embedOne('backup words'), 10, { sources: ['a.md', 'c.md'] });
         expect(vectorHits).toHaveLength(4);
         expect(new Set(vectorHits.map((h) => h.chunk.docId))).toEqual(new Set(['a.md', 'c.md']));
         const textHits = await store.searchText(TENANT, collection, 'backup', 10, { sources: ['b.md'] });
         expect(ids(textHits).sort()).toEqual(['b.md#0', 'b.md#1']);
-        const hybridHits = await store.hybridSearch(TENANT, collection, { text: 'backup', vector: embedder.embedOne('backup') }, 10, { sources: ['c.md', 'c.md'] });
+        const hybridHits = await store.hybridSearch(TENANT, collection, { text: 'backup', vector: embedder.embedOne('backup') }, 10, {
+          sources: ['c.md', 'c.md'],
+        });
         expect(ids(hybridHits).sort()).toEqual(['c.md#0', 'c.md#1']);
         // An empty source list means no filter.
         expect(await store.searchText(TENANT, collection, 'backup', 10, { sources: [] })).toHaveLength(6);
@@ -437,17 +447,39 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
 
       it('filters before it limits: a small limit still fills up from the chosen documents', async () => {
         const collection = await fresh();
-        for (let d = 0; d < 8; d++) await store.replaceDocument(TENANT, collection, `d${d}.md`, chunksOf(`d${d}.md`, [`backup policy part one of d${d}`, `backup policy part two of d${d}`]));
+        for (let d = 0; d < 8; d++)
+          await store.replaceDocument(
+            TENANT,
+            collection,
+            `d${d}.md`,
+            chunksOf(`d${d}.md`, [`backup policy part one of d${d}`, `backup policy part two of d${d}`]),
+          );
         const only = { sources: ['d5.md'] };
         expect(ids(await store.searchVector(TENANT, collection, embedder.embedOne('backup policy'), 2, only)).sort()).toEqual(['d5.md#0', 'd5.md#1']);
         expect(ids(await store.searchText(TENANT, collection, 'backup policy', 2, only)).sort()).toEqual(['d5.md#0', 'd5.md#1']);
-        expect(ids(await store.hybridSearch(TENANT, collection, { text: 'backup policy', vector: embedder.embedOne('backup policy') }, 2, only)).sort()).toEqual(['d5.md#0', 'd5.md#1']);
+        expect(
+          ids(await store.hybridSearch(TENANT, collection, { text: 'backup policy', vector: embedder.embedOne('backup policy') }, 2, only)).sort(),
+        ).toEqual(['d5.md#0', 'd5.md#1']);
       });
 
       it('returns full-text hits best first, and the best ones when limited, before and after compaction', async () => {
         const collection = await fresh();
-        const texts = ['Spending plans are approved by the board.', 'The budget is set in March.', 'Quarterly budget review for the board.', 'Budget notes.', 'Coffee machines are cleaned on Fridays.'];
-        await store.replaceDocument(TENANT, collection, 'f.md', chunksOf('f.md', texts.map((text) => ({ text, title: 'Finance' }))));
+        const texts = [
+          'Spending plans are approved by the board.',
+          'The budget is set in March.',
+          'Quarterly budget review for the board.',
+          'Budget notes.',
+          'Coffee machines are cleaned on Fridays.',
+        ];
+        await store.replaceDocument(
+          TENANT,
+          collection,
+          'f.md',
+          chunksOf(
+            'f.md',
+            texts.map((text) => ({ text, title: 'Finance' })),
+          ),
+        );
         const check = async () => {
           const all = await store.searchText(TENANT, collection, 'quarterly budget review', 10);
           expect(all[0].chunk.id).toBe('f.md#2');
@@ -457,7 +489,16 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         await check();
         // Every row replaced: an index that held rows now holds none of the live ones.
         await store.compact(TENANT, collection);
-        await store.replaceDocument(TENANT, collection, 'f.md', chunksOf('f.md', texts.map((text) => ({ text, title: 'Finance' })), 'v2'));
+        await store.replaceDocument(
+          TENANT,
+          collection,
+          'f.md',
+          chunksOf(
+            'f.md',
+            texts.map((text) => ({ text, title: 'Finance' })),
+            'v2',
+          ),
+        );
         await check();
         await store.compact(TENANT, collection);
         await check();
@@ -465,8 +506,21 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
 
       it('finds chunks by full text, including words only in their title or heading', async () => {
         const collection = await fresh();
-        await store.replaceDocument(TENANT, collection, 'leave.md', chunksOf('leave.md', [{ text: 'You get twelve weeks.', heading: 'Parental leave', title: 'Handbook' }, { text: 'Sick days need a note.', heading: 'Sickness', title: 'Handbook' }]));
-        await store.replaceDocument(TENANT, collection, 'it.md', chunksOf('it.md', [{ text: 'Laptops are replaced every three years.', heading: 'Hardware', title: 'IT' }]));
+        await store.replaceDocument(
+          TENANT,
+          collection,
+          'leave.md',
+          chunksOf('leave.md', [
+            { text: 'You get twelve weeks.', heading: 'Parental leave', title: 'Handbook' },
+            { text: 'Sick days need a note.', heading: 'Sickness', title: 'Handbook' },
+          ]),
+        );
+        await store.replaceDocument(
+          TENANT,
+          collection,
+          'it.md',
+          chunksOf('it.md', [{ text: 'Laptops are replaced every three years.', heading: 'Hardware', title: 'IT' }]),
+        );
         expect(ids(await store.searchText(TENANT, collection, 'parental', 10))).toEqual(['leave.md#0']);
         const byText = await store.searchText(TENANT, collection, 'laptops replaced', 10);
         expect(byText[0].chunk.id).toBe('it.md#0');
@@ -501,7 +555,13 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
             { text: 'Visitors sign in at reception.', title: 'Finance', vector: unit(0, 0.4, 4) },
           ]),
         );
-        expect(ids(await store.searchVector(TENANT, collection, query.vector, 5))).toEqual(['finance.md#0', 'finance.md#1', 'finance.md#3', 'finance.md#4', 'finance.md#2']);
+        expect(ids(await store.searchVector(TENANT, collection, query.vector, 5))).toEqual([
+          'finance.md#0',
+          'finance.md#1',
+          'finance.md#3',
+          'finance.md#4',
+          'finance.md#2',
+        ]);
         expect(ids(await store.searchText(TENANT, collection, query.text, 5))).toEqual(['finance.md#2', 'finance.md#1']);
 
         // Reciprocal rank fusion, 1 / (60 + rank) from each list: second in both beats first in one.
@@ -513,7 +573,16 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
 
       it('ranks a hybrid search whose words are all stop words by the vector alone', async () => {
         const collection = await fresh();
-        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', [{ text: 'Alpha.', vector: unit(5) }, { text: 'Beta.', vector: unit(6) }, { text: 'Gamma.', vector: unit(5, 0.8, 7) }]));
+        await store.replaceDocument(
+          TENANT,
+          collection,
+          'a.md',
+          chunksOf('a.md', [
+            { text: 'Alpha.', vector: unit(5) },
+            { text: 'Beta.', vector: unit(6) },
+            { text: 'Gamma.', vector: unit(5, 0.8, 7) },
+          ]),
+        );
         const hits = await store.hybridSearch(TENANT, collection, { text: 'what is it and where', vector: unit(5) }, 3);
         expect(ids(hits)).toEqual(['a.md#0', 'a.md#2', 'a.md#1']);
         expect(hits[0].score).toBeCloseTo(1 / 61, 6);
@@ -522,7 +591,24 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       it('takes user text literally: quotes and operators never throw', async () => {
         const collection = await fresh();
         await store.replaceDocument(TENANT, collection, 'lang.md', chunksOf('lang.md', ['We write services in C++ and Rust.', 'The x factor matters.']));
-        for (const text of ['"C++" OR (x)', 'title:rust', 'C++ AND NOT (', "it's", '*', '\\', 'a"b', '+rust -c', 'rust^2', 'ru?t~', '[a TO z]', '{}', '(((', "'; DROP TABLE x; --", '$where', '{"$gt": ""}']) {
+        for (const text of [
+          '"C++" OR (x)',
+          'title:rust',
+          'C++ AND NOT (',
+          "it's",
+          '*',
+          '\\',
+          'a"b',
+          '+rust -c',
+          'rust^2',
+          'ru?t~',
+          '[a TO z]',
+          '{}',
+          '(((',
+          "'; DROP TABLE x; --",
+          '$where',
+          '{"$gt": ""}',
+        ]) {
           await expect(store.searchText(TENANT, collection, text, 5)).resolves.toEqual(expect.any(Array));
           await expect(store.hybridSearch(TENANT, collection, { text, vector: embedder.embedOne(text) }, 5)).resolves.toEqual(expect.any(Array));
         }
@@ -557,7 +643,12 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         await store.ensureCollection(OTHER, collection, builtWith);
         await store.replaceDocument(TENANT, collection, 'shared.md', chunksOf('shared.md', ['Acme pays travel expenses within 30 days.'], 'acme-hash'));
         await store.replaceDocument(TENANT, collection, 'acme.md', chunksOf('acme.md', ['Acme rockets launch on Fridays.']));
-        await store.replaceDocument(OTHER, collection, 'shared.md', chunksOf('shared.md', ['Globex pays travel expenses within 90 days.', 'Globex travel is booked by the office.'], 'globex-hash'));
+        await store.replaceDocument(
+          OTHER,
+          collection,
+          'shared.md',
+          chunksOf('shared.md', ['Globex pays travel expenses within 90 days.', 'Globex travel is booked by the office.'], 'globex-hash'),
+        );
         await store.replaceDocument(OTHER, collection, 'globex.md', chunksOf('globex.md', ['Globex volcanoes erupt on Mondays.']));
         return collection;
       };
@@ -597,8 +688,17 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
 
       it("writes and deletes of one tenant never touch the other's document of the same id", async () => {
         const collection = await loadBoth();
-        await store.replaceDocument(TENANT, collection, 'shared.md', chunksOf('shared.md', ['Acme now pays within 10 days.', 'Acme keeps receipts.'], 'acme-2'));
-        expect((await store.listDocuments(OTHER, collection)).find((d) => d.docId === 'shared.md')).toEqual({ docId: 'shared.md', contentHash: 'globex-hash', chunks: 2 });
+        await store.replaceDocument(
+          TENANT,
+          collection,
+          'shared.md',
+          chunksOf('shared.md', ['Acme now pays within 10 days.', 'Acme keeps receipts.'], 'acme-2'),
+        );
+        expect((await store.listDocuments(OTHER, collection)).find((d) => d.docId === 'shared.md')).toEqual({
+          docId: 'shared.md',
+          contentHash: 'globex-hash',
+          chunks: 2,
+        });
         await store.deleteDocument(OTHER, collection, 'shared.md');
         await store.compact(OTHER, collection);
         expect((await store.listDocuments(OTHER, collection)).map((d) => d.docId)).toEqual(['globex.md']);

@@ -16,7 +16,13 @@ async function main(): Promise<void> {
   app.use(express.json({ limit: 65536 }));
   app.post('/v1/chat', async (req, res) => {
     const body = req.body as { query?: string; collection?: string };
-    const result = await answerQuestion(deps, { tenant: 'default', query: String(body.query), collection: body.collection ?? 'sample', topK: 5, enqueuedAt: Date.now() });
+    const result = await answerQuestion(deps, {
+      tenant: 'default',
+      query: String(body.query),
+      collection: body.collection ?? 'sample',
+      topK: 5,
+      enqueuedAt: Date.now(),
+    });
     res.json(result);
   });
   const server = app.listen(config.PORT, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ message: 'listening' })}\n`));
