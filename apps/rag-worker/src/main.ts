@@ -5,7 +5,7 @@ import {
   CancelSignals,
   DocumentLocks,
   IngestRuns,
-  JobEventsWriter,
+  jobEventsOpener,
   WorkerHeartbeats,
   openDeadLetters,
   openIngestQueue,
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     ],
   });
   heartbeat.onBeatError((error) => logger.warn('heartbeat not written; the next one tries again', { error: errorMessage(error) }));
-  const openEvents = (jobId: string) => new JobEventsWriter(redis, jobId, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS });
+  const openEvents = jobEventsOpener(redis, config);
   // Every attempt fails with JobTimeoutError (and is retried) after JOB_TIMEOUT_MS.
   const runtime: WorkerRuntime = { logger, signing: config, cancels, deadLetters, openEvents, timeoutMs: config.JOB_TIMEOUT_MS, metrics };
   const questions = queryRunner(deps, runtime);

@@ -4,7 +4,7 @@ import { QueryJobPayload } from '@rag/queue-contracts';
 import { JobCancelledError } from './cancel-signals';
 import { InvalidPayloadError, JobRefusedError, JobTimeoutError, abortReason, jobContext, untilAborted, validPayload } from './job-runner';
 import { JOB_REFUSED } from './job-signature';
-import { queryJobOptions } from './queues';
+import { ingestJobOptions, queryJobOptions } from './queues';
 
 describe('JobTimeoutError', () => {
   const error = new JobTimeoutError(1500);
@@ -130,10 +130,11 @@ describe('abortReason', () => {
   });
 });
 
-describe('queryJobOptions', () => {
+describe('job options', () => {
   // Bull's own timeout would race the runner's and fail the attempt first, with "Promise timed out after N milliseconds".
-  it('sets no Bull timeout: the runner times attempts out, with JobTimeoutError', () => {
-    const options = queryJobOptions({ JOB_ATTEMPTS: 3, JOB_BACKOFF_MS: 100, JOB_TIMEOUT_MS: 1000, JOB_RETENTION_SECONDS: 60 }, 'j');
-    expect(options).not.toHaveProperty('timeout');
+  it('sets no Bull timeout, for either queue, whatever JOB_TIMEOUT_MS is: the runner times attempts out, with JobTimeoutError', () => {
+    const config = { JOB_ATTEMPTS: 3, JOB_BACKOFF_MS: 100, JOB_TIMEOUT_MS: 1000, JOB_RETENTION_SECONDS: 60 };
+    expect(queryJobOptions(config, 'j')).not.toHaveProperty('timeout');
+    expect(ingestJobOptions(config, 'j')).not.toHaveProperty('timeout');
   });
 });

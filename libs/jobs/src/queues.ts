@@ -65,10 +65,7 @@ function openQueue<T>(name: string, config: Pick<Config, 'REDIS_URL' | 'QUEUE_PR
 }
 
 /** Attempts, backoff and bounded retention for a question job (the attempt's timeout is the worker's: JobRunner fails it with JobTimeoutError). */
-export function queryJobOptions(
-  config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_TIMEOUT_MS' | 'JOB_RETENTION_SECONDS'>,
-  jobId: string,
-): JobOptions {
+export function queryJobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_RETENTION_SECONDS'>, jobId: string): JobOptions {
   return {
     jobId,
     attempts: config.JOB_ATTEMPTS,
@@ -79,16 +76,13 @@ export function queryJobOptions(
 }
 
 /**
- * Attempts, backoff, timeout and bounded retention for a document job. The
+ * Attempts, backoff and bounded retention for a document job. The
  * same values as a question's, on purpose: a document fails for the same
  * passing reasons (embeddings API, vector store, a lost lock) and is retried
  * as often; its job record holds only a reference to the bytes and is kept
  * as long as its ingest run. Its own function so the two can part.
  */
-export function ingestJobOptions(
-  config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_TIMEOUT_MS' | 'JOB_RETENTION_SECONDS'>,
-  jobId: string,
-): JobOptions {
+export function ingestJobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_RETENTION_SECONDS'>, jobId: string): JobOptions {
   return queryJobOptions(config, jobId);
 }
 

@@ -4,7 +4,7 @@ import type { Queue } from 'bull';
 import { signJob, type JobSigningConfig } from '../job-signature';
 import { ingestJobId, ingestJobOptions } from '../queues';
 
-export type DocumentProducerConfig = JobSigningConfig & Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_TIMEOUT_MS' | 'JOB_RETENTION_SECONDS'>;
+export type DocumentProducerConfig = JobSigningConfig & Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_RETENTION_SECONDS'>;
 
 /** A document job as its producer states it; the signature is the producer's to add. */
 export type DocumentDraft = Omit<IngestJobPayload, 'signature'>;

@@ -27,7 +27,6 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
       JOB_RETENTION_SECONDS: 600,
       JOB_ATTEMPTS: 1,
       JOB_BACKOFF_MS: 50,
-      JOB_TIMEOUT_MS: 10_000,
       MAX_WAITING_JOBS: 100,
       MAX_WAITING_JOBS_PER_TENANT: 100,
       ...overrides,

@@ -10,10 +10,7 @@ import { replayDeadLetter } from '../replay';
 import { idempotentJobId, newJobId } from './job-ids';
 
 export type QuestionProducerConfig = JobSigningConfig &
-  Pick<
-    Config,
-    'QUEUE_PREFIX' | 'JOB_RETENTION_SECONDS' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_TIMEOUT_MS' | 'MAX_WAITING_JOBS' | 'MAX_WAITING_JOBS_PER_TENANT'
-  >;
+  Pick<Config, 'QUEUE_PREFIX' | 'JOB_RETENTION_SECONDS' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'MAX_WAITING_JOBS' | 'MAX_WAITING_JOBS_PER_TENANT'>;
 
 /** A question as its producer states it; the signature is the producer's to add. */
 export type QuestionDraft = Omit<QueryJobPayload, 'signature'>;
