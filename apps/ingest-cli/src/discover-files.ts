@@ -1,3 +1,4 @@
+import { PermanentError } from '@rag/core';
 import { isSupported, type SourceFile } from '@rag/retrieval';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -10,10 +11,10 @@ export interface Discovery {
   unsupported: string[];
 }
 
-export class PathNotFoundError extends Error {
+/** A path given to the CLI that does not exist: retrying cannot help. */
+export class PathNotFoundError extends PermanentError {
   constructor(readonly target: string) {
-    super(`${target}: no such file or folder`);
-    this.name = 'PathNotFoundError';
+    super(`${target}: no such file or folder`, { code: 'path_not_found' });
   }
 }
 
