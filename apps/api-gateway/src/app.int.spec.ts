@@ -1,9 +1,8 @@
 import { JobName, type QueryJobPayload } from '@rag/queue-contracts';
-import { json, startRedis, type PrivateRedis } from '@rag/testing';
+import { captureLogs, json, startRedis, type PrivateRedis } from '@rag/testing';
 import { openQueryQueue } from '@rag/jobs';
 import type Bull from 'bull';
 import { request } from 'node:http';
-import { PassThrough } from 'node:stream';
 import { startInProcessGateway, type InProcessGateway } from './in-process-gateway.spec-helper';
 
 // The gateway in-process against a private redis-server; jobs are consumed by
@@ -14,18 +13,10 @@ describe('api-gateway (real Redis)', () => {
   let consumer: Bull.Queue<QueryJobPayload>;
   let gateway: InProcessGateway;
   let base: string;
-  const logLines: Record<string, unknown>[] = [];
+  const { stream: logs, lines: logLines } = captureLogs();
 
   beforeAll(async () => {
     redis = await startRedis();
-    const logs = new PassThrough();
-    logs.on('data', (d: Buffer) =>
-      d
-        .toString()
-        .split('\n')
-        .filter(Boolean)
-        .forEach((l) => logLines.push(JSON.parse(l))),
-    );
     gateway = await startInProcessGateway(redis.url, { JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '100', MAX_WAIT_SECONDS: '10' }, { logs });
     ({ base, queue } = gateway);
     consumer = openQueryQueue(gateway.config);

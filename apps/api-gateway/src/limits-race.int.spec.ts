@@ -1,7 +1,8 @@
 import { QueueName } from '@rag/queue-contracts';
-import { json, startApp, startLatencyProxy, startRedis, tempDir, type AppProcess, type LatencyProxy, type PrivateRedis, type TempDir } from '@rag/testing';
+import { json, startLatencyProxy, startRedis, tempDir, type LatencyProxy, type PrivateRedis, type TempDir } from '@rag/testing';
 import Bull from 'bull';
 import * as path from 'node:path';
+import { gatewayProcesses, type GatewayProcess } from './gateway-process.spec-helper';
 
 const KEY = 'acme-query-key-0123456789abcdef';
 const PREFIX = 'race';
@@ -16,23 +17,20 @@ describe('limits under concurrency: two gateway processes on one Redis', () => {
   let proxy: LatencyProxy;
   let data: TempDir;
   let queue: Bull.Queue;
-  const gateways: { app: AppProcess; base: string }[] = [];
+  const processes = gatewayProcesses();
+  const gateways: GatewayProcess[] = [];
 
   const startGateway = async (redisUrl: string) => {
-    const app = startApp('apps/api-gateway/src/main.ts', {
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: PREFIX,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      DATA_DIR: path.join(data.path, 'data'),
-      API_KEYS: `acme:query:${KEY}`,
-      MAX_WAITING_JOBS_PER_TENANT: String(CAP),
-      MAX_LONG_POLLS_PER_CLIENT: String(LONG_POLLS),
-    });
-    const listening = await app.waitForLog((l) => l.message === 'listening', 60_000);
-    gateways.push({ app, base: `http://127.0.0.1:${String(listening.port)}` });
+    gateways.push(
+      await processes.start({
+        REDIS_URL: redisUrl,
+        QUEUE_PREFIX: PREFIX,
+        DATA_DIR: path.join(data.path, 'data'),
+        API_KEYS: `acme:query:${KEY}`,
+        MAX_WAITING_JOBS_PER_TENANT: String(CAP),
+        MAX_LONG_POLLS_PER_CLIENT: String(LONG_POLLS),
+      }),
+    );
   };
 
   beforeAll(async () => {
@@ -45,7 +43,7 @@ describe('limits under concurrency: two gateway processes on one Redis', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(gateways.map((g) => g.app.stop('SIGKILL')));
+    await processes.stopAll();
     await queue?.close();
     await proxy?.close();
     await redis?.stop();

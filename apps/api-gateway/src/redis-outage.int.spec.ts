@@ -1,7 +1,8 @@
 import { ApiKeyStore } from '@rag/auth';
-import { json, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
+import { json, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
 import Redis from 'ioredis';
 import * as path from 'node:path';
+import { gatewayProcesses, type GatewayProcess } from './gateway-process.spec-helper';
 
 const PREFIX = 'outage';
 const SEEDED_KEY = 'ops-all-scopes-key-0123456789abcdef';
@@ -49,29 +50,15 @@ const ALL_ROUTES: Call[] = [...REDIS_ROUTES, { method: 'GET', path: '/v1/collect
 describe('api-gateway while Redis is down (real processes, real redis-server stopped)', () => {
   let redis: PrivateRedis;
   let data: TempDir;
-  const gateways: AppProcess[] = [];
+  const processes = gatewayProcesses();
   let storedKey: string;
 
-  const startGateway = async (env: Record<string, string>) => {
-    const app = startApp('apps/api-gateway/src/main.ts', {
-      REDIS_URL: redis.url,
-      QUEUE_PREFIX: PREFIX,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      DATA_DIR: path.join(data.path, 'data'),
-      API_KEYS: '',
-      ...env,
-    });
-    gateways.push(app);
-    const listening = await app.waitForLog((l) => l.message === 'listening', 60_000);
-    return { app, base: `http://127.0.0.1:${String(listening.port)}` };
-  };
-  let stored: { app: AppProcess; base: string };
-  let open: { app: AppProcess; base: string };
-  let seeded: { app: AppProcess; base: string };
-  let limited: { app: AppProcess; base: string };
+  const startGateway = (env: Record<string, string>) =>
+    processes.start({ REDIS_URL: redis.url, QUEUE_PREFIX: PREFIX, DATA_DIR: path.join(data.path, 'data'), API_KEYS: '', ...env });
+  let stored: GatewayProcess;
+  let open: GatewayProcess;
+  let seeded: GatewayProcess;
+  let limited: GatewayProcess;
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -93,7 +80,7 @@ describe('api-gateway while Redis is down (real processes, real redis-server sto
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all(gateways.map((g) => g.stop('SIGKILL')));
+    await processes.stopAll();
     await redis?.stop();
     data?.remove();
   });

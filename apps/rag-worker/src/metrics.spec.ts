@@ -1,9 +1,9 @@
 import type { JobRunnerMetrics } from '@rag/jobs';
 import { createLlmResilience } from '@rag/llm-client';
 import { createLogger } from '@rag/observability';
+import { captureLogs } from '@rag/testing';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { PassThrough } from 'node:stream';
 import { createWorkerMetrics, serveWorkerMetrics, type WorkerMetrics } from './metrics';
 
 const listening = (server: Server) => new Promise<number>((resolve) => server.once('listening', () => resolve((server.address() as AddressInfo).port)));
@@ -40,16 +40,8 @@ describe('worker metrics', () => {
 describe('serveWorkerMetrics (real HTTP on 127.0.0.1)', () => {
   const resilience = createLlmResilience();
   const metrics = createWorkerMetrics([resilience.breakers.chat], resilience);
-  const logs: Record<string, unknown>[] = [];
-  const stream = new PassThrough();
-  stream.on('data', (d: Buffer) =>
-    d
-      .toString()
-      .split('\n')
-      .filter(Boolean)
-      .forEach((l) => logs.push(JSON.parse(l))),
-  );
-  const logger = createLogger({ service: 'rag-worker', stream });
+  const logs = captureLogs();
+  const logger = createLogger({ service: 'rag-worker', stream: logs.stream });
   let ready = true;
   let server: Server;
   let base: string;
@@ -88,7 +80,7 @@ describe('serveWorkerMetrics (real HTTP on 127.0.0.1)', () => {
     const port = Number(new URL(base).port);
     const second = serveWorkerMetrics(metrics, port, '127.0.0.1', async () => 'PONG', logger);
     await new Promise((resolve) => second.once('error', resolve));
-    expect(logs.find((l) => l.message === 'metrics port not available; this worker runs without /metrics')).toMatchObject({
+    expect(logs.lines.find((l) => l.message === 'metrics port not available; this worker runs without /metrics')).toMatchObject({
       level: 'warn',
       port,
       hint: expect.stringContaining('WORKER_METRICS_PORT'),

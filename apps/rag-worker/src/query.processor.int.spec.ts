@@ -1,33 +1,21 @@
 import { ExtractiveAnswerer } from '@rag/llm-client';
-import { ALL_TENANTS, DeadLetters, signJob } from '@rag/jobs';
-import { createLogger } from '@rag/observability';
+import { ALL_TENANTS, signJob } from '@rag/jobs';
 import { JobName, QueueName, type QueryResult } from '@rag/queue-contracts';
-import { LanceDbStore, LocalHashEmbedder, ingestDocuments, ParsePool } from '@rag/retrieval';
-import { startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
-import Bull from 'bull';
+import { LocalHashEmbedder, ingestDocuments } from '@rag/retrieval';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { queryRunner } from './query.processor';
-import { TEST_SIGNING, signedQuery } from './testing/signed-jobs';
+import { signedQuery } from './testing/signed-jobs';
+import { useWorkerSuite } from './testing/worker-suite.spec-helper';
 
 // The processor consuming a real Bull queue on a private redis-server, with
 // LanceDB in a temp folder.
 describe('query processor (real Redis and LanceDB)', () => {
-  // Documents are parsed in threads, as in the apps.
-  const parser = new ParsePool();
-  afterAll(() => parser.close());
-  let redis: PrivateRedis;
-  let data: TempDir;
-  let store: LanceDbStore;
-  let queue: Bull.Queue;
-  let deadLetters: DeadLetters;
-  const logs: Record<string, unknown>[] = [];
+  const suite = useWorkerSuite(QueueName.Query, 'rag-worker-');
+  const { logs, parser } = suite;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    data = tempDir('rag-worker-');
-    store = await LanceDbStore.open(data.path);
+    const { store } = suite;
     const embedder = new LocalHashEmbedder(64);
     const docs: Record<string, string> = {
       'travel.md': '# Travel\n\n## Hotels\n\nHotels are booked through the travel desk and may cost up to 180 euros per night.',
@@ -49,36 +37,14 @@ describe('query processor (real Redis and LanceDB)', () => {
       collection: 'acme-only',
       chunking: { size: 800, overlap: 100 },
     });
-    const stream = new PassThrough();
-    stream.on('data', (d: Buffer) =>
-      d
-        .toString()
-        .split('\n')
-        .filter(Boolean)
-        .forEach((l) => logs.push(JSON.parse(l))),
-    );
-    const logger = createLogger({ service: 'rag-worker', stream });
-    queue = new Bull(QueueName.Query, redis.url, { prefix: 'rag' });
-    deadLetters = new DeadLetters(queue.client, { prefix: 'rag', jobRetentionSeconds: 60, retentionSeconds: 3600, maxEntries: 100 });
     // Jobs added below stand in for the gateway's, so they are signed (signedQuery) with the key the processor checks.
-    void queue.process(
-      JobName.Answer,
-      2,
-      queryRunner({ store, embedder, answerer: new ExtractiveAnswerer() }, { logger, signing: TEST_SIGNING, deadLetters }).process,
-    );
-  });
-
-  afterAll(async () => {
-    await queue?.close();
-    await store?.close();
-    await redis?.stop();
-    data?.remove();
+    void suite.queue.process(JobName.Answer, 2, queryRunner({ store, embedder, answerer: new ExtractiveAnswerer() }, suite.runtime()).process);
   });
 
   const payload = { query: 'How often are laptops replaced?', collection: 'policies', top_k: 3, stream: false, request_id: 'req-w-1', tenant: 'default' };
 
   it('answers a valid job with a cited result and logs with the job and request ids', async () => {
-    const job = await queue.add(JobName.Answer, signedQuery(payload), { attempts: 3 });
+    const job = await suite.queue.add(JobName.Answer, signedQuery(payload), { attempts: 3 });
     const result = (await job.finished()) as QueryResult;
     expect(result.answer).toBe('Laptops are replaced every four years by the IT service desk. [1]');
     expect(result.citations[0]).toMatchObject({ source: 'it.md', title: 'IT', heading: 'IT > Laptops' });
@@ -89,8 +55,10 @@ describe('query processor (real Redis and LanceDB)', () => {
   });
 
   it("answers each tenant only from its own collection of the same name (the payload's tenant reaches the store)", async () => {
-    const asDefault = (await (await queue.add(JobName.Answer, signedQuery(payload))).finished()) as QueryResult;
-    const asAcme = (await (await queue.add(JobName.Answer, signedQuery({ ...payload, tenant: 'acme', request_id: 'req-w-2' }))).finished()) as QueryResult;
+    const asDefault = (await (await suite.queue.add(JobName.Answer, signedQuery(payload))).finished()) as QueryResult;
+    const asAcme = (await (
+      await suite.queue.add(JobName.Answer, signedQuery({ ...payload, tenant: 'acme', request_id: 'req-w-2' }))
+    ).finished()) as QueryResult;
     expect(asDefault.answer).toContain('every four years');
     expect(asDefault.citations.map((c) => c.chunk).join(' ')).not.toContain('Acme');
     expect(asAcme.answer).toContain('every two years');
@@ -99,9 +67,9 @@ describe('query processor (real Redis and LanceDB)', () => {
   });
 
   it('fails as not found, at once, a question to a collection only another tenant has', async () => {
-    const job = await queue.add(JobName.Answer, signedQuery({ ...payload, collection: 'acme-only' }), { attempts: 3, backoff: 10 });
+    const job = await suite.queue.add(JobName.Answer, signedQuery({ ...payload, collection: 'acme-only' }), { attempts: 3, backoff: 10 });
     await expect(job.finished()).rejects.toThrow('collection "acme-only" does not exist');
-    expect(await (await queue.getJob(job.id))?.getState()).toBe('failed');
+    expect(await (await suite.queue.getJob(job.id))?.getState()).toBe('failed');
   });
 
   it.each([
@@ -109,30 +77,30 @@ describe('query processor (real Redis and LanceDB)', () => {
     ['a payload with unknown fields', { ...payload, api_key: 'sk-secret' }, 'property api_key should not exist'],
     ['an unknown collection', { ...payload, collection: 'missing' }, 'collection "missing" does not exist'],
   ])('fails %s at once, without retrying', async (_name, data, message) => {
-    const job = await queue.add(JobName.Answer, signedQuery(data), { attempts: 3, backoff: 10 });
+    const job = await suite.queue.add(JobName.Answer, signedQuery(data), { attempts: 3, backoff: 10 });
     await expect(job.finished()).rejects.toThrow(message);
-    const stored = await queue.getJob(job.id);
+    const stored = await suite.queue.getJob(job.id);
     expect(await stored?.getState()).toBe('failed');
     expect(stored?.attemptsMade).toBe(1);
   });
 
   it("fails with a plain message and a reference, never the store's own text or a server path, when the store breaks", async () => {
     await ingestDocuments(
-      { store, embedder: new LocalHashEmbedder(64), parser },
+      { store: suite.store, embedder: new LocalHashEmbedder(64), parser },
       [{ id: 'gone.md', read: async () => Buffer.from('# Gone\n\nLaptops live here until their files vanish.') }],
       { tenant: 'default', collection: 'broken', chunking: { size: 800, overlap: 100 } },
     );
     // The table's data files vanish under it (a disk fault): LanceDB's error names them by full path.
-    fs.rmSync(path.join(data.path, 'broken.lance', 'data'), { recursive: true, force: true });
-    const job = await queue.add(JobName.Answer, signedQuery({ ...payload, collection: 'broken', request_id: 'req-broken' }), { attempts: 1 });
+    fs.rmSync(path.join(suite.data.path, 'broken.lance', 'data'), { recursive: true, force: true });
+    const job = await suite.queue.add(JobName.Answer, signedQuery({ ...payload, collection: 'broken', request_id: 'req-broken' }), { attempts: 1 });
     const error = await job.finished().then(
       () => undefined,
       (e: unknown) => e as Error,
     );
     expect(error?.message).toBe('the vector store failed; the job will retry, or try again in a minute');
-    const failed = await queue.getJob(job.id);
+    const failed = await suite.queue.getJob(job.id);
     expect(failed?.failedReason).toBe(error?.message);
-    expect(failed?.failedReason).not.toContain(data.path);
+    expect(failed?.failedReason).not.toContain(suite.data.path);
     // The operator still gets LanceDB's own words, with the request id to find them by.
     const logged = logs.find((l) => l.job_id === String(job.id) && l.message === 'job attempt failed');
     expect(logged).toMatchObject({ request_id: 'req-broken', error: expect.stringContaining('lance error') });
@@ -157,9 +125,9 @@ describe('query processor (real Redis and LanceDB)', () => {
     ],
   ])('refuses a job %s: fails for good, is dead-lettered for operators only, and reads nothing', async (_name, forged) => {
     const data = forged();
-    const job = await queue.add(JobName.Answer, data, { attempts: 3, backoff: 10 });
+    const job = await suite.queue.add(JobName.Answer, data, { attempts: 3, backoff: 10 });
     await expect(job.finished()).rejects.toThrow('job refused: not queued by the gateway');
-    const stored = await queue.getJob(job.id);
+    const stored = await suite.queue.getJob(job.id);
     expect(await stored?.getState()).toBe('failed');
     expect(stored?.attemptsMade).toBe(1);
     expect(stored?.returnvalue).toBeFalsy();
@@ -168,11 +136,11 @@ describe('query processor (real Redis and LanceDB)', () => {
     expect(lines.map((l) => l.message)).toEqual([expect.stringContaining('security: job refused')]);
     expect(lines[0]).toMatchObject({ level: 'warn', security: true, claimed_tenant: 'acme' });
     // Kept as evidence, but not filed under the tenant it claims: only operators see it.
-    expect(await deadLetters.get(ALL_TENANTS, String(job.id))).toMatchObject({
+    expect(await suite.deadLetters.get(ALL_TENANTS, String(job.id))).toMatchObject({
       tenant: null,
       final_error: 'job refused: not queued by the gateway',
       payload: data,
     });
-    expect(await deadLetters.get({ tenant: 'acme' }, String(job.id))).toBeUndefined();
+    expect(await suite.deadLetters.get({ tenant: 'acme' }, String(job.id))).toBeUndefined();
   });
 });

@@ -1,9 +1,8 @@
 import { JobMetrics, createLogger, createMetricsRegistry } from '@rag/observability';
 import { JobName, QueryJobPayload, QueueName, jobEventsKey } from '@rag/queue-contracts';
-import { startRedis, type PrivateRedis } from '@rag/testing';
+import { captureLogs, startRedis, type PrivateRedis } from '@rag/testing';
 import type { Job, Queue } from 'bull';
 import Redis from 'ioredis';
-import { PassThrough } from 'node:stream';
 import { ALL_TENANTS, DeadLetters } from './dead-letters';
 import { JobEventsWriter } from './job-events.writer';
 import { JobRunner, type JobHandler, type RunningJob } from './job-runner';
@@ -45,15 +44,7 @@ describe('JobRunner (real Redis and Bull)', () => {
     open.push(queue);
     const deadLetters = new DeadLetters(client, { prefix: config.QUEUE_PREFIX, jobRetentionSeconds: 60, retentionSeconds: 60, maxEntries: 10 });
     const registry = createMetricsRegistry('runner-test');
-    const logs: Record<string, unknown>[] = [];
-    const stream = new PassThrough();
-    stream.on('data', (d: Buffer) =>
-      d
-        .toString()
-        .split('\n')
-        .filter(Boolean)
-        .forEach((l) => logs.push(JSON.parse(l))),
-    );
+    const { stream, lines: logs } = captureLogs();
     const runner = new JobRunner(
       { queue: QueueName.Query, payload: QueryJobPayload, log: { started: 'job started', completed: 'job completed', failed: 'job attempt failed' }, run },
       {

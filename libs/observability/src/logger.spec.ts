@@ -125,18 +125,9 @@ describe('errorMessage', () => {
 });
 
 describe('context and explicit fields', () => {
-  it('lets a field passed to the log call win over the context', () => {
-    const stream = new PassThrough();
-    const lines: Record<string, unknown>[] = [];
-    stream.on('data', (d: Buffer) =>
-      d
-        .toString()
-        .split('\n')
-        .filter(Boolean)
-        .forEach((l) => lines.push(JSON.parse(l))),
-    );
-    const logger = createLogger({ service: 'svc', stream });
+  it('lets a field passed to the log call win over the context', async () => {
+    const { logger, lines } = capture({ service: 'svc' });
     runWithContext({ job_id: 'from-context', request_id: 'r1' }, () => logger.info('x', { job_id: 'explicit' }));
-    expect(lines[0]).toMatchObject({ job_id: 'explicit', request_id: 'r1' });
+    expect((await lines())[0]).toMatchObject({ job_id: 'explicit', request_id: 'r1' });
   });
 });

@@ -5,6 +5,7 @@ export { useRedisSuite, type RedisSuite } from './redis-suite';
 export { startedFields } from './suite-fields';
 export { WORKSPACE_ROOT, runApp, startApp, type AppProcess } from './app-process';
 export { tempDir, type TempDir } from './temp-dir';
+export { captureLogs, type CapturedLogs } from './capture-logs';
 export { json, type JsonBody } from './http-json';
 export { makeDocx, makePdf, type DocxBlock } from './document-fixtures';
 export { documentBytesKeys, keysWithoutExpiry } from './redis-keys';

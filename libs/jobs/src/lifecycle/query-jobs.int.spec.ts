@@ -64,6 +64,15 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
     throw new Error(attempt.error);
   };
 
+  /** One question of tenant acme whose worker fails every attempt as `record` says, read once Bull has failed it for good. */
+  async function failedQuestion(overrides: Partial<QuestionProducerConfig>, record: Parameters<typeof failing>[1]) {
+    const { jobs, worker, queue, deadLetters } = await setUp(overrides);
+    const { jobId } = (await jobs.enqueue(draft('acme'))) as { jobId: string };
+    void worker.process(JobName.Answer, failing(deadLetters, record));
+    await failedForGood(queue, jobId);
+    return { jobs, jobId };
+  }
+
   describe('enqueue', () => {
     it('queues a signed question with the question options, and replays an Idempotency-Key', async () => {
       const { jobs, queue, config } = await setUp({ JOB_ATTEMPTS: 3 });
@@ -93,24 +102,16 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
   describe('read', () => {
     it("takes a failed job's permanence from the worker's record, not from its attempt count", async () => {
       // One attempt allowed: the old guess (attempts made < attempts allowed) calls every such failure retryable.
-      const { jobs, worker, queue, deadLetters } = await setUp({ JOB_ATTEMPTS: 1 });
-      const { jobId } = (await jobs.enqueue(draft('acme'))) as { jobId: string };
-      void worker.process(
-        JobName.Answer,
-        failing(deadLetters, () => ({ error: 'collection "docs" does not exist', code: 'collection_not_found', permanent: true })),
-      );
-      await failedForGood(queue, jobId);
+      const { jobs, jobId } = await failedQuestion({ JOB_ATTEMPTS: 1 }, () => ({
+        error: 'collection "docs" does not exist',
+        code: 'collection_not_found',
+        permanent: true,
+      }));
       expect((await jobs.view(jobId, 'acme'))?.error).toEqual({ code: 'collection_not_found', message: 'collection "docs" does not exist', permanent: true });
     });
 
     it('reads a retryable failure that used up its attempts as not permanent', async () => {
-      const { jobs, worker, queue, deadLetters } = await setUp({ JOB_ATTEMPTS: 2 });
-      const { jobId } = (await jobs.enqueue(draft('acme'))) as { jobId: string };
-      void worker.process(
-        JobName.Answer,
-        failing(deadLetters, () => ({ error: 'the LLM provider timed out', code: 'llm_timeout', permanent: false })),
-      );
-      await failedForGood(queue, jobId);
+      const { jobs, jobId } = await failedQuestion({ JOB_ATTEMPTS: 2 }, () => ({ error: 'the LLM provider timed out', code: 'llm_timeout', permanent: false }));
       expect(await jobs.view(jobId, 'acme')).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'llm_timeout', permanent: false } });
     });
 

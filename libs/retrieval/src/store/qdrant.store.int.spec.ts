@@ -12,6 +12,21 @@ import { chunksOf, describeVectorStoreContract } from './vector-store.contract';
 const embedder = new LocalHashEmbedder(64);
 const builtWith = { id: embedder.id, dimension: embedder.dimension };
 
+/**
+ * A collection laid out as the store lays one out (named dense vector of `size`, BM25 sparse vector with IDF),
+ * recording `rag` as what built it (by default this test's embedder and the current encoder; null: nothing recorded).
+ */
+function ourLayout(
+  size: number,
+  rag: { embedder: typeof builtWith; sparse_encoder: string } | null = { embedder: builtWith, sparse_encoder: BM25_ENCODER_VERSION },
+) {
+  return {
+    vectors: { dense: { size, distance: 'Cosine' as const } },
+    sparse_vectors: { bm25: { modifier: 'idf' as const } },
+    ...(rag ? { metadata: { rag } } : {}),
+  };
+}
+
 /** The fake saw only requests Qdrant 1.19's API description accepts, and answered them by the book. */
 function expectOnlyValidTraffic(fake: FakeQdrant): void {
   expect(fake.invalid).toEqual([]);
@@ -120,11 +135,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
 
     it('reports the dense size a collection really has, and refuses to load into one whose size differs from the embedder', async () => {
       const name = unused();
-      await raw.createCollection(name, {
-        vectors: { dense: { size: 32, distance: 'Cosine' } },
-        sparse_vectors: { bm25: { modifier: 'idf' } },
-        metadata: { rag: { embedder: builtWith, sparse_encoder: BM25_ENCODER_VERSION } },
-      });
+      await raw.createCollection(name, ourLayout(32));
       expect(await store.collectionInfo('default', name)).toEqual({ name, embedder: { id: 'local-hash-v2-64', dimension: 32 } });
       const error = await store.ensureCollection('default', name, builtWith).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(EmbedderMismatchError);
@@ -133,18 +144,14 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
 
     it('treats a collection with our layout but no recorded embedder as built by an unknown embedder', async () => {
       const name = unused();
-      await raw.createCollection(name, { vectors: { dense: { size: 64, distance: 'Cosine' } }, sparse_vectors: { bm25: { modifier: 'idf' } } });
+      await raw.createCollection(name, ourLayout(64, null));
       expect(await store.collectionInfo('default', name)).toEqual({ name, embedder: { id: 'unknown-64', dimension: 64 } });
       await expect(store.ensureCollection('default', name, builtWith)).rejects.toBeInstanceOf(EmbedderMismatchError);
     });
 
     it('adds the doc_id index to a collection of ours that lacks it, so that filters work', async () => {
       const name = unused();
-      await raw.createCollection(name, {
-        vectors: { dense: { size: 64, distance: 'Cosine' } },
-        sparse_vectors: { bm25: { modifier: 'idf' } },
-        metadata: { rag: { embedder: builtWith, sparse_encoder: BM25_ENCODER_VERSION } },
-      });
+      await raw.createCollection(name, ourLayout(64));
       await store.ensureCollection('default', name, builtWith);
       expect((await raw.getCollection(name)).payload_schema.doc_id?.data_type).toBe('keyword');
       await store.replaceDocument('default', name, 'a.md', chunksOf('a.md', ['indexed at last']));
@@ -172,11 +179,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
 
     it('refuses a collection whose sparse vectors another encoder version made', async () => {
       const name = unused();
-      await raw.createCollection(name, {
-        vectors: { dense: { size: 64, distance: 'Cosine' } },
-        sparse_vectors: { bm25: { modifier: 'idf' } },
-        metadata: { rag: { embedder: builtWith, sparse_encoder: 'bm25-some-older-v0' } },
-      });
+      await raw.createCollection(name, ourLayout(64, { embedder: builtWith, sparse_encoder: 'bm25-some-older-v0' }));
       const error = await store.ensureCollection('default', name, builtWith).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VectorStoreError);
       expect(isPermanent(error)).toBe(true);
@@ -192,11 +195,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
       expect(await store.listDocuments('default', name)).toEqual([]);
       expect(await store.collectionInfo('default', name)).toBeUndefined();
       // Recreated by another process with another embedder: the store reads it afresh.
-      await raw.createCollection(name, {
-        vectors: { dense: { size: 32, distance: 'Cosine' } },
-        sparse_vectors: { bm25: { modifier: 'idf' } },
-        metadata: { rag: { embedder: { id: 'local-hash-v2-32', dimension: 32 }, sparse_encoder: BM25_ENCODER_VERSION } },
-      });
+      await raw.createCollection(name, ourLayout(32, { embedder: { id: 'local-hash-v2-32', dimension: 32 }, sparse_encoder: BM25_ENCODER_VERSION }));
       await expect(store.ensureCollection('default', name, builtWith)).rejects.toBeInstanceOf(EmbedderMismatchError);
       expect(await store.collectionInfo('default', name)).toEqual({ name, embedder: { id: 'local-hash-v2-32', dimension: 32 } });
     });
