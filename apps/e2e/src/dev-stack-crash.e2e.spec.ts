@@ -1,9 +1,9 @@
 import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
 import { QueueName } from '@rag/queue-contracts';
-import { WORKSPACE_ROOT, freePort, json, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
+import { freePort, json, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
 import Bull from 'bull';
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { launchDevStack, stopDevStack } from './support/dev-stack';
 
 interface Worker {
   pid: number;
@@ -63,14 +63,7 @@ describe('npm start: a worker killed with SIGKILL', () => {
       OPENAI_API_KEY: 'k',
       JOB_ATTEMPTS: '5',
     };
-    launcher = spawn(process.execPath, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/start.mjs')], {
-      cwd: WORKSPACE_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    launcher.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    launcher.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    launcher = launchDevStack(env, (text) => (output += text));
     await until('the dev key printed', () => /dev API key \(tenant default[^)]*\): rag_/.test(output) || launcher.exitCode !== null, 90_000);
     auth = { authorization: `Bearer ${/dev API key \(tenant default[^)]*\): (rag_[A-Za-z0-9_-]+)/.exec(output)?.[1]}` };
     await until('two workers listed', async () => (await listWorkers().catch(() => [])).filter((w) => !w.stale).length === 2, 90_000);
@@ -80,12 +73,7 @@ describe('npm start: a worker killed with SIGKILL', () => {
   }, 200_000);
 
   afterAll(async () => {
-    if (launcher && launcher.exitCode === null && launcher.pid) {
-      const exited = new Promise((resolve) => launcher.once('exit', resolve));
-      launcher.kill('SIGTERM');
-      const stopped = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 30_000).unref())]);
-      if (!stopped) process.kill(-launcher.pid, 'SIGKILL');
-    }
+    await stopDevStack(launcher, 30_000);
     await watcher?.close();
     await fake?.close();
     await redis?.stop();

@@ -1,7 +1,8 @@
 import { WORKSPACE_ROOT, freePort, json, ping, tempDir, type TempDir } from '@rag/testing';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { launchDevStack, stopDevStack } from './support/dev-stack';
 
 // `npm start` exactly as the README has a new user run it: with nothing
 // answering on the Redis port, the launcher starts its own redis-server under
@@ -19,14 +20,7 @@ describe('npm start (the dev stack)', () => {
     redisPort = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: data.path, DEV_REDIS_PORT: String(redisPort) };
     delete env.REDIS_URL;
-    launcher = spawn(process.execPath, [path.join(WORKSPACE_ROOT, 'tools/dev-stack/start.mjs')], {
-      cwd: WORKSPACE_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    launcher.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    launcher.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    launcher = launchDevStack(env, (text) => (output += text));
     const deadline = Date.now() + 90_000;
     for (;;) {
       const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
@@ -40,14 +34,8 @@ describe('npm start (the dev stack)', () => {
   });
 
   afterAll(async () => {
-    // If a test failed before the SIGTERM test ran, stop the stack the way a user would, so nothing it started
-    // (its redis-server, nx, the apps) outlives the suite; kill the launcher's process group only as a last resort.
-    if (launcher && launcher.exitCode === null && launcher.pid) {
-      const exited = new Promise((resolve) => launcher.once('exit', resolve));
-      launcher.kill('SIGTERM');
-      const stopped = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 15_000))]);
-      if (!stopped) process.kill(-launcher.pid, 'SIGKILL');
-    }
+    // If a test failed before the SIGTERM test ran, the stack is still up.
+    await stopDevStack(launcher, 15_000);
     data?.remove();
   });
 

@@ -1,5 +1,5 @@
 import { deeplyNestedHtml, deeplyNestedPdf, json, quadraticMarkdown, zipBombDocx, type AppProcess } from '@rag/testing';
-import { finishedRun, uploadFiles, useStack } from './support/stack';
+import { askAndWait, finishedRun, uploadFiles, useStack } from './support/stack';
 
 interface IngestRun {
   finished: boolean;
@@ -25,13 +25,7 @@ describe('hostile documents (parse threads with a time and memory budget)', () =
   /** Asks one question on `sample` and waits for its answer; returns how long that took. */
   const ask = async (): Promise<number> => {
     const started = Date.now();
-    const res = await fetch(`${stack.base}/v1/chat`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: 'When is the office closed?', collection: 'sample' }),
-    });
-    const { job_id } = await json(res);
-    const state = await json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=30`));
+    const state = await askAndWait(stack.base, { query: 'When is the office closed?', collection: 'sample' }, 30);
     expect(state.status).toBe('completed');
     expect(state.result.citations[0].source).toBe('office.md');
     return Date.now() - started;

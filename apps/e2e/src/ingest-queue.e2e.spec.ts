@@ -1,15 +1,11 @@
+import type { Citation } from '@rag/queue-contracts';
 import { documentBytesKeys, json, keysWithoutExpiry, makePdf, runApp, type AppProcess } from '@rag/testing';
 import Redis from 'ioredis';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI_MAIN, finishedRun, useStack } from './support/stack';
+import { CLI_MAIN, askAndWait, finishedRun, useStack } from './support/stack';
 
 const DOCS = 40;
-
-interface Citation {
-  source: string;
-  chunk: string;
-}
 
 // Queued ingestion with real processes: the CLI sends one job per changed
 // document to rag-ingest, two workers load them beside their questions, and
@@ -75,13 +71,7 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
   });
 
   it('answers from the documents loaded by the workers, citing the PDF page', async () => {
-    const res = await fetch(`${stack.base}/v1/chat`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: 'Where is the reset button?', collection: 'kb' }),
-    });
-    const { job_id } = await json(res);
-    const state = await json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=20`));
+    const state = await askAndWait(stack.base, { query: 'Where is the reset button?', collection: 'kb' }, 20);
     expect(state.status).toBe('completed');
     expect(state.result.citations[0]).toMatchObject({ source: 'manual.pdf', page: 2 });
   });
@@ -124,18 +114,11 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
     void load.then(() => (finished = true));
     while (!finished || asked < 10) {
       const i = asked % DOCS;
-      const res = await fetch(`${stack.base}/v1/chat`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          query: `What is the code word of topic number ${i}?`,
-          collection: 'kb',
-          top_k: 10,
-          filters: { sources: [`topics/topic-${i}.md`] },
-        }),
-      });
-      const { job_id } = await json(res);
-      const state = await json(await fetch(`${stack.base}/v1/jobs/${job_id}?wait=20`));
+      const state = await askAndWait(
+        stack.base,
+        { query: `What is the code word of topic number ${i}?`, collection: 'kb', top_k: 10, filters: { sources: [`topics/topic-${i}.md`] } },
+        20,
+      );
       expect(state.status).toBe('completed');
       const citations = state.result.citations as Citation[];
       // Exactly one version of the document is visible: never both, never neither.
@@ -163,14 +146,7 @@ describe('ingestion through the queue (rag-ingest --via-queue)', () => {
     expect(documents.map((d: { doc_id: string }) => d.doc_id)).toEqual(['safety/fire.pdf', 'lunch.md']);
     const run = await finishedRun(stack.base, status_url, 60);
     expect(run).toMatchObject({ run_id, status: 'completed', added: 2, failed: 0 });
-    const asked = await json(
-      await fetch(`${stack.base}/v1/chat`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: 'When are fire drills?', collection: 'uploaded' }),
-      }),
-    );
-    const state = await json(await fetch(`${stack.base}/v1/jobs/${asked.job_id}?wait=20`));
+    const state = await askAndWait(stack.base, { query: 'When are fire drills?', collection: 'uploaded' }, 20);
     expect(state.result.citations[0]).toMatchObject({ source: 'safety/fire.pdf', page: 2 });
     // The same upload again changes nothing: the workers find the hashes unchanged.
     const again = new FormData();

@@ -4,7 +4,7 @@ import { JobName, QueueName } from '@rag/queue-contracts';
 import { freePort, json, runApp, startApp, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
 import Bull from 'bull';
 import * as path from 'node:path';
-import { openAIEnv } from './support/stack';
+import { loggedJobIds, openAIEnv } from './support/stack';
 
 const CORPUS = path.join(__dirname, '../fixtures/corpus');
 const QUESTIONS: [string, string][] = [
@@ -262,20 +262,8 @@ describe('reliability under failures', () => {
       await waitForAll(watcher, 60, 60_000);
       figures.sigterm = { jobs: 60, left_active_after_stop: activeAfterStop, seconds: Math.round((Date.now() - started) / 100) / 10 };
       // Every job a stopping worker had started, it finished before exiting.
-      const startedBy = workersBefore.flatMap((w) =>
-        w
-          .logs()
-          .filter((l) => l.message === 'job started')
-          .map((l) => String(l.job_id)),
-      );
-      const finishedBy = new Set(
-        workersBefore.flatMap((w) =>
-          w
-            .logs()
-            .filter((l) => l.message === 'job completed')
-            .map((l) => String(l.job_id)),
-        ),
-      );
+      const startedBy = loggedJobIds(workersBefore, 'job started');
+      const finishedBy = new Set(loggedJobIds(workersBefore, 'job completed'));
       expect(startedBy.filter((id) => !finishedBy.has(id))).toEqual([]);
       // A job Bull fetched just as the worker closed (active, never started) is returned by the stalled-job
       // check; either way every job completes exactly once.

@@ -5,6 +5,7 @@ import { freePort, json, runApp, startApp, startRedis, tempDir, type AppProcess,
 import Bull from 'bull';
 import Redis from 'ioredis';
 import * as path from 'node:path';
+import { loggedJobIds } from './support/stack';
 
 const CORPUS = path.join(__dirname, '../fixtures/corpus');
 
@@ -171,12 +172,12 @@ describe.each(BACKENDS)('the stack end to end: $name', (backend) => {
   };
 
   it.each([
-    ['When do production releases leave?', 'guides/deploy.md', 'Tuesday'],
-    ['How long are database backups kept?', 'guides/database.md', '35 days'],
-    ['What time is lunch served in the cafeteria?', 'cafeteria.txt', '11:45'],
-    ['How much does a parking permit cost?', 'parking.html', '40 euros'],
-    ['How long does a rollback take?', 'guides/deploy.md', 'four minutes'],
-  ])('answers "%s" citing %s', async (query, source, fact) => {
+    { query: 'When do production releases leave?', source: 'guides/deploy.md', fact: 'Tuesday' },
+    { query: 'How long are database backups kept?', source: 'guides/database.md', fact: '35 days' },
+    { query: 'What time is lunch served in the cafeteria?', source: 'cafeteria.txt', fact: '11:45' },
+    { query: 'How much does a parking permit cost?', source: 'parking.html', fact: '40 euros' },
+    { query: 'How long does a rollback take?', source: 'guides/deploy.md', fact: 'four minutes' },
+  ])('answers $query citing $source', async ({ query, source, fact }) => {
     const { job_id } = await ask(query);
     const view = await waitFor(job_id);
     expect(view.status).toBe('completed');
@@ -276,20 +277,8 @@ describe.each(BACKENDS)('the stack end to end: $name', (backend) => {
     expect(exits.map((e) => e.code)).toEqual([0, 0]);
     // Nothing is left half-done: every job a worker had started, it finished before exiting; the others
     // are still queued (or, fetched by Bull at the moment of closing, returned by the stalled-job check).
-    const started = workers.flatMap((w) =>
-      w
-        .logs()
-        .filter((l) => l.message === 'job started')
-        .map((l) => String(l.job_id)),
-    );
-    const ended = new Set(
-      workers.flatMap((w) =>
-        w
-          .logs()
-          .filter((l) => ['job completed', 'job attempt failed', 'job cancelled'].includes(String(l.message)))
-          .map((l) => String(l.job_id)),
-      ),
-    );
+    const started = loggedJobIds(workers, 'job started');
+    const ended = new Set(loggedJobIds(workers, 'job completed', 'job attempt failed', 'job cancelled'));
     expect(started.filter((id) => !ended.has(id))).toEqual([]);
     const states = await Promise.all(accepted.map(async (a) => (await queue.getJob(a.job_id))?.getState()));
     expect(states.every((s) => s === 'completed' || s === 'waiting' || s === 'active')).toBe(true);

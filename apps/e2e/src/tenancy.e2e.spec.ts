@@ -1,4 +1,4 @@
-import { JobName, QueueName } from '@rag/queue-contracts';
+import { JobName, QueueName, type Citation } from '@rag/queue-contracts';
 import { json, runApp, type AppProcess } from '@rag/testing';
 import Bull from 'bull';
 import * as fs from 'node:fs';
@@ -8,11 +8,6 @@ import { CLI_MAIN, useStack } from './support/stack';
 const ACME_KEY = 'acme_e2e_key_0123456789abcdef';
 const GLOBEX_KEY = 'globex_e2e_key_0123456789abcdef';
 const GLOBEX_ADMIN_KEY = 'globex_e2e_admin_key_0123456789abcdef';
-
-interface Citation {
-  source: string;
-  chunk: string;
-}
 
 // Tenant isolation with real processes: the CLI loads different documents
 // into a collection of the same name for two tenants; each tenant's questions

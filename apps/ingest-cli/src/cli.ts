@@ -11,14 +11,8 @@ import { deleteCommand, listCommand } from './commands/list.command';
 import { workersCommand } from './commands/workers.command';
 import * as path from 'node:path';
 
-function collectionName(value: string): string {
-  if (!isValidName(value)) {
-    throw new InvalidArgumentError(`use ${NAME_RULE}`);
-  }
-  return value;
-}
-
-function tenantName(value: string): string {
+/** Parses a collection or tenant name option. */
+function validName(value: string): string {
   if (!isValidName(value)) {
     throw new InvalidArgumentError(`use ${NAME_RULE}`);
   }
@@ -54,8 +48,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
     .command('ingest', { isDefault: true })
     .description('ingest .md, .txt, .html, .pdf and .docx files or folders (re-running skips unchanged files)')
     .argument('<paths...>', 'files or folders to load')
-    .option('-c, --collection <name>', 'collection to load into', collectionName, config.DEFAULT_COLLECTION)
-    .option('-t, --tenant <name>', TENANT_HELP, tenantName, 'default')
+    .option('-c, --collection <name>', 'collection to load into', validName, config.DEFAULT_COLLECTION)
+    .option('-t, --tenant <name>', TENANT_HELP, validName, 'default')
     .option('--prune', "remove the collection's documents that are no longer among the files given (ids are paths relative to the folders given)")
     .option('--dry-run', 'say what would be added, updated and removed, and change nothing')
     .option('--via-queue', 'send one job per changed document to the rag-ingest queue; the workers load them (needs Redis and running workers)')
@@ -89,8 +83,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
   program
     .command('list')
     .description('list collections, or the documents of one collection')
-    .option('-c, --collection <name>', 'list the documents of this collection', collectionName)
-    .option('-t, --tenant <name>', TENANT_HELP, tenantName, 'default')
+    .option('-c, --collection <name>', 'list the documents of this collection', validName)
+    .option('-t, --tenant <name>', TENANT_HELP, validName, 'default')
     .option('--json', 'print JSON')
     .action(async (opts: { collection?: string; tenant: string; json?: boolean }) => {
       code = await listCommand(config, opts.tenant, opts.collection, opts.json ?? false, io);
@@ -100,8 +94,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
     .command('delete')
     .description('remove documents from a collection by id')
     .argument('<doc-ids...>', 'document ids as shown by "list --collection"')
-    .requiredOption('-c, --collection <name>', 'collection to delete from', collectionName)
-    .option('-t, --tenant <name>', TENANT_HELP, tenantName, 'default')
+    .requiredOption('-c, --collection <name>', 'collection to delete from', validName)
+    .option('-t, --tenant <name>', TENANT_HELP, validName, 'default')
     .action(async (docIds: string[], opts: { collection: string; tenant: string }) => {
       code = await deleteCommand(config, opts.tenant, opts.collection, docIds, io);
     });
@@ -113,32 +107,20 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
     const opts = (Array.isArray(ids) ? maybeOpts : ids) ?? {};
     code = await dlqCommand(config, action, list, opts, io);
   };
-  const only = ['--tenant <tenant>', "only this tenant's dead letters (default: every tenant's)", tenantName] as const;
-  dlq
-    .command('list')
-    .description('list dead letters, newest first')
-    .option('--json', 'print JSON')
-    .option(...only)
-    .action(dlqAction('list'));
-  dlq
-    .command('show')
-    .description('show dead letters with their payload and every attempt')
-    .argument('<job-ids...>')
-    .option('--json', 'print JSON')
-    .option(...only)
-    .action(dlqAction('show'));
-  dlq
-    .command('replay')
-    .description('put dead letters back on the queue under their original job id')
-    .argument('<job-ids...>')
-    .option(...only)
-    .action(dlqAction('replay'));
-  dlq
-    .command('purge')
-    .description("delete every dead letter (every tenant's unless --tenant)")
-    .option('--yes', 'confirm')
-    .option(...only)
-    .action(dlqAction('purge'));
+  const only = ['--tenant <tenant>', "only this tenant's dead letters (default: every tenant's)", validName] as const;
+  const json = ['--json', 'print JSON'] as const;
+  const dlqCommands: { action: DlqAction; description: string; takesIds?: true; flag?: readonly [string, string] }[] = [
+    { action: 'list', description: 'list dead letters, newest first', flag: json },
+    { action: 'show', description: 'show dead letters with their payload and every attempt', takesIds: true, flag: json },
+    { action: 'replay', description: 'put dead letters back on the queue under their original job id', takesIds: true },
+    { action: 'purge', description: "delete every dead letter (every tenant's unless --tenant)", flag: ['--yes', 'confirm'] },
+  ];
+  for (const { action, description, takesIds, flag } of dlqCommands) {
+    const command = dlq.command(action).description(description);
+    if (takesIds) command.argument('<job-ids...>');
+    if (flag) command.option(...flag);
+    command.option(...only).action(dlqAction(action));
+  }
 
   program
     .command('workers')

@@ -13,6 +13,9 @@ function IntSetting(min: number, max?: number): PropertyDecorator {
   return (target, key) => decorators.forEach((decorate) => decorate(target, key));
 }
 
+/** A duration in ms of at least `min`, and at most what a timer can wait. */
+const Milliseconds = (min: number) => IntSetting(min, MAX_TIMER_MS);
+
 // The settings that take one of a few words: each list checks the value and gives its type.
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'debug'] as const;
@@ -106,7 +109,7 @@ export class EnvSchema {
   @IsString()
   QDRANT_API_KEY = '';
 
-  @IntSetting(100, MAX_TIMER_MS)
+  @Milliseconds(100)
   QDRANT_TIMEOUT_MS = 10000;
 
   @IsIn(EMBEDDING_BACKENDS)
@@ -151,7 +154,7 @@ export class EnvSchema {
   OPENAI_API_KEY = '';
 
   /** Timeout of one embeddings or chat request. */
-  @IntSetting(100, MAX_TIMER_MS)
+  @Milliseconds(100)
   LLM_TIMEOUT_MS = 60000;
 
   @Matches(NAME_PATTERN, { message: nameRuleMessage('DEFAULT_COLLECTION') })
@@ -205,7 +208,7 @@ export class EnvSchema {
   INGEST_PARSE_THREADS = 1;
 
   /** Time one document may take to parse and chunk; over it the thread is stopped and the document fails for good. */
-  @IntSetting(100, MAX_TIMER_MS)
+  @Milliseconds(100)
   INGEST_PARSE_TIMEOUT_MS = 60000;
 
   /** Heap of one parse thread, in MB; a document that needs more fails for good. */
@@ -220,10 +223,10 @@ export class EnvSchema {
   JOB_ATTEMPTS = 3;
 
   /** First retry delay; later ones double. */
-  @IntSetting(0, MAX_TIMER_MS)
+  @Milliseconds(0)
   JOB_BACKOFF_MS = 1000;
 
-  @IntSetting(1000, MAX_TIMER_MS)
+  @Milliseconds(1000)
   JOB_TIMEOUT_MS = 120000;
 
   /** How long finished job records (and their results) are kept. */
@@ -251,7 +254,7 @@ export class EnvSchema {
   BREAKER_FAILURES = 5;
 
   /** How long an open breaker waits before letting one trial call through. */
-  @IntSetting(100, MAX_TIMER_MS)
+  @Milliseconds(100)
   BREAKER_HALF_OPEN_MS = 10000;
 
   /** How long dead letters (jobs that failed for good) are kept for inspection and replay. */

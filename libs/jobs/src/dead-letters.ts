@@ -1,5 +1,6 @@
 import { isValidName } from '@rag/queue-contracts';
 import type { Redis } from 'ioredis';
+import { RedisKeyspace } from './redis-keyspace';
 
 export interface AttemptRecord {
   attempt: number;
@@ -57,22 +58,12 @@ function tenantOf(payload: unknown): string | null {
  *   <prefix>:dlq-tenants           set of tenants with an index (for a purge of all)
  *   <prefix>:dlq:<job id>          the letter (JSON)
  */
-export class DeadLetters {
-  constructor(
-    private readonly redis: Redis,
-    private readonly options: DeadLetterOptions,
-  ) {}
-
-  private get indexKey(): string {
-    return `${this.options.prefix}:dlq`;
-  }
+export class DeadLetters extends RedisKeyspace<DeadLetterOptions> {
+  private readonly indexKey = this.key('dlq');
+  private readonly tenantsKey = this.key('dlq-tenants');
 
   private tenantIndexKey(tenant: string): string {
-    return `${this.options.prefix}:dlq-tenant:${tenant}`;
-  }
-
-  private get tenantsKey(): string {
-    return `${this.options.prefix}:dlq-tenants`;
+    return this.key('dlq-tenant', tenant);
   }
 
   private scopeIndexKey(scope: TenantScope): string {
@@ -80,15 +71,15 @@ export class DeadLetters {
   }
 
   private letterKey(jobId: string): string {
-    return `${this.options.prefix}:dlq:${jobId}`;
+    return this.key('dlq', jobId);
   }
 
   private replaysKey(jobId: string): string {
-    return `${this.options.prefix}:dlq-replays:${jobId}`;
+    return this.key('dlq-replays', jobId);
   }
 
   private attemptsKey(jobId: string): string {
-    return `${this.options.prefix}:attempts:${jobId}`;
+    return this.key('attempts', jobId);
   }
 
   async recordAttempt(jobId: string, attempt: AttemptRecord): Promise<void> {

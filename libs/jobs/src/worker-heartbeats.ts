@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { RedisKeyspace } from './redis-keyspace';
 
 /** What a worker says about itself when it starts. */
 export interface WorkerIdentity {
@@ -38,18 +38,11 @@ export interface WorkerHeartbeatOptions {
  * deletes both on a graceful stop. The gateway and the CLI read the list; a
  * worker that dies without a goodbye drops out once its key expires.
  */
-export class WorkerHeartbeats {
-  constructor(
-    private readonly redis: Redis,
-    private readonly options: WorkerHeartbeatOptions,
-  ) {}
-
-  private get indexKey(): string {
-    return `${this.options.prefix}:workers`;
-  }
+export class WorkerHeartbeats extends RedisKeyspace<WorkerHeartbeatOptions> {
+  private readonly indexKey = this.key('workers');
 
   private workerKey(id: string): string {
-    return `${this.options.prefix}:worker:${id}`;
+    return this.key('worker', id);
   }
 
   /** Keys outlive staleness, so a hung worker is listed as stale for a while before it drops out. */

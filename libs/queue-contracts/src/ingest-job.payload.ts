@@ -1,7 +1,7 @@
 import { IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
 import { IsPlainText } from './chat-request.dto';
 import { Limits } from './limits';
-import { NAME_PATTERN, nameRuleMessage } from './names';
+import { IsJobSignature, IsName, IsRequestId } from './payload-fields';
 
 /**
  * The data of one `rag-ingest` job: one document to load. The bytes are not
@@ -15,12 +15,10 @@ export class IngestJobPayload {
   @Matches(Limits.runIdPattern, { message: 'run_id is not a valid run id' })
   run_id!: string;
 
-  @IsString()
-  @Matches(NAME_PATTERN, { message: nameRuleMessage('tenant') })
+  @IsName('tenant')
   tenant!: string;
 
-  @IsString()
-  @Matches(NAME_PATTERN, { message: nameRuleMessage('collection') })
+  @IsName('collection')
   collection!: string;
 
   /** Stable document id: its path relative to the folder loaded, or the uploaded file's name. */
@@ -40,18 +38,10 @@ export class IngestJobPayload {
   bytes!: number;
 
   @IsOptional()
-  @IsString()
-  @Matches(Limits.requestIdPattern, { message: 'request_id is not a valid request id' })
+  @IsRequestId()
   request_id?: string;
 
-  /**
-   * HMAC of the queue name and the rest of the payload (libs/jobs signJob),
-   * by the producer that queued it. Workers verify it before anything else
-   * and refuse a job without a valid one; optional here so that check, not
-   * validation, is what answers.
-   */
-  @IsOptional()
-  @IsString()
-  @Matches(Limits.jobSignaturePattern, { message: 'signature is not a job signature' })
+  /** The producer's HMAC of the job (see IsJobSignature). */
+  @IsJobSignature()
   signature?: string;
 }

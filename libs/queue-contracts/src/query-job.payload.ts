@@ -2,7 +2,7 @@ import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ChatFiltersDto } from './chat-request.dto';
 import { Limits } from './limits';
-import { NAME_PATTERN, nameRuleMessage } from './names';
+import { IsJobSignature, IsName, IsRequestId } from './payload-fields';
 
 /**
  * The data of a `rag-query` job. The gateway builds it; every worker validates
@@ -14,8 +14,7 @@ export class QueryJobPayload {
   @MaxLength(Limits.queryMaxChars)
   query!: string;
 
-  @IsString()
-  @Matches(NAME_PATTERN, { message: nameRuleMessage('collection') })
+  @IsName('collection')
   collection!: string;
 
   @IsInt()
@@ -33,22 +32,13 @@ export class QueryJobPayload {
   @IsBoolean()
   stream!: boolean;
 
-  @IsString()
-  @Matches(Limits.requestIdPattern, { message: 'request_id is not a valid request id' })
+  @IsRequestId()
   request_id!: string;
 
-  @IsString()
-  @Matches(NAME_PATTERN, { message: nameRuleMessage('tenant') })
+  @IsName('tenant')
   tenant!: string;
 
-  /**
-   * HMAC of the queue name and the rest of the payload (libs/jobs signJob),
-   * by the producer that queued it. Workers verify it before anything else
-   * and refuse a job without a valid one; optional here so that check, not
-   * validation, is what answers.
-   */
-  @IsOptional()
-  @IsString()
-  @Matches(Limits.jobSignaturePattern, { message: 'signature is not a job signature' })
+  /** The producer's HMAC of the job (see IsJobSignature). */
+  @IsJobSignature()
   signature?: string;
 }

@@ -10,13 +10,13 @@
  *   npm run bench -- gateway [--runs N] [--seconds N]
  */
 import { startFakeOpenAI } from '@rag/fake-openai';
-import { WORKSPACE_ROOT, freePort, runApp, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
+import { freePort, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
 import autocannon from 'autocannon';
-import * as path from 'node:path';
 import { median, numberFlag, type Scenario } from './scenario';
+import { SAMPLE_QUESTION, benchEnv, consuming, fakeLLM, ingestSample, listening } from './stack';
 
 const CONNECTIONS = [64, 256];
-const BODY = JSON.stringify({ query: 'How many vacation days do new employees get?', collection: 'sample' });
+const BODY = JSON.stringify({ query: SAMPLE_QUESTION, collection: 'sample' });
 
 interface Load {
   requestsPerSecond: number;
@@ -45,7 +45,6 @@ async function rss(metricsUrl: string): Promise<number> {
 
 export const gatewayScenario: Scenario = {
   name: 'gateway',
-  command: 'npm run bench -- gateway',
   async run(args) {
     const runs = numberFlag(args, '--runs', 3);
     const seconds = numberFlag(args, '--seconds', 10);
@@ -53,38 +52,23 @@ export const gatewayScenario: Scenario = {
     const data = tempDir('rag-bench-gateway-');
     const fake = await startFakeOpenAI({ dimension: 64, firstTokenMs: 1000 });
     const [port, barePort, syncPort, workerPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    const env: NodeJS.ProcessEnv = {
-      REDIS_URL: redis.url,
-      DATA_DIR: path.join(data.path, 'data'),
-      NODE_ENV: 'production',
+    const env = benchEnv(redis.url, data.path, {
+      ...fakeLLM(fake.url),
       LOG_LEVEL: 'warn',
-      LLM: 'openai',
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_API_KEY: 'bench',
       MAX_WAITING_JOBS: '100000000',
       MAX_WAITING_JOBS_PER_TENANT: '100000000',
       JOB_RETENTION_SECONDS: '60',
       WORKER_CONCURRENCY: '4',
-      INGEST_CONCURRENCY: '0',
-    };
+    });
     const apps: AppProcess[] = [];
     try {
-      const load = await runApp('apps/ingest-cli/src/main.ts', env, [
-        path.join(WORKSPACE_ROOT, 'tools/dev-stack/sample-docs'),
-        '--collection',
-        'sample',
-        '--no-progress',
-      ]);
-      if (load.code !== 0) throw new Error(load.stderr);
+      await ingestSample(env);
       const gateway = startApp('apps/api-gateway/src/main.ts', { ...env, PORT: String(port), LOG_LEVEL: 'info' });
       const worker = startApp('apps/rag-worker/src/main.ts', { ...env, WORKER_METRICS_PORT: String(workerPort), LOG_LEVEL: 'info' });
       const bare = startApp('tools/bench/src/servers/bare-express.ts', { PORT: String(barePort) });
       const sync = startApp('tools/bench/src/servers/sync-pipeline.ts', { ...env, PORT: String(syncPort) });
       apps.push(gateway, worker, bare, sync);
-      await Promise.all([
-        ...[gateway, bare, sync].map((a) => a.waitForLog((l) => l.message === 'listening', 60_000)),
-        worker.waitForLog((l) => l.message === 'consuming', 60_000),
-      ]);
+      await Promise.all([...[gateway, bare, sync].map(listening), consuming(worker)]);
 
       const memory = { gateway_rest_mib: await rss(`http://127.0.0.1:${port}/metrics`), worker_rest_mib: await rss(`http://127.0.0.1:${workerPort}/metrics`) };
       const systems = [

@@ -17,6 +17,7 @@
  */
 import { startFakeOpenAI, type FakeOpenAI } from '@rag/fake-openai';
 import { runApp, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
+import { consuming } from './stack';
 import { existsSync } from 'node:fs';
 import { numberFlag, type Scenario } from './scenario';
 
@@ -55,7 +56,7 @@ async function run(mode: 'direct' | 'queue', workers: number, { source, ingestCo
   const started: AppProcess[] = [];
   try {
     for (let i = 0; i < workers; i++) started.push(startApp('apps/rag-worker/src/main.ts', env));
-    await Promise.all(started.map((w) => w.waitForLog((l) => l.message === 'consuming', 60_000)));
+    await Promise.all(started.map(consuming));
     const load = async () => {
       const t0 = performance.now();
       const result = await runApp('apps/ingest-cli/src/main.ts', env, [
@@ -83,7 +84,6 @@ async function run(mode: 'direct' | 'queue', workers: number, { source, ingestCo
 function scenario(name: string, embedLatencyMs: number): Scenario {
   return {
     name,
-    command: `npm run bench -- ${name}`,
     async run(args) {
       const i = args.indexOf('--source');
       const source = i >= 0 ? args[i + 1] : DEFAULT_SOURCE;

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   for (const scenario of chosen) {
     const started = new Date();
     const result = await scenario.run(args);
-    const command = [scenario.command, ...args.filter((a) => !names.includes(a))].join(' ');
+    const command = [`npm run bench -- ${scenario.name}`, ...args.filter((a) => !names.includes(a))].join(' ');
     const stamp = { scenario: scenario.name, command, date: started.toISOString(), machine: machine() };
     fs.mkdirSync(path.join(WORKSPACE_ROOT, 'docs/benchmarks'), { recursive: true });
     fs.writeFileSync(path.join(WORKSPACE_ROOT, 'docs/benchmarks', `${scenario.name}.json`), `${JSON.stringify({ ...stamp, results: result.data }, null, 2)}\n`);

@@ -12,11 +12,11 @@
  *
  *   npm run bench -- overhead [--samples N]
  */
-import { WORKSPACE_ROOT, freePort, runApp, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
+import { freePort, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
 import Bull from 'bull';
 import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
 import { latencyStats, median, numberFlag, type Scenario } from './scenario';
+import { benchEnv, consuming, ingestSample, listening, postQuestion } from './stack';
 
 interface JobDone {
   status: string;
@@ -44,28 +44,14 @@ async function once(samples: number): Promise<OverheadRun> {
   const redis = await startRedis();
   const data = tempDir('rag-bench-overhead-');
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    REDIS_URL: redis.url,
-    DATA_DIR: path.join(data.path, 'data'),
-    PORT: String(port),
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'info',
-    WORKER_METRICS_PORT: '0',
-    INGEST_CONCURRENCY: '0',
-  };
+  const env = benchEnv(redis.url, data.path, { PORT: String(port), LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0' });
   const apps: AppProcess[] = [];
   try {
-    const load = await runApp('apps/ingest-cli/src/main.ts', env, [
-      path.join(WORKSPACE_ROOT, 'tools/dev-stack/sample-docs'),
-      '--collection',
-      'sample',
-      '--no-progress',
-    ]);
-    if (load.code !== 0) throw new Error(load.stderr);
+    await ingestSample(env);
     const gateway = startApp('apps/api-gateway/src/main.ts', env);
     const worker = startApp('apps/rag-worker/src/main.ts', env);
     apps.push(gateway, worker);
-    await Promise.all([gateway.waitForLog((l) => l.message === 'listening', 60_000), worker.waitForLog((l) => l.message === 'consuming', 60_000)]);
+    await Promise.all([listening(gateway), consuming(worker)]);
 
     process.stderr.write('bench overhead: end to end…\n');
     const endToEnd: number[] = [];
@@ -75,13 +61,7 @@ async function once(samples: number): Promise<OverheadRun> {
     const now = () => performance.timeOrigin + performance.now();
     for (let i = 0; i < samples + 20; i++) {
       const t0 = now();
-      const accepted = (await (
-        await fetch(`http://127.0.0.1:${port}/v1/chat`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: 'How many vacation days do new employees get?', collection: 'sample' }),
-        })
-      ).json()) as { job_id: string };
+      const accepted = (await (await postQuestion(port)).json()) as { job_id: string };
       const t1 = now();
       const done = (await (await fetch(`http://127.0.0.1:${port}/v1/jobs/${accepted.job_id}?wait=10`)).json()) as JobDone;
       const t2 = now();
@@ -127,17 +107,11 @@ async function once(samples: number): Promise<OverheadRun> {
     const barePort = await freePort();
     const bare = startApp('tools/bench/src/servers/bare-express.ts', { PORT: String(barePort) });
     apps.push(bare);
-    await bare.waitForLog((l) => l.message === 'listening', 60_000);
+    await listening(bare);
     const barePost: number[] = [];
     for (let i = 0; i < samples + 20; i++) {
       const t0 = now();
-      await (
-        await fetch(`http://127.0.0.1:${barePort}/v1/chat`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: 'How many vacation days do new employees get?', collection: 'sample' }),
-        })
-      ).json();
+      await (await postQuestion(barePort)).json();
       if (i >= 20) barePost.push(now() - t0);
     }
 
@@ -191,7 +165,6 @@ function medianRun(runs: OverheadRun[]): OverheadRun {
 
 export const overheadScenario: Scenario = {
   name: 'overhead',
-  command: 'npm run bench -- overhead',
   async run(args) {
     const samples = numberFlag(args, '--samples', 300);
     const count = numberFlag(args, '--runs', 3);

@@ -76,7 +76,6 @@ async function measure(store: VectorStore, embedder: LocalHashEmbedder, queries:
 
 export const retrievalScenario: Scenario = {
   name: 'retrieval',
-  command: 'npm run bench -- retrieval',
   async run(args) {
     const queries = numberFlag(args, '--queries', 200);
     const i = args.indexOf('--sizes');

@@ -7,9 +7,8 @@ export interface ScenarioResult {
 }
 
 export interface Scenario {
+  /** Also what selects it: `npm run bench -- <name>` runs only this scenario (the command docs/benchmarks.md shows). */
   name: string;
-  /** The command that runs only this scenario, as written in docs/benchmarks.md. */
-  command: string;
   run(args: string[]): Promise<ScenarioResult>;
 }
 

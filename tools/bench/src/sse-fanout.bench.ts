@@ -141,7 +141,6 @@ function markdown(r: SseFanoutRun): string {
 
 export const sseFanoutScenario: Scenario = {
   name: 'sse-fanout',
-  command: 'npm run bench -- sse-fanout',
   async run(args) {
     const result = await run(numberFlag(args, '--jobs', 1000), numberFlag(args, '--tokens', 40), numberFlag(args, '--interval-ms', 50));
     return { markdown: markdown(result), data: result };

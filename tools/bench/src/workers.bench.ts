@@ -12,10 +12,10 @@
  *   npm run bench -- workers [--jobs N] [--llm-ms N] [--runs N]
  */
 import { startFakeOpenAI } from '@rag/fake-openai';
-import { WORKSPACE_ROOT, freePort, runApp, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
+import { freePort, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
 import Redis from 'ioredis';
-import * as path from 'node:path';
 import { median, numberFlag, type Scenario } from './scenario';
+import { benchEnv, consuming, fakeLLM, ingestSample, listening, postQuestion } from './stack';
 
 const QUESTIONS = [
   'How many vacation days do new employees get?',
@@ -36,43 +36,27 @@ async function measure(workers: number, concurrency: number, JOBS: number, LLM_M
   const data = tempDir('rag-bench-workers-');
   const fake = await startFakeOpenAI({ dimension: 64, firstTokenMs: LLM_MS });
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    REDIS_URL: redis.url,
-    DATA_DIR: path.join(data.path, 'data'),
+  const env = benchEnv(redis.url, data.path, {
+    ...fakeLLM(fake.url),
     PORT: String(port),
-    NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
-    LLM: 'openai',
     EMBEDDINGS: 'local',
-    OPENAI_BASE_URL: fake.url,
-    OPENAI_API_KEY: 'bench',
     WORKER_CONCURRENCY: String(concurrency),
-    INGEST_CONCURRENCY: '0',
     WORKER_METRICS_PORT: '0',
     MAX_WAITING_JOBS: String(JOBS * 2),
     MAX_WAITING_JOBS_PER_TENANT: String(JOBS * 2),
-  };
+  });
   const apps: AppProcess[] = [];
   const client = new Redis(redis.url);
   try {
-    const load = await runApp('apps/ingest-cli/src/main.ts', env, [
-      path.join(WORKSPACE_ROOT, 'tools/dev-stack/sample-docs'),
-      '--collection',
-      'sample',
-      '--no-progress',
-    ]);
-    if (load.code !== 0) throw new Error(load.stderr);
+    await ingestSample(env);
     const gateway = startApp('apps/api-gateway/src/main.ts', { ...env, LOG_LEVEL: 'info' });
     apps.push(gateway);
-    await gateway.waitForLog((l) => l.message === 'listening', 60_000);
+    await listening(gateway);
     for (let i = 0; i < JOBS; i += 50) {
       await Promise.all(
         Array.from({ length: Math.min(50, JOBS - i) }, (_, j) =>
-          fetch(`http://127.0.0.1:${port}/v1/chat`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ query: QUESTIONS[(i + j) % QUESTIONS.length], collection: 'sample' }),
-          }).then((r) => {
+          postQuestion(port, QUESTIONS[(i + j) % QUESTIONS.length]).then((r) => {
             if (r.status !== 202) throw new Error(`enqueue answered ${r.status}`);
           }),
         ),
@@ -81,7 +65,7 @@ async function measure(workers: number, concurrency: number, JOBS: number, LLM_M
     const started: AppProcess[] = [];
     for (let i = 0; i < workers; i++) started.push(startApp('apps/rag-worker/src/main.ts', { ...env, LOG_LEVEL: 'info' }));
     apps.push(...started);
-    await Promise.all(started.map((w) => w.waitForLog((l) => l.message === 'consuming', 60_000)));
+    await Promise.all(started.map(consuming));
     const t0 = performance.now();
     for (;;) {
       const completed = await client.zcard('rag:rag-query:completed');
@@ -103,7 +87,6 @@ async function measure(workers: number, concurrency: number, JOBS: number, LLM_M
 
 export const workersScenario: Scenario = {
   name: 'workers',
-  command: 'npm run bench -- workers',
   async run(args) {
     const jobs = numberFlag(args, '--jobs', 1000);
     const llmMs = numberFlag(args, '--llm-ms', 200);

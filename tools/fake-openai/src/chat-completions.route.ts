@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { parseChatRequest, promptTokens, type ChatRequestBody } from './chat-request';
-import { DEFAULT_DROP_AFTER_CHUNKS, clientGone, respondToFault, sendJson } from './fault-response';
+import { DEFAULT_DROP_AFTER_CHUNKS, clientGone, faultableRoute, sendJson } from './fault-response';
 import type { FakeState } from './fake-state';
 import { groundedReply } from './grounded-reply';
 import type { FaultSpec } from './options';
@@ -21,9 +21,7 @@ interface Completion {
 
 /** POST /v1/chat/completions */
 export function chatCompletionsRoute(state: FakeState) {
-  return async (req: Request, res: Response): Promise<void> => {
-    const fault = state.faults.take('chat');
-    if (fault && respondToFault(fault, res)) return;
+  return faultableRoute(state, 'chat', async (req: Request, res: Response, fault): Promise<void> => {
     const body = parseChatRequest(req.body);
     const gone = clientGone(res);
     const completion = await complete(body, state);
@@ -58,7 +56,7 @@ export function chatCompletionsRoute(state: FakeState) {
       },
       fault,
     );
-  };
+  });
 }
 
 async function complete(body: ChatRequestBody, state: FakeState): Promise<Completion> {

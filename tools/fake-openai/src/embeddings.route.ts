@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { parseEmbeddingsRequest } from './embeddings-request';
-import { clientGone, respondToFault, sendJson } from './fault-response';
+import { clientGone, faultableRoute, sendJson } from './fault-response';
 import { embeddingToBase64, fakeEmbedding } from './fake-embedding';
 import type { FakeState } from './fake-state';
 import { DEFAULT_DIMENSION } from './options';
@@ -9,9 +9,7 @@ import { countTokens } from './text-terms';
 
 /** POST /v1/embeddings */
 export function embeddingsRoute(state: FakeState) {
-  return async (req: Request, res: Response): Promise<void> => {
-    const fault = state.faults.take('embeddings');
-    if (fault && respondToFault(fault, res)) return;
+  return faultableRoute(state, 'embeddings', async (req: Request, res: Response, fault): Promise<void> => {
     const request = parseEmbeddingsRequest(req.body);
     const gone = clientGone(res);
     const dimension = request.dimensions ?? state.options.dimension ?? DEFAULT_DIMENSION;
@@ -23,5 +21,5 @@ export function embeddingsRoute(state: FakeState) {
     await sleep(state.options.embeddingLatencyMs ?? 0, gone);
     if (gone.aborted) return;
     sendJson(res, { object: 'list', data, model: request.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }, fault);
-  };
+  });
 }

@@ -1,9 +1,27 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import type { FakeState } from './fake-state';
 import { FakeApiError, sendError } from './openai-error';
-import type { FaultSpec } from './options';
+import type { FakeEndpoint, FaultSpec } from './options';
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 1;
 export const DEFAULT_DROP_AFTER_CHUNKS = 2;
+
+/**
+ * A route of `endpoint` under the fault switch: a due fault that replaces the
+ * reply is sent instead of it; otherwise `handle` answers, given that fault
+ * (one it carries out itself, like `drop`) or undefined.
+ */
+export function faultableRoute<R extends Request, T>(
+  state: FakeState,
+  endpoint: FakeEndpoint,
+  handle: (req: R, res: Response, fault: FaultSpec | undefined) => T,
+): (req: R, res: Response) => T | undefined {
+  return (req, res) => {
+    const fault = state.faults.take(endpoint);
+    if (fault && respondToFault(fault, res)) return undefined;
+    return handle(req, res, fault);
+  };
+}
 
 /**
  * Answers the request as the fault says. Returns false for `drop`, which the

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { respondToFault, sendJson } from './fault-response';
+import { faultableRoute, sendJson } from './fault-response';
 import type { FakeState } from './fake-state';
 import { FakeApiError } from './openai-error';
 import { DEFAULT_MODELS } from './options';
@@ -13,22 +13,18 @@ function model(id: string) {
 
 /** GET /v1/models */
 export function listModelsRoute(state: FakeState) {
-  return (_req: Request, res: Response): void => {
-    const fault = state.faults.take('models');
-    if (fault && respondToFault(fault, res)) return;
+  return faultableRoute(state, 'models', (_req: Request, res: Response, fault): void => {
     sendJson(res, { object: 'list', data: (state.options.models ?? DEFAULT_MODELS).map(model) }, fault);
-  };
+  });
 }
 
 /** GET /v1/models/:id */
 export function getModelRoute(state: FakeState) {
-  return (req: Request<{ id: string }>, res: Response): void => {
-    const fault = state.faults.take('models');
-    if (fault && respondToFault(fault, res)) return;
+  return faultableRoute(state, 'models', (req: Request<{ id: string }>, res: Response, fault): void => {
     const id = req.params.id;
     if (!(state.options.models ?? DEFAULT_MODELS).includes(id)) {
       throw new FakeApiError(404, `The model '${id}' does not exist`, 'invalid_request_error', 'model_not_found', 'model');
     }
     sendJson(res, model(id), fault);
-  };
+  });
 }

@@ -115,3 +115,24 @@ export async function finishedRun(base: string, statusUrl: string, reads = 120) 
   for (let i = 0; i < reads && !run.finished; i++) run = (await new Promise((r) => setTimeout(r, 250)), await json(await fetch(`${base}${statusUrl}`)));
   return run;
 }
+
+/** POST /v1/chat of `body` to the gateway at `base`. */
+export function postChat(base: string, body: Record<string, unknown>): Promise<Response> {
+  return fetch(`${base}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** Asks through the gateway at `base` and waits up to `waitSeconds` for the job; returns the job's view as GET /v1/jobs/:id gives it. */
+export async function askAndWait(base: string, body: Record<string, unknown>, waitSeconds: number) {
+  const { job_id } = await json(await postChat(base, body));
+  return json(await fetch(`${base}/v1/jobs/${job_id}?wait=${waitSeconds}`));
+}
+
+/** The job ids in the log lines of `apps` whose message is one of `messages`. */
+export function loggedJobIds(apps: AppProcess[], ...messages: string[]): string[] {
+  return apps.flatMap((app) =>
+    app
+      .logs()
+      .filter((l) => messages.includes(String(l.message)))
+      .map((l) => String(l.job_id)),
+  );
+}

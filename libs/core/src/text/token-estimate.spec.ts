@@ -1,10 +1,12 @@
 import { estimateChatTokens, estimateEmbeddingTokens, estimateTokens } from './token-estimate';
 
 describe('token estimates', () => {
-  it('counts ceil(chars / 4) per text', () => {
-    expect(estimateTokens('')).toBe(0);
-    expect(estimateTokens('abcd')).toBe(1);
-    expect(estimateTokens('abcde')).toBe(2);
+  it.each([
+    ['', 0],
+    ['abcd', 1],
+    ['abcde', 2],
+  ])('counts ceil(chars / 4) per text: %p is %i', (text, tokens) => {
+    expect(estimateTokens(text)).toBe(tokens);
   });
 
   it('adds max_tokens to a chat request, since providers count it up front', () => {

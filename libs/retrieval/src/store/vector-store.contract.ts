@@ -92,6 +92,16 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       return collection;
     };
 
+    /** Replaces document `docId` of the tenant's `collection` with chunks made of `specs` (see chunksOf). */
+    const write = (collection: string, docId: string, specs: (ChunkSpec | string)[], hash?: string) =>
+      store.replaceDocument(TENANT, collection, docId, chunksOf(docId, specs, hash));
+    /** A fresh collection holding one document, written as `write` does. */
+    const freshWith = async (docId: string, specs: (ChunkSpec | string)[], hash?: string) => {
+      const collection = await fresh();
+      await write(collection, docId, specs, hash);
+      return collection;
+    };
+
     beforeAll(async () => {
       harness = await open();
       store = harness.store;
@@ -116,7 +126,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         expect(await store.listCollections(TENANT)).toContain(collection);
         expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: { id: 'local-hash-v2-64', dimension: 64 } });
 
-        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['kept across ensureCollection']));
+        await write(collection, 'a.md', ['kept across ensureCollection']);
         await store.ensureCollection(TENANT, collection, builtWith);
         await store.ensureCollection(TENANT, collection, { ...builtWith });
         expect(await store.listDocuments(TENANT, collection)).toEqual([{ docId: 'a.md', contentHash: 'hash-of-a.md', chunks: 1 }]);
@@ -129,7 +139,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         await Promise.all(
           docs.map(async (id) => {
             await store.ensureCollection(TENANT, collection, builtWith);
-            await store.replaceDocument(TENANT, collection, id, chunksOf(id, [`text of ${id}`]));
+            await write(collection, id, [`text of ${id}`]);
           }),
         );
         expect((await store.listDocuments(TENANT, collection)).map((d) => d.docId)).toEqual(docs);
@@ -185,8 +195,8 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
 
       it('lists collections sorted, each independent of the others', async () => {
         const [x, y] = [await fresh(), await fresh()];
-        await store.replaceDocument(TENANT, x, 'a.md', chunksOf('a.md', ['In x.']));
-        await store.replaceDocument(TENANT, y, 'a.md', chunksOf('a.md', ['In y.', 'Also in y.']));
+        await write(x, 'a.md', ['In x.']);
+        await write(y, 'a.md', ['In y.', 'Also in y.']);
         const names = await store.listCollections(TENANT);
         expect(names).toEqual([...names].sort());
         expect(names).toEqual(expect.arrayContaining([x, y]));
@@ -210,7 +220,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
           expect(await other.collectionInfo(TENANT, collection)).toBeUndefined();
           await store.ensureCollection(TENANT, collection, builtWith);
           expect(await other.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: builtWith });
-          await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['first version'], 'v1'));
+          await write(collection, 'a.md', ['first version'], 'v1');
           expect(await other.listDocuments(TENANT, collection)).toEqual([{ docId: 'a.md', contentHash: 'v1', chunks: 1 }]);
           await other.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['second version', 'more'], 'v2'));
           expect(await store.listDocuments(TENANT, collection)).toEqual([{ docId: 'a.md', contentHash: 'v2', chunks: 2 }]);
@@ -220,8 +230,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
 
       it('notices a collection another store dropped: reads answer empty, writes fail as not found (permanent), and it can be made again', async () => {
         await withOtherStore(async (other) => {
-          const collection = await fresh();
-          await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['dropped elsewhere']));
+          const collection = await freshWith('a.md', ['dropped elsewhere']);
           // Everything read once here, so whatever this store keeps open is open.
           expect(ids(await store.hybridSearch(TENANT, collection, { text: 'dropped', vector: embedder.embedOne('dropped') }, 5))).toEqual(['a.md#0']);
           expect(await store.documentHash(TENANT, collection, 'a.md')).toBe('hash-of-a.md');
@@ -236,13 +245,13 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
           expect(await store.listDocuments(TENANT, collection)).toEqual([]);
           await store.deleteDocument(TENANT, collection, 'a.md');
           await store.compact(TENANT, collection);
-          const error = await store.replaceDocument(TENANT, collection, 'b.md', chunksOf('b.md', ['too late'])).catch((e: unknown) => e);
+          const error = await write(collection, 'b.md', ['too late']).catch((e: unknown) => e);
           expect(error).toBeInstanceOf(CollectionNotFoundError);
           expect(isPermanent(error)).toBe(true);
           expect((error as Error).message).toBe(new CollectionNotFoundError(collection).message);
 
           await store.ensureCollection(TENANT, collection, builtWith);
-          await store.replaceDocument(TENANT, collection, 'b.md', chunksOf('b.md', ['phoenix rising']));
+          await write(collection, 'b.md', ['phoenix rising']);
           expect(await other.listDocuments(TENANT, collection)).toEqual([{ docId: 'b.md', contentHash: 'hash-of-b.md', chunks: 1 }]);
           expect(ids(await store.searchText(TENANT, collection, 'phoenix', 5))).toEqual(['b.md#0']);
         });
@@ -250,8 +259,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
 
       it('sees a collection another store dropped and made again with another embedder as it is now', async () => {
         await withOtherStore(async (other) => {
-          const collection = await fresh();
-          await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['first life']));
+          const collection = await freshWith('a.md', ['first life']);
           expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: builtWith });
           await other.deleteCollection(TENANT, collection);
           const next = { id: 'openai-text-embedding-3-small', dimension: DIMENSION };
@@ -279,15 +287,14 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       });
 
       it("reads one document's hash, and nothing for a document or collection that does not exist", async () => {
-        const collection = await fresh();
-        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['One.', 'Two.'], 'hash-a'));
-        await store.replaceDocument(TENANT, collection, "it's.md", chunksOf("it's.md", ['Three.'], 'hash-q'));
+        const collection = await freshWith('a.md', ['One.', 'Two.'], 'hash-a');
+        await write(collection, "it's.md", ['Three.'], 'hash-q');
         expect(await store.documentHash(TENANT, collection, 'a.md')).toBe('hash-a');
         expect(await store.documentHash(TENANT, collection, "it's.md")).toBe('hash-q');
         expect(await store.documentHash(TENANT, collection, 'b.md')).toBeUndefined();
         expect(await store.documentHash(OTHER, collection, 'a.md')).toBeUndefined();
         expect(await store.documentHash(TENANT, unused(), 'a.md')).toBeUndefined();
-        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['One again.'], 'hash-a2'));
+        await write(collection, 'a.md', ['One again.'], 'hash-a2');
         expect(await store.documentHash(TENANT, collection, 'a.md')).toBe('hash-a2');
       });
 
@@ -298,7 +305,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
           { text: 'Emergency exits are marked green.', page: 7 },
         ]);
         await store.replaceDocument(TENANT, collection, 'manual.pdf', pdf);
-        await store.replaceDocument(TENANT, collection, 'notes.md', chunksOf('notes.md', ['Exits are also listed in the notes.']));
+        await write(collection, 'notes.md', ['Exits are also listed in the notes.']);
         const hits = await store.searchText(TENANT, collection, 'exits', 10);
         const byId = Object.fromEntries(hits.map((h) => [h.chunk.id, h.chunk]));
         expect(byId['manual.pdf#1']).toEqual(withoutVector(pdf[1]));
@@ -307,10 +314,9 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       });
 
       it('lists documents sorted by id with their hash and chunk count', async () => {
-        const collection = await fresh();
-        await store.replaceDocument(TENANT, collection, 'b.md', chunksOf('b.md', ['b one', 'b two', 'b three'], 'hb'));
-        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['a one'], 'ha'));
-        await store.replaceDocument(TENANT, collection, 'C.md', chunksOf('C.md', ['c one', 'c two'], 'hc'));
+        const collection = await freshWith('b.md', ['b one', 'b two', 'b three'], 'hb');
+        await write(collection, 'a.md', ['a one'], 'ha');
+        await write(collection, 'C.md', ['c one', 'c two'], 'hc');
         expect(await store.listDocuments(TENANT, collection)).toEqual([
           { docId: 'a.md', contentHash: 'ha', chunks: 1 },
           { docId: 'b.md', contentHash: 'hb', chunks: 3 },
@@ -319,14 +325,12 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       });
 
       it('replaces all chunks of a document: a shrunk document loses its old chunks, others are untouched', async () => {
-        const collection = await fresh();
-        await store.replaceDocument(
-          TENANT,
-          collection,
+        const collection = await freshWith(
           'policy.md',
-          chunksOf('policy.md', ['Refunds within 30 days.', 'Obsolete clause about zeppelins.', 'Another retired paragraph about dirigibles.'], 'v1'),
+          ['Refunds within 30 days.', 'Obsolete clause about zeppelins.', 'Another retired paragraph about dirigibles.'],
+          'v1',
         );
-        await store.replaceDocument(TENANT, collection, 'other.md', chunksOf('other.md', ['Zeppelins are airships.'], 'o1'));
+        await write(collection, 'other.md', ['Zeppelins are airships.'], 'o1');
 
         const v2 = chunksOf('policy.md', ['Refunds within 14 days.'], 'v2');
         await store.replaceDocument(TENANT, collection, 'policy.md', v2);
@@ -343,8 +347,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       });
 
       it('replaces all chunks of a document: a grown document has every new chunk and none of the old text', async () => {
-        const collection = await fresh();
-        await store.replaceDocument(TENANT, collection, 'faq.md', chunksOf('faq.md', ['Old answer about fax machines.'], 'v1'));
+        const collection = await freshWith('faq.md', ['Old answer about fax machines.'], 'v1');
         const v2 = chunksOf('faq.md', ['Printers are on every floor.', 'Scanners send to email.', 'Badges open the doors.', 'Lockers need a padlock.'], 'v2');
         await store.replaceDocument(TENANT, collection, 'faq.md', v2);
         expect(await store.listDocuments(TENANT, collection)).toEqual([{ docId: 'faq.md', contentHash: 'v2', chunks: 4 }]);
@@ -355,16 +358,14 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       });
 
       it('removes a document when replaced by no chunks', async () => {
-        const collection = await fresh();
-        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['one', 'two']));
-        await store.replaceDocument(TENANT, collection, 'b.md', chunksOf('b.md', ['three']));
+        const collection = await freshWith('a.md', ['one', 'two']);
+        await write(collection, 'b.md', ['three']);
         await store.replaceDocument(TENANT, collection, 'a.md', []);
         expect((await store.listDocuments(TENANT, collection)).map((d) => d.docId)).toEqual(['b.md']);
       });
 
       it('refuses chunks of another document and writes nothing', async () => {
-        const collection = await fresh();
-        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['kept']));
+        const collection = await freshWith('a.md', ['kept']);
         await expect(store.replaceDocument(TENANT, collection, 'a.md', [...chunksOf('a.md', ['new']), ...chunksOf('b.md', ['intruder'])])).rejects.toThrow(
           /belongs to b\.md/,
         );
@@ -373,9 +374,8 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       });
 
       it('deletes only the named document', async () => {
-        const collection = await fresh();
-        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['alpha one', 'alpha two']));
-        await store.replaceDocument(TENANT, collection, 'b.md', chunksOf('b.md', ['beta one']));
+        const collection = await freshWith('a.md', ['alpha one', 'alpha two']);
+        await write(collection, 'b.md', ['beta one']);
         await store.deleteDocument(TENANT, collection, 'a.md');
         expect(await store.listDocuments(TENANT, collection)).toEqual([{ docId: 'b.md', contentHash: 'hash-of-b.md', chunks: 1 }]);
         expect(await store.searchText(TENANT, collection, 'alpha', 5)).toEqual([]);
@@ -387,14 +387,14 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         const collection = await fresh();
         const tricky = 'it\'s a "doc" OR 1=1; --.md';
         const unicode = 'Handbücher/Übersicht — 概要.md';
-        await store.replaceDocument(TENANT, collection, tricky, chunksOf(tricky, ['quoted id text']));
-        await store.replaceDocument(TENANT, collection, unicode, chunksOf(unicode, ['unicode id text']));
-        await store.replaceDocument(TENANT, collection, 'plain.md', chunksOf('plain.md', ['plain text']));
+        await write(collection, tricky, ['quoted id text']);
+        await write(collection, unicode, ['unicode id text']);
+        await write(collection, 'plain.md', ['plain text']);
         expect((await store.listDocuments(TENANT, collection)).map((d) => d.docId).sort()).toEqual([tricky, unicode, 'plain.md'].sort());
         const filtered = await store.searchVector(TENANT, collection, embedder.embedOne('text'), 10, { sources: [tricky] });
         expect(filtered.map((h) => h.chunk.docId)).toEqual([tricky]);
         expect((await store.searchText(TENANT, collection, 'text', 10, { sources: [unicode] })).map((h) => h.chunk.docId)).toEqual([unicode]);
-        await store.replaceDocument(TENANT, collection, tricky, chunksOf(tricky, ['replaced text', 'second']));
+        await write(collection, tricky, ['replaced text', 'second']);
         expect(await store.listDocuments(TENANT, collection)).toContainEqual({ docId: tricky, contentHash: `hash-of-${tricky}`, chunks: 2 });
         await store.deleteDocument(TENANT, collection, tricky);
         await store.deleteDocument(TENANT, collection, unicode);
@@ -404,12 +404,10 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
 
     describe('search', () => {
       it('ranks vector hits by cosine similarity, an identical vector scoring 1', async () => {
-        const collection = await fresh();
-        await store.replaceDocument(
-          TENANT,
-          collection,
+        const collection = await freshWith(
           'hr.md',
-          chunksOf('hr.md', ['Employees get 25 vacation days per year.', 'Parking is free behind building B.', 'Expense claims are paid monthly.'], 'h'),
+          ['Employees get 25 vacation days per year.', 'Parking is free behind building B.', 'Expense claims are paid monthly.'],
+          'h',
         );
         const query = embedder.embedOne('How many vacation days do employees get?');
         const hits = await store.searchVector(TENANT, collection, query, 3);
@@ -427,8 +425,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
 
       it('filters vector, text and hybrid search by document ids', async () => {
         const collection = await fresh();
-        for (const id of ['a.md', 'b.md', 'c.md'])
-          await store.replaceDocument(TENANT, collection, id, chunksOf(id, [`shared backup words in ${id}`, `more backup notes ${id}`]));
+        for (const id of ['a.md', 'b.md', 'c.md']) await write(collection, id, [`shared backup words in ${id}`, `more backup notes ${id}`]);
         const vectorHits = await store.searchVector(TENANT, collection, embedder.embedOne('backup words'), 10, { sources: ['a.md', 'c.md'] });
         expect(vectorHits).toHaveLength(4);
         expect(new Set(vectorHits.map((h) => h.chunk.docId))).toEqual(new Set(['a.md', 'c.md']));
@@ -447,13 +444,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
 
       it('filters before it limits: a small limit still fills up from the chosen documents', async () => {
         const collection = await fresh();
-        for (let d = 0; d < 8; d++)
-          await store.replaceDocument(
-            TENANT,
-            collection,
-            `d${d}.md`,
-            chunksOf(`d${d}.md`, [`backup policy part one of d${d}`, `backup policy part two of d${d}`]),
-          );
+        for (let d = 0; d < 8; d++) await write(collection, `d${d}.md`, [`backup policy part one of d${d}`, `backup policy part two of d${d}`]);
         const only = { sources: ['d5.md'] };
         expect(ids(await store.searchVector(TENANT, collection, embedder.embedOne('backup policy'), 2, only)).sort()).toEqual(['d5.md#0', 'd5.md#1']);
         expect(ids(await store.searchText(TENANT, collection, 'backup policy', 2, only)).sort()).toEqual(['d5.md#0', 'd5.md#1']);
@@ -471,14 +462,10 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
           'Budget notes.',
           'Coffee machines are cleaned on Fridays.',
         ];
-        await store.replaceDocument(
-          TENANT,
+        await write(
           collection,
           'f.md',
-          chunksOf(
-            'f.md',
-            texts.map((text) => ({ text, title: 'Finance' })),
-          ),
+          texts.map((text) => ({ text, title: 'Finance' })),
         );
         const check = async () => {
           const all = await store.searchText(TENANT, collection, 'quarterly budget review', 10);
@@ -489,15 +476,11 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         await check();
         // Every row replaced: an index that held rows now holds none of the live ones.
         await store.compact(TENANT, collection);
-        await store.replaceDocument(
-          TENANT,
+        await write(
           collection,
           'f.md',
-          chunksOf(
-            'f.md',
-            texts.map((text) => ({ text, title: 'Finance' })),
-            'v2',
-          ),
+          texts.map((text) => ({ text, title: 'Finance' })),
+          'v2',
         );
         await check();
         await store.compact(TENANT, collection);
@@ -505,22 +488,11 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       });
 
       it('finds chunks by full text, including words only in their title or heading', async () => {
-        const collection = await fresh();
-        await store.replaceDocument(
-          TENANT,
-          collection,
-          'leave.md',
-          chunksOf('leave.md', [
-            { text: 'You get twelve weeks.', heading: 'Parental leave', title: 'Handbook' },
-            { text: 'Sick days need a note.', heading: 'Sickness', title: 'Handbook' },
-          ]),
-        );
-        await store.replaceDocument(
-          TENANT,
-          collection,
-          'it.md',
-          chunksOf('it.md', [{ text: 'Laptops are replaced every three years.', heading: 'Hardware', title: 'IT' }]),
-        );
+        const collection = await freshWith('leave.md', [
+          { text: 'You get twelve weeks.', heading: 'Parental leave', title: 'Handbook' },
+          { text: 'Sick days need a note.', heading: 'Sickness', title: 'Handbook' },
+        ]);
+        await write(collection, 'it.md', [{ text: 'Laptops are replaced every three years.', heading: 'Hardware', title: 'IT' }]);
         expect(ids(await store.searchText(TENANT, collection, 'parental', 10))).toEqual(['leave.md#0']);
         const byText = await store.searchText(TENANT, collection, 'laptops replaced', 10);
         expect(byText[0].chunk.id).toBe('it.md#0');
@@ -531,7 +503,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       it('matches inflected forms of the query words in full-text search', async () => {
         const collection = await fresh();
         const specs = ['Employees are reimbursed for travelling expenses.', 'The canteen opens at noon.'].map((text) => ({ text, title: 'Handbook' }));
-        await store.replaceDocument(TENANT, collection, 'h.md', chunksOf('h.md', specs));
+        await write(collection, 'h.md', specs);
         for (const query of ['employee reimbursement', 'travel expense', 'EXPENSE', 'reimburses']) {
           expect(ids(await store.searchText(TENANT, collection, query, 5))).toEqual(['h.md#0']);
         }
@@ -540,21 +512,16 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       it('ranks first, in hybrid search, the chunk that both the vector and the words match', async () => {
         const collection = await fresh();
         const query = { text: 'quarterly budget review', vector: unit(0) };
-        await store.replaceDocument(
-          TENANT,
-          collection,
-          'finance.md',
-          chunksOf('finance.md', [
-            // Nearest vector, none of the words.
-            { text: 'Spending plans are approved by the board.', title: 'Finance', vector: unit(0) },
-            // A close vector and one of the words.
-            { text: 'The budget is set in March.', title: 'Finance', vector: unit(0, 0.9, 1) },
-            // All of the words, the farthest vector.
-            { text: 'Quarterly budget review for the board.', title: 'Finance', vector: unit(0).map((x) => -x) },
-            { text: 'Coffee machines are cleaned on Fridays.', title: 'Finance', vector: unit(0, 0.5, 3) },
-            { text: 'Visitors sign in at reception.', title: 'Finance', vector: unit(0, 0.4, 4) },
-          ]),
-        );
+        await write(collection, 'finance.md', [
+          // Nearest vector, none of the words.
+          { text: 'Spending plans are approved by the board.', title: 'Finance', vector: unit(0) },
+          // A close vector and one of the words.
+          { text: 'The budget is set in March.', title: 'Finance', vector: unit(0, 0.9, 1) },
+          // All of the words, the farthest vector.
+          { text: 'Quarterly budget review for the board.', title: 'Finance', vector: unit(0).map((x) => -x) },
+          { text: 'Coffee machines are cleaned on Fridays.', title: 'Finance', vector: unit(0, 0.5, 3) },
+          { text: 'Visitors sign in at reception.', title: 'Finance', vector: unit(0, 0.4, 4) },
+        ]);
         expect(ids(await store.searchVector(TENANT, collection, query.vector, 5))).toEqual([
           'finance.md#0',
           'finance.md#1',
@@ -572,25 +539,18 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       });
 
       it('ranks a hybrid search whose words are all stop words by the vector alone', async () => {
-        const collection = await fresh();
-        await store.replaceDocument(
-          TENANT,
-          collection,
-          'a.md',
-          chunksOf('a.md', [
-            { text: 'Alpha.', vector: unit(5) },
-            { text: 'Beta.', vector: unit(6) },
-            { text: 'Gamma.', vector: unit(5, 0.8, 7) },
-          ]),
-        );
+        const collection = await freshWith('a.md', [
+          { text: 'Alpha.', vector: unit(5) },
+          { text: 'Beta.', vector: unit(6) },
+          { text: 'Gamma.', vector: unit(5, 0.8, 7) },
+        ]);
         const hits = await store.hybridSearch(TENANT, collection, { text: 'what is it and where', vector: unit(5) }, 3);
         expect(ids(hits)).toEqual(['a.md#0', 'a.md#2', 'a.md#1']);
         expect(hits[0].score).toBeCloseTo(1 / 61, 6);
       });
 
       it('takes user text literally: quotes and operators never throw', async () => {
-        const collection = await fresh();
-        await store.replaceDocument(TENANT, collection, 'lang.md', chunksOf('lang.md', ['We write services in C++ and Rust.', 'The x factor matters.']));
+        const collection = await freshWith('lang.md', ['We write services in C++ and Rust.', 'The x factor matters.']);
         for (const text of [
           '"C++" OR (x)',
           'title:rust',
@@ -617,8 +577,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       });
 
       it('rejects vectors of the wrong size with a permanent VectorSizeMismatchError', async () => {
-        const collection = await fresh();
-        await store.replaceDocument(TENANT, collection, 'a.md', chunksOf('a.md', ['sixty-four dimensions']));
+        const collection = await freshWith('a.md', ['sixty-four dimensions']);
         const wrong = chunksOf('b.md', ['other']).map((c) => ({ ...c, vector: new LocalHashEmbedder(32).embedOne(c.text) }));
         const onWrite = await store.replaceDocument(TENANT, collection, 'b.md', wrong).catch((e: unknown) => e);
         expect(onWrite).toBeInstanceOf(VectorSizeMismatchError);

@@ -1,0 +1,22 @@
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { Limits } from './limits';
+import { NAME_PATTERN, nameRuleMessage } from './names';
+
+/** Several decorators as one, applied in the order TypeScript applies them when stacked (the last one first). */
+function stacked(...decorators: PropertyDecorator[]): PropertyDecorator {
+  return (target, key) => [...decorators].reverse().forEach((decorate) => decorate(target, key));
+}
+
+/** A tenant or collection name (NAME_PATTERN); the message names `field`. */
+export const IsName = (field: 'tenant' | 'collection') => stacked(IsString(), Matches(NAME_PATTERN, { message: nameRuleMessage(field) }));
+
+/** A request id (Limits.requestIdPattern), as the gateway or CLI gave it. */
+export const IsRequestId = () => stacked(IsString(), Matches(Limits.requestIdPattern, { message: 'request_id is not a valid request id' }));
+
+/**
+ * HMAC of the queue name and the rest of the payload (libs/jobs signJob),
+ * by the producer that queued it. Workers verify it before anything else
+ * and refuse a job without a valid one; optional here so that check, not
+ * validation, is what answers.
+ */
+export const IsJobSignature = () => stacked(IsOptional(), IsString(), Matches(Limits.jobSignaturePattern, { message: 'signature is not a job signature' }));
