@@ -11,6 +11,7 @@ import { requestContext } from './http/request-context';
 import { adminRoutes } from './routes/admin.routes';
 import { chatRoutes } from './routes/chat.routes';
 import { collectionRoutes } from './routes/collections.routes';
+import { eventRoutes } from './routes/events.routes';
 import { healthRoutes } from './routes/health.routes';
 import { jobRoutes } from './routes/jobs.routes';
 import { queueBoardRoutes } from './routes/queue-board.routes';
@@ -35,6 +36,7 @@ export function createApp(deps: GatewayDeps): Express {
   app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, strict: true }));
   app.use(chatRoutes(deps));
   app.use(jobRoutes(deps));
+  app.use(eventRoutes(deps));
   // Multipart uploads are read by the route itself (busboy), one file at a time, before the JSON parser could.
   app.use(uploadRoutes(deps));
   app.use(collectionRoutes(deps));

@@ -52,6 +52,7 @@ export async function startInProcessGateway(
     store,
     keys: deps.auth.store,
     close: async () => {
+      await deps.eventsFanout.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all([queue.close(), ingestQueue.close()]);

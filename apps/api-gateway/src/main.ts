@@ -69,6 +69,8 @@ async function main(): Promise<void> {
     // Stop accepting, let requests in flight (long-polls included) finish for up to 5 s, then close the queue.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    // Event streams end now (their clients resume elsewhere with Last-Event-ID) instead of holding the shutdown.
+    await deps.eventsFanout.close();
     const force = setTimeout(() => server.closeAllConnections(), 5000).unref();
     await closed;
     clearTimeout(force);

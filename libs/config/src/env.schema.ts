@@ -276,6 +276,14 @@ export class EnvSchema {
   @IntSetting(0, 100000)
   MAX_LONG_POLLS_PER_CLIENT = 10;
 
+  /** How often an event stream (`GET /v1/jobs/:id/events`) sends a `: keep-alive` comment and re-checks its job. */
+  @IntSetting(50, 300000)
+  SSE_HEARTBEAT_MS = 15000;
+
+  /** Event streams one gateway serves at once (its one Redis reader's subscribers); beyond it, 503 with Retry-After. */
+  @IntSetting(1, 1000000)
+  SSE_MAX_CLIENTS = 2000;
+
   /** Largest accepted JSON body. */
   @IntSetting(1024, 10485760)
   MAX_BODY_BYTES = 65536;

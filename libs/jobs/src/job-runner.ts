@@ -157,8 +157,10 @@ export class JobRunner<P extends object, R> {
     try {
       metrics?.jobs.finished.inc({ queue, outcome: 'failed' });
       if (this.handler.stalledOut) return await this.handler.stalledOut(job);
-      if (!deadLetters) return;
       const finalError = `${STALLED_OUT}: its worker stopped (crashed or was killed) while running it more than the allowed number of times; look for worker crashes around that time, then replay it`;
+      // No processor ran to end its event stream, so its followers would wait forever: end it here.
+      await this.endEventsLost(String(job.id), finalError);
+      if (!deadLetters) return;
       await deadLetters.add({
         job_id: String(job.id),
         queue,
@@ -174,6 +176,14 @@ export class JobRunner<P extends object, R> {
       logger.error('stalled-out job not recorded', { job_id: job.id, queue, error: errorMessage(e) });
     }
   };
+
+  /** Writes the terminal `error` of a job that no attempt will end (its workers were lost under it). */
+  private async endEventsLost(jobId: string, message: string): Promise<void> {
+    const events = this.runtime.openEvents?.(jobId);
+    if (!events) return;
+    events.emit('error', { code: WORKER_LOST, message, permanent: false, will_retry: false });
+    await events.close().catch((e: unknown) => this.runtime.logger.warn('job events not written', { job_id: jobId, error: errorMessage(e) }));
+  }
 
   private async attempt(job: Job<unknown>, context: LogContext): Promise<R> {
     const { handler, runtime } = this;

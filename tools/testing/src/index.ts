@@ -10,3 +10,4 @@ export { json, type JsonBody } from './http-json';
 export { makeDocx, makePdf, type DocxBlock } from './document-fixtures';
 export { documentBytesKeys, keysWithoutExpiry } from './redis-keys';
 export { deeplyNestedHtml, deeplyNestedPdf, quadraticMarkdown, zipBombDocx } from './hostile-documents';
+export { openEventStream, type EventStreamClient, type SseEvent } from './event-stream-client';

@@ -8,6 +8,8 @@ export interface Accepted {
   job_id: string;
   status: 'queued';
   status_url: string;
+  /** The job's events as Server-Sent Events (`stream: true` asks for nothing more: the client follows this). */
+  events_url: string;
 }
 
 export interface EnqueueResult {
@@ -60,7 +62,8 @@ export async function enqueueQuestion(
   switch (result.outcome) {
     case 'queued':
     case 'replayed': {
-      const accepted: Accepted = { job_id: result.jobId, status: 'queued', status_url: `/v1/jobs/${result.jobId}` };
+      const statusUrl = `/v1/jobs/${result.jobId}`;
+      const accepted: Accepted = { job_id: result.jobId, status: 'queued', status_url: statusUrl, events_url: `${statusUrl}/events` };
       return { accepted, replayed: result.outcome === 'replayed' };
     }
     case 'conflict':

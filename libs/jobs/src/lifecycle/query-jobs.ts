@@ -2,6 +2,7 @@ import { FINAL_STATUSES, cancelledKey, type JobView, type QueryJobPayload } from
 import type { Job, Queue } from 'bull';
 import { isCancelRequested, requestCancel } from '../cancel-signals';
 import type { AttemptRecord, DeadLetter, DeadLetters, TenantScope } from '../dead-letters';
+import { jobEventsOpener } from './job-events';
 import { cancelledByRecord, jobView } from './job-view';
 import type { JobWaiter } from './job-waiter';
 import { QuestionProducer, type QuestionDraft, type QuestionOutcome, type QuestionProducerConfig } from './question-producer';
@@ -121,6 +122,10 @@ export class QueryJobs {
     const { QUEUE_PREFIX: prefix, JOB_RETENTION_SECONDS: ttl } = this.config;
     await job.remove();
     await this.producer.admission.removed(tenant, jobId);
+    // No worker will ever write to its stream: the end is written here, or its event streams would never end.
+    const events = jobEventsOpener(this.queue.client, this.config)(jobId);
+    events.emit('status', { status: 'cancelled' });
+    await events.close().catch(() => undefined);
     const cancelled: JobView = { ...view, status: 'cancelled', finished_at: new Date().toISOString() };
     // The tenant is kept with the record so other tenants still get a 404; it is stripped on read.
     await this.queue.client.set(cancelledKey(prefix, jobId), JSON.stringify({ ...cancelled, tenant }), 'EX', ttl);
