@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsInt, IsNumber, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ChatFiltersDto } from './chat-request.dto';
 import { Limits } from './limits';
 import { NAME_PATTERN, nameRuleMessage } from './names';
@@ -32,6 +32,20 @@ export class QueryJobPayload {
 
   @IsBoolean()
   stream!: boolean;
+
+  /** The caller's cap on the answer's length, for an OpenAI-compatible LLM (never above its LLM_MAX_TOKENS); others ignore it. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Limits.maxTokensMax)
+  max_tokens?: number;
+
+  /** Sampling temperature for an OpenAI-compatible LLM (0 when unset); others ignore it. */
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(Limits.temperatureMax)
+  temperature?: number;
 
   @IsString()
   @Matches(Limits.requestIdPattern, { message: 'request_id is not a valid request id' })
