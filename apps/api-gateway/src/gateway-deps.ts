@@ -2,6 +2,7 @@ import { openAuthenticator, type Authenticator } from '@rag/auth';
 import type { Config } from '@rag/config';
 import {
   DocumentProducer,
+  JobEventsFanout,
   JobWaiter,
   QueryJobs,
   WorkerHeartbeats,
@@ -39,6 +40,8 @@ export interface GatewayDeps {
   workers: WorkerHeartbeats;
   /** Named dependency checks for /readyz; each rejects when its dependency is down. */
   readiness: Record<string, () => Promise<unknown>>;
+  /** Job events for every reader in this process over one blocking Redis connection; closed on shutdown. */
+  eventsFanout: JobEventsFanout;
 }
 
 export interface GatewayWiring {
@@ -90,5 +93,6 @@ export async function buildGatewayDeps(loaded: Config, wiring: GatewayWiring): P
     metrics: createGatewayMetrics([queue, ingestQueue], workers),
     workers,
     readiness: wiring.readiness?.({ queue, store }) ?? { redis: () => queue.client.ping() },
+    eventsFanout: new JobEventsFanout(queue.client, { prefix: config.QUEUE_PREFIX, logger }),
   };
 }
