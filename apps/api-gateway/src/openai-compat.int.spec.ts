@@ -241,7 +241,7 @@ describe('api-gateway: the OpenAI-compatible door with no worker (official opena
     const body = error.error as { job_id: string; message: string; type: string; code: string };
     expect(body).toMatchObject({ type: 'server_error', code: 'timeout', job_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(body.message).toContain(`GET /v1/jobs/${body.job_id}`);
-    expect(error.headers.get('location')).toBe(`/v1/jobs/${body.job_id}`);
+    expect(error.headers?.get('location')).toBe(`/v1/jobs/${body.job_id}`);
     expect(await jobStatus(body.job_id)).toBe('queued');
   });
 
@@ -265,6 +265,6 @@ describe('api-gateway: the OpenAI-compatible door with no worker (official opena
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error.code).toBe('tenant_queue_full');
     expect(error.type).toBe('rate_limit_error');
-    expect(error.headers.get('retry-after')).toBe('5');
+    expect(error.headers?.get('retry-after')).toBe('5');
   });
 });
