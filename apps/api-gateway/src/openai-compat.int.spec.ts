@@ -184,6 +184,9 @@ describe('api-gateway: the OpenAI-compatible door (official openai client, real 
     });
     expect(res.status).toBe(400);
     expect((await json(res)).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_json', param: null });
+    const unknown = await fetch(`${gateway.base}/v1/models/handbook/versions`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(unknown.status).toBe(404);
+    expect((await json(unknown)).error).toMatchObject({ type: 'invalid_request_error', code: 'not_found' });
   });
 
   it("lists the caller's collections as models, and reads one", async () => {

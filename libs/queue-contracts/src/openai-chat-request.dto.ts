@@ -87,6 +87,18 @@ function TotalCharsAtMost(max: number): PropertyDecorator {
     });
 }
 
+const all =
+  (...decorators: PropertyDecorator[]): PropertyDecorator =>
+  (target, property) => {
+    for (const decorate of decorators) decorate(target, property);
+  };
+
+/** An optional cap on an answer's tokens: an integer from 1 to Limits.maxTokensMax (requests and query payloads alike). */
+export const IsMaxTokens = () => all(IsOptional(), IsInt(), Min(1), Max(Limits.maxTokensMax));
+
+/** An optional sampling temperature from 0 to Limits.temperatureMax. */
+export const IsTemperature = () => all(IsOptional(), IsNumber({ allowNaN: false, allowInfinity: false }), Min(0), Max(Limits.temperatureMax));
+
 /** One message of the conversation, in OpenAI's shape. */
 export class OpenAIChatMessageDto {
   @IsIn(OPENAI_CHAT_ROLES)
@@ -143,23 +155,14 @@ export class OpenAIChatRequestDto {
   @Type(() => OpenAIStreamOptionsDto)
   stream_options?: OpenAIStreamOptionsDto;
 
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(Limits.maxTokensMax)
+  @IsMaxTokens()
   max_tokens?: number;
 
   /** OpenAI's newer name for `max_tokens`; the two must agree when both are sent. */
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(Limits.maxTokensMax)
+  @IsMaxTokens()
   max_completion_tokens?: number;
 
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(Limits.temperatureMax)
+  @IsTemperature()
   temperature?: number;
 
   @IsOptional()

@@ -1,7 +1,8 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsNumber, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ChatFiltersDto } from './chat-request.dto';
 import { Limits } from './limits';
+import { IsMaxTokens, IsTemperature } from './openai-chat-request.dto';
 import { NAME_PATTERN, nameRuleMessage } from './names';
 
 /**
@@ -34,17 +35,11 @@ export class QueryJobPayload {
   stream!: boolean;
 
   /** The caller's cap on the answer's length, for an OpenAI-compatible LLM (never above its LLM_MAX_TOKENS); others ignore it. */
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(Limits.maxTokensMax)
+  @IsMaxTokens()
   max_tokens?: number;
 
   /** Sampling temperature for an OpenAI-compatible LLM (0 when unset); others ignore it. */
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  @Max(Limits.temperatureMax)
+  @IsTemperature()
   temperature?: number;
 
   @IsString()

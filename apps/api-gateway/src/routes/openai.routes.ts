@@ -10,11 +10,25 @@ import { LongPollLimit } from '../http/long-poll-limit';
 import { chatCompletion } from '../http/openai-completion';
 import { modelNotFound, openAIError, openAIErrors } from '../http/openai-errors';
 import { relayCompletionStream } from '../http/openai-stream';
-import { queueCall } from '../http/queue-unavailable';
 import { rateLimit } from '../http/rate-limit';
 import { readJob } from '../http/read-job';
 
 const PATHS = ['/v1/chat/completions', '/v1/models'];
+
+/** A vector-store read; a store that does not answer is a 503 to retry. */
+async function storeRead<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new HttpError(
+      503,
+      'vector_store_unavailable',
+      'the vector store is unavailable; retry in a few seconds',
+      { retry_after_seconds: 5 },
+      { cause: error },
+    );
+  }
+}
 
 const invalid = (message: string, param: string) => new HttpError(400, 'invalid_request', message, [{ field: param, problems: [message] }]);
 
@@ -44,19 +58,7 @@ export function openAIRoutes(deps: GatewayDeps): Router {
   /** The collection `model` names, when the caller's tenant has it; 404 model_not_found otherwise. */
   const collectionOf = async (req: Request, model: string): Promise<string> => {
     if (!isValidName(model)) throw modelNotFound(model);
-    let info;
-    try {
-      info = await deps.store.collectionInfo(req.principal.tenant, model);
-    } catch (error) {
-      throw new HttpError(
-        503,
-        'vector_store_unavailable',
-        'the vector store is unavailable; retry in a few seconds',
-        { retry_after_seconds: 5 },
-        { cause: error },
-      );
-    }
-    if (!info) throw modelNotFound(model);
+    if (!(await storeRead(() => deps.store.collectionInfo(req.principal.tenant, model)))) throw modelNotFound(model);
     return model;
   };
 
@@ -143,21 +145,13 @@ export function openAIRoutes(deps: GatewayDeps): Router {
   const model = (id: string, owner: string) => ({ id, object: 'model' as const, created: 0, owned_by: owner });
   router.get('/v1/models', async (req, res) => {
     const tenant = req.principal.tenant;
-    const names = await queueCall(() => deps.store.listCollections(tenant)).catch((error: unknown) => {
-      throw new HttpError(
-        503,
-        'vector_store_unavailable',
-        'the vector store is unavailable; retry in a few seconds',
-        { retry_after_seconds: 5 },
-        { cause: error },
-      );
-    });
+    const names = await storeRead(() => deps.store.listCollections(tenant));
     res.json({ object: 'list', data: names.sort().map((name) => model(name, tenant)) });
   });
   router.get('/v1/models/:id', async (req, res) => {
     res.json(model(await collectionOf(req, req.params.id), req.principal.tenant));
   });
-  router.all(PATHS, (req) => {
+  router.all([...PATHS, ...PATHS.map((p) => `${p}/*rest`)], (req) => {
     throw new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}; see the API section of the README`);
   });
   router.use(PATHS, openAIErrors(errorHandler(deps.logger, config.MAX_BODY_BYTES, () => deps.queue.client.status === 'ready')));
