@@ -265,7 +265,7 @@ export class EnvSchema {
   @IntSetting(0, 300)
   MAX_WAIT_SECONDS = 30;
 
-  /** How long a non-streaming `POST /v1/chat/completions` waits for its job (at most MAX_WAIT_SECONDS); then 504 with the job id to poll. */
+  /** How long a non-streaming `POST /v1/chat/completions` waits for its job (never longer than MAX_WAIT_SECONDS); then 504 with the job id to poll. */
   @IntSetting(1, 300)
   OPENAI_COMPAT_WAIT_SECONDS = 30;
 

@@ -177,19 +177,6 @@ describe('loadConfig', () => {
     });
   });
 
-  describe('OPENAI_COMPAT_WAIT_SECONDS', () => {
-    it('defaults to MAX_WAIT_SECONDS and may equal it', () => {
-      expect(loadConfig({}, CWD)).toMatchObject({ OPENAI_COMPAT_WAIT_SECONDS: 30, MAX_WAIT_SECONDS: 30 });
-      expect(loadConfig({ MAX_WAIT_SECONDS: '60', OPENAI_COMPAT_WAIT_SECONDS: '60' }, CWD)).toMatchObject({ OPENAI_COMPAT_WAIT_SECONDS: 60 });
-    });
-
-    it('must not wait longer than MAX_WAIT_SECONDS', () => {
-      const error = configError({ MAX_WAIT_SECONDS: '10', OPENAI_COMPAT_WAIT_SECONDS: '60' });
-      expect(variables(error)).toEqual(['OPENAI_COMPAT_WAIT_SECONDS']);
-      expect(error.problems[0]).toContain('at most MAX_WAIT_SECONDS (10)');
-    });
-  });
-
   describe('directories', () => {
     it('resolves the default DATA_DIR against the given cwd', () => {
       const config = loadConfig({}, CWD);

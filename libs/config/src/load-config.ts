@@ -43,9 +43,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!invalid.has('CHUNK_SIZE') && !invalid.has('CHUNK_OVERLAP') && schema.CHUNK_OVERLAP >= schema.CHUNK_SIZE) {
     problems.push(`CHUNK_OVERLAP=${schema.CHUNK_OVERLAP}: must be smaller than CHUNK_SIZE (${schema.CHUNK_SIZE})`);
   }
-  if (!invalid.has('OPENAI_COMPAT_WAIT_SECONDS') && !invalid.has('MAX_WAIT_SECONDS') && schema.OPENAI_COMPAT_WAIT_SECONDS > schema.MAX_WAIT_SECONDS) {
-    problems.push(`OPENAI_COMPAT_WAIT_SECONDS=${schema.OPENAI_COMPAT_WAIT_SECONDS}: must be at most MAX_WAIT_SECONDS (${schema.MAX_WAIT_SECONDS})`);
-  }
   const usesOpenAI = schema.EMBEDDINGS === 'openai' || schema.LLM === 'openai';
   if (!invalid.has('OPENAI_BASE_URL') && usesOpenAI && /^https:\/\/api\.openai\.com\//.test(schema.OPENAI_BASE_URL) && !schema.OPENAI_API_KEY) {
     problems.push(

@@ -104,7 +104,8 @@ export function openAIRoutes(deps: GatewayDeps): Router {
       await relayCompletionStream(deps, res, { jobId, tenant, model: request.model, created: Math.floor(Date.now() / 1000), maxTokens });
       return;
     }
-    const wait = config.OPENAI_COMPAT_WAIT_SECONDS;
+    // MAX_WAIT_SECONDS bounds every wait of the gateway, this one too.
+    const wait = Math.min(config.OPENAI_COMPAT_WAIT_SECONDS, config.MAX_WAIT_SECONDS);
     await longPolls.run(req, wait, async () => {
       const jobId = await submit();
       // Nobody is left to read the answer of a client that went away: its job is cancelled.
@@ -133,7 +134,7 @@ export function openAIRoutes(deps: GatewayDeps): Router {
               openAIError(
                 504,
                 'timeout',
-                `no answer within ${wait} s (OPENAI_COMPAT_WAIT_SECONDS); the job goes on: poll GET /v1/jobs/${jobId}`,
+                `no answer within ${wait} s (OPENAI_COMPAT_WAIT_SECONDS, at most MAX_WAIT_SECONDS); the job goes on: poll GET /v1/jobs/${jobId}`,
                 undefined,
                 jobId,
               ),
