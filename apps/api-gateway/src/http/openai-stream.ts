@@ -1,6 +1,6 @@
 import { AppError } from '@rag/core';
 import { SubscriberLimitError, type JobEventsFanout, type JobEventsSubscription, type QueryJobs } from '@rag/jobs';
-import type { Logger } from '@rag/observability';
+import { errorMessage, type Logger } from '@rag/observability';
 import type { Citation, QueryResult } from '@rag/queue-contracts';
 import type { Response } from 'express';
 import { HttpError } from './http-error';
@@ -62,7 +62,9 @@ export async function relayCompletionStream(deps: RelayDeps, res: Response, job:
     ended = true;
     subscription.close();
     deps.logger.info('chat completions stream closed by the client; cancelling its job', { job_id: jobId });
-    deps.jobs.cancel(jobId, tenant).catch((error: unknown) => deps.logger.warn('cancel after the client left failed', { job_id: jobId, error: String(error) }));
+    deps.jobs
+      .cancel(jobId, tenant)
+      .catch((error: unknown) => deps.logger.warn('cancel after the client left failed', { job_id: jobId, error: errorMessage(error) }));
   });
   res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
   res.flushHeaders();
