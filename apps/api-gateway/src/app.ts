@@ -14,6 +14,7 @@ import { collectionRoutes } from './routes/collections.routes';
 import { eventRoutes } from './routes/events.routes';
 import { healthRoutes } from './routes/health.routes';
 import { jobRoutes } from './routes/jobs.routes';
+import { openAIRoutes } from './routes/openai.routes';
 import { queueBoardRoutes } from './routes/queue-board.routes';
 import { seedCompatRoutes } from './routes/seed-compat.routes';
 import { uploadRoutes } from './routes/uploads.routes';
@@ -30,6 +31,8 @@ export function createApp(deps: GatewayDeps): Express {
   app.use(healthRoutes(deps));
   // The dashboard takes its key from a browser login too, so it authenticates itself (admin keys only).
   app.use(queueBoardRoutes(deps));
+  // OpenAI's door authenticates and limits itself like the routes below, so its errors are in OpenAI's shape.
+  app.use(openAIRoutes(deps));
   app.use(authenticate(deps.auth));
   app.use(rateLimit(deps.queue.client, deps.config.QUEUE_PREFIX, deps.config.RATE_LIMIT_PER_MINUTE));
   app.use(utf8JsonOnly());

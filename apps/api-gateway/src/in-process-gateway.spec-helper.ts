@@ -55,6 +55,7 @@ export async function startInProcessGateway(
       await deps.eventsFanout.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await deps.eventsFanout.close();
       await Promise.all([queue.close(), ingestQueue.close()]);
       if (dir) {
         await store.close();

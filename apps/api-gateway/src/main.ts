@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     // Event streams end now (their clients resume elsewhere with Last-Event-ID) instead of holding the shutdown.
-    await deps.eventsFanout.close();
+    await deps.eventsFanout.close().catch((error) => logger.warn('job events close failed', { error: errorMessage(error) }));
     const force = setTimeout(() => server.closeAllConnections(), 5000).unref();
     await closed;
     clearTimeout(force);

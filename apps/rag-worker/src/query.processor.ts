@@ -22,6 +22,8 @@ export function queryRunner(deps: AnswerDeps, runtime: WorkerRuntime): JobRunner
           collection: payload.collection,
           topK: payload.top_k,
           filter: payload.filters,
+          maxTokens: payload.max_tokens,
+          temperature: payload.temperature,
           enqueuedAt: job.enqueuedAt,
           signal: job.signal,
           onStage: (stage) => job.events.emit('stage', { stage }),

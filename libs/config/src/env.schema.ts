@@ -268,6 +268,10 @@ export class EnvSchema {
   @IntSetting(0, 300)
   MAX_WAIT_SECONDS = 30;
 
+  /** How long a non-streaming `POST /v1/chat/completions` waits for its job (never longer than MAX_WAIT_SECONDS); then 504 with the job id to poll. */
+  @IntSetting(1, 300)
+  OPENAI_COMPAT_WAIT_SECONDS = 30;
+
   /**
    * Long-polls (`GET /v1/jobs/:id?wait=N`) one API key (one client address with
    * auth off) may hold open at once, over all gateways; beyond it, 429 with

@@ -15,6 +15,10 @@ export interface AnswerInput {
   signal?: AbortSignal;
   /** Called with each piece of the answer as it is generated (streaming backends). */
   onToken?: (text: string) => void;
+  /** The caller's cap on the answer's tokens (an LLM backend never goes above its configured maximum); the extractive answerer ignores it. */
+  maxTokens?: number;
+  /** Sampling temperature for an LLM backend (its default when unset); the extractive answerer ignores it. */
+  temperature?: number;
 }
 
 export interface AnswerUsage {

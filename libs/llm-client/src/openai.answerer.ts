@@ -33,6 +33,8 @@ export class OpenAIAnswerer implements Answerer {
       return { text: NO_ANSWER_TEXT, cited: [], model: this.options.model, usage: { prompt_tokens: 0, completion_tokens: 0 } };
     }
     const messages = buildGroundedPrompt(input.query, input.passages);
+    // The caller may ask for less than the configured maximum, never more.
+    const maxTokens = Math.min(input.maxTokens ?? this.options.maxTokens, this.options.maxTokens);
     const operation = `chat completions (${this.options.model})`;
     const generate = async (signal: AbortSignal | undefined) => {
       let text = '';
@@ -45,8 +47,8 @@ export class OpenAIAnswerer implements Answerer {
             messages,
             stream: true,
             stream_options: { include_usage: true },
-            max_tokens: this.options.maxTokens,
-            temperature: 0,
+            max_tokens: maxTokens,
+            temperature: input.temperature ?? 0,
           },
           { signal },
         );
@@ -68,7 +70,7 @@ export class OpenAIAnswerer implements Answerer {
     };
     const resilience = this.options.resilience;
     const { text, model, usage } = resilience
-      ? await resilience.call('chat', { operation, tokens: estimateChatTokens(messages, this.options.maxTokens), signal: input.signal }, generate)
+      ? await resilience.call('chat', { operation, tokens: estimateChatTokens(messages, maxTokens), signal: input.signal }, generate)
       : await generate(input.signal);
     return { text: text.trim(), cited: citedNumbers(text, input.passages), model, usage };
   }

@@ -23,7 +23,8 @@ import { NAME_PATTERN, nameRuleMessage } from './names';
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 /** Half of a surrogate pair without the other half. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const plainText = (value: unknown) => typeof value !== 'string' || (!LONE_SURROGATE.test(value) && !CONTROL.test(value));
+/** Whether `value` (when a string) is well-formed Unicode without control characters but tab and line breaks. */
+export const plainText = (value: unknown): boolean => typeof value !== 'string' || (!LONE_SURROGATE.test(value) && !CONTROL.test(value));
 
 /**
  * Text a person could have typed: well-formed Unicode (no lone surrogate

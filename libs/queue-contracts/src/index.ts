@@ -10,3 +10,4 @@ export * from './query-result';
 export * from './job-status';
 export * from './validate';
 export * from './job-events';
+export * from './openai-chat-request.dto';

@@ -11,6 +11,15 @@ export const Limits = {
   /** Ingest runs are UUIDs. */
   runIdPattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
   docIdMaxChars: 1024,
+  /** `POST /v1/chat/completions`: messages per request, characters per message and in all. */
+  chatMessagesMax: 64,
+  chatMessageMaxChars: 16000,
+  chatMessagesTotalMaxChars: 32000,
+  /** Text parts in one message's content array. */
+  chatContentPartsMax: 32,
+  /** `max_tokens` a request may ask for (the worker's LLM_MAX_TOKENS caps it further). */
+  maxTokensMax: 32768,
+  temperatureMax: 2,
 } as const;
 
 export const DEFAULT_COLLECTION = 'default';

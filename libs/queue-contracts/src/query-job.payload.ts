@@ -3,6 +3,7 @@ import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLeng
 import { ChatFiltersDto } from './chat-request.dto';
 import { Limits } from './limits';
 import { IsJobSignature, IsName, IsRequestId } from './payload-fields';
+import { IsMaxTokens, IsTemperature } from './openai-chat-request.dto';
 
 /**
  * The data of a `rag-query` job. The gateway builds it; every worker validates
@@ -31,6 +32,14 @@ export class QueryJobPayload {
 
   @IsBoolean()
   stream!: boolean;
+
+  /** The caller's cap on the answer's length, for an OpenAI-compatible LLM (never above its LLM_MAX_TOKENS); others ignore it. */
+  @IsMaxTokens()
+  max_tokens?: number;
+
+  /** Sampling temperature for an OpenAI-compatible LLM (0 when unset); others ignore it. */
+  @IsTemperature()
+  temperature?: number;
 
   @IsRequestId()
   request_id!: string;

@@ -1,5 +1,5 @@
 import type { Config } from '@rag/config';
-import type { QueryJobs } from '@rag/jobs';
+import type { QueryJobs, QuestionDraft } from '@rag/jobs';
 import { ChatRequestDto, describeIssues, validatePlain } from '@rag/queue-contracts';
 import { HttpError } from './http-error';
 import { queueCall } from './queue-unavailable';
@@ -45,9 +45,6 @@ export async function enqueueQuestion(
   if (!checked.ok) {
     throw new HttpError(400, 'invalid_request', `invalid request: ${describeIssues(checked.issues)}`, checked.issues);
   }
-  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-    throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 visible ASCII characters');
-  }
   const request = checked.value;
   const draft = {
     query: request.query,
@@ -58,14 +55,26 @@ export async function enqueueQuestion(
     request_id: requestId,
     tenant,
   };
+  const { jobId, replayed } = await submitQuestion(jobs, draft, idempotencyKey);
+  const statusUrl = `/v1/jobs/${jobId}`;
+  const accepted: Accepted = { job_id: jobId, status: 'queued', status_url: statusUrl, events_url: `${statusUrl}/events` };
+  return { accepted, replayed };
+}
+
+/**
+ * Puts a validated question on the queue through the lifecycle, or refuses
+ * it as HTTP: a bad or reused Idempotency-Key, the queue or the tenant full.
+ * `replayed` when the key matched an existing job and nothing new was queued.
+ */
+export async function submitQuestion(jobs: QueryJobs, draft: QuestionDraft, idempotencyKey?: string): Promise<{ jobId: string; replayed: boolean }> {
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 visible ASCII characters');
+  }
   const result = await queueCall(() => jobs.enqueue(draft, idempotencyKey));
   switch (result.outcome) {
     case 'queued':
-    case 'replayed': {
-      const statusUrl = `/v1/jobs/${result.jobId}`;
-      const accepted: Accepted = { job_id: result.jobId, status: 'queued', status_url: statusUrl, events_url: `${statusUrl}/events` };
-      return { accepted, replayed: result.outcome === 'replayed' };
-    }
+    case 'replayed':
+      return { jobId: result.jobId, replayed: result.outcome === 'replayed' };
     case 'conflict':
       throw keyReused();
     case 'overloaded':

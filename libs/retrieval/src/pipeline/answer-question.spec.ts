@@ -277,3 +277,25 @@ describe('answerQuestion citation markers', () => {
     expect(result.answer).toBe('First [1]. Both [2, 1]. Year [2024]. Mixed [3, 9].');
   });
 });
+
+describe('answerQuestion streamed tokens', () => {
+  it('streams the markers the stored answer has, and passes max tokens and temperature to the answerer', async () => {
+    const hits = [1, 2, 3].map((n) => ({ chunk: chunk(`d${n}.md#0`, `text ${n}`), score: 1 / n }));
+    const store = new FixedResultsStore(['c'], hits, hits);
+    const pieces = ['Third [', '3]. Both [2,', ' 3]. Year [2024].'];
+    const answerer = new (class extends ScriptedAnswerer {
+      override async answer(input: AnswerInput): Promise<Answer> {
+        for (const piece of pieces) input.onToken?.(piece);
+        return super.answer(input);
+      }
+    })({ text: pieces.join(''), cited: [3, 2] });
+    const tokens: string[] = [];
+    const result = await answerQuestion(
+      { store, embedder: new LocalHashEmbedder(16), answerer },
+      { tenant: 'default', query: 'q', collection: 'c', topK: 3, onToken: (t) => tokens.push(t), maxTokens: 42, temperature: 0.7 },
+    );
+    expect(result.answer).toBe('Third [1]. Both [2, 1]. Year [2024].');
+    expect(tokens.join('')).toBe(result.answer);
+    expect(answerer.inputs[0]).toMatchObject({ maxTokens: 42, temperature: 0.7 });
+  });
+});

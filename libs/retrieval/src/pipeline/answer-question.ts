@@ -2,6 +2,7 @@ import type { Answerer } from '@rag/llm-client';
 import type { Citation, QueryResult } from '@rag/queue-contracts';
 import { embedderInfo } from '../embed/embedder-info';
 import { CollectionNotFoundError, EmbedderMismatchError } from '../errors';
+import { StreamedMarkers, renumberMarkers } from './citation-markers';
 import type { Embedder, SearchFilter, SearchHit, VectorStore } from '../types';
 
 export interface AnswerDeps {
@@ -24,6 +25,9 @@ export interface Question {
   onStage?: (stage: 'retrieving' | 'generating') => void;
   /** Pieces of the answer as a streaming answerer produces them. */
   onToken?: (text: string) => void;
+  /** Passed to the answerer: the caller's cap on the answer's tokens and the sampling temperature (an LLM backend's; see AnswerInput). */
+  maxTokens?: number;
+  temperature?: number;
 }
 
 /**
@@ -61,7 +65,17 @@ export async function answerQuestion(deps: AnswerDeps, q: Question): Promise<Que
     page: hit.chunk.page,
   }));
   q.onStage?.('generating');
-  const answer = await deps.answerer.answer({ query: q.query, passages, signal: q.signal, onToken: q.onToken });
+  // Streamed pieces carry the markers the final answer will have (numbered in order of use).
+  const streamed = q.onToken ? new StreamedMarkers(new Set(passages.map((p) => p.n)), q.onToken) : undefined;
+  const answer = await deps.answerer.answer({
+    query: q.query,
+    passages,
+    signal: q.signal,
+    ...(streamed ? { onToken: (text: string) => streamed.push(text) } : {}),
+    ...(q.maxTokens !== undefined ? { maxTokens: q.maxTokens } : {}),
+    ...(q.temperature !== undefined ? { temperature: q.temperature } : {}),
+  });
+  streamed?.end();
   const generated = Date.now();
 
   const renumber = new Map<number, number>();
@@ -82,11 +96,7 @@ export async function answerQuestion(deps: AnswerDeps, q: Question): Promise<Que
     });
   }
   // Markers such as [3] or [2, 3] are renumbered; numbers that are not cited passages stay as written.
-  const text = answer.text.replace(/\[(\d+(?:\s*,\s*\d+)*)\]/g, (marker, list: string) => {
-    const numbers = list.split(',').map((n) => Number(n.trim()));
-    if (!numbers.every((n) => renumber.has(n))) return marker;
-    return `[${numbers.map((n) => renumber.get(n)).join(', ')}]`;
-  });
+  const text = renumberMarkers(answer.text, renumber);
 
   return {
     answer: text,
