@@ -85,6 +85,11 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
       expect(job?.opts).toMatchObject({ attempts: 3, removeOnFail: { age: 600 } });
       expect(await jobs.enqueue(draft('acme'), 'key-1')).toEqual({ outcome: 'replayed', jobId });
       expect(await jobs.enqueue(draft('acme', 'something else'), 'key-1')).toEqual({ outcome: 'conflict', jobId });
+      // The generation settings are part of what was asked: the same key with another max_tokens or temperature is another request.
+      expect(await jobs.enqueue({ ...draft('acme'), max_tokens: 50 }, 'key-1')).toEqual({ outcome: 'conflict', jobId });
+      expect(await jobs.enqueue({ ...draft('acme'), temperature: 0.7 }, 'key-1')).toEqual({ outcome: 'conflict', jobId });
+      const tuned = await jobs.enqueue({ ...draft('acme'), max_tokens: 50 }, 'key-2');
+      expect(await jobs.enqueue({ ...draft('acme'), max_tokens: 50 }, 'key-2')).toEqual({ outcome: 'replayed', jobId: (tuned as { jobId: string }).jobId });
       // Another tenant's same key is another job.
       expect(await jobs.enqueue(draft('globex'), 'key-1')).toMatchObject({ outcome: 'queued', jobId: expect.not.stringMatching(jobId) });
     });

@@ -29,7 +29,9 @@ export type QuestionOutcome =
 
 /** What a request asks (not who sent it or when): two requests with one Idempotency-Key must agree on it. */
 function asked(p: QuestionDraft): unknown[] {
-  return [p.query, p.collection, p.top_k, p.filters ?? null];
+  const base = [p.query, p.collection, p.top_k, p.filters ?? null];
+  // Generation settings only when given, so the fingerprints of requests without them stay what they were.
+  return p.max_tokens === undefined && p.temperature === undefined ? base : [...base, p.max_tokens ?? null, p.temperature ?? null];
 }
 
 function sameRequest(a: QuestionDraft, b: QuestionDraft): boolean {
