@@ -6,6 +6,7 @@ import { expressRoutes } from './express-routes.spec-helper';
 import { startInProcessGateway, type InProcessGateway } from '../in-process-gateway.spec-helper';
 
 const KEY = 'acme_openapi_key_0123456789abcdef';
+const ADMIN_KEY = 'acme_openapi_admin_0123456789abcdef';
 
 type Doc = { paths: Record<string, Record<string, { responses: Record<string, JsonSchema> }>>; components: { responses: Record<string, JsonSchema> } };
 
@@ -39,7 +40,7 @@ describe('api-gateway: /openapi.json matches the routes and the answers', () => 
 
   beforeAll(async () => {
     redis = await startRedis();
-    gateway = await startInProcessGateway(redis.url, { API_KEYS: `acme:query+ingest:${KEY}`, QUEUE_PREFIX: 'oas' });
+    gateway = await startInProcessGateway(redis.url, { API_KEYS: `acme:query+ingest:${KEY},acme:admin:${ADMIN_KEY}`, QUEUE_PREFIX: 'oas' });
     const res = await fetch(`${gateway.base}/openapi.json`);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toMatch(/public, max-age=\d+/);
@@ -76,9 +77,15 @@ describe('api-gateway: /openapi.json matches the routes and the answers', () => 
     expect(accepted.status).toBe(202);
     const body = (await json(accepted)) as { job_id: string };
     expectDocumented(body, 'post', '/v1/chat', 202);
+    // The check has teeth: a body without the events url does not pass.
+    const { events_url: _eventsUrl, ...partial } = body as Record<string, unknown>;
+    expect(ajv.validate(documented(doc, 'post', '/v1/chat', 202), partial)).toBe(false);
     const job = await call(`/v1/jobs/${body.job_id}`);
     expect(job.status).toBe(200);
     expectDocumented(await json(job), 'get', '/v1/jobs/{id}', 200);
+    const cancelled = await call(`/v1/jobs/${body.job_id}`, { method: 'DELETE' });
+    expect(cancelled.status).toBe(200);
+    expectDocumented(await json(cancelled), 'delete', '/v1/jobs/{id}', 200);
   });
 
   it('error bodies match the documented error shapes', async () => {
@@ -108,6 +115,8 @@ describe('api-gateway: /openapi.json matches the routes and the answers', () => 
     expect(modelList.data).toHaveLength(1);
     expectDocumented(modelList, 'get', '/v1/models', 200);
     expectDocumented(await json(await call('/v1/models/handbook')), 'get', '/v1/models/{id}', 200);
+    expectDocumented(await json(await call('/v1/collections/handbook/documents')), 'get', '/v1/collections/{name}/documents', 200);
+    expectDocumented(await json(await call('/v1/admin/dead-letters', {}, ADMIN_KEY)), 'get', '/v1/admin/dead-letters', 200);
     expectDocumented(await json(await call('/healthz', {}, null)), 'get', '/healthz', 200);
     const ready = await call('/readyz', {}, null);
     expectDocumented(await json(ready), 'get', '/readyz', ready.status);

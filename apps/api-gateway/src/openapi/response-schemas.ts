@@ -129,8 +129,26 @@ export const responseSchemas: Record<string, JsonSchema> = {
     },
     ['run_id', 'status', 'queued', 'finished', 'failures'],
   ),
-  DeadLetter: { type: 'object', description: 'a job that failed for good: its payload, tenant and every attempt’s error' },
-  DeadLetterList: { type: 'object', description: 'a page of dead letters (`?offset=&limit=`)' },
+  DeadLetter: object(
+    {
+      job_id: str,
+      queue: str,
+      job_name: str,
+      tenant: { type: ['string', 'null'] },
+      payload: { description: 'the job’s payload as it was queued' },
+      attempts: {
+        type: 'array',
+        items: object({ attempt: int, started_at: str, duration_ms: num, error: str, code: str, permanent: bool }, ['attempt', 'error', 'permanent']),
+      },
+      final_error: str,
+      final_error_code: str,
+      failed_at: str,
+      replays: int,
+    },
+    ['job_id', 'queue', 'tenant', 'attempts', 'final_error', 'failed_at'],
+    { description: 'a job that failed for good: its payload and every attempt' },
+  ),
+  DeadLetterList: object({ total: int, items: { type: 'array', items: ref('DeadLetter') } }),
   Purged: object({ purged: int }),
   WorkerList: object({
     alive: int,
