@@ -8,6 +8,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { utf8JsonOnly } from './http/json-charset';
 import { rateLimit } from './http/rate-limit';
 import { requestContext } from './http/request-context';
+import { openApiRoutes } from './openapi/openapi.routes';
 import { adminRoutes } from './routes/admin.routes';
 import { chatRoutes } from './routes/chat.routes';
 import { collectionRoutes } from './routes/collections.routes';
@@ -29,6 +30,7 @@ export function createApp(deps: GatewayDeps): Express {
   app.use(cors(parseCorsOrigins(deps.config.CORS_ORIGINS)));
   // Open to probes; everything after needs a key when auth is on, and is rate limited.
   app.use(healthRoutes(deps));
+  app.use(openApiRoutes());
   // The dashboard takes its key from a browser login too, so it authenticates itself (admin keys only).
   app.use(queueBoardRoutes(deps));
   // OpenAI's door authenticates and limits itself like the routes below, so its errors are in OpenAI's shape.

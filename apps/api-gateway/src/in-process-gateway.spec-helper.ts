@@ -5,6 +5,7 @@ import type { IngestJobPayload, QueryJobPayload } from '@rag/queue-contracts';
 import { LanceDbStore, type VectorStore } from '@rag/retrieval';
 import { tempDir } from '@rag/testing';
 import type Bull from 'bull';
+import type { Express } from 'express';
 import type { Server } from 'node:http';
 import { PassThrough, type Writable } from 'node:stream';
 import { createApp } from './app';
@@ -13,6 +14,7 @@ import { answerClientErrors } from './http/client-error';
 
 export interface InProcessGateway {
   base: string;
+  app: Express;
   config: Config;
   queue: Bull.Queue<QueryJobPayload>;
   ingestQueue: Bull.Queue<IngestJobPayload>;
@@ -38,14 +40,16 @@ export async function startInProcessGateway(
     readiness: options.readiness ? () => options.readiness! : undefined,
   });
   const { config, queue, ingestQueue, store } = deps;
+  const app = createApp(deps);
   const server = await new Promise<Server>((resolve) => {
-    const s = createApp(deps).listen(0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   answerClientErrors(server);
   const address = server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return {
     base,
+    app,
     config,
     queue,
     ingestQueue,
