@@ -12,10 +12,20 @@ import { ingestRemoteScenario, ingestScenario } from './ingest.bench';
 import { overheadScenario } from './overhead.bench';
 import { retrievalScenario } from './retrieval.bench';
 import { machine, type Scenario } from './scenario';
+import { sseClientsScenario } from './sse-clients.bench';
 import { sseFanoutScenario } from './sse-fanout.bench';
 import { workersScenario } from './workers.bench';
 
-const SCENARIOS: Scenario[] = [gatewayScenario, workersScenario, overheadScenario, retrievalScenario, ingestScenario, ingestRemoteScenario, sseFanoutScenario];
+const SCENARIOS: Scenario[] = [
+  gatewayScenario,
+  workersScenario,
+  overheadScenario,
+  retrievalScenario,
+  ingestScenario,
+  ingestRemoteScenario,
+  sseFanoutScenario,
+  sseClientsScenario,
+];
 const DOC = path.join(WORKSPACE_ROOT, 'docs/benchmarks.md');
 
 /** Replaces the text between `<!-- bench:name -->` and `<!-- /bench:name -->` in docs/benchmarks.md. */

@@ -6,6 +6,7 @@
  */
 import { JobEventsWriter } from '@rag/jobs';
 import Redis from 'ioredis';
+import { readFileSync } from 'node:fs';
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -16,12 +17,14 @@ const jobs = Number(env('JOBS'));
 const tokens = Number(env('TOKENS'));
 const intervalMs = Number(env('INTERVAL_MS'));
 const prefix = env('PREFIX');
+/** The jobs' ids, one a line (real jobs the gateway knows), or `bench-<n>` when no file is given. */
+const ids = process.env.JOB_IDS_FILE ? readFileSync(process.env.JOB_IDS_FILE, 'utf8').split('\n').filter(Boolean) : undefined;
 const redis = new Redis(env('REDIS_URL'));
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function job(n: number): Promise<void> {
-  const writer = new JobEventsWriter(redis, `bench-${n}`, { prefix, retentionSeconds: 600 });
+  const writer = new JobEventsWriter(redis, ids?.[n] ?? `bench-${n}`, { prefix, retentionSeconds: 600 });
   // Spread the jobs over one interval, as answers that started at different times.
   await sleep((n / jobs) * intervalMs);
   writer.emit('status', { status: 'active', attempt: 1 });
