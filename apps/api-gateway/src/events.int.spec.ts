@@ -44,6 +44,8 @@ describe('GET /v1/jobs/:id/events (Server-Sent Events; real Redis, real gateway)
     streams.push(stream);
     return stream;
   };
+  /** The gateway's rag_event_streams gauge, as Prometheus scrapes it. */
+  const streamsGauge = async () => Number(/^rag_event_streams(?:\{[^}]*\})? (\d+)$/m.exec(await (await fetch(`${gateway.base}/metrics`)).text())?.[1]);
   /** A question's events as the worker writes them, a retried attempt included. */
   const answer = async (jobId: string) => {
     const events = jobEventsOpener(redis.client, gateway.config)(jobId);
@@ -168,6 +170,7 @@ describe('GET /v1/jobs/:id/events (Server-Sent Events; real Redis, real gateway)
     const open = [];
     for (let i = 0; i < 4; i++) open.push(await follow(events_url));
     expect(open.map((s) => s.status)).toEqual([200, 200, 200, 200]);
+    expect(await streamsGauge()).toBe(4);
     const refused = await follow(events_url);
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('5');
@@ -179,6 +182,7 @@ describe('GET /v1/jobs/:id/events (Server-Sent Events; real Redis, real gateway)
       again = await follow(events_url);
     }
     expect(again.status).toBe(200);
+    expect(await streamsGauge()).toBe(4);
   });
 });
 

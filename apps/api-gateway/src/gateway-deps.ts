@@ -80,6 +80,7 @@ export async function buildGatewayDeps(loaded: Config, wiring: GatewayWiring): P
   await waiter.whenReady();
   const deadLetters = openDeadLetters(queue.client, config);
   const workers = new WorkerHeartbeats(queue.client, { prefix: config.QUEUE_PREFIX, staleSeconds: config.WORKER_STALE_SECONDS });
+  const eventsFanout = new JobEventsFanout(queue.client, { prefix: config.QUEUE_PREFIX, maxSubscribers: config.SSE_MAX_CLIENTS, logger });
   return {
     config,
     logger,
@@ -90,9 +91,9 @@ export async function buildGatewayDeps(loaded: Config, wiring: GatewayWiring): P
     store,
     deadLetters,
     auth,
-    metrics: createGatewayMetrics([queue, ingestQueue], workers),
+    metrics: createGatewayMetrics([queue, ingestQueue], workers, eventsFanout),
     workers,
     readiness: wiring.readiness?.({ queue, store }) ?? { redis: () => queue.client.ping() },
-    eventsFanout: new JobEventsFanout(queue.client, { prefix: config.QUEUE_PREFIX, maxSubscribers: config.SSE_MAX_CLIENTS, logger }),
+    eventsFanout,
   };
 }
