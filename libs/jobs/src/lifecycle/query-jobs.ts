@@ -5,6 +5,7 @@ import type { AttemptRecord, DeadLetter, DeadLetters, TenantScope } from '../dea
 import { jobEventsOpener } from './job-events';
 import { cancelledByRecord, jobView } from './job-view';
 import type { JobWaiter } from './job-waiter';
+import { WebhookRecords } from '../webhooks/webhook-records';
 import { QuestionProducer, type QuestionDraft, type QuestionOutcome, type QuestionProducerConfig } from './question-producer';
 
 export type CancelOutcome =
@@ -32,6 +33,7 @@ const tenantOf = (data: { tenant?: unknown } | undefined) => (typeof data?.tenan
  */
 export class QueryJobs {
   readonly producer: QuestionProducer;
+  private readonly webhooks: WebhookRecords;
 
   constructor(
     private readonly queue: Queue<QueryJobPayload>,
@@ -41,6 +43,7 @@ export class QueryJobs {
     private readonly waiter?: JobWaiter,
   ) {
     this.producer = new QuestionProducer(queue, config);
+    this.webhooks = new WebhookRecords(queue.client, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS });
   }
 
   enqueue(draft: QuestionDraft, idempotencyKey?: string): Promise<QuestionOutcome> {
@@ -64,8 +67,15 @@ export class QueryJobs {
     let recorded: Promise<AttemptRecord[]> | undefined;
     const attempts = () => (recorded ??= this.deadLetters.attempts(jobId));
     const view = await jobView(this.queue, job, attempts);
-    if (view?.status === 'failed' && (await this.stoppedByCancel(jobId, view, await attempts()))) return { ...view, status: 'cancelled', error: undefined };
-    return view ?? undefined;
+    if (!view) return undefined;
+    const shown = view.status === 'failed' && (await this.stoppedByCancel(jobId, view, await attempts())) ? { ...view, status: 'cancelled' as const, error: undefined } : view;
+    return (job.data as Partial<QueryJobPayload>).callback_url ? this.withWebhook(shown) : shown;
+  }
+
+  /** The view with its webhook's delivery, once one was queued. */
+  private async withWebhook(view: JobView): Promise<JobView> {
+    const webhook = await this.webhooks.view(view.job_id);
+    return webhook ? { ...view, webhook } : view;
   }
 
   /**
