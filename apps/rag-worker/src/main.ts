@@ -75,9 +75,13 @@ async function main(): Promise<void> {
   // Webhooks: queued once a question is final, delivered (signed, retried) from their own queue.
   const webhookQueue = openWebhookQueue(config);
   webhookQueue.on('error', (error) => logger.error('queue error', { queue: QueueName.Webhooks, error: errorMessage(error) }));
-  const webhooks = new WebhookDeliveries(webhookQueue, new WebhookRecords(redis, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS }), config);
+  const webhooks = new WebhookDeliveries(
+    webhookQueue,
+    new WebhookRecords(redis, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS }),
+    config,
+  );
   const queueWebhook = (job: Parameters<typeof webhooks.jobFinished>[0]) =>
-    void webhooks.jobFinished(job).catch((error: unknown) => logger.error('webhook not queued', { job_id: String(job.id), error: errorMessage(error) }));
+    void webhooks.jobFinished(job).catch((error: unknown) => logger.error('webhook not queued', { job_id: String(job?.id), error: errorMessage(error) }));
   queue.on('completed', queueWebhook);
   queue.on('failed', queueWebhook);
   void webhookQueue.process(JobName.DeliverWebhook, config.WORKER_CONCURRENCY, webhooks.processor(new QueryJobs(queue, config, deadLetters), logger));
@@ -117,7 +121,9 @@ async function main(): Promise<void> {
     logger.info('shutting down: finishing active jobs', { signal });
     // Bull's close stops taking new jobs and waits for the active ones.
     await Promise.all(
-      [queue, ingestQueue, webhookQueue].map((q) => q?.close().catch((error) => logger.warn('queue close failed', { queue: q.name, error: errorMessage(error) }))),
+      [queue, ingestQueue, webhookQueue].map((q) =>
+        q?.close().catch((error) => logger.warn('queue close failed', { queue: q.name, error: errorMessage(error) })),
+      ),
     );
     // Off the list only once its jobs are done: until then it is still a worker.
     await heartbeat.stop().catch((error) => logger.warn('heartbeat not removed; it expires on its own', { error: errorMessage(error) }));

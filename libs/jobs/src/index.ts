@@ -14,7 +14,17 @@ export {
   type JobEventsSubscription,
   type StreamedJobEvent,
 } from './job-events.reader';
-export { MAX_STALLED_COUNT, STALLED_OUT, WORKER_LOST, ingestJobId, ingestJobOptions, openIngestQueue, openQueryQueue, openWebhookQueue, queryJobOptions } from './queues';
+export {
+  MAX_STALLED_COUNT,
+  STALLED_OUT,
+  WORKER_LOST,
+  ingestJobId,
+  ingestJobOptions,
+  openIngestQueue,
+  openQueryQueue,
+  openWebhookQueue,
+  queryJobOptions,
+} from './queues';
 export { type ContentRef, type PendingCheck } from './ingest-content';
 export { DocumentBusyError, DocumentLockLostError, DocumentLocks, type DocumentLockOptions } from './document-locks';
 export { IngestRuns, type IngestOutcome, type IngestRunInfo, type IngestRunStatus } from './ingest-runs';

@@ -68,7 +68,10 @@ export class QueryJobs {
     const attempts = () => (recorded ??= this.deadLetters.attempts(jobId));
     const view = await jobView(this.queue, job, attempts);
     if (!view) return undefined;
-    const shown = view.status === 'failed' && (await this.stoppedByCancel(jobId, view, await attempts())) ? { ...view, status: 'cancelled' as const, error: undefined } : view;
+    const shown =
+      view.status === 'failed' && (await this.stoppedByCancel(jobId, view, await attempts()))
+        ? { ...view, status: 'cancelled' as const, error: undefined }
+        : view;
     return (job.data as Partial<QueryJobPayload>).callback_url ? this.withWebhook(shown) : shown;
   }
 

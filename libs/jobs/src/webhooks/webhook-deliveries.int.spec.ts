@@ -83,7 +83,15 @@ describe('webhooks: a finished question POSTed, signed, to its callback_url (rea
     worker.on('failed', (job) => void webhooks.jobFinished(job));
     void webhookQueue.process(JobName.DeliverWebhook, webhooks.processor(new QueryJobs(worker, config, deadLetters), logger));
     const ask = async (callbackUrl: string) => {
-      const queued = await jobs.enqueue({ query: 'vacation days?', collection: 'docs', top_k: 3, stream: false, request_id: 'req-1', tenant: 'acme', callback_url: callbackUrl });
+      const queued = await jobs.enqueue({
+        query: 'vacation days?',
+        collection: 'docs',
+        top_k: 3,
+        stream: false,
+        request_id: 'req-1',
+        tenant: 'acme',
+        callback_url: callbackUrl,
+      });
       if (queued.outcome !== 'queued') throw new Error(queued.outcome);
       return queued.jobId;
     };
@@ -147,7 +155,9 @@ describe('webhooks: a finished question POSTed, signed, to its callback_url (rea
     const { ask, settled } = await setUp();
     const view = await settled(await ask(`http://localhost:${port}/hook`));
     expect(view.webhook?.status).toBe('failed');
-    expect(view.webhook?.attempts).toEqual([expect.objectContaining({ outcome: 'refused', error: expect.stringMatching(/localhost resolves to .* \(loopback\)/) })]);
+    expect(view.webhook?.attempts).toEqual([
+      expect.objectContaining({ outcome: 'refused', error: expect.stringMatching(/localhost resolves to .* \(loopback\)/) }),
+    ]);
     expect(received).toHaveLength(0);
   });
 });

@@ -78,7 +78,10 @@ export async function deliverWebhook(url: string, body: string, options: Deliver
       },
     );
     request.on('error', (e: NodeJS.ErrnoException) =>
-      resolve({ kind: 'network', error: e.name === 'AbortError' || e.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : `${e.code ?? e.name}: ${e.message}` }),
+      resolve({
+        kind: 'network',
+        error: e.name === 'AbortError' || e.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : `${e.code ?? e.name}: ${e.message}`,
+      }),
     );
     request.end(body);
   });

@@ -9,7 +9,8 @@ export interface WebhookSigningConfig {
 export const SIGNATURE_HEADER = 'X-Rag-Signature';
 
 function secretOf(config: WebhookSigningConfig): string {
-  if (config.WEBHOOK_SIGNING_SECRET.length < 32) throw new Error('no webhook signing secret: open the config with withWebhookSigningSecret() before delivering webhooks');
+  if (config.WEBHOOK_SIGNING_SECRET.length < 32)
+    throw new Error('no webhook signing secret: open the config with withWebhookSigningSecret() before delivering webhooks');
   return config.WEBHOOK_SIGNING_SECRET;
 }
 
