@@ -66,12 +66,17 @@ function openQueue<T>(name: string, config: Pick<Config, 'REDIS_URL' | 'QUEUE_PR
 
 /** Attempts, backoff and bounded retention for a question job (the attempt's timeout is the worker's: JobRunner fails it with JobTimeoutError). */
 export function queryJobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_RETENTION_SECONDS'>, jobId: string): JobOptions {
+  return retriedJobOptions(jobId, config.JOB_ATTEMPTS, config.JOB_BACKOFF_MS, config.JOB_RETENTION_SECONDS);
+}
+
+/** A job with its id, `attempts` with jittered exponential backoff from `backoffMs`, kept `retentionSeconds` whatever its end. */
+function retriedJobOptions(jobId: string, attempts: number, backoffMs: number, retentionSeconds: number): JobOptions {
   return {
     jobId,
-    attempts: config.JOB_ATTEMPTS,
-    backoff: { type: JITTER_BACKOFF, options: { delay: config.JOB_BACKOFF_MS } },
-    removeOnComplete: { age: config.JOB_RETENTION_SECONDS },
-    removeOnFail: { age: config.JOB_RETENTION_SECONDS },
+    attempts,
+    backoff: { type: JITTER_BACKOFF, options: { delay: backoffMs } },
+    removeOnComplete: { age: retentionSeconds },
+    removeOnFail: { age: retentionSeconds },
   };
 }
 
@@ -98,11 +103,5 @@ export function openWebhookQueue(config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFI
 
 /** One delivery per job (its id is the job's), WEBHOOK_ATTEMPTS attempts with backoff, kept as long as the job. */
 export function webhookJobOptions(config: Pick<Config, 'WEBHOOK_ATTEMPTS' | 'WEBHOOK_BACKOFF_MS' | 'JOB_RETENTION_SECONDS'>, jobId: string): JobOptions {
-  return {
-    jobId,
-    attempts: config.WEBHOOK_ATTEMPTS,
-    backoff: { type: JITTER_BACKOFF, options: { delay: config.WEBHOOK_BACKOFF_MS } },
-    removeOnComplete: { age: config.JOB_RETENTION_SECONDS },
-    removeOnFail: { age: config.JOB_RETENTION_SECONDS },
-  };
+  return retriedJobOptions(jobId, config.WEBHOOK_ATTEMPTS, config.WEBHOOK_BACKOFF_MS, config.JOB_RETENTION_SECONDS);
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { sharedRandomSecret } from '../job-signature';
 
 export interface WebhookSigningConfig {
   WEBHOOK_SIGNING_SECRET: string;
@@ -40,11 +41,7 @@ export function verifyWebhookSignature(secret: string, header: string, body: str
  */
 export async function withWebhookSigningSecret<C extends WebhookSigningConfig & { QUEUE_PREFIX: string }>(redis: Redis, config: C): Promise<C> {
   if (config.WEBHOOK_SIGNING_SECRET !== '') return config;
-  const key = webhookSecretKey(config.QUEUE_PREFIX);
-  await redis.set(key, randomBytes(32).toString('base64url'), 'NX');
-  const shared = await redis.get(key);
-  if (!shared || shared.length < 32)
-    throw new Error(`the webhook signing secret in Redis (${key}) is missing or too short; delete it and restart, or set WEBHOOK_SIGNING_SECRET`);
+  const shared = await sharedRandomSecret(redis, webhookSecretKey(config.QUEUE_PREFIX), 'WEBHOOK_SIGNING_SECRET');
   return Object.freeze({ ...config, WEBHOOK_SIGNING_SECRET: shared });
 }
 
