@@ -1,3 +1,4 @@
+import { openWebhookQueue } from '@rag/jobs';
 import { json, startRedis, type PrivateRedis } from '@rag/testing';
 import { startInProcessGateway, type InProcessGateway } from './in-process-gateway.spec-helper';
 
@@ -29,6 +30,16 @@ describe('POST /v1/chat callback_url (real Redis, in-process gateway)', () => {
     expect(job?.data.callback_url).toBe('https://hooks.example.com/rag?source=test');
     // Allowed by WEBHOOK_ALLOWED_HOSTS.
     expect((await ask('http://127.0.0.1:9/hook')).status).toBe(202);
+  });
+
+  it('queues the webhook of a question cancelled while waiting, for the workers to deliver, and shows it pending', async () => {
+    const { job_id } = await json(await ask('http://127.0.0.1:9/hook'));
+    expect((await fetch(`${gateway.base}/v1/jobs/${job_id}`, { method: 'DELETE' })).status).toBeLessThan(300);
+    const webhooks = openWebhookQueue(gateway.config);
+    const webhook = await webhooks.getJob(job_id).finally(() => webhooks.close());
+    expect(webhook?.data).toMatchObject({ job_id, tenant: 'default', callback_url: 'http://127.0.0.1:9/hook', signature: expect.any(String) });
+    const view = await json(await fetch(`${gateway.base}/v1/jobs/${job_id}`));
+    expect(view).toMatchObject({ status: 'cancelled', webhook: { status: 'pending', attempts: [] } });
   });
 
   it.each([

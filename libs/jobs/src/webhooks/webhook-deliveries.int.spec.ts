@@ -47,7 +47,7 @@ describe('webhooks: a finished question POSTed, signed, to its callback_url (rea
   });
 
   /** A gateway (QueryJobs), a question worker that answers or fails, and a webhook worker, under a prefix of their own. */
-  async function setUp(outcome: 'answer' | 'fail' = 'answer') {
+  async function setUp(outcome: 'answer' | 'fail' | 'never' = 'answer') {
     const logs = captureLogs();
     const logger = createLogger({ service: 'rag-worker', level: 'debug', stream: logs.stream });
     const config: WebhookConfig & ConstructorParameters<typeof QueryJobs>[1] = {
@@ -70,15 +70,17 @@ describe('webhooks: a finished question POSTed, signed, to its callback_url (rea
     const webhookQueue = openWebhookQueue(connection);
     opened.push(queue, worker, webhookQueue);
     const deadLetters = new DeadLetters(redis.client, { prefix: config.QUEUE_PREFIX, jobRetentionSeconds: 600, retentionSeconds: 600, maxEntries: 100 });
-    const jobs = new QueryJobs(queue, config, deadLetters);
     const webhooks = new WebhookDeliveries(webhookQueue, new WebhookRecords(redis.client, { prefix: config.QUEUE_PREFIX, retentionSeconds: 600 }), config);
-    void worker.process(JobName.Answer, async (job) => {
-      if (outcome === 'fail') {
-        job.discard();
-        throw new Error('collection not found');
-      }
-      return { answer: `answer to ${(job.data as QueryJobPayload).query}`, citations: [] };
-    });
+    // The gateway's side queues the webhook of a job it cancels while waiting.
+    const jobs = new QueryJobs(queue, config, deadLetters, undefined, webhooks);
+    if (outcome !== 'never')
+      void worker.process(JobName.Answer, async (job) => {
+        if (outcome === 'fail') {
+          job.discard();
+          throw new Error('collection not found');
+        }
+        return { answer: `answer to ${(job.data as QueryJobPayload).query}`, citations: [] };
+      });
     worker.on('completed', (job) => void webhooks.jobFinished(job));
     worker.on('failed', (job) => void webhooks.jobFinished(job));
     void webhookQueue.process(JobName.DeliverWebhook, webhooks.processor(new QueryJobs(worker, config, deadLetters), logger));
@@ -149,6 +151,16 @@ describe('webhooks: a finished question POSTed, signed, to its callback_url (rea
     expect(JSON.parse(received[0].body)).toMatchObject({ job_id: jobId, status: 'failed', error: { message: 'collection not found' } });
     await new Promise((r) => setTimeout(r, 200));
     expect(received).toHaveLength(1);
+  });
+
+  it('delivers the cancelled record of a job cancelled while it waited (no worker ever saw it)', async () => {
+    const { ask, settled, jobs } = await setUp('never');
+    const jobId = await ask(`http://127.0.0.1:${port}/hook`);
+    expect((await jobs.cancel(jobId, 'acme')).outcome).toBe('cancelled');
+    const view = await settled(jobId);
+    expect(view).toMatchObject({ status: 'cancelled', webhook: { status: 'delivered' } });
+    expect(JSON.parse(received[0].body)).toMatchObject({ job_id: jobId, status: 'cancelled' });
+    expect(JSON.parse(received[0].body)).not.toHaveProperty('webhook');
   });
 
   it('refuses at delivery a hostname that resolves to a forbidden address, although its IP is allowed literally', async () => {
