@@ -47,7 +47,7 @@ describe('webhooks: a finished question POSTed, signed, to its callback_url (rea
   });
 
   /** A gateway (QueryJobs), a question worker that answers or fails, and a webhook worker, under a prefix of their own. */
-  async function setUp(outcome: 'answer' | 'fail' | 'never' = 'answer') {
+  async function setUp(outcome: 'answer' | 'fail' | 'never' = 'answer', allowed = '127.0.0.1') {
     const logs = captureLogs();
     const logger = createLogger({ service: 'rag-worker', level: 'debug', stream: logs.stream });
     const config: WebhookConfig & ConstructorParameters<typeof QueryJobs>[1] = {
@@ -62,7 +62,7 @@ describe('webhooks: a finished question POSTed, signed, to its callback_url (rea
       WEBHOOK_ATTEMPTS: 3,
       WEBHOOK_BACKOFF_MS: 20,
       WEBHOOK_TIMEOUT_MS: 2000,
-      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+      WEBHOOK_ALLOWED_HOSTS: allowed,
     };
     const connection = { REDIS_URL: redis.url, QUEUE_PREFIX: config.QUEUE_PREFIX };
     const queue = openQueryQueue(connection);
@@ -151,6 +151,13 @@ describe('webhooks: a finished question POSTed, signed, to its callback_url (rea
     expect(JSON.parse(received[0].body)).toMatchObject({ job_id: jobId, status: 'failed', error: { message: 'collection not found' } });
     await new Promise((r) => setTimeout(r, 200));
     expect(received).toHaveLength(1);
+  });
+
+  it('connects to the address the hostname resolved to, keeping the hostname in the Host header (a hostname the allow-list names)', async () => {
+    const { ask, settled } = await setUp('answer', 'localhost');
+    const view = await settled(await ask(`http://localhost:${port}/hook`));
+    expect(view.webhook?.status).toBe('delivered');
+    expect(received[0].headers.host).toBe(`localhost:${port}`);
   });
 
   it('delivers the cancelled record of a job cancelled while it waited (no worker ever saw it)', async () => {
