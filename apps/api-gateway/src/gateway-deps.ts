@@ -9,11 +9,14 @@ import {
   openDeadLetters,
   openIngestQueue,
   openQueryQueue,
+  openWebhookQueue,
+  WebhookDeliveries,
+  WebhookRecords,
   withJobSigningKey,
   type DeadLetters,
 } from '@rag/jobs';
 import { errorMessage, registerSecrets, type Logger } from '@rag/observability';
-import type { IngestJobPayload, QueryJobPayload } from '@rag/queue-contracts';
+import type { IngestJobPayload, QueryJobPayload, WebhookJobPayload } from '@rag/queue-contracts';
 import type { VectorStore } from '@rag/retrieval';
 import type { Queue } from 'bull';
 import { once } from 'node:events';
@@ -25,6 +28,8 @@ export interface GatewayDeps {
   queue: Queue<QueryJobPayload>;
   /** Uploaded documents go here, one job each, for the workers to load. */
   ingestQueue: Queue<IngestJobPayload>;
+  /** Webhooks of questions cancelled while waiting (the workers queue all others); closed on shutdown. */
+  webhookQueue: Queue<WebhookJobPayload>;
   /** The questions' lifecycle: enqueue, read, long-poll, cancel, replay. */
   jobs: QueryJobs;
   /** The one way uploaded documents reach `ingestQueue`. */
@@ -75,6 +80,9 @@ export async function buildGatewayDeps(loaded: Config, wiring: GatewayWiring): P
   await wiring.checkAuth?.(config, auth, queue);
   const ingestQueue = openIngestQueue(config, { failFast });
   ingestQueue.on('error', (error) => logger.error('queue error', { queue: ingestQueue.name, error: errorMessage(error) }));
+  const webhookQueue = openWebhookQueue(config, { failFast });
+  webhookQueue.on('error', (error) => logger.error('queue error', { queue: webhookQueue.name, error: errorMessage(error) }));
+  const webhookRecords = new WebhookRecords(queue.client, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS });
   const store = await wiring.openStore(config);
   const waiter = new JobWaiter(queue);
   await waiter.whenReady();
@@ -86,7 +94,8 @@ export async function buildGatewayDeps(loaded: Config, wiring: GatewayWiring): P
     logger,
     queue,
     ingestQueue,
-    jobs: new QueryJobs(queue, config, deadLetters, waiter),
+    webhookQueue,
+    jobs: new QueryJobs(queue, config, deadLetters, waiter, new WebhookDeliveries(webhookQueue, webhookRecords, config)),
     documents: new DocumentProducer(ingestQueue, config),
     store,
     deadLetters,

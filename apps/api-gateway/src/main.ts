@@ -75,7 +75,9 @@ async function main(): Promise<void> {
     await closed;
     clearTimeout(force);
     await Promise.all(
-      [queue, ingestQueue].map((q) => q.close().catch((error) => logger.warn('queue close failed', { queue: q.name, error: errorMessage(error) }))),
+      [queue, ingestQueue, deps.webhookQueue].map((q) =>
+        q.close().catch((error) => logger.warn('queue close failed', { queue: q.name, error: errorMessage(error) })),
+      ),
     );
     await store.close().catch((error) => logger.warn('vector store close failed', { error: errorMessage(error) }));
     logger.info('stopped');

@@ -10,7 +10,12 @@ import {
   openDeadLetters,
   openIngestQueue,
   openQueryQueue,
+  openWebhookQueue,
+  QueryJobs,
+  WebhookDeliveries,
+  WebhookRecords,
   withJobSigningKey,
+  withWebhookSigningSecret,
 } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
 import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore, parsePoolFromConfig } from '@rag/retrieval';
@@ -33,9 +38,9 @@ async function main(): Promise<void> {
   // Consume only once Redis answers, so a bad REDIS_URL fails loudly instead of idling.
   await queue.isReady();
   // Jobs are run only when signed by our producers (the gateway, the CLI, a replay).
-  const config = await withJobSigningKey(queue.client, loaded);
-  // The signing key may have come from Redis just now: masked in logs like the configured secrets.
-  registerSecrets([config.JOB_SIGNING_KEY]);
+  const config = await withWebhookSigningSecret(queue.client, await withJobSigningKey(queue.client, loaded));
+  // The signing key and webhook secret may have come from Redis just now: masked in logs like the configured secrets.
+  registerSecrets([config.JOB_SIGNING_KEY, config.WEBHOOK_SIGNING_SECRET]);
   const redis = new Redis(config.REDIS_URL);
   const subscriber = new Redis(config.REDIS_URL);
   for (const connection of [redis, subscriber]) connection.on('error', (error) => logger.error('redis connection error', { error: errorMessage(error) }));
@@ -67,6 +72,19 @@ async function main(): Promise<void> {
   const questions = queryRunner(deps, runtime);
   void queue.process(JobName.Answer, config.WORKER_CONCURRENCY, heartbeat.track(QueueName.Query, questions.process));
   queue.on('failed', questions.stalledOut);
+  // Webhooks: queued once a question is final, delivered (signed, retried) from their own queue.
+  const webhookQueue = openWebhookQueue(config);
+  webhookQueue.on('error', (error) => logger.error('queue error', { queue: QueueName.Webhooks, error: errorMessage(error) }));
+  const webhooks = new WebhookDeliveries(
+    webhookQueue,
+    new WebhookRecords(redis, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS }),
+    config,
+  );
+  const queueWebhook = (job: Parameters<typeof webhooks.jobFinished>[0]) =>
+    void webhooks.jobFinished(job).catch((error: unknown) => logger.error('webhook not queued', { job_id: String(job?.id), error: errorMessage(error) }));
+  queue.on('completed', queueWebhook);
+  queue.on('failed', queueWebhook);
+  void webhookQueue.process(JobName.DeliverWebhook, config.WORKER_CONCURRENCY, webhooks.processor(new QueryJobs(queue, config, deadLetters), logger));
   // Documents on their own queue with their own concurrency, so bulk loads never hold up questions.
   const ingestQueue = config.INGEST_CONCURRENCY > 0 ? openIngestQueue(config) : undefined;
   // Parsers run in threads with a time and memory budget, never on this event loop (questions, Bull's locks).
@@ -103,7 +121,9 @@ async function main(): Promise<void> {
     logger.info('shutting down: finishing active jobs', { signal });
     // Bull's close stops taking new jobs and waits for the active ones.
     await Promise.all(
-      [queue, ingestQueue].map((q) => q?.close().catch((error) => logger.warn('queue close failed', { queue: q.name, error: errorMessage(error) }))),
+      [queue, ingestQueue, webhookQueue].map((q) =>
+        q?.close().catch((error) => logger.warn('queue close failed', { queue: q.name, error: errorMessage(error) })),
+      ),
     );
     // Off the list only once its jobs are done: until then it is still a worker.
     await heartbeat.stop().catch((error) => logger.warn('heartbeat not removed; it expires on its own', { error: errorMessage(error) }));

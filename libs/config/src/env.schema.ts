@@ -233,6 +233,37 @@ export class EnvSchema {
   @IntSetting(60, 30 * 86400)
   JOB_RETENTION_SECONDS = 86400;
 
+  /**
+   * Signs every webhook delivery (X-Rag-Signature, HMAC-SHA256); receivers
+   * verify with it. At least 32 characters, the same in every worker; empty =
+   * a random secret generated once and kept in Redis (read it there to share it).
+   */
+  @IsString()
+  @ValidateIf((o: EnvSchema) => o.WEBHOOK_SIGNING_SECRET !== '')
+  @MinLength(32, { message: 'WEBHOOK_SIGNING_SECRET must be at least 32 characters (or empty: a secret generated and kept in Redis)' })
+  WEBHOOK_SIGNING_SECRET = '';
+
+  /** Delivery attempts of one webhook (network errors, 5xx, 408 and 429 are retried with backoff). */
+  @IntSetting(1, 20)
+  WEBHOOK_ATTEMPTS = 5;
+
+  /** First retry delay of a webhook; later ones double. */
+  @Milliseconds(0)
+  WEBHOOK_BACKOFF_MS = 2000;
+
+  /** One delivery attempt, connection to response, at most this long. */
+  @Milliseconds(100)
+  WEBHOOK_TIMEOUT_MS = 10000;
+
+  /**
+   * Webhook targets allowed although the SSRF rules forbid them (loopback,
+   * private, link-local...): comma-separated hostnames (that exact host,
+   * whatever it resolves to), IP addresses and CIDR ranges (a URL naming an
+   * address in them literally). Empty = public addresses only.
+   */
+  @IsString()
+  WEBHOOK_ALLOWED_HOSTS = '';
+
   /** Backpressure: above this many waiting questions, POST /v1/chat answers 503 with Retry-After. */
   @IntSetting(1)
   MAX_WAITING_JOBS = 10000;

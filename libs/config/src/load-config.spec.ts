@@ -275,9 +275,9 @@ describe('isSecretKey', () => {
     expect(isSecretKey(key)).toBe(true);
   });
 
-  it('treats exactly the API keys and the job signing key among the real settings as secret', () => {
+  it('treats exactly the API keys and the job and webhook signing secrets among the real settings as secret', () => {
     const secret = Object.keys(new EnvSchema()).filter(isSecretKey).sort();
-    expect(secret).toEqual(['API_KEYS', 'JOB_SIGNING_KEY', 'OPENAI_API_KEY', 'QDRANT_API_KEY']);
+    expect(secret).toEqual(['API_KEYS', 'JOB_SIGNING_KEY', 'OPENAI_API_KEY', 'QDRANT_API_KEY', 'WEBHOOK_SIGNING_SECRET']);
   });
 });
 

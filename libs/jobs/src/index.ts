@@ -14,7 +14,17 @@ export {
   type JobEventsSubscription,
   type StreamedJobEvent,
 } from './job-events.reader';
-export { MAX_STALLED_COUNT, STALLED_OUT, WORKER_LOST, ingestJobId, ingestJobOptions, openIngestQueue, openQueryQueue, queryJobOptions } from './queues';
+export {
+  MAX_STALLED_COUNT,
+  STALLED_OUT,
+  WORKER_LOST,
+  ingestJobId,
+  ingestJobOptions,
+  openIngestQueue,
+  openQueryQueue,
+  openWebhookQueue,
+  queryJobOptions,
+} from './queues';
 export { type ContentRef, type PendingCheck } from './ingest-content';
 export { DocumentBusyError, DocumentLockLostError, DocumentLocks, type DocumentLockOptions } from './document-locks';
 export { IngestRuns, type IngestOutcome, type IngestRunInfo, type IngestRunStatus } from './ingest-runs';
@@ -42,3 +52,8 @@ export {
   type JobSummary,
   type RunningJob,
 } from './job-runner';
+export { NO_ALLOWED_HOSTS, forbiddenRange, parseAllowList, refusedAddress, refusedCallbackUrl, type WebhookAllowList } from './webhooks/webhook-address';
+export { deliverWebhook, type DeliveryResult } from './webhooks/webhook-delivery';
+export { WebhookDeliveries, type WebhookConfig } from './webhooks/webhook-deliveries';
+export { WebhookRecords } from './webhooks/webhook-records';
+export { SIGNATURE_HEADER, signWebhook, verifyWebhookSignature, webhookSecretKey, withWebhookSigningSecret } from './webhooks/webhook-signature';

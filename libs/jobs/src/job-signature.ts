@@ -68,10 +68,18 @@ export const JOB_REFUSED = 'job refused: not queued by the gateway';
  */
 export async function withJobSigningKey<C extends JobSigningConfig & { QUEUE_PREFIX: string }>(redis: Redis, config: C): Promise<C> {
   if (config.JOB_SIGNING_KEY !== '') return config;
-  const key = `${config.QUEUE_PREFIX}:job-signing-key`;
+  const shared = await sharedRandomSecret(redis, `${config.QUEUE_PREFIX}:job-signing-key`, 'JOB_SIGNING_KEY');
+  return Object.freeze({ ...config, JOB_SIGNING_KEY: shared });
+}
+
+/**
+ * A random secret shared through Redis at `key`: created by the first
+ * process to ask (SET NX), read by every other. `setting` is the variable
+ * that replaces it, named in the error when the stored one is unusable.
+ */
+export async function sharedRandomSecret(redis: Redis, key: string, setting: string): Promise<string> {
   await redis.set(key, randomBytes(32).toString('base64url'), 'NX');
   const shared = await redis.get(key);
-  if (!shared || shared.length < 32)
-    throw new Error(`the job signing key in Redis (${key}) is missing or too short; delete it and restart, or set JOB_SIGNING_KEY`);
-  return Object.freeze({ ...config, JOB_SIGNING_KEY: shared });
+  if (!shared || shared.length < 32) throw new Error(`the secret in Redis (${key}) is missing or too short; delete it and restart, or set ${setting}`);
+  return shared;
 }

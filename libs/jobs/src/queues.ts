@@ -1,5 +1,5 @@
 import type { Config } from '@rag/config';
-import { QueueName, type IngestJobPayload, type QueryJobPayload } from '@rag/queue-contracts';
+import { QueueName, type IngestJobPayload, type QueryJobPayload, type WebhookJobPayload } from '@rag/queue-contracts';
 import Bull, { type JobOptions, type Queue } from 'bull';
 import { createHash } from 'node:crypto';
 import Redis, { type RedisOptions } from 'ioredis';
@@ -66,12 +66,17 @@ function openQueue<T>(name: string, config: Pick<Config, 'REDIS_URL' | 'QUEUE_PR
 
 /** Attempts, backoff and bounded retention for a question job (the attempt's timeout is the worker's: JobRunner fails it with JobTimeoutError). */
 export function queryJobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'JOB_RETENTION_SECONDS'>, jobId: string): JobOptions {
+  return retriedJobOptions(jobId, config.JOB_ATTEMPTS, config.JOB_BACKOFF_MS, config.JOB_RETENTION_SECONDS);
+}
+
+/** A job with its id, `attempts` with jittered exponential backoff from `backoffMs`, kept `retentionSeconds` whatever its end. */
+function retriedJobOptions(jobId: string, attempts: number, backoffMs: number, retentionSeconds: number): JobOptions {
   return {
     jobId,
-    attempts: config.JOB_ATTEMPTS,
-    backoff: { type: JITTER_BACKOFF, options: { delay: config.JOB_BACKOFF_MS } },
-    removeOnComplete: { age: config.JOB_RETENTION_SECONDS },
-    removeOnFail: { age: config.JOB_RETENTION_SECONDS },
+    attempts,
+    backoff: { type: JITTER_BACKOFF, options: { delay: backoffMs } },
+    removeOnComplete: { age: retentionSeconds },
+    removeOnFail: { age: retentionSeconds },
   };
 }
 
@@ -89,4 +94,14 @@ export function ingestJobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACK
 /** One job per document and run: queueing the same document twice in a run makes one job. */
 export function ingestJobId(runId: string, docId: string): string {
   return createHash('sha256').update(`${runId}\n${docId}`).digest('hex').slice(0, 32);
+}
+
+/** The `rag-webhooks` queue: signed deliveries of finished jobs' records, retried with backoff. */
+export function openWebhookQueue(config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>, options: QueueOpenOptions = {}): Queue<WebhookJobPayload> {
+  return openQueue<WebhookJobPayload>(QueueName.Webhooks, config, options);
+}
+
+/** One delivery per job (its id is the job's), WEBHOOK_ATTEMPTS attempts with backoff, kept as long as the job. */
+export function webhookJobOptions(config: Pick<Config, 'WEBHOOK_ATTEMPTS' | 'WEBHOOK_BACKOFF_MS' | 'JOB_RETENTION_SECONDS'>, jobId: string): JobOptions {
+  return retriedJobOptions(jobId, config.WEBHOOK_ATTEMPTS, config.WEBHOOK_BACKOFF_MS, config.JOB_RETENTION_SECONDS);
 }

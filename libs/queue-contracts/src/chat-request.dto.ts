@@ -17,6 +17,7 @@ import {
 } from 'class-validator';
 import { Limits } from './limits';
 import { NAME_PATTERN, nameRuleMessage } from './names';
+import { IsCallbackUrl } from './webhook';
 
 /** Control characters other than tab, line feed and carriage return. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -85,4 +86,9 @@ export class ChatRequestDto {
   @IsOptional()
   @IsBoolean()
   stream?: boolean;
+
+  // Webhooks: where the job's record is POSTed, signed, once it is final (optional).
+  @IsOptional()
+  @IsCallbackUrl()
+  callback_url?: string;
 }

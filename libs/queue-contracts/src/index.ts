@@ -11,3 +11,4 @@ export * from './job-status';
 export * from './validate';
 export * from './job-events';
 export * from './openai-chat-request.dto';
+export * from './webhook';

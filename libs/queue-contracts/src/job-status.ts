@@ -1,3 +1,4 @@
+import type { WebhookView } from './webhook';
 export const JOB_STATUSES = ['queued', 'active', 'retrying', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
@@ -21,4 +22,6 @@ export interface JobView<R = unknown> {
   finished_at?: string;
   result?: R;
   error?: JobError;
+  /** Present when the job has a callback_url: its delivery and every attempt. */
+  webhook?: WebhookView;
 }

@@ -4,6 +4,7 @@ import { ChatFiltersDto } from './chat-request.dto';
 import { Limits } from './limits';
 import { IsJobSignature, IsName, IsRequestId } from './payload-fields';
 import { IsMaxTokens, IsTemperature } from './openai-chat-request.dto';
+import { IsCallbackUrl } from './webhook';
 
 /**
  * The data of a `rag-query` job. The gateway builds it; every worker validates
@@ -40,6 +41,11 @@ export class QueryJobPayload {
   /** Sampling temperature for an OpenAI-compatible LLM (0 when unset); others ignore it. */
   @IsTemperature()
   temperature?: number;
+
+  /** Where the job's final record is POSTed, signed (covered by the job's signature like every field). */
+  @IsOptional()
+  @IsCallbackUrl()
+  callback_url?: string;
 
   @IsRequestId()
   request_id!: string;

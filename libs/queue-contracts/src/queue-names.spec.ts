@@ -5,11 +5,11 @@ import { JobName, QueueName } from './index';
 // old queue or move its jobs) before updating the expectation.
 describe('queue and job names', () => {
   it('keeps the queue names exactly as deployed', () => {
-    expect(QueueName).toEqual({ Query: 'rag-query', Ingest: 'rag-ingest' });
+    expect(QueueName).toEqual({ Query: 'rag-query', Ingest: 'rag-ingest', Webhooks: 'rag-webhooks' });
   });
 
   it('keeps the job names exactly as deployed', () => {
-    expect(JobName).toEqual({ Answer: 'answer', IngestDocument: 'ingest-document' });
+    expect(JobName).toEqual({ Answer: 'answer', IngestDocument: 'ingest-document', DeliverWebhook: 'deliver-webhook' });
   });
 
   it('gives each queue its own name', () => {

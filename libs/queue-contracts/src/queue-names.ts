@@ -10,11 +10,14 @@ export const QueueName = {
   Query: 'rag-query',
   /** Bulk document loading; never allowed to delay questions. */
   Ingest: 'rag-ingest',
+  /** Signed webhook deliveries of finished jobs, retried with backoff. */
+  Webhooks: 'rag-webhooks',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 export const JobName = {
   Answer: 'answer',
   IngestDocument: 'ingest-document',
+  DeliverWebhook: 'deliver-webhook',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];

@@ -1,5 +1,5 @@
 import type { Config } from '@rag/config';
-import type { QueryJobs, QuestionDraft } from '@rag/jobs';
+import { parseAllowList, refusedCallbackUrl, type QueryJobs, type QuestionDraft } from '@rag/jobs';
 import { ChatRequestDto, describeIssues, validatePlain } from '@rag/queue-contracts';
 import { HttpError } from './http-error';
 import { queueCall } from './queue-unavailable';
@@ -46,12 +46,15 @@ export async function enqueueQuestion(
     throw new HttpError(400, 'invalid_request', `invalid request: ${describeIssues(checked.issues)}`, checked.issues);
   }
   const request = checked.value;
+  const refused = request.callback_url && refusedCallbackUrl(request.callback_url, parseAllowList(config.WEBHOOK_ALLOWED_HOSTS));
+  if (refused) throw new HttpError(400, 'invalid_callback_url', refused, [{ field: 'callback_url', problems: [refused] }]);
   const draft = {
     query: request.query,
     collection: request.collection ?? config.DEFAULT_COLLECTION,
     top_k: request.top_k ?? config.DEFAULT_TOP_K,
     ...(request.filters?.sources ? { filters: { sources: request.filters.sources } } : {}),
     stream: request.stream ?? false,
+    ...(request.callback_url ? { callback_url: request.callback_url } : {}),
     request_id: requestId,
     tenant,
   };

@@ -1,10 +1,12 @@
-import { FINAL_STATUSES, cancelledKey, type JobView, type QueryJobPayload } from '@rag/queue-contracts';
+import { FINAL_STATUSES, QueueName, cancelledKey, type JobView, type QueryJobPayload, type WebhookJobPayload } from '@rag/queue-contracts';
 import type { Job, Queue } from 'bull';
 import { isCancelRequested, requestCancel } from '../cancel-signals';
 import type { AttemptRecord, DeadLetter, DeadLetters, TenantScope } from '../dead-letters';
+import { verifyJob } from '../job-signature';
 import { jobEventsOpener } from './job-events';
 import { cancelledByRecord, jobView } from './job-view';
 import type { JobWaiter } from './job-waiter';
+import { WebhookRecords } from '../webhooks/webhook-records';
 import { QuestionProducer, type QuestionDraft, type QuestionOutcome, type QuestionProducerConfig } from './question-producer';
 
 export type CancelOutcome =
@@ -16,6 +18,11 @@ export type CancelOutcome =
   | { outcome: 'cancelled'; view: JobView }
   /** It is running: its worker was signalled and stops it within seconds. */
   | { outcome: 'requested'; view: JobView };
+
+/** Queues a final job's webhook (WebhookDeliveries): a job cancelled while waiting never reaches a worker, so its webhook is queued here. */
+export interface WebhookQueuer {
+  enqueue(draft: Omit<WebhookJobPayload, 'signature'>): Promise<void>;
+}
 
 /** A job's tenant; jobs queued before tenancy belong to `default`. */
 const tenantOf = (data: { tenant?: unknown } | undefined) => (typeof data?.tenant === 'string' ? data.tenant : 'default');
@@ -32,6 +39,7 @@ const tenantOf = (data: { tenant?: unknown } | undefined) => (typeof data?.tenan
  */
 export class QueryJobs {
   readonly producer: QuestionProducer;
+  private readonly webhooks: WebhookRecords;
 
   constructor(
     private readonly queue: Queue<QueryJobPayload>,
@@ -39,8 +47,11 @@ export class QueryJobs {
     private readonly deadLetters: DeadLetters,
     /** Wakes long-polls; without one, `wait` only reads. */
     private readonly waiter?: JobWaiter,
+    /** Queues the webhook of a job cancelled while waiting; without one, such a job gets none. */
+    private readonly webhookQueuer?: WebhookQueuer,
   ) {
     this.producer = new QuestionProducer(queue, config);
+    this.webhooks = new WebhookRecords(queue.client, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS });
   }
 
   enqueue(draft: QuestionDraft, idempotencyKey?: string): Promise<QuestionOutcome> {
@@ -59,13 +70,26 @@ export class QueryJobs {
    */
   async view(jobId: string, tenant: string): Promise<JobView | undefined> {
     const job = await this.queue.getJob(jobId);
-    if (!job) return this.cancelledRecord(jobId, tenant);
+    if (!job) {
+      const record = await this.cancelledRecord(jobId, tenant);
+      return record && this.withWebhook(record);
+    }
     if (tenantOf(job.data) !== tenant) return undefined;
     let recorded: Promise<AttemptRecord[]> | undefined;
     const attempts = () => (recorded ??= this.deadLetters.attempts(jobId));
     const view = await jobView(this.queue, job, attempts);
-    if (view?.status === 'failed' && (await this.stoppedByCancel(jobId, view, await attempts()))) return { ...view, status: 'cancelled', error: undefined };
-    return view ?? undefined;
+    if (!view) return undefined;
+    const shown =
+      view.status === 'failed' && (await this.stoppedByCancel(jobId, view, await attempts()))
+        ? { ...view, status: 'cancelled' as const, error: undefined }
+        : view;
+    return (job.data as Partial<QueryJobPayload>).callback_url ? this.withWebhook(shown) : shown;
+  }
+
+  /** The view with its webhook's delivery, once one was queued. */
+  private async withWebhook(view: JobView): Promise<JobView> {
+    const webhook = await this.webhooks.view(view.job_id);
+    return webhook ? { ...view, webhook } : view;
   }
 
   /**
@@ -110,10 +134,20 @@ export class QueryJobs {
     await requestCancel(this.queue.client, prefix, jobId, ttl);
     if (view.status !== 'active') {
       const cancelled = await this.removeWaiting(job, view, tenant).catch(() => undefined);
-      if (cancelled) return { outcome: 'cancelled', view: cancelled };
+      if (cancelled) {
+        await this.queueWebhook(job);
+        return { outcome: 'cancelled', view: cancelled };
+      }
       // Otherwise a worker took it between our read and the removal: it is active now and sees the signal.
     }
     return { outcome: 'requested', view: { ...view, status: 'active' } };
+  }
+
+  /** Queues the webhook of a job removed by a cancel, when its (signed) payload asks for one. */
+  private async queueWebhook(job: Job<QueryJobPayload>): Promise<void> {
+    if (!this.webhookQueuer || !verifyJob(this.config, QueueName.Query, job.data) || !job.data.callback_url) return;
+    const { tenant, callback_url, request_id } = job.data;
+    await this.webhookQueuer.enqueue({ job_id: String(job.id), tenant, callback_url, request_id });
   }
 
   /** Takes a job that has not started off the queue and records it as cancelled. */
