@@ -1,6 +1,7 @@
 import type { Config } from '@rag/config';
 import type { QueryJobs, QuestionDraft } from '@rag/jobs';
-import { ChatRequestDto, describeIssues, validatePlain } from '@rag/queue-contracts';
+import { boundHistory } from '@rag/llm-client';
+import { ChatRequestDto, conversationOf, describeIssues, validatePlain } from '@rag/queue-contracts';
 import { HttpError } from './http-error';
 import { queueCall } from './queue-unavailable';
 
@@ -46,8 +47,12 @@ export async function enqueueQuestion(
     throw new HttpError(400, 'invalid_request', `invalid request: ${describeIssues(checked.issues)}`, checked.issues);
   }
   const request = checked.value;
+  // `query` and/or `messages` (see conversation.dto.ts); the history within CHAT_HISTORY_MAX_TOKENS, oldest turns dropped first.
+  const { question, history } = conversationOf(request);
+  const bounded = boundHistory(history, config.CHAT_HISTORY_MAX_TOKENS);
   const draft = {
-    query: request.query,
+    query: question,
+    ...(bounded.length > 0 ? { history: bounded } : {}),
     collection: request.collection ?? config.DEFAULT_COLLECTION,
     top_k: request.top_k ?? config.DEFAULT_TOP_K,
     ...(request.filters?.sources ? { filters: { sources: request.filters.sources } } : {}),

@@ -29,7 +29,8 @@ export type QuestionOutcome =
 
 /** What a request asks (not who sent it or when): two requests with one Idempotency-Key must agree on it. */
 function asked(p: QuestionDraft): unknown[] {
-  const base = [p.query, p.collection, p.top_k, p.filters ?? null];
+  // The conversation only when there is one, likewise.
+  const base = [p.query, p.collection, p.top_k, p.filters ?? null, ...(p.history?.length ? [p.history.map((t) => [t.role, t.content])] : [])];
   // Generation settings only when given, so the fingerprints of requests without them stay what they were.
   return p.max_tokens === undefined && p.temperature === undefined ? base : [...base, p.max_tokens ?? null, p.temperature ?? null];
 }
