@@ -1,8 +1,7 @@
-import { LanceDbStore, LocalHashEmbedder, ParsePool, ingestDocuments } from '@rag/retrieval';
-import { json, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
-import * as path from 'node:path';
+import { json } from '@rag/testing';
 import OpenAI from 'openai';
-import { startInProcessGateway, type InProcessGateway } from './in-process-gateway.spec-helper';
+import { startGatewayWithWorker, type GatewayWithWorker } from './gateway-with-worker.spec-helper';
+import type { InProcessGateway } from './in-process-gateway.spec-helper';
 
 const KEY = 'acme_conversation_key_0123456789abcdef';
 const FIRST = 'How many vacation days do new employees get?';
@@ -24,14 +23,9 @@ type Citations = { citations: { source: string; heading?: string }[] };
 // this process on a private redis-server, a real rag-worker process answering
 // with the extractive answerer from LanceDB.
 describe('api-gateway: follow-up questions in a conversation (official openai client, real Redis, a real worker)', () => {
-  const parser = new ParsePool();
-  let redis: PrivateRedis;
-  let data: TempDir;
-  let store: LanceDbStore;
+  let stack: GatewayWithWorker;
   let gateway: InProcessGateway;
-  let worker: AppProcess;
   let client: OpenAI;
-  const env = () => ({ REDIS_URL: redis.url, QUEUE_PREFIX: 'conv', DATA_DIR: path.join(data.path, 'data'), WORKER_METRICS_PORT: '0', NODE_ENV: 'test' });
   const payloadOf = async (jobId: string) => (await gateway.queue.getJob(jobId.replace(/^chatcmpl-/, '')))?.data;
   const chat = (body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${gateway.base}/v1/chat`, {
@@ -41,29 +35,19 @@ describe('api-gateway: follow-up questions in a conversation (official openai cl
     });
 
   beforeAll(async () => {
-    redis = await startRedis();
-    data = tempDir('rag-gw-conversation-');
-    store = await LanceDbStore.open(path.join(data.path, 'data', 'lancedb'));
-    await ingestDocuments(
-      { store, embedder: new LocalHashEmbedder(384), parser },
-      Object.entries(DOCS).map(([id, text]) => ({ id, read: async () => Buffer.from(text) })),
-      { tenant: 'acme', collection: 'handbook', chunking: { size: 800, overlap: 100 } },
-    );
     // A small history budget, so the gateway's bound shows in the payload.
-    gateway = await startInProcessGateway(redis.url, { ...env(), API_KEYS: `acme:query:${KEY}`, CHAT_HISTORY_MAX_TOKENS: '100' }, { store });
-    worker = startApp('apps/rag-worker/src/main.ts', env());
-    await worker.waitForLog((l) => l.message === 'consuming', 30_000);
+    stack = await startGatewayWithWorker({
+      docs: DOCS,
+      tenant: 'acme',
+      collection: 'handbook',
+      prefix: 'conv',
+      gatewayEnv: { API_KEYS: `acme:query:${KEY}`, CHAT_HISTORY_MAX_TOKENS: '100' },
+    });
+    gateway = stack.gateway;
     client = new OpenAI({ baseURL: `${gateway.base}/v1`, apiKey: KEY, maxRetries: 0 });
   });
 
-  afterAll(async () => {
-    await worker?.stop('SIGKILL');
-    await gateway?.close();
-    await store?.close();
-    await parser.close();
-    await redis?.stop();
-    data?.remove();
-  });
+  afterAll(() => stack?.close());
 
   it('the OpenAI door passes the messages before the last user message as history, and the follow-up is answered in their context', async () => {
     const completion = await client.chat.completions.create({

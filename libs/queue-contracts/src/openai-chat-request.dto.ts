@@ -19,11 +19,11 @@ import {
   registerDecorator,
 } from 'class-validator';
 import { IsPlainText, plainText } from './chat-request.dto';
-import { TotalCharsAtMost, historyTurns, type HistoryTurn } from './conversation.dto';
+import { CHAT_MESSAGE_ROLES, TotalCharsAtMost, historyTurns, type ChatMessageRole, type HistoryTurn } from './conversation.dto';
 import { Limits } from './limits';
 
-export const OPENAI_CHAT_ROLES = ['system', 'user', 'assistant'] as const;
-export type OpenAIChatRole = (typeof OPENAI_CHAT_ROLES)[number];
+export const OPENAI_CHAT_ROLES = CHAT_MESSAGE_ROLES;
+export type OpenAIChatRole = ChatMessageRole;
 
 /** One part of an array `content`: only text parts are supported. */
 export interface OpenAITextPart {
