@@ -96,6 +96,16 @@ describe('answerQuestion in a conversation, extractive (real LanceDB, local embe
     );
   });
 
+  // The README's example.
+  it('answers "and after five years?" after the first question from the annual leave section', async () => {
+    const result = await ask('and after five years?', [
+      { role: 'user', content: FIRST },
+      { role: 'assistant', content: 'New employees get 25 vacation days per year, starting from their first day. [1]' },
+    ]);
+    expect(result.answer.startsWith('After five years with the company, the allowance rises to 30 days per year. [1]')).toBe(true);
+    expect(result.citations[0]).toMatchObject({ source: 'vacation-policy.md', heading: 'Vacation policy > Annual leave' });
+  });
+
   it('retrieves something else for the same follow-up without the history', async () => {
     const result = await ask(FOLLOW_UP);
     expect(result.citations[0].source).toBe('onboarding.md');
