@@ -41,7 +41,8 @@ export interface Question {
 /**
  * Hybrid retrieval (dense and full-text, fused by reciprocal rank) from a
  * collection built with the configured embedder. `search` (default: the
- * question) may add context terms, which weigh half as much in the vector.
+ * question) may add context terms: half the weight of the question in the
+ * query vector, plain words beside it in the full-text query.
  */
 export async function retrieve(deps: Pick<AnswerDeps, 'store' | 'embedder'>, q: Question, search: SearchQuery = { text: q.query }): Promise<SearchHit[]> {
   const info = await deps.store.collectionInfo(q.tenant, q.collection);
