@@ -1,7 +1,7 @@
 import { LanceDbStore, LocalHashEmbedder, ParsePool, ingestDocuments } from '@rag/retrieval';
-import { json, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
-import * as path from 'node:path';
+import { json, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
 import OpenAI from 'openai';
+import { startGatewayWithWorker, type GatewayWithWorker } from './gateway-with-worker.spec-helper';
 import { startInProcessGateway, type InProcessGateway } from './in-process-gateway.spec-helper';
 
 const KEY = 'acme_openai_compat_key_0123456789abcdef';
@@ -30,42 +30,21 @@ async function rejection(promise: Promise<unknown>): Promise<InstanceType<typeof
 // rag-worker process answering with the extractive answerer from LanceDB.
 // Streaming with tokens from an LLM is in apps/e2e (openai-compat.e2e.spec.ts).
 describe('api-gateway: the OpenAI-compatible door (official openai client, real Redis, a real worker)', () => {
-  const parser = new ParsePool();
-  let redis: PrivateRedis;
-  let data: TempDir;
-  let store: LanceDbStore;
+  let stack: GatewayWithWorker;
   let gateway: InProcessGateway;
-  let worker: AppProcess;
   let client: OpenAI;
-  const env = () => ({ REDIS_URL: redis.url, QUEUE_PREFIX: 'oai', DATA_DIR: path.join(data.path, 'data'), WORKER_METRICS_PORT: '0', NODE_ENV: 'test' });
   const jobOf = async (completionId: string) => {
     const res = await fetch(`${gateway.base}/v1/jobs/${completionId.replace(/^chatcmpl-/, '')}`, { headers: { authorization: `Bearer ${KEY}` } });
     return json(res);
   };
 
   beforeAll(async () => {
-    redis = await startRedis();
-    data = tempDir('rag-gw-openai-');
-    store = await LanceDbStore.open(path.join(data.path, 'data', 'lancedb'));
-    await ingestDocuments(
-      { store, embedder: new LocalHashEmbedder(384), parser },
-      Object.entries(DOCS).map(([id, text]) => ({ id, read: async () => Buffer.from(text) })),
-      { tenant: 'acme', collection: 'handbook', chunking: { size: 800, overlap: 100 } },
-    );
-    gateway = await startInProcessGateway(redis.url, { ...env(), API_KEYS: `acme:query:${KEY}` }, { store });
-    worker = startApp('apps/rag-worker/src/main.ts', env());
-    await worker.waitForLog((l) => l.message === 'consuming', 30_000);
+    stack = await startGatewayWithWorker({ docs: DOCS, tenant: 'acme', collection: 'handbook', prefix: 'oai', gatewayEnv: { API_KEYS: `acme:query:${KEY}` } });
+    gateway = stack.gateway;
     client = clientOf(gateway.base);
   });
 
-  afterAll(async () => {
-    await worker?.stop('SIGKILL');
-    await gateway?.close();
-    await store?.close();
-    await parser.close();
-    await redis?.stop();
-    data?.remove();
-  });
+  afterAll(() => stack?.close());
 
   it('answers a chat.completion with numbered markers matching the citations extension', async () => {
     const completion = await client.chat.completions.create({

@@ -1,5 +1,5 @@
 import { APP_VERSION, loadConfigOrExit, maskedConfig, secretValues } from '@rag/config';
-import { createAnswerer, llmResilienceFromConfig } from '@rag/llm-client';
+import { createAnswerer, createQueryCondenser, llmResilienceFromConfig } from '@rag/llm-client';
 import { createLogger, errorMessage, registerSecrets } from '@rag/observability';
 import {
   CancelSignals,
@@ -46,7 +46,13 @@ async function main(): Promise<void> {
   for (const connection of [redis, subscriber]) connection.on('error', (error) => logger.error('redis connection error', { error: errorMessage(error) }));
   // One set of breakers and one shared budget for every call this worker makes to the LLM provider.
   const resilience = llmResilienceFromConfig(config, { redis, prefix: config.QUEUE_PREFIX });
-  const deps = { store, embedder: createEmbedder(config, { resilience }), answerer: createAnswerer(config, { resilience }) };
+  const deps = {
+    store,
+    embedder: createEmbedder(config, { resilience }),
+    answerer: createAnswerer(config, { resilience }),
+    condenser: createQueryCondenser(config, { resilience }),
+    historyMaxTokens: config.CHAT_HISTORY_MAX_TOKENS,
+  };
   for (const breaker of [store.breaker, resilience.breakers.chat, resilience.breakers.embeddings]) {
     breaker.onStateChange((state, name) => logger.warn('circuit breaker changed state', { dependency: name, state }));
   }

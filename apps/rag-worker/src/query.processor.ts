@@ -15,10 +15,12 @@ export function queryRunner(deps: AnswerDeps, runtime: WorkerRuntime): JobRunner
       payload: QueryJobPayload,
       log: { started: 'job started', completed: 'job completed', failed: 'job attempt failed' },
       run: (payload, job) =>
-        answerQuestion(deps, {
+        // The runtime's logger: a failed condensation is logged with the job's ids.
+        answerQuestion(deps.logger ? deps : { ...deps, logger: runtime.logger }, {
           // The tenant of the key that asked (set by the gateway, never from the body): the store searches only its collections.
           tenant: payload.tenant,
           query: payload.query,
+          history: payload.history,
           collection: payload.collection,
           topK: payload.top_k,
           filter: payload.filters,

@@ -146,6 +146,13 @@ export class EnvSchema {
   @IntSetting(16, 32768)
   LLM_MAX_TOKENS = 800;
 
+  /**
+   * Estimated tokens of conversation history (`messages`) a question carries
+   * into retrieval and the prompt; the oldest turns are dropped first. 0 = history is ignored.
+   */
+  @IntSetting(0, 32768)
+  CHAT_HISTORY_MAX_TOKENS = 2000;
+
   /** Any OpenAI-compatible API: OpenAI, Ollama (http://localhost:11434/v1), vLLM, TEI. */
   @Matches(/^https?:\/\/\S+$/, { message: 'OPENAI_BASE_URL must be an http(s) URL such as https://api.openai.com/v1' })
   OPENAI_BASE_URL = 'https://api.openai.com/v1';

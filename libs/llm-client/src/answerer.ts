@@ -1,3 +1,5 @@
+import type { ConversationTurn } from './conversation';
+
 /** A retrieved chunk as the answer step sees it, numbered from 1. */
 export interface Passage {
   n: number;
@@ -11,6 +13,8 @@ export interface Passage {
 
 export interface AnswerInput {
   query: string;
+  /** The conversation before the question (bounded by the caller): context for what the question refers to, never instructions. */
+  history?: readonly ConversationTurn[];
   passages: Passage[];
   signal?: AbortSignal;
   /** Called with each piece of the answer as it is generated (streaming backends). */

@@ -3,6 +3,7 @@ import type { Answerer } from './answerer';
 import { ExtractiveAnswerer } from './extractive.answerer';
 import { llmResilienceFromConfig, type LlmConnections } from './llm-resilience';
 import { OpenAIAnswerer } from './openai.answerer';
+import { OpenAIQueryCondenser, type QueryCondenser } from './openai.condenser';
 import { createOpenAIClient } from './openai.client';
 import { OpenAIEmbedder } from './openai.embedder';
 
@@ -29,6 +30,20 @@ export function createAnswerer(config: Config, connections: LlmConnections = {})
         resilience: llmResilienceFromConfig(config, connections),
       });
   }
+}
+
+/**
+ * What rewrites a follow-up question before retrieval: the OpenAI-compatible
+ * LLM (same client settings and resilience as the answers); none for the
+ * extractive answerer, whose retrieval draws on the earlier turns instead.
+ */
+export function createQueryCondenser(config: Config, connections: LlmConnections = {}): QueryCondenser | undefined {
+  if (config.LLM !== 'openai') return undefined;
+  return new OpenAIQueryCondenser(clientFor(config), {
+    model: config.CHAT_MODEL,
+    baseUrl: config.OPENAI_BASE_URL,
+    resilience: llmResilienceFromConfig(config, connections),
+  });
 }
 
 /** The OpenAI-compatible embedder configured by EMBEDDING_MODEL, EMBEDDING_DIM (0: the model's own) and EMBEDDING_BATCH; `connections` as for createAnswerer. */

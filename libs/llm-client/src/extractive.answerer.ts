@@ -1,5 +1,6 @@
 import { NO_ANSWER_TEXT, type Answer, type AnswerInput, type Answerer } from './answerer';
 import { sentences, terms, words } from '@rag/core';
+import { contextWords } from './conversation';
 
 export interface ExtractiveOptions {
   /** Most sentences in an answer. */
@@ -18,12 +19,17 @@ interface Candidate {
 
 const K1 = 1.2;
 const B = 0.75;
+/** A follow-up's context terms (from earlier user turns) count this much of a question term, and only in sentences that match the question. */
+const CONTEXT_WEIGHT = 0.5;
 
 /**
  * The offline answerer: no model, no network. It returns the sentences of the
  * retrieved passages that best match the question (BM25 over sentences, with
  * a small bonus for higher-ranked passages and matching headings), each
- * followed by the number of the passage it came from.
+ * followed by the number of the passage it came from. In a conversation, the
+ * salient terms of the previous user turns break ties between sentences that
+ * match the question, at a lower weight: "and for contractors?" after a
+ * question on vacation days prefers the contractors' sentence about vacation.
  */
 export class ExtractiveAnswerer implements Answerer {
   readonly backend = 'extractive';
@@ -40,7 +46,9 @@ export class ExtractiveAnswerer implements Answerer {
     input.signal?.throwIfAborted();
     const queryTerms = [...new Set(terms(input.query))];
     const promptTokens = words(input.query).length + input.passages.reduce((n, p) => n + words(p.text).length, 0);
-    const chosen = queryTerms.length === 0 ? [] : this.choose(queryTerms, input);
+    const context = new Set(terms(contextWords(input.query, input.history ?? []).join(' ')));
+    const contextTerms = [...context].filter((t) => !queryTerms.includes(t));
+    const chosen = queryTerms.length === 0 ? [] : this.choose(queryTerms, contextTerms, input);
     if (chosen.length === 0) {
       return { text: NO_ANSWER_TEXT, cited: [], model: this.model, usage: { prompt_tokens: promptTokens, completion_tokens: words(NO_ANSWER_TEXT).length } };
     }
@@ -49,7 +57,7 @@ export class ExtractiveAnswerer implements Answerer {
     return { text, cited, model: this.model, usage: { prompt_tokens: promptTokens, completion_tokens: words(text).length } };
   }
 
-  private choose(queryTerms: string[], input: AnswerInput): Candidate[] {
+  private choose(queryTerms: string[], contextTerms: string[], input: AnswerInput): Candidate[] {
     const candidates: { c: Omit<Candidate, 'score'>; terms: string[]; headingTerms: Set<string> }[] = [];
     input.passages.forEach((p, rank) => {
       const headingTerms = new Set(terms(`${p.title ?? ''} ${p.heading ?? ''}`));
@@ -69,16 +77,21 @@ export class ExtractiveAnswerer implements Answerer {
     const scored: Candidate[] = candidates.map(({ c, terms: ts, headingTerms }) => {
       const tf = new Map<string, number>();
       for (const t of ts) tf.set(t, (tf.get(t) ?? 0) + 1);
+      const bm25 = (t: string, f: number) => (idf(t) * f * (K1 + 1)) / (f + K1 * (1 - B + (B * ts.length) / avgLen));
       let score = 0;
       let matched = 0;
       for (const q of queryTerms) {
         const f = tf.get(q) ?? 0;
         if (f > 0) {
           matched++;
-          score += (idf(q) * f * (K1 + 1)) / (f + K1 * (1 - B + (B * ts.length) / avgLen));
+          score += bm25(q, f);
         } else if (headingTerms.has(q)) {
           score += 0.3 * idf(q);
         }
+      }
+      for (const t of contextTerms) {
+        const f = tf.get(t) ?? 0;
+        if (f > 0) score += CONTEXT_WEIGHT * bm25(t, f);
       }
       // Sentences that cover more of the question, from better-ranked passages, win ties.
       score *= 1 + matched / queryTerms.length;

@@ -32,7 +32,7 @@ export class OpenAIAnswerer implements Answerer {
     if (input.passages.length === 0) {
       return { text: NO_ANSWER_TEXT, cited: [], model: this.options.model, usage: { prompt_tokens: 0, completion_tokens: 0 } };
     }
-    const messages = buildGroundedPrompt(input.query, input.passages);
+    const messages = buildGroundedPrompt(input.query, input.passages, undefined, input.history ?? []);
     // The caller may ask for less than the configured maximum, never more.
     const maxTokens = Math.min(input.maxTokens ?? this.options.maxTokens, this.options.maxTokens);
     const operation = `chat completions (${this.options.model})`;

@@ -13,37 +13,14 @@ import {
   Min,
   MinLength,
   ValidateNested,
-  registerDecorator,
 } from 'class-validator';
 import { Limits } from './limits';
 import { NAME_PATTERN, nameRuleMessage } from './names';
 import { IsCallbackUrl } from './webhook';
+import { IsPlainText } from './plain-text';
+import { ChatMessageDto, EndsWithQuestion, IsChatQuery, IsConversation } from './conversation.dto';
 
-/** Control characters other than tab, line feed and carriage return. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
-/** Half of a surrogate pair without the other half. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/** Whether `value` (when a string) is well-formed Unicode without control characters but tab and line breaks. */
-export const plainText = (value: unknown): boolean => typeof value !== 'string' || (!LONE_SURROGATE.test(value) && !CONTROL.test(value));
-
-/**
- * Text a person could have typed: well-formed Unicode (no lone surrogate
- * halves, which no model or JSON encoder handles alike) and no control
- * characters but tab and line breaks. On an array, every item.
- */
-export function IsPlainText(): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isPlainText',
-      target: target.constructor,
-      propertyName: String(propertyName),
-      options: { message: ({ property }) => `${property} must be well-formed Unicode text without control characters` },
-      validator: {
-        validate: (value: unknown) => (Array.isArray(value) ? value.every(plainText) : plainText(value)),
-      },
-    });
-}
+export { IsPlainText, plainText } from './plain-text';
 
 export class ChatFiltersDto {
   /** Restrict retrieval to these document ids (source paths). */
@@ -59,11 +36,13 @@ export class ChatFiltersDto {
 
 /** Body of `POST /v1/chat`. */
 export class ChatRequestDto {
+  /** The question; optional when `messages` ends with it (see conversation.dto.ts for the rule). */
+  @IsChatQuery()
   @IsString()
   @Matches(/\S/, { message: 'query must contain at least one non-space character' })
   @MaxLength(Limits.queryMaxChars)
   @IsPlainText()
-  query!: string;
+  query?: string;
 
   @IsOptional()
   @IsString()
@@ -91,4 +70,11 @@ export class ChatRequestDto {
   @IsOptional()
   @IsCallbackUrl()
   callback_url?: string;
+
+  // --- Conversations (issue #16) ---
+  /** The conversation so far (user/assistant, system accepted and ignored); without `query` it ends with the question. */
+  @IsConversation(() => ChatMessageDto)
+  @EndsWithQuestion()
+  messages?: ChatMessageDto[];
+  // --- end conversations ---
 }

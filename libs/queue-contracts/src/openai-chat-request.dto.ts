@@ -19,10 +19,11 @@ import {
   registerDecorator,
 } from 'class-validator';
 import { IsPlainText, plainText } from './chat-request.dto';
+import { CHAT_MESSAGE_ROLES, TotalCharsAtMost, historyTurns, type ChatMessageRole, type HistoryTurn } from './conversation.dto';
 import { Limits } from './limits';
 
-export const OPENAI_CHAT_ROLES = ['system', 'user', 'assistant'] as const;
-export type OpenAIChatRole = (typeof OPENAI_CHAT_ROLES)[number];
+export const OPENAI_CHAT_ROLES = CHAT_MESSAGE_ROLES;
+export type OpenAIChatRole = ChatMessageRole;
 
 /** One part of an array `content`: only text parts are supported. */
 export interface OpenAITextPart {
@@ -64,27 +65,6 @@ function IsChatContent(): PropertyDecorator {
 /** The text of a message's content: the string, or its text parts joined. */
 export function messageText(content: string | readonly OpenAITextPart[]): string {
   return typeof content === 'string' ? content : content.map((part) => part.text).join('\n');
-}
-
-function totalChars(messages: unknown): number {
-  if (!Array.isArray(messages)) return 0;
-  return messages.reduce<number>((sum, m: { content?: unknown }) => {
-    const content = m?.content;
-    if (typeof content === 'string') return sum + content.length;
-    if (!Array.isArray(content)) return sum;
-    return sum + content.reduce<number>((n, p: { text?: unknown }) => n + (typeof p?.text === 'string' ? p.text.length : 0), 0);
-  }, 0);
-}
-
-function TotalCharsAtMost(max: number): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'totalCharsAtMost',
-      target: target.constructor,
-      propertyName: String(propertyName),
-      options: { message: ({ property }) => `${property} must hold at most ${max} characters of content in all` },
-      validator: { validate: (value: unknown) => totalChars(value) <= max },
-    });
 }
 
 const all =
@@ -180,4 +160,11 @@ export class OpenAIChatRequestDto {
 export function lastUserText(messages: readonly OpenAIChatMessageDto[]): string | undefined {
   for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === 'user') return messageText(messages[i].content);
   return undefined;
+}
+
+/** The conversation before the last user message (its user and assistant turns as text; system messages dropped): the question's history. */
+export function historyBeforeLastUser(messages: readonly OpenAIChatMessageDto[]): HistoryTurn[] {
+  let last = messages.length - 1;
+  while (last >= 0 && messages[last].role !== 'user') last--;
+  return historyTurns(messages.slice(0, Math.max(0, last)).map((m) => ({ role: m.role, content: messageText(m.content) })));
 }

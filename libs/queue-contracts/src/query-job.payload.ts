@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ChatFiltersDto } from './chat-request.dto';
+import { HistoryTurnDto, IsConversation } from './conversation.dto';
 import { Limits } from './limits';
 import { IsJobSignature, IsName, IsRequestId } from './payload-fields';
 import { IsMaxTokens, IsTemperature } from './openai-chat-request.dto';
@@ -52,6 +53,10 @@ export class QueryJobPayload {
 
   @IsName('tenant')
   tenant!: string;
+
+  /** The conversation before `query`, oldest first, within the producer's CHAT_HISTORY_MAX_TOKENS (the worker bounds it again). */
+  @IsConversation(() => HistoryTurnDto)
+  history?: HistoryTurnDto[];
 
   /** The producer's HMAC of the job (see IsJobSignature). */
   @IsJobSignature()

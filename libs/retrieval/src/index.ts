@@ -19,7 +19,8 @@ export { LanceDbStore, sqlString } from './store/lancedb.store';
 export { DEFAULT_TENANT, InvalidNameError, logicalName, physicalName } from './store/tenant-namespace';
 export { DENSE_VECTOR, QdrantStore, SPARSE_VECTOR, qdrantClientParams, qdrantPointId, type QdrantStoreOptions } from './store/qdrant.store';
 export { BM25_ENCODER_VERSION, Bm25Encoder, termIndex, type Bm25Options, type SparseVector } from './sparse/bm25-encoder';
-export { answerQuestion, retrieve, type AnswerDeps, type Question } from './pipeline/answer-question';
+export { DEFAULT_HISTORY_MAX_TOKENS, answerQuestion, retrieve, type AnswerDeps, type Question } from './pipeline/answer-question';
+export { followUpQuery, type FollowUpDeps, type SearchQuery } from './pipeline/follow-up-query';
 export {
   ingestDocuments,
   replaceDocumentFrom,

@@ -1,4 +1,5 @@
 import { lastUserText, type ChatRequestBody } from './chat-request';
+import { condensedReply } from './condensed-reply';
 import { contentWords, firstSentence } from './text-terms';
 
 export const NO_PASSAGES_REPLY = "I don't know based on the provided documents.";
@@ -20,9 +21,12 @@ const HEADING = /^\(.*\)$/;
  * The default reply: an answer that looks grounded. Takes the last user
  * message's `[n] ...` passages, picks the one sharing most words with the
  * question (on a tie, the one listed first, usually the better-ranked) and
- * answers with its first sentence and a citation: `<sentence> [n]`.
+ * answers with its first sentence and a citation: `<sentence> [n]`. A
+ * request to condense a follow-up question gets condensedReply's rewrite.
  */
 export function groundedReply(body: ChatRequestBody): string {
+  const condensed = condensedReply(body);
+  if (condensed !== undefined) return condensed;
   const prompt = lastUserText(body);
   const { passages, rest } = parsePassages(prompt);
   if (passages.length === 0) return NO_PASSAGES_REPLY;

@@ -16,3 +16,4 @@ export {
 export type { ChatContentPart, ChatMessage, ChatRequestBody } from './chat-request';
 export { NO_PASSAGES_REPLY, groundedReply, parseFencedPassages, parsePassages, parsePlainPassages, type NumberedPassage } from './grounded-reply';
 export { embeddingToBase64, fakeEmbedding } from './fake-embedding';
+export { condensedReply } from './condensed-reply';

@@ -1,6 +1,7 @@
 import type { Config } from '@rag/config';
 import { parseAllowList, refusedCallbackUrl, type QueryJobs, type QuestionDraft } from '@rag/jobs';
-import { ChatRequestDto, describeIssues, validatePlain } from '@rag/queue-contracts';
+import { boundHistory } from '@rag/llm-client';
+import { ChatRequestDto, conversationOf, describeIssues, validatePlain } from '@rag/queue-contracts';
 import { HttpError } from './http-error';
 import { queueCall } from './queue-unavailable';
 
@@ -48,8 +49,12 @@ export async function enqueueQuestion(
   const request = checked.value;
   const refused = request.callback_url && refusedCallbackUrl(request.callback_url, parseAllowList(config.WEBHOOK_ALLOWED_HOSTS));
   if (refused) throw new HttpError(400, 'invalid_callback_url', refused, [{ field: 'callback_url', problems: [refused] }]);
+  // `query` and/or `messages` (see conversation.dto.ts); the history within CHAT_HISTORY_MAX_TOKENS, oldest turns dropped first.
+  const { question, history } = conversationOf(request);
+  const bounded = boundHistory(history, config.CHAT_HISTORY_MAX_TOKENS);
   const draft = {
-    query: request.query,
+    query: question,
+    ...(bounded.length > 0 ? { history: bounded } : {}),
     collection: request.collection ?? config.DEFAULT_COLLECTION,
     top_k: request.top_k ?? config.DEFAULT_TOP_K,
     ...(request.filters?.sources ? { filters: { sources: request.filters.sources } } : {}),

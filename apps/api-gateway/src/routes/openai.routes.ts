@@ -1,4 +1,14 @@
-import { isValidName, lastUserText, Limits, OpenAIChatRequestDto, describeIssues, validatePlain, type QueryResult } from '@rag/queue-contracts';
+import { boundHistory } from '@rag/llm-client';
+import {
+  historyBeforeLastUser,
+  isValidName,
+  lastUserText,
+  Limits,
+  OpenAIChatRequestDto,
+  describeIssues,
+  validatePlain,
+  type QueryResult,
+} from '@rag/queue-contracts';
 import express, { Router, type Request } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { authenticate, requireScope } from '../http/authenticate';
@@ -34,7 +44,8 @@ const invalid = (message: string, param: string) => new HttpError(400, 'invalid_
 
 /**
  * The OpenAI-compatible door: `POST /v1/chat/completions` (model = one of
- * the caller's collections; the question is the last user message) becomes a
+ * the caller's collections; the question is the last user message, the
+ * messages before it its history) becomes a
  * `rag-query` job like `POST /v1/chat`, then either waits for it (bounded by
  * OPENAI_COMPAT_WAIT_SECONDS; 504 naming the job on timeout) or relays its
  * events as chunks; `GET /v1/models` lists the collections. Mounted before
@@ -75,9 +86,11 @@ export function openAIRoutes(deps: GatewayDeps): Router {
     const collection = await collectionOf(req, request.model);
     const maxTokens = request.max_tokens ?? request.max_completion_tokens;
     const tenant = req.principal.tenant;
-    // Only the question travels for now: retrieval does not use the conversation (yet).
+    // The question and the conversation before it, within CHAT_HISTORY_MAX_TOKENS (oldest turns dropped first).
+    const history = boundHistory(historyBeforeLastUser(request.messages), config.CHAT_HISTORY_MAX_TOKENS);
     const draft = {
       query: query.trim(),
+      ...(history.length > 0 ? { history } : {}),
       collection,
       top_k: config.DEFAULT_TOP_K,
       stream: request.stream === true,

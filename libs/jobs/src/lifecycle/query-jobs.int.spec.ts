@@ -88,6 +88,7 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
       // The generation settings are part of what was asked: the same key with another max_tokens or temperature is another request.
       expect(await jobs.enqueue({ ...draft('acme'), max_tokens: 50 }, 'key-1')).toEqual({ outcome: 'conflict', jobId });
       expect(await jobs.enqueue({ ...draft('acme'), temperature: 0.7 }, 'key-1')).toEqual({ outcome: 'conflict', jobId });
+      expect(await jobs.enqueue({ ...draft('acme'), callback_url: 'https://hooks.example.com/rag' }, 'key-1')).toEqual({ outcome: 'conflict', jobId });
       const tuned = await jobs.enqueue({ ...draft('acme'), max_tokens: 50 }, 'key-2');
       expect(await jobs.enqueue({ ...draft('acme'), max_tokens: 50 }, 'key-2')).toEqual({ outcome: 'replayed', jobId: (tuned as { jobId: string }).jobId });
       // Another tenant's same key is another job.

@@ -29,9 +29,12 @@ export type QuestionOutcome =
 
 /** What a request asks (not who sent it or when): two requests with one Idempotency-Key must agree on it. */
 function asked(p: QuestionDraft): unknown[] {
-  const base = [p.query, p.collection, p.top_k, p.filters ?? null];
+  // The conversation only when there is one, likewise.
+  const base = [p.query, p.collection, p.top_k, p.filters ?? null, ...(p.history?.length ? [p.history.map((t) => [t.role, t.content])] : [])];
   // Generation settings only when given, so the fingerprints of requests without them stay what they were.
-  return p.max_tokens === undefined && p.temperature === undefined ? base : [...base, p.max_tokens ?? null, p.temperature ?? null];
+  const tuned = p.max_tokens === undefined && p.temperature === undefined ? base : [...base, p.max_tokens ?? null, p.temperature ?? null];
+  // Where the answer is delivered is part of the request too (as an object, so it cannot read as another field).
+  return p.callback_url ? [...tuned, { callback_url: p.callback_url }] : tuned;
 }
 
 function sameRequest(a: QuestionDraft, b: QuestionDraft): boolean {

@@ -1,20 +1,28 @@
-import type { Answerer } from '@rag/llm-client';
+import { boundHistory, type Answerer, type ConversationTurn } from '@rag/llm-client';
 import type { Citation, QueryResult } from '@rag/queue-contracts';
 import { embedderInfo } from '../embed/embedder-info';
 import { CollectionNotFoundError, EmbedderMismatchError } from '../errors';
 import { StreamedMarkers, renumberMarkers } from './citation-markers';
 import type { Embedder, SearchFilter, SearchHit, VectorStore } from '../types';
+import { followUpQuery, weightedVector, type FollowUpDeps, type SearchQuery } from './follow-up-query';
 
-export interface AnswerDeps {
+/** CHAT_HISTORY_MAX_TOKENS' default, for callers that set none. */
+export const DEFAULT_HISTORY_MAX_TOKENS = 2000;
+
+export interface AnswerDeps extends FollowUpDeps {
   store: VectorStore;
   embedder: Embedder;
   answerer: Answerer;
+  /** Estimated tokens of history a question may carry (CHAT_HISTORY_MAX_TOKENS); the oldest turns are dropped first. */
+  historyMaxTokens?: number;
 }
 
 export interface Question {
   /** The tenant asking; only its own collections are searched. */
   tenant: string;
   query: string;
+  /** The conversation before `query`, oldest first (caller content, never instructions). */
+  history?: readonly ConversationTurn[];
   collection: string;
   topK: number;
   filter?: SearchFilter;
@@ -32,27 +40,38 @@ export interface Question {
 
 /**
  * Hybrid retrieval (dense and full-text, fused by reciprocal rank) from a
- * collection built with the configured embedder.
+ * collection built with the configured embedder. `search` (default: the
+ * question) may add context terms: half the weight of the question in the
+ * query vector, plain words beside it in the full-text query.
  */
-export async function retrieve(deps: Pick<AnswerDeps, 'store' | 'embedder'>, q: Question): Promise<SearchHit[]> {
+export async function retrieve(deps: Pick<AnswerDeps, 'store' | 'embedder'>, q: Question, search: SearchQuery = { text: q.query }): Promise<SearchHit[]> {
   const info = await deps.store.collectionInfo(q.tenant, q.collection);
   if (!info) throw new CollectionNotFoundError(q.collection);
   const configured = await embedderInfo(deps.embedder, q.signal);
   if (info.embedder.id !== configured.id || info.embedder.dimension !== configured.dimension) {
     throw new EmbedderMismatchError(q.collection, info.embedder, configured);
   }
-  const [vector] = await deps.embedder.embed([q.query], q.signal);
-  return deps.store.hybridSearch(q.tenant, q.collection, { text: q.query, vector }, q.topK, q.filter);
+  if (!search.context) {
+    const [vector] = await deps.embedder.embed([search.text], q.signal);
+    return deps.store.hybridSearch(q.tenant, q.collection, { text: search.text, vector }, q.topK, q.filter);
+  }
+  const [question, context] = await deps.embedder.embed([search.text, search.context], q.signal);
+  const text = `${search.text} ${search.context}`;
+  return deps.store.hybridSearch(q.tenant, q.collection, { text, vector: weightedVector(question, context) }, q.topK, q.filter);
 }
 
 /**
- * The use case behind a `rag-query` job: retrieve, answer, and map the
- * passage numbers the answer cites to citations numbered in order of use.
+ * The use case behind a `rag-query` job: retrieve (a follow-up in a
+ * conversation with a standalone rewrite of it, or with the earlier user
+ * turns' terms; see followUpQuery), answer with the bounded history, and map
+ * the passage numbers the answer cites to citations numbered in order of use.
  */
 export async function answerQuestion(deps: AnswerDeps, q: Question): Promise<QueryResult> {
   const started = Date.now();
   q.onStage?.('retrieving');
-  const hits = await retrieve(deps, q);
+  const history = boundHistory(q.history ?? [], deps.historyMaxTokens ?? DEFAULT_HISTORY_MAX_TOKENS);
+  const search = await followUpQuery(deps, q.query, history, q.signal);
+  const hits = await retrieve(deps, q, search);
   const retrieved = Date.now();
   q.signal?.throwIfAborted();
 
@@ -69,6 +88,7 @@ export async function answerQuestion(deps: AnswerDeps, q: Question): Promise<Que
   const streamed = q.onToken ? new StreamedMarkers(new Set(passages.map((p) => p.n)), q.onToken) : undefined;
   const answer = await deps.answerer.answer({
     query: q.query,
+    ...(history.length > 0 ? { history } : {}),
     passages,
     signal: q.signal,
     ...(streamed ? { onToken: (text: string) => streamed.push(text) } : {}),
