@@ -2,13 +2,14 @@ import type { Redis } from 'ioredis';
 
 /**
  * Keys under `<prefix>:` meant to live without an expiry, and why:
- * - Bull's own keys (`<prefix>:rag-query:…`, `<prefix>:rag-ingest:…`): Bull
- *   manages them and removes finished jobs by age (removeOnComplete/removeOnFail).
+ * - Bull's own keys (`<prefix>:rag-query:…`, `<prefix>:rag-ingest:…`, `<prefix>:rag-webhooks:…`):
+ *   Bull manages them and removes finished jobs by age (removeOnComplete/removeOnFail).
  * - API keys (`<prefix>:auth:…`): they last until revoked.
- * - The generated job signing key (`<prefix>:job-signing-key`): a setting, one small key.
+ * - The generated job signing key (`<prefix>:job-signing-key`) and webhook signing secret
+ *   (`<prefix>:webhook-signing-secret`): settings, one small key each.
  * Everything else the project writes must carry a TTL.
  */
-const MEANT_TO_LAST = [/^[^:]+:rag-query:/, /^[^:]+:rag-ingest:/, /^[^:]+:auth:/, /^[^:]+:job-signing-key$/];
+const MEANT_TO_LAST = [/^[^:]+:rag-(query|ingest|webhooks):/, /^[^:]+:auth:/, /^[^:]+:(job-signing-key|webhook-signing-secret)$/];
 
 /** Keys under `prefix` that have no expiry and are not meant to last: each one grows Redis for ever. */
 export async function keysWithoutExpiry(redis: Redis, prefix: string): Promise<string[]> {
