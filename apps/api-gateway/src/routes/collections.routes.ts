@@ -4,6 +4,7 @@ import { Router, type Request } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
+import { storeUnavailable } from '../http/store-unavailable';
 import { page } from '../http/paging';
 import { collectionName } from '../http/params';
 
@@ -25,13 +26,7 @@ async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
     if (error instanceof CollectionNotFoundError) throw notFound(error.collection);
     if (error instanceof EmbedderMismatchError) throw new HttpError(409, 'embedder_mismatch', error.message);
     if (isPermanent(error)) throw new HttpError(409, 'vector_store_refused', 'the vector store refused the request; the operator finds why in the logs');
-    throw new HttpError(
-      503,
-      'vector_store_unavailable',
-      'the vector store is unavailable; retry in a few seconds',
-      { retry_after_seconds: 5 },
-      { cause: error },
-    );
+    throw storeUnavailable(error);
   }
 }
 

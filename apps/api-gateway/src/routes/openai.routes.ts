@@ -15,6 +15,7 @@ import { authenticate, requireScope } from '../http/authenticate';
 import { submitQuestion } from '../http/enqueue-question';
 import { errorHandler } from '../http/error-handler';
 import { HttpError } from '../http/http-error';
+import { storeUnavailable } from '../http/store-unavailable';
 import { utf8JsonOnly } from '../http/json-charset';
 import { LongPollLimit } from '../http/long-poll-limit';
 import { chatCompletion } from '../http/openai-completion';
@@ -30,13 +31,7 @@ async function storeRead<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
-    throw new HttpError(
-      503,
-      'vector_store_unavailable',
-      'the vector store is unavailable; retry in a few seconds',
-      { retry_after_seconds: 5 },
-      { cause: error },
-    );
+    throw storeUnavailable(error);
   }
 }
 
