@@ -305,6 +305,7 @@ export class Conversation {
       view = turnView(turn);
       this.views.set(turn.id, view);
       this.list.append(view.root);
+      view.root.scrollIntoView({ block: 'nearest' });
     }
     view.update(turn);
   }
