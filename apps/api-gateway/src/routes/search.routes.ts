@@ -34,7 +34,7 @@ function answeringEmbedder(embedder: Embedder): Embedder {
       return embedder.dimension;
     },
     embed: (texts, signal) => guard(() => embedder.embed(texts, signal)),
-    ...(embedder.ready ? { ready: (signal?: AbortSignal) => guard(() => embedder.ready!(signal)) } : {}),
+    ...(embedder.ready ? { ready: (signal?: AbortSignal) => guard(async () => embedder.ready?.(signal)) } : {}),
   };
 }
 
@@ -66,9 +66,10 @@ export function searchRoutes(deps: GatewayDeps): Router {
     const body = checked.value;
     const tenant = req.principal.tenant;
     embedder ??= answeringEmbedder(createEmbedder(deps.config));
+    const searchDeps = { store: deps.store, embedder };
     const answer = await storeCall(() =>
       searchCollection(
-        { store: deps.store, embedder: embedder! },
+        searchDeps,
         {
           tenant,
           collection: name,
