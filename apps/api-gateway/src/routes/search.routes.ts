@@ -68,18 +68,15 @@ export function searchRoutes(deps: GatewayDeps): Router {
     embedder ??= answeringEmbedder(createEmbedder(deps.config));
     const searchDeps = { store: deps.store, embedder };
     const answer = await storeCall(() =>
-      searchCollection(
-        searchDeps,
-        {
-          tenant,
-          collection: name,
-          query: body.query,
-          topK: body.top_k ?? Limits.searchTopKDefault,
-          mode: body.mode ?? 'hybrid',
-          ...(body.filters?.sources ? { filter: { sources: body.filters.sources } } : {}),
-          signal: untilClosed(res),
-        },
-      ),
+      searchCollection(searchDeps, {
+        tenant,
+        collection: name,
+        query: body.query,
+        topK: body.top_k ?? Limits.searchTopKDefault,
+        mode: body.mode ?? 'hybrid',
+        ...(body.filters?.sources ? { filter: { sources: body.filters.sources } } : {}),
+        signal: untilClosed(res),
+      }),
     );
     deps.logger.info('search answered', { collection: name, tenant, mode: answer.mode, results: answer.results.length, took_ms: answer.took_ms });
     res.json(answer);
