@@ -1,13 +1,14 @@
 import { loadConfig, ConfigError, secretValues, type Config } from '@rag/config';
 import { redactSecrets, registerSecrets } from '@rag/observability';
-import { Limits, NAME_RULE, isValidName } from '@rag/queue-contracts';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Limits, NAME_RULE, SEARCH_MODES, isValidName, type SearchMode } from '@rag/queue-contracts';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { PathNotFoundError } from './discover-files';
 import { ingestCommand, type Output } from './commands/ingest.command';
 import { dlqCommand, type DlqAction } from './commands/dlq.command';
 import { keysCommand } from './commands/keys.command';
 import { queuedIngestCommand, statusCommand } from './commands/queued-ingest.command';
 import { deleteCommand, listCommand } from './commands/list.command';
+import { searchCommand } from './commands/search.command';
 import { workersCommand } from './commands/workers.command';
 import * as path from 'node:path';
 
@@ -17,6 +18,13 @@ function validName(value: string): string {
     throw new InvalidArgumentError(`use ${NAME_RULE}`);
   }
   return value;
+}
+
+/** Parses --top-k: a whole number within the API's bound. */
+function topK(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > Limits.topKMax) throw new InvalidArgumentError(`use a whole number from 1 to ${Limits.topKMax}`);
+  return n;
 }
 
 const TENANT_HELP = "the tenant that owns the collection (only that tenant's API keys can query it)";
@@ -98,6 +106,19 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
     .option('-t, --tenant <name>', TENANT_HELP, validName, 'default')
     .action(async (docIds: string[], opts: { collection: string; tenant: string }) => {
       code = await deleteCommand(config, opts.tenant, opts.collection, docIds, io);
+    });
+
+  program
+    .command('search')
+    .description("search a collection as POST /v1/collections/:name/search does: rank, score, document, heading, each retriever's rank, the start of the chunk")
+    .argument('<query>', 'what to search for (quote it)')
+    .requiredOption('-c, --collection <name>', 'collection to search', validName)
+    .option('-k, --top-k <n>', `results to show (1-${Limits.topKMax})`, topK, Limits.searchTopKDefault)
+    .addOption(new Option('-m, --mode <mode>', 'hybrid (dense and full-text fused), vector or text').choices(SEARCH_MODES).default('hybrid'))
+    .option('-t, --tenant <name>', TENANT_HELP, validName, 'default')
+    .option('--json', "print the API's JSON answer")
+    .action(async (query: string, opts: { collection: string; topK: number; mode: SearchMode; tenant: string; json?: boolean }) => {
+      code = await searchCommand(config, query, opts, io);
     });
 
   const dlq = program.command('dlq').description('inspect and replay questions that failed for good (the dead-letter queue)');

@@ -4,6 +4,7 @@ export * from './queue-names';
 export * from './limits';
 export * from './names';
 export * from './chat-request.dto';
+export * from './search-request.dto';
 export * from './conversation.dto';
 export * from './query-job.payload';
 export * from './ingest-job.payload';

@@ -3,6 +3,8 @@ export const Limits = {
   queryMaxChars: 4000,
   topKMax: 50,
   topKDefault: 5,
+  /** Results of `POST /v1/collections/:name/search` when `top_k` is not given. */
+  searchTopKDefault: 10,
   filterSourcesMax: 50,
   sourceMaxChars: 512,
   requestIdPattern: /^[A-Za-z0-9._:-]{1,128}$/,

@@ -20,6 +20,15 @@ export { DEFAULT_TENANT, InvalidNameError, logicalName, physicalName } from './s
 export { DENSE_VECTOR, QdrantStore, SPARSE_VECTOR, qdrantClientParams, qdrantPointId, type QdrantStoreOptions } from './store/qdrant.store';
 export { BM25_ENCODER_VERSION, Bm25Encoder, termIndex, type Bm25Options, type SparseVector } from './sparse/bm25-encoder';
 export { DEFAULT_HISTORY_MAX_TOKENS, answerQuestion, retrieve, type AnswerDeps, type Question } from './pipeline/answer-question';
+export {
+  hybridCandidates,
+  rankedSearch,
+  searchCollection,
+  searchResultItem,
+  type RankedHit,
+  type SearchDeps,
+  type SearchRequest,
+} from './pipeline/search-collection';
 export { followUpQuery, type FollowUpDeps, type SearchQuery } from './pipeline/follow-up-query';
 export {
   ingestDocuments,

@@ -3,7 +3,7 @@ import { operations } from './paths';
 import { responseSchemas } from './response-schemas';
 
 /** The request DTOs of @rag/queue-contracts the document describes (their nested classes come along). */
-export const REQUEST_DTOS = ['ChatRequestDto', 'OpenAIChatRequestDto'] as const;
+export const REQUEST_DTOS = ['ChatRequestDto', 'OpenAIChatRequestDto', 'SearchRequestDto'] as const;
 
 const ERRORS: Record<number, string> = {
   400: 'invalid request: `error.details` (or OpenAI’s `param`) names the field',
@@ -11,7 +11,7 @@ const ERRORS: Record<number, string> = {
   403: 'the key lacks the scope this route needs',
   404: 'unknown, or another tenant’s (the same answer)',
   405: 'the dashboard is read-only',
-  409: 'conflicts with the current state',
+  409: 'conflicts with the current state (e.g. `embedder_mismatch`: the collection was built with another embedder than the one configured)',
   413: 'too large',
   415: 'send JSON with Content-Type: application/json (or multipart/form-data for uploads)',
   422: 'the Idempotency-Key was used with another body',

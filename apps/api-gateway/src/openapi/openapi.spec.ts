@@ -37,6 +37,9 @@ describe('the OpenAPI document', () => {
     expect(property(doc, 'OpenAIChatMessageDto', 'role')).toMatchObject({ enum: ['system', 'user', 'assistant'] });
     expect(property(doc, 'OpenAIChatRequestDto', 'max_tokens')).toMatchObject({ type: 'integer', minimum: 1, maximum: 32768 });
     expect(schemasOf(doc).ChatRequestDto).toMatchObject({ additionalProperties: false });
+    expect(property(doc, 'SearchRequestDto', 'mode')).toMatchObject({ enum: ['hybrid', 'vector', 'text'] });
+    expect(property(doc, 'SearchRequestDto', 'top_k')).toMatchObject({ type: 'integer', minimum: 1, maximum: 50 });
+    expect(schemasOf(doc).SearchRequestDto).toMatchObject({ required: ['query'], additionalProperties: false });
   });
 
   it('fails validation when the document is broken (the validator really runs)', () => {

@@ -188,6 +188,18 @@ export const operations: Record<string, Partial<Record<Method, Operation>>> = {
       ok: { '200': ['removed', json('Deleted')] },
     },
   },
+  '/v1/collections/{name}/search': {
+    post: {
+      summary:
+        'Search a collection: the ranked chunks a question retrieves (hybrid, vector or text), each retriever’s rank before fusion; answered in the request',
+      tag: 'collections',
+      scope: 'query',
+      parameters: [collection],
+      body: { content: json('SearchRequestDto'), required: true },
+      ok: { '200': ['the ranked chunks', json('SearchResponse')] },
+      errors: [409, 415],
+    },
+  },
   '/v1/ingest-runs/{id}': {
     get: {
       summary: 'An upload’s progress',

@@ -1,4 +1,4 @@
-import { JOB_EVENT_TYPES, JOB_STATUSES, NAME_PATTERN } from '@rag/queue-contracts';
+import { JOB_EVENT_TYPES, JOB_STATUSES, NAME_PATTERN, SEARCH_MODES } from '@rag/queue-contracts';
 import type { JsonSchema } from './dto-schemas';
 
 /**
@@ -97,6 +97,31 @@ export const responseSchemas: Record<string, JsonSchema> = {
       `Types: ${JOB_EVENT_TYPES.join(', ')}. \`status\` {status, attempt?}, \`stage\` {stage}, \`token\` {text}, \`citation\` a Citation, ` +
       '`done` {status, model, usage, timings}, `error` {code, message, permanent, will_retry}. The stream ends after `done`, a final `error` or `cancelled`.',
   },
+  SearchResult: object(
+    {
+      id: { ...str, description: 'the chunk id, `<doc_id>#<position>`' },
+      doc_id: str,
+      source: str,
+      title: str,
+      heading: str,
+      position: int,
+      page: int,
+      chunk: str,
+      score: { ...num, description: 'the mode’s score, higher is better: RRF (hybrid), cosine similarity (vector), full-text relevance (text)' },
+      ranks: object({ vector: { ...int, minimum: 1 }, text: { ...int, minimum: 1 } }, [], {
+        description: 'each retriever’s 1-based rank before fusion; absent when that retriever did not return the chunk',
+        additionalProperties: false,
+      }),
+    },
+    ['id', 'doc_id', 'source', 'position', 'chunk', 'score', 'ranks'],
+  ),
+  SearchResponse: object({
+    collection: str,
+    mode: { type: 'string', enum: [...SEARCH_MODES] },
+    query: str,
+    took_ms: num,
+    results: { type: 'array', items: ref('SearchResult') },
+  }),
   CollectionName: { type: 'string', pattern: NAME_PATTERN.source },
   CollectionList: object({ collections: { type: 'array', items: object({ name: ref('CollectionName') }) } }),
   CreateCollectionRequest: object({ name: ref('CollectionName') }, ['name'], { additionalProperties: false }),

@@ -1,34 +1,13 @@
-import { isPermanent } from '@rag/core';
-import { CollectionNotFoundError, EmbedderMismatchError, createEmbedder, embedderInfo, type Embedder } from '@rag/retrieval';
+import { createEmbedder, embedderInfo, type Embedder } from '@rag/retrieval';
 import { Router, type Request } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
-import { storeUnavailable } from '../http/store-unavailable';
+import { collectionNotFound as notFound, storeCall } from '../http/store-call';
 import { page } from '../http/paging';
 import { collectionName } from '../http/params';
 
 const DOC_ID_MAX = 1024;
-
-function notFound(name: string): HttpError {
-  return new HttpError(404, 'collection_not_found', `collection "${name}" does not exist; GET /v1/collections lists yours`);
-}
-
-/**
- * Vector-store calls as HTTP answers: a store that is down is a 503 to
- * retry, a permanent refusal a 409, never a 500 with the backend's words.
- */
-async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof HttpError) throw error;
-    if (error instanceof CollectionNotFoundError) throw notFound(error.collection);
-    if (error instanceof EmbedderMismatchError) throw new HttpError(409, 'embedder_mismatch', error.message);
-    if (isPermanent(error)) throw new HttpError(409, 'vector_store_refused', 'the vector store refused the request; the operator finds why in the logs');
-    throw storeUnavailable(error);
-  }
-}
 
 /** The embedder's id and size; a model of unknown size is asked once, and an API that does not answer is a 503. */
 async function describeEmbedder(embedder: Embedder) {

@@ -3,7 +3,9 @@ import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError
 import { InvalidNameError } from './tenant-namespace';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { searchableText } from '../searchable-text';
-import type { EmbeddedChunk, SearchHit, VectorStore } from '../types';
+import { hybridCandidates, rankedSearch } from '../pipeline/search-collection';
+import type { SearchMode } from '@rag/queue-contracts';
+import type { EmbeddedChunk, SearchFilter, SearchHit, VectorStore } from '../types';
 
 /** What a backend's spec hands the contract suite. */
 export interface ContractHarness {
@@ -591,6 +593,140 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         const onHybrid = await store.hybridSearch(TENANT, collection, { text: 'dimensions', vector: new Array(16).fill(0.1) }, 3).catch((e: unknown) => e);
         expect(onHybrid).toBeInstanceOf(VectorSizeMismatchError);
         expect((onHybrid as Error).message).toMatch(/64.*16/);
+      });
+    });
+
+    describe('search modes (rankedSearch: the search API over this store)', () => {
+      const HANDBOOK = [
+        'New employees get 25 vacation days per year, starting from their first day.',
+        'After five years with the company, the vacation allowance rises to 30 days per year.',
+        'Parental leave is 16 weeks at full pay for every parent.',
+        'Travel expenses are reimbursed within 30 days of a claim.',
+        'The on-call rota changes every Monday at 10:00.',
+        'Laptops are replaced every three years by the IT desk.',
+        'Badges for the zygomorphic atrium are issued at reception.',
+        'The canteen serves lunch from noon until two.',
+      ];
+      const FAQ = ['How many vacation days do contractors get? Contractors get no paid vacation days.', 'Who approves travel? Your manager approves travel.'];
+      const MODES = ['hybrid', 'vector', 'text'] as const;
+      const deps = () => ({ store, embedder });
+      const search = (collection: string, query: string, mode: SearchMode, topK = 10, filter?: SearchFilter, tenant = TENANT) =>
+        rankedSearch(deps(), { tenant, collection, query, topK, mode, ...(filter ? { filter } : {}) });
+      let collection: string;
+
+      beforeAll(async () => {
+        collection = unused();
+        await store.ensureCollection(TENANT, collection, builtWith);
+        await write(
+          collection,
+          'handbook.md',
+          HANDBOOK.map((text) => ({ text, title: 'Handbook' })),
+        );
+        await write(
+          collection,
+          'faq.md',
+          FAQ.map((text) => ({ text, title: 'FAQ' })),
+        );
+        await store.compact(TENANT, collection);
+      });
+
+      it('text mode finds the one chunk holding an exact rare term, ranked by the full-text retriever only', async () => {
+        const hits = await search(collection, 'zygomorphic', 'text');
+        expect(ids(hits)).toEqual(['handbook.md#6']);
+        expect(hits[0].ranks).toEqual({ text: 1 });
+        expect(hits[0].score).toBeGreaterThan(0);
+        const several = await search(collection, 'vacation days', 'text');
+        expect(several.length).toBeGreaterThan(1);
+        several.forEach((hit, i) => expect(hit.ranks).toEqual({ text: i + 1 }));
+        expect(ids(several)).toEqual(ids(await store.searchText(TENANT, collection, 'vacation days', 10)));
+      });
+
+      it('vector mode ranks by the dense retriever alone: ranks.vector only, as searchVector ranks', async () => {
+        const hits = await search(collection, 'how many vacation days', 'vector', 4);
+        expect(hits).toHaveLength(4);
+        hits.forEach((hit, i) => expect(hit.ranks).toEqual({ vector: i + 1 }));
+        expect(ids(hits)).toEqual(ids(await store.searchVector(TENANT, collection, embedder.embedOne('how many vacation days'), 4)));
+        expect(hits.map((h) => h.score)).toEqual([...hits.map((h) => h.score)].sort((a, b) => b - a));
+      });
+
+      it('hybrid mode carries both ranks where both retrievers returned the chunk, each as that retriever ranked it', async () => {
+        const query = 'vacation days for contractors';
+        const hits = await search(collection, query, 'hybrid', 10);
+        const candidates = hybridCandidates(10);
+        const dense = ids(await store.searchVector(TENANT, collection, embedder.embedOne(query), candidates));
+        const text = ids(await store.searchText(TENANT, collection, query, candidates));
+        expect(hits).toHaveLength(10);
+        for (const hit of hits) {
+          const v = dense.indexOf(hit.chunk.id);
+          const t = text.indexOf(hit.chunk.id);
+          expect(hit.ranks).toEqual({ ...(v >= 0 ? { vector: v + 1 } : {}), ...(t >= 0 ? { text: t + 1 } : {}) });
+        }
+        expect(hits.filter((h) => h.ranks.vector && h.ranks.text).length).toBeGreaterThan(0);
+        expect(hits.filter((h) => h.ranks.vector && !h.ranks.text).length).toBeGreaterThan(0);
+        // The chunk both retrievers put first is first.
+        expect(hits[0].chunk.id).toBe('faq.md#0');
+        expect(hits[0].ranks).toEqual({ vector: 1, text: 1 });
+        expect(hits[0].score).toBeCloseTo(2 / 61, 6);
+      });
+
+      it('hybrid mode ranks and scores as hybridSearch does (what answers are retrieved with)', async () => {
+        const query = 'travel days';
+        const all = HANDBOOK.length + FAQ.length;
+        const mine = await search(collection, query, 'hybrid', all);
+        const theirs = await store.hybridSearch(TENANT, collection, { text: query, vector: embedder.embedOne(query) }, all);
+        // Equal scores may come in either order (a store may fuse inside the backend): compare the chunks at each score.
+        const byScore = (hits: SearchHit[]) =>
+          hits.reduce<Record<string, string[]>>((acc, h) => ({ ...acc, [h.score.toFixed(9)]: [...(acc[h.score.toFixed(9)] ?? []), h.chunk.id].sort() }), {});
+        expect(byScore(mine)).toEqual(byScore(theirs));
+        expect(mine.map((h) => h.score)).toEqual([...mine.map((h) => h.score)].sort((a, b) => b - a));
+      });
+
+      it.each(MODES)('%s mode honours filters.sources', async (mode) => {
+        const query = 'vacation days travel';
+        const unfiltered = await search(collection, query, mode);
+        expect(new Set(unfiltered.map((h) => h.chunk.docId))).toEqual(new Set(['handbook.md', 'faq.md']));
+        const filtered = await search(collection, query, mode, 10, { sources: ['faq.md'] });
+        expect(filtered.length).toBeGreaterThan(0);
+        for (const hit of filtered) expect(hit.chunk.docId).toBe('faq.md');
+        expect(await search(collection, query, mode, 10, { sources: ['nowhere.md'] })).toEqual([]);
+      });
+
+      it.each(MODES)('%s mode returns at most top_k results', async (mode) => {
+        const query = 'days year vacation travel every';
+        expect(await search(collection, query, mode, 2)).toHaveLength(2);
+        expect(await search(collection, query, mode, 1)).toHaveLength(1);
+        const many = await search(collection, query, mode, 50);
+        expect(many.length).toBeGreaterThan(2);
+        expect(many.length).toBeLessThanOrEqual(HANDBOOK.length + FAQ.length);
+        expect(new Set(ids(many)).size).toBe(many.length);
+      });
+
+      it('refuses an unknown collection, or another tenant’s, with CollectionNotFoundError in every mode', async () => {
+        for (const mode of MODES) {
+          await expect(search(unused(), 'vacation', mode)).rejects.toBeInstanceOf(CollectionNotFoundError);
+          await expect(search(collection, 'vacation', mode, 10, undefined, OTHER)).rejects.toBeInstanceOf(CollectionNotFoundError);
+        }
+      });
+
+      it('refuses vector and hybrid search with another embedder than the collection was built with; text search needs none', async () => {
+        const other = new LocalHashEmbedder(32);
+        for (const mode of ['hybrid', 'vector'] as const) {
+          const error = await rankedSearch({ store, embedder: other }, { tenant: TENANT, collection, query: 'vacation', topK: 3, mode }).catch(
+            (e: unknown) => e,
+          );
+          expect(error).toBeInstanceOf(EmbedderMismatchError);
+          expect((error as Error).message).toContain('local-hash-v2-64');
+          expect((error as Error).message).toContain('local-hash-v2-32');
+        }
+        const text = await rankedSearch({ store, embedder: other }, { tenant: TENANT, collection, query: 'zygomorphic', topK: 3, mode: 'text' });
+        expect(ids(text)).toEqual(['handbook.md#6']);
+      });
+
+      it('finds nothing for a text query of stop words only; hybrid then ranks by the vector alone', async () => {
+        expect(await search(collection, 'what is it and where', 'text')).toEqual([]);
+        const hybrid = await search(collection, 'what is it and where', 'hybrid', 3);
+        expect(hybrid).toHaveLength(3);
+        hybrid.forEach((hit, i) => expect(hit.ranks).toEqual({ vector: i + 1 }));
       });
     });
 

@@ -1,0 +1,86 @@
+import { Limits, SearchRequestDto, describeIssues, validatePlain } from '@rag/queue-contracts';
+import { createEmbedder, searchCollection, type Embedder } from '@rag/retrieval';
+import { Router, type Response } from 'express';
+import type { GatewayDeps } from '../gateway-deps';
+import { requireScope } from '../http/authenticate';
+import { HttpError } from '../http/http-error';
+import { collectionName } from '../http/params';
+import { storeCall } from '../http/store-call';
+
+function embeddingsUnavailable(cause: unknown): HttpError {
+  return new HttpError(
+    503,
+    'embeddings_unavailable',
+    'the embeddings API did not answer; retry in a few seconds, or search with "mode": "text", which needs no embeddings',
+    { retry_after_seconds: 5 },
+    { cause },
+  );
+}
+
+/** `embedder` whose failures are the embeddings API's 503, told apart from the vector store's. */
+function answeringEmbedder(embedder: Embedder): Embedder {
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      throw embeddingsUnavailable(error);
+    }
+  };
+  return {
+    get id() {
+      return embedder.id;
+    },
+    get dimension() {
+      return embedder.dimension;
+    },
+    embed: (texts, signal) => guard(() => embedder.embed(texts, signal)),
+    ...(embedder.ready ? { ready: (signal?: AbortSignal) => guard(async () => embedder.ready?.(signal)) } : {}),
+  };
+}
+
+/** Aborted when the client goes away before the answer is sent. */
+function untilClosed(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort(new Error('the client closed the request'));
+  });
+  return controller.signal;
+}
+
+/**
+ * `POST /v1/collections/:name/search`: the chunks a question would retrieve
+ * from one of the caller's collections, ranked by the mode asked for
+ * (hybrid, vector or text) with each retriever's rank before fusion. A read:
+ * answered inside the request, bounded by top_k ≤ Limits.topKMax and the
+ * query limits of chat. Another tenant's collection is a 404 like an unknown one.
+ */
+export function searchRoutes(deps: GatewayDeps): Router {
+  const router = Router();
+  let embedder: Embedder | undefined;
+
+  router.post('/v1/collections/:name/search', requireScope('query'), async (req, res) => {
+    if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'send the request body as JSON with Content-Type: application/json');
+    const name = collectionName(req.params.name);
+    const checked = validatePlain(SearchRequestDto, req.body);
+    if (!checked.ok) throw new HttpError(400, 'invalid_request', `invalid request: ${describeIssues(checked.issues)}`, checked.issues);
+    const body = checked.value;
+    const tenant = req.principal.tenant;
+    embedder ??= answeringEmbedder(createEmbedder(deps.config));
+    const searchDeps = { store: deps.store, embedder };
+    const answer = await storeCall(() =>
+      searchCollection(searchDeps, {
+        tenant,
+        collection: name,
+        query: body.query,
+        topK: body.top_k ?? Limits.searchTopKDefault,
+        mode: body.mode ?? 'hybrid',
+        ...(body.filters?.sources ? { filter: { sources: body.filters.sources } } : {}),
+        signal: untilClosed(res),
+      }),
+    );
+    deps.logger.info('search answered', { collection: name, tenant, mode: answer.mode, results: answer.results.length, took_ms: answer.took_ms });
+    res.json(answer);
+  });
+
+  return router;
+}

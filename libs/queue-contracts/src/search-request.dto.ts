@@ -1,0 +1,63 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ChatFiltersDto } from './chat-request.dto';
+import { Limits } from './limits';
+import { IsPlainText } from './plain-text';
+
+/** How a search ranks: dense and full-text fused by reciprocal rank, or one retriever alone. */
+export const SEARCH_MODES = ['hybrid', 'vector', 'text'] as const;
+export type SearchMode = (typeof SEARCH_MODES)[number];
+
+/** Body of `POST /v1/collections/:name/search`: the chunks a question would retrieve, answered in the request. */
+export class SearchRequestDto {
+  @IsString()
+  @Matches(/\S/, { message: 'query must contain at least one non-space character' })
+  @MaxLength(Limits.queryMaxChars)
+  @IsPlainText()
+  query!: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Limits.topKMax)
+  top_k?: number;
+
+  @IsOptional()
+  // ValidateNested alone would accept an array of filters objects.
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ChatFiltersDto)
+  filters?: ChatFiltersDto;
+
+  @IsOptional()
+  @IsIn(SEARCH_MODES, { message: `mode must be one of ${SEARCH_MODES.join(', ')}` })
+  mode?: SearchMode;
+}
+
+/** One ranked chunk of a search. */
+export interface SearchResultItem {
+  /** Chunk id in the vector store (`<doc_id>#<position>`). */
+  id: string;
+  doc_id: string;
+  source: string;
+  title?: string;
+  heading?: string;
+  /** 0-based position of the chunk in its document. */
+  position: number;
+  /** 1-based page, for paged formats (PDF). */
+  page?: number;
+  chunk: string;
+  /** The mode's score, higher is better: RRF (hybrid), cosine similarity (vector) or the full-text score (text). */
+  score: number;
+  /** Each retriever's 1-based rank of this chunk before fusion; absent when that retriever did not return it. */
+  ranks: { vector?: number; text?: number };
+}
+
+/** Answer of `POST /v1/collections/:name/search` (and `rag-ingest search --json`). */
+export interface SearchResponse {
+  collection: string;
+  mode: SearchMode;
+  query: string;
+  took_ms: number;
+  results: SearchResultItem[];
+}

@@ -1,0 +1,107 @@
+import type { SearchMode, SearchResponse, SearchResultItem } from '@rag/queue-contracts';
+import { embedderInfo } from '../embed/embedder-info';
+import { CollectionNotFoundError, EmbedderMismatchError } from '../errors';
+import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
+import type { Embedder, SearchFilter, SearchHit, VectorStore } from '../types';
+
+export interface SearchDeps {
+  store: VectorStore;
+  embedder: Embedder;
+}
+
+export interface SearchRequest {
+  /** The tenant searching; only its own collections are found. */
+  tenant: string;
+  collection: string;
+  query: string;
+  topK: number;
+  mode: SearchMode;
+  filter?: SearchFilter;
+  signal?: AbortSignal;
+}
+
+/** A search hit with each retriever's 1-based rank before fusion (absent: that retriever did not return it). */
+export interface RankedHit extends SearchHit {
+  ranks: { vector?: number; text?: number };
+}
+
+/**
+ * Candidates each retriever brings to a hybrid fusion: the same number both
+ * stores' hybridSearch takes (the contract suite checks that hybrid search
+ * here ranks as hybridSearch does).
+ */
+export const hybridCandidates = (limit: number): number => Math.max(20, limit * 4);
+
+/** Rank (1-based) of each chunk id in `hits`. */
+function rankOf(hits: SearchHit[]): Map<string, number> {
+  return new Map(hits.map((hit, i) => [hit.chunk.id, i + 1]));
+}
+
+/**
+ * The chunks a question retrieves from the tenant's collection, ranked by
+ * `mode`: `hybrid` fuses the dense and full-text rankings by reciprocal rank
+ * (as answers are retrieved), `vector` and `text` are one retriever alone.
+ * Every hit carries each retriever's rank before fusion. Vector and hybrid
+ * searches need the embedder the collection was built with
+ * (EmbedderMismatchError otherwise); text search does not embed.
+ */
+export async function rankedSearch(deps: SearchDeps, q: SearchRequest): Promise<RankedHit[]> {
+  const info = await deps.store.collectionInfo(q.tenant, q.collection);
+  if (!info) throw new CollectionNotFoundError(q.collection);
+  if (q.mode === 'text') {
+    const hits = await deps.store.searchText(q.tenant, q.collection, q.query, q.topK, q.filter);
+    return hits.map((hit, i) => ({ ...hit, ranks: { text: i + 1 } }));
+  }
+  const configured = await embedderInfo(deps.embedder, q.signal);
+  if (info.embedder.id !== configured.id || info.embedder.dimension !== configured.dimension) {
+    throw new EmbedderMismatchError(q.collection, info.embedder, configured);
+  }
+  const [vector] = await deps.embedder.embed([q.query], q.signal);
+  q.signal?.throwIfAborted();
+  if (q.mode === 'vector') {
+    const hits = await deps.store.searchVector(q.tenant, q.collection, vector, q.topK, q.filter);
+    return hits.map((hit, i) => ({ ...hit, ranks: { vector: i + 1 } }));
+  }
+  const candidates = hybridCandidates(q.topK);
+  const [dense, text] = await Promise.all([
+    deps.store.searchVector(q.tenant, q.collection, vector, candidates, q.filter),
+    deps.store.searchText(q.tenant, q.collection, q.query, candidates, q.filter),
+  ]);
+  const byVector = rankOf(dense);
+  const byText = rankOf(text);
+  return reciprocalRankFusion([dense, text], q.topK).map((hit) => {
+    const v = byVector.get(hit.chunk.id);
+    const t = byText.get(hit.chunk.id);
+    return { ...hit, ranks: { ...(v ? { vector: v } : {}), ...(t ? { text: t } : {}) } };
+  });
+}
+
+/** A ranked hit as the API and the CLI show it. */
+export function searchResultItem(hit: RankedHit): SearchResultItem {
+  const { chunk } = hit;
+  return {
+    id: chunk.id,
+    doc_id: chunk.docId,
+    source: chunk.source,
+    ...(chunk.title ? { title: chunk.title } : {}),
+    ...(chunk.heading ? { heading: chunk.heading } : {}),
+    position: chunk.position,
+    ...(chunk.page ? { page: chunk.page } : {}),
+    chunk: chunk.text,
+    score: Number(hit.score.toFixed(6)),
+    ranks: hit.ranks,
+  };
+}
+
+/** The use case behind `POST /v1/collections/:name/search` and `rag-ingest search`: rankedSearch, as the API answers it. */
+export async function searchCollection(deps: SearchDeps, q: SearchRequest): Promise<SearchResponse> {
+  const started = performance.now();
+  const hits = await rankedSearch(deps, q);
+  return {
+    collection: q.collection,
+    mode: q.mode,
+    query: q.query,
+    took_ms: Math.round((performance.now() - started) * 10) / 10,
+    results: hits.map(searchResultItem),
+  };
+}
