@@ -97,7 +97,7 @@ describe('chat page and GET /v1/me (real Redis)', () => {
     const ingest = await json(await fetch(`${base}/v1/me`, { headers: { authorization: `Bearer ${INGEST_KEY}` } }));
     expect(ingest.scopes).toEqual(['query', 'ingest']);
     expect(ingest.key_id).not.toBe(body.key_id);
-    for (const headers of [{}, { authorization: 'Bearer wrong-key-0123456789abcdefghij' }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong-key-0123456789abcdefghij' }] as Record<string, string>[]) {
       const refused = await fetch(`${base}/v1/me`, { headers });
       expect(refused.status).toBe(401);
       expect(refused.headers.get('www-authenticate')).toContain('Bearer');

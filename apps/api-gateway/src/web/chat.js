@@ -122,6 +122,8 @@ export class Conversation {
     turn.status = 'queued';
     this.save();
     this.render(turn);
+    // It has a job now: it can be cancelled.
+    this.controls();
     await this.follow(turn, accepted.events_url);
   }
 
