@@ -37,10 +37,10 @@ export interface WatchedPage {
   /** Console messages of type error (Chromium logs CSP violations there too) and uncaught page errors. */
   readonly consoleErrors: string[];
   /**
-   * Asserts nothing left 127.0.0.1, no CSP violation, no console error. `expectedStatuses` lets through
-   * Chromium's "Failed to load resource: … status of N" lines for refusals the test causes on purpose (401, 429).
+   * Asserts nothing left 127.0.0.1, no CSP violation, no console error. `refusals` lets through Chromium's
+   * "Failed to load resource: … status of N" lines for refusals the test expects, by status and path (e.g. 401 on /v1/me).
    */
-  expectClean(options?: { expectedStatuses?: number[] }): void;
+  expectClean(options?: { refusals?: { status: number; path: string }[] }): void;
 }
 
 /**
@@ -50,19 +50,30 @@ export interface WatchedPage {
 export interface InPage {
   document: {
     documentElement: { scrollWidth: number };
+    readonly activeElement: unknown;
     querySelector(selector: string): InPageElement | null;
     querySelectorAll(selector: string): ArrayLike<InPageElement>;
   };
   innerWidth: number;
+  localStorage: InPageStorage;
+  sessionStorage: InPageStorage;
   DataTransfer: new () => { items: { add(file: unknown): unknown }; readonly files: { length: number } };
   File: new (parts: string[], name: string, options?: { type?: string }) => unknown;
   DragEvent: new (type: string, init: { bubbles?: boolean; cancelable?: boolean; dataTransfer?: unknown }) => unknown;
 }
+export interface InPageStorage {
+  readonly length: number;
+  key(index: number): string | null;
+  getItem(key: string): string | null;
+}
 export interface InPageElement {
   readonly id: string;
   readonly tagName: string;
+  readonly textContent: string | null;
   readonly labels?: ArrayLike<{ textContent: string | null }> | null;
   getAttribute(name: string): string | null;
+  querySelector(selector: string): InPageElement | null;
+  querySelectorAll(selector: string): ArrayLike<InPageElement>;
   dispatchEvent(event: unknown): boolean;
 }
 
@@ -148,9 +159,12 @@ export function useBrowser(): BrowserSuite {
         offHost,
         cspViolations,
         consoleErrors,
-        expectClean({ expectedStatuses = [] } = {}) {
+        expectClean({ refusals = [] } = {}) {
           const expected = (text: string) =>
-            expectedStatuses.some((s) => text.startsWith(`Failed to load resource: the server responded with a status of ${s} `));
+            refusals.some(
+              ({ status, path: pathname }) =>
+                text.startsWith(`Failed to load resource: the server responded with a status of ${status} `) && text.endsWith(`${pathname})`),
+            );
           expect({ offHost, cspViolations, consoleErrors: consoleErrors.filter((t) => !expected(t)) }).toEqual({
             offHost: [],
             cspViolations: [],
