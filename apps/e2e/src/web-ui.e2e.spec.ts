@@ -1,6 +1,6 @@
 import { freePort, json, runApp, type AppProcess } from '@rag/testing';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { useBrowser, type InPage, type InPageStorage, type WatchedPage } from './support/browser';
 import { CLI_MAIN, GATEWAY_MAIN, useStack } from './support/stack';
 
@@ -61,6 +61,37 @@ function lastTurn(page: Page): Promise<TurnReading> {
   });
 }
 
+/** Blurs whatever has focus, then presses Tab until `target` has it (at most 40 times); returns how many presses it took. */
+async function tabTo(page: Page, target: Locator): Promise<number> {
+  const focused = () => target.evaluate((el) => el === (globalThis as unknown as InPage).document.activeElement);
+  await page.evaluate(() => ((globalThis as unknown as InPage).document.activeElement as { blur?: () => void } | null)?.blur?.());
+  let tabs = 0;
+  while (!(await focused()) && tabs < 40) {
+    await page.keyboard.press('Tab');
+    tabs++;
+  }
+  if (!(await focused())) throw new Error(`Tab never reached ${String(target)}`);
+  return tabs;
+}
+
+/**
+ * The page's visible controls without an accessible name: from the accessibility tree as the browser computes it
+ * (Playwright's ARIA snapshot), and every input, select and textarea without a label, aria-label or aria-labelledby.
+ */
+async function unnamedControls(page: Page): Promise<string[]> {
+  const tree = await page.locator('body').ariaSnapshot();
+  const controls = tree.split('\n').filter((line) => /^\s*- (textbox|combobox|button|checkbox|radio|searchbox|spinbutton|slider|listbox)\b/.test(line));
+  if (controls.length < 2) throw new Error(`hardly any controls in the accessibility tree:\n${tree}`);
+  const unlabelled = await page.evaluate(() =>
+    Array.from((globalThis as unknown as InPage).document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+      .filter(
+        (el) => !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby') && !Array.from(el.labels ?? []).some((l) => (l.textContent ?? '').trim()),
+      )
+      .map((el) => `${el.tagName.toLowerCase()}#${el.id}`),
+  );
+  return [...controls.filter((line) => !/^\s*- \w+ "[^"]+"/.test(line)).map((line) => line.trim()), ...unlabelled];
+}
+
 const statusIs = (word: string) => (t: TurnReading) => t.status.split(/[\s:]/)[0] === word;
 
 describe('the chat page in a real browser (Debian chromium) against the whole stack', () => {
@@ -107,8 +138,8 @@ describe('the chat page in a real browser (Debian chromium) against the whole st
   }
 
   async function ask(page: Page, question: string) {
-    await page.getByLabel('Question').fill(question);
-    await page.getByRole('button', { name: 'Ask' }).click();
+    await page.getByLabel('Question', { exact: true }).fill(question);
+    await page.getByRole('button', { name: 'Ask', exact: true }).click();
   }
 
   /** Waits for the last turn to show some answer text while it is still running. */
@@ -207,6 +238,7 @@ describe('the chat page in a real browser (Debian chromium) against the whole st
     for (const partial of partials) expect(squash(view.result.answer as string).startsWith(partial)).toBe(true);
 
     const turn = w.page.getByTestId('turn').last();
+    expect(await turn.getByTestId('job-status').getAttribute('role')).toBe('status');
     const citations = view.result.citations as { source: string; title: string; chunk: string }[];
     expect(citations.length).toBeGreaterThan(0);
     const shown = turn.getByTestId('citation');
@@ -253,7 +285,7 @@ describe('the chat page in a real browser (Debian chromium) against the whole st
     const w = await browser.newPage();
     await signIn(w);
     await pickCollection(w.page, COLLECTION);
-    const cancel = w.page.getByRole('button', { name: 'Cancel' });
+    const cancel = w.page.getByRole('button', { name: 'Cancel', exact: true });
     expect(await cancel.isDisabled()).toBe(true);
     await ask(w.page, EXPENSES);
     const running = await partialAnswer(w.page);
@@ -395,7 +427,7 @@ describe('the chat page in a real browser (Debian chromium) against the whole st
     await signIn(w, QUERY_KEY);
     expect(await w.page.getByTestId('whoami').textContent()).toContain('other');
     // The main view is up (the question box is there); the documents panel is not.
-    await w.page.getByLabel('Question').waitFor({ timeout: WAIT_MS });
+    await w.page.getByLabel('Question', { exact: true }).waitFor({ timeout: WAIT_MS });
     await w.page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: WAIT_MS });
     expect(await w.page.getByRole('region', { name: 'Documents' }).count()).toBe(0);
     expect(await w.page.getByTestId('drop-zone').isVisible()).toBe(false);
@@ -433,17 +465,19 @@ describe('the chat page in a real browser (Debian chromium) against the whole st
 
   it('works from the keyboard alone, names every control, and fits a phone screen', async () => {
     const w = await browser.newPage();
-    await signIn(w);
+    await w.page.goto(`${stack.base}/`);
+    await w.page.getByRole('form', { name: 'Sign in' }).waitFor({ timeout: WAIT_MS });
+    expect(await unnamedControls(w.page)).toEqual([]);
+    // Sign in: Tab to the key, type it, Enter.
+    await tabTo(w.page, w.page.getByLabel('API key', { exact: true }));
+    await w.page.keyboard.type(KEY);
+    await w.page.keyboard.press('Enter');
+    await w.page.getByTestId('whoami').waitFor({ timeout: WAIT_MS });
     await pickCollection(w.page, COLLECTION);
-    const question = w.page.getByLabel('Question');
-    const focused = () => question.evaluate((el) => el === (globalThis as unknown as InPage).document.activeElement);
-    await w.page.locator('body').focus();
-    let tabs = 0;
-    while (!(await focused()) && tabs < 40) {
-      await w.page.keyboard.press('Tab');
-      tabs++;
-    }
-    expect(await focused()).toBe(true);
+    // Ask: Tab to the Question box, Shift+Enter is a new line, Enter asks.
+    const question = w.page.getByLabel('Question', { exact: true });
+    const tabs = await tabTo(w.page, question);
+    expect(tabs).toBeGreaterThan(0);
     await w.page.keyboard.type('How many vacation days');
     await w.page.keyboard.press('Shift+Enter');
     await w.page.keyboard.type('do new employees get?');
@@ -457,21 +491,7 @@ describe('the chat page in a real browser (Debian chromium) against the whole st
     );
     expect(turn.question).toBe('How many vacation days do new employees get?');
     await completedAnswer(w.page);
-
-    // Every control has an accessible name, as the browser computes it.
-    const tree = await w.page.locator('body').ariaSnapshot();
-    const controls = tree.split('\n').filter((line) => /^\s*- (textbox|combobox|button|checkbox|radio|searchbox|spinbutton|slider|listbox)\b/.test(line));
-    expect(controls.length).toBeGreaterThan(3);
-    expect(controls.filter((line) => !/^\s*- \w+ "[^"]+"/.test(line))).toEqual([]);
-    const unlabelled = await w.page.evaluate(() =>
-      Array.from((globalThis as unknown as InPage).document.querySelectorAll('input:not([type=hidden]), select, textarea'))
-        .filter(
-          (el) =>
-            !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby') && !Array.from(el.labels ?? []).some((l) => (l.textContent ?? '').trim()),
-        )
-        .map((el) => `${el.tagName.toLowerCase()}#${el.id}`),
-    );
-    expect(unlabelled).toEqual([]);
+    expect(await unnamedControls(w.page)).toEqual([]);
 
     await w.page.setViewportSize({ width: 390, height: 844 });
     await w.page.getByTestId('turn').last().getByTestId('citation').first().locator('summary').click();
