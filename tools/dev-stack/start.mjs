@@ -145,7 +145,8 @@ if (ingest.status !== 0) {
   });
   say(`gateway on http://127.0.0.1:${port} with two workers`);
   say(`dev API key (tenant default, scopes query,ingest,admin,operator; kept in ${path.join(dataDir, 'dev-api-key')}): ${devKey}`);
-  say('try:');
+  say(`chat page: open http://127.0.0.1:${port} in a browser and sign in with the dev key above`);
+  say('or from a terminal:');
   say(`  export RAG_KEY=${devKey}`);
   say(
     `  curl -s -X POST localhost:${port}/v1/chat -H "authorization: Bearer $RAG_KEY" -H 'content-type: application/json' -d '{"query":"How many vacation days do new employees get?","collection":"sample"}'`,

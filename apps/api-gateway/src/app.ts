@@ -15,10 +15,12 @@ import { collectionRoutes } from './routes/collections.routes';
 import { eventRoutes } from './routes/events.routes';
 import { healthRoutes } from './routes/health.routes';
 import { jobRoutes } from './routes/jobs.routes';
+import { meRoutes } from './routes/me.routes';
 import { openAIRoutes } from './routes/openai.routes';
 import { queueBoardRoutes } from './routes/queue-board.routes';
 import { seedCompatRoutes } from './routes/seed-compat.routes';
 import { uploadRoutes } from './routes/uploads.routes';
+import { webRoutes } from './routes/web.routes';
 
 /** Builds the gateway's Express app; `main.ts` owns listening and shutdown. */
 export function createApp(deps: GatewayDeps): Express {
@@ -31,6 +33,8 @@ export function createApp(deps: GatewayDeps): Express {
   // Open to probes; everything after needs a key when auth is on, and is rate limited.
   app.use(healthRoutes(deps));
   app.use(openApiRoutes());
+  // The chat page: static files open to anyone (it signs in with a key and uses only the API below).
+  app.use(webRoutes(deps.config.WEB_UI === 'on'));
   // The dashboard takes its key from a browser login too, so it authenticates itself (admin keys only).
   app.use(queueBoardRoutes(deps));
   // OpenAI's door authenticates and limits itself like the routes below, so its errors are in OpenAI's shape.
@@ -39,6 +43,7 @@ export function createApp(deps: GatewayDeps): Express {
   app.use(rateLimit(deps.queue.client, deps.config.QUEUE_PREFIX, deps.config.RATE_LIMIT_PER_MINUTE));
   app.use(utf8JsonOnly());
   app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, strict: true }));
+  app.use(meRoutes(deps));
   app.use(chatRoutes(deps));
   app.use(jobRoutes(deps));
   app.use(eventRoutes(deps));

@@ -66,6 +66,18 @@ describe('npm start (the dev stack)', () => {
     expect(view.result.citations[0].source).toBe('vacation-policy.md');
   });
 
+  it('serves the chat page at / and tells where it is and how to sign in', async () => {
+    expect(output).toContain(`chat page: open http://127.0.0.1:${port} in a browser and sign in with the dev key above`);
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain('data/dev-api-key');
+    expect(html).toContain('<script type="module" src="/ui/app.js"></script>');
+    expect((await fetch(`http://127.0.0.1:${port}/ui/app.js`)).status).toBe(200);
+  });
+
   it('answers questions that name no collection from the sample documents, through /chat and /v1/chat', async () => {
     const auth = { authorization: `Bearer ${readFileSync(path.join(data.path, 'dev-api-key'), 'utf8').trim()}` };
     const original = await fetch(`http://127.0.0.1:${port}/chat?query=${encodeURIComponent('How many vacation days do new employees get?')}`, {

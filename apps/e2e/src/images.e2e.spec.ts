@@ -87,7 +87,7 @@ describe('container images, built as their Dockerfiles build them', () => {
     expect(fs.existsSync(path.join(folder, 'parse-thread.cjs'))).toBe(app !== 'api-gateway');
   });
 
-  it('api-gateway starts from its folder with the image ENV (0.0.0.0 with keys) and answers /healthz', async () => {
+  it('api-gateway starts from its folder with the image ENV (0.0.0.0 with keys), answers /healthz and serves the chat page from its bundle', async () => {
     const port = await freePort();
     const image = runtimeEnv('api-gateway');
     expect(image.HOST).toBe('0.0.0.0');
@@ -99,7 +99,14 @@ describe('container images, built as their Dockerfiles build them', () => {
       DATA_DIR: path.join(scratch.path, 'gw-data'),
       API_KEYS: 'ops:admin:image_test_key_0123456789abcdef',
     };
-    await expectServes('api-gateway', env, `http://127.0.0.1:${port}/healthz`);
+    await expectServes('api-gateway', env, `http://127.0.0.1:${port}/healthz`, async () => {
+      // The page's files travel with the bundle (the build copies src/web to web/).
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+      expect(await page.text()).toContain('/ui/app.js');
+      for (const file of ['app.js', 'chat.js', 'documents.js', 'api.js', 'dom.js', 'style.css', 'icon.svg'])
+        expect([file, (await fetch(`http://127.0.0.1:${port}/ui/${file}`)).status]).toEqual([file, 200]);
+    });
   });
 
   it('rag-worker starts from its folder with the image ENV and answers /healthz on its side port', async () => {
@@ -152,7 +159,7 @@ describe('container images, built as their Dockerfiles build them', () => {
     });
   });
 
-  async function expectServes(app: App, env: NodeJS.ProcessEnv, url: string): Promise<void> {
+  async function expectServes(app: App, env: NodeJS.ProcessEnv, url: string, andThen?: () => Promise<void>): Promise<void> {
     const child = spawn('node', ['main.cjs'], { cwd: folders.get(app)!, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
@@ -167,6 +174,7 @@ describe('container images, built as their Dockerfiles build them', () => {
         if (status !== 200) await new Promise((r) => setTimeout(r, 100));
       }
       expect([status, child.exitCode, status === 200 ? '' : output.slice(-2000)]).toEqual([200, null, '']);
+      await andThen?.();
     } finally {
       child.kill('SIGKILL');
     }

@@ -23,12 +23,14 @@ export const AUTH_MODES = ['auto', 'on', 'off'] as const;
 export const VECTOR_STORES = ['lancedb', 'qdrant'] as const;
 export const EMBEDDING_BACKENDS = ['local', 'openai'] as const;
 export const LLM_BACKENDS = ['extractive', 'openai'] as const;
+export const ON_OFF = ['on', 'off'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type AuthMode = (typeof AUTH_MODES)[number];
 export type VectorStoreBackend = (typeof VECTOR_STORES)[number];
 export type EmbeddingBackend = (typeof EMBEDDING_BACKENDS)[number];
 export type LlmBackend = (typeof LLM_BACKENDS)[number];
+export type OnOff = (typeof ON_OFF)[number];
 
 /**
  * Every setting the apps read, with its default. Environment variables are
@@ -81,6 +83,10 @@ export class EnvSchema {
   /** Browser origins allowed by CORS, comma-separated (e.g. https://app.example.com); empty = CORS off. */
   @IsString()
   CORS_ORIGINS = '';
+
+  /** The chat page at `/` (static files, no data; everything it shows comes from the API with the user's key); off = `/` is a 404. */
+  @IsIn(ON_OFF)
+  WEB_UI: OnOff = 'on';
 
   /** Requests per minute per API key (per client IP when auth is off), kept in Redis; 0 = no limit. */
   @IntSetting(0, 1000000)

@@ -29,6 +29,20 @@ describe('ExtractiveAnswerer', () => {
     expect(answer.model).toBe('extractive-bm25-v1');
   });
 
+  it('writes its whole answer to onToken once, so a client following the events reads it there', async () => {
+    const pieces: string[] = [];
+    const answer = await answerer.answer({
+      query: 'How many vacation days do employees get?',
+      passages: [passage(1, 'Employees get 25 vacation days per year.')],
+      onToken: (text) => pieces.push(text),
+    });
+    expect(pieces).toEqual([answer.text]);
+    const none: string[] = [];
+    const nothing = await answerer.answer({ query: 'parking garage', passages: [passage(1, 'Employees get 25 vacation days.')], onToken: (t) => none.push(t) });
+    expect(none).toEqual([NO_ANSWER_TEXT]);
+    expect(nothing.text).toBe(NO_ANSWER_TEXT);
+  });
+
   it('cites the passage number it was given, not the passage position', async () => {
     const answer = await answerer.answer({
       query: 'Which port does the gateway listen on?',

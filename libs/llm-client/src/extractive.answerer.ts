@@ -50,9 +50,12 @@ export class ExtractiveAnswerer implements Answerer {
     const contextTerms = [...context].filter((t) => !queryTerms.includes(t));
     const chosen = queryTerms.length === 0 ? [] : this.choose(queryTerms, contextTerms, input);
     if (chosen.length === 0) {
+      input.onToken?.(NO_ANSWER_TEXT);
       return { text: NO_ANSWER_TEXT, cited: [], model: this.model, usage: { prompt_tokens: promptTokens, completion_tokens: words(NO_ANSWER_TEXT).length } };
     }
     const text = chosen.map((c) => `${c.sentence} [${c.passage}]`).join(' ');
+    // Written at once, as one piece: a client following the job's events reads the answer there as it would a model's.
+    input.onToken?.(text);
     const cited = [...new Set(chosen.map((c) => c.passage))];
     return { text, cited, model: this.model, usage: { prompt_tokens: promptTokens, completion_tokens: words(text).length } };
   }

@@ -43,8 +43,10 @@ function pathsObject(): Record<string, JsonSchema> {
   for (const [path, methods] of Object.entries(operations)) {
     const item: JsonSchema = {};
     for (const [method, op] of Object.entries(methods)) {
-      const scopes = op.scope?.split('|') ?? [];
-      const statuses = [...new Set([...(op.scope ? AUTHENTICATED_ERRORS : []), ...(op.errors ?? [])])].sort();
+      const anyKey = op.scope === 'any';
+      const scopes = anyKey ? [] : (op.scope?.split('|') ?? []);
+      const authenticated = anyKey ? AUTHENTICATED_ERRORS.filter((status) => status !== 403 && status !== 404) : op.scope ? AUTHENTICATED_ERRORS : [];
+      const statuses = [...new Set([...authenticated, ...(op.errors ?? [])])].sort();
       const responses: Record<string, JsonSchema> = {};
       for (const [status, [description, content]] of Object.entries(op.ok)) responses[status] = content ? { description, content } : { description };
       for (const status of statuses) {
@@ -54,9 +56,13 @@ function pathsObject(): Record<string, JsonSchema> {
         operationId: `${method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
         summary: op.summary,
         tags: [op.tag],
-        ...(op.scope ? { description: `Scope: ${scopes.map((s) => `\`${s}\``).join(' or ')}.` } : {}),
+        ...(anyKey
+          ? { description: 'Any valid key, whatever its scopes.' }
+          : op.scope
+            ? { description: `Scope: ${scopes.map((s) => `\`${s}\``).join(' or ')}.` }
+            : {}),
         // Scopes as role names (OpenAPI 3.1 allows them for non-OAuth schemes); an empty list: no key needed.
-        security: op.scope ? scopes.map((scope) => ({ apiKey: [scope] })) : [],
+        security: anyKey ? [{ apiKey: [] }] : op.scope ? scopes.map((scope) => ({ apiKey: [scope] })) : [],
         ...(op.parameters ? { parameters: op.parameters } : {}),
         ...(op.body ? { requestBody: { required: op.body.required ?? true, content: op.body.content } } : {}),
         responses,
@@ -85,7 +91,7 @@ export function openApiDocument(version: string): JsonSchema {
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: '/' }],
-    tags: ['chat', 'jobs', 'openai', 'collections', 'ingestion', 'admin', 'seed-compat', 'health'].map((name) => ({ name })),
+    tags: ['chat', 'jobs', 'openai', 'auth', 'collections', 'ingestion', 'admin', 'seed-compat', 'health'].map((name) => ({ name })),
     paths: pathsObject(),
     components: {
       schemas: { ...withReferenced(dtoSchemas(), REQUEST_DTOS), ...responseSchemas },

@@ -6,8 +6,8 @@ type Method = 'get' | 'post' | 'delete';
 interface Operation {
   summary: string;
   tag: string;
-  /** The scope a key needs (`admin|operator`: either); none: open to anyone. */
-  scope?: Scope | 'admin|operator';
+  /** The scope a key needs (`admin|operator`: either; `any`: any valid key); none: open to anyone. */
+  scope?: Scope | 'admin|operator' | 'any';
   parameters?: JsonSchema[];
   body?: { content: Record<string, JsonSchema>; required?: boolean };
   /** Status → [description, content type → schema] (no content: an empty or opaque body). */
@@ -114,6 +114,14 @@ export const operations: Record<string, Partial<Record<Method, Operation>>> = {
       openai: true,
       parameters: [pathParam('id', 'a collection name')],
       ok: { '200': ['the model', json('Model')] },
+    },
+  },
+  '/v1/me': {
+    get: {
+      summary: 'Who the key is: its tenant, scopes and id, and whether keys are required',
+      tag: 'auth',
+      scope: 'any',
+      ok: { '200': ['the caller', json('Me')] },
     },
   },
   '/v1/collections': {
@@ -263,6 +271,13 @@ export const operations: Record<string, Partial<Record<Method, Operation>>> = {
       summary: 'Prometheus metrics',
       tag: 'health',
       ok: { '200': ['metrics in Prometheus’ text format', { 'text/plain': { schema: { type: 'string' } } }] },
+    },
+  },
+  '/': {
+    get: {
+      summary: 'The chat page (HTML; its files are under /ui/); sign in with a key. Off with WEB_UI=off',
+      tag: 'health',
+      ok: { '200': ['the page', { 'text/html': { schema: { type: 'string' } } }] },
     },
   },
   '/openapi.json': {

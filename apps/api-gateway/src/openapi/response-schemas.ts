@@ -172,6 +172,12 @@ export const responseSchemas: Record<string, JsonSchema> = {
     },
   }),
   Health: object({ status: { const: 'ok' } }),
+  Me: object({
+    tenant: str,
+    scopes: { type: 'array', items: { type: 'string', enum: ['query', 'ingest', 'admin', 'operator'] } },
+    key_id: { type: ['string', 'null'], description: 'null with auth off, or for a key seeded from API_KEYS without an id' },
+    auth: { type: 'string', enum: ['on', 'off'] },
+  }),
   Readiness: object(
     {
       status: { type: 'string', enum: ['ready', 'degraded', 'not_ready'] },
