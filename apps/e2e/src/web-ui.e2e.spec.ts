@@ -438,7 +438,7 @@ describe('the chat page in a real browser (Debian chromium) against the whole st
   it('shows a refused request (429 from a rate-limited gateway) with its message and when to retry', async () => {
     const port = await freePort();
     const limited = stack.startApp(GATEWAY_MAIN, { ...env, PORT: String(port), RATE_LIMIT_PER_MINUTE: '12' });
-    await limited.waitForLog((l) => l.message === 'listening');
+    await limited.waitForLog((l) => l.message === 'listening', 60_000);
     const base = `http://127.0.0.1:${port}`;
     const w = await browser.newPage();
     await signIn(w, LIMITED_KEY, base);
