@@ -30,8 +30,7 @@ export class ApiError extends Error {
 
   /** What the user reads: the server's message, and when to try again. */
   describe() {
-    // Said once: the server's message often says when to retry already.
-    const retry = this.retryAfter !== undefined && !/retry after/i.test(this.message) ? ` Retry after ${this.retryAfter} s.` : '';
+    const retry = this.retryAfter !== undefined ? ` Retry after ${this.retryAfter} s.` : '';
     const status = this.status ? ` (${this.status}${this.code ? ` ${this.code}` : ''})` : '';
     return `${this.message}${status}.${retry}`.replace(/\.\./g, '.');
   }
