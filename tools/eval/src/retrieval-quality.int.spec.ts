@@ -1,7 +1,7 @@
 import { runApp, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { corpusFolder, datasetFile, installHint, listDocumentIds, loadCorpora, type Corpus } from './corpora';
+import { copyCorpus, corpusFolder, datasetFile, installHint, loadCorpora, type Corpus } from './corpora';
 
 /** The CLI's entry point, run as a real process. */
 const CLI = 'apps/ingest-cli/src/main.ts';
@@ -37,10 +37,7 @@ describe.each(loadCorpora().filter((c) => c.role === 'ci'))('retrieval quality o
     work = tempDir(`rag-eval-${corpus.name}-`);
     // The corpus's own pages only (include/exclude), copied with their relative paths so the ids match the gold.
     const docs = path.join(work.path, 'docs');
-    for (const id of listDocumentIds(corpus)) {
-      mkdirSync(path.dirname(path.join(docs, id)), { recursive: true });
-      copyFileSync(path.join(corpusFolder(corpus), id), path.join(docs, id));
-    }
+    copyCorpus(corpus, docs);
     const env = { REDIS_URL: redis.url, QUEUE_PREFIX: 'rag-eval', DATA_DIR: path.join(work.path, 'data'), LOG_LEVEL: 'error' };
     const ingest = await runApp(CLI, env, [docs, '--collection', corpus.name, '--no-progress', '--json']);
     expect({ code: ingest.code, stderr: ingest.stderr }).toEqual({ code: 0, stderr: '' });
