@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { PathNotFoundError } from './discover-files';
 import { ingestCommand, type Output } from './commands/ingest.command';
 import { dlqCommand, type DlqAction } from './commands/dlq.command';
+import { evalCommand } from './commands/eval.command';
 import { keysCommand } from './commands/keys.command';
 import { queuedIngestCommand, statusCommand } from './commands/queued-ingest.command';
 import { deleteCommand, listCommand } from './commands/list.command';
@@ -25,6 +26,30 @@ function topK(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > Limits.topKMax) throw new InvalidArgumentError(`use a whole number from 1 to ${Limits.topKMax}`);
   return n;
+}
+
+/** Parses a comma-separated list of search modes. */
+function modeList(value: string): SearchMode[] {
+  const modes = value.split(',').map((m) => m.trim());
+  const bad = modes.filter((m) => !(SEARCH_MODES as readonly string[]).includes(m));
+  if (bad.length > 0 || modes.length === 0) throw new InvalidArgumentError(`use a comma-separated list of ${SEARCH_MODES.join(', ')}`);
+  return [...new Set(modes as SearchMode[])];
+}
+
+/** Parses --k: recall's cut-off in documents. */
+function cutOff(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 50) throw new InvalidArgumentError('use a whole number from 1 to 50');
+  return n;
+}
+
+/** Parses --chunk-sizes: comma-separated token counts within CHUNK_SIZE's bounds. */
+function chunkSizes(value: string): number[] {
+  const sizes = value.split(',').map((s) => s.trim());
+  if (sizes.some((s) => !/^\d+$/.test(s) || Number(s) < 32 || Number(s) > 8192)) {
+    throw new InvalidArgumentError('use comma-separated whole numbers of tokens from 32 to 8192, e.g. 200,300,500');
+  }
+  return [...new Set(sizes.map(Number))];
 }
 
 const TENANT_HELP = "the tenant that owns the collection (only that tenant's API keys can query it)";
@@ -120,6 +145,45 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
     .action(async (query: string, opts: { collection: string; topK: number; mode: SearchMode; tenant: string; json?: boolean }) => {
       code = await searchCommand(config, query, opts, io);
     });
+
+  program
+    .command('eval')
+    .description(
+      "measure retrieval on an evaluation set: hit@1/3/5/10, recall@k, MRR and nDCG@10 of each search mode's documents (and of the answer's citations with --answers), in total and per question",
+    )
+    .requiredOption('-d, --dataset <file.jsonl>', 'the evaluation set: one {"id", "question", "gold": [document ids]} a line (tools/eval/datasets)')
+    .option('-c, --collection <name>', 'the collection to evaluate', validName)
+    .option('-t, --tenant <name>', TENANT_HELP, validName, 'default')
+    .option('-m, --modes <modes>', `search modes to compare (comma-separated: ${SEARCH_MODES.join(', ')})`, modeList, [
+      'text',
+      'vector',
+      'hybrid',
+    ] as SearchMode[])
+    .option('-k, --k <n>', 'recall@k: the share of gold documents in the top k documents', cutOff, 10)
+    .option('--answers', 'also answer each question (the configured embedder and answerer) and score the documents its citations name')
+    .option(
+      '--corpus <folder>',
+      'instead of --collection: load this folder into a temporary collection (one per chunk size) in the tenant, evaluate it and drop it',
+    )
+    .option('--chunk-sizes <sizes>', 'with --corpus: chunk sizes in tokens to compare, e.g. 200,300,500 (default CHUNK_SIZE)', chunkSizes)
+    .option('--json', 'print every figure as JSON (totals and per question)')
+    .option('--no-progress', 'do not show the progress bar')
+    .action(
+      async (opts: {
+        dataset: string;
+        collection?: string;
+        tenant: string;
+        modes: SearchMode[];
+        k: number;
+        answers?: boolean;
+        corpus?: string;
+        chunkSizes?: number[];
+        json?: boolean;
+        progress: boolean;
+      }) => {
+        code = await evalCommand(config, opts, io);
+      },
+    );
 
   const dlq = program.command('dlq').description('inspect and replay questions that failed for good (the dead-letter queue)');
   type DlqOptions = { json?: boolean; yes?: boolean; tenant?: string };

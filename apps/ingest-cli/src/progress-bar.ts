@@ -17,3 +17,17 @@ export function documentsBar(stream: NodeJS.WriteStream): SingleBar {
     Presets.shades_classic,
   );
 }
+
+/** `rag-ingest eval`'s progress bar on `stream` (stderr): questions asked of the total (every mode's and the answers'), the current target. */
+export function evalBar(stream: NodeJS.WriteStream): SingleBar {
+  return new SingleBar(
+    {
+      stream,
+      format: 'evaluating {bar} {value}/{total} questions | {target} | eta {eta_formatted}',
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 2000,
+    },
+    Presets.shades_classic,
+  );
+}

@@ -53,3 +53,15 @@ export {
 } from './pipeline/ingest-queued-document';
 export { LOCAL_EMBEDDING_DIM, createEmbedder, openVectorStore } from './backends';
 export { GuardedVectorStore, guardVectorStore, type GuardOptions } from './store/guarded.store';
+export { distinctDocuments, hitAt, meanScores, ndcgAt, recallAt, reciprocalRank, scoreRanking, SCORE_NAMES, type RankingScores } from './eval/metrics';
+export {
+  EVAL_SEARCH_DEPTH,
+  documentOfChunk,
+  evaluateQuestions,
+  parseEvalSet,
+  type EvalOptions,
+  type EvalQuestion,
+  type EvalTarget,
+  type QuestionOutcome,
+  type TargetOutcome,
+} from './eval/evaluate';

@@ -11,6 +11,7 @@ import { gatewayScenario } from './gateway.bench';
 import { ingestRemoteScenario, ingestScenario } from './ingest.bench';
 import { overheadScenario } from './overhead.bench';
 import { retrievalScenario } from './retrieval.bench';
+import { retrievalQualityScenario } from './retrieval-quality.bench';
 import { machine, type Scenario } from './scenario';
 import { sseClientsScenario } from './sse-clients.bench';
 import { sseFanoutScenario } from './sse-fanout.bench';
@@ -21,6 +22,7 @@ const SCENARIOS: Scenario[] = [
   workersScenario,
   overheadScenario,
   retrievalScenario,
+  retrievalQualityScenario,
   ingestScenario,
   ingestRemoteScenario,
   sseFanoutScenario,

@@ -1,5 +1,5 @@
 import { isSupported } from '@rag/retrieval';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** The repository root (tools/eval/src → ../../..). */
@@ -119,6 +119,20 @@ export function listDocumentIds(corpus: Corpus): string[] {
   };
   walk(root, '');
   return ids.sort();
+}
+
+/**
+ * Copies the corpus's documents (listDocumentIds) into `dest`, keeping their
+ * relative paths, so that ingesting `dest` gives exactly the corpus's ids and
+ * no excluded page. Returns the ids copied.
+ */
+export function copyCorpus(corpus: Corpus, dest: string): string[] {
+  const ids = listDocumentIds(corpus);
+  for (const id of ids) {
+    mkdirSync(path.dirname(path.join(dest, id)), { recursive: true });
+    copyFileSync(path.join(corpusFolder(corpus), id), path.join(dest, id));
+  }
+  return ids;
 }
 
 export function installHint(corpus: Corpus): string {
