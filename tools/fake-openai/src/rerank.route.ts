@@ -5,8 +5,8 @@ import { FakeApiError, InvalidRequestError } from './openai-error';
 import { sleep } from './sleep';
 import { contentWords } from './text-terms';
 
-/** The fields Cohere's v2 rerank takes; with rerankDialect `cohere` any other is refused, as Cohere does. */
-const COHERE_FIELDS = new Set(['model', 'query', 'documents', 'top_n', 'return_documents', 'max_tokens_per_doc']);
+/** The fields Cohere's v2 rerank takes (no return_documents); with rerankDialect `cohere` any other is refused, as Cohere does. */
+const COHERE_FIELDS = new Set(['model', 'query', 'documents', 'top_n', 'max_tokens_per_doc']);
 
 /**
  * Relevance of `document` to `query`: the share of the query's distinct

@@ -32,7 +32,7 @@ export function parseRerankResponse(body: unknown, count: number): RerankResult[
     if (typeof item !== 'object' || item === null || Array.isArray(item)) throw badAnswer(`item ${position} is ${describe(item)}, not an object`);
     const { index } = item as { index?: unknown };
     // Some Cohere-compatible servers say `score`; accept it when `relevance_score` is absent.
-    const score = (item as Record<string, unknown>)[scoreField] ?? (item as { score?: unknown }).score;
+    const score = scoreField in item ? (item as Record<string, unknown>)[scoreField] : (item as { score?: unknown }).score;
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count) {
       throw badAnswer(`item ${position} has index ${JSON.stringify(index)}, not one of the ${count} documents sent (0-${count - 1})`);
     }
