@@ -9,7 +9,15 @@ const KEY = 'acme_rerank_search_key_0123456789';
 const RERANKER_KEY = 'rr-gateway-secret-0123456789';
 const QUERY = 'Do unused vacation days carry over?';
 
-type Result = { id: string; title?: string; heading?: string; chunk: string; score: number; rerank_score?: number; ranks: { vector?: number; text?: number; rerank?: number } };
+type Result = {
+  id: string;
+  title?: string;
+  heading?: string;
+  chunk: string;
+  score: number;
+  rerank_score?: number;
+  ranks: { vector?: number; text?: number; rerank?: number };
+};
 type Answer = { reranker?: string; reranked?: boolean; results: Result[] };
 
 // POST /v1/collections/:name/search with RERANKER=http: the in-process gateway on a private redis-server, real LanceDB,
@@ -125,7 +133,9 @@ describe('POST /v1/collections/:name/search with a reranker', () => {
     expect(body).toMatchObject({ reranker: 'http:rerank-model', reranked: false });
     expect((body as Answer).results.map((r) => r.id)).toEqual(fused.slice(0, 3));
     await new Promise((r) => setImmediate(r));
-    expect(logs.lines).toContainEqual(expect.objectContaining({ level: 'warn', message: 'reranker failed; keeping the fused order', code: 'reranker_auth_failed' }));
+    expect(logs.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: 'reranker failed; keeping the fused order', code: 'reranker_auth_failed' }),
+    );
     expect(logs.text()).not.toContain(RERANKER_KEY);
   });
 });

@@ -43,7 +43,13 @@ describe('query processor with a reranker', () => {
     const client = createOpenAIClient({ baseUrl: fake.url, apiKey: KEY, timeoutMs: 5000, maxRetries: 0 });
     const answerer = new OpenAIAnswerer(client, { model: 'chat-model', maxTokens: 200, baseUrl: fake.url });
     // Failures to open: more than the test makes, so every failing answer reaches the server.
-    reranker = new HttpReranker({ url: fake.url, model: 'rerank-model', apiKey: KEY, timeoutMs: 2000, breaker: createBreaker('reranker', { failures: 100, halfOpenAfterMs: 1000 }) });
+    reranker = new HttpReranker({
+      url: fake.url,
+      model: 'rerank-model',
+      apiKey: KEY,
+      timeoutMs: 2000,
+      breaker: createBreaker('reranker', { failures: 100, halfOpenAfterMs: 1000 }),
+    });
     deps = { store, embedder, answerer, reranker, rerankCandidates: CANDIDATES };
     metrics = createWorkerMetrics([reranker.breaker], createLlmResilience());
     void suite.queue.process(JobName.Answer, 1, queryRunner(deps, suite.runtime({ metrics, openEvents: suite.openEvents })).process);
@@ -52,9 +58,13 @@ describe('query processor with a reranker', () => {
   beforeEach(() => fake.setOptions({ fault: null }));
 
   const ask = async (): Promise<QueryResult> => {
-    const job = await suite.queue.add(JobName.Answer, signedQuery({ query: QUERY, collection: 'handbook', top_k: TOP_K, stream: false, request_id: 'r-1', tenant: 'default' }), {
-      attempts: 1,
-    });
+    const job = await suite.queue.add(
+      JobName.Answer,
+      signedQuery({ query: QUERY, collection: 'handbook', top_k: TOP_K, stream: false, request_id: 'r-1', tenant: 'default' }),
+      {
+        attempts: 1,
+      },
+    );
     return (await job.finished()) as QueryResult;
   };
   const fusedTop = async (k: number) => retrieve(deps, { tenant: 'default', query: QUERY, collection: 'handbook', topK: k });

@@ -60,14 +60,16 @@ export function rerankRoute(state: FakeState) {
     const topN = body.top_n;
     if (topN !== undefined && (!Number.isInteger(topN) || (topN as number) < 1)) throw new FakeApiError(422, 'top_n must be a positive integer');
     const query = body.query;
-    const ranked = items
-      .map((text, index) => ({ index, score: rerankScore(query, text), text }))
-      .sort((a, b) => b.score - a.score || a.index - b.index);
+    const ranked = items.map((text, index) => ({ index, score: rerankScore(query, text), text })).sort((a, b) => b.score - a.score || a.index - b.index);
     const gone = clientGone(res);
     await sleep(state.options.rerankLatencyMs ?? 0, gone);
     if (gone.aborted) return;
     if (useTexts) {
-      sendJson(res, ranked.map(({ index, score, text }) => ({ index, score, ...(body.return_text === true ? { text } : {}) })), fault);
+      sendJson(
+        res,
+        ranked.map(({ index, score, text }) => ({ index, score, ...(body.return_text === true ? { text } : {}) })),
+        fault,
+      );
       return;
     }
     const kept = ranked.slice(0, (topN as number | undefined) ?? ranked.length);

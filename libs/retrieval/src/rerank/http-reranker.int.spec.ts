@@ -14,7 +14,12 @@ import { rerankHits } from './rerank-hits';
 const KEY = 'rr-secret-key-0123456789abcdef';
 const QUERY = 'How many vacation days do employees get?';
 // The fake scores by the share of the query's content words (many, vacation, days, employees, get) in each.
-const DOCS = ['Parking is behind building B.', 'Employees file expense claims monthly.', 'Employees get 25 vacation days per year.', 'Vacation requests go to your manager.'];
+const DOCS = [
+  'Parking is behind building B.',
+  'Employees file expense claims monthly.',
+  'Employees get 25 vacation days per year.',
+  'Vacation requests go to your manager.',
+];
 
 describe('HttpReranker against a rerank server over HTTP (tools/fake-openai)', () => {
   let fake: FakeOpenAI;
@@ -163,7 +168,10 @@ describe('HttpReranker against a rerank server over HTTP (tools/fake-openai)', (
     const logs = captureLogs();
     // No secrets registered with this logger: the key must not reach it at all.
     const logger = createLogger({ service: 'test', stream: logs.stream });
-    const hits: SearchHit[] = DOCS.map((text, i) => ({ chunk: { id: `d#${i}`, docId: 'd', source: 'd', title: '', heading: '', position: i, text, contentHash: 'h' }, score: 1 - i / 10 }));
+    const hits: SearchHit[] = DOCS.map((text, i) => ({
+      chunk: { id: `d#${i}`, docId: 'd', source: 'd', title: '', heading: '', position: i, text, contentHash: 'h' },
+      score: 1 - i / 10,
+    }));
     const outcome = await rerankHits(reranker(), QUERY, hits, 2, { logger });
     expect(outcome.reranked).toBe(false);
     expect(outcome.hits.map((h) => h.chunk.id)).toEqual(['d#0', 'd#1']);

@@ -127,16 +127,25 @@ export class HttpReranker implements Reranker {
     const said = this.scrub(text);
     const where = `reranker at ${this.where()}`;
     if (status === 401 || status === 403) {
-      return new RerankerError(`${where} refused the credentials (${status}); check RERANKER_API_KEY`, { code: 'reranker_auth_failed', permanent: true, status });
+      return new RerankerError(`${where} refused the credentials (${status}); check RERANKER_API_KEY`, {
+        code: 'reranker_auth_failed',
+        permanent: true,
+        status,
+      });
     }
     if (status === 404) {
-      return new RerankerError(
-        `${where} answered 404 (${said}); check RERANKER_URL (the server must answer POST <RERANKER_URL>/rerank) and RERANKER_MODEL`,
-        { code: 'reranker_not_found', permanent: true, status },
-      );
+      return new RerankerError(`${where} answered 404 (${said}); check RERANKER_URL (the server must answer POST <RERANKER_URL>/rerank) and RERANKER_MODEL`, {
+        code: 'reranker_not_found',
+        permanent: true,
+        status,
+      });
     }
     if (RETRYABLE_STATUS(status)) {
-      return new RerankerError(`${where} failed with ${status} (${said})`, { code: status === 429 ? 'reranker_rate_limited' : 'reranker_unavailable', permanent: false, status });
+      return new RerankerError(`${where} failed with ${status} (${said})`, {
+        code: status === 429 ? 'reranker_rate_limited' : 'reranker_unavailable',
+        permanent: false,
+        status,
+      });
     }
     return new RerankerError(`${where} rejected the request (${status}: ${said}); check RERANKER_MODEL and that the server speaks the rerank protocol`, {
       code: 'reranker_request_rejected',

@@ -20,8 +20,6 @@ export class RerankerError extends AppError {
   }
 
   override get publicMessage(): string {
-    return this.permanent
-      ? 'the reranker refused the request; the operator finds why in the logs'
-      : 'the reranker failed; results are in fused order';
+    return this.permanent ? 'the reranker refused the request; the operator finds why in the logs' : 'the reranker failed; results are in fused order';
   }
 }

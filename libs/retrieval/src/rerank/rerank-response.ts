@@ -1,8 +1,7 @@
 import { RerankerError } from './rerank-errors';
 import type { RerankResult } from './reranker';
 
-const SHAPES =
-  'expected a list of {index, score} (Text Embeddings Inference) or {results: [{index, relevance_score}]} (Jina, Cohere and compatible servers)';
+const SHAPES = 'expected a list of {index, score} (Text Embeddings Inference) or {results: [{index, relevance_score}]} (Jina, Cohere and compatible servers)';
 
 function badAnswer(detail: string): RerankerError {
   return new RerankerError(`the reranker's answer is not a rerank response: ${detail}; ${SHAPES}`, { code: 'reranker_bad_response', permanent: false });
@@ -38,7 +37,8 @@ export function parseRerankResponse(body: unknown, count: number): RerankResult[
     }
     if (seen.has(index)) throw badAnswer(`index ${index} is ranked twice`);
     seen.add(index);
-    if (typeof score !== 'number' || !Number.isFinite(score)) throw badAnswer(`item ${position} has ${scoreField} ${JSON.stringify(score)}, not a finite number`);
+    if (typeof score !== 'number' || !Number.isFinite(score))
+      throw badAnswer(`item ${position} has ${scoreField} ${JSON.stringify(score)}, not a finite number`);
     return { index, score };
   });
   // Servers sort already; sorting here makes the order ours (ties: the order sent).
