@@ -18,7 +18,7 @@ import {
   withWebhookSigningSecret,
 } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
-import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore, parsePoolFromConfig } from '@rag/retrieval';
+import { HttpReranker, chunkingFromConfig, createEmbedder, createReranker, guardVectorStore, openVectorStore, parsePoolFromConfig } from '@rag/retrieval';
 import Redis from 'ioredis';
 import { hostname } from 'node:os';
 import { ingestRunner } from './ingest.processor';
@@ -46,17 +46,22 @@ async function main(): Promise<void> {
   for (const connection of [redis, subscriber]) connection.on('error', (error) => logger.error('redis connection error', { error: errorMessage(error) }));
   // One set of breakers and one shared budget for every call this worker makes to the LLM provider.
   const resilience = llmResilienceFromConfig(config, { redis, prefix: config.QUEUE_PREFIX });
+  // RERANKER=http: behind its own breaker; when it fails, answers go ahead in fused order (logged, counted).
+  const reranker = createReranker(config);
   const deps = {
     store,
     embedder: createEmbedder(config, { resilience }),
     answerer: createAnswerer(config, { resilience }),
     condenser: createQueryCondenser(config, { resilience }),
     historyMaxTokens: config.CHAT_HISTORY_MAX_TOKENS,
+    reranker,
+    rerankCandidates: config.RERANK_CANDIDATES,
   };
-  for (const breaker of [store.breaker, resilience.breakers.chat, resilience.breakers.embeddings]) {
+  const breakers = [store.breaker, resilience.breakers.chat, resilience.breakers.embeddings, ...(reranker instanceof HttpReranker ? [reranker.breaker] : [])];
+  for (const breaker of breakers) {
     breaker.onStateChange((state, name) => logger.warn('circuit breaker changed state', { dependency: name, state }));
   }
-  const metrics = createWorkerMetrics([store.breaker, resilience.breakers.chat, resilience.breakers.embeddings], resilience);
+  const metrics = createWorkerMetrics(breakers, resilience);
   const metricsServer = serveWorkerMetrics(metrics, config.WORKER_METRICS_PORT, config.WORKER_METRICS_HOST, () => redis.ping(), logger);
   const cancels = new CancelSignals(subscriber, redis, config.QUEUE_PREFIX);
   await cancels.start();

@@ -9,13 +9,15 @@ export interface WorkerMetrics {
   jobs: JobMetrics;
   /** LLM tokens spent on answers, by kind (prompt, completion). */
   tokens: Counter<'kind'>;
+  /** Answers that went ahead in fused order because the reranker failed. */
+  rerankFallbacks: Counter;
 }
 
 const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
 
 /**
  * A worker's metrics: job outcomes and durations by stage, LLM tokens,
- * circuit-breaker states, waits for the shared rate limits, and Node's
+ * reranker fallbacks, circuit-breaker states, waits for the shared rate limits, and Node's
  * process metrics.
  */
 export function createWorkerMetrics(breakers: Breaker[], resilience: LlmResilience): WorkerMetrics {
@@ -49,7 +51,12 @@ export function createWorkerMetrics(breakers: Breaker[], resilience: LlmResilien
     },
   });
   const tokens = new Counter({ name: 'rag_llm_tokens_total', help: 'LLM tokens spent on answers, by kind.', labelNames: ['kind'], registers: [registry] });
-  return { registry, jobs: new JobMetrics(registry), tokens };
+  const rerankFallbacks = new Counter({
+    name: 'rag_reranker_fallbacks_total',
+    help: 'Answers that went ahead in fused order because the reranker (RERANKER=http) failed; each failure is logged as a warning with its reason.',
+    registers: [registry],
+  });
+  return { registry, jobs: new JobMetrics(registry), tokens, rerankFallbacks };
 }
 
 /**

@@ -36,9 +36,11 @@ export function queryRunner(deps: AnswerDeps, runtime: WorkerRuntime): JobRunner
         job.events.emit('done', { status: 'completed', model: result.model, usage: result.usage, timings: result.timings });
         runtime.metrics?.tokens.inc({ kind: 'prompt' }, result.usage.prompt_tokens);
         runtime.metrics?.tokens.inc({ kind: 'completion' }, result.usage.completion_tokens);
+        // The reranker failed and the answer went ahead in fused order (the reason is in the warning logged).
+        if (result.reranked === false) runtime.metrics?.rerankFallbacks.inc();
         const t = result.timings;
         return {
-          log: { tenant: payload.tenant, citations: result.citations.length },
+          log: { tenant: payload.tenant, citations: result.citations.length, ...(result.reranked !== undefined ? { reranked: result.reranked } : {}) },
           durations: { queued: t.queued_ms, retrieve: t.retrieve_ms, generate: t.generate_ms, total: t.total_ms },
         };
       },

@@ -24,6 +24,7 @@ export const VECTOR_STORES = ['lancedb', 'qdrant'] as const;
 export const EMBEDDING_BACKENDS = ['local', 'openai'] as const;
 export const LLM_BACKENDS = ['extractive', 'openai'] as const;
 export const ON_OFF = ['on', 'off'] as const;
+export const RERANKER_BACKENDS = ['none', 'http'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -31,6 +32,7 @@ export type VectorStoreBackend = (typeof VECTOR_STORES)[number];
 export type EmbeddingBackend = (typeof EMBEDDING_BACKENDS)[number];
 export type LlmBackend = (typeof LLM_BACKENDS)[number];
 export type OnOff = (typeof ON_OFF)[number];
+export type RerankerBackend = (typeof RERANKER_BACKENDS)[number];
 
 /**
  * Every setting the apps read, with its default. Environment variables are
@@ -169,6 +171,36 @@ export class EnvSchema {
   /** Timeout of one embeddings or chat request. */
   @Milliseconds(100)
   LLM_TIMEOUT_MS = 60000;
+
+  /**
+   * A reranker that reorders the fused candidates before the top k are kept:
+   * `none`, or `http`, any server speaking the common rerank protocol
+   * (`POST {RERANKER_URL}/rerank`: Text Embeddings Inference, Jina- or
+   * Cohere-compatible servers). When it fails, answers go ahead in fused order.
+   */
+  @IsIn(RERANKER_BACKENDS)
+  RERANKER: RerankerBackend = 'none';
+
+  /** The rerank server's base URL, without `/rerank` (e.g. http://localhost:8080 for TEI, https://api.jina.ai/v1); required when RERANKER=http. */
+  @ValidateIf((o: EnvSchema) => o.RERANKER_URL !== '' || o.RERANKER === 'http')
+  @Matches(/^https?:\/\/\S+$/, { message: 'RERANKER_URL must be an http(s) URL such as http://localhost:8080 (required when RERANKER=http)' })
+  RERANKER_URL = '';
+
+  /** Model sent with each rerank request (Jina and Cohere need one; TEI serves one and ignores it); empty = none sent. */
+  @IsString()
+  RERANKER_MODEL = '';
+
+  /** Sent as `Authorization: Bearer <key>` when set; never logged. */
+  @IsString()
+  RERANKER_API_KEY = '';
+
+  /** One rerank request at most this long; then the answer goes ahead in fused order. */
+  @Milliseconds(100)
+  RERANKER_TIMEOUT_MS = 5000;
+
+  /** Fused candidates sent to the reranker (at least top_k are); the final top_k are taken from its order. */
+  @IntSetting(1, 500)
+  RERANK_CANDIDATES = 30;
 
   @Matches(NAME_PATTERN, { message: nameRuleMessage('DEFAULT_COLLECTION') })
   DEFAULT_COLLECTION = 'default';

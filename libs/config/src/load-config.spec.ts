@@ -131,8 +131,20 @@ describe('loadConfig', () => {
     ['EMBEDDING_DIM', '16'],
     ['EMBEDDING_DIM', '-1'],
     ['EMBEDDING_DIM', 'auto'],
+    ['RERANKER', 'cohere'],
+    ['RERANKER_URL', 'localhost:8080'],
+    ['RERANKER_TIMEOUT_MS', '99'],
+    ['RERANK_CANDIDATES', '0'],
   ])('rejects %s=%j', (name, value) => {
     expect(variables(configError({ [name]: value }))).toEqual([name]);
+  });
+
+  it('requires RERANKER_URL when RERANKER=http, naming the variable', () => {
+    const error = configError({ RERANKER: 'http' });
+    expect(variables(error)).toEqual(['RERANKER_URL']);
+    expect(error.message).toContain('required when RERANKER=http');
+    expect(loadConfig({ RERANKER: 'http', RERANKER_URL: 'http://127.0.0.1:8080' }, CWD)).toMatchObject({ RERANKER: 'http', RERANK_CANDIDATES: 30 });
+    expect(loadConfig({}, CWD)).toMatchObject({ RERANKER: 'none', RERANKER_URL: '' });
   });
 
   it("leaves EMBEDDING_DIM at 0 (the embedder's own size) unless it is set", () => {
@@ -277,7 +289,7 @@ describe('isSecretKey', () => {
 
   it('treats exactly the API keys and the job and webhook signing secrets among the real settings as secret', () => {
     const secret = Object.keys(new EnvSchema()).filter(isSecretKey).sort();
-    expect(secret).toEqual(['API_KEYS', 'JOB_SIGNING_KEY', 'OPENAI_API_KEY', 'QDRANT_API_KEY', 'WEBHOOK_SIGNING_SECRET']);
+    expect(secret).toEqual(['API_KEYS', 'JOB_SIGNING_KEY', 'OPENAI_API_KEY', 'QDRANT_API_KEY', 'RERANKER_API_KEY', 'WEBHOOK_SIGNING_SECRET']);
   });
 });
 

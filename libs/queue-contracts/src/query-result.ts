@@ -19,6 +19,8 @@ export interface Backends {
   vector_store: string;
   embedder: string;
   llm: string;
+  /** The reranker (`http:<model>`, or `http` without RERANKER_MODEL); absent when none is configured. */
+  reranker?: string;
 }
 
 export interface Usage {
@@ -39,6 +41,11 @@ export interface QueryResult {
   citations: Citation[];
   model: string;
   backends: Backends;
+  /**
+   * With a reranker configured: whether the passages are in its order (true)
+   * or, because it failed, in fused order (false). Absent without a reranker.
+   */
+  reranked?: boolean;
   usage: Usage;
   timings: Timings;
 }

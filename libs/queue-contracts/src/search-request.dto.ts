@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ChatFiltersDto } from './chat-request.dto';
 import { Limits } from './limits';
 import { IsPlainText } from './plain-text';
@@ -32,6 +32,11 @@ export class SearchRequestDto {
   @IsOptional()
   @IsIn(SEARCH_MODES, { message: `mode must be one of ${SEARCH_MODES.join(', ')}` })
   mode?: SearchMode;
+
+  /** With a reranker configured (RERANKER=http): false keeps the fused order; default true. Ignored without one. */
+  @IsOptional()
+  @IsBoolean()
+  rerank?: boolean;
 }
 
 /** One ranked chunk of a search. */
@@ -49,8 +54,14 @@ export interface SearchResultItem {
   chunk: string;
   /** The mode's score, higher is better: RRF (hybrid), cosine similarity (vector) or the full-text score (text). */
   score: number;
-  /** Each retriever's 1-based rank of this chunk before fusion; absent when that retriever did not return it. */
-  ranks: { vector?: number; text?: number };
+  /**
+   * Each retriever's 1-based rank of this chunk before fusion; absent when that
+   * retriever did not return it. `rerank`: its rank in the reranker's order
+   * (the order of the results) when the search was reranked.
+   */
+  ranks: { vector?: number; text?: number; rerank?: number };
+  /** The reranker's relevance score, when the search was reranked. */
+  rerank_score?: number;
 }
 
 /** Answer of `POST /v1/collections/:name/search` (and `rag-ingest search --json`). */
@@ -59,5 +70,9 @@ export interface SearchResponse {
   mode: SearchMode;
   query: string;
   took_ms: number;
+  /** The reranker configured (`http:<model>`); absent without one. */
+  reranker?: string;
+  /** With a reranker: whether the results are in its order, or (false: it failed, or `rerank: false` was asked) in the mode's order. */
+  reranked?: boolean;
   results: SearchResultItem[];
 }

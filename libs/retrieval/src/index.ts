@@ -52,6 +52,12 @@ export {
   type QueuedDocumentRun,
 } from './pipeline/ingest-queued-document';
 export { LOCAL_EMBEDDING_DIM, createEmbedder, openVectorStore } from './backends';
+export { NO_RERANKER, NoReranker, isReranking, type RerankOptions, type RerankResult, type Reranker } from './rerank/reranker';
+export { HttpReranker, type HttpRerankerOptions } from './rerank/http-reranker';
+export { RerankerError } from './rerank/rerank-errors';
+export { parseRerankResponse } from './rerank/rerank-response';
+export { rerankCandidates, rerankHits, type Reranked, type RerankedHits } from './rerank/rerank-hits';
+export { createReranker } from './rerank/create-reranker';
 export { GuardedVectorStore, guardVectorStore, type GuardOptions } from './store/guarded.store';
 export { distinctDocuments, hitAt, meanScores, ndcgAt, recallAt, reciprocalRank, scoreRanking, SCORE_NAMES, type RankingScores } from './eval/metrics';
 export {

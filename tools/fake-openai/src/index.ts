@@ -6,6 +6,8 @@ export {
   FAKE_ENDPOINTS,
   FAULT_KINDS,
   InvalidOptionsError,
+  RERANK_DIALECTS,
+  type RerankDialect,
   type FakeEndpoint,
   type FakeOpenAIOptions,
   type FakeOpenAIRuntimeOptions,
@@ -17,3 +19,4 @@ export type { ChatContentPart, ChatMessage, ChatRequestBody } from './chat-reque
 export { NO_PASSAGES_REPLY, groundedReply, parseFencedPassages, parsePassages, parsePlainPassages, type NumberedPassage } from './grounded-reply';
 export { embeddingToBase64, fakeEmbedding } from './fake-embedding';
 export { condensedReply } from './condensed-reply';
+export { rerankScore } from './rerank.route';

@@ -1,7 +1,7 @@
 import type { ChatRequestBody } from './chat-request';
 
 /** Endpoints a fault can target. */
-export const FAKE_ENDPOINTS = ['chat', 'embeddings', 'models'] as const;
+export const FAKE_ENDPOINTS = ['chat', 'embeddings', 'models', 'rerank'] as const;
 export type FakeEndpoint = (typeof FAKE_ENDPOINTS)[number];
 
 /** status401: refuses the key, quoting it whole in the error body as some providers do (tests that keys never leak). */
@@ -19,6 +19,17 @@ export interface FaultSpec {
   /** drop, streaming: SSE chunks sent before the socket is destroyed (default 2). Other responses are cut halfway through the body. */
   dropAfterChunks?: number;
 }
+
+/**
+ * Which rerank request bodies POST /rerank and /v1/rerank accept. `both`
+ * (default): `texts` (Text Embeddings Inference), answered `[{index, score}]`,
+ * or `documents` (Jina, Cohere), answered `{results: [{index, relevance_score}]}`.
+ * `tei`: only `texts` (422 "missing field `texts`" otherwise, unknown fields
+ * ignored) and TEI's answer; `cohere`: only Cohere's fields (422 naming any
+ * other, as Cohere does) and the `results` answer.
+ */
+export const RERANK_DIALECTS = ['both', 'tei', 'cohere'] as const;
+export type RerankDialect = (typeof RERANK_DIALECTS)[number];
 
 /** Decides the assistant's text for a chat completion request. */
 export type ReplyFn = (body: ChatRequestBody) => string | Promise<string>;
@@ -39,6 +50,10 @@ export interface FakeOpenAIRuntimeOptions {
   perTokenMs?: number;
   /** Delay before an embeddings response. */
   embeddingLatencyMs?: number;
+  /** Delay before a rerank response. */
+  rerankLatencyMs?: number;
+  /** Request bodies the rerank endpoints accept (default both). */
+  rerankDialect?: RerankDialect;
   /** The active fault; null clears it. */
   fault?: FaultSpec | null;
   /** Recorded requests kept, oldest dropped first (default 10000). */
@@ -72,6 +87,8 @@ const RUNTIME_KEYS = new Set<string>([
   'firstTokenMs',
   'perTokenMs',
   'embeddingLatencyMs',
+  'rerankLatencyMs',
+  'rerankDialect',
   'fault',
   'maxRecordedRequests',
 ]);
@@ -81,7 +98,10 @@ const FAULT_KEYS = new Set<string>(['kind', 'endpoints', 'times', 'retryAfterSec
 export function validateRuntimeOptions(input: unknown): FakeOpenAIRuntimeOptions {
   const o = record(input, 'options');
   for (const key of Object.keys(o)) if (!RUNTIME_KEYS.has(key)) throw new InvalidOptionsError(`unknown option "${key}"`);
-  for (const key of ['firstTokenMs', 'perTokenMs', 'embeddingLatencyMs'] as const) optionalNumber(o[key], key, 0);
+  for (const key of ['firstTokenMs', 'perTokenMs', 'embeddingLatencyMs', 'rerankLatencyMs'] as const) optionalNumber(o[key], key, 0);
+  if (o.rerankDialect !== undefined && !RERANK_DIALECTS.includes(o.rerankDialect as RerankDialect)) {
+    throw new InvalidOptionsError(`rerankDialect must be one of ${RERANK_DIALECTS.join(', ')}`);
+  }
   optionalInteger(o.dimension, 'dimension', 1, MAX_DIMENSION);
   optionalInteger(o.maxRecordedRequests, 'maxRecordedRequests', 0);
   if (o.models !== undefined && (!Array.isArray(o.models) || !o.models.every((m) => typeof m === 'string' && m !== ''))) {

@@ -6,6 +6,7 @@ import { chatCompletionsRoute } from './chat-completions.route';
 import { embeddingsRoute } from './embeddings.route';
 import { FakeState, type RecordedRequest } from './fake-state';
 import { getModelRoute, listModelsRoute } from './models.route';
+import { rerankRoute } from './rerank.route';
 import { FakeApiError, InvalidRequestError, sendError } from './openai-error';
 import type { FakeOpenAIOptions, FakeOpenAIRuntimeOptions } from './options';
 
@@ -13,7 +14,7 @@ export interface FakeOpenAI {
   /** Base URL including `/v1`, e.g. http://127.0.0.1:PORT/v1: the `baseURL` of the openai client. */
   url: string;
   port: number;
-  /** Every /v1 request received, oldest first, authorization header included. */
+  /** Every /v1 and /rerank request received, oldest first, authorization header included. */
   requests: RecordedRequest[];
   /** Changes options while running; see FakeState.setOptions. Throws InvalidOptionsError on bad values. */
   setOptions(partial: FakeOpenAIRuntimeOptions): void;
@@ -60,19 +61,25 @@ export function createFakeApp(state: FakeState): express.Express {
   app.use(express.json({ limit: '50mb' }));
   app.use('/__admin', adminRoutes(state));
 
-  const v1 = express.Router();
-  v1.use((req, _res, next) => {
+  const record = (req: Request, _res: Response, next: NextFunction) => {
     state.record({ method: req.method, path: req.baseUrl + req.path, headers: flatHeaders(req.headers), body: req.body ?? null });
     next();
-  });
-  v1.use((req, _res, next) => {
+  };
+  const authorize = (req: Request, _res: Response, next: NextFunction) => {
     const key = state.options.apiKey;
     if (!key || req.headers.authorization === `Bearer ${key}`) return next();
     const message = req.headers.authorization
       ? 'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.'
       : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).";
     throw new FakeApiError(401, message, 'invalid_request_error', 'invalid_api_key');
-  });
+  };
+  // Text Embeddings Inference serves /rerank at its root; Jina and Cohere-compatible servers under their version.
+  app.post('/rerank', record, authorize, rerankRoute(state));
+
+  const v1 = express.Router();
+  v1.use(record);
+  v1.use(authorize);
+  v1.post('/rerank', rerankRoute(state));
   v1.post('/chat/completions', chatCompletionsRoute(state));
   v1.post('/embeddings', embeddingsRoute(state));
   v1.get('/models', listModelsRoute(state));

@@ -82,14 +82,22 @@ export const responseSchemas: Record<string, JsonSchema> = {
     'chunk',
     'score',
   ]),
-  QueryResult: object({
-    answer: str,
-    citations: { type: 'array', items: ref('Citation') },
-    model: str,
-    backends: object({ vector_store: str, embedder: str, llm: str }),
-    usage: object({ prompt_tokens: int, completion_tokens: int }),
-    timings: object({ queued_ms: num, retrieve_ms: num, generate_ms: num, total_ms: num }),
-  }),
+  QueryResult: object(
+    {
+      answer: str,
+      citations: { type: 'array', items: ref('Citation') },
+      model: str,
+      backends: object({ vector_store: str, embedder: str, llm: str, reranker: { ...str, description: '`http:<model>` when a reranker is configured' } }, [
+        'vector_store',
+        'embedder',
+        'llm',
+      ]),
+      reranked: { type: 'boolean', description: 'with a reranker: whether the passages are in its order (false: it failed, fused order)' },
+      usage: object({ prompt_tokens: int, completion_tokens: int }),
+      timings: object({ queued_ms: num, retrieve_ms: num, generate_ms: num, total_ms: num }),
+    },
+    ['answer', 'citations', 'model', 'backends', 'usage', 'timings'],
+  ),
   JobEvent: {
     type: 'string',
     description:
@@ -108,20 +116,27 @@ export const responseSchemas: Record<string, JsonSchema> = {
       page: int,
       chunk: str,
       score: { ...num, description: 'the mode’s score, higher is better: RRF (hybrid), cosine similarity (vector), full-text relevance (text)' },
-      ranks: object({ vector: { ...int, minimum: 1 }, text: { ...int, minimum: 1 } }, [], {
-        description: 'each retriever’s 1-based rank before fusion; absent when that retriever did not return the chunk',
+      ranks: object({ vector: { ...int, minimum: 1 }, text: { ...int, minimum: 1 }, rerank: { ...int, minimum: 1 } }, [], {
+        description:
+          'each retriever’s 1-based rank before fusion; absent when that retriever did not return the chunk. `rerank`: the rank in the reranker’s order, when reranked',
         additionalProperties: false,
       }),
+      rerank_score: { ...num, description: 'the reranker’s relevance score, when the search was reranked' },
     },
     ['id', 'doc_id', 'source', 'position', 'chunk', 'score', 'ranks'],
   ),
-  SearchResponse: object({
-    collection: str,
-    mode: { type: 'string', enum: [...SEARCH_MODES] },
-    query: str,
-    took_ms: num,
-    results: { type: 'array', items: ref('SearchResult') },
-  }),
+  SearchResponse: object(
+    {
+      collection: str,
+      mode: { type: 'string', enum: [...SEARCH_MODES] },
+      query: str,
+      took_ms: num,
+      reranker: { ...str, description: '`http:<model>` when a reranker is configured' },
+      reranked: { type: 'boolean', description: 'with a reranker: whether the results are in its order (false: it failed, or `rerank: false` was asked)' },
+      results: { type: 'array', items: ref('SearchResult') },
+    },
+    ['collection', 'mode', 'query', 'took_ms', 'results'],
+  ),
   CollectionName: { type: 'string', pattern: NAME_PATTERN.source },
   CollectionList: object({ collections: { type: 'array', items: object({ name: ref('CollectionName') }) } }),
   CreateCollectionRequest: object({ name: ref('CollectionName') }, ['name'], { additionalProperties: false }),

@@ -1,5 +1,5 @@
 import { Limits, SearchRequestDto, describeIssues, validatePlain } from '@rag/queue-contracts';
-import { createEmbedder, searchCollection, type Embedder } from '@rag/retrieval';
+import { createEmbedder, createReranker, searchCollection, type Embedder, type Reranker } from '@rag/retrieval';
 import { Router, type Response } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
@@ -53,10 +53,15 @@ function untilClosed(res: Response): AbortSignal {
  * (hybrid, vector or text) with each retriever's rank before fusion. A read:
  * answered inside the request, bounded by top_k ≤ Limits.topKMax and the
  * query limits of chat. Another tenant's collection is a 404 like an unknown one.
+ * With RERANKER=http the results are in the reranker's order (`rerank: false`
+ * keeps the mode's); a failing reranker leaves the mode's order, logged, and
+ * `reranked: false` says so.
  */
 export function searchRoutes(deps: GatewayDeps): Router {
   const router = Router();
   let embedder: Embedder | undefined;
+  // One per gateway, so its circuit breaker sees every search.
+  let reranker: Reranker | undefined;
 
   router.post('/v1/collections/:name/search', requireScope('query'), async (req, res) => {
     if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'send the request body as JSON with Content-Type: application/json');
@@ -66,7 +71,8 @@ export function searchRoutes(deps: GatewayDeps): Router {
     const body = checked.value;
     const tenant = req.principal.tenant;
     embedder ??= answeringEmbedder(createEmbedder(deps.config));
-    const searchDeps = { store: deps.store, embedder };
+    reranker ??= createReranker(deps.config);
+    const searchDeps = { store: deps.store, embedder, reranker, rerankCandidates: deps.config.RERANK_CANDIDATES, logger: deps.logger };
     const answer = await storeCall(() =>
       searchCollection(searchDeps, {
         tenant,
@@ -75,10 +81,18 @@ export function searchRoutes(deps: GatewayDeps): Router {
         topK: body.top_k ?? Limits.searchTopKDefault,
         mode: body.mode ?? 'hybrid',
         ...(body.filters?.sources ? { filter: { sources: body.filters.sources } } : {}),
+        ...(body.rerank !== undefined ? { rerank: body.rerank } : {}),
         signal: untilClosed(res),
       }),
     );
-    deps.logger.info('search answered', { collection: name, tenant, mode: answer.mode, results: answer.results.length, took_ms: answer.took_ms });
+    deps.logger.info('search answered', {
+      collection: name,
+      tenant,
+      mode: answer.mode,
+      results: answer.results.length,
+      took_ms: answer.took_ms,
+      ...(answer.reranked !== undefined ? { reranked: answer.reranked } : {}),
+    });
     res.json(answer);
   });
 

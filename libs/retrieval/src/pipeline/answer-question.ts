@@ -2,6 +2,8 @@ import { boundHistory, type Answerer, type ConversationTurn } from '@rag/llm-cli
 import type { Citation, QueryResult } from '@rag/queue-contracts';
 import { embedderInfo } from '../embed/embedder-info';
 import { CollectionNotFoundError, EmbedderMismatchError } from '../errors';
+import { rerankCandidates, rerankHits } from '../rerank/rerank-hits';
+import { isReranking, type Reranker } from '../rerank/reranker';
 import { StreamedMarkers, renumberMarkers } from './citation-markers';
 import type { Embedder, SearchFilter, SearchHit, VectorStore } from '../types';
 import { followUpQuery, weightedVector, type FollowUpDeps, type SearchQuery } from './follow-up-query';
@@ -15,6 +17,10 @@ export interface AnswerDeps extends FollowUpDeps {
   answerer: Answerer;
   /** Estimated tokens of history a question may carry (CHAT_HISTORY_MAX_TOKENS); the oldest turns are dropped first. */
   historyMaxTokens?: number;
+  /** Reorders the fused candidates before the top k are kept (RERANKER); none when absent. */
+  reranker?: Reranker;
+  /** Fused candidates the reranker sees (RERANK_CANDIDATES, at least top k). */
+  rerankCandidates?: number;
 }
 
 export interface Question {
@@ -65,13 +71,17 @@ export async function retrieve(deps: Pick<AnswerDeps, 'store' | 'embedder'>, q: 
  * conversation with a standalone rewrite of it, or with the earlier user
  * turns' terms; see followUpQuery), answer with the bounded history, and map
  * the passage numbers the answer cites to citations numbered in order of use.
+ * With a reranker, RERANK_CANDIDATES fused candidates are retrieved and the
+ * top k passages are taken in its order; if it fails, in fused order
+ * (logged, and `reranked: false` in the result).
  */
 export async function answerQuestion(deps: AnswerDeps, q: Question): Promise<QueryResult> {
   const started = Date.now();
   q.onStage?.('retrieving');
   const history = boundHistory(q.history ?? [], deps.historyMaxTokens ?? DEFAULT_HISTORY_MAX_TOKENS);
   const search = await followUpQuery(deps, q.query, history, q.signal);
-  const hits = await retrieve(deps, q, search);
+  const fused = await retrieve(deps, { ...q, topK: rerankCandidates(deps.reranker, q.topK, deps.rerankCandidates) }, search);
+  const { hits, reranked } = await rerankHits(deps.reranker, search.text, fused, q.topK, { signal: q.signal, logger: deps.logger });
   const retrieved = Date.now();
   q.signal?.throwIfAborted();
 
@@ -122,7 +132,13 @@ export async function answerQuestion(deps: AnswerDeps, q: Question): Promise<Que
     answer: text,
     citations,
     model: answer.model,
-    backends: { vector_store: deps.store.backend, embedder: deps.embedder.id, llm: deps.answerer.backend },
+    backends: {
+      vector_store: deps.store.backend,
+      embedder: deps.embedder.id,
+      llm: deps.answerer.backend,
+      ...(isReranking(deps.reranker) ? { reranker: deps.reranker.id } : {}),
+    },
+    ...(isReranking(deps.reranker) ? { reranked } : {}),
     usage: answer.usage,
     timings: {
       queued_ms: q.enqueuedAt ? Math.max(0, started - q.enqueuedAt) : 0,

@@ -1,12 +1,21 @@
+import type { Logger } from '@rag/observability';
 import type { SearchMode, SearchResponse, SearchResultItem } from '@rag/queue-contracts';
 import { embedderInfo } from '../embed/embedder-info';
 import { CollectionNotFoundError, EmbedderMismatchError } from '../errors';
 import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
+import { rerankCandidates, rerankHits } from '../rerank/rerank-hits';
+import { isReranking, type Reranker } from '../rerank/reranker';
 import type { Embedder, SearchFilter, SearchHit, VectorStore } from '../types';
 
 export interface SearchDeps {
   store: VectorStore;
   embedder: Embedder;
+  /** Reorders the mode's candidates before the top k are kept (RERANKER); none when absent. */
+  reranker?: Reranker;
+  /** Candidates the reranker sees (RERANK_CANDIDATES, at least top k). */
+  rerankCandidates?: number;
+  /** Where a failing reranker is logged. */
+  logger?: Logger;
 }
 
 export interface SearchRequest {
@@ -18,11 +27,18 @@ export interface SearchRequest {
   mode: SearchMode;
   filter?: SearchFilter;
   signal?: AbortSignal;
+  /** With a reranker configured: false keeps the mode's order (default true). */
+  rerank?: boolean;
 }
 
-/** A search hit with each retriever's 1-based rank before fusion (absent: that retriever did not return it). */
+/**
+ * A search hit with each retriever's 1-based rank before fusion (absent: that
+ * retriever did not return it) and, when reranked, its rank and score in the
+ * reranker's order.
+ */
 export interface RankedHit extends SearchHit {
-  ranks: { vector?: number; text?: number };
+  ranks: { vector?: number; text?: number; rerank?: number };
+  rerankScore?: number;
 }
 
 /**
@@ -46,6 +62,26 @@ function rankOf(hits: SearchHit[]): Map<string, number> {
  * (EmbedderMismatchError otherwise); text search does not embed.
  */
 export async function rankedSearch(deps: SearchDeps, q: SearchRequest): Promise<RankedHit[]> {
+  return (await rerankedSearch(deps, q)).hits;
+}
+
+/**
+ * rankedSearch's hits, reranked when a reranker is configured and not turned
+ * off by `rerank: false`: RERANK_CANDIDATES candidates of the mode, the top k
+ * in the reranker's order with `ranks.rerank`; if it fails, the mode's order
+ * (logged) and `reranked: false`.
+ */
+async function rerankedSearch(deps: SearchDeps, q: SearchRequest): Promise<{ hits: RankedHit[]; reranked?: boolean }> {
+  const reranker = q.rerank === false ? undefined : deps.reranker;
+  if (!isReranking(reranker)) return { hits: await modeSearch(deps, q), ...(isReranking(deps.reranker) ? { reranked: false } : {}) };
+  const candidates = await modeSearch(deps, { ...q, topK: rerankCandidates(reranker, q.topK, deps.rerankCandidates) });
+  const outcome = await rerankHits(reranker, q.query, candidates, q.topK, { signal: q.signal, logger: deps.logger });
+  const hits = outcome.reranked ? outcome.hits.map((hit, i) => ({ ...hit, ranks: { ...hit.ranks, rerank: i + 1 } })) : outcome.hits;
+  return { hits, reranked: outcome.reranked };
+}
+
+/** The mode's ranking alone. */
+async function modeSearch(deps: SearchDeps, q: SearchRequest): Promise<RankedHit[]> {
   const info = await deps.store.collectionInfo(q.tenant, q.collection);
   if (!info) throw new CollectionNotFoundError(q.collection);
   if (q.mode === 'text') {
@@ -90,18 +126,20 @@ export function searchResultItem(hit: RankedHit): SearchResultItem {
     chunk: chunk.text,
     score: Number(hit.score.toFixed(6)),
     ranks: hit.ranks,
+    ...(hit.rerankScore !== undefined ? { rerank_score: Number(hit.rerankScore.toFixed(6)) } : {}),
   };
 }
 
-/** The use case behind `POST /v1/collections/:name/search` and `rag-ingest search`: rankedSearch, as the API answers it. */
+/** The use case behind `POST /v1/collections/:name/search` and `rag-ingest search`: rankedSearch (reranked), as the API answers it. */
 export async function searchCollection(deps: SearchDeps, q: SearchRequest): Promise<SearchResponse> {
   const started = performance.now();
-  const hits = await rankedSearch(deps, q);
+  const { hits, reranked } = await rerankedSearch(deps, q);
   return {
     collection: q.collection,
     mode: q.mode,
     query: q.query,
     took_ms: Math.round((performance.now() - started) * 10) / 10,
+    ...(isReranking(deps.reranker) ? { reranker: deps.reranker.id, reranked: reranked ?? false } : {}),
     results: hits.map(searchResultItem),
   };
 }
