@@ -43,6 +43,23 @@ describe('ExtractiveAnswerer', () => {
     expect(nothing.text).toBe(NO_ANSWER_TEXT);
   });
 
+  it("cites every passage that answers before a passage's second-best sentence: a best passage ranked fourth is still cited", async () => {
+    const passages = [
+      passage(1, 'Employees get 25 vacation days per year. Employees plan vacation days with their manager.'),
+      passage(2, 'The office opens at 9am.'),
+      passage(3, 'Parking is free for all staff.'),
+      passage(4, 'Vacation days are listed in the handbook.'),
+    ];
+    const answerer = new ExtractiveAnswerer({ maxSentences: 2, relativeCutoff: 0.2 });
+    const answer = await answerer.answer({ query: 'How many vacation days do employees get?', passages });
+    // Both of passage 1's sentences outscore passage 4's; with room for two sentences, each passage gives one.
+    expect(answer.cited.sort()).toEqual([1, 4]);
+    expect(citedSentences(answer.text)).toEqual([
+      { sentence: expect.stringMatching(/^Employees/), n: 1 },
+      { sentence: 'Vacation days are listed in the handbook.', n: 4 },
+    ]);
+  });
+
   it('cites the passage number it was given, not the passage position', async () => {
     const answer = await answerer.answer({
       query: 'Which port does the gateway listen on?',

@@ -38,8 +38,8 @@ export class ExtractiveAnswerer implements Answerer {
   private readonly relativeCutoff: number;
 
   constructor(options: ExtractiveOptions = {}) {
-    this.maxSentences = options.maxSentences ?? 3;
-    this.relativeCutoff = options.relativeCutoff ?? 0.5;
+    this.maxSentences = options.maxSentences ?? 4;
+    this.relativeCutoff = options.relativeCutoff ?? 0.35;
   }
 
   async answer(input: AnswerInput): Promise<Answer> {
@@ -105,13 +105,18 @@ export class ExtractiveAnswerer implements Answerer {
     const best = Math.max(...scored.map((s) => s.score));
     if (best <= 0) return [];
     const seen = new Set<string>();
-    return (
-      scored
-        // score > 0: a sentence sharing no term with the question never answers it, whatever the cutoff.
-        .filter((s) => s.score > 0 && s.score >= best * this.relativeCutoff)
-        .sort((a, b) => b.score - a.score || a.rank - b.rank || a.position - b.position)
-        .filter((s) => (seen.has(s.sentence) ? false : (seen.add(s.sentence), true)))
-        .slice(0, this.maxSentences)
-    );
+    const order = (a: Candidate, b: Candidate) => b.score - a.score || a.rank - b.rank || a.position - b.position;
+    const ranked = scored
+      // score > 0: a sentence sharing no term with the question never answers it, whatever the cutoff.
+      .filter((s) => s.score > 0 && s.score >= best * this.relativeCutoff)
+      .sort(order)
+      .filter((s) => (seen.has(s.sentence) ? false : (seen.add(s.sentence), true)));
+    // Enough sources: the best sentence of each passage comes first, so a passage that
+    // answers (above the cutoff) is cited even when another passage has the two best
+    // sentences; then the next best sentences fill the answer.
+    const cited = new Set<number>();
+    const picks = ranked.filter((s) => !cited.has(s.passage) && (cited.add(s.passage), true)).slice(0, this.maxSentences);
+    for (const s of ranked) if (picks.length < this.maxSentences && !picks.includes(s)) picks.push(s);
+    return picks.sort(order);
   }
 }

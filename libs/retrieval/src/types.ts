@@ -67,6 +67,12 @@ export interface Embedder extends EmbedderInfo {
    * API once). Absent: they are known from the start.
    */
   ready?(signal?: AbortSignal): Promise<void>;
+  /**
+   * How much its ranking counts in a hybrid search beside full-text search's
+   * (1): a semantic model's 1 (default) weighs both equally; a lexical one,
+   * whose ranking mostly repeats full-text search's with more noise, less.
+   */
+  readonly fusionWeight?: number;
 }
 
 export interface CollectionInfo {
@@ -78,6 +84,8 @@ export interface CollectionInfo {
 export interface HybridQuery {
   text: string;
   vector: number[];
+  /** The dense ranking's weight in the fusion, full-text search's being 1 (default 1; see Embedder.fusionWeight). */
+  denseWeight?: number;
 }
 
 /**

@@ -19,6 +19,18 @@ describe('reciprocalRankFusion', () => {
     expect(fused[0].score).toBeCloseTo(2 / 62, 10);
   });
 
+  it('weighs each list: a weaker retriever adds what the other missed without outranking what that one ranks', () => {
+    const dense = [hit('dense-only#0'), hit('both#0')];
+    const text = [hit('both#0'), hit('text-only#0')];
+    // Equal weights: the dense list's first beats the text list's second.
+    expect(reciprocalRankFusion([dense, text], 3).map((h) => h.chunk.id)).toEqual(['both#0', 'dense-only#0', 'text-only#0']);
+    // The dense list at 0.3: the text list's second comes before it.
+    const weighted = reciprocalRankFusion([dense, text], 3, 60, [0.3, 1]);
+    expect(weighted.map((h) => h.chunk.id)).toEqual(['both#0', 'text-only#0', 'dense-only#0']);
+    expect(weighted[0].score).toBeCloseTo(0.3 / 62 + 1 / 61, 10);
+    expect(weighted[2].score).toBeCloseTo(0.3 / 61, 10);
+  });
+
   it('ignores raw scores and honours the limit', () => {
     const fused = reciprocalRankFusion([[hit('a#0', 0.001), hit('b#0', 999)]], 1);
     expect(fused).toHaveLength(1);

@@ -151,7 +151,13 @@ describe('retrieve', () => {
     expect(fused[0].score).toBeCloseTo(1 / 61 + 1 / 62, 12);
     expect(store.infoRequests).toEqual(['docs']);
     expect(store.calls).toEqual([
-      { kind: 'hybrid', collection: 'docs', query: { text: 'alpha gamma', vector: embedder.embedOne('alpha gamma') }, limit: 3, filter },
+      {
+        kind: 'hybrid',
+        collection: 'docs',
+        query: { text: 'alpha gamma', vector: embedder.embedOne('alpha gamma'), denseWeight: embedder.fusionWeight },
+        limit: 3,
+        filter,
+      },
     ]);
   });
 

@@ -59,11 +59,17 @@ export async function retrieve(deps: Pick<AnswerDeps, 'store' | 'embedder'>, q: 
   }
   if (!search.context) {
     const [vector] = await deps.embedder.embed([search.text], q.signal);
-    return deps.store.hybridSearch(q.tenant, q.collection, { text: search.text, vector }, q.topK, q.filter);
+    return deps.store.hybridSearch(q.tenant, q.collection, { text: search.text, vector, denseWeight: deps.embedder.fusionWeight }, q.topK, q.filter);
   }
   const [question, context] = await deps.embedder.embed([search.text, search.context], q.signal);
   const text = `${search.text} ${search.context}`;
-  return deps.store.hybridSearch(q.tenant, q.collection, { text, vector: weightedVector(question, context) }, q.topK, q.filter);
+  return deps.store.hybridSearch(
+    q.tenant,
+    q.collection,
+    { text, vector: weightedVector(question, context), denseWeight: deps.embedder.fusionWeight },
+    q.topK,
+    q.filter,
+  );
 }
 
 /**

@@ -105,7 +105,7 @@ async function modeSearch(deps: SearchDeps, q: SearchRequest): Promise<RankedHit
   ]);
   const byVector = rankOf(dense);
   const byText = rankOf(text);
-  return reciprocalRankFusion([dense, text], q.topK).map((hit) => {
+  return reciprocalRankFusion([dense, text], q.topK, undefined, [deps.embedder.fusionWeight ?? 1, 1]).map((hit) => {
     const v = byVector.get(hit.chunk.id);
     const t = byText.get(hit.chunk.id);
     return { ...hit, ranks: { ...(v ? { vector: v } : {}), ...(t ? { text: t } : {}) } };

@@ -378,7 +378,7 @@ export class LanceDbStore implements VectorStore {
       this.searchVector(tenant, collection, query.vector, candidates, filter),
       this.searchText(tenant, collection, query.text, candidates, filter),
     ]);
-    return reciprocalRankFusion([dense, text], limit);
+    return reciprocalRankFusion([dense, text], limit, undefined, [query.denseWeight ?? 1, 1]);
   }
 
   /** Folds new rows into the indexes and drops old versions; run after a load. */

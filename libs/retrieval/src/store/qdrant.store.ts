@@ -2,6 +2,7 @@ import { QdrantClient, type QdrantClientParams, type Schemas } from '@qdrant/js-
 import { PermanentError } from '@rag/core';
 import { v5 as uuidv5 } from 'uuid';
 import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError, VectorStoreError } from '../errors';
+import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields } from './chunk-record';
 import { physicalName, tenantCollections } from './tenant-namespace';
@@ -283,6 +284,17 @@ export class QdrantStore implements VectorStore {
     if (!info || limit < 1) return [];
     checkDimension(name, info, query.vector);
     const candidates = candidatesFor(limit);
+    const denseWeight = query.denseWeight ?? 1;
+    if (denseWeight !== 1) {
+      // Qdrant's weighted RRF stretches ranks (1 / (k + rank / weight)) where ours scales
+      // contributions (weight / (k + rank)): both halves here and fused as LanceDB fuses them,
+      // so a collection ranks alike in either store. Only lexical embedders weigh below 1.
+      const [dense, text] = await Promise.all([
+        this.searchVector(tenant, name, query.vector, candidates, filter),
+        this.searchText(tenant, name, query.text, candidates, filter),
+      ]);
+      return reciprocalRankFusion([dense, text], limit, undefined, [denseWeight, 1]);
+    }
     const where = toFilter(filter);
     const sparse = this.encoder.encodeQuery(query.text);
     const prefetch: Schemas['Prefetch'][] = [{ query: query.vector, using: DENSE_VECTOR, limit: candidates, ...(where ? { filter: where } : {}) }];

@@ -538,6 +538,11 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         expect(ids(hybrid)).toEqual(['finance.md#1', 'finance.md#2', 'finance.md#0']);
         [1 / 62 + 1 / 62, 1 / 61 + 1 / 65, 1 / 61].forEach((score, i) => expect(hybrid[i].score).toBeCloseTo(score, 6));
         expect(ids(await store.hybridSearch(TENANT, collection, query, 1))).toEqual(['finance.md#1']);
+
+        // Weighted: the dense ranking at 0.3 (a lexical embedder's), full-text's at 1: full-text's first now leads.
+        const weighted = await store.hybridSearch(TENANT, collection, { ...query, denseWeight: 0.3 }, 3);
+        expect(ids(weighted)).toEqual(['finance.md#2', 'finance.md#1', 'finance.md#0']);
+        [0.3 / 65 + 1 / 61, 0.3 / 62 + 1 / 62, 0.3 / 61].forEach((score, i) => expect(weighted[i].score).toBeCloseTo(score, 6));
       });
 
       it('ranks a hybrid search whose words are all stop words by the vector alone', async () => {
@@ -549,6 +554,9 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         const hits = await store.hybridSearch(TENANT, collection, { text: 'what is it and where', vector: unit(5) }, 3);
         expect(ids(hits)).toEqual(['a.md#0', 'a.md#2', 'a.md#1']);
         expect(hits[0].score).toBeCloseTo(1 / 61, 6);
+        const weighted = await store.hybridSearch(TENANT, collection, { text: 'what is it and where', vector: unit(5), denseWeight: 0.3 }, 3);
+        expect(ids(weighted)).toEqual(['a.md#0', 'a.md#2', 'a.md#1']);
+        expect(weighted[0].score).toBeCloseTo(0.3 / 61, 6);
       });
 
       it('takes user text literally: quotes and operators never throw', async () => {
@@ -666,14 +674,14 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         // The chunk both retrievers put first is first.
         expect(hits[0].chunk.id).toBe('faq.md#0');
         expect(hits[0].ranks).toEqual({ vector: 1, text: 1 });
-        expect(hits[0].score).toBeCloseTo(2 / 61, 6);
+        expect(hits[0].score).toBeCloseTo((embedder.fusionWeight + 1) / 61, 6);
       });
 
       it('hybrid mode ranks and scores as hybridSearch does (what answers are retrieved with)', async () => {
         const query = 'travel days';
         const all = HANDBOOK.length + FAQ.length;
         const mine = await search(collection, query, 'hybrid', all);
-        const theirs = await store.hybridSearch(TENANT, collection, { text: query, vector: embedder.embedOne(query) }, all);
+        const theirs = await store.hybridSearch(TENANT, collection, { text: query, vector: embedder.embedOne(query), denseWeight: embedder.fusionWeight }, all);
         // Equal scores may come in either order (a store may fuse inside the backend): compare the chunks at each score.
         const byScore = (hits: SearchHit[]) =>
           hits.reduce<Record<string, string[]>>((acc, h) => ({ ...acc, [h.score.toFixed(9)]: [...(acc[h.score.toFixed(9)] ?? []), h.chunk.id].sort() }), {});
