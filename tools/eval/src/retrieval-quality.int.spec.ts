@@ -23,9 +23,10 @@ interface EvalJson {
 // every run, and turns red the moment hybrid catches up, so the entry must then
 // go. Issue #18 stays open while this list is not empty.
 const KNOWN_GAPS: Record<string, { metric: 'mrr' | 'hit_at_5'; measured: string }[]> = {
-  // Weighted fusion (dense at 0.3 for the local lexical embedder) took hybrid's MRR from 0.647 to 0.723;
-  // text alone is at 0.727 (hybrid's hit@5 is ahead, 0.92 against 0.88).
-  'python-markdown': [{ metric: 'mrr', measured: 'hybrid 0.723, text 0.727' }],
+  // The local hashed embedder's ranking, fused at equal weight, pushes some pages full-text search ranks first
+  // down (hybrid's hit@5 is ahead, 0.96 against 0.88). Weighting it at 0.3 reached 0.723 here but lost on SQLite
+  // and on a bounded-history follow-up, so it is not the default (see docs/benchmarks.md, "Retrieval quality").
+  'python-markdown': [{ metric: 'mrr', measured: 'hybrid 0.647, text 0.727' }],
 };
 
 describe.each(loadCorpora().filter((c) => c.role === 'ci'))('retrieval quality on $name', (corpus: Corpus) => {

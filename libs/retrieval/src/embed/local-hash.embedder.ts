@@ -16,16 +16,6 @@ export class LocalHashEmbedder implements Embedder {
    */
   readonly id: string;
 
-  /**
-   * Its vectors are hashed bags of stemmed words: a lexical ranking like
-   * full-text search's, without its IDF weighting, so in a hybrid search it
-   * adds what BM25 missed rather than reordering what BM25 ranks well.
-   * Measured with `rag-ingest eval` on every evaluation set in tools/eval
-   * (docs/benchmarks.md, "Retrieval quality"): 0.3 beats 1 (equal weights)
-   * on each of them.
-   */
-  readonly fusionWeight = 0.3;
-
   constructor(readonly dimension = 384) {
     if (!Number.isInteger(dimension) || dimension < 8) throw new RangeError(`embedding dimension must be an integer >= 8, got ${dimension}`);
     this.id = `local-hash-v2-${dimension}`;

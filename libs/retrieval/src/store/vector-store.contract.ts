@@ -674,7 +674,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         // The chunk both retrievers put first is first.
         expect(hits[0].chunk.id).toBe('faq.md#0');
         expect(hits[0].ranks).toEqual({ vector: 1, text: 1 });
-        expect(hits[0].score).toBeCloseTo((embedder.fusionWeight + 1) / 61, 6);
+        expect(hits[0].score).toBeCloseTo(((embedder.fusionWeight ?? 1) + 1) / 61, 6);
       });
 
       it('hybrid mode ranks and scores as hybridSearch does (what answers are retrieved with)', async () => {
