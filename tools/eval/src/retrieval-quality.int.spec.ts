@@ -26,7 +26,7 @@ const KNOWN_GAPS: Record<string, { metric: 'mrr' | 'hit_at_5'; measured: string 
   // The local hashed embedder's ranking, fused at equal weight, pushes some pages full-text search ranks first
   // down (hybrid's hit@5 is ahead, 0.96 against 0.88). Weighting it at 0.3 reached 0.723 here but lost on SQLite
   // and on a bounded-history follow-up, so it is not the default (see docs/benchmarks.md, "Retrieval quality").
-  'python-markdown': [{ metric: 'mrr', measured: 'hybrid 0.647, text 0.727' }],
+  'python-markdown': [{ metric: 'mrr', measured: 'hybrid 0.646, text 0.727' }],
 };
 
 describe.each(loadCorpora().filter((c) => c.role === 'ci'))('retrieval quality on $name', (corpus: Corpus) => {
