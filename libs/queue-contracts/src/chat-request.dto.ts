@@ -16,6 +16,7 @@ import {
 } from 'class-validator';
 import { Limits } from './limits';
 import { NAME_PATTERN, nameRuleMessage } from './names';
+import { stacked } from './payload-fields';
 import { IsCallbackUrl } from './webhook';
 import { IsPlainText } from './plain-text';
 import { ChatMessageDto, EndsWithQuestion, IsChatQuery, IsConversation } from './conversation.dto';
@@ -34,6 +35,18 @@ export class ChatFiltersDto {
   sources?: string[];
 }
 
+/** Optional `filters`: one ChatFiltersDto object (ValidateNested alone would accept an array of them). */
+export const IsChatFilters = () =>
+  stacked(
+    IsOptional(),
+    IsObject(),
+    ValidateNested(),
+    Type(() => ChatFiltersDto),
+  );
+
+/** Optional `top_k`: 1 to Limits.topKMax. */
+export const IsTopK = () => stacked(IsOptional(), IsInt(), Min(1), Max(Limits.topKMax));
+
 /** Body of `POST /v1/chat`. */
 export class ChatRequestDto {
   /** The question; optional when `messages` ends with it (see conversation.dto.ts for the rule). */
@@ -49,17 +62,10 @@ export class ChatRequestDto {
   @Matches(NAME_PATTERN, { message: nameRuleMessage('collection') })
   collection?: string;
 
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(Limits.topKMax)
+  @IsTopK()
   top_k?: number;
 
-  @IsOptional()
-  // ValidateNested alone would accept an array of filters objects.
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ChatFiltersDto)
+  @IsChatFilters()
   filters?: ChatFiltersDto;
 
   @IsOptional()

@@ -3,7 +3,7 @@ import { Limits } from './limits';
 import { NAME_PATTERN, nameRuleMessage } from './names';
 
 /** Several decorators as one, applied in the order TypeScript applies them when stacked (the last one first). */
-function stacked(...decorators: PropertyDecorator[]): PropertyDecorator {
+export function stacked(...decorators: PropertyDecorator[]): PropertyDecorator {
   return (target, key) => [...decorators].reverse().forEach((decorate) => decorate(target, key));
 }
 

@@ -1,6 +1,5 @@
-import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { ChatFiltersDto } from './chat-request.dto';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ChatFiltersDto, IsChatFilters } from './chat-request.dto';
 import { HistoryTurnDto, IsConversation } from './conversation.dto';
 import { Limits } from './limits';
 import { IsJobSignature, IsName, IsRequestId } from './payload-fields';
@@ -25,11 +24,7 @@ export class QueryJobPayload {
   @Max(Limits.topKMax)
   top_k!: number;
 
-  @IsOptional()
-  // ValidateNested alone would accept an array of filters objects.
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ChatFiltersDto)
+  @IsChatFilters()
   filters?: ChatFiltersDto;
 
   @IsBoolean()

@@ -1,7 +1,7 @@
-import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { ChatFiltersDto } from './chat-request.dto';
+import { IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ChatFiltersDto, IsChatFilters, IsTopK } from './chat-request.dto';
 import { Limits } from './limits';
+import type { Citation } from './query-result';
 import { IsPlainText } from './plain-text';
 
 /** How a search ranks: dense and full-text fused by reciprocal rank, or one retriever alone. */
@@ -16,17 +16,10 @@ export class SearchRequestDto {
   @IsPlainText()
   query!: string;
 
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(Limits.topKMax)
+  @IsTopK()
   top_k?: number;
 
-  @IsOptional()
-  // ValidateNested alone would accept an array of filters objects.
-  @IsObject()
-  @ValidateNested()
-  @Type(() => ChatFiltersDto)
+  @IsChatFilters()
   filters?: ChatFiltersDto;
 
   @IsOptional()
@@ -39,19 +32,9 @@ export class SearchRequestDto {
   rerank?: boolean;
 }
 
-/** One ranked chunk of a search. */
-export interface SearchResultItem {
-  /** Chunk id in the vector store (`<doc_id>#<position>`). */
-  id: string;
+/** One ranked chunk of a search: a citation's fields (its `score` the mode's), with its document id and ranks. */
+export interface SearchResultItem extends Citation {
   doc_id: string;
-  source: string;
-  title?: string;
-  heading?: string;
-  /** 0-based position of the chunk in its document. */
-  position: number;
-  /** 1-based page, for paged formats (PDF). */
-  page?: number;
-  chunk: string;
   /** The mode's score, higher is better: RRF (hybrid), cosine similarity (vector) or the full-text score (text). */
   score: number;
   /**

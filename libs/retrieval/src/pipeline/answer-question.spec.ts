@@ -3,7 +3,7 @@ import { isPermanent } from '@rag/core';
 import { CollectionNotFoundError, EmbedderMismatchError } from '../errors';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
-import type { Chunk, CollectionInfo, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
+import type { Chunk, CollectionInfo, Embedder, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 import { answerQuestion, retrieve } from './answer-question';
 
 const chunk = (id: string, text: string, extra: Partial<Chunk> = {}): Chunk => {
@@ -154,7 +154,7 @@ describe('retrieve', () => {
       {
         kind: 'hybrid',
         collection: 'docs',
-        query: { text: 'alpha gamma', vector: embedder.embedOne('alpha gamma'), denseWeight: embedder.fusionWeight },
+        query: { text: 'alpha gamma', vector: embedder.embedOne('alpha gamma'), denseWeight: (embedder as Embedder).fusionWeight },
         limit: 3,
         filter,
       },

@@ -5,7 +5,7 @@ import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { searchableText } from '../searchable-text';
 import { hybridCandidates, rankedSearch } from '../pipeline/search-collection';
 import type { SearchMode } from '@rag/queue-contracts';
-import type { EmbeddedChunk, SearchFilter, SearchHit, VectorStore } from '../types';
+import type { EmbeddedChunk, Embedder, SearchFilter, SearchHit, VectorStore } from '../types';
 
 /** What a backend's spec hands the contract suite. */
 export interface ContractHarness {
@@ -674,14 +674,19 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         // The chunk both retrievers put first is first.
         expect(hits[0].chunk.id).toBe('faq.md#0');
         expect(hits[0].ranks).toEqual({ vector: 1, text: 1 });
-        expect(hits[0].score).toBeCloseTo(((embedder.fusionWeight ?? 1) + 1) / 61, 6);
+        expect(hits[0].score).toBeCloseTo((((embedder as Embedder).fusionWeight ?? 1) + 1) / 61, 6);
       });
 
       it('hybrid mode ranks and scores as hybridSearch does (what answers are retrieved with)', async () => {
         const query = 'travel days';
         const all = HANDBOOK.length + FAQ.length;
         const mine = await search(collection, query, 'hybrid', all);
-        const theirs = await store.hybridSearch(TENANT, collection, { text: query, vector: embedder.embedOne(query), denseWeight: embedder.fusionWeight }, all);
+        const theirs = await store.hybridSearch(
+          TENANT,
+          collection,
+          { text: query, vector: embedder.embedOne(query), denseWeight: (embedder as Embedder).fusionWeight },
+          all,
+        );
         // Equal scores may come in either order (a store may fuse inside the backend): compare the chunks at each score.
         const byScore = (hits: SearchHit[]) =>
           hits.reduce<Record<string, string[]>>((acc, h) => ({ ...acc, [h.score.toFixed(9)]: [...(acc[h.score.toFixed(9)] ?? []), h.chunk.id].sort() }), {});
