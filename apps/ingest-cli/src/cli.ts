@@ -7,6 +7,7 @@ import { ingestCommand, type Output } from './commands/ingest.command';
 import { dlqCommand, type DlqAction } from './commands/dlq.command';
 import { keysCommand } from './commands/keys.command';
 import { queuedIngestCommand, statusCommand } from './commands/queued-ingest.command';
+import { reindexCommand } from './commands/reindex.command';
 import { deleteCommand, listCommand } from './commands/list.command';
 import { searchCommand } from './commands/search.command';
 import { workersCommand } from './commands/workers.command';
@@ -24,6 +25,14 @@ function validName(value: string): string {
 function topK(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > Limits.topKMax) throw new InvalidArgumentError(`use a whole number from 1 to ${Limits.topKMax}`);
+  return n;
+}
+
+/** Parses --grace-seconds: whole seconds within the API's bound. */
+function graceSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > Limits.reindexGraceSecondsMax)
+    throw new InvalidArgumentError(`use a whole number of seconds from 0 to ${Limits.reindexGraceSecondsMax}`);
   return n;
 }
 
@@ -86,6 +95,26 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
         return;
       }
       code = await statusCommand(config, runId, opts.json ?? false, io);
+    });
+
+  program
+    .command('reindex')
+    .description(
+      'rebuild a collection with the current settings (CHUNK_SIZE, CHUNK_OVERLAP, embedder) through the workers, while questions read the version in use; then switch, and drop the old version after the grace period',
+    )
+    .requiredOption('-c, --collection <name>', 'collection to rebuild', validName)
+    .option('-t, --tenant <name>', TENANT_HELP, validName, 'default')
+    .option(
+      '--grace-seconds <n>',
+      `keep the old version this long after the switch (0-${Limits.reindexGraceSecondsMax})`,
+      graceSeconds,
+      Limits.reindexGraceSecondsDefault,
+    )
+    .option('--no-wait', 'start the rebuild, print the run id and exit (see "rag-ingest status <run>")')
+    .option('--json', 'print the outcome as JSON')
+    .option('--no-progress', 'do not show the progress bar')
+    .action(async (opts: { collection: string; tenant: string; graceSeconds: number; wait: boolean; json?: boolean; progress: boolean }) => {
+      code = await reindexCommand(config, opts, io);
     });
 
   program

@@ -3,6 +3,7 @@ import { createAnswerer, createQueryCondenser, llmResilienceFromConfig } from '@
 import { createLogger, errorMessage, registerSecrets } from '@rag/observability';
 import {
   CancelSignals,
+  CollectionVersions,
   DocumentLocks,
   IngestRuns,
   jobEventsOpener,
@@ -18,9 +19,10 @@ import {
   withWebhookSigningSecret,
 } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
-import { chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore, parsePoolFromConfig } from '@rag/retrieval';
+import { VersionedVectorStore, chunkingFromConfig, createEmbedder, guardVectorStore, openVectorStore, parsePoolFromConfig } from '@rag/retrieval';
 import Redis from 'ioredis';
 import { hostname } from 'node:os';
+import { dropVersionProcessor } from './drop-version.processor';
 import { ingestRunner } from './ingest.processor';
 import { createWorkerMetrics, serveWorkerMetrics } from './metrics';
 import { queryRunner } from './query.processor';
@@ -32,7 +34,7 @@ async function main(): Promise<void> {
   logger.info('starting', { config: maskedConfig(loaded) });
 
   const breakerOptions = { failures: loaded.BREAKER_FAILURES, halfOpenAfterMs: loaded.BREAKER_HALF_OPEN_MS };
-  const store = guardVectorStore(await openVectorStore(loaded), breakerOptions);
+  const guarded = guardVectorStore(await openVectorStore(loaded), breakerOptions);
   const queue = openQueryQueue(loaded);
   queue.on('error', (error) => logger.error('queue error', { error: errorMessage(error) }));
   // Consume only once Redis answers, so a bad REDIS_URL fails loudly instead of idling.
@@ -46,6 +48,16 @@ async function main(): Promise<void> {
   for (const connection of [redis, subscriber]) connection.on('error', (error) => logger.error('redis connection error', { error: errorMessage(error) }));
   // One set of breakers and one shared budget for every call this worker makes to the LLM provider.
   const resilience = llmResilienceFromConfig(config, { redis, prefix: config.QUEUE_PREFIX });
+  // Documents on their own queue with their own concurrency, so bulk loads never hold up questions.
+  const ingestQueue = config.INGEST_CONCURRENCY > 0 ? openIngestQueue(config) : undefined;
+  // Every collection at the version in use (recorded in Redis); a reindex's switch drops the old one later, on the ingest queue.
+  const versions = new CollectionVersions(
+    redis,
+    config.QUEUE_PREFIX,
+    config.JOB_RETENTION_SECONDS,
+    ingestQueue ? { queue: ingestQueue, signing: config } : undefined,
+  );
+  const store = new VersionedVectorStore(guarded, versions);
   const deps = {
     store,
     embedder: createEmbedder(config, { resilience }),
@@ -53,10 +65,10 @@ async function main(): Promise<void> {
     condenser: createQueryCondenser(config, { resilience }),
     historyMaxTokens: config.CHAT_HISTORY_MAX_TOKENS,
   };
-  for (const breaker of [store.breaker, resilience.breakers.chat, resilience.breakers.embeddings]) {
+  for (const breaker of [guarded.breaker, resilience.breakers.chat, resilience.breakers.embeddings]) {
     breaker.onStateChange((state, name) => logger.warn('circuit breaker changed state', { dependency: name, state }));
   }
-  const metrics = createWorkerMetrics([store.breaker, resilience.breakers.chat, resilience.breakers.embeddings], resilience);
+  const metrics = createWorkerMetrics([guarded.breaker, resilience.breakers.chat, resilience.breakers.embeddings], resilience);
   const metricsServer = serveWorkerMetrics(metrics, config.WORKER_METRICS_PORT, config.WORKER_METRICS_HOST, () => redis.ping(), logger);
   const cancels = new CancelSignals(subscriber, redis, config.QUEUE_PREFIX);
   await cancels.start();
@@ -91,8 +103,6 @@ async function main(): Promise<void> {
   queue.on('completed', queueWebhook);
   queue.on('failed', queueWebhook);
   void webhookQueue.process(JobName.DeliverWebhook, config.WORKER_CONCURRENCY, webhooks.processor(new QueryJobs(queue, config, deadLetters), logger));
-  // Documents on their own queue with their own concurrency, so bulk loads never hold up questions.
-  const ingestQueue = config.INGEST_CONCURRENCY > 0 ? openIngestQueue(config) : undefined;
   // Parsers run in threads with a time and memory budget, never on this event loop (questions, Bull's locks).
   const parser = parsePoolFromConfig(config, (docId, detail) => logger.warn('parser error', { doc_id: docId, error: detail }));
   if (ingestQueue) {
@@ -107,11 +117,14 @@ async function main(): Promise<void> {
       locks: new DocumentLocks(redis, config.QUEUE_PREFIX),
       chunking: chunkingFromConfig(config),
       embedBatch: config.EMBEDDING_BATCH,
+      // Reindex: documents read from one version and written to the next, under the versions.
+      rebuild: { store: guarded, registry: versions, failures: async (runId: string) => (await runs.get(runId))?.failures ?? [] },
     };
     // No cancels or events for documents: a run is followed through its counts.
     const documents = ingestRunner(ingestDeps, { ...runtime, cancels: undefined, openEvents: undefined });
     void ingestQueue.process(JobName.IngestDocument, config.INGEST_CONCURRENCY, heartbeat.track(QueueName.Ingest, documents.process));
     ingestQueue.on('failed', documents.stalledOut);
+    void ingestQueue.process(JobName.DropCollectionVersion, 1, dropVersionProcessor({ store: guarded, versions, signing: config, logger }));
   }
   logger.info('consuming', {
     queue: QueueName.Query,

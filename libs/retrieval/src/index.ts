@@ -50,6 +50,22 @@ export {
   type QueuedDocumentDeps,
   type QueuedDocumentResult,
   type QueuedDocumentRun,
+  type QueuedRebuildDeps,
 } from './pipeline/ingest-queued-document';
 export { LOCAL_EMBEDDING_DIM, createEmbedder, openVectorStore } from './backends';
 export { GuardedVectorStore, guardVectorStore, type GuardOptions } from './store/guarded.store';
+export { FIRST_VERSION, collectionVersionsIn, parsePhysicalName, splitVersion, versionedCollection } from './store/tenant-namespace';
+export { ReindexInProgressError, VERSION_CACHE_MS, VersionedVectorStore, type VersionRegistry } from './store/versioned.store';
+export { reassembleDocument, withoutOverlap } from './pipeline/reassemble-document';
+export {
+  CollectionEmptyError,
+  dropRetiredVersion,
+  finishRebuild,
+  rebuildDocument,
+  startReindex,
+  type RebuildRegistry,
+  type RebuildState,
+  type ReindexDeps,
+  type ReindexRequest,
+  type ReindexStarted,
+} from './pipeline/rebuild-collection';

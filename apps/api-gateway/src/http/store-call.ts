@@ -1,5 +1,5 @@
 import { isPermanent } from '@rag/core';
-import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError } from '@rag/retrieval';
+import { CollectionEmptyError, CollectionNotFoundError, EmbedderMismatchError, ReindexInProgressError, VectorSizeMismatchError } from '@rag/retrieval';
 import { HttpError } from './http-error';
 import { storeUnavailable } from './store-unavailable';
 
@@ -21,6 +21,8 @@ export async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
     if (error instanceof HttpError) throw error;
     if (error instanceof CollectionNotFoundError) throw collectionNotFound(error.collection);
     if (error instanceof EmbedderMismatchError || error instanceof VectorSizeMismatchError) throw new HttpError(409, 'embedder_mismatch', error.message);
+    if (error instanceof ReindexInProgressError) throw new HttpError(409, 'reindex_in_progress', error.message, { run_id: error.runId });
+    if (error instanceof CollectionEmptyError) throw new HttpError(409, 'collection_empty', error.message);
     if (isPermanent(error)) throw new HttpError(409, 'vector_store_refused', 'the vector store refused the request; the operator finds why in the logs');
     throw storeUnavailable(error);
   }

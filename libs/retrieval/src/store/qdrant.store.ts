@@ -4,7 +4,7 @@ import { v5 as uuidv5 } from 'uuid';
 import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError, VectorStoreError } from '../errors';
 import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields } from './chunk-record';
-import { physicalName, tenantCollections } from './tenant-namespace';
+import { collectionVersionsIn, physicalName, tenantCollections } from './tenant-namespace';
 import { BM25_ENCODER_VERSION, Bm25Encoder, type SparseVector } from '../sparse/bm25-encoder';
 import type { Chunk, CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 
@@ -259,6 +259,46 @@ export class QdrantStore implements VectorStore {
       throw this.failure('list documents', collection, error);
     }
     return [...docs.values()].sort((a, b) => a.docId.localeCompare(b.docId));
+  }
+
+  async documentChunks(tenant: string, name: string, docId: string): Promise<Chunk[]> {
+    const collection = physicalName(tenant, name);
+    if (!(await this.cached(collection))) return [];
+    const chunks: Chunk[] = [];
+    try {
+      let offset: Schemas['ExtendedPointId'] | null | undefined;
+      do {
+        const page = await this.client.scroll(collection, {
+          limit: SCROLL_PAGE,
+          offset: offset ?? undefined,
+          filter: { must: [docCondition(docId)] },
+          with_payload: true,
+          with_vector: false,
+        });
+        for (const point of page.points) chunks.push(chunkFromFields(point.payload ?? {}, point.payload?.chunk_id ?? point.id));
+        offset = page.next_page_offset as Schemas['ExtendedPointId'] | null | undefined;
+      } while (offset !== undefined && offset !== null);
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        this.forget(collection);
+        return [];
+      }
+      throw this.failure('read document', collection, error);
+    }
+    return chunks.sort((a, b) => a.position - b.position);
+  }
+
+  async collectionVersions(tenant: string, name: string): Promise<number[]> {
+    try {
+      const { collections } = await this.client.getCollections();
+      return collectionVersionsIn(
+        tenant,
+        name,
+        collections.map((c) => c.name),
+      );
+    } catch (error) {
+      throw this.failure('list collections', undefined, error);
+    }
   }
 
   async searchVector(tenant: string, name: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
