@@ -98,7 +98,7 @@ export class VersionedVectorStore implements VectorStore {
     const parts = splitVersion(collection);
     if (!parts || parts.collection !== collection) return this;
     const pinned = versionedCollection(collection, await this.activeVersion(tenant, collection));
-    return pinnedStore(this, tenant, collection, pinned);
+    return pinnedStore(this, this.inner, tenant, collection, pinned);
   }
 
   async ensureCollection(tenant: string, collection: string, embedder: EmbedderInfo): Promise<void> {
@@ -162,29 +162,33 @@ export class VersionedVectorStore implements VectorStore {
   }
 }
 
-/** `store` with one tenant's collection fixed to the storage name `pinned`; every other call as is. */
-function pinnedStore(store: VectorStore, tenant: string, collection: string, pinned: string): VectorStore {
-  const name = (t: string, c: string) => (t === tenant && c === collection ? pinned : c);
+/**
+ * `store` with one tenant's collection fixed to the storage name `pinned`,
+ * read and written in `inner` (where a plain name is version 1); every other
+ * collection through `store` as usual.
+ */
+function pinnedStore(store: VectorStore, inner: VectorStore, tenant: string, collection: string, pinned: string): VectorStore {
+  const on = (t: string, c: string) => (t === tenant && c === collection ? { via: inner, name: pinned } : { via: store, name: c });
   return {
     backend: store.backend,
-    ensureCollection: (t, c, e) => store.ensureCollection(t, name(t, c), e),
+    ensureCollection: (t, c, e) => on(t, c).via.ensureCollection(t, on(t, c).name, e),
     collectionInfo: async (t, c) => {
-      const info = await store.collectionInfo(t, name(t, c));
+      const info = await on(t, c).via.collectionInfo(t, on(t, c).name);
       return info && { ...info, name: c };
     },
-    replaceDocument: (t, c, d, chunks) => store.replaceDocument(t, name(t, c), d, chunks),
-    deleteDocument: (t, c, d) => store.deleteDocument(t, name(t, c), d),
+    replaceDocument: (t, c, d, chunks) => store.replaceDocument(t, c, d, chunks),
+    deleteDocument: (t, c, d) => store.deleteDocument(t, c, d),
     deleteCollection: (t, c) => store.deleteCollection(t, c),
-    listDocuments: (t, c) => store.listDocuments(t, name(t, c)),
-    documentChunks: (t, c, d) => store.documentChunks(t, name(t, c), d),
+    listDocuments: (t, c) => on(t, c).via.listDocuments(t, on(t, c).name),
+    documentChunks: (t, c, d) => on(t, c).via.documentChunks(t, on(t, c).name, d),
     collectionVersions: (t, c) => store.collectionVersions(t, c),
-    documentHash: (t, c, d) => store.documentHash(t, name(t, c), d),
+    documentHash: (t, c, d) => on(t, c).via.documentHash(t, on(t, c).name, d),
     listCollections: (t) => store.listCollections(t),
-    hasCollection: (t, c) => store.hasCollection(t, name(t, c)),
-    searchVector: (t, c, v, l, f) => store.searchVector(t, name(t, c), v, l, f),
-    searchText: (t, c, q, l, f) => store.searchText(t, name(t, c), q, l, f),
-    hybridSearch: (t, c, q, l, f) => store.hybridSearch(t, name(t, c), q, l, f),
-    compact: (t, c) => store.compact(t, name(t, c)),
+    hasCollection: async (t, c) => (await on(t, c).via.collectionInfo(t, on(t, c).name)) !== undefined,
+    searchVector: (t, c, v, l, f) => on(t, c).via.searchVector(t, on(t, c).name, v, l, f),
+    searchText: (t, c, q, l, f) => on(t, c).via.searchText(t, on(t, c).name, q, l, f),
+    hybridSearch: (t, c, q, l, f) => on(t, c).via.hybridSearch(t, on(t, c).name, q, l, f),
+    compact: (t, c) => store.compact(t, c),
     // The pinned view is borrowed for one question; the store it wraps is closed by its owner.
     close: async () => undefined,
   };
