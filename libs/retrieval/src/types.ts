@@ -127,6 +127,13 @@ export interface VectorStore {
   searchText(tenant: string, collection: string, query: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
   /** Dense and full-text candidates fused by reciprocal rank; scores are RRF scores. */
   hybridSearch(tenant: string, collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
+  /**
+   * Points the backend's own name for the collection in use at `version`, in
+   * one step, where the backend has one (a Qdrant alias,
+   * `<tenant>.<collection>.current`), for clients that read the backend
+   * directly. Absent: nothing to point (LanceDB; the version is in Redis).
+   */
+  publishVersion?(tenant: string, collection: string, version: number): Promise<void>;
   /** Housekeeping after a load: fold new rows into indexes, drop old versions. */
   compact(tenant: string, collection: string): Promise<void>;
   close(): Promise<void>;

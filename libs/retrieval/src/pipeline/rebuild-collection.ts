@@ -214,6 +214,12 @@ export async function finishRebuild(deps: FinishRebuildDeps, runId: string): Pro
       return;
     }
     deps.logger.info('reindex switched to the new version', { ...fields, grace_seconds: state.grace_seconds });
+    // The backend's own pointer (a Qdrant alias) follows, for clients reading the backend directly; questions go by the registry.
+    await deps.store
+      .publishVersion?.(state.tenant, state.collection, state.to_version)
+      .catch((error: unknown) =>
+        deps.logger.error('backend alias not moved to the new version; run reindex again to move it', { ...fields, error: errorMessage(error) }),
+      );
     await deps.registry
       .scheduleDrop(state)
       .catch((error: unknown) =>

@@ -72,6 +72,10 @@ export class GuardedVectorStore implements VectorStore {
   hybridSearch(tenant: string, collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
     return this.run(() => this.inner.hybridSearch(tenant, collection, query, limit, filter));
   }
+  async publishVersion(tenant: string, collection: string, version: number): Promise<void> {
+    const { inner } = this;
+    if (inner.publishVersion) await this.run(() => inner.publishVersion?.(tenant, collection, version) ?? Promise.resolve());
+  }
   compact(tenant: string, collection: string): Promise<void> {
     return this.run(() => this.inner.compact(tenant, collection));
   }

@@ -4,7 +4,7 @@ import { v5 as uuidv5 } from 'uuid';
 import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError, VectorStoreError } from '../errors';
 import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields } from './chunk-record';
-import { collectionVersionsIn, physicalName, tenantCollections } from './tenant-namespace';
+import { checkNames, collectionVersionsIn, physicalName, tenantCollections, versionedCollection } from './tenant-namespace';
 import { BM25_ENCODER_VERSION, Bm25Encoder, type SparseVector } from '../sparse/bm25-encoder';
 import type { Chunk, CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 
@@ -301,6 +301,35 @@ export class QdrantStore implements VectorStore {
     }
   }
 
+  /**
+   * Points the alias `<tenant>.<collection>.current` at `version` in one
+   * update-aliases request (delete and create together, so a client reading
+   * through the alias sees the old collection or the new one, never neither).
+   * Three parts whose last is not `v<N>`: no collection of ours is named so.
+   */
+  async publishVersion(tenant: string, name: string, version: number): Promise<void> {
+    const target = physicalName(tenant, versionedCollection(name, version));
+    const alias = currentAlias(tenant, name);
+    try {
+      await this.client.updateCollectionAliases({
+        actions: [{ delete_alias: { alias_name: alias } }, { create_alias: { collection_name: target, alias_name: alias } }],
+      });
+    } catch (error) {
+      throw this.failure('point alias', target, error);
+    }
+  }
+
+  /** The collection the alias `<tenant>.<collection>.current` points at, if any. */
+  async publishedCollection(tenant: string, name: string): Promise<string | undefined> {
+    const alias = currentAlias(tenant, name);
+    try {
+      const { aliases } = await this.client.getAliases();
+      return aliases.find((a) => a.alias_name === alias)?.collection_name;
+    } catch (error) {
+      throw this.failure('list aliases', undefined, error);
+    }
+  }
+
   async searchVector(tenant: string, name: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
     const collection = physicalName(tenant, name);
     const info = await this.cached(collection);
@@ -473,4 +502,10 @@ function detailOf(error: unknown): string {
   const cause = e.cause;
   const code = [cause?.code, cause?.errors?.[0]?.code, cause?.message].find((x): x is string => typeof x === 'string' && x !== '');
   return code ? `${e.message} (${code})` : e.message;
+}
+
+/** The alias that names a collection's version in use: `<tenant>.<collection>.current`, tenant `default` included. */
+export function currentAlias(tenant: string, collection: string): string {
+  checkNames(tenant, collection);
+  return `${tenant}.${collection}.current`;
 }
