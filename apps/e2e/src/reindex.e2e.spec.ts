@@ -92,6 +92,8 @@ describe('reindex without downtime (gateway, workers, CLI)', () => {
       }
     };
     const askers = [ask(0), ask(1)];
+    let v2 = new Set<string>();
+    const fromV2 = () => answers.filter((a) => a.citations.length > 0 && a.citations.every((c) => v2.has(citationKey(c)))).length;
     try {
       // The rebuild is started with the ingest queue paused, so what it refuses meanwhile can be seen.
       await ingestQueue.pause();
@@ -130,13 +132,12 @@ describe('reindex without downtime (gateway, workers, CLI)', () => {
       expect(status.code).toBe(0);
       const switched = await reindexStatus(stack.base, 'kb', (v) => v.last?.state !== 'rebuilding');
       expect(switched).toMatchObject({ active_version: 2, rebuilding: null, last: { state: 'switched', from_version: 1, to_version: 2 } });
-      const v2 = await chunkKeys(dataDir, 'kb.v2');
+      v2 = await chunkKeys(dataDir, 'kb.v2');
       expect(v2.size).toBeGreaterThan(DOCS);
       // The versions are told apart by their chunks: no (id, text) is in both.
       expect([...v2].filter((k) => v1.has(k))).toEqual([]);
 
       // Keep asking until some answers come from the new version, then until the old one is dropped.
-      const fromV2 = () => answers.filter((a) => a.citations.length > 0 && a.citations.every((c) => v2.has(citationKey(c)))).length;
       for (let i = 0; i < 400 && fromV2() < 4; i++) await new Promise((r) => setTimeout(r, 50));
       // The grace period (600 s) is cut short: the delayed drop job runs now, while questions are still being asked.
       await (await ingestQueue.getJob(`drop-version:${run.run_id}`))?.promote();
