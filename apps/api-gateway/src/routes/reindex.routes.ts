@@ -39,7 +39,8 @@ export function reindexRoutes(deps: GatewayDeps): Router {
 
   router.post('/v1/collections/:name/reindex', requireScope('ingest'), async (req, res) => {
     const collection = collectionName(req.params.name);
-    if (req.body !== undefined && !req.is('application/json')) {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !req.is('application/json')) {
       throw new HttpError(415, 'unsupported_media_type', 'send no body, or JSON with Content-Type: application/json');
     }
     const grace = graceSeconds(req);
