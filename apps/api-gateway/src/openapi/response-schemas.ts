@@ -154,11 +154,10 @@ export const responseSchemas: Record<string, JsonSchema> = {
     },
     ['run_id', 'status', 'queued', 'finished', 'failures'],
   ),
-  ReindexRequest: object(
-    { grace_seconds: { ...int, minimum: 0, maximum: Limits.reindexGraceSecondsMax, default: Limits.reindexGraceSecondsDefault } },
-    [],
-    { additionalProperties: false, description: 'optional: no body takes the default grace period' },
-  ),
+  ReindexRequest: object({ grace_seconds: { ...int, minimum: 0, maximum: Limits.reindexGraceSecondsMax, default: Limits.reindexGraceSecondsDefault } }, [], {
+    additionalProperties: false,
+    description: 'optional: no body takes the default grace period',
+  }),
   ReindexAccepted: object({
     run_id: { ...str, format: 'uuid' },
     collection: str,
