@@ -1,7 +1,7 @@
 import { openIngestQueue } from '@rag/jobs';
 import type { Citation } from '@rag/queue-contracts';
 import { LanceDbStore } from '@rag/retrieval';
-import { json, runApp, type AppProcess } from '@rag/testing';
+import { json, runApp, type AppProcess, type JsonBody } from '@rag/testing';
 import type { Queue } from 'bull';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -34,7 +34,7 @@ async function chunkKeys(dataDir: string, collection: string): Promise<Set<strin
 const citationKey = (c: Citation) => `${c.id}\n${c.chunk}`;
 
 /** Reads GET /v1/collections/:name/reindex until `done` holds (at most 60 s). */
-async function reindexStatus(base: string, collection: string, done: (view: Record<string, any>) => boolean) {
+async function reindexStatus(base: string, collection: string, done: (view: JsonBody) => boolean) {
   let view = await json(await fetch(`${base}/v1/collections/${collection}/reindex`));
   for (let i = 0; i < 240 && !done(view); i++) {
     await new Promise((r) => setTimeout(r, 250));

@@ -88,9 +88,9 @@ describe('reindex (real Redis, Bull and LanceDB)', () => {
   const embedder: Embedder = {
     id: base.id,
     dimension: base.dimension,
-    embed: async (texts, signal) => {
+    embed: async (texts) => {
       if (poisoned && texts.some((t) => t.includes('poison'))) throw new PermanentError('the embeddings API refused the text');
-      return base.embed(texts, signal);
+      return base.embed(texts);
     },
   };
   let versions: CollectionVersions;
