@@ -124,7 +124,8 @@ async function main(): Promise<void> {
     const documents = ingestRunner(ingestDeps, { ...runtime, cancels: undefined, openEvents: undefined });
     void ingestQueue.process(JobName.IngestDocument, config.INGEST_CONCURRENCY, heartbeat.track(QueueName.Ingest, documents.process));
     ingestQueue.on('failed', documents.stalledOut);
-    void ingestQueue.process(JobName.DropCollectionVersion, 1, dropVersionProcessor({ store: guarded, versions, signing: config, logger }));
+    // Concurrency 0: no slots of its own (Bull adds named processors' slots up); the ingest slots above run these jobs too, so INGEST_CONCURRENCY stays the bound.
+    void ingestQueue.process(JobName.DropCollectionVersion, 0, dropVersionProcessor({ store: guarded, versions, signing: config, logger }));
   }
   logger.info('consuming', {
     queue: QueueName.Query,
