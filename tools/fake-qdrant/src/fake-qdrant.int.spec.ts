@@ -162,6 +162,7 @@ describe('fake-qdrant', () => {
 
   describe('aliases', () => {
     it('points an alias at a collection, switches it in one request, reaches the collection through it, and drops it with the collection', async () => {
+      const invalidBefore = fake.invalid.length;
       const [v1, v2] = [await ragCollection(), await ragCollection()];
       await client.upsert(v1, { wait: true, points: [{ id: 1, vector: { dense: [1, 0, 0] }, payload: { doc_id: 'a', version: 1 } }] });
       await client.upsert(v2, { wait: true, points: [{ id: 1, vector: { dense: [1, 0, 0] }, payload: { doc_id: 'a', version: 2 } }] });
@@ -194,7 +195,8 @@ describe('fake-qdrant', () => {
       await client.deleteCollection(v2);
       expect((await client.getAliases()).aliases.filter((a) => a.alias_name === alias)).toEqual([]);
       expect((await failure(client.query(alias, { query: [1, 0, 0], using: 'dense' }))).status).toBe(404);
-      expect(fake.invalid).toEqual([]);
+      // Every request above is one Qdrant's API description accepts.
+      expect(fake.invalid.slice(invalidBefore)).toEqual([]);
     });
   });
 
