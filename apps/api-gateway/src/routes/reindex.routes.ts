@@ -7,7 +7,7 @@ import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
 import { collectionName } from '../http/params';
 import { queueCall } from '../http/queue-unavailable';
-import { collectionNotFound, storeCall } from '../http/store-call';
+import { collectionNotFound, storeCall, versionedStoreCall } from '../http/store-call';
 
 /** `grace_seconds` from the optional JSON body; the default when absent. */
 function graceSeconds(req: Request): number {
@@ -46,7 +46,7 @@ export function reindexRoutes(deps: GatewayDeps): Router {
     const grace = graceSeconds(req);
     const tenant = req.principal.tenant;
     const current = (embedder ??= createEmbedder(deps.config));
-    const started = await storeCall(() =>
+    const started = await versionedStoreCall(() =>
       startReindex(
         { store: deps.store.inner, registry: deps.versions, runs, producer: deps.documents, embedder: current, logger: deps.logger },
         { tenant, collection, graceSeconds: grace, requestId: req.requestId },

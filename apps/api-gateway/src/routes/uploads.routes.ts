@@ -9,7 +9,7 @@ import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
 import { collectionName } from '../http/params';
 import { queueCall } from '../http/queue-unavailable';
-import { storeCall } from '../http/store-call';
+import { versionedStoreCall } from '../http/store-call';
 
 /** Files one upload request may carry. */
 export const MAX_UPLOAD_FILES = 100;
@@ -192,7 +192,7 @@ export function uploadRoutes(deps: GatewayDeps): Router {
       pendingBytes: deps.config.INGEST_MAX_PENDING_BYTES_PER_TENANT,
     };
     // A collection being rebuilt takes no documents until it has switched (409 reindex_in_progress).
-    await storeCall(() => deps.store.assertWritable(tenant, collection));
+    await versionedStoreCall(() => deps.store.assertWritable(tenant, collection));
     // A tenant whose backlog is already full is told before it sends a byte more.
     const already = await queueCall(() => runs.pendingBytes(tenant));
     if (already >= limits.pendingBytes) throw backlogFull(already, limits.pendingBytes);
