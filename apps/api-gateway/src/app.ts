@@ -18,6 +18,7 @@ import { jobRoutes } from './routes/jobs.routes';
 import { meRoutes } from './routes/me.routes';
 import { openAIRoutes } from './routes/openai.routes';
 import { queueBoardRoutes } from './routes/queue-board.routes';
+import { reindexRoutes } from './routes/reindex.routes';
 import { searchRoutes } from './routes/search.routes';
 import { seedCompatRoutes } from './routes/seed-compat.routes';
 import { uploadRoutes } from './routes/uploads.routes';
@@ -51,6 +52,7 @@ export function createApp(deps: GatewayDeps): Express {
   // Multipart uploads are read by the route itself (busboy), one file at a time, before the JSON parser could.
   app.use(uploadRoutes(deps));
   app.use(collectionRoutes(deps));
+  app.use(reindexRoutes(deps));
   app.use(searchRoutes(deps));
   app.use(seedCompatRoutes(deps));
   app.use(adminRoutes(deps));

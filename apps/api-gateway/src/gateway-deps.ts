@@ -1,6 +1,7 @@
 import { openAuthenticator, type Authenticator } from '@rag/auth';
 import type { Config } from '@rag/config';
 import {
+  CollectionVersions,
   DocumentProducer,
   JobEventsFanout,
   JobWaiter,
@@ -17,7 +18,7 @@ import {
 } from '@rag/jobs';
 import { errorMessage, registerSecrets, type Logger } from '@rag/observability';
 import type { IngestJobPayload, QueryJobPayload, WebhookJobPayload } from '@rag/queue-contracts';
-import type { VectorStore } from '@rag/retrieval';
+import { VersionedVectorStore, type VectorStore } from '@rag/retrieval';
 import type { Queue } from 'bull';
 import { once } from 'node:events';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
@@ -34,8 +35,10 @@ export interface GatewayDeps {
   jobs: QueryJobs;
   /** The one way uploaded documents reach `ingestQueue`. */
   documents: DocumentProducer;
-  /** The tenant's collections and documents (listing and deleting; loading goes through the CLI). */
-  store: VectorStore;
+  /** The tenant's collections and documents (listing and deleting; loading goes through the CLI), each at the version in use. */
+  store: VersionedVectorStore;
+  /** Which version of each collection is in use, and its rebuilds (reindex). */
+  versions: CollectionVersions;
   deadLetters: DeadLetters;
   /** API keys and whether they are required. */
   auth: Authenticator;
@@ -83,7 +86,9 @@ export async function buildGatewayDeps(loaded: Config, wiring: GatewayWiring): P
   const webhookQueue = openWebhookQueue(config, { failFast });
   webhookQueue.on('error', (error) => logger.error('queue error', { queue: webhookQueue.name, error: errorMessage(error) }));
   const webhookRecords = new WebhookRecords(queue.client, { prefix: config.QUEUE_PREFIX, retentionSeconds: config.JOB_RETENTION_SECONDS });
-  const store = await wiring.openStore(config);
+  // Collections at the version in use (Redis); a reindex builds the next one beside it.
+  const versions = new CollectionVersions(queue.client, config.QUEUE_PREFIX, config.JOB_RETENTION_SECONDS);
+  const store = new VersionedVectorStore(await wiring.openStore(config), versions);
   const waiter = new JobWaiter(queue);
   await waiter.whenReady();
   const deadLetters = openDeadLetters(queue.client, config);
@@ -98,6 +103,7 @@ export async function buildGatewayDeps(loaded: Config, wiring: GatewayWiring): P
     jobs: new QueryJobs(queue, config, deadLetters, waiter, new WebhookDeliveries(webhookQueue, webhookRecords, config)),
     documents: new DocumentProducer(ingestQueue, config),
     store,
+    versions,
     deadLetters,
     auth,
     metrics: createGatewayMetrics([queue, ingestQueue], workers, eventsFanout),

@@ -8,6 +8,7 @@ import { dlqCommand, type DlqAction } from './commands/dlq.command';
 import { evalCommand } from './commands/eval.command';
 import { keysCommand } from './commands/keys.command';
 import { queuedIngestCommand, statusCommand } from './commands/queued-ingest.command';
+import { reindexCommand } from './commands/reindex.command';
 import { deleteCommand, listCommand } from './commands/list.command';
 import { searchCommand } from './commands/search.command';
 import { workersCommand } from './commands/workers.command';
@@ -50,6 +51,14 @@ function chunkSizes(value: string): number[] {
     throw new InvalidArgumentError('use comma-separated whole numbers of tokens from 32 to 8192, e.g. 200,300,500');
   }
   return [...new Set(sizes.map(Number))];
+}
+
+/** Parses --grace-seconds: whole seconds within the API's bound. */
+function graceSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > Limits.reindexGraceSecondsMax)
+    throw new InvalidArgumentError(`use a whole number of seconds from 0 to ${Limits.reindexGraceSecondsMax}`);
+  return n;
 }
 
 const TENANT_HELP = "the tenant that owns the collection (only that tenant's API keys can query it)";
@@ -111,6 +120,26 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
         return;
       }
       code = await statusCommand(config, runId, opts.json ?? false, io);
+    });
+
+  program
+    .command('reindex')
+    .description(
+      'rebuild a collection with the current settings (CHUNK_SIZE, CHUNK_OVERLAP, embedder) through the workers, while questions read the version in use; then switch, and drop the old version after the grace period',
+    )
+    .requiredOption('-c, --collection <name>', 'collection to rebuild', validName)
+    .option('-t, --tenant <name>', TENANT_HELP, validName, 'default')
+    .option(
+      '--grace-seconds <n>',
+      `keep the old version this long after the switch (0-${Limits.reindexGraceSecondsMax})`,
+      graceSeconds,
+      Limits.reindexGraceSecondsDefault,
+    )
+    .option('--no-wait', 'start the rebuild, print the run id and exit (see "rag-ingest status <run>")')
+    .option('--json', 'print the outcome as JSON')
+    .option('--no-progress', 'do not show the progress bar')
+    .action(async (opts: { collection: string; tenant: string; graceSeconds: number; wait: boolean; json?: boolean; progress: boolean }) => {
+      code = await reindexCommand(config, opts, io);
     });
 
   program

@@ -48,11 +48,13 @@ export function ingestRunner(ingest: IngestProcessorDeps, runtime: WorkerRuntime
 }
 
 /** The document a job's data names, field by field where they are strings (the data may be why it failed). */
-function documentOf(data: unknown): { run_id?: string; doc_id?: string; tenant?: string; collection?: string } {
+function documentOf(data: unknown): { run_id?: string; doc_id?: string; tenant?: string; collection?: string; rebuild?: boolean } {
   const fields = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
   const text = (key: string) => {
     const value = fields[key];
     return typeof value === 'string' ? value : undefined;
   };
-  return { run_id: text('run_id'), doc_id: text('doc_id'), tenant: text('tenant'), collection: text('collection') };
+  // A rebuild's failure abandons the rebuild when it is the run's last document.
+  const rebuild = fields.rebuild_to !== undefined || fields.rebuild_from !== undefined;
+  return { run_id: text('run_id'), doc_id: text('doc_id'), tenant: text('tenant'), collection: text('collection'), ...(rebuild ? { rebuild } : {}) };
 }

@@ -3,6 +3,7 @@ import { createAnswerer, createQueryCondenser, llmResilienceFromConfig } from '@
 import { createLogger, errorMessage, registerSecrets } from '@rag/observability';
 import {
   CancelSignals,
+  CollectionVersions,
   DocumentLocks,
   IngestRuns,
   jobEventsOpener,
@@ -18,9 +19,19 @@ import {
   withWebhookSigningSecret,
 } from '@rag/jobs';
 import { JobName, QueueName } from '@rag/queue-contracts';
-import { HttpReranker, chunkingFromConfig, createEmbedder, createReranker, guardVectorStore, openVectorStore, parsePoolFromConfig } from '@rag/retrieval';
+import {
+  HttpReranker,
+  VersionedVectorStore,
+  chunkingFromConfig,
+  createEmbedder,
+  createReranker,
+  guardVectorStore,
+  openVectorStore,
+  parsePoolFromConfig,
+} from '@rag/retrieval';
 import Redis from 'ioredis';
 import { hostname } from 'node:os';
+import { dropVersionProcessor } from './drop-version.processor';
 import { ingestRunner } from './ingest.processor';
 import { createWorkerMetrics, serveWorkerMetrics } from './metrics';
 import { queryRunner } from './query.processor';
@@ -32,7 +43,7 @@ async function main(): Promise<void> {
   logger.info('starting', { config: maskedConfig(loaded) });
 
   const breakerOptions = { failures: loaded.BREAKER_FAILURES, halfOpenAfterMs: loaded.BREAKER_HALF_OPEN_MS };
-  const store = guardVectorStore(await openVectorStore(loaded), breakerOptions);
+  const guarded = guardVectorStore(await openVectorStore(loaded), breakerOptions);
   const queue = openQueryQueue(loaded);
   queue.on('error', (error) => logger.error('queue error', { error: errorMessage(error) }));
   // Consume only once Redis answers, so a bad REDIS_URL fails loudly instead of idling.
@@ -48,6 +59,16 @@ async function main(): Promise<void> {
   const resilience = llmResilienceFromConfig(config, { redis, prefix: config.QUEUE_PREFIX });
   // RERANKER=http: behind its own breaker; when it fails, answers go ahead in fused order (logged, counted).
   const reranker = createReranker(config);
+  // Documents on their own queue with their own concurrency, so bulk loads never hold up questions.
+  const ingestQueue = config.INGEST_CONCURRENCY > 0 ? openIngestQueue(config) : undefined;
+  // Every collection at the version in use (recorded in Redis); a reindex's switch drops the old one later, on the ingest queue.
+  const versions = new CollectionVersions(
+    redis,
+    config.QUEUE_PREFIX,
+    config.JOB_RETENTION_SECONDS,
+    ingestQueue ? { queue: ingestQueue, signing: config } : undefined,
+  );
+  const store = new VersionedVectorStore(guarded, versions);
   const deps = {
     store,
     embedder: createEmbedder(config, { resilience }),
@@ -57,7 +78,7 @@ async function main(): Promise<void> {
     reranker,
     rerankCandidates: config.RERANK_CANDIDATES,
   };
-  const breakers = [store.breaker, resilience.breakers.chat, resilience.breakers.embeddings, ...(reranker instanceof HttpReranker ? [reranker.breaker] : [])];
+  const breakers = [guarded.breaker, resilience.breakers.chat, resilience.breakers.embeddings, ...(reranker instanceof HttpReranker ? [reranker.breaker] : [])];
   for (const breaker of breakers) {
     breaker.onStateChange((state, name) => logger.warn('circuit breaker changed state', { dependency: name, state }));
   }
@@ -96,8 +117,6 @@ async function main(): Promise<void> {
   queue.on('completed', queueWebhook);
   queue.on('failed', queueWebhook);
   void webhookQueue.process(JobName.DeliverWebhook, config.WORKER_CONCURRENCY, webhooks.processor(new QueryJobs(queue, config, deadLetters), logger));
-  // Documents on their own queue with their own concurrency, so bulk loads never hold up questions.
-  const ingestQueue = config.INGEST_CONCURRENCY > 0 ? openIngestQueue(config) : undefined;
   // Parsers run in threads with a time and memory budget, never on this event loop (questions, Bull's locks).
   const parser = parsePoolFromConfig(config, (docId, detail) => logger.warn('parser error', { doc_id: docId, error: detail }));
   if (ingestQueue) {
@@ -112,11 +131,15 @@ async function main(): Promise<void> {
       locks: new DocumentLocks(redis, config.QUEUE_PREFIX),
       chunking: chunkingFromConfig(config),
       embedBatch: config.EMBEDDING_BATCH,
+      // Reindex: documents read from one version and written to the next, under the versions.
+      rebuild: { store: guarded, registry: versions, failures: async (runId: string) => (await runs.get(runId))?.failures ?? [] },
     };
     // No cancels or events for documents: a run is followed through its counts.
     const documents = ingestRunner(ingestDeps, { ...runtime, cancels: undefined, openEvents: undefined });
     void ingestQueue.process(JobName.IngestDocument, config.INGEST_CONCURRENCY, heartbeat.track(QueueName.Ingest, documents.process));
     ingestQueue.on('failed', documents.stalledOut);
+    // Concurrency 0: no slots of its own (Bull adds named processors' slots up); the ingest slots above run these jobs too, so INGEST_CONCURRENCY stays the bound.
+    void ingestQueue.process(JobName.DropCollectionVersion, 0, dropVersionProcessor({ store: guarded, versions, signing: config, logger }));
   }
   logger.info('consuming', {
     queue: QueueName.Query,

@@ -27,6 +27,14 @@ export {
 } from './queues';
 export { type ContentRef, type PendingCheck } from './ingest-content';
 export { DocumentBusyError, DocumentLockLostError, DocumentLocks, type DocumentLockOptions } from './document-locks';
+export {
+  CollectionVersions,
+  type CollectionVersionView,
+  type DropQueue,
+  type RebuildRecord,
+  type RebuildStateName,
+  type RebuildView,
+} from './collection-versions';
 export { IngestRuns, type IngestOutcome, type IngestRunInfo, type IngestRunStatus } from './ingest-runs';
 export { DeadLetterNotReplayableError, replayDeadLetter } from './replay';
 export { QuestionAdmission, RESERVATION_GRACE_MS, type Admission, type AdmissionOutcome, type AdmissionRequest } from './question-admission';

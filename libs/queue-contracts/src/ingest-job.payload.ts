@@ -1,4 +1,4 @@
-import { IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { IsPlainText } from './chat-request.dto';
 import { Limits } from './limits';
 import { IsJobSignature, IsName, IsRequestId } from './payload-fields';
@@ -37,9 +37,50 @@ export class IngestJobPayload {
   @Min(0)
   bytes!: number;
 
+  /**
+   * A rebuild (reindex) of the collection: the document is read from this
+   * version's chunks instead of bytes, and written to `rebuild_to`. Both or neither.
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Limits.collectionVersionMax)
+  rebuild_from?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(2)
+  @Max(Limits.collectionVersionMax)
+  rebuild_to?: number;
+
   @IsOptional()
   @IsRequestId()
   request_id?: string;
+
+  /** The producer's HMAC of the job (see IsJobSignature). */
+  @IsJobSignature()
+  signature?: string;
+}
+
+/**
+ * The delayed job that drops the version of a collection a reindex replaced,
+ * once its grace period is over (on the `rag-ingest` queue).
+ */
+export class DropVersionPayload {
+  @IsString()
+  @Matches(Limits.runIdPattern, { message: 'run_id is not a valid run id' })
+  run_id!: string;
+
+  @IsName('tenant')
+  tenant!: string;
+
+  @IsName('collection')
+  collection!: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(Limits.collectionVersionMax)
+  version!: number;
 
   /** The producer's HMAC of the job (see IsJobSignature). */
   @IsJobSignature()

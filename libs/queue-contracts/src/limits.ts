@@ -22,6 +22,12 @@ export const Limits = {
   /** `max_tokens` a request may ask for (the worker's LLM_MAX_TOKENS caps it further). */
   maxTokensMax: 32768,
   temperatureMax: 2,
+  /** Versions of one collection (each reindex makes the next). */
+  collectionVersionMax: 1_000_000,
+  /** How long `reindex` keeps the old version after the switch, at most (seconds). */
+  reindexGraceSecondsMax: 86_400,
+  /** …and when not told. */
+  reindexGraceSecondsDefault: 60,
 } as const;
 
 export const DEFAULT_COLLECTION = 'default';

@@ -9,7 +9,12 @@ describe('queue and job names', () => {
   });
 
   it('keeps the job names exactly as deployed', () => {
-    expect(JobName).toEqual({ Answer: 'answer', IngestDocument: 'ingest-document', DeliverWebhook: 'deliver-webhook' });
+    expect(JobName).toEqual({
+      Answer: 'answer',
+      IngestDocument: 'ingest-document',
+      DeliverWebhook: 'deliver-webhook',
+      DropCollectionVersion: 'drop-collection-version',
+    });
   });
 
   it('gives each queue its own name', () => {

@@ -19,5 +19,7 @@ export const JobName = {
   Answer: 'answer',
   IngestDocument: 'ingest-document',
   DeliverWebhook: 'deliver-webhook',
+  /** On the ingest queue, delayed: drops the collection version a reindex replaced once its grace period is over. */
+  DropCollectionVersion: 'drop-collection-version',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];

@@ -50,6 +50,7 @@ export {
   type QueuedDocumentDeps,
   type QueuedDocumentResult,
   type QueuedDocumentRun,
+  type QueuedRebuildDeps,
 } from './pipeline/ingest-queued-document';
 export { LOCAL_EMBEDDING_DIM, createEmbedder, openVectorStore } from './backends';
 export { NO_RERANKER, NoReranker, isReranking, type RerankOptions, type RerankResult, type Reranker } from './rerank/reranker';
@@ -71,3 +72,18 @@ export {
   type QuestionOutcome,
   type TargetOutcome,
 } from './eval/evaluate';
+export { FIRST_VERSION, collectionVersionsIn, parsePhysicalName, splitVersion, versionedCollection } from './store/tenant-namespace';
+export { ReindexInProgressError, VERSION_CACHE_MS, VersionedVectorStore, type VersionRegistry } from './store/versioned.store';
+export { reassembleDocument, withoutOverlap } from './pipeline/reassemble-document';
+export {
+  CollectionEmptyError,
+  dropRetiredVersion,
+  finishRebuild,
+  rebuildDocument,
+  startReindex,
+  type RebuildRegistry,
+  type RebuildState,
+  type ReindexDeps,
+  type ReindexRequest,
+  type ReindexStarted,
+} from './pipeline/rebuild-collection';

@@ -93,7 +93,9 @@ export interface HybridQuery {
  * tenant first, then the collection. A tenant sees only its own collections:
  * each store keeps a tenant's collection under a name derived from both
  * (store/tenant-namespace.ts), so no call can reach another tenant's chunks.
- * Tenant and collection names must be valid names (isValidName in @rag/queue-contracts).
+ * Tenant and collection names must be valid names (isValidName in @rag/queue-contracts);
+ * a collection may also name one version of a collection (`<name>.v<N>`,
+ * versionedCollection), which reindexing builds beside the version in use.
  */
 export interface VectorStore {
   readonly backend: string;
@@ -110,6 +112,14 @@ export interface VectorStore {
   /** Drops the tenant's collection with every chunk in it; false when it did not exist. */
   deleteCollection(tenant: string, collection: string): Promise<boolean>;
   listDocuments(tenant: string, collection: string): Promise<StoredDocument[]>;
+  /** Every chunk of one document, ordered by position; empty when the document (or the collection) is absent. */
+  documentChunks(tenant: string, collection: string, docId: string): Promise<Chunk[]>;
+  /**
+   * The versions of the collection the store holds (`versionedCollection` in
+   * store/tenant-namespace.ts), ascending; empty when it has none. `collection`
+   * is a plain name; every other call also takes a versioned one.
+   */
+  collectionVersions(tenant: string, collection: string): Promise<number[]>;
   /**
    * The stored content hash of one document (undefined when absent; '' when
    * its chunks disagree, e.g. after an interrupted replace). Indexed lookup,
@@ -125,6 +135,13 @@ export interface VectorStore {
   searchText(tenant: string, collection: string, query: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
   /** Dense and full-text candidates fused by reciprocal rank; scores are RRF scores. */
   hybridSearch(tenant: string, collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
+  /**
+   * Points the backend's own name for the collection in use at `version`, in
+   * one step, where the backend has one (a Qdrant alias,
+   * `<tenant>.<collection>.current`), for clients that read the backend
+   * directly. Absent: nothing to point (LanceDB; the version is in Redis).
+   */
+  publishVersion?(tenant: string, collection: string, version: number): Promise<void>;
   /** Housekeeping after a load: fold new rows into indexes, drop old versions. */
   compact(tenant: string, collection: string): Promise<void>;
   close(): Promise<void>;

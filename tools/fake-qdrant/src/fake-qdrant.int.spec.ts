@@ -160,6 +160,46 @@ describe('fake-qdrant', () => {
     });
   });
 
+  describe('aliases', () => {
+    it('points an alias at a collection, switches it in one request, reaches the collection through it, and drops it with the collection', async () => {
+      const invalidBefore = fake.invalid.length;
+      const [v1, v2] = [await ragCollection(), await ragCollection()];
+      await client.upsert(v1, { wait: true, points: [{ id: 1, vector: { dense: [1, 0, 0] }, payload: { doc_id: 'a', version: 1 } }] });
+      await client.upsert(v2, { wait: true, points: [{ id: 1, vector: { dense: [1, 0, 0] }, payload: { doc_id: 'a', version: 2 } }] });
+      const alias = `${v1}.live`;
+      const version = async () => (await client.query(alias, { query: [1, 0, 0], using: 'dense', with_payload: true })).points[0].payload?.version;
+
+      await client.updateCollectionAliases({ actions: [{ create_alias: { collection_name: v1, alias_name: alias } }] });
+      expect(await version()).toBe(1);
+      expect((await client.getAliases()).aliases).toContainEqual({ alias_name: alias, collection_name: v1 });
+      // The switch: delete and create in one request, as Qdrant's docs show it.
+      await client.updateCollectionAliases({
+        actions: [{ delete_alias: { alias_name: alias } }, { create_alias: { collection_name: v2, alias_name: alias } }],
+      });
+      expect(await version()).toBe(2);
+      expect((await client.getCollectionAliases(v2)).aliases).toEqual([{ alias_name: alias, collection_name: v2 }]);
+      expect((await client.getCollectionAliases(v1)).aliases).toEqual([]);
+
+      // All or nothing: a failing action leaves the alias where it was.
+      const refused = await failure(
+        client.updateCollectionAliases({
+          actions: [{ delete_alias: { alias_name: alias } }, { create_alias: { collection_name: 'missing', alias_name: alias } }],
+        }),
+      );
+      expect(refused.status).toBe(404);
+      expect(await version()).toBe(2);
+      // An alias may not take a collection's name; deleting a missing alias is no error.
+      expect((await failure(client.updateCollectionAliases({ actions: [{ create_alias: { collection_name: v2, alias_name: v1 } }] }))).status).toBe(409);
+      await client.updateCollectionAliases({ actions: [{ delete_alias: { alias_name: 'never-made' } }] });
+
+      await client.deleteCollection(v2);
+      expect((await client.getAliases()).aliases.filter((a) => a.alias_name === alias)).toEqual([]);
+      expect((await failure(client.query(alias, { query: [1, 0, 0], using: 'dense' }))).status).toBe(404);
+      // Every request above is one Qdrant's API description accepts.
+      expect(fake.invalid.slice(invalidBefore)).toEqual([]);
+    });
+  });
+
   describe('points', () => {
     it('checks vector names and sizes, and sparse vectors, like Qdrant', async () => {
       const name = await ragCollection();

@@ -180,6 +180,12 @@ function handle(memory: QdrantMemory, operation: Operation, body: any): unknown 
       return memory.createCollection(name, body ?? {});
     case 'delete_collection':
       return memory.deleteCollection(name);
+    case 'update_aliases':
+      return memory.updateAliases(body);
+    case 'get_collections_aliases':
+      return memory.listAliases();
+    case 'get_collection_aliases':
+      return memory.listAliases(name);
     case 'create_field_index':
       return memory.createPayloadIndex(name, body);
     case 'upsert_points':

@@ -68,6 +68,8 @@ const badRequest = (message: string) => new QdrantHttpError(400, `Wrong input: $
  */
 export class QdrantMemory {
   private readonly collections = new Map<string, Collection>();
+  /** Alias → collection. An alias reaches its collection for search, retrieval and changes (get), as in Qdrant. */
+  private readonly aliases = new Map<string, string>();
 
   constructor(private readonly options: { requirePayloadIndexForFilters: boolean }) {}
 
@@ -95,7 +97,53 @@ export class QdrantMemory {
   }
 
   deleteCollection(name: string): boolean {
-    return this.collections.delete(name);
+    const deleted = this.collections.delete(name);
+    // Qdrant drops a collection's aliases with it.
+    for (const [alias, target] of this.aliases) if (target === name) this.aliases.delete(alias);
+    return deleted;
+  }
+
+  /**
+   * POST /collections/aliases: the actions applied in order, all or none (a
+   * failing action leaves every alias as it was). create_alias needs the
+   * collection to exist and the alias not to be a collection's name, and
+   * points an existing alias elsewhere; delete_alias deletes it if it exists;
+   * rename_alias needs the old alias.
+   */
+  updateAliases(body: any): boolean {
+    const next = new Map(this.aliases);
+    for (const action of body.actions as any[]) {
+      if (action.create_alias) {
+        const { collection_name: collection, alias_name: alias } = action.create_alias;
+        if (!this.collections.has(collection)) throw notFound(collection);
+        if (this.collections.has(alias)) throw new QdrantHttpError(409, `Wrong input: Collection \`${alias}\` already exists!`);
+        next.set(alias, collection);
+      } else if (action.delete_alias) {
+        next.delete(action.delete_alias.alias_name);
+      } else if (action.rename_alias) {
+        const { old_alias_name: old, new_alias_name: renamed } = action.rename_alias;
+        const target = next.get(old);
+        if (target === undefined) throw new QdrantHttpError(404, `Not found: Alias ${old} does not exists!`);
+        if (this.collections.has(renamed)) throw new QdrantHttpError(409, `Wrong input: Collection \`${renamed}\` already exists!`);
+        next.delete(old);
+        next.set(renamed, target);
+      } else {
+        throw new NotImplementedError(`the alias action ${Object.keys(action).join(', ')}`);
+      }
+    }
+    this.aliases.clear();
+    for (const [alias, target] of next) this.aliases.set(alias, target);
+    return true;
+  }
+
+  /** GET /aliases, or GET /collections/{name}/aliases with `collection`. */
+  listAliases(collection?: string): { aliases: { alias_name: string; collection_name: string }[] } {
+    if (collection !== undefined) this.get(collection);
+    return {
+      aliases: [...this.aliases]
+        .filter(([, target]) => collection === undefined || target === collection)
+        .map(([alias_name, collection_name]) => ({ alias_name, collection_name })),
+    };
   }
 
   collectionInfo(name: string): unknown {
@@ -318,7 +366,7 @@ export class QdrantMemory {
   }
 
   private get(name: string): Collection {
-    const c = this.collections.get(name);
+    const c = this.collections.get(name) ?? this.collections.get(this.aliases.get(name) ?? '');
     if (!c) throw notFound(name);
     return c;
   }

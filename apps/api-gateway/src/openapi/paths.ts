@@ -200,6 +200,28 @@ export const operations: Record<string, Partial<Record<Method, Operation>>> = {
       errors: [409, 415],
     },
   },
+  '/v1/collections/{name}/reindex': {
+    post: {
+      summary:
+        'Rebuild the collection with the current settings (chunking, embedder) as its next version, through the workers, while questions read the version in use; then switch, and drop the old version after `grace_seconds`',
+      tag: 'ingestion',
+      scope: 'ingest',
+      parameters: [collection],
+      body: {
+        required: false,
+        content: { 'application/json': { schema: ref('ReindexRequest') } },
+      },
+      ok: { '202': ['started; `Location` is its status url; `run_url` follows its documents', json('ReindexAccepted')] },
+      errors: [409, 415],
+    },
+    get: {
+      summary: 'The version in use, the rebuild under way, and the latest rebuild with its progress',
+      tag: 'ingestion',
+      scope: 'ingest',
+      parameters: [collection],
+      ok: { '200': ['the collection’s versions', json('ReindexStatus')] },
+    },
+  },
   '/v1/ingest-runs/{id}': {
     get: {
       summary: 'An upload’s progress',

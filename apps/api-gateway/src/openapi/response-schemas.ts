@@ -1,4 +1,4 @@
-import { JOB_EVENT_TYPES, JOB_STATUSES, NAME_PATTERN, SEARCH_MODES } from '@rag/queue-contracts';
+import { JOB_EVENT_TYPES, JOB_STATUSES, Limits, NAME_PATTERN, SEARCH_MODES } from '@rag/queue-contracts';
 import type { JsonSchema } from './dto-schemas';
 
 /**
@@ -169,6 +169,47 @@ export const responseSchemas: Record<string, JsonSchema> = {
     },
     ['run_id', 'status', 'queued', 'finished', 'failures'],
   ),
+  ReindexRequest: object({ grace_seconds: { ...int, minimum: 0, maximum: Limits.reindexGraceSecondsMax, default: Limits.reindexGraceSecondsDefault } }, [], {
+    additionalProperties: false,
+    description: 'optional: no body takes the default grace period',
+  }),
+  ReindexAccepted: object({
+    run_id: { ...str, format: 'uuid' },
+    collection: str,
+    from_version: int,
+    to_version: int,
+    documents: int,
+    grace_seconds: int,
+    status: { const: 'rebuilding' },
+    status_url: str,
+    run_url: str,
+  }),
+  ReindexStatus: object({
+    collection: str,
+    active_version: { ...int, description: 'the version questions read (1: never rebuilt)' },
+    rebuilding: { oneOf: [{ type: 'null' }, object({ run_id: str, to_version: int })] },
+    last: {
+      oneOf: [
+        { type: 'null' },
+        object(
+          {
+            run_id: str,
+            collection: str,
+            from_version: int,
+            to_version: int,
+            grace_seconds: int,
+            state: { type: 'string', enum: ['rebuilding', 'switched', 'failed', 'old_version_dropped'] },
+            created_at: str,
+            switched_at: str,
+            drop_at: str,
+            error: str,
+            progress: { oneOf: [{ type: 'null' }, object({ queued: int, done: int, failed: int, chunks: int, failures: { type: 'array' } })] },
+          },
+          ['run_id', 'from_version', 'to_version', 'state', 'progress'],
+        ),
+      ],
+    },
+  }),
   DeadLetter: object(
     {
       job_id: str,

@@ -5,6 +5,7 @@ import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
 import { collectionName } from '../http/params';
+import { queueCall } from '../http/queue-unavailable';
 import { storeCall } from '../http/store-call';
 
 function embeddingsUnavailable(cause: unknown): HttpError {
@@ -72,7 +73,14 @@ export function searchRoutes(deps: GatewayDeps): Router {
     const tenant = req.principal.tenant;
     embedder ??= answeringEmbedder(createEmbedder(deps.config));
     reranker ??= createReranker(deps.config);
-    const searchDeps = { store: deps.store, embedder, reranker, rerankCandidates: deps.config.RERANK_CANDIDATES, logger: deps.logger };
+    // One version of the collection for the whole search, even across a reindex's switch.
+    const searchDeps = {
+      store: await queueCall(() => deps.store.pin(tenant, name)),
+      embedder,
+      reranker,
+      rerankCandidates: deps.config.RERANK_CANDIDATES,
+      logger: deps.logger,
+    };
     const answer = await storeCall(() =>
       searchCollection(searchDeps, {
         tenant,

@@ -9,6 +9,7 @@ import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
 import { collectionName } from '../http/params';
 import { queueCall } from '../http/queue-unavailable';
+import { versionedStoreCall } from '../http/store-call';
 
 /** Files one upload request may carry. */
 export const MAX_UPLOAD_FILES = 100;
@@ -190,6 +191,8 @@ export function uploadRoutes(deps: GatewayDeps): Router {
       uploadBytes: Math.min(deps.config.INGEST_MAX_UPLOAD_BYTES, deps.config.INGEST_MAX_PENDING_BYTES_PER_TENANT),
       pendingBytes: deps.config.INGEST_MAX_PENDING_BYTES_PER_TENANT,
     };
+    // A collection being rebuilt takes no documents until it has switched (409 reindex_in_progress).
+    await versionedStoreCall(() => deps.store.assertWritable(tenant, collection));
     // A tenant whose backlog is already full is told before it sends a byte more.
     const already = await queueCall(() => runs.pendingBytes(tenant));
     if (already >= limits.pendingBytes) throw backlogFull(already, limits.pendingBytes);

@@ -2,17 +2,10 @@ import type { Config } from '@rag/config';
 import { DocumentLocks } from '@rag/jobs';
 import { llmResilienceFromConfig } from '@rag/llm-client';
 import Redis from 'ioredis';
-import {
-  SUPPORTED_EXTENSIONS,
-  chunkingFromConfig,
-  createEmbedder,
-  ingestDocuments,
-  openVectorStore,
-  parsePoolFromConfig,
-  type IngestSummary,
-} from '@rag/retrieval';
+import { SUPPORTED_EXTENSIONS, chunkingFromConfig, createEmbedder, ingestDocuments, parsePoolFromConfig, type IngestSummary } from '@rag/retrieval';
 import { discoverFiles } from '../discover-files';
 import { documentsBar } from '../progress-bar';
+import { openVersionedStore } from './versioned-store';
 
 export interface IngestCommandOptions {
   collection: string;
@@ -43,7 +36,7 @@ export async function ingestCommand(config: Config, targets: string[], options: 
     return 1;
   }
 
-  const store = await openVectorStore(config);
+  const store = await openVersionedStore(config);
   // Embeddings from a provider with LLM_RPM/LLM_TPM set count against the budget the workers share in Redis.
   const sharesLimits = config.EMBEDDINGS === 'openai' && (config.LLM_RPM > 0 || config.LLM_TPM > 0) && !options.dryRun;
   const redis = sharesLimits ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : options.dryRun ? undefined : await reachableRedis(config.REDIS_URL);

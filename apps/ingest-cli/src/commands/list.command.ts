@@ -1,12 +1,12 @@
 import type { Config } from '@rag/config';
-import { openVectorStore } from '@rag/retrieval';
 import type { Output } from './ingest.command';
+import { openVersionedStore } from './versioned-store';
 
 const tenantFlag = (tenant: string) => (tenant === 'default' ? '' : ` --tenant ${tenant}`);
 
 /** Lists the tenant's collections, or the documents of one of them. */
 export async function listCommand(config: Config, tenant: string, collection: string | undefined, json: boolean, io: Output): Promise<number> {
-  const store = await openVectorStore(config);
+  const store = await openVersionedStore(config);
   try {
     if (!collection) {
       const names = await store.listCollections(tenant);
@@ -27,7 +27,7 @@ export async function listCommand(config: Config, tenant: string, collection: st
 
 /** Removes documents (by id) from one of the tenant's collections. */
 export async function deleteCommand(config: Config, tenant: string, collection: string, docIds: string[], io: Output): Promise<number> {
-  const store = await openVectorStore(config);
+  const store = await openVersionedStore(config);
   try {
     if (!(await store.hasCollection(tenant, collection))) {
       io.err(`collection "${collection}" does not exist; run "rag-ingest list${tenantFlag(tenant)}" to see the collections`);

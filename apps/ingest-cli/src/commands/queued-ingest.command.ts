@@ -1,11 +1,12 @@
 import type { Config } from '@rag/config';
 import { IngestRuns, openIngestQueue, withJobSigningKey, type IngestRunStatus } from '@rag/jobs';
-import { SUPPORTED_EXTENSIONS, contentHash, openVectorStore } from '@rag/retrieval';
+import { SUPPORTED_EXTENSIONS, contentHash } from '@rag/retrieval';
 import { randomUUID } from 'node:crypto';
 import { discoverFiles } from '../discover-files';
 import { documentsBar } from '../progress-bar';
 import type { IngestCommandOptions, Output } from './ingest.command';
 import { sendDocuments, type ChangedDocument } from './send-documents';
+import { openVersionedStore } from './versioned-store';
 
 const POLL_MS = 250;
 /** Say once that no worker seems to be running when nothing moved for this long. */
@@ -34,7 +35,7 @@ export async function queuedIngestCommand(config: Config, targets: string[], opt
     return 1;
   }
 
-  const store = await openVectorStore(config);
+  const store = await openVersionedStore(config);
   const queue = openIngestQueue(config);
   const started = Date.now();
   try {
@@ -139,7 +140,7 @@ export async function queuedIngestCommand(config: Config, targets: string[], opt
 }
 
 /** Follows a run until every queued document is done, with a progress bar on stderr. */
-async function follow(runs: IngestRuns, runId: string, total: number, showProgress: boolean, io: Output): Promise<IngestRunStatus> {
+export async function follow(runs: IngestRuns, runId: string, total: number, showProgress: boolean, io: Output): Promise<IngestRunStatus> {
   const bar = documentsBar(io.stream);
   const started = Date.now();
   if (showProgress) bar.start(total, 0, { chunks: 0, failed: 0, rate: '0.0' });

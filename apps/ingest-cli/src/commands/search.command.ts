@@ -1,7 +1,8 @@
 import type { Config } from '@rag/config';
 import { SearchRequestDto, describeIssues, validatePlain, type SearchMode, type SearchResultItem } from '@rag/queue-contracts';
-import { CollectionNotFoundError, EmbedderMismatchError, createEmbedder, openVectorStore, searchCollection } from '@rag/retrieval';
+import { CollectionNotFoundError, EmbedderMismatchError, createEmbedder, searchCollection } from '@rag/retrieval';
 import type { Output } from './ingest.command';
+import { openVersionedStore } from './versioned-store';
 
 export interface SearchCommandOptions {
   collection: string;
@@ -46,10 +47,10 @@ export async function searchCommand(config: Config, query: string, options: Sear
     io.err(`error: ${describeIssues(checked.issues)}`);
     return 2;
   }
-  const store = await openVectorStore(config);
+  const store = await openVersionedStore(config);
   try {
     const answer = await searchCollection(
-      { store, embedder: createEmbedder(config) },
+      { store: await store.pin(options.tenant, options.collection), embedder: createEmbedder(config) },
       { tenant: options.tenant, collection: options.collection, query, topK: options.topK, mode: options.mode },
     );
     if (options.json) io.out(JSON.stringify(answer));

@@ -47,6 +47,12 @@ class FixedResultsStore implements VectorStore {
   async replaceDocument(): Promise<void> {
     throw new Error('not used');
   }
+  async documentChunks(): Promise<never> {
+    throw new Error('not used');
+  }
+  async collectionVersions(): Promise<never> {
+    throw new Error('not used');
+  }
   async deleteDocument(): Promise<void> {
     throw new Error('not used');
   }

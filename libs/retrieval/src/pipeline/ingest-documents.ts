@@ -147,7 +147,8 @@ export async function replaceDocumentFrom(deps: IngestDeps, doc: OneDocument): P
   return chunks.length;
 }
 
-async function embedChunks(embedder: Embedder, chunks: Chunk[], batch: number, signal?: AbortSignal): Promise<EmbeddedChunk[]> {
+/** Embeds chunks `batch` at a time. */
+export async function embedChunks(embedder: Embedder, chunks: Chunk[], batch: number, signal?: AbortSignal): Promise<EmbeddedChunk[]> {
   const out: EmbeddedChunk[] = [];
   for (let i = 0; i < chunks.length; i += batch) {
     const slice = chunks.slice(i, i + batch);

@@ -4,7 +4,9 @@ import type { IngestJobPayload } from '@rag/queue-contracts';
 import type { ChunkOptions } from '../chunk/chunk-document';
 import { embedderInfo } from '../embed/embedder-info';
 import { contentHash } from '../load/load-document';
+import type { VectorStore } from '../types';
 import { replaceDocumentFrom, type IngestDeps } from './ingest-documents';
+import { finishRebuild, rebuildDocument, type RebuildRegistry } from './rebuild-collection';
 
 /** Where a queued document's bytes wait until it is loaded or has failed for good (libs/jobs IngestRuns). */
 export interface QueuedContentRef {
@@ -32,10 +34,21 @@ export interface QueuedDocumentDeps extends IngestDeps {
   chunking: ChunkOptions;
   embedBatch: number;
   logger: Logger;
+  /** Rebuilds (reindex): absent, a rebuild job fails for good. */
+  rebuild?: QueuedRebuildDeps;
+}
+
+/** What rebuild jobs need besides the ingest deps. */
+export interface QueuedRebuildDeps {
+  /** The store under the versions (VersionedVectorStore.inner). */
+  store: VectorStore;
+  registry: RebuildRegistry;
+  /** A finished run's failures (IngestRuns.get). */
+  failures(runId: string): Promise<{ doc_id: string; error: string }[]>;
 }
 
 /** One queued document: the payload of a `rag-ingest` job. */
-export type QueuedDocument = Pick<IngestJobPayload, 'run_id' | 'tenant' | 'collection' | 'doc_id' | 'content_hash'>;
+export type QueuedDocument = Pick<IngestJobPayload, 'run_id' | 'tenant' | 'collection' | 'doc_id' | 'content_hash' | 'rebuild_from' | 'rebuild_to'>;
 
 export interface QueuedDocumentResult {
   doc_id: string;
@@ -58,6 +71,7 @@ export class ContentMissingError extends PermanentError {
  * collection.
  */
 export async function ingestQueuedDocument(deps: QueuedDocumentDeps, doc: QueuedDocument, signal?: AbortSignal): Promise<QueuedDocumentResult> {
+  if (doc.rebuild_from !== undefined || doc.rebuild_to !== undefined) return rebuildQueuedDocument(deps, doc, signal);
   const stored = await deps.store.documentHash(doc.tenant, doc.collection, doc.doc_id);
   let result: QueuedDocumentResult;
   if (stored === doc.content_hash) {
@@ -85,14 +99,35 @@ export async function ingestQueuedDocument(deps: QueuedDocumentDeps, doc: Queued
 }
 
 /**
+ * One document of a rebuild (reindex): read from the old version's chunks,
+ * written to the new version, counted in the run; the call that finishes the
+ * run switches versions, or abandons the rebuild if any document failed.
+ */
+async function rebuildQueuedDocument(deps: QueuedDocumentDeps, doc: QueuedDocument, signal?: AbortSignal): Promise<QueuedDocumentResult> {
+  const { rebuild } = deps;
+  const { rebuild_from, rebuild_to } = doc;
+  if (!rebuild) throw new PermanentError('this worker cannot rebuild collections (it has no version registry)');
+  if (rebuild_from === undefined || rebuild_to === undefined || rebuild_to <= rebuild_from) {
+    throw new PermanentError('a rebuild job names both the version it reads (rebuild_from) and a later one it writes (rebuild_to)');
+  }
+  const chunks = await rebuildDocument(
+    { ...deps, store: rebuild.store },
+    { tenant: doc.tenant, collection: doc.collection, doc_id: doc.doc_id, rebuild_from, rebuild_to },
+    signal,
+  );
+  if (await deps.runs.recordDone(doc.run_id, 'added', chunks)) await finishRebuild({ ...rebuild, logger: deps.logger }, doc.run_id);
+  return { doc_id: doc.doc_id, outcome: 'added', chunks };
+}
+
+/**
  * A queued document that failed for good: its bytes are dropped and it is
  * counted failed in its run, with the message and code its tenant may read.
  * The call that finishes the run indexes the collection (when `collection` is
  * known: a payload that failed validation may not name one).
  */
 export async function recordQueuedDocumentFailed(
-  deps: Pick<QueuedDocumentDeps, 'runs' | 'store' | 'logger'>,
-  doc: { run_id: string; doc_id: string; tenant?: string; collection?: string },
+  deps: Pick<QueuedDocumentDeps, 'runs' | 'store' | 'logger' | 'rebuild'>,
+  doc: { run_id: string; doc_id: string; tenant?: string; collection?: string; rebuild?: boolean },
   failure: { error: string; code?: string },
 ): Promise<void> {
   const { tenant, collection } = doc;
@@ -101,7 +136,10 @@ export async function recordQueuedDocumentFailed(
     deps.logger.warn('ingest failure not recorded', { error: errorMessage(error) });
     return false;
   });
-  if (last && tenant !== undefined && collection !== undefined) await indexRun(deps, tenant, collection);
+  if (!last) return;
+  // A rebuild's last document: the rebuild is abandoned (it has a failure), the old version stays in use.
+  if (doc.rebuild && deps.rebuild) await finishRebuild({ ...deps.rebuild, logger: deps.logger }, doc.run_id);
+  else if (tenant !== undefined && collection !== undefined) await indexRun(deps, tenant, collection);
 }
 
 /** No job needs a document's bytes once it is loaded or has failed for good; if this fails they expire. */

@@ -1,5 +1,5 @@
 import { BreakerOpenError, createBreaker, isPermanent, type Breaker } from '@rag/core';
-import type { CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
+import type { Chunk, CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 
 export interface GuardOptions {
   /** Consecutive failures that open the breaker (BREAKER_FAILURES). */
@@ -51,6 +51,12 @@ export class GuardedVectorStore implements VectorStore {
   listDocuments(tenant: string, collection: string): Promise<StoredDocument[]> {
     return this.run(() => this.inner.listDocuments(tenant, collection));
   }
+  documentChunks(tenant: string, collection: string, docId: string): Promise<Chunk[]> {
+    return this.run(() => this.inner.documentChunks(tenant, collection, docId));
+  }
+  collectionVersions(tenant: string, collection: string): Promise<number[]> {
+    return this.run(() => this.inner.collectionVersions(tenant, collection));
+  }
   listCollections(tenant: string): Promise<string[]> {
     return this.run(() => this.inner.listCollections(tenant));
   }
@@ -65,6 +71,10 @@ export class GuardedVectorStore implements VectorStore {
   }
   hybridSearch(tenant: string, collection: string, query: HybridQuery, limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
     return this.run(() => this.inner.hybridSearch(tenant, collection, query, limit, filter));
+  }
+  async publishVersion(tenant: string, collection: string, version: number): Promise<void> {
+    const { inner } = this;
+    if (inner.publishVersion) await this.run(() => inner.publishVersion?.(tenant, collection, version) ?? Promise.resolve());
   }
   compact(tenant: string, collection: string): Promise<void> {
     return this.run(() => this.inner.compact(tenant, collection));

@@ -6,7 +6,7 @@ import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError
 import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields } from './chunk-record';
-import { physicalName, tenantCollections } from './tenant-namespace';
+import { collectionVersionsIn, physicalName, tenantCollections } from './tenant-namespace';
 import type { Chunk, CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 
 /**
@@ -282,6 +282,26 @@ export class LanceDbStore implements VectorStore {
       else docs.set(docId, { docId, contentHash: String(row.content_hash), chunks: 1 });
     }
     return [...docs.values()].sort((a, b) => a.docId.localeCompare(b.docId));
+  }
+
+  async documentChunks(tenant: string, name: string, docId: string): Promise<Chunk[]> {
+    const rows = await this.withTable(
+      physicalName(tenant, name),
+      name,
+      'read document',
+      ({ table, columns }) =>
+        table
+          .query()
+          .where(`doc_id = ${sqlString(docId)}`)
+          .select(columns)
+          .toArray(),
+      () => [],
+    );
+    return rows.map((row: Record<string, unknown>) => toChunk(row)).sort((a, b) => a.position - b.position);
+  }
+
+  async collectionVersions(tenant: string, name: string): Promise<number[]> {
+    return collectionVersionsIn(tenant, name, await this.db.tableNames());
   }
 
   async searchVector(tenant: string, name: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {

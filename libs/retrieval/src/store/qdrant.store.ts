@@ -5,7 +5,7 @@ import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError
 import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields } from './chunk-record';
-import { physicalName, tenantCollections } from './tenant-namespace';
+import { checkNames, collectionVersionsIn, physicalName, tenantCollections, versionedCollection } from './tenant-namespace';
 import { BM25_ENCODER_VERSION, Bm25Encoder, type SparseVector } from '../sparse/bm25-encoder';
 import type { Chunk, CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 
@@ -262,6 +262,75 @@ export class QdrantStore implements VectorStore {
     return [...docs.values()].sort((a, b) => a.docId.localeCompare(b.docId));
   }
 
+  async documentChunks(tenant: string, name: string, docId: string): Promise<Chunk[]> {
+    const collection = physicalName(tenant, name);
+    if (!(await this.cached(collection))) return [];
+    const chunks: Chunk[] = [];
+    try {
+      let offset: Schemas['ExtendedPointId'] | null | undefined;
+      do {
+        const page = await this.client.scroll(collection, {
+          limit: SCROLL_PAGE,
+          offset: offset ?? undefined,
+          filter: { must: [docCondition(docId)] },
+          with_payload: true,
+          with_vector: false,
+        });
+        for (const point of page.points) chunks.push(chunkFromFields(point.payload ?? {}, point.payload?.chunk_id ?? point.id));
+        offset = page.next_page_offset as Schemas['ExtendedPointId'] | null | undefined;
+      } while (offset !== undefined && offset !== null);
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        this.forget(collection);
+        return [];
+      }
+      throw this.failure('read document', collection, error);
+    }
+    return chunks.sort((a, b) => a.position - b.position);
+  }
+
+  async collectionVersions(tenant: string, name: string): Promise<number[]> {
+    try {
+      const { collections } = await this.client.getCollections();
+      return collectionVersionsIn(
+        tenant,
+        name,
+        collections.map((c) => c.name),
+      );
+    } catch (error) {
+      throw this.failure('list collections', undefined, error);
+    }
+  }
+
+  /**
+   * Points the alias `<tenant>.<collection>.current` at `version` in one
+   * update-aliases request (delete and create together, so a client reading
+   * through the alias sees the old collection or the new one, never neither).
+   * Three parts whose last is not `v<N>`: no collection of ours is named so.
+   */
+  async publishVersion(tenant: string, name: string, version: number): Promise<void> {
+    const target = physicalName(tenant, versionedCollection(name, version));
+    const alias = currentAlias(tenant, name);
+    try {
+      await this.client.updateCollectionAliases({
+        actions: [{ delete_alias: { alias_name: alias } }, { create_alias: { collection_name: target, alias_name: alias } }],
+      });
+    } catch (error) {
+      throw this.failure('point alias', target, error);
+    }
+  }
+
+  /** The collection the alias `<tenant>.<collection>.current` points at, if any. */
+  async publishedCollection(tenant: string, name: string): Promise<string | undefined> {
+    const alias = currentAlias(tenant, name);
+    try {
+      const { aliases } = await this.client.getAliases();
+      return aliases.find((a) => a.alias_name === alias)?.collection_name;
+    } catch (error) {
+      throw this.failure('list aliases', undefined, error);
+    }
+  }
+
   async searchVector(tenant: string, name: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
     const collection = physicalName(tenant, name);
     const info = await this.cached(collection);
@@ -445,4 +514,10 @@ function detailOf(error: unknown): string {
   const cause = e.cause;
   const code = [cause?.code, cause?.errors?.[0]?.code, cause?.message].find((x): x is string => typeof x === 'string' && x !== '');
   return code ? `${e.message} (${code})` : e.message;
+}
+
+/** The alias that names a collection's version in use: `<tenant>.<collection>.current`, tenant `default` included. */
+export function currentAlias(tenant: string, collection: string): string {
+  checkNames(tenant, collection);
+  return `${tenant}.${collection}.current`;
 }

@@ -1,4 +1,4 @@
-import { NAME_RULE, isValidName } from '@rag/queue-contracts';
+import { NAME_PATTERN, NAME_RULE, isValidName } from '@rag/queue-contracts';
 import { PermanentError } from '@rag/core';
 
 /** The tenant of every caller while auth is off, and of data loaded before tenancy. */
@@ -27,30 +27,86 @@ export function checkNames(tenant: string, collection?: string): void {
   }
 }
 
+/** The version every collection starts at: its storage is named as before versions existed. */
+export const FIRST_VERSION = 1;
+
+/** A version after the first in a storage name: `v2`, `v3`, … (never `v1`, never a leading zero). */
+const VERSION_PART = /^v([2-9]|[1-9][0-9]+)$/;
+
+/**
+ * The name the stores take for one version of a collection: the collection
+ * itself for version 1 (so every collection made before versions is version 1
+ * with no migration), `<collection>.v<N>` after. A '.' never occurs in a valid
+ * name, so no collection a user can name is ever a version of another.
+ */
+export function versionedCollection(collection: string, version: number): string {
+  if (!Number.isSafeInteger(version) || version < FIRST_VERSION) throw new Error(`collection version ${version} is not a whole number from 1`);
+  return version === FIRST_VERSION ? collection : `${collection}${SEPARATOR}v${version}`;
+}
+
+/** A store's collection argument split into the collection and its version (a plain name is version 1); undefined when it is neither. */
+export function splitVersion(name: string): { collection: string; version: number } | undefined {
+  if (typeof name !== 'string') return undefined;
+  if (NAME_PATTERN.test(name)) return { collection: name, version: FIRST_VERSION };
+  const text = name;
+  const dot = text.indexOf(SEPARATOR);
+  if (dot < 0) return undefined;
+  const collection = text.slice(0, dot);
+  const version = VERSION_PART.exec(text.slice(dot + 1));
+  if (!isValidName(collection) || !version) return undefined;
+  return { collection, version: Number(version[1]) };
+}
+
 /**
  * The backend's name of a tenant's collection: `<tenant>.<collection>`, except
  * that tenant `default` keeps the bare collection name, so data loaded before
  * tenancy existed stays where it was. Bare names never contain '.', so no
  * other tenant's name can collide with them.
+ *
+ * A later version of a collection (`versionedCollection`) is
+ * `<tenant>.<collection>.v<N>` for every tenant, `default` included: three
+ * parts, where a version-1 name has at most two, so it collides with none.
  */
 export function physicalName(tenant: string, collection: string): string {
-  checkNames(tenant, collection);
+  const parts = splitVersion(collection);
+  if (!parts) throw new InvalidNameError('collection', String(collection));
+  checkNames(tenant, parts.collection);
+  if (parts.version !== FIRST_VERSION) return `${tenant}${SEPARATOR}${parts.collection}${SEPARATOR}v${parts.version}`;
   return tenant === DEFAULT_TENANT ? collection : `${tenant}${SEPARATOR}${collection}`;
 }
 
-/** The tenant's collection a backend name stands for, or undefined when it is not that tenant's. */
-export function logicalName(tenant: string, physical: string): string | undefined {
-  checkNames(tenant);
-  const dot = physical.indexOf(SEPARATOR);
-  const [owner, collection] = dot < 0 ? [DEFAULT_TENANT, physical] : [physical.slice(0, dot), physical.slice(dot + 1)];
-  if (owner !== tenant || !isValidName(collection)) return undefined;
-  return collection;
+/** What a backend name stands for: tenant, collection and version; undefined when it is none of ours. */
+export function parsePhysicalName(physical: string): { tenant: string; collection: string; version: number } | undefined {
+  const parts = physical.split(SEPARATOR);
+  let parsed: { tenant: string; collection: string; version: number } | undefined;
+  if (parts.length === 1) parsed = { tenant: DEFAULT_TENANT, collection: parts[0], version: FIRST_VERSION };
+  else if (parts.length === 2) parsed = { tenant: parts[0], collection: parts[1], version: FIRST_VERSION };
+  else if (parts.length === 3) {
+    const version = VERSION_PART.exec(parts[2]);
+    if (version) parsed = { tenant: parts[0], collection: parts[1], version: Number(version[1]) };
+  }
+  if (!parsed || !isValidName(parsed.tenant) || !isValidName(parsed.collection)) return undefined;
+  return parsed;
 }
 
-/** The tenant's collections among the backend's names, without the prefix, sorted. */
+/** The tenant's collection a backend name stands for (whichever version it holds), or undefined when it is not that tenant's. */
+export function logicalName(tenant: string, physical: string): string | undefined {
+  checkNames(tenant);
+  const parsed = parsePhysicalName(physical);
+  return parsed?.tenant === tenant ? parsed.collection : undefined;
+}
+
+/** The tenant's collections among the backend's names, without the prefix, each once (whatever versions it has), sorted. */
 export function tenantCollections(tenant: string, physicalNames: string[]): string[] {
+  return [...new Set(physicalNames.map((n) => logicalName(tenant, n)).filter((n): n is string => n !== undefined))].sort();
+}
+
+/** The versions of one of the tenant's collections among the backend's names, ascending. */
+export function collectionVersionsIn(tenant: string, collection: string, physicalNames: string[]): number[] {
+  checkNames(tenant, collection);
   return physicalNames
-    .map((n) => logicalName(tenant, n))
-    .filter((n): n is string => n !== undefined)
-    .sort();
+    .map((n) => parsePhysicalName(n))
+    .filter((p): p is NonNullable<typeof p> => p !== undefined && p.tenant === tenant && p.collection === collection)
+    .map((p) => p.version)
+    .sort((a, b) => a - b);
 }

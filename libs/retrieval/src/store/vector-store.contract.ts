@@ -743,6 +743,39 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       });
     });
 
+    describe('versions (reindex builds the next one beside the one in use)', () => {
+      it('keeps version 2 of a collection apart from version 1, lists the collection once, and drops one version alone', async () => {
+        const collection = await freshWith('a.md', ['Version one says the budget is ten.', 'Version one adds a second chunk.']);
+        const v2 = `${collection}.v2`;
+        await store.ensureCollection(TENANT, v2, builtWith);
+        await write(v2, 'a.md', ['Version two says the budget is twenty.'], 'hash-of-a.md');
+        await write(v2, 'b.md', ['Version two has another document.']);
+
+        expect((await store.listCollections(TENANT)).filter((c) => c === collection)).toEqual([collection]);
+        expect(await store.collectionVersions(TENANT, collection)).toEqual([1, 2]);
+        expect(await store.collectionVersions(OTHER, collection)).toEqual([]);
+        expect(await store.collectionInfo(TENANT, v2)).toEqual({ name: v2, embedder: { id: 'local-hash-v2-64', dimension: 64 } });
+        expect((await store.listDocuments(TENANT, collection)).map((d) => d.docId)).toEqual(['a.md']);
+        expect((await store.listDocuments(TENANT, v2)).map((d) => d.docId)).toEqual(['a.md', 'b.md']);
+        expect((await store.searchText(TENANT, collection, 'budget', 5)).map((h) => h.chunk.text)).toEqual(['Version one says the budget is ten.']);
+        expect((await store.searchText(TENANT, v2, 'budget', 5)).map((h) => h.chunk.text)).toEqual(['Version two says the budget is twenty.']);
+
+        expect(await store.deleteCollection(TENANT, v2)).toBe(true);
+        expect(await store.collectionVersions(TENANT, collection)).toEqual([1]);
+        expect(await store.hasCollection(TENANT, collection)).toBe(true);
+      });
+
+      it("documentChunks gives a document's chunks in order with every field, and nothing for an unknown document or collection", async () => {
+        const specs = [{ text: 'First.', heading: 'Guide > Setup', page: 2 }, 'Second.', 'Third.'];
+        const collection = await freshWith('doc.md', specs);
+        await write(collection, 'other.md', ['Not this one.']);
+        expect(await store.documentChunks(TENANT, collection, 'doc.md')).toEqual(chunksOf('doc.md', specs).map(withoutVector));
+        expect(await store.documentChunks(TENANT, collection, 'missing.md')).toEqual([]);
+        expect(await store.documentChunks(TENANT, unused(), 'doc.md')).toEqual([]);
+        expect(await store.documentChunks(OTHER, collection, 'doc.md')).toEqual([]);
+      });
+    });
+
     describe('tenants', () => {
       /** The same collection name for both tenants, with overlapping document ids and texts. */
       const loadBoth = async () => {
