@@ -5,7 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { PathNotFoundError } from './discover-files';
 import { ingestCommand, type Output } from './commands/ingest.command';
 import { dlqCommand, type DlqAction } from './commands/dlq.command';
-import { evalCommand } from './commands/eval.command';
+import { evalCommand, type EvalCommandOptions } from './commands/eval.command';
 import { keysCommand } from './commands/keys.command';
 import { queuedIngestCommand, statusCommand } from './commands/queued-ingest.command';
 import { reindexCommand } from './commands/reindex.command';
@@ -197,22 +197,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
     .option('--chunk-sizes <sizes>', 'with --corpus: chunk sizes in tokens to compare, e.g. 200,300,500 (default CHUNK_SIZE)', chunkSizes)
     .option('--json', 'print every figure as JSON (totals and per question)')
     .option('--no-progress', 'do not show the progress bar')
-    .action(
-      async (opts: {
-        dataset: string;
-        collection?: string;
-        tenant: string;
-        modes: SearchMode[];
-        k: number;
-        answers?: boolean;
-        corpus?: string;
-        chunkSizes?: number[];
-        json?: boolean;
-        progress: boolean;
-      }) => {
-        code = await evalCommand(config, opts, io);
-      },
-    );
+    .action(async (opts: EvalCommandOptions) => {
+      code = await evalCommand(config, opts, io);
+    });
 
   const dlq = program.command('dlq').description('inspect and replay questions that failed for good (the dead-letter queue)');
   type DlqOptions = { json?: boolean; yes?: boolean; tenant?: string };

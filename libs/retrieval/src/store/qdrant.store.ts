@@ -228,65 +228,55 @@ export class QdrantStore implements VectorStore {
   }
 
   async listDocuments(tenant: string, name: string): Promise<StoredDocument[]> {
-    const collection = physicalName(tenant, name);
-    if (!(await this.cached(collection))) return [];
     const docs = new Map<string, StoredDocument>();
-    try {
-      let offset: Schemas['ExtendedPointId'] | null | undefined;
-      do {
-        const page = await this.client.scroll(collection, {
-          limit: SCROLL_PAGE,
-          offset: offset ?? undefined,
-          with_payload: ['doc_id', 'content_hash'],
-          with_vector: false,
-        });
-        for (const point of page.points) {
-          const docId = String(point.payload?.doc_id);
-          const hash = String(point.payload?.content_hash ?? '');
-          const doc = docs.get(docId);
-          if (!doc) docs.set(docId, { docId, contentHash: hash, chunks: 1 });
-          else {
-            doc.chunks++;
-            if (doc.contentHash !== hash) doc.contentHash = '';
-          }
-        }
-        offset = page.next_page_offset as Schemas['ExtendedPointId'] | null | undefined;
-      } while (offset !== undefined && offset !== null);
-    } catch (error) {
-      if (statusOf(error) === 404) {
-        this.forget(collection);
-        return [];
+    const found = await this.scrollAll('list documents', physicalName(tenant, name), { with_payload: ['doc_id', 'content_hash'] }, (point) => {
+      const docId = String(point.payload?.doc_id);
+      const hash = String(point.payload?.content_hash ?? '');
+      const doc = docs.get(docId);
+      if (!doc) docs.set(docId, { docId, contentHash: hash, chunks: 1 });
+      else {
+        doc.chunks++;
+        if (doc.contentHash !== hash) doc.contentHash = '';
       }
-      throw this.failure('list documents', collection, error);
-    }
-    return [...docs.values()].sort((a, b) => a.docId.localeCompare(b.docId));
+    });
+    return found ? [...docs.values()].sort((a, b) => a.docId.localeCompare(b.docId)) : [];
   }
 
   async documentChunks(tenant: string, name: string, docId: string): Promise<Chunk[]> {
-    const collection = physicalName(tenant, name);
-    if (!(await this.cached(collection))) return [];
     const chunks: Chunk[] = [];
+    const found = await this.scrollAll('read document', physicalName(tenant, name), { filter: { must: [docCondition(docId)] }, with_payload: true }, (point) =>
+      chunks.push(chunkFromFields(point.payload ?? {}, point.payload?.chunk_id ?? point.id)),
+    );
+    return found ? chunks.sort((a, b) => a.position - b.position) : [];
+  }
+
+  /**
+   * Every point of a collection (matching `request`'s filter), page by page,
+   * without vectors; false when the collection does not exist (then or
+   * while scrolling).
+   */
+  private async scrollAll(
+    what: string,
+    collection: string,
+    request: Pick<Schemas['ScrollRequest'], 'filter' | 'with_payload'>,
+    onPoint: (point: Schemas['Record']) => void,
+  ): Promise<boolean> {
+    if (!(await this.cached(collection))) return false;
     try {
       let offset: Schemas['ExtendedPointId'] | null | undefined;
       do {
-        const page = await this.client.scroll(collection, {
-          limit: SCROLL_PAGE,
-          offset: offset ?? undefined,
-          filter: { must: [docCondition(docId)] },
-          with_payload: true,
-          with_vector: false,
-        });
-        for (const point of page.points) chunks.push(chunkFromFields(point.payload ?? {}, point.payload?.chunk_id ?? point.id));
+        const page = await this.client.scroll(collection, { ...request, limit: SCROLL_PAGE, offset: offset ?? undefined, with_vector: false });
+        for (const point of page.points) onPoint(point);
         offset = page.next_page_offset as Schemas['ExtendedPointId'] | null | undefined;
       } while (offset !== undefined && offset !== null);
+      return true;
     } catch (error) {
       if (statusOf(error) === 404) {
         this.forget(collection);
-        return [];
+        return false;
       }
-      throw this.failure('read document', collection, error);
+      throw this.failure(what, collection, error);
     }
-    return chunks.sort((a, b) => a.position - b.position);
   }
 
   async collectionVersions(tenant: string, name: string): Promise<number[]> {
