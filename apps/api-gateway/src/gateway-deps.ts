@@ -18,7 +18,7 @@ import {
 } from '@rag/jobs';
 import { errorMessage, registerSecrets, type Logger } from '@rag/observability';
 import type { IngestJobPayload, QueryJobPayload, WebhookJobPayload } from '@rag/queue-contracts';
-import { VersionedVectorStore, type VectorStore } from '@rag/retrieval';
+import { HttpReranker, VersionedVectorStore, createReranker, type Reranker, type VectorStore } from '@rag/retrieval';
 import type { Queue } from 'bull';
 import { once } from 'node:events';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
@@ -50,6 +50,8 @@ export interface GatewayDeps {
   readiness: Record<string, () => Promise<unknown>>;
   /** Every event stream this gateway serves, read over one blocking Redis connection; closed on shutdown. */
   eventsFanout: JobEventsFanout;
+  /** Reorders search results (RERANKER); one per gateway, so its circuit breaker sees every search and /metrics shows it. */
+  reranker: Reranker;
 }
 
 export interface GatewayWiring {
@@ -94,6 +96,9 @@ export async function buildGatewayDeps(loaded: Config, wiring: GatewayWiring): P
   const deadLetters = openDeadLetters(queue.client, config);
   const workers = new WorkerHeartbeats(queue.client, { prefix: config.QUEUE_PREFIX, staleSeconds: config.WORKER_STALE_SECONDS });
   const eventsFanout = new JobEventsFanout(queue.client, { prefix: config.QUEUE_PREFIX, maxSubscribers: config.SSE_MAX_CLIENTS, logger });
+  const reranker = createReranker(config);
+  const breakers = reranker instanceof HttpReranker ? [reranker.breaker] : [];
+  for (const breaker of breakers) breaker.onStateChange((state, name) => logger.warn('circuit breaker changed state', { dependency: name, state }));
   return {
     config,
     logger,
@@ -106,9 +111,10 @@ export async function buildGatewayDeps(loaded: Config, wiring: GatewayWiring): P
     versions,
     deadLetters,
     auth,
-    metrics: createGatewayMetrics([queue, ingestQueue], workers, eventsFanout),
+    metrics: createGatewayMetrics([queue, ingestQueue], workers, eventsFanout, breakers),
     workers,
     readiness: wiring.readiness?.({ queue, store }) ?? { redis: () => queue.client.ping() },
     eventsFanout,
+    reranker,
   };
 }

@@ -125,7 +125,17 @@ describe('POST /v1/collections/:name/search with a reranker', () => {
     expect(JSON.stringify(bad.body)).toContain('rerank must be a boolean value');
   });
 
-  it('answers in the mode’s order when the reranker fails, says so, and logs a warning without the key', async () => {
+  const metric = async (name: string) => {
+    const text = await (await fetch(`${gateway.base}/metrics`)).text();
+    return text.split('\n').filter((line) => line.startsWith(name));
+  };
+
+  it('answers in the mode’s order when the reranker fails, says so, counts it in /metrics and logs a warning without the key', async () => {
+    // rerank: false (the earlier test) is not a fallback; the reranker's breaker is on the gateway's /metrics.
+    expect(await metric('rag_reranker_fallbacks_total')).toEqual(['rag_reranker_fallbacks_total{service="api-gateway"} 0']);
+    expect(await metric('rag_circuit_breaker_state{dependency="reranker",state="closed"')).toEqual([
+      'rag_circuit_breaker_state{dependency="reranker",state="closed",service="api-gateway"} 1',
+    ]);
     const { fused } = await orders();
     fake.setOptions({ fault: { kind: 'status401', endpoints: ['rerank'] } });
     const { status, body } = await search({ query: QUERY, top_k: 3 });
@@ -137,5 +147,6 @@ describe('POST /v1/collections/:name/search with a reranker', () => {
       expect.objectContaining({ level: 'warn', message: 'reranker failed; keeping the fused order', code: 'reranker_auth_failed' }),
     );
     expect(logs.text()).not.toContain(RERANKER_KEY);
+    expect(await metric('rag_reranker_fallbacks_total')).toEqual(['rag_reranker_fallbacks_total{service="api-gateway"} 1']);
   });
 });

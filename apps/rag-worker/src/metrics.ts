@@ -1,7 +1,7 @@
 import type { Breaker } from '@rag/core';
 import type { LlmResilience } from '@rag/llm-client';
 import type { Logger } from '@rag/observability';
-import { Counter, JobMetrics, createMetricsRegistry, errorMessage, scrapedGauge, type Registry } from '@rag/observability';
+import { Counter, JobMetrics, breakerStateGauge, createMetricsRegistry, errorMessage, rerankerFallbacks, type Registry } from '@rag/observability';
 import { createServer, type Server } from 'node:http';
 
 export interface WorkerMetrics {
@@ -13,8 +13,6 @@ export interface WorkerMetrics {
   rerankFallbacks: Counter;
 }
 
-const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
-
 /**
  * A worker's metrics: job outcomes and durations by stage, LLM tokens,
  * reranker fallbacks, circuit-breaker states, waits for the shared rate limits, and Node's
@@ -22,15 +20,7 @@ const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
  */
 export function createWorkerMetrics(breakers: Breaker[], resilience: LlmResilience): WorkerMetrics {
   const registry = createMetricsRegistry('rag-worker');
-  scrapedGauge(
-    registry,
-    'rag_circuit_breaker_state',
-    'Circuit breaker state per dependency: 1 for the current state, 0 for the others.',
-    ['dependency', 'state'],
-    (gauge) => {
-      for (const breaker of breakers) for (const state of BREAKER_STATES) gauge.set({ dependency: breaker.name, state }, breaker.state === state ? 1 : 0);
-    },
-  );
+  breakerStateGauge(registry, breakers);
   // Read from the throttle's running totals when scraped.
   new Counter({
     name: 'rag_llm_rate_limit_waits_total',
@@ -51,11 +41,7 @@ export function createWorkerMetrics(breakers: Breaker[], resilience: LlmResilien
     },
   });
   const tokens = new Counter({ name: 'rag_llm_tokens_total', help: 'LLM tokens spent on answers, by kind.', labelNames: ['kind'], registers: [registry] });
-  const rerankFallbacks = new Counter({
-    name: 'rag_reranker_fallbacks_total',
-    help: 'Answers that went ahead in fused order because the reranker (RERANKER=http) failed; each failure is logged as a warning with its reason.',
-    registers: [registry],
-  });
+  const rerankFallbacks = rerankerFallbacks(registry);
   return { registry, jobs: new JobMetrics(registry), tokens, rerankFallbacks };
 }
 

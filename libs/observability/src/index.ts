@@ -1,6 +1,6 @@
 export { currentContext, runWithContext, type LogContext } from './context';
 export { createLogger, errorMessage, type Logger, type LoggerOptions } from './logger';
-export { JobMetrics, createMetricsRegistry, httpRequestDuration, scrapedGauge, type JobOutcome } from './metrics';
+export { JobMetrics, breakerStateGauge, createMetricsRegistry, httpRequestDuration, rerankerFallbacks, scrapedGauge, type JobOutcome } from './metrics';
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export { GENERIC_FAILURE, TenantFacingError, errorCode, forTenant, tenantMessage } from './tenant-message';
 /** Re-exported for callers that name the code of a failure no class of ours describes. */

@@ -1,3 +1,4 @@
+import type { Breaker } from '@rag/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Seconds buckets for HTTP requests: sub-millisecond gateway answers up to long-polls. */
@@ -78,5 +79,34 @@ export function scrapedGauge<L extends string>(
     async collect() {
       await read(this);
     },
+  });
+}
+
+const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
+
+/**
+ * `rag_circuit_breaker_state{dependency, state}`: 1 for each breaker's
+ * current state, 0 for the others, read when scraped. The same series in
+ * every process that calls a guarded dependency (the workers' LLM, embeddings
+ * and vector store; the reranker wherever it runs).
+ */
+export function breakerStateGauge(registry: Registry, breakers: readonly Breaker[]): Gauge<'dependency' | 'state'> {
+  return scrapedGauge(
+    registry,
+    'rag_circuit_breaker_state',
+    'Circuit breaker state per dependency: 1 for the current state, 0 for the others.',
+    ['dependency', 'state'],
+    (gauge) => {
+      for (const breaker of breakers) for (const state of BREAKER_STATES) gauge.set({ dependency: breaker.name, state }, breaker.state === state ? 1 : 0);
+    },
+  );
+}
+
+/** `rag_reranker_fallbacks_total`: results that kept the fused order because the reranker failed. */
+export function rerankerFallbacks(registry: Registry): Counter {
+  return new Counter({
+    name: 'rag_reranker_fallbacks_total',
+    help: 'Answers or searches that went ahead in fused order because the reranker (RERANKER=http) failed; each failure is logged as a warning with its reason.',
+    registers: [registry],
   });
 }

@@ -1,5 +1,5 @@
 import { Limits, SearchRequestDto, describeIssues, validatePlain } from '@rag/queue-contracts';
-import { createEmbedder, createReranker, searchCollection, type Embedder, type Reranker } from '@rag/retrieval';
+import { createEmbedder, searchCollection, type Embedder } from '@rag/retrieval';
 import { Router, type Response } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
@@ -61,8 +61,6 @@ function untilClosed(res: Response): AbortSignal {
 export function searchRoutes(deps: GatewayDeps): Router {
   const router = Router();
   let embedder: Embedder | undefined;
-  // One per gateway, so its circuit breaker sees every search.
-  let reranker: Reranker | undefined;
 
   router.post('/v1/collections/:name/search', requireScope('query'), async (req, res) => {
     if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'send the request body as JSON with Content-Type: application/json');
@@ -72,12 +70,11 @@ export function searchRoutes(deps: GatewayDeps): Router {
     const body = checked.value;
     const tenant = req.principal.tenant;
     embedder ??= answeringEmbedder(createEmbedder(deps.config));
-    reranker ??= createReranker(deps.config);
     // One version of the collection for the whole search, even across a reindex's switch.
     const searchDeps = {
       store: await queueCall(() => deps.store.pin(tenant, name)),
       embedder,
-      reranker,
+      reranker: deps.reranker,
       rerankCandidates: deps.config.RERANK_CANDIDATES,
       logger: deps.logger,
     };
@@ -93,6 +90,7 @@ export function searchRoutes(deps: GatewayDeps): Router {
         signal: untilClosed(res),
       }),
     );
+    if (answer.reranked === false && body.rerank !== false) deps.metrics.rerankFallbacks.inc();
     deps.logger.info('search answered', {
       collection: name,
       tenant,
