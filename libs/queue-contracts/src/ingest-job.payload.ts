@@ -1,7 +1,7 @@
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { IsPlainText } from './chat-request.dto';
 import { Limits } from './limits';
-import { IsJobSignature, IsName, IsRequestId } from './payload-fields';
+import { IsJobSignature, IsName, IsRequestId, IsRunId } from './payload-fields';
 
 /**
  * The data of one `rag-ingest` job: one document to load. The bytes are not
@@ -11,8 +11,7 @@ import { IsJobSignature, IsName, IsRequestId } from './payload-fields';
  */
 export class IngestJobPayload {
   /** The run this document belongs to; progress and failures are counted there. */
-  @IsString()
-  @Matches(Limits.runIdPattern, { message: 'run_id is not a valid run id' })
+  @IsRunId()
   run_id!: string;
 
   @IsName('tenant')
@@ -67,8 +66,7 @@ export class IngestJobPayload {
  * once its grace period is over (on the `rag-ingest` queue).
  */
 export class DropVersionPayload {
-  @IsString()
-  @Matches(Limits.runIdPattern, { message: 'run_id is not a valid run id' })
+  @IsRunId()
   run_id!: string;
 
   @IsName('tenant')

@@ -11,6 +11,9 @@ export function stacked(...decorators: PropertyDecorator[]): PropertyDecorator {
 export const IsName = (field: 'tenant' | 'collection') => stacked(IsString(), Matches(NAME_PATTERN, { message: nameRuleMessage(field) }));
 
 /** A request id (Limits.requestIdPattern), as the gateway or CLI gave it. */
+/** An ingest run's id (a rebuild's too). */
+export const IsRunId = () => stacked(IsString(), Matches(Limits.runIdPattern, { message: 'run_id is not a valid run id' }));
+
 export const IsRequestId = () => stacked(IsString(), Matches(Limits.requestIdPattern, { message: 'request_id is not a valid request id' }));
 
 /**
