@@ -148,7 +148,8 @@ describe.each(backends)('rebuilding a collection as its next version: %s', (_nam
         failed.push({ doc_id: job.doc_id, error: (error as Error).message });
       }
     }
-    await finishRebuild({ store: inner, registry, logger, failures: async () => failed.splice(0) }, queued[0].run_id);
+    await finishRebuild({ store: inner, registry, logger, failures: async () => [...failed], retryDelaysMs: [5, 5, 5] }, queued[0].run_id);
+    failed.length = 0;
   };
   const texts = async (s: VectorStore, collection: string) =>
     (await s.searchText(TENANT, collection, 'budget rule team 2', 50)).map((h) => h.chunk.text).sort();
@@ -209,5 +210,64 @@ describe.each(backends)('rebuilding a collection as its next version: %s', (_nam
     expect(registry.records.get(started.run_id)).toMatchObject({ state: 'failed', error: expect.stringContaining('changed during the rebuild (team-8.md)') });
     expect(await store.activeVersion(TENANT, 'kb3')).toBe(1);
     expect(await inner.collectionVersions(TENANT, 'kb3')).toEqual([1]);
+  });
+
+  it('switches once when the switch’s answer is lost, keeping the new version', async () => {
+    await load('kb4', [page(9), page(10)]);
+    const started = await start('kb4');
+    const complete = registry.completeRebuild.bind(registry);
+    let calls = 0;
+    // The switch happens in Redis, then the connection drops before its reply arrives.
+    registry.completeRebuild = async (s) => {
+      calls++;
+      await complete(s);
+      throw new Error('Connection is closed.');
+    };
+    try {
+      await work();
+    } finally {
+      registry.completeRebuild = complete;
+    }
+    expect(calls).toBe(1);
+    expect(registry.records.get(started.run_id)).toMatchObject({ state: 'switched' });
+    expect(await store.activeVersion(TENANT, 'kb4')).toBe(2);
+    expect(await inner.collectionVersions(TENANT, 'kb4')).toEqual([1, 2]);
+    expect(registry.drops.filter((d) => d.run_id === started.run_id)).toHaveLength(1);
+  });
+
+  it('tries again while Redis is away, then switches', async () => {
+    await load('kb5', [page(11)]);
+    const started = await start('kb5');
+    const rebuildOf = registry.rebuildOf.bind(registry);
+    let refusals = 2;
+    registry.rebuildOf = async (runId) => {
+      if (refusals-- > 0) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+      return rebuildOf(runId);
+    };
+    try {
+      await work();
+    } finally {
+      registry.rebuildOf = rebuildOf;
+    }
+    expect(registry.records.get(started.run_id)).toMatchObject({ state: 'switched' });
+    expect(await store.activeVersion(TENANT, 'kb5')).toBe(2);
+  });
+
+  it('gives up after its tries, releasing the collection with the old version in use', async () => {
+    await load('kb6', [page(12)]);
+    const started = await start('kb6');
+    const compact = inner.compact.bind(inner);
+    inner.compact = async () => {
+      throw new Error('the store is away');
+    };
+    try {
+      await work();
+    } finally {
+      inner.compact = compact;
+    }
+    expect(registry.records.get(started.run_id)).toMatchObject({ state: 'failed', error: expect.stringContaining('the store is away') });
+    expect(await store.activeVersion(TENANT, 'kb6')).toBe(1);
+    expect(await registry.rebuildInProgress(TENANT, 'kb6')).toBeUndefined();
+    expect(await inner.collectionVersions(TENANT, 'kb6')).toEqual([1]);
   });
 });

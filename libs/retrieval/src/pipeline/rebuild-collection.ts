@@ -175,24 +175,61 @@ export interface FinishRebuildDeps {
   /** The run's failures, read once it is finished. */
   failures(runId: string): Promise<{ doc_id: string; error: string }[]>;
   logger: Logger;
+  /** Pauses before each new try when finishing throws (Redis or the store briefly away); default FINISH_RETRY_DELAYS_MS. */
+  retryDelaysMs?: readonly number[];
 }
+
+/**
+ * How long finishRebuild waits before trying again (about 30 s in all). The
+ * worker that finishes a run's last document is the only one that ever will:
+ * giving up leaves the collection held (writes refused) until the rebuild's
+ * record expires.
+ */
+export const FINISH_RETRY_DELAYS_MS: readonly number[] = [500, 2_000, 5_000, 10_000, 15_000];
 
 /**
  * Called by the worker that finished a rebuild run's last document. Switches
  * to the new version when every document was rebuilt and the old version
  * still holds exactly the documents rebuilt (same ids and hashes), then
  * schedules the old version's drop after the grace period. Otherwise the old
- * version stays in use and the new one is dropped. Never throws: what it
- * decided is in the registry and the logs.
+ * version stays in use and the new one is dropped. A step that throws (Redis
+ * or the store away for a moment) is tried again, from the start, with pauses
+ * (`retryDelaysMs`): every step is safe to repeat, and a switch whose answer
+ * was lost is recognised as done. Never throws: what it decided is in the
+ * registry and the logs.
  */
 export async function finishRebuild(deps: FinishRebuildDeps, runId: string): Promise<void> {
+  const delays = deps.retryDelaysMs ?? FINISH_RETRY_DELAYS_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await finishOnce(deps, runId);
+      return;
+    } catch (error) {
+      if (attempt < delays.length) {
+        deps.logger.warn('finishing the reindex failed; trying again', { run_id: runId, attempt: attempt + 1, error: errorMessage(error) });
+        await new Promise((resolve) => setTimeout(resolve, delays[attempt]));
+        continue;
+      }
+      deps.logger.error(
+        'finishing the reindex failed for good; the old version stays in use and the collection refuses writes until the rebuild record expires (JOB_RETENTION_SECONDS): check Redis and the vector store, then run reindex again',
+        { run_id: runId, attempts: attempt + 1, error: errorMessage(error) },
+      );
+      const state = await deps.registry.rebuildOf(runId).catch(() => undefined);
+      if (state) await abandon(deps, state, `finishing the rebuild failed: ${errorMessage(error)}`).catch(() => undefined);
+      return;
+    }
+  }
+}
+
+/** One try at finishing: throws when a step fails, so that finishRebuild tries again. */
+async function finishOnce(deps: FinishRebuildDeps, runId: string): Promise<void> {
   const state = await deps.registry.rebuildOf(runId);
   if (!state) {
     deps.logger.error('reindex finished but its record is gone (expired or flushed); the old version stays in use', { run_id: runId });
     return;
   }
   const fields = { tenant: state.tenant, collection: state.collection, run_id: runId, from_version: state.from_version, to_version: state.to_version };
-  try {
+  if ((await deps.registry.activeVersion(state.tenant, state.collection)) !== state.to_version) {
     const failures = await deps.failures(runId);
     if (failures.length > 0) {
       const first = failures[0];
@@ -210,24 +247,25 @@ export async function finishRebuild(deps: FinishRebuildDeps, runId: string): Pro
     }
     await deps.store.compact(state.tenant, versionedCollection(state.collection, state.to_version));
     if (!(await deps.registry.completeRebuild(state))) {
-      await abandon(deps, state, 'the rebuild no longer held the collection when it finished (it expired); run reindex again');
-      return;
+      // An earlier try may have switched and lost the answer: then the new version is in use, and stays.
+      if ((await deps.registry.activeVersion(state.tenant, state.collection)) !== state.to_version) {
+        await abandon(deps, state, 'the rebuild no longer held the collection when it finished (it expired); run reindex again');
+        return;
+      }
     }
     deps.logger.info('reindex switched to the new version', { ...fields, grace_seconds: state.grace_seconds });
-    // The backend's own pointer (a Qdrant alias) follows, for clients reading the backend directly; questions go by the registry.
-    await deps.store
-      .publishVersion?.(state.tenant, state.collection, state.to_version)
-      .catch((error: unknown) =>
-        deps.logger.error('backend alias not moved to the new version; run reindex again to move it', { ...fields, error: errorMessage(error) }),
-      );
-    await deps.registry
-      .scheduleDrop(state)
-      .catch((error: unknown) =>
-        deps.logger.error('old collection version not scheduled for dropping; drop it by hand', { ...fields, error: errorMessage(error) }),
-      );
-  } catch (error) {
-    await abandon(deps, state, `finishing the rebuild failed: ${errorMessage(error)}`);
   }
+  // The backend's own pointer (a Qdrant alias) follows, for clients reading the backend directly; questions go by the registry.
+  await deps.store
+    .publishVersion?.(state.tenant, state.collection, state.to_version)
+    .catch((error: unknown) =>
+      deps.logger.error('backend alias not moved to the new version; run reindex again to move it', { ...fields, error: errorMessage(error) }),
+    );
+  await deps.registry
+    .scheduleDrop(state)
+    .catch((error: unknown) =>
+      deps.logger.error('old collection version not scheduled for dropping; drop it by hand', { ...fields, error: errorMessage(error) }),
+    );
 }
 
 /** The document ids whose presence or hash differ between two versions. */
