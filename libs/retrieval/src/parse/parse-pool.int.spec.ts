@@ -47,6 +47,26 @@ describe('ParsePool (real worker threads)', () => {
     }
   });
 
+  it('chunks a document already loaded (a rebuild’s) in a thread exactly as in this one, leaving this thread free', async () => {
+    const paragraph = (i: number) => `Section ${i} explains how the budget rule ${i} applies to every team, office and project in the company.`;
+    const doc = {
+      id: 'handbook.md',
+      source: 'handbook.md',
+      title: 'Handbook',
+      blocks: Array.from({ length: 1000 }, (_, i) => ({
+        headings: ['Handbook', `Part ${i % 40}`],
+        text: Array.from({ length: 5 }, (_, j) => paragraph(i * 5 + j)).join(' '),
+      })),
+      contentHash: 'a'.repeat(64),
+    };
+    // Its own pool: on a loaded machine cutting 3,000 chunks can take longer than the suite's 2 s budget.
+    const roomy = new ParsePool({ timeoutMs: 120_000 });
+    const { result, stallMs } = await longestStall(() => roomy.rechunk(doc, chunking)).finally(() => roomy.close());
+    expect(result).toEqual(chunkDocument(doc, chunking));
+    expect((result as unknown[]).length).toBeGreaterThan(2000);
+    expect(stallMs).toBeLessThan(1000);
+  });
+
   it('stops a document over INGEST_PARSE_TIMEOUT_MS, naming it and the limit, while this thread stays free; the next document parses', async () => {
     // In this thread, marked needs about 20 s for it (see docs/security.md).
     const { result, stallMs } = await longestStall(() => pool.parse('slow.md', quadraticMarkdown(20_000), chunking));

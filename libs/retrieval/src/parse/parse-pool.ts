@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import type { ChunkOptions } from '../chunk/chunk-document';
 import { UnsupportedFormatError, isSupported } from '../load/load-document';
 import { DEFAULT_DOCX_MAX_UNCOMPRESSED_BYTES } from '../load/load-docx';
-import type { Chunk } from '../types';
+import type { Chunk, LoadedDocument } from '../types';
 import { DocumentParseError } from './document-parse-error';
 import type { ParseOutcome, ParseTask } from './parse-task';
 import { parseThreadEntry, type ParseThreadEntry } from './parse-thread-file';
@@ -27,6 +27,8 @@ export interface ParsePoolOptions {
 /** Parses documents. The apps' one is a ParsePool; the interface lets callers depend on the job, not the threads. */
 export interface DocumentParser {
   parse(docId: string, bytes: Buffer, chunking: ChunkOptions, signal?: AbortSignal): Promise<Chunk[]>;
+  /** The chunks of a document already loaded (a rebuild's), off the event loop like parsing. */
+  rechunk(doc: LoadedDocument, chunking: ChunkOptions, signal?: AbortSignal): Promise<Chunk[]>;
 }
 
 const DEFAULTS = { threads: 1, timeoutMs: 60_000, maxHeapMb: 512, docxMaxUncompressedMb: DEFAULT_DOCX_MAX_UNCOMPRESSED_BYTES / 1048576 };
@@ -61,6 +63,26 @@ export class ParsePool implements DocumentParser {
    */
   async parse(docId: string, bytes: Buffer, chunking: ChunkOptions, signal?: AbortSignal): Promise<Chunk[]> {
     if (!isSupported(docId)) throw new UnsupportedFormatError(docId);
+    const copy = new Uint8Array(bytes);
+    return this.run(docId, { bytes: copy }, [copy.buffer as ArrayBuffer], chunking, signal);
+  }
+
+  /**
+   * The chunks of a document already loaded (a rebuild puts it back together
+   * from its old chunks), cut in a thread with the same budgets as parse: a
+   * huge document holds up no question the process answers meanwhile.
+   */
+  async rechunk(doc: LoadedDocument, chunking: ChunkOptions, signal?: AbortSignal): Promise<Chunk[]> {
+    return this.run(doc.id, { document: doc }, [], chunking, signal);
+  }
+
+  private async run(
+    docId: string,
+    input: Pick<ParseTask, 'bytes' | 'document'>,
+    transfer: ArrayBuffer[],
+    chunking: ChunkOptions,
+    signal?: AbortSignal,
+  ): Promise<Chunk[]> {
     signal?.throwIfAborted();
     const { port1, port2 } = new MessageChannel();
     const stop = new AbortController();
@@ -79,14 +101,14 @@ export class ParsePool implements DocumentParser {
     signal?.addEventListener('abort', giveUp, { once: true });
     const task: ParseTask = {
       docId,
-      bytes: new Uint8Array(bytes),
+      ...input,
       chunking: { size: chunking.size, overlap: chunking.overlap, unit: chunking.unit },
       docxMaxUncompressedBytes: this.settings.docxMaxUncompressedMb * 1048576,
       started: port2,
     };
     let outcome: ParseOutcome;
     try {
-      outcome = await this.threads().run(task, { signal: stop.signal, transferList: [port2, task.bytes.buffer as ArrayBuffer] });
+      outcome = await this.threads().run(task, { signal: stop.signal, transferList: [port2, ...transfer] });
     } catch (error) {
       if (signal?.aborted && !overBudget) throw signal.reason;
       // A thread that died at once may not have had its "started" read yet: it is queued on the port.

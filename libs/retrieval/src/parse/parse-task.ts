@@ -1,11 +1,16 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ChunkOptions } from '../chunk/chunk-document';
-import type { Chunk } from '../types';
+import type { Chunk, LoadedDocument } from '../types';
 
-/** One document for a parse thread: plain data, so it can be posted to the thread. */
+/**
+ * One document for a parse thread: plain data, so it can be posted to the
+ * thread. Either its bytes, loaded then chunked, or a document already loaded
+ * (a rebuild's, put back together from its old chunks), chunked only.
+ */
 export interface ParseTask {
   docId: string;
-  bytes: Uint8Array;
+  bytes?: Uint8Array;
+  document?: LoadedDocument;
   chunking: ChunkOptions;
   docxMaxUncompressedBytes: number;
   /** The thread says "started" on it, so the time budget counts parsing only, not waiting for a thread. */

@@ -5,6 +5,7 @@ import { captureLogs, tempDir, type TempDir } from '@rag/testing';
 import { chunkDocument } from '../chunk/chunk-document';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { searchableText } from '../searchable-text';
+import { ParsePool } from '../parse/parse-pool';
 import { LanceDbStore } from '../store/lancedb.store';
 import { QdrantStore } from '../store/qdrant.store';
 import { VersionedVectorStore } from '../store/versioned.store';
@@ -14,6 +15,8 @@ import { dropRetiredVersion, finishRebuild, rebuildDocument, startReindex, type 
 const TENANT = 'acme';
 const embedder = new LocalHashEmbedder(64);
 const logger = createLogger({ service: 'test', stream: captureLogs().stream });
+const parser = new ParsePool();
+afterAll(() => parser.close());
 
 /** The registry's rules (CollectionVersions in @rag/jobs keeps them in Redis), in memory. */
 class MemoryRegistry implements RebuildRegistry {
@@ -141,7 +144,7 @@ describe.each(backends)('rebuilding a collection as its next version: %s', (_nam
       try {
         if (job.doc_id === fail) throw new Error('injected failure');
         await rebuildDocument(
-          { store: inner, embedder, chunking: { size: 60, overlap: 0 }, embedBatch: 8 },
+          { store: inner, embedder, parser, chunking: { size: 60, overlap: 0 }, embedBatch: 8 },
           { tenant: job.tenant, collection: job.collection, doc_id: job.doc_id, rebuild_from: job.rebuild_from ?? 0, rebuild_to: job.rebuild_to ?? 0 },
         );
       } catch (error) {

@@ -2,11 +2,12 @@ import { PermanentError } from '@rag/core';
 import { errorMessage, type Logger } from '@rag/observability';
 import type { IngestJobPayload } from '@rag/queue-contracts';
 import { randomUUID } from 'node:crypto';
-import { chunkDocument, type ChunkOptions } from '../chunk/chunk-document';
+import type { ChunkOptions } from '../chunk/chunk-document';
 import { embedderInfo } from '../embed/embedder-info';
 import { CollectionNotFoundError } from '../errors';
 import { versionedCollection } from '../store/tenant-namespace';
 import { ReindexInProgressError, type VersionRegistry } from '../store/versioned.store';
+import type { DocumentParser } from '../parse/parse-pool';
 import type { DocumentWriteLock, Embedder, StoredDocument, VectorStore } from '../types';
 import { embedChunks } from './ingest-documents';
 import { reassembleDocument } from './reassemble-document';
@@ -128,6 +129,8 @@ export interface RebuildDocumentDeps {
   /** The store under the versions (VersionedVectorStore.inner). */
   store: VectorStore;
   embedder: Embedder;
+  /** Cuts the document in a thread (ParsePool), as ingestion does. */
+  parser: DocumentParser;
   locks?: DocumentWriteLock;
   chunking: ChunkOptions;
   embedBatch: number;
@@ -144,7 +147,8 @@ export interface RebuildDocument {
 
 /**
  * Rebuilds one document into the new version: its chunks in the old version
- * put back together (reassembleDocument), chunked with the current settings,
+ * put back together (reassembleDocument), chunked with the current settings
+ * (in a parse thread),
  * embedded with the current embedder and written to the new version in one
  * write. Returns the chunk count.
  */
@@ -153,7 +157,7 @@ export async function rebuildDocument(deps: RebuildDocumentDeps, doc: RebuildDoc
   const target = versionedCollection(doc.collection, doc.rebuild_to);
   const stored = await deps.store.documentChunks(doc.tenant, source, doc.doc_id);
   if (stored.length === 0) throw new PermanentError(`${doc.doc_id} is no longer in version ${doc.rebuild_from} of collection "${doc.collection}"`);
-  const chunks = chunkDocument(reassembleDocument(stored), deps.chunking);
+  const chunks = await deps.parser.rechunk(reassembleDocument(stored), deps.chunking, signal);
   signal?.throwIfAborted();
   const embedded = await embedChunks(deps.embedder, chunks, deps.embedBatch, signal);
   signal?.throwIfAborted();
