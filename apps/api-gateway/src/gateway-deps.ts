@@ -1,4 +1,4 @@
-import { openAuthenticator, type Authenticator } from '@rag/auth';
+import { authCache, openAuthenticator, type Authenticator, type TrackedCache } from '@rag/auth';
 import type { Config } from '@rag/config';
 import {
   CollectionVersions,
@@ -42,6 +42,8 @@ export interface GatewayDeps {
   deadLetters: DeadLetters;
   /** API keys and whether they are required. */
   auth: Authenticator;
+  /** Stored keys held in memory, kept exact by Redis (AUTH_CACHE_MS; absent at 0); closed on shutdown. */
+  authCache?: TrackedCache;
   /** Prometheus metrics served at /metrics. */
   metrics: GatewayMetrics;
   /** The workers' heartbeats: GET /v1/admin/workers, the rag_workers gauge, /readyz's `degraded`. */
@@ -81,7 +83,12 @@ export async function buildGatewayDeps(loaded: Config, wiring: GatewayWiring): P
   const config = await withJobSigningKey(queue.client, loaded);
   // The signing key may have come from Redis just now: masked in logs like the configured secrets.
   registerSecrets([config.JOB_SIGNING_KEY]);
-  const auth = openAuthenticator(queue.client, config);
+  const keysCache = authCache(queue.client, config, (live, reason) =>
+    live ? logger.info('API key cache on', { reason }) : reason !== 'closed' && logger.warn('API key cache off: keys are read from Redis', { reason }),
+  );
+  // Not armed yet (Redis refusing CLIENT TRACKING, say): every key is read from Redis, as without a cache.
+  await keysCache?.start().catch((error: unknown) => logger.warn('API key cache not started; keys are read from Redis', { error: errorMessage(error) }));
+  const auth = openAuthenticator(queue.client, config, keysCache);
   await wiring.checkAuth?.(config, auth, queue);
   const ingestQueue = openIngestQueue(config, { failFast });
   ingestQueue.on('error', (error) => logger.error('queue error', { queue: ingestQueue.name, error: errorMessage(error) }));
@@ -111,6 +118,7 @@ export async function buildGatewayDeps(loaded: Config, wiring: GatewayWiring): P
     versions,
     deadLetters,
     auth,
+    ...(keysCache ? { authCache: keysCache } : {}),
     metrics: createGatewayMetrics([queue, ingestQueue], workers, eventsFanout, breakers),
     workers,
     readiness: wiring.readiness?.({ queue, store }) ?? { redis: () => queue.client.ping() },

@@ -60,7 +60,7 @@ export async function startInProcessGateway(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await deps.eventsFanout.close();
-      await Promise.all([queue.close(), ingestQueue.close(), deps.webhookQueue.close()]);
+      await Promise.all([queue.close(), ingestQueue.close(), deps.webhookQueue.close(), deps.authCache?.close()]);
       if (dir) {
         await store.close();
         dir.remove();

@@ -80,6 +80,7 @@ async function main(): Promise<void> {
       ),
     );
     await store.close().catch((error) => logger.warn('vector store close failed', { error: errorMessage(error) }));
+    await deps.authCache?.close();
     logger.info('stopped');
     process.exit(0);
   };

@@ -1,8 +1,9 @@
 import { API_KEY_SCOPES, parseApiKeysSetting, type ApiKeyScope, type AuthMode, type Config } from '@rag/config';
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { hashApiKey, sameHash } from './api-key';
 import { ApiKeyStore } from './api-key.store';
+import { TrackedCache, type TrackedCacheOptions } from './tracked-cache';
 
 /** Who is calling: the key's id (null with auth off), its tenant and scopes. */
 export interface Principal {
@@ -24,7 +25,9 @@ interface SeededKey {
 /**
  * Decides whether a key is needed and whose a key is. Keys from API_KEYS are
  * held as hashes and compared in constant time; stored keys are looked up by
- * hash in Redis on every call, so revocation is immediate.
+ * hash in Redis, or, with a `cache`, in memory kept exact by Redis's
+ * invalidations (TrackedCache), so revocation still takes effect on the next
+ * request after it reaches this process.
  */
 export class Authenticator {
   private readonly seeded: SeededKey[];
@@ -34,6 +37,7 @@ export class Authenticator {
     readonly store: ApiKeyStore,
     readonly mode: AuthMode,
     seeded: { tenant: string; scopes: ApiKeyScope[]; key: string }[] = [],
+    private readonly cache?: TrackedCache,
   ) {
     this.seeded = seeded.map((s) => ({
       // A stable id that reveals nothing usable about the key.
@@ -56,7 +60,9 @@ export class Authenticator {
   async required(): Promise<boolean> {
     if (this.mode === 'off') return false;
     if (this.latched) return true;
-    if (await this.store.hasActiveKeys()) this.latched = true;
+    const load = async () => ({ active: await this.store.hasActiveKeys() });
+    const { active } = (this.cache ? await this.cache.get('active', load) : null) ?? (await load());
+    if (active) this.latched = true;
     return this.latched;
   }
 
@@ -67,14 +73,39 @@ export class Authenticator {
     // Every seeded key is compared, so the time taken does not say which one matched.
     for (const s of this.seeded) if (sameHash(s.hash, digest) && !match) match = s;
     if (match) return { key_id: match.id, tenant: match.tenant, scopes: match.scopes };
-    const record = await this.store.verify(key);
-    return record ? { key_id: record.id, tenant: record.tenant, scopes: record.scopes } : null;
+    const lookup = async (): Promise<Principal | null> => {
+      const record = await this.store.verify(key);
+      return record ? { key_id: record.id, tenant: record.tenant, scopes: record.scopes } : null;
+    };
+    // Cached by the key's hash, never the key; unknown keys are not kept (anyone can send any number of them).
+    return this.cache ? this.cache.get(`key:${digest.toString('hex')}`, lookup) : lookup();
   }
 }
 
-/** The authenticator as an app builds it from its configuration. */
-export function openAuthenticator(redis: Redis, config: Pick<Config, 'AUTH' | 'API_KEYS' | 'QUEUE_PREFIX'>): Authenticator {
-  return new Authenticator(new ApiKeyStore(redis, config.QUEUE_PREFIX), config.AUTH, parseApiKeysSetting(config.API_KEYS));
+/** The authenticator as an app builds it from its configuration; the gateway gives it a cache (authCache). */
+export function openAuthenticator(redis: Redis, config: Pick<Config, 'AUTH' | 'API_KEYS' | 'QUEUE_PREFIX'>, cache?: TrackedCache): Authenticator {
+  return new Authenticator(new ApiKeyStore(redis, config.QUEUE_PREFIX), config.AUTH, parseApiKeysSetting(config.API_KEYS), cache);
+}
+
+/**
+ * The gateway's cache of stored keys (AUTH_CACHE_MS; none at 0): two
+ * connections of its own beside `redis`, tracking every key under
+ * `<QUEUE_PREFIX>:auth:`. Start it, and close it on shutdown.
+ */
+export function authCache(
+  redis: Redis,
+  config: Pick<Config, 'AUTH_CACHE_MS' | 'QUEUE_PREFIX'>,
+  onStateChange?: TrackedCacheOptions['onStateChange'],
+): TrackedCache | undefined {
+  if (config.AUTH_CACHE_MS === 0) return undefined;
+  const connection = (name: string, extra: Partial<RedisOptions> = {}) =>
+    // Commands fail at once while disconnected: a read then goes to Redis through the main connection, or fails there.
+    redis.duplicate({ connectionName: name, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, ...extra });
+  return new TrackedCache(connection('rag-auth-cache'), connection('rag-auth-invalidations', { autoResubscribe: false }), {
+    prefix: `${config.QUEUE_PREFIX}:auth:`,
+    ttlMs: config.AUTH_CACHE_MS,
+    onStateChange,
+  });
 }
 
 /** Addresses that only this machine can reach. */

@@ -73,6 +73,16 @@ export class EnvSchema {
   API_KEYS = '';
 
   /**
+   * The gateway keeps stored keys it has verified (and whether any key is
+   * stored) in memory, emptied by Redis the moment any key changes (client-side
+   * caching, CLIENT TRACKING) and whenever its connection to Redis drops; this
+   * bounds how long an entry is kept even so. 0: no cache, two Redis reads per
+   * request with a stored key.
+   */
+  @IntSetting(0, 3600000)
+  AUTH_CACHE_MS = 60000;
+
+  /**
    * Signs every queued job (its queue, tenant and payload) so workers run
    * only jobs our own producers queued. At least 32 characters, the same in
    * every process; empty = a random key generated once and kept in Redis.
