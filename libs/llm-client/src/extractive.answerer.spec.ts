@@ -60,6 +60,23 @@ describe('ExtractiveAnswerer', () => {
     ]);
   });
 
+  it('by default cites every passage that answers, up to one sentence per passage given: five answering passages, five citations', async () => {
+    // Each passage answers in part; the fifth one's sentence scores lowest, yet above the cutoff (four sentences dropped it).
+    const passages = [
+      passage(1, 'Backups are encrypted and backups are verified every night.'),
+      passage(2, 'Encrypted backups are kept for thirty days.'),
+      passage(3, 'Backups are verified by restoring them.'),
+      passage(4, 'Old backups are encrypted too.'),
+      passage(5, 'Verified backups are copied to a second site.'),
+    ];
+    const answer = await answerer.answer({ query: 'Are the backups encrypted and verified?', passages });
+    expect([...answer.cited].sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(citedSentences(answer.text)).toContainEqual({ sentence: 'Verified backups are copied to a second site.', n: 5 });
+    // Fewer passages: at most four sentences, as before.
+    const fewer = await answerer.answer({ query: 'Are the backups encrypted and verified?', passages: [passage(1, passages.map((p) => p.text).join(' '))] });
+    expect(citedSentences(fewer.text)).toHaveLength(4);
+  });
+
   it('cites the passage number it was given, not the passage position', async () => {
     const answer = await answerer.answer({
       query: 'Which port does the gateway listen on?',

@@ -3,7 +3,11 @@ import { sentences, terms, words } from '@rag/core';
 import { contextWords } from './conversation';
 
 export interface ExtractiveOptions {
-  /** Most sentences in an answer. */
+  /**
+   * Most sentences in an answer. Default: 4, or one per passage when more
+   * passages are given, so that every passage that answers (above the cutoff)
+   * can be cited: with top_k 5, a fifth answering passage is not dropped.
+   */
   maxSentences?: number;
   /** Sentences scoring below this share of the best one are left out. */
   relativeCutoff?: number;
@@ -17,6 +21,8 @@ interface Candidate {
   score: number;
 }
 
+/** Sentences in an answer when fewer passages are given (see ExtractiveOptions.maxSentences). */
+const DEFAULT_MAX_SENTENCES = 4;
 const K1 = 1.2;
 const B = 0.75;
 /** A follow-up's context terms (from earlier user turns) count this much of a question term, and only in sentences that match the question. */
@@ -34,11 +40,11 @@ const CONTEXT_WEIGHT = 0.5;
 export class ExtractiveAnswerer implements Answerer {
   readonly backend = 'extractive';
   readonly model = 'extractive-bm25-v1';
-  private readonly maxSentences: number;
+  private readonly maxSentences: number | undefined;
   private readonly relativeCutoff: number;
 
   constructor(options: ExtractiveOptions = {}) {
-    this.maxSentences = options.maxSentences ?? 4;
+    this.maxSentences = options.maxSentences;
     this.relativeCutoff = options.relativeCutoff ?? 0.35;
   }
 
@@ -114,9 +120,10 @@ export class ExtractiveAnswerer implements Answerer {
     // Enough sources: the best sentence of each passage comes first, so a passage that
     // answers (above the cutoff) is cited even when another passage has the two best
     // sentences; then the next best sentences fill the answer.
+    const most = this.maxSentences ?? Math.max(DEFAULT_MAX_SENTENCES, input.passages.length);
     const cited = new Set<number>();
-    const picks = ranked.filter((s) => !cited.has(s.passage) && (cited.add(s.passage), true)).slice(0, this.maxSentences);
-    for (const s of ranked) if (picks.length < this.maxSentences && !picks.includes(s)) picks.push(s);
+    const picks = ranked.filter((s) => !cited.has(s.passage) && (cited.add(s.passage), true)).slice(0, most);
+    for (const s of ranked) if (picks.length < most && !picks.includes(s)) picks.push(s);
     return picks.sort(order);
   }
 }

@@ -79,6 +79,25 @@ describe('answerQuestion end to end (real LanceDB, local embedder, extractive an
     expect(result.model).toBe('extractive-bm25-v1');
   });
 
+  it('cites every one of top_k 5 passages that answers, the fifth included (one sentence per passage)', async () => {
+    const backups: Record<string, string> = {
+      'ops/nightly.md': 'Backups are encrypted and backups are verified every night.',
+      'ops/retention.md': 'Encrypted backups are kept for thirty days.',
+      'ops/restore.md': 'Backups are verified by restoring them.',
+      'ops/archive.md': 'Old backups are encrypted too.',
+      'ops/offsite.md': 'Verified backups are copied to a second site.',
+    };
+    const summary = await ingestDocuments({ store, embedder: deps.embedder, parser }, asFiles(backups), {
+      tenant: 'default',
+      collection: 'backups',
+      chunking: { size: 300, overlap: 50 },
+    });
+    expect(summary.failed).toEqual([]);
+    const result = await answerQuestion(deps, { tenant: 'default', query: 'Are the backups encrypted and verified?', collection: 'backups', topK: 5 });
+    // Four sentences at most (the former default) left one answering document uncited.
+    expect(result.citations.map((c) => c.source).sort()).toEqual(Object.keys(backups).sort());
+  });
+
   it('carries the title and heading path of the cited chunk', async () => {
     const result = await answerQuestion(deps, { tenant: 'default', query: 'Which VPN client is supported on laptops?', collection, topK: 3 });
     expect(result.citations[0]).toMatchObject({
