@@ -50,7 +50,8 @@ export async function startFastapiRq(stack: PythonStack, redisUrl: string): Prom
       '--workers',
       '1',
     ],
-    { cwd: WORKSPACE_ROOT, env: { PATH: process.env.PATH, REDIS_URL: redisUrl } },
+    // No __pycache__ left in the source tree.
+    { cwd: WORKSPACE_ROOT, env: { PATH: process.env.PATH, REDIS_URL: redisUrl, PYTHONDONTWRITEBYTECODE: '1' } },
   );
   try {
     await answering(`http://127.0.0.1:${port}/`, server);

@@ -29,6 +29,8 @@ const API_KEY = 'bench_gateway_key_0123456789abcdef';
 
 interface Load {
   requestsPerSecond: number;
+  /** 2xx answers received in the run: 0 means the system never answered (its latencies are then 0, not fast). */
+  answered: number;
   p50: number;
   p99: number;
   non2xx: number;
@@ -46,6 +48,7 @@ async function hammer(url: string, connections: number, seconds: number, headers
   });
   return {
     requestsPerSecond: result.requests.average,
+    answered: result['2xx'],
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx,
@@ -113,7 +116,14 @@ export const gatewayScenario: Scenario = {
             system,
             key,
             connections,
-            load: { requestsPerSecond: mid('requestsPerSecond'), p50: mid('p50'), p99: mid('p99'), non2xx: mid('non2xx'), errors: mid('errors') },
+            load: {
+              requestsPerSecond: mid('requestsPerSecond'),
+              answered: mid('answered'),
+              p50: mid('p50'),
+              p99: mid('p99'),
+              non2xx: mid('non2xx'),
+              errors: mid('errors'),
+            },
           });
         }
       }
@@ -129,6 +139,10 @@ export const gatewayScenario: Scenario = {
           .pop(),
       );
       const of = (key: SystemKey, c: number) => rows.find((r) => r.key === key && r.connections === c)?.load.requestsPerSecond ?? NaN;
+      /** a / b as `digits` decimals and `suffix`, or — when b answered nothing (a loaded machine: see `answered`). */
+      const ratio = (a: number, b: number, digits: number, suffix: string, scale = 1) =>
+        b > 0 && Number.isFinite(a / b) ? `${((a / b) * scale).toFixed(digits)}${suffix}` : '—';
+      const latency = (r: GatewayRow, ms: number) => (r.load.answered === 0 ? 'no answer' : `${ms} ms`);
       const fastapiNote = pythonStack
         ? `The original design is servers/fastapi_rq.py under uvicorn with one worker process (the gateway is one process too), Python ${pythonStack.versions.python}, ` +
           `FastAPI ${pythonStack.versions.fastapi}, uvicorn ${pythonStack.versions.uvicorn}, RQ ${pythonStack.versions.rq}, enqueuing on the same redis-server.`
@@ -142,14 +156,14 @@ export const gatewayScenario: Scenario = {
         '|---|---|---|---|---|---|---|',
         ...rows.map(
           (r) =>
-            `| ${r.system} | ${r.connections} | ${r.load.requestsPerSecond.toFixed(0)} | ${r.load.p50} ms | ${r.load.p99} ms | ${r.load.non2xx} | ${r.load.errors} |`,
+            `| ${r.system} | ${r.connections} | ${r.load.requestsPerSecond.toFixed(0)} | ${latency(r, r.load.p50)} | ${latency(r, r.load.p99)} | ${r.load.non2xx} | ${r.load.errors} |`,
         ),
         '',
         ...CONNECTIONS.map(
           (c) =>
-            `At ${c} connections the gateway accepts ${((of('gateway', c) / of('bare-express', c)) * 100).toFixed(0)} % of a bare Express handler's rate, ` +
-            (pythonStack ? `${(of('gateway', c) / of('fastapi-rq', c)).toFixed(2)}× FastAPI + RQ's, ` : '') +
-            `and ${(of('gateway', c) / of('synchronous', c)).toFixed(0)}× the synchronous design's.`,
+            `At ${c} connections the gateway accepts ${ratio(of('gateway', c), of('bare-express', c), 0, ' %', 100)} of a bare Express handler's rate, ` +
+            (pythonStack ? `${ratio(of('gateway', c), of('fastapi-rq', c), 2, '×')} FastAPI + RQ's, ` : '') +
+            `and ${ratio(of('gateway', c), of('synchronous', c), 0, '×')} the synchronous design's.`,
         ),
         '',
         ...goalsTable(gatewayGoals(rows)),

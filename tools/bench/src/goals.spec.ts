@@ -44,4 +44,20 @@ describe("issue #19's gateway goals", () => {
     expect(checks.filter((c) => c.goal.startsWith('p99'))).toHaveLength(1);
     expect(checks.find((c) => c.goal.includes('bare Express handler, 256'))?.measured).toBe('26 %');
   });
+
+  it('are not met by a run in which the gateway answered nothing (no non-2xx, latencies of 0)', () => {
+    const silent: GatewayRow = {
+      system: 'gateway',
+      key: 'gateway',
+      connections: 64,
+      load: { requestsPerSecond: 0, answered: 0, p50: 0, p99: 0, non2xx: 0, errors: 0 },
+    };
+    const checks = gatewayGoals([silent, row('bare', 'bare-express', 64, 45, 3000), row('py', 'fastapi-rq', 64, 0, 0)]);
+    expect(checks.map((c) => [c.measured, c.met])).toEqual([
+      ['0 %', false],
+      ['—', null],
+      ['no answer', false],
+      ['no answer', false],
+    ]);
+  });
 });

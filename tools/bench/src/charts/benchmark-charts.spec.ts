@@ -77,6 +77,20 @@ describe('gateway charts', () => {
   });
 });
 
+describe('gateway charts of a run on a loaded machine', () => {
+  it('draw no latency bars for a system that answered nothing (its p50 and p99 of 0 are no figures), but its 0 requests/s', () => {
+    const json = gateway(true);
+    const rows = (json.results as { rows: { key: string; load: Record<string, number> }[] }).rows;
+    rows.find((r) => r.key === 'synchronous')!.load = { requestsPerSecond: 0, answered: 0, p50: 0, p99: 0, non2xx: 0, errors: 0 };
+    const [throughput, latency] = chartsFor(json);
+    expect(xmlProblems(latency.svg)).toEqual([]);
+    expect(values(latency.svg)).toHaveLength(6);
+    expect(latency.svg).toContain('>no answer in the run</text>');
+    expect(latency.svg).not.toContain('>0 ms</text>');
+    expect(values(throughput.svg)).toContainEqual(['requests/s', 0]);
+  });
+});
+
 describe('workers and overhead charts', () => {
   it('draw completed/s against worker count per concurrency', () => {
     const rows = [1, 2, 4].flatMap((workers) => [4, 16].map((concurrency) => ({ workers, concurrency, perSecond: workers * concurrency * 0.9 })));

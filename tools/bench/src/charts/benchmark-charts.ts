@@ -55,6 +55,8 @@ function gatewayCharts(json: StampedResult): Chart[] {
     heading: `${c} connections`,
     rows: shown.map((k) => {
       const l = load(k, c);
+      // A system that answered nothing in the run has latencies of 0: no bar, not a fast one.
+      if (l && (l.answered === 0 || l.requestsPerSecond === 0)) return { label: SYSTEM_LABELS[k], values: [null, null], missing: 'no answer in the run' };
       return { label: SYSTEM_LABELS[k], values: [l?.p50 ?? null, l?.p99 ?? null], missing };
     }),
     goals: c === GATEWAY_GOALS.p99Connections ? [{ value: GATEWAY_GOALS.p99Ms, label: `goal: gateway p99 ≤ ${GATEWAY_GOALS.p99Ms} ms` }] : [],

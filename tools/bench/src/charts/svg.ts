@@ -125,7 +125,8 @@ export function barChart(chart: BarChart): string {
     .flatMap((g) => [...g.rows.flatMap((r) => r.values), ...(g.goals ?? []).map((m) => m.value)])
     .filter((v): v is number => v !== null && Number.isFinite(v));
   const log = chart.scale === 'log';
-  const ticks = log ? logTicks(Math.min(...values.filter((v) => v > 0)), Math.max(...values)) : linearTicks(Math.max(...values, 0));
+  const positive = values.filter((v) => v > 0);
+  const ticks = log ? logTicks(Math.min(...positive, 10), Math.max(...positive, 10)) : linearTicks(Math.max(...values, 0));
   const [lo, hi] = [ticks[0], ticks[ticks.length - 1]];
   const x = (v: number) =>
     log
