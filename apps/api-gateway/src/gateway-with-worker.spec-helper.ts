@@ -31,7 +31,7 @@ export async function startGatewayWithWorker(options: {
   const env = { REDIS_URL: redis.url, QUEUE_PREFIX: options.prefix, DATA_DIR: path.join(data.path, 'data'), WORKER_METRICS_PORT: '0', NODE_ENV: 'test' };
   const store = await LanceDbStore.open(path.join(data.path, 'data', 'lancedb'));
   await ingestDocuments(
-    { store, embedder: new LocalHashEmbedder(384), parser },
+    { store, embedder: new LocalHashEmbedder(), parser },
     Object.entries(options.docs).map(([id, text]) => ({ id, read: async () => Buffer.from(text) })),
     { tenant: options.tenant, collection: options.collection, chunking: { size: 800, overlap: 100 } },
   );

@@ -194,11 +194,11 @@ describe('api-gateway: the OpenAI-compatible door with no worker (official opena
     redis = await startRedis();
     data = tempDir('rag-gw-openai-idle-');
     store = await LanceDbStore.open(data.path);
-    await ingestDocuments(
-      { store, embedder: new LocalHashEmbedder(384), parser },
-      [{ id: 'vacation.md', read: async () => Buffer.from(DOCS['vacation.md']) }],
-      { tenant: 'acme', collection: 'handbook', chunking: { size: 800, overlap: 100 } },
-    );
+    await ingestDocuments({ store, embedder: new LocalHashEmbedder(), parser }, [{ id: 'vacation.md', read: async () => Buffer.from(DOCS['vacation.md']) }], {
+      tenant: 'acme',
+      collection: 'handbook',
+      chunking: { size: 800, overlap: 100 },
+    });
     gateway = await startInProcessGateway(
       redis.url,
       { QUEUE_PREFIX: 'idle', API_KEYS: `acme:query:${KEY}`, MAX_WAIT_SECONDS: '1', OPENAI_COMPAT_WAIT_SECONDS: '30', MAX_WAITING_JOBS_PER_TENANT: '2' },

@@ -45,7 +45,7 @@ describe('POST and GET /v1/collections/:name/reindex (real Redis, real LanceDB)'
     store = await LanceDbStore.open(dir.path);
     const load = (tenant: string, collection: string, files: Record<string, string>) =>
       ingestDocuments(
-        { store, embedder: new LocalHashEmbedder(384), parser },
+        { store, embedder: new LocalHashEmbedder(), parser },
         Object.entries(files).map(([id, text]) => ({ id, read: async () => Buffer.from(text) })),
         { tenant, collection, chunking: { size: 1200, overlap: 100 } },
       );

@@ -1,4 +1,4 @@
-import { LanceDbStore, LocalHashEmbedder, ParsePool, QdrantStore, ingestDocuments, type VectorStore } from '@rag/retrieval';
+import { LOCAL_EMBEDDING_DIM, LanceDbStore, LocalHashEmbedder, ParsePool, QdrantStore, ingestDocuments, type VectorStore } from '@rag/retrieval';
 import { Limits } from '@rag/queue-contracts';
 import { freePort, json, tempDir, useRedisSuite, type JsonBody, type TempDir } from '@rag/testing';
 import Ajv2020 from 'ajv/dist/2020';
@@ -15,7 +15,7 @@ type Result = { id: string; doc_id: string; heading?: string; chunk: string; sco
 
 // POST /v1/collections/:name/search on the in-process gateway: a private
 // redis-server (keys, rate limits), real LanceDB in a temp folder loaded the
-// way the CLI loads it, the gateway's own local embedder (384 dimensions).
+// way the CLI loads it, the gateway's own local embedder (the default size).
 describe('POST /v1/collections/:name/search (real Redis, real LanceDB)', () => {
   let dir: TempDir;
   let store: VectorStore;
@@ -39,7 +39,7 @@ describe('POST /v1/collections/:name/search (real Redis, real LanceDB)', () => {
     });
     return { status: res.status, headers: res.headers, body: (await json(res)) as JsonBody };
   };
-  const load = (tenant: string, collection: string, files: Record<string, string>, dimension = 384) =>
+  const load = (tenant: string, collection: string, files: Record<string, string>, dimension = LOCAL_EMBEDDING_DIM) =>
     ingestDocuments(
       { store, embedder: new LocalHashEmbedder(dimension), parser },
       Object.entries(files).map(([id, text]) => ({ id, read: async () => Buffer.from(text) })),
@@ -179,8 +179,8 @@ describe('POST /v1/collections/:name/search (real Redis, real LanceDB)', () => {
       const { status, body } = await search('legacy', { query: 'vacation', mode });
       expect(status).toBe(409);
       expect(body.error.code).toBe('embedder_mismatch');
-      expect(body.error.message).toContain('local-hash-v2-64');
-      expect(body.error.message).toContain('local-hash-v2-384');
+      expect(body.error.message).toContain('local-hash-v3-64');
+      expect(body.error.message).toContain('local-hash-v3-2048');
     }
     const text = await search('legacy', { query: 'vacation', mode: 'text' });
     expect(text.status).toBe(200);

@@ -53,7 +53,7 @@ describe('POST /v1/collections/:name/search with a reranker', () => {
     store = await LanceDbStore.open(dir.path);
     fake = await startFakeOpenAI({ apiKey: RERANKER_KEY });
     await ingestDocuments(
-      { store, embedder: new LocalHashEmbedder(384), parser },
+      { store, embedder: new LocalHashEmbedder(), parser },
       Object.entries({
         'calendar.md': '# Vacation days\n\nVacation days, vacation days and more vacation days: the vacation days calendar.',
         'carry-over.md':

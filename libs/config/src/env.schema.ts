@@ -143,11 +143,11 @@ export class EnvSchema {
   EMBEDDING_BATCH = 64;
 
   /**
-   * Dimension of the vectors. 0 (the default): the local embedder's 384, or
+   * Dimension of the vectors. 0 (the default): the local embedder's 2048, or
    * for EMBEDDINGS=openai the model's own size (known for well-known models,
    * else read from the API's first answer). Set, it must equal the model's
    * (checked on every call). Recorded with each collection; changing it
-   * requires loading collections again.
+   * requires rebuilding collections (rag-ingest reindex).
    */
   @ValidateIf((env: { EMBEDDING_DIM?: unknown }) => env.EMBEDDING_DIM !== 0)
   @IntSetting(32, 4096)

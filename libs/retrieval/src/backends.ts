@@ -1,6 +1,6 @@
 import type { Config } from '@rag/config';
 import { createOpenAIEmbedder, type LlmConnections } from '@rag/llm-client';
-import { LocalHashEmbedder } from './embed/local-hash.embedder';
+import { LOCAL_EMBEDDING_DIM, LocalHashEmbedder } from './embed/local-hash.embedder';
 import { LanceDbStore } from './store/lancedb.store';
 import { QdrantStore } from './store/qdrant.store';
 import type { Embedder, VectorStore } from './types';
@@ -14,9 +14,6 @@ export async function openVectorStore(config: Config): Promise<VectorStore> {
       return new QdrantStore({ url: config.QDRANT_URL, apiKey: config.QDRANT_API_KEY || undefined, timeoutMs: config.QDRANT_TIMEOUT_MS });
   }
 }
-
-/** The local embedder's vector size when EMBEDDING_DIM is 0 (unset). */
-export const LOCAL_EMBEDDING_DIM = 384;
 
 /** The embedder chosen by EMBEDDINGS; `connections` shares limits and breakers with the answerer. */
 export function createEmbedder(config: Config, connections: LlmConnections = {}): Embedder {

@@ -1,4 +1,5 @@
 import { AppError, PermanentError } from '@rag/core';
+import { splitVersion } from './store/tenant-namespace';
 
 export class CollectionNotFoundError extends PermanentError {
   override readonly code = 'collection_not_found';
@@ -15,10 +16,12 @@ export class EmbedderMismatchError extends PermanentError {
     readonly stored: { id: string; dimension: number },
     readonly configured: { id: string; dimension: number },
   ) {
+    // A version (`docs.v2`) is rebuilt through its collection.
+    const plain = splitVersion(collection)?.collection ?? collection;
     super(
       `collection "${collection}" was built with the embedder ${stored.id} (${stored.dimension} dimensions) but ${configured.id} ` +
-        `(${configured.dimension} dimensions) is configured; configure the embedder it was built with (EMBEDDINGS, EMBEDDING_DIM, EMBEDDING_MODEL) ` +
-        `or load the documents into a new collection with the current one`,
+        `(${configured.dimension} dimensions) is configured; rebuild it with the configured one (rag-ingest reindex --collection ${plain}, ` +
+        `or POST /v1/collections/${plain}/reindex), or configure the embedder it was built with (EMBEDDINGS, EMBEDDING_DIM, EMBEDDING_MODEL)`,
     );
     this.name = 'EmbedderMismatchError';
   }

@@ -13,7 +13,7 @@ export { default as parseInThread } from './parse/parse-thread';
 export { chunkDocument, type ChunkOptions } from './chunk/chunk-document';
 export { chunkingFromConfig, tokenCount } from './chunk/token-count';
 export { embedderInfo } from './embed/embedder-info';
-export { LocalHashEmbedder } from './embed/local-hash.embedder';
+export { LOCAL_EMBEDDING_DIM, LocalHashEmbedder } from './embed/local-hash.embedder';
 export { reciprocalRankFusion } from './fuse/reciprocal-rank-fusion';
 export { LanceDbStore, sqlString } from './store/lancedb.store';
 export { DEFAULT_TENANT, InvalidNameError, logicalName, physicalName } from './store/tenant-namespace';
@@ -52,7 +52,7 @@ export {
   type QueuedDocumentRun,
   type QueuedRebuildDeps,
 } from './pipeline/ingest-queued-document';
-export { LOCAL_EMBEDDING_DIM, createEmbedder, openVectorStore } from './backends';
+export { createEmbedder, openVectorStore } from './backends';
 export { NO_RERANKER, NoReranker, isReranking, type RerankOptions, type RerankResult, type Reranker } from './rerank/reranker';
 export { HttpReranker, type HttpRerankerOptions } from './rerank/http-reranker';
 export { RerankerError } from './rerank/rerank-errors';

@@ -54,7 +54,7 @@ export interface StoredDocument {
 }
 
 export interface EmbedderInfo {
-  /** Recorded with every collection and result, e.g. `local-hash-v2-384`. */
+  /** Recorded with every collection and result, e.g. `local-hash-v3-2048`. */
   readonly id: string;
   readonly dimension: number;
 }

@@ -22,12 +22,9 @@ interface EvalJson {
 // here with the measured figures and runs as `it.failing`: it stays visible in
 // every run, and turns red the moment hybrid catches up, so the entry must then
 // go. Issue #18 stays open while this list is not empty.
-const KNOWN_GAPS: Record<string, { metric: 'mrr' | 'hit_at_5'; measured: string }[]> = {
-  // The local hashed embedder's ranking, fused at equal weight, pushes some pages full-text search ranks first
-  // down (hybrid's hit@5 is ahead, 0.96 against 0.88). Weighting it at 0.3 reached 0.723 here but lost on SQLite
-  // and on a bounded-history follow-up, so it is not the default (see docs/benchmarks.md, "Retrieval quality").
-  'python-markdown': [{ metric: 'mrr', measured: 'hybrid 0.646, text 0.727' }],
-};
+// (Python-Markdown's MRR, hybrid 0.646 against text 0.727 with local-hash-v2-384, closed with local-hash-v3-2048:
+// hybrid 0.754.)
+const KNOWN_GAPS: Record<string, { metric: 'mrr' | 'hit_at_5'; measured: string }[]> = {};
 
 describe.each(loadCorpora().filter((c) => c.role === 'ci'))('retrieval quality on $name', (corpus: Corpus) => {
   const installed = existsSync(corpusFolder(corpus));

@@ -1,4 +1,4 @@
-import { LocalHashEmbedder } from './local-hash.embedder';
+import { LOCAL_EMBEDDING_DIM, LocalHashEmbedder } from './local-hash.embedder';
 
 const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
 const norm = (a: number[]) => Math.sqrt(dot(a, a));
@@ -7,11 +7,13 @@ describe('LocalHashEmbedder', () => {
   const embedder = new LocalHashEmbedder();
   const cosine = (a: string, b: string) => dot(embedder.embedOne(a), embedder.embedOne(b));
 
-  it('defaults to 384 dimensions and names itself after them', () => {
-    expect(embedder.dimension).toBe(384);
-    expect(embedder.id).toBe('local-hash-v2-384');
+  it('defaults to 2048 dimensions and names itself v3 after them', () => {
+    expect(LOCAL_EMBEDDING_DIM).toBe(2048);
+    expect(embedder.dimension).toBe(2048);
+    expect(embedder.id).toBe('local-hash-v3-2048');
+    expect(embedder.embedOne('hello world')).toHaveLength(2048);
     const small = new LocalHashEmbedder(64);
-    expect(small.id).toBe('local-hash-v2-64');
+    expect(small.id).toBe('local-hash-v3-64');
     expect(small.embedOne('hello world')).toHaveLength(64);
   });
 
@@ -25,7 +27,7 @@ describe('LocalHashEmbedder', () => {
     const vectors = await embedder.embed(texts);
     expect(vectors).toHaveLength(3);
     vectors.forEach((v, i) => {
-      expect(v).toHaveLength(384);
+      expect(v).toHaveLength(LOCAL_EMBEDDING_DIM);
       expect(v).toEqual(embedder.embedOne(texts[i]));
     });
     await expect(embedder.embed([])).resolves.toEqual([]);
@@ -47,8 +49,29 @@ describe('LocalHashEmbedder', () => {
 
   it('returns the zero vector for text without words', () => {
     const v = embedder.embedOne('  ?! ... ');
-    expect(v).toHaveLength(384);
+    expect(v).toHaveLength(LOCAL_EMBEDDING_DIM);
     expect(v.every((x) => x === 0)).toBe(true);
+  });
+
+  it('counts a repeated word sublinearly (1 + ln n), not n times', () => {
+    // "index" four times and "vacuum" once: with raw counts the repeated word would outweigh the other 4:1.
+    const repeated = embedder.embedOne('index index index index vacuum');
+    const index = embedder.embedOne('index');
+    const vacuum = embedder.embedOne('vacuum');
+    const ratio = dot(repeated, index) / dot(repeated, vacuum);
+    expect(Math.abs(ratio - (1 + Math.log(4)))).toBeLessThan(0.15);
+  });
+
+  it('keeps texts without a common feature close to orthogonal in the default size (few hash collisions)', () => {
+    // 20 texts of 40 random 8-letter words: what they share is hash collisions (and a few chance trigrams).
+    // 384 buckets gave a mean |cosine| of 0.040 and a largest of 0.16; 2048 gives 0.018 and 0.08.
+    let seed = 12345;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const word = () => Array.from({ length: 8 }, () => String.fromCharCode(97 + Math.floor(random() * 26))).join('');
+    const vectors = Array.from({ length: 20 }, () => embedder.embedOne(Array.from({ length: 40 }, word).join(' ')));
+    const cosines = vectors.flatMap((a, i) => vectors.slice(i + 1).map((b) => Math.abs(dot(a, b))));
+    expect(cosines.reduce((s, c) => s + c, 0) / cosines.length).toBeLessThan(0.03);
+    expect(Math.max(...cosines)).toBeLessThan(0.12);
   });
 
   it('gives different texts different vectors', () => {
@@ -76,6 +99,12 @@ describe('LocalHashEmbedder', () => {
 
   it('tolerates a typo through character trigrams', () => {
     expect(cosine('authentication token', 'authentcation token')).toBeGreaterThan(cosine('authentication token', 'vacation token'));
+  });
+
+  it('places an inflection or a typo the stemmer misses closer than unrelated text', () => {
+    // Porter2 leaves these pairs with different stems: only the trigrams link them.
+    expect(cosine('replication slot', 'replicating slots')).toBeGreaterThan(cosine('replication slot', 'checkpoint interval') + 0.2);
+    expect(cosine('vacuum freezing', 'vaccuum freeze')).toBeGreaterThan(cosine('vacuum freezing', 'trigger function') + 0.2);
   });
 
   it('ranks the right document first for a question among several', () => {

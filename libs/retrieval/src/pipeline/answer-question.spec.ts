@@ -34,7 +34,7 @@ class FixedResultsStore implements VectorStore {
     private readonly dense: SearchHit[],
     private readonly text: SearchHit[],
     private readonly onSearch?: () => void,
-    private readonly builtWith: EmbedderInfo = { id: 'local-hash-v2-16', dimension: 16 },
+    private readonly builtWith: EmbedderInfo = { id: 'local-hash-v3-16', dimension: 16 },
   ) {}
   async ensureCollection(): Promise<void> {
     throw new Error('not used');
@@ -137,15 +137,18 @@ describe('retrieve', () => {
 
   it.each([
     ['another embedder of the same size', { id: 'openai-text-embedding-3-small-16', dimension: 16 }],
-    ['the same embedder family with another size', { id: 'local-hash-v2-32', dimension: 32 }],
+    ['the same embedder family with another size', { id: 'local-hash-v3-32', dimension: 32 }],
     ['the local embedder before Porter2 stems (its vectors differ)', { id: 'local-hash-16', dimension: 16 }],
+    ['the local embedder before sublinear term frequency (its vectors differ)', { id: 'local-hash-v2-16', dimension: 16 }],
   ])('throws EmbedderMismatchError, a permanent error, before searching a collection built with %s', async (_, builtWith) => {
     const store = new FixedResultsStore(['docs'], dense, text, undefined, builtWith);
     const error = await retrieve({ store, embedder }, { tenant: 'default', query: 'q', collection: 'docs', topK: 3 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EmbedderMismatchError);
     expect(isPermanent(error)).toBe(true);
     expect((error as Error).message).toContain(builtWith.id);
-    expect((error as Error).message).toContain('local-hash-v2-16');
+    expect((error as Error).message).toContain('local-hash-v3-16');
+    // What to do: rebuild the collection with the configured embedder.
+    expect((error as Error).message).toContain('rag-ingest reindex --collection docs');
     expect(store.calls).toEqual([]);
   });
 
@@ -231,7 +234,7 @@ describe('answerQuestion', () => {
     const store = new FixedResultsStore(['docs'], dense, text);
     const answerer = new ScriptedAnswerer({ text: NO_ANSWER_TEXT, cited: [] });
     const result = await answerQuestion({ store, embedder, answerer }, { tenant: 'default', query: 'q', collection: 'docs', topK: 2 });
-    expect(result.backends).toEqual({ vector_store: 'fixed', embedder: 'local-hash-v2-16', llm: 'scripted' });
+    expect(result.backends).toEqual({ vector_store: 'fixed', embedder: 'local-hash-v3-16', llm: 'scripted' });
     expect(result.model).toBe('scripted-1');
     expect(result.usage).toEqual({ prompt_tokens: 11, completion_tokens: 7 });
     expect(result.citations).toEqual([]);

@@ -60,7 +60,7 @@ describe('LanceDbStore (real LanceDB)', () => {
       const schema = await table.schema();
       const vectorField = schema.fields.find((f) => f.name === 'vector');
       expect((vectorField?.type as { listSize?: number }).listSize).toBe(64);
-      expect(schema.metadata.get('rag.embedder')).toBe('local-hash-v2-64');
+      expect(schema.metadata.get('rag.embedder')).toBe('local-hash-v3-64');
       table.close();
     } finally {
       db.close();

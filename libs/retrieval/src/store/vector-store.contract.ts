@@ -126,7 +126,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         await store.ensureCollection(TENANT, collection, builtWith);
         expect(await store.hasCollection(TENANT, collection)).toBe(true);
         expect(await store.listCollections(TENANT)).toContain(collection);
-        expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: { id: 'local-hash-v2-64', dimension: 64 } });
+        expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: { id: 'local-hash-v3-64', dimension: 64 } });
 
         await write(collection, 'a.md', ['kept across ensureCollection']);
         await store.ensureCollection(TENANT, collection, builtWith);
@@ -160,7 +160,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
           const error = await store.ensureCollection(TENANT, collection, other).catch((e: unknown) => e);
           expect(error).toBeInstanceOf(EmbedderMismatchError);
           expect(isPermanent(error)).toBe(true);
-          expect((error as Error).message).toContain('local-hash-v2-64');
+          expect((error as Error).message).toContain('local-hash-v3-64');
           expect((error as Error).message).toContain(other.id);
         }
         expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: builtWith });
@@ -728,8 +728,8 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
             (e: unknown) => e,
           );
           expect(error).toBeInstanceOf(EmbedderMismatchError);
-          expect((error as Error).message).toContain('local-hash-v2-64');
-          expect((error as Error).message).toContain('local-hash-v2-32');
+          expect((error as Error).message).toContain('local-hash-v3-64');
+          expect((error as Error).message).toContain('local-hash-v3-32');
         }
         const text = await rankedSearch({ store, embedder: other }, { tenant: TENANT, collection, query: 'zygomorphic', topK: 3, mode: 'text' });
         expect(ids(text)).toEqual(['handbook.md#6']);
@@ -754,7 +754,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         expect((await store.listCollections(TENANT)).filter((c) => c === collection)).toEqual([collection]);
         expect(await store.collectionVersions(TENANT, collection)).toEqual([1, 2]);
         expect(await store.collectionVersions(OTHER, collection)).toEqual([]);
-        expect(await store.collectionInfo(TENANT, v2)).toEqual({ name: v2, embedder: { id: 'local-hash-v2-64', dimension: 64 } });
+        expect(await store.collectionInfo(TENANT, v2)).toEqual({ name: v2, embedder: { id: 'local-hash-v3-64', dimension: 64 } });
         expect((await store.listDocuments(TENANT, collection)).map((d) => d.docId)).toEqual(['a.md']);
         expect((await store.listDocuments(TENANT, v2)).map((d) => d.docId)).toEqual(['a.md', 'b.md']);
         expect((await store.searchText(TENANT, collection, 'budget', 5)).map((h) => h.chunk.text)).toEqual(['Version one says the budget is ten.']);
