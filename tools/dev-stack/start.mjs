@@ -5,6 +5,8 @@
 //  2. The sample collection (tools/dev-stack/sample-docs) is ingested; unchanged
 //     files are skipped, so later starts cost a second. The default collection
 //     (DEFAULT_COLLECTION) is seeded with the same documents while it does not exist.
+//     Either one built with another embedder (an older version of the local one) is
+//     rebuilt through the workers once they run (rag-ingest reindex).
 //  3. A dev API key for tenant `default` with every scope is reused from
 //     DATA_DIR/dev-api-key (mode 0600) while Redis still knows it, else created
 //     (stored hashed in Redis); the gateway then requires it.
@@ -105,8 +107,17 @@ const tsx = path.join(root, 'node_modules/.bin/tsx');
 const cli = (args, options = {}) =>
   spawnSync(tsx, ['--tsconfig', 'tsconfig.base.json', 'apps/ingest-cli/src/main.ts', ...args], { cwd: root, env, ...options });
 
+/** A collection of DATA_DIR built with another embedder (an older version of the local one) refuses writes and vector search. */
+const builtWithAnother = (run) => run.status !== 0 && /was built with the embedder/.test(run.stderr ?? '');
+/** Collections to rebuild with the current embedder once the workers run (rag-ingest reindex). */
+const stale = [];
+
 say('loading the sample collection');
-let ingest = cli(['tools/dev-stack/sample-docs', '--collection', 'sample', '--no-progress'], { stdio: 'inherit' });
+let ingest = cli(['tools/dev-stack/sample-docs', '--collection', 'sample', '--no-progress'], { encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
+if (builtWithAnother(ingest)) {
+  stale.push('sample');
+  ingest = { status: 0 };
+} else process.stderr.write(ingest.stderr ?? '');
 // The original service had one collection and its clients never name one: questions without a
 // collection go to DEFAULT_COLLECTION, so on a fresh stack it starts with the sample documents.
 // Only while it does not exist: documents a user removed from it are not brought back.
@@ -118,6 +129,10 @@ if (ingest.status === 0) {
   else if (!collections.includes(defaultCollection)) {
     say(`seeding the default collection "${defaultCollection}" (questions that name no collection) with the sample documents`);
     ingest = cli(['tools/dev-stack/sample-docs', '--collection', defaultCollection, '--no-progress'], { stdio: 'inherit' });
+  } else if (stale.length > 0) {
+    // Made by the same older version as the sample, most likely: a vector search says.
+    const probe = cli(['search', 'probe', '--collection', defaultCollection, '--mode', 'vector', '--json'], { encoding: 'utf8' });
+    if (builtWithAnother(probe)) stale.push(defaultCollection);
   }
 }
 let devKey = '';
@@ -143,6 +158,22 @@ if (ingest.status !== 0) {
   nx.on('exit', (code) => {
     if (!stopping) void stop(code ?? 1);
   });
+  for (const name of stale) {
+    say(
+      `collection "${name}" was built with an older embedder; rebuilding it with the current one through the workers (rag-ingest reindex --collection ${name})`,
+    );
+    const reindex = spawn(tsx, ['--tsconfig', 'tsconfig.base.json', 'apps/ingest-cli/src/main.ts', 'reindex', '--collection', name, '--no-progress'], {
+      cwd: root,
+      env,
+      stdio: 'inherit',
+    });
+    children.push(reindex);
+    reindex.on('exit', (code) => {
+      if (stopping) return;
+      if (code === 0) say(`collection "${name}" rebuilt with the current embedder`);
+      else say(`rebuilding collection "${name}" failed (see above); run: npm run ingest -- reindex --collection ${name}`);
+    });
+  }
   say(`gateway on http://127.0.0.1:${port} with two workers`);
   say(`dev API key (tenant default, scopes query,ingest,admin,operator; kept in ${path.join(dataDir, 'dev-api-key')}): ${devKey}`);
   say(`chat page: open http://127.0.0.1:${port} in a browser and sign in with the dev key above`);

@@ -1,6 +1,7 @@
+import { LanceDbStore, LocalHashEmbedder, ParsePool, ingestDocuments, type Embedder } from '@rag/retrieval';
 import { WORKSPACE_ROOT, freePort, json, ping, tempDir, type TempDir } from '@rag/testing';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { launchDevStack, stopDevStack } from './support/dev-stack';
 
@@ -133,6 +134,69 @@ describe('npm start (the dev stack)', () => {
       expect(run.stderr).toContain('docker run -d -p 6379:6379 valkey/valkey');
     } finally {
       emptyPath.remove();
+    }
+  });
+});
+
+// `npm start` over the data of an older version, whose local embedder was another one: the sample and default
+// collections refuse the current embedder, and the launcher rebuilds them through the workers instead of failing.
+describe('npm start over collections built with an older embedder', () => {
+  let data: TempDir;
+  let launcher: ChildProcess;
+  let output = '';
+  let port: number;
+
+  beforeAll(async () => {
+    data = tempDir('rag-devstack-old-');
+    // What an earlier version left: both collections, the sample documents, vectors of another embedder.
+    const older: Embedder = { id: 'local-hash-v2-384', dimension: 384, embed: (texts) => new LocalHashEmbedder(384).embed(texts) };
+    const store = await LanceDbStore.open(path.join(data.path, 'lancedb'));
+    const parser = new ParsePool();
+    const docs = path.join(WORKSPACE_ROOT, 'tools/dev-stack/sample-docs');
+    const files = readdirSync(docs).map((id) => ({ id, read: async () => readFileSync(path.join(docs, id)) }));
+    for (const collection of ['sample', 'default'])
+      await ingestDocuments({ store, embedder: older, parser }, files, { tenant: 'default', collection, chunking: { size: 300, overlap: 50 } });
+    await parser.close();
+    await store.close();
+    port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: data.path, DEV_REDIS_PORT: String(await freePort()) };
+    delete env.REDIS_URL;
+    launcher = launchDevStack(env, (text) => (output += text));
+    const deadline = Date.now() + 120_000;
+    while ((output.match(/rebuilt with the current embedder/g) ?? []).length < 2) {
+      if (Date.now() > deadline || launcher.exitCode !== null) throw new Error(`collections not rebuilt:\n${output.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  });
+
+  afterAll(async () => {
+    await stopDevStack(launcher, 15_000);
+    data?.remove();
+  });
+
+  it('rebuilds both collections with the current embedder, then answers from each with hybrid retrieval', async () => {
+    expect(output).toContain('collection "sample" was built with an older embedder; rebuilding it');
+    expect(output).toContain('collection "default" was built with an older embedder; rebuilding it');
+    expect(output).not.toContain('loading the sample collection failed');
+    const auth = { authorization: `Bearer ${readFileSync(path.join(data.path, 'dev-api-key'), 'utf8').trim()}` };
+    for (const collection of ['sample', undefined]) {
+      const accepted = await fetch(`http://127.0.0.1:${port}/v1/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth },
+        body: JSON.stringify({ query: 'How many vacation days do new employees get?', ...(collection ? { collection } : {}) }),
+      });
+      expect(accepted.status).toBe(202);
+      const { job_id } = await json(accepted);
+      const view = await json(await fetch(`http://127.0.0.1:${port}/v1/jobs/${job_id}?wait=20`, { headers: auth }));
+      expect(view).toMatchObject({ status: 'completed' });
+      expect(view.result.answer).toContain('25 vacation days');
+    }
+    const store = await LanceDbStore.open(path.join(data.path, 'lancedb'));
+    try {
+      expect(await store.collectionVersions('default', 'sample')).toContain(2);
+      expect((await store.collectionInfo('default', 'sample.v2'))?.embedder).toMatchObject({ id: new LocalHashEmbedder().id });
+    } finally {
+      await store.close();
     }
   });
 });
