@@ -154,6 +154,19 @@ describe('api-gateway auth and tenancy (real Redis)', () => {
       expect((await queue.getJob(b.job_id))?.data.tenant).toBe('tenant-b');
     });
 
+    it('verifies a stored key from memory after its first request (AUTH_CACHE_MS): no Redis read of the key per request', async () => {
+      const calls = async (command: string) => {
+        const match = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(await queue.client.info('commandstats'));
+        return match ? Number(match[1]) : 0;
+      };
+      const bearerOf = bearer(keyA);
+      const read = () => fetch(`${base}/v1/me`, { headers: bearerOf });
+      expect((await read()).status).toBe(200);
+      const before = [await calls('get'), await calls('hgetall')];
+      for (let i = 0; i < 10; i++) expect((await read()).status).toBe(200);
+      expect([await calls('get'), await calls('hgetall')]).toEqual(before);
+    });
+
     it('refuses a revoked key on the next request', async () => {
       const store = new ApiKeyStore(queue.client, 'rag-auth');
       const { key, record } = await store.create({ tenant: 'tenant-c', scopes: ['query'] });

@@ -13,9 +13,11 @@
  *
  *   npm run bench -- gateway [--runs N] [--seconds N]
  */
+import { ApiKeyStore } from '@rag/auth';
 import { startFakeOpenAI } from '@rag/fake-openai';
 import { freePort, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
 import autocannon from 'autocannon';
+import Redis from 'ioredis';
 import type { Child } from './child-process';
 import { FASTAPI_RQ_INSTALL, findPythonStack, startFastapiRq } from './fastapi-rq';
 import { gatewayGoals, goalsTable, type GatewayRow, type SystemKey } from './goals';
@@ -24,8 +26,15 @@ import { SAMPLE_QUESTION, benchEnv, consuming, fakeLLM, ingestSample, listening 
 
 const CONNECTIONS = [64, 256];
 const BODY = JSON.stringify({ query: SAMPLE_QUESTION, collection: 'sample' });
-/** Stored in Redis by the gateway at start-up (API_KEYS), so every request is authenticated as in production. */
-const API_KEY = 'bench_gateway_key_0123456789abcdef';
+/** A key stored in Redis (as `rag-ingest keys create` stores it), so every request is authenticated as in production. */
+async function storedKey(redisUrl: string): Promise<string> {
+  const redis = new Redis(redisUrl);
+  try {
+    return (await new ApiKeyStore(redis, 'rag').create({ tenant: 'default', scopes: ['query'], name: 'bench' })).key;
+  } finally {
+    redis.disconnect();
+  }
+}
 
 interface Load {
   requestsPerSecond: number;
@@ -78,13 +87,13 @@ export const gatewayScenario: Scenario = {
       MAX_WAITING_JOBS_PER_TENANT: '100000000',
       JOB_RETENTION_SECONDS: '60',
       WORKER_CONCURRENCY: '4',
-      API_KEYS: `default:query:${API_KEY}`,
     });
     const apps: AppProcess[] = [];
     let python: Child | undefined;
     const pythonStack = findPythonStack();
     try {
       await ingestSample(env);
+      const apiKey = await storedKey(redis.url);
       const gateway = startApp('apps/api-gateway/src/main.ts', { ...env, PORT: String(port), LOG_LEVEL: 'info' });
       const worker = startApp('apps/rag-worker/src/main.ts', { ...env, WORKER_METRICS_PORT: String(workerPort), LOG_LEVEL: 'info' });
       const bare = startApp('tools/bench/src/servers/bare-express.ts', { PORT: String(barePort) });
@@ -94,7 +103,7 @@ export const gatewayScenario: Scenario = {
 
       const memory = { gateway_rest_mib: await rss(`http://127.0.0.1:${port}/metrics`), worker_rest_mib: await rss(`http://127.0.0.1:${workerPort}/metrics`) };
       const systems: { key: SystemKey; system: string; url: string; headers?: Record<string, string> }[] = [
-        { key: 'gateway', system: 'queue gateway (this service)', url: `http://127.0.0.1:${port}/v1/chat`, headers: { authorization: `Bearer ${API_KEY}` } },
+        { key: 'gateway', system: 'queue gateway (this service)', url: `http://127.0.0.1:${port}/v1/chat`, headers: { authorization: `Bearer ${apiKey}` } },
         { key: 'bare-express', system: 'bare Express handler', url: `http://127.0.0.1:${barePort}/v1/chat` },
       ];
       if (pythonStack) {
@@ -150,7 +159,7 @@ export const gatewayScenario: Scenario = {
       const lines = [
         `POST /v1/chat for ${seconds} s per run, median of ${runs} runs, autocannon on the same machine. One worker (concurrency 4) with a 1 s LLM ` +
           `(tools/fake-openai) stays saturated throughout: ${waiting} questions were still waiting at the end. The gateway authenticates every request ` +
-          `with a key stored in Redis (API_KEYS) and runs with validation, caps, the access log and metrics on. ${fastapiNote}`,
+          `with a key stored in Redis (as rag-ingest keys create stores it; the gateway's key cache, AUTH_CACHE_MS, on by default) and runs with validation, caps, the access log and metrics on. ${fastapiNote}`,
         '',
         '| system | connections | requests/s | p50 | p99 | non-2xx | errors |',
         '|---|---|---|---|---|---|---|',
