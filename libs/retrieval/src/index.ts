@@ -1,11 +1,10 @@
 export * from './types';
 export { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError, VectorStoreError } from './errors';
 export { searchableText } from './searchable-text';
-export { parseHtml } from './load/load-html';
 export { parseMarkdown, type ParsedText } from './load/load-markdown';
 export { parseText } from './load/load-text';
 export { SUPPORTED_EXTENSIONS, UnsupportedFormatError, contentHash, isSupported, loadDocument, type LoadOptions } from './load/load-document';
-export { DocxTooLargeError } from './load/load-docx';
+export { DocxTooLargeError } from './load/load-errors';
 export { DocumentParseError } from './parse/document-parse-error';
 export { ParsePool, type DocumentParser, type ParsePoolOptions } from './parse/parse-pool';
 export { parsePoolFromConfig } from './parse/parse-pool-from-config';

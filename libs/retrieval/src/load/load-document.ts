@@ -2,15 +2,31 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { PermanentError } from '@rag/core';
 import type { LoadedDocument } from '../types';
-import { parseDocx } from './load-docx';
-import { parseHtml } from './load-html';
 import { parseMarkdown, type ParsedText } from './load-markdown';
-import { parsePdf } from './load-pdf';
 import { parseText } from './load-text';
 
 export interface LoadOptions {
   /** A DOCX whose archive unpacks to more is refused (zip bombs). */
   docxMaxUncompressedBytes?: number;
+}
+
+type HeavyParsers = typeof import('./heavy-parsers');
+let heavy: HeavyParsers | undefined;
+
+/**
+ * The heavy parsers (cheerio, pdf.js, mammoth) are loaded on first use, so a
+ * process that never parses such a file (the gateway, a worker's main thread
+ * beside its parse threads) never loads them. A parse thread run from source
+ * hands them over at start instead (parse-thread-source.ts): its TypeScript
+ * loader (tsx's CJS hook) cannot resolve a dynamic import.
+ */
+export function useParsers(parsers: HeavyParsers): void {
+  heavy = parsers;
+}
+
+async function heavyParsers(): Promise<HeavyParsers> {
+  heavy ??= await import('./heavy-parsers');
+  return heavy;
 }
 
 /** Text formats: decoded as UTF-8 (a byte-order mark dropped) and parsed. */
@@ -24,10 +40,10 @@ const PARSERS: Record<string, (bytes: Buffer, options: LoadOptions) => Promise<P
   '.markdown': fromText(parseMarkdown),
   '.txt': fromText(parseText),
   '.text': fromText(parseText),
-  '.html': fromText(parseHtml),
-  '.htm': fromText(parseHtml),
-  '.pdf': parsePdf,
-  '.docx': (bytes, options) => parseDocx(bytes, options.docxMaxUncompressedBytes),
+  '.html': async (bytes) => fromText((await heavyParsers()).parseHtml)(bytes),
+  '.htm': async (bytes) => fromText((await heavyParsers()).parseHtml)(bytes),
+  '.pdf': async (bytes) => (await heavyParsers()).parsePdf(bytes),
+  '.docx': async (bytes, options) => (await heavyParsers()).parseDocx(bytes, options.docxMaxUncompressedBytes),
 };
 
 export const SUPPORTED_EXTENSIONS: readonly string[] = Object.keys(PARSERS);

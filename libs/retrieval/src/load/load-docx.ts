@@ -1,36 +1,10 @@
-import { PermanentError } from '@rag/core';
 import JSZip from 'jszip';
 import mammoth from 'mammoth';
 import type { ParsedText } from './load-markdown';
 import { parseHtml } from './load-html';
+import { DEFAULT_DOCX_MAX_UNCOMPRESSED_BYTES, DocxTooLargeError, UnreadableDocxError } from './load-errors';
 
-export class UnreadableDocxError extends PermanentError {
-  override readonly code = 'document_parse_failed';
-  constructor(detail: string) {
-    super(`not a readable DOCX file (${detail}); save it again as .docx from a word processor`);
-    this.name = 'UnreadableDocxError';
-  }
-
-  /** The parser's own words stay in the logs. */
-  override get publicMessage(): string {
-    return 'not a readable DOCX file; save it again as .docx from a word processor';
-  }
-}
-
-/** A DOCX whose archive unpacks to more than the limit: likely a zip bomb, refused before mammoth reads it. */
-export class DocxTooLargeError extends PermanentError {
-  override readonly code = 'document_parse_failed';
-  constructor(readonly limitBytes: number) {
-    super(
-      `its archive unpacks to more than INGEST_DOCX_MAX_UNCOMPRESSED_MB (${Math.round(limitBytes / 1048576)} MB); ` +
-        `if it is a real document, split it or raise the limit`,
-    );
-    this.name = 'DocxTooLargeError';
-  }
-}
-
-/** 200 MB: far above the text and styles of any real document. */
-export const DEFAULT_DOCX_MAX_UNCOMPRESSED_BYTES = 200 * 1048576;
+export { DEFAULT_DOCX_MAX_UNCOMPRESSED_BYTES, DocxTooLargeError, UnreadableDocxError };
 
 /**
  * DOCX → HTML with mammoth (Word's Heading 1-6 styles become h1-h6), then the

@@ -1,22 +1,10 @@
-import { PermanentError } from '@rag/core';
 import { PDFParse } from 'pdf-parse';
 import type { Block } from '../types';
 import type { ParsedText } from './load-markdown';
 import { parseText } from './load-text';
+import { UnreadablePdfError } from './load-errors';
 
-/** A PDF that pdf.js cannot read (damaged, encrypted, not a PDF). */
-export class UnreadablePdfError extends PermanentError {
-  override readonly code = 'document_parse_failed';
-  constructor(detail: string) {
-    super(`not a readable PDF (${detail}); if it is encrypted or scanned, export it as text first`);
-    this.name = 'UnreadablePdfError';
-  }
-
-  /** pdf.js's own words stay in the logs. */
-  override get publicMessage(): string {
-    return 'not a readable PDF; if it is encrypted or scanned, export it as text first';
-  }
-}
+export { UnreadablePdfError };
 
 /**
  * PDF → text page by page (pdf.js, through pdf-parse), each block carrying

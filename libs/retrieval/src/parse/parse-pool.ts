@@ -3,7 +3,7 @@ import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { ChunkOptions } from '../chunk/chunk-document';
 import { UnsupportedFormatError, isSupported } from '../load/load-document';
-import { DEFAULT_DOCX_MAX_UNCOMPRESSED_BYTES } from '../load/load-docx';
+import { DEFAULT_DOCX_MAX_UNCOMPRESSED_BYTES } from '../load/load-errors';
 import type { Chunk, LoadedDocument } from '../types';
 import { DocumentParseError } from './document-parse-error';
 import type { ParseOutcome, ParseTask } from './parse-task';

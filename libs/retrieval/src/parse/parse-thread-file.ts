@@ -22,7 +22,7 @@ export const BUNDLED_THREAD_FILE = 'parse-thread.cjs';
 export function parseThreadEntry(): ParseThreadEntry {
   const bundled = path.join(__dirname, BUNDLED_THREAD_FILE);
   if (fs.existsSync(bundled)) return { filename: bundled };
-  const source = path.join(__dirname, 'parse-thread.ts');
+  const source = path.join(__dirname, 'parse-thread-source.ts');
   if (!fs.existsSync(source)) throw new Error(`the parse thread's entry is missing: neither ${bundled} nor ${source} exists; rebuild the app`);
   const root = workspaceRoot(__dirname);
   // tsx as the workspace has it (a built app has none, and must not list it among its dependencies).

@@ -1,7 +1,6 @@
 import { chunkDocument } from '../chunk/chunk-document';
 import { loadDocument } from '../load/load-document';
-import { DocxTooLargeError, UnreadableDocxError } from '../load/load-docx';
-import { UnreadablePdfError } from '../load/load-pdf';
+import { DocxTooLargeError, UnreadableDocxError, UnreadablePdfError } from '../load/load-errors';
 import type { ParseOutcome, ParseTask } from './parse-task';
 
 /** Refusals written for the uploader; any other error is a parser's own text and is only logged. */

@@ -1,0 +1,23 @@
+// Run as a child process by heavy-parsers.int.spec.ts: which parser libraries a process has
+// loaded after importing the library, and after parsing one file of the format named in argv.
+// The whole library, as an app imports it.
+import '../index';
+import { loadDocument } from './load-document';
+
+const HEAVY = /node_modules\/(pdf-parse|pdfjs-dist|mammoth|cheerio|jszip)\//;
+const loaded = () =>
+  [
+    ...new Set(
+      Object.keys(require.cache)
+        .filter((k) => HEAVY.test(k))
+        .map((k) => (k.split('node_modules/').pop() ?? k).split('/')[0]),
+    ),
+  ].sort();
+
+async function main(): Promise<void> {
+  const atImport = loaded();
+  await loadDocument('page.html', Buffer.from('<html><body><h1>Title</h1><p>Body.</p></body></html>'));
+  process.stdout.write(JSON.stringify({ atImport, afterHtml: loaded() }));
+}
+
+void main();
