@@ -1,5 +1,7 @@
 import type { Config } from '@rag/config';
-import { countTokens } from 'gpt-tokenizer/cjs/encoding/o200k_base';
+
+type CountTokens = (text: string) => number;
+let countTokens: CountTokens | undefined;
 
 /**
  * Tokens in `text` as OpenAI's o200k_base encoding (GPT-4o and later) counts
@@ -7,6 +9,10 @@ import { countTokens } from 'gpt-tokenizer/cjs/encoding/o200k_base';
  * measure for the local embedder too.
  */
 export function tokenCount(text: string): number {
+  // Loaded on first use: its table costs about 68 MiB of memory, and only chunking (in the parse
+  // threads) counts tokens, never the gateway or a worker's main thread. A require, not an import(),
+  // because counting is synchronous; esbuild bundles it all the same.
+  countTokens ??= (require('gpt-tokenizer/cjs/encoding/o200k_base') as { countTokens: CountTokens }).countTokens;
   return countTokens(text);
 }
 

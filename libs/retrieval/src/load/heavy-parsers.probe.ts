@@ -2,9 +2,10 @@
 // loaded after importing the library, and after parsing one file of the format named in argv.
 // The whole library, as an app imports it.
 import '../index';
+import { chunkDocument } from '../chunk/chunk-document';
 import { loadDocument } from './load-document';
 
-const HEAVY = /node_modules\/(pdf-parse|pdfjs-dist|mammoth|cheerio|jszip)\//;
+const HEAVY = /node_modules\/(pdf-parse|pdfjs-dist|mammoth|cheerio|jszip|gpt-tokenizer)\//;
 const loaded = () =>
   [
     ...new Set(
@@ -16,8 +17,10 @@ const loaded = () =>
 
 async function main(): Promise<void> {
   const atImport = loaded();
-  await loadDocument('page.html', Buffer.from('<html><body><h1>Title</h1><p>Body.</p></body></html>'));
-  process.stdout.write(JSON.stringify({ atImport, afterHtml: loaded() }));
+  const doc = await loadDocument('page.html', Buffer.from('<html><body><h1>Title</h1><p>Body.</p></body></html>'));
+  const afterHtml = loaded();
+  chunkDocument(doc, { size: 100, overlap: 0, unit: 'tokens' });
+  process.stdout.write(JSON.stringify({ atImport, afterHtml, afterChunking: loaded() }));
 }
 
 void main();
