@@ -61,8 +61,8 @@ export class Authenticator {
     if (this.mode === 'off') return false;
     if (this.latched) return true;
     const load = async () => ({ active: await this.store.hasActiveKeys() });
-    const { active } = (this.cache ? await this.cache.get('active', load) : null) ?? (await load());
-    if (active) this.latched = true;
+    const keys = this.cache ? await this.cache.get('active', load) : await load();
+    if (keys?.active) this.latched = true;
     return this.latched;
   }
 

@@ -1,8 +1,7 @@
 import { makeDocx, makePdf, zipBombDocx } from '@rag/testing';
 import { chunkDocument } from '../chunk/chunk-document';
 import { loadDocument } from './load-document';
-import { DocxTooLargeError, UnreadableDocxError } from './load-docx';
-import { UnreadablePdfError } from './load-pdf';
+import { DocxTooLargeError, UnreadableDocxError, UnreadablePdfError } from './load-errors';
 
 describe('PDF and DOCX loading (real files made by pdfkit and docx)', () => {
   it("reads a PDF page by page, keeping each block's page and the Title metadata", async () => {

@@ -35,13 +35,15 @@ const fromText =
   async (bytes: Buffer): Promise<ParsedText> =>
     parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
 
+const html = async (bytes: Buffer): Promise<ParsedText> => fromText((await heavyParsers()).parseHtml)(bytes);
+
 const PARSERS: Record<string, (bytes: Buffer, options: LoadOptions) => Promise<ParsedText>> = {
   '.md': fromText(parseMarkdown),
   '.markdown': fromText(parseMarkdown),
   '.txt': fromText(parseText),
   '.text': fromText(parseText),
-  '.html': async (bytes) => fromText((await heavyParsers()).parseHtml)(bytes),
-  '.htm': async (bytes) => fromText((await heavyParsers()).parseHtml)(bytes),
+  '.html': html,
+  '.htm': html,
   '.pdf': async (bytes) => (await heavyParsers()).parsePdf(bytes),
   '.docx': async (bytes, options) => (await heavyParsers()).parseDocx(bytes, options.docxMaxUncompressedBytes),
 };

@@ -4,8 +4,6 @@ import type { ParsedText } from './load-markdown';
 import { parseHtml } from './load-html';
 import { DEFAULT_DOCX_MAX_UNCOMPRESSED_BYTES, DocxTooLargeError, UnreadableDocxError } from './load-errors';
 
-export { DEFAULT_DOCX_MAX_UNCOMPRESSED_BYTES, DocxTooLargeError, UnreadableDocxError };
-
 /**
  * DOCX → HTML with mammoth (Word's Heading 1-6 styles become h1-h6), then the
  * HTML loader, so sections keep their heading paths like any web page. The

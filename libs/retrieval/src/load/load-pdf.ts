@@ -4,8 +4,6 @@ import type { ParsedText } from './load-markdown';
 import { parseText } from './load-text';
 import { UnreadablePdfError } from './load-errors';
 
-export { UnreadablePdfError };
-
 /**
  * PDF → text page by page (pdf.js, through pdf-parse), each block carrying
  * its page number so citations can name it. Within a page, text is split
