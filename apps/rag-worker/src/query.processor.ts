@@ -1,6 +1,6 @@
 import { JobRunner } from '@rag/jobs';
 import { QueryJobPayload, QueueName, type QueryResult } from '@rag/queue-contracts';
-import { VersionedVectorStore, answerQuestion, type AnswerDeps } from '@rag/retrieval';
+import { answerQuestion, readOneVersion, type AnswerDeps } from '@rag/retrieval';
 import type { WorkerRuntime } from './worker-runtime';
 
 /**
@@ -15,25 +15,33 @@ export function queryRunner(deps: AnswerDeps, runtime: WorkerRuntime): JobRunner
       payload: QueryJobPayload,
       log: { started: 'job started', completed: 'job completed', failed: 'job attempt failed' },
       run: async (payload, job) =>
-        // The runtime's logger: a failed condensation is logged with the job's ids.
-        // The collection's version is resolved once: the whole question reads that one, even across a reindex's switch.
-        answerQuestion(
-          { ...deps, logger: deps.logger ?? runtime.logger, store: await pinned(deps.store, payload.tenant, payload.collection) },
-          {
-            // The tenant of the key that asked (set by the gateway, never from the body): the store searches only its collections.
-            tenant: payload.tenant,
-            query: payload.query,
-            history: payload.history,
-            collection: payload.collection,
-            topK: payload.top_k,
-            filter: payload.filters,
-            maxTokens: payload.max_tokens,
-            temperature: payload.temperature,
-            enqueuedAt: job.enqueuedAt,
-            signal: job.signal,
-            onStage: (stage) => job.events.emit('stage', { stage }),
-            onToken: (text) => job.events.token(text),
-          },
+        // The collection's version is resolved once: the whole question reads that one, even across a reindex's switch,
+        // and is asked again on the new one if its version is dropped before it has read it (see readPinned).
+        readOneVersion(
+          deps.store,
+          payload.tenant,
+          payload.collection,
+          (store) =>
+            // The runtime's logger: a failed condensation is logged with the job's ids.
+            answerQuestion(
+              { ...deps, logger: deps.logger ?? runtime.logger, store },
+              {
+                // The tenant of the key that asked (set by the gateway, never from the body): the store searches only its collections.
+                tenant: payload.tenant,
+                query: payload.query,
+                history: payload.history,
+                collection: payload.collection,
+                topK: payload.top_k,
+                filter: payload.filters,
+                maxTokens: payload.max_tokens,
+                temperature: payload.temperature,
+                enqueuedAt: job.enqueuedAt,
+                signal: job.signal,
+                onStage: (stage) => job.events.emit('stage', { stage }),
+                onToken: (text) => job.events.token(text),
+              },
+            ),
+          (version) => runtime.logger.info('collection version dropped before the question read it; asked again on the version in use', { version }),
         ),
       completed: (result, payload, job) => {
         for (const citation of result.citations) job.events.emit('citation', citation);
@@ -51,9 +59,4 @@ export function queryRunner(deps: AnswerDeps, runtime: WorkerRuntime): JobRunner
     },
     runtime,
   );
-}
-
-/** The store with the question's collection fixed to the version in use now (a store without versions as it is). */
-async function pinned(store: AnswerDeps['store'], tenant: string, collection: string): Promise<AnswerDeps['store']> {
-  return store instanceof VersionedVectorStore ? store.pin(tenant, collection) : store;
 }

@@ -232,4 +232,60 @@ describe('reindex (real Redis, Bull and LanceDB)', () => {
     await drop?.promote();
     await until(async () => (await suite.queue.getJob(`drop-version:${started.run_id}`))?.finishedOn, Boolean, 'the drop job');
   });
+
+  // A version may be dropped before its readers are done with it: a grace period of 0, or shorter than the
+  // version cache (VERSION_CACHE_MS) or than a question. Their reads go to the version in use, never fail.
+  it('reads the version in use when the one a reader cached or pinned is dropped under it (grace period 0)', async () => {
+    await load(store, embedder, 'kb4', [document(4), document(5)]);
+    const v1 = await chunksOf(store, 'kb4');
+    // A process that cached version 1 just before the switch, for longer than the switch and the drop take.
+    const cached = new VersionedVectorStore(suite.store, versions, 60_000);
+    expect(await readsOnly(await cached.pin(TENANT, 'kb4'), 'kb4', v1)).toBe(true);
+    const [staleInfo, staleSearch] = [1, 2].map(() => new VersionedVectorStore(suite.store, versions, 60_000));
+    for (const stale of [staleInfo, staleSearch]) expect(await stale.activeVersion(TENANT, 'kb4')).toBe(1);
+
+    // A question that read the collection's info on version 1, then searches after the drop.
+    let infoRead!: () => void;
+    const readInfo = new Promise<void>((resolve) => (infoRead = resolve));
+    let dropped!: () => void;
+    const afterDrop = new Promise<void>((resolve) => (dropped = resolve));
+    const retries: number[] = [];
+    let runs = 0;
+    const question = cached.readPinned(
+      TENANT,
+      'kb4',
+      async (pinned) => {
+        runs++;
+        expect(await pinned.collectionInfo(TENANT, 'kb4')).toBeDefined();
+        infoRead();
+        await afterDrop;
+        return searchIds(pinned, 'kb4', base);
+      },
+      (version) => retries.push(version),
+    );
+    await readInfo;
+
+    const started = await reindex('kb4', 0);
+    await until(
+      () => versions.view(started.run_id),
+      (v) => v?.state === 'old_version_dropped' || v?.state === 'failed',
+      'the switch and the drop',
+    );
+    expect(await suite.store.collectionVersions(TENANT, 'kb4')).toEqual([2]);
+    const v2 = await chunksOf(store, 'kb4');
+    dropped();
+
+    // Run again from the start on version 2: every chunk it found is version 2's.
+    const found = await question;
+    expect(runs).toBe(2);
+    expect(retries).toEqual([2]);
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.every((c) => v2.get(c.id) === c.text)).toBe(true);
+
+    // Plain reads through a cache that still says version 1 find it gone and read version 2 (the cache refreshed).
+    expect(await staleInfo.collectionInfo(TENANT, 'kb4')).toMatchObject({ name: 'kb4' });
+    expect(await staleInfo.activeVersion(TENANT, 'kb4')).toBe(2);
+    expect(await readsOnly(staleSearch, 'kb4', v2)).toBe(true);
+    expect(await staleSearch.activeVersion(TENANT, 'kb4')).toBe(2);
+  });
 });

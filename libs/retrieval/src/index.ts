@@ -72,7 +72,7 @@ export {
   type TargetOutcome,
 } from './eval/evaluate';
 export { FIRST_VERSION, collectionVersionsIn, parsePhysicalName, splitVersion, versionedCollection } from './store/tenant-namespace';
-export { ReindexInProgressError, VERSION_CACHE_MS, VersionedVectorStore, type VersionRegistry } from './store/versioned.store';
+export { ReindexInProgressError, VERSION_CACHE_MS, VersionedVectorStore, readOneVersion, type VersionRegistry } from './store/versioned.store';
 export { reassembleDocument, withoutOverlap } from './pipeline/reassemble-document';
 export {
   CollectionEmptyError,

@@ -1,12 +1,11 @@
 import { Limits, SearchRequestDto, describeIssues, validatePlain } from '@rag/queue-contracts';
-import { createEmbedder, searchCollection, type Embedder } from '@rag/retrieval';
+import { createEmbedder, readOneVersion, searchCollection, type Embedder } from '@rag/retrieval';
 import { Router, type Response } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { requireScope } from '../http/authenticate';
 import { HttpError } from '../http/http-error';
 import { collectionName } from '../http/params';
-import { queueCall } from '../http/queue-unavailable';
-import { storeCall } from '../http/store-call';
+import { versionedStoreCall } from '../http/store-call';
 
 function embeddingsUnavailable(cause: unknown): HttpError {
   return new HttpError(
@@ -69,26 +68,31 @@ export function searchRoutes(deps: GatewayDeps): Router {
     if (!checked.ok) throw new HttpError(400, 'invalid_request', `invalid request: ${describeIssues(checked.issues)}`, checked.issues);
     const body = checked.value;
     const tenant = req.principal.tenant;
-    embedder ??= answeringEmbedder(createEmbedder(deps.config));
-    // One version of the collection for the whole search, even across a reindex's switch.
-    const searchDeps = {
-      store: await queueCall(() => deps.store.pin(tenant, name)),
-      embedder,
-      reranker: deps.reranker,
-      rerankCandidates: deps.config.RERANK_CANDIDATES,
-      logger: deps.logger,
-    };
-    const answer = await storeCall(() =>
-      searchCollection(searchDeps, {
+    const searchEmbedder = (embedder ??= answeringEmbedder(createEmbedder(deps.config)));
+    // One version of the collection for the whole search, even across a reindex's switch (searched again on the
+    // version in use if its version is dropped before the search has read it).
+    const answer = await versionedStoreCall(() =>
+      readOneVersion(
+        deps.store,
         tenant,
-        collection: name,
-        query: body.query,
-        topK: body.top_k ?? Limits.searchTopKDefault,
-        mode: body.mode ?? 'hybrid',
-        ...(body.filters?.sources ? { filter: { sources: body.filters.sources } } : {}),
-        ...(body.rerank !== undefined ? { rerank: body.rerank } : {}),
-        signal: untilClosed(res),
-      }),
+        name,
+        (store) =>
+          searchCollection(
+            { store, embedder: searchEmbedder, reranker: deps.reranker, rerankCandidates: deps.config.RERANK_CANDIDATES, logger: deps.logger },
+            {
+              tenant,
+              collection: name,
+              query: body.query,
+              topK: body.top_k ?? Limits.searchTopKDefault,
+              mode: body.mode ?? 'hybrid',
+              ...(body.filters?.sources ? { filter: { sources: body.filters.sources } } : {}),
+              ...(body.rerank !== undefined ? { rerank: body.rerank } : {}),
+              signal: untilClosed(res),
+            },
+          ),
+        (version) =>
+          deps.logger.info('collection version dropped before the search read it; searched again on the version in use', { collection: name, version }),
+      ),
     );
     if (answer.reranked === false && body.rerank !== false) deps.metrics.rerankFallbacks.inc();
     deps.logger.info('search answered', {

@@ -49,9 +49,9 @@ export async function searchCommand(config: Config, query: string, options: Sear
   }
   const store = await openVersionedStore(config);
   try {
-    const answer = await searchCollection(
-      { store: await store.pin(options.tenant, options.collection), embedder: createEmbedder(config) },
-      { tenant: options.tenant, collection: options.collection, query, topK: options.topK, mode: options.mode },
+    const embedder = createEmbedder(config);
+    const answer = await store.readPinned(options.tenant, options.collection, (pinned) =>
+      searchCollection({ store: pinned, embedder }, { tenant: options.tenant, collection: options.collection, query, topK: options.topK, mode: options.mode }),
     );
     if (options.json) io.out(JSON.stringify(answer));
     else io.out(answer.results.length ? answer.results.map((r, i) => searchLine(r, i + 1)).join('\n') : '(no results)');
