@@ -37,7 +37,7 @@ export {
 } from './collection-versions';
 export { IngestRuns, type IngestOutcome, type IngestRunInfo, type IngestRunStatus } from './ingest-runs';
 export { DeadLetterNotReplayableError, replayDeadLetter } from './replay';
-export { QuestionAdmission, RESERVATION_GRACE_MS, type Admission, type AdmissionOutcome, type AdmissionRequest } from './question-admission';
+export { QuestionAdmission, type Admission, type AdmissionOutcome, type AdmissionRequest, type AdmittedJob } from './question-admission';
 export { RedisScript } from './redis-script';
 export { registerQueueMetrics } from './queue-metrics';
 export { WorkerHeartbeat, WorkerHeartbeats, type WorkerHeartbeatOptions, type WorkerIdentity, type WorkerStatus } from './worker-heartbeats';

@@ -2,6 +2,9 @@ import { cancelKey, cancelledKey } from '@rag/queue-contracts';
 import { startRedis, type PrivateRedis } from '@rag/testing';
 import Bull from 'bull';
 import { QuestionAdmission, type AdmissionRequest } from './question-admission';
+import { queryJobOptions } from './queues';
+
+const OPTIONS = { JOB_ATTEMPTS: 3, JOB_BACKOFF_MS: 1000, JOB_RETENTION_SECONDS: 600 };
 
 describe('QuestionAdmission (real Redis, real Bull queue)', () => {
   let redis: PrivateRedis;
@@ -21,127 +24,184 @@ describe('QuestionAdmission (real Redis, real Bull queue)', () => {
     await redis?.stop();
   });
 
-  const ask = (tenant: string, jobId: string, more: Partial<AdmissionRequest> = {}) =>
-    admission.admit({ tenant, jobId, maxWaiting: BIG, maxPerTenant: BIG, ...more });
+  /** Admits (and so adds) job `jobId` of `tenant`, as the gateway does. */
+  const ask = (tenant: string, jobId: string, more: Partial<AdmissionRequest> = {}, on = admission) =>
+    on.admit(
+      { tenant, jobId, maxWaiting: BIG, maxPerTenant: BIG, ...more },
+      { name: 'answer', data: { tenant, jobId }, opts: queryJobOptions(OPTIONS, jobId) },
+    );
+  const waitingIds = async () => (await queue.getWaiting()).map((j) => String(j.id)).sort();
 
-  /** Admits and adds, as the gateway does. */
-  const add = async (tenant: string, id: string, cap = BIG) => {
-    const admitted = await ask(tenant, id, { maxPerTenant: cap });
-    if (admitted.outcome === 'admitted') {
-      await queue.add('answer', { tenant }, { jobId: id });
-      await admission.added(id);
-    }
-    return admitted;
-  };
+  it('adds the job exactly as Bull’s own add does: its record, the wait list (paused: the paused list), the id counter, the event', async () => {
+    const data = { tenant: 'acme', query: 'héllo "world"', nested: { list: [1, 2], none: null } };
+    const opts = queryJobOptions(OPTIONS, 'mine');
+    // Bull's `waiting` event, as its own add publishes it (the channel Bull's queues listen on for global:waiting).
+    const events: string[] = [];
+    const listener = queue.client.duplicate();
+    listener.on('pmessage', (_pattern: string, _channel: string, id: string) => events.push(id));
+    await listener.psubscribe('qa:rag-query:waiting@*');
+    await queue.add('answer', data, { ...opts, jobId: 'bulls' });
+    const counter = Number(await queue.client.get('qa:rag-query:id'));
+    expect(await admission.admit({ tenant: 'acme', jobId: 'mine', maxWaiting: BIG, maxPerTenant: BIG }, { name: 'answer', data, opts })).toEqual({
+      outcome: 'admitted',
+      waiting: 1,
+    });
+    expect(Number(await queue.client.get('qa:rag-query:id'))).toBe(counter + 1);
+    const [bulls, mine] = await Promise.all([queue.client.hgetall('qa:rag-query:bulls'), queue.client.hgetall('qa:rag-query:mine')]);
+    const comparable = (h: Record<string, string>) => {
+      const { timestamp, opts: o, ...rest } = h;
+      const parsed = JSON.parse(o) as Record<string, unknown>;
+      expect(Number(timestamp)).toBe(parsed.timestamp);
+      return { ...rest, opts: { ...parsed, jobId: 'id', timestamp: 0 } };
+    };
+    expect(comparable(mine)).toEqual(comparable(bulls));
+    // Bull reads the job back as it reads its own: same data, options (attempts, backoff, retention) and state.
+    const [theirs, ours] = await Promise.all([queue.getJob('bulls'), queue.getJob('mine')]);
+    expect(ours!.data).toEqual(theirs!.data);
+    expect({ ...ours!.opts, jobId: 'id', timestamp: 0 }).toEqual({ ...theirs!.opts, jobId: 'id', timestamp: 0 });
+    expect(await ours!.getState()).toBe('waiting');
+    expect(await queue.client.lrange('qa:rag-query:wait', 0, -1)).toEqual(['mine', 'bulls']);
+    for (let i = 0; i < 100 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual(['bulls', 'mine']);
+    listener.disconnect();
 
-  it('counts each tenant separately and refuses at the cap', async () => {
-    for (const id of ['a1', 'a2', 'a3']) expect((await add('acme', id, 3)).outcome).toBe('admitted');
-    await add('globex', 'g1');
-    expect(await ask('acme', 'a9', { maxPerTenant: 3 })).toEqual({ outcome: 'tenant_full', waiting: 3 });
-    expect(await ask('globex', 'g9', { maxPerTenant: 2 })).toEqual({ outcome: 'admitted', waiting: 2 });
-    await admission.release('globex', 'g9', false);
-    expect(await queue.client.zrange(admission.tenantKey('globex'), 0, -1)).toEqual(['g1']);
-    expect(await queue.client.ttl(admission.tenantKey('acme'))).toBeGreaterThan(590);
+    // Paused, the job goes to the paused list, as Bull's add puts it; a worker then runs it with its data.
+    await queue.pause();
+    await ask('acme', 'paused-1');
+    expect(await queue.client.lrange('qa:rag-query:paused', 0, -1)).toContain('paused-1');
+    const ran: unknown[] = [];
+    void queue.process('answer', 1, async (job) => {
+      ran.push(job.data);
+    });
+    await queue.resume();
+    for (let i = 0; i < 200 && ran.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(ran).toEqual(expect.arrayContaining([data, { tenant: 'acme', jobId: 'paused-1' }]));
+    expect(await (await queue.getJob('mine'))!.getState()).toBe('completed');
+    await queue.pause(true);
+    await queue.empty();
+    await queue.client.del(admission.tenantKey('acme'));
   });
 
-  it('at the cap, drops jobs a worker has started or that are gone, and keeps those still waiting or just reserved', async () => {
-    await add('acme', 'a4');
-    // Reserved a moment ago, not in Bull yet (its gateway is between the admission and the add): it still counts.
-    expect((await ask('acme', 'a5')).outcome).toBe('admitted');
+  it('refuses options its add does not implement, and a job id that is not the request’s', async () => {
+    const admit = (opts: Bull.JobOptions) =>
+      admission.admit({ tenant: 'acme', jobId: 'x', maxWaiting: BIG, maxPerTenant: BIG }, { name: 'answer', data: {}, opts });
+    await expect(admit({ jobId: 'x', delay: 10 })).rejects.toThrow(/delay, priority/);
+    await expect(admit({ jobId: 'x', priority: 2 })).rejects.toThrow(/delay, priority/);
+    await expect(admit({ jobId: 'y' })).rejects.toThrow(/not the admitted x/);
+    expect(await queue.getJob('x')).toBeNull();
+  });
+
+  it('counts each tenant separately and refuses at the cap', async () => {
+    for (const id of ['a1', 'a2', 'a3']) expect((await ask('acme', id, { maxPerTenant: 3 })).outcome).toBe('admitted');
+    await ask('globex', 'g1');
+    expect(await ask('acme', 'a9', { maxPerTenant: 3 })).toEqual({ outcome: 'tenant_full', waiting: 3 });
+    expect(await queue.getJob('a9')).toBeNull();
+    expect(await ask('globex', 'g9', { maxPerTenant: 2 })).toEqual({ outcome: 'admitted', waiting: 2 });
+    expect(await queue.client.zrange(admission.tenantKey('globex'), 0, -1)).toEqual(['g1', 'g9']);
+    expect(await queue.client.ttl(admission.tenantKey('acme'))).toBeGreaterThan(590);
+    await (await queue.getJob('g9'))!.remove();
+  });
+
+  it('at the cap, drops jobs a worker has started or that are gone, and keeps those still waiting', async () => {
+    await ask('acme', 'a4');
     // A worker takes the two oldest jobs (a1, a2) and holds them; a3 is cancelled (removed).
     const release: Array<() => void> = [];
     const taken: string[] = [];
     let holding = true;
-    void queue.process('answer', 2, (job) => {
+    const worker = new Bull('rag-query', redis.url, { prefix: 'qa' });
+    void worker.process('answer', 2, (job) => {
       taken.push(String(job.id));
       return holding ? new Promise<void>((resolve) => release.push(resolve)) : Promise.resolve();
     });
     for (let i = 0; i < 200 && taken.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     expect(taken.sort()).toEqual(['a1', 'a2']);
     await (await queue.getJob('a3'))!.remove();
-    expect(await queue.client.zcard(admission.tenantKey('acme'))).toBe(5);
-    expect(await ask('acme', 'a6', { maxPerTenant: 5 })).toEqual({ outcome: 'admitted', waiting: 3 });
-    expect(await queue.client.zrange(admission.tenantKey('acme'), 0, -1)).toEqual(['a4', 'a5', 'a6']);
+    expect(await queue.client.zcard(admission.tenantKey('acme'))).toBe(4);
+    expect(await ask('acme', 'a5', { maxPerTenant: 4 })).toEqual({ outcome: 'admitted', waiting: 2 });
+    expect(await queue.client.zrange(admission.tenantKey('acme'), 0, -1)).toEqual(['a4', 'a5']);
     holding = false;
     release.forEach((r) => r());
-    await queue.pause(true);
-    await admission.release('acme', 'a5', false);
-    await admission.release('acme', 'a6', false);
+    await worker.pause(true);
+    await worker.close();
   });
 
-  it('counts reservations not yet added against the global cap', async () => {
+  it('counts the questions waiting, paused ones included, against the global cap', async () => {
     await queue.empty();
     await queue.add('answer', { tenant: 'x' }, { jobId: 'w1' });
     expect((await ask('x', 'r1', { maxWaiting: 3 })).outcome).toBe('admitted');
     expect((await ask('y', 'r2', { maxWaiting: 3 })).outcome).toBe('admitted');
     expect(await ask('z', 'r3', { maxWaiting: 3 })).toEqual({ outcome: 'overloaded', waiting: 3 });
-    await admission.release('x', 'r1', false);
-    await admission.release('y', 'r2', false);
+    expect(await queue.getJob('r3')).toBeNull();
+    await queue.pause();
+    expect(await ask('z', 'r3', { maxWaiting: 3 })).toEqual({ outcome: 'overloaded', waiting: 3 });
+    await queue.resume();
+    await (await queue.getJob('r2'))!.remove();
     expect((await ask('z', 'r3', { maxWaiting: 3 })).outcome).toBe('admitted');
-    await admission.release('z', 'r3', false);
+    expect(await waitingIds()).toEqual(['r1', 'r3', 'w1']);
+    await queue.empty();
   });
 
-  it('admits exactly the cap when many ask at once over several connections', async () => {
+  it('admits and adds exactly the cap when many ask at once over several connections', async () => {
     const queues = [queue, new Bull('rag-query', redis.url, { prefix: 'qa' }), new Bull('rag-query', redis.url, { prefix: 'qa' })];
     try {
       await Promise.all(queues.map((q) => q.isReady()));
       const admissions = queues.map((q) => new QuestionAdmission(q, 'qa', 600));
       for (let round = 0; round < 3; round++) {
         const outcomes = await Promise.all(
-          Array.from({ length: 60 }, (_, i) =>
-            admissions[i % admissions.length].admit({ tenant: `burst${round}`, jobId: `b${round}-${i}`, maxWaiting: BIG, maxPerTenant: 5 }),
-          ),
+          Array.from({ length: 60 }, (_, i) => ask(`burst${round}`, `b${round}-${i}`, { maxPerTenant: 5 }, admissions[i % admissions.length])),
         );
         expect(outcomes.filter((o) => o.outcome === 'admitted')).toHaveLength(5);
         expect(outcomes.filter((o) => o.outcome === 'tenant_full')).toHaveLength(55);
+        expect((await waitingIds()).filter((id) => id.startsWith(`b${round}-`))).toHaveLength(5);
       }
     } finally {
       await Promise.all(queues.slice(1).map((q) => q.close()));
+      await queue.empty();
     }
+  });
+
+  it('never overwrites a job whose id is taken when no Idempotency-Key was sent', async () => {
+    await queue.add('answer', { tenant: 'other' }, { jobId: 'taken' });
+    expect(await ask('acme', 'taken')).toEqual({ outcome: 'duplicate', waiting: 0 });
+    expect((await queue.getJob('taken'))!.data).toEqual({ tenant: 'other' });
+    await queue.empty();
   });
 
   describe('idempotency keys', () => {
     const keyed = (jobId: string, fingerprint: string) => ask('hooli', jobId, { fingerprint });
 
-    it('replays the same request, refuses a different one, while the job is reserved, queued or cancelled', async () => {
+    it('replays the same request, refuses a different one, while the job is queued or cancelled', async () => {
       expect((await keyed('k1', 'body-a')).outcome).toBe('admitted');
-      // Reserved, not yet added: a second request with the key must not make a second job.
       expect((await keyed('k1', 'body-a')).outcome).toBe('replay');
       expect((await keyed('k1', 'body-b')).outcome).toBe('conflict');
-      await queue.add('answer', { tenant: 'hooli' }, { jobId: 'k1' });
-      await admission.added('k1');
-      expect((await keyed('k1', 'body-a')).outcome).toBe('replay');
       // Cancelled while waiting: the job is removed, its cancelled record stays, and the key keeps pointing at it.
       await queue.client.set(cancelKey('qa', 'k1'), '1', 'EX', 600);
       await (await queue.getJob('k1'))!.remove();
       await queue.client.set(cancelledKey('qa', 'k1'), '{}', 'EX', 600);
       await queue.client.del(cancelKey('qa', 'k1'));
       expect((await keyed('k1', 'body-a')).outcome).toBe('replay');
+      expect(await queue.getJob('k1')).toBeNull();
     });
 
-    it('admits with only one of many concurrent requests carrying one key', async () => {
+    it('admits and adds with only one of many concurrent requests carrying one key', async () => {
       const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => keyed('k2', i % 2 ? 'body-a' : 'body-b')));
       const admitted = outcomes.filter((o) => o.outcome === 'admitted');
       expect(admitted).toHaveLength(1);
       expect(outcomes.filter((o) => o.outcome === 'replay')).toHaveLength(9);
       expect(outcomes.filter((o) => o.outcome === 'conflict')).toHaveLength(10);
-      await admission.release('hooli', 'k2', true);
+      expect((await waitingIds()).filter((id) => id === 'k2')).toHaveLength(1);
     });
 
-    it('starts afresh once a failed add was released, and past a record whose job was never added', async () => {
+    it('takes over a record whose job is gone (past its retention)', async () => {
       expect((await keyed('k3', 'body-a')).outcome).toBe('admitted');
-      await admission.release('hooli', 'k3', true);
+      await (await queue.getJob('k3'))!.remove();
       expect((await keyed('k3', 'body-b')).outcome).toBe('admitted');
-      // The gateway died after the admission: once the reservation lapses, the record points at nothing.
-      await queue.client.zrem('qa:admitting:rag-query', 'k3');
-      expect((await keyed('k3', 'body-c')).outcome).toBe('admitted');
-      await admission.release('hooli', 'k3', true);
+      expect((await queue.getJob('k3'))!.data).toEqual({ tenant: 'hooli', jobId: 'k3' });
+      expect((await keyed('k3', 'body-b')).outcome).toBe('replay');
     });
 
     it('keeps the key on a job whose cancel was asked for, before the cancelled record is written', async () => {
       expect((await keyed('k5', 'body-a')).outcome).toBe('admitted');
-      await queue.add('answer', { tenant: 'hooli' }, { jobId: 'k5' });
-      await admission.added('k5');
       // The cancel route's order: the signal first, then the removal, then the record.
       await queue.client.set(cancelKey('qa', 'k5'), '1', 'EX', 600);
       await (await queue.getJob('k5'))!.remove();

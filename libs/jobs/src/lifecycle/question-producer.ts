@@ -50,9 +50,10 @@ function requestFingerprint(p: QuestionDraft): string {
 /**
  * The one way a question reaches the `rag-query` queue: signed (the workers
  * run a question only as the tenant its producer signed for) and admitted
- * (idempotency key, the global and the tenant's caps, in one atomic step; see
- * QuestionAdmission), with the question's job options. Nothing here waits for
- * a worker. Redis errors reject; every other refusal is an outcome.
+ * (idempotency key, the global and the tenant's caps and the add, in one
+ * atomic step; see QuestionAdmission), with the question's job options.
+ * Nothing here waits for a worker. Redis errors reject; every other refusal
+ * is an outcome.
  */
 export class QuestionProducer {
   readonly admission: QuestionAdmission;
@@ -68,15 +69,22 @@ export class QuestionProducer {
     const { tenant } = draft;
     const payload = signJob(this.config, QueueName.Query, draft);
     const keyed = idempotencyKey !== undefined;
-    const jobId = keyed ? idempotentJobId(tenant, idempotencyKey) : newJobId();
-    const { outcome, waiting } = await this.admission.admit({
-      tenant,
-      jobId,
-      fingerprint: keyed ? requestFingerprint(payload) : undefined,
-      maxWaiting: this.config.MAX_WAITING_JOBS,
-      maxPerTenant: this.config.MAX_WAITING_JOBS_PER_TENANT,
-    });
+    const fingerprint = keyed ? requestFingerprint(payload) : undefined;
+    const admit = (jobId: string) =>
+      this.admission.admit(
+        { tenant, jobId, fingerprint, maxWaiting: this.config.MAX_WAITING_JOBS, maxPerTenant: this.config.MAX_WAITING_JOBS_PER_TENANT },
+        { name: JobName.Answer, data: payload, opts: queryJobOptions(this.config, jobId) },
+      );
+    let jobId = keyed ? idempotentJobId(tenant, idempotencyKey) : newJobId();
+    let { outcome, waiting } = await admit(jobId);
+    // A new random id that is taken (never seen: 122 random bits) is drawn again rather than overwrite a job.
+    while (outcome === 'duplicate') {
+      jobId = newJobId();
+      ({ outcome, waiting } = await admit(jobId));
+    }
     switch (outcome) {
+      case 'admitted':
+        return { outcome: 'queued', jobId };
       case 'replay':
         return { outcome: 'replayed', jobId };
       case 'conflict':
@@ -91,15 +99,6 @@ export class QuestionProducer {
       case 'tenant_full':
         return { outcome: 'tenant_full', waiting, limit: this.config.MAX_WAITING_JOBS_PER_TENANT };
     }
-    try {
-      await this.queue.add(JobName.Answer, payload, queryJobOptions(this.config, jobId));
-    } catch (error) {
-      await this.admission.release(tenant, jobId, keyed).catch(() => undefined);
-      throw error;
-    }
-    // The job now counts in Bull's wait list; a failure here leaves a reservation that lapses by itself.
-    await this.admission.added(jobId).catch(() => undefined);
-    return { outcome: 'queued', jobId };
   }
 
   /**
