@@ -98,7 +98,7 @@ export async function buildGatewayDeps(loaded: Config, wiring: GatewayWiring): P
   // Collections at the version in use (Redis); a reindex builds the next one beside it.
   const versions = new CollectionVersions(queue.client, config.QUEUE_PREFIX, config.JOB_RETENTION_SECONDS);
   const store = new VersionedVectorStore(await wiring.openStore(config), versions);
-  const waiter = new JobWaiter(queue);
+  const waiter = new JobWaiter(queue, config.QUEUE_PREFIX);
   await waiter.whenReady();
   const deadLetters = openDeadLetters(queue.client, config);
   const workers = new WorkerHeartbeats(queue.client, { prefix: config.QUEUE_PREFIX, staleSeconds: config.WORKER_STALE_SECONDS });

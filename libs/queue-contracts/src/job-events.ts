@@ -29,6 +29,15 @@ export function cancelChannel(prefix: string): string {
   return `${prefix}:cancel`;
 }
 
+/**
+ * Pub/sub channel carrying the id of a job whose state changed without an
+ * event from Bull (a waiting job removed by a cancel): every gateway's
+ * long-polls of that job wake, whichever gateway made the change.
+ */
+export function jobChangedChannel(prefix: string): string {
+  return `${prefix}:job-changed`;
+}
+
 /** A cancelled job's record after it left the queue (waiting jobs are removed on cancel). */
 export function cancelledKey(prefix: string, jobId: string): string {
   return `${prefix}:cancelled:${jobId}`;

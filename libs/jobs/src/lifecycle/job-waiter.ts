@@ -1,4 +1,6 @@
+import { jobChangedChannel } from '@rag/queue-contracts';
 import type { Queue } from 'bull';
+import type { Redis } from 'ioredis';
 
 export interface Wakeup {
   promise: Promise<void>;
@@ -6,25 +8,33 @@ export interface Wakeup {
 }
 
 /**
- * Long-poll support: one subscription to Bull's global completion and
- * failure events serves every waiting request, keyed by job id, so a
- * waiting client costs no Redis traffic until its job changes.
+ * Long-poll support: one subscription per process serves every waiting
+ * request, keyed by job id, so a waiting client costs no Redis traffic until
+ * its job changes. It hears every change from every process: Bull's global
+ * completion and failure events (published by whichever worker ran the job)
+ * and the job-changed channel, on which any gateway publishes the changes
+ * Bull has no event for (a waiting job removed by a cancel, see QueryJobs).
  */
 export class JobWaiter {
   private readonly waiting = new Map<string, Set<() => void>>();
   private readonly ready: Promise<void>;
+  private readonly channel: string;
 
-  constructor(queue: Queue) {
+  constructor(queue: Queue, prefix: string) {
+    this.channel = jobChangedChannel(prefix);
     // A failed attempt that will be retried also fires global:failed; the waiter re-reads and keeps waiting.
     queue.on('global:completed', (jobId: string | number) => this.wake(String(jobId)));
     queue.on('global:failed', (jobId: string | number) => this.wake(String(jobId)));
-    this.ready = queue.isReady().then(() => undefined);
+    // Bull's own subscriber connection (it carries the global events above; Bull ignores channels it does not know):
+    // no connection of our own, closed with the queue, resubscribed by ioredis after a reconnect.
+    const subscriber = (queue as Queue & { eclient: Redis }).eclient;
+    subscriber.on('message', (channel: string, jobId: string) => {
+      if (channel === this.channel) this.wake(jobId);
+    });
+    this.ready = Promise.all([queue.isReady(), subscriber.subscribe(this.channel)]).then(() => undefined);
   }
 
-  /**
-   * Wakes the requests waiting on `jobId`. Bull publishes no event when a job
-   * is removed, so a cancel calls this for the jobs it removes.
-   */
+  /** Wakes this process's requests waiting on `jobId`. */
   wake(jobId: string): void {
     const set = this.waiting.get(jobId);
     if (!set) return;

@@ -35,7 +35,7 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
     const worker = openQueryQueue({ REDIS_URL: redis.url, QUEUE_PREFIX: config.QUEUE_PREFIX });
     opened.push(queue, worker);
     const deadLetters = new DeadLetters(redis.client, { prefix: config.QUEUE_PREFIX, jobRetentionSeconds: 600, retentionSeconds: 600, maxEntries: 100 });
-    const waiter = new JobWaiter(queue);
+    const waiter = new JobWaiter(queue, config.QUEUE_PREFIX);
     await waiter.whenReady();
     return { config, queue, worker, deadLetters, jobs: new QueryJobs(queue, config, deadLetters, waiter) };
   }
@@ -224,6 +224,23 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
       // Its place is free again.
       expect((await jobs.enqueue(draft('acme'))).outcome).toBe('queued');
     });
+
+    it("wakes the readers waiting on another gateway's queue and waiter (Bull publishes no event for a removed job)", async () => {
+      const { jobs, config, deadLetters } = await setUp();
+      const otherQueue = openQueryQueue({ REDIS_URL: redis.url, QUEUE_PREFIX: config.QUEUE_PREFIX });
+      opened.push(otherQueue);
+      const otherWaiter = new JobWaiter(otherQueue, config.QUEUE_PREFIX);
+      await otherWaiter.whenReady();
+      const otherGateway = new QueryJobs(otherQueue, config, deadLetters, otherWaiter);
+      const { jobId } = (await jobs.enqueue(draft('acme'))) as { jobId: string };
+      const waiting = otherGateway.wait(jobId, 'acme', 20);
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await jobs.cancel(jobId, 'acme')).outcome).toBe('cancelled');
+      let timer: NodeJS.Timeout | undefined;
+      const woken = await Promise.race([waiting, new Promise((r) => (timer = setTimeout(() => r('still waiting'), 5000)))]);
+      clearTimeout(timer);
+      expect(woken).toMatchObject({ job_id: jobId, status: 'cancelled' });
+    }, 8000);
 
     it('signals a running job, and refuses to cancel a finished one', async () => {
       const { jobs, worker, queue, config } = await setUp();

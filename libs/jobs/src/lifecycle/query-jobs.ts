@@ -1,4 +1,4 @@
-import { FINAL_STATUSES, QueueName, cancelledKey, type JobView, type QueryJobPayload, type WebhookJobPayload } from '@rag/queue-contracts';
+import { FINAL_STATUSES, QueueName, cancelledKey, jobChangedChannel, type JobView, type QueryJobPayload, type WebhookJobPayload } from '@rag/queue-contracts';
 import type { Job, Queue } from 'bull';
 import { isCancelRequested, requestCancel } from '../cancel-signals';
 import type { AttemptRecord, DeadLetter, DeadLetters, TenantScope } from '../dead-letters';
@@ -45,7 +45,7 @@ export class QueryJobs {
     private readonly queue: Queue<QueryJobPayload>,
     private readonly config: QuestionProducerConfig,
     private readonly deadLetters: DeadLetters,
-    /** Wakes long-polls; without one, `wait` only reads. */
+    /** Wakes this process's long-polls on any process's change; without one, `wait` only reads. */
     private readonly waiter?: JobWaiter,
     /** Queues the webhook of a job cancelled while waiting; without one, such a job gets none. */
     private readonly webhookQueuer?: WebhookQueuer,
@@ -163,8 +163,8 @@ export class QueryJobs {
     const cancelled: JobView = { ...view, status: 'cancelled', finished_at: new Date().toISOString() };
     // The tenant is kept with the record so other tenants still get a 404; it is stripped on read.
     await this.queue.client.set(cancelledKey(prefix, jobId), JSON.stringify({ ...cancelled, tenant }), 'EX', ttl);
-    // Bull publishes no event for a removed job.
-    this.waiter?.wake(jobId);
+    // Bull publishes no event for a removed job: every gateway's long-polls of it (this one's too) wake through Redis.
+    await this.queue.client.publish(jobChangedChannel(prefix), jobId);
     return cancelled;
   }
 

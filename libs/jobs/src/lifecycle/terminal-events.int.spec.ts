@@ -63,7 +63,7 @@ describe('terminal events of jobs no attempt ends (real Redis, Bull and the even
 
   it('ends the events of a waiting job cancelled before any worker took it with status cancelled', async () => {
     const { config, queue, deadLetters, fanout } = setUp();
-    const waiter = new JobWaiter(queue);
+    const waiter = new JobWaiter(queue, config.QUEUE_PREFIX);
     await waiter.whenReady();
     const jobs = new QueryJobs(queue, config, deadLetters, waiter);
     const queued = await jobs.enqueue({ query: 'q', collection: 'docs', top_k: 4, stream: true, request_id: 'req-1', tenant: 'acme' });
