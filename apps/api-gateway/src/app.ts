@@ -8,6 +8,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { utf8JsonOnly } from './http/json-charset';
 import { rateLimit } from './http/rate-limit';
 import { requestContext } from './http/request-context';
+import { traceRequest } from './http/trace-request';
 import { openApiRoutes } from './openapi/openapi.routes';
 import { adminRoutes } from './routes/admin.routes';
 import { chatRoutes } from './routes/chat.routes';
@@ -30,6 +31,8 @@ export function createApp(deps: GatewayDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestContext(deps.logger, deps.metrics.http));
+  // A question's trace starts here (when tracing is on), before authentication and the body are read.
+  for (const route of ['/v1/chat', '/v1/chat/completions']) app.post(route, traceRequest(route));
   app.use(helmet());
   app.use(cors(parseCorsOrigins(deps.config.CORS_ORIGINS)));
   // Open to probes; everything after needs a key when auth is on, and is rate limited.

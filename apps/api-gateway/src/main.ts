@@ -1,6 +1,6 @@
 import { isLoopbackHost } from '@rag/auth';
-import { loadConfigOrExit, maskedConfig, secretValues, type Config } from '@rag/config';
-import { createLogger, errorMessage } from '@rag/observability';
+import { APP_VERSION, loadConfigOrExit, maskedConfig, secretValues, type Config } from '@rag/config';
+import { createLogger, errorMessage, shutdownTracing, startTracing } from '@rag/observability';
 import { openVectorStore } from '@rag/retrieval';
 import { createApp } from './app';
 import { buildGatewayDeps } from './gateway-deps';
@@ -21,6 +21,8 @@ async function main(): Promise<void> {
   const loaded = loadConfigOrExit('api-gateway');
   const logger = createLogger({ service: 'api-gateway', level: loaded.LOG_LEVEL, secrets: secretValues(loaded) });
   logger.info('starting', { config: maskedConfig(loaded) });
+  // Traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise the SDK is not loaded.
+  if (startTracing(loaded, 'rag-api-gateway', APP_VERSION)) logger.info('tracing on', { otlp_endpoint: maskedConfig(loaded).OTEL_EXPORTER_OTLP_ENDPOINT });
   if (loaded.AUTH === 'off' && !isLoopbackHost(loaded.HOST)) refuseOpenBind(loaded);
 
   let authOn = false;
@@ -81,6 +83,8 @@ async function main(): Promise<void> {
     );
     await store.close().catch((error) => logger.warn('vector store close failed', { error: errorMessage(error) }));
     await deps.authCache?.close();
+    // The spans still buffered are exported before the process goes.
+    await shutdownTracing().catch((error) => logger.warn('traces not exported', { error: errorMessage(error) }));
     logger.info('stopped');
     process.exit(0);
   };

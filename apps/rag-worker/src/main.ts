@@ -1,6 +1,6 @@
 import { APP_VERSION, loadConfigOrExit, maskedConfig, secretValues } from '@rag/config';
 import { createAnswerer, createQueryCondenser, llmResilienceFromConfig } from '@rag/llm-client';
-import { createLogger, errorMessage, registerSecrets } from '@rag/observability';
+import { createLogger, errorMessage, registerSecrets, shutdownTracing, startTracing } from '@rag/observability';
 import {
   CancelSignals,
   CollectionVersions,
@@ -41,6 +41,8 @@ async function main(): Promise<void> {
   const loaded = loadConfigOrExit('rag-worker');
   const logger = createLogger({ service: 'rag-worker', level: loaded.LOG_LEVEL, defaultMeta: { pid: process.pid }, secrets: secretValues(loaded) });
   logger.info('starting', { config: maskedConfig(loaded) });
+  // Traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise the SDK is not loaded.
+  if (startTracing(loaded, 'rag-worker', APP_VERSION)) logger.info('tracing on', { otlp_endpoint: maskedConfig(loaded).OTEL_EXPORTER_OTLP_ENDPOINT });
 
   const breakerOptions = { failures: loaded.BREAKER_FAILURES, halfOpenAfterMs: loaded.BREAKER_HALF_OPEN_MS };
   const guarded = guardVectorStore(await openVectorStore(loaded), breakerOptions);
@@ -166,6 +168,8 @@ async function main(): Promise<void> {
     redis.disconnect();
     subscriber.disconnect();
     await store.close();
+    // The spans still buffered are exported before the process goes.
+    await shutdownTracing().catch((error) => logger.warn('traces not exported', { error: errorMessage(error) }));
     logger.info('stopped');
     process.exit(0);
   };

@@ -1,4 +1,5 @@
 import { JobRunner } from '@rag/jobs';
+import { activeSpan } from '@rag/observability';
 import { QueryJobPayload, QueueName, type QueryResult } from '@rag/queue-contracts';
 import { answerQuestion, readOneVersion, type AnswerDeps } from '@rag/retrieval';
 import type { WorkerRuntime } from './worker-runtime';
@@ -14,6 +15,7 @@ export function queryRunner(deps: AnswerDeps, runtime: WorkerRuntime): JobRunner
       queue: QueueName.Query,
       payload: QueryJobPayload,
       log: { started: 'job started', completed: 'job completed', failed: 'job attempt failed' },
+      traced: true,
       run: async (payload, job) =>
         // The collection's version is resolved once: the whole question reads that one, even across a reindex's switch,
         // and is asked again on the new one if its version is dropped before it has read it (see readPinned).
@@ -50,6 +52,18 @@ export function queryRunner(deps: AnswerDeps, runtime: WorkerRuntime): JobRunner
         runtime.metrics?.tokens.inc({ kind: 'completion' }, result.usage.completion_tokens);
         // The reranker failed and the answer went ahead in fused order (the reason is in the warning logged).
         if (result.reranked === false) runtime.metrics?.rerankFallbacks.inc();
+        // Ids, names and counts only: never the question, the answer or a passage.
+        activeSpan().setAttributes({
+          'rag.collection': payload.collection,
+          'rag.top_k': payload.top_k,
+          'rag.stream': payload.stream,
+          'rag.history_turns': payload.history?.length ?? 0,
+          'rag.citations': result.citations.length,
+          'gen_ai.response.model': result.model,
+          'gen_ai.usage.input_tokens': result.usage.prompt_tokens,
+          'gen_ai.usage.output_tokens': result.usage.completion_tokens,
+          ...(result.reranked !== undefined ? { 'rag.reranked': result.reranked } : {}),
+        });
         const t = result.timings;
         return {
           log: { tenant: payload.tenant, citations: result.citations.length, ...(result.reranked !== undefined ? { reranked: result.reranked } : {}) },

@@ -46,6 +46,20 @@ export class EnvSchema {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
+  /**
+   * Traces: an OTLP/HTTP collector's base URL (spans are POSTed as JSON to
+   * `<url>/v1/traces`), e.g. http://localhost:4318. Empty = tracing off, and
+   * the OpenTelemetry SDK is not even loaded.
+   */
+  @ValidateIf((o: EnvSchema) => o.OTEL_EXPORTER_OTLP_ENDPOINT !== '')
+  @Matches(/^https?:\/\/\S+$/, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as http://localhost:4318 (or empty: no traces)' })
+  OTEL_EXPORTER_OTLP_ENDPOINT = '';
+
+  /** The service name spans are exported under; empty = `rag-api-gateway` or `rag-worker`. */
+  @ValidateIf((o: EnvSchema) => o.OTEL_SERVICE_NAME !== '')
+  @Matches(/^[\x21-\x7E]{1,128}$/, { message: 'OTEL_SERVICE_NAME must be 1-128 visible ASCII characters' })
+  OTEL_SERVICE_NAME = '';
+
   /** Gateway listen port. */
   @IntSetting(0, 65535)
   PORT = 3000;

@@ -1,4 +1,4 @@
-import { JobMetrics, createLogger, createMetricsRegistry } from '@rag/observability';
+import { JobMetrics, activeSpan, createLogger, createMetricsRegistry, shutdownTracing, startTracing } from '@rag/observability';
 import { JobName, QueryJobPayload, QueueName, jobEventsKey } from '@rag/queue-contracts';
 import { captureLogs, startRedis, type PrivateRedis } from '@rag/testing';
 import type { Job, Queue } from 'bull';
@@ -31,7 +31,7 @@ describe('JobRunner (real Redis and Bull)', () => {
   });
 
   /** A queue consumed by a runner of `run`, with everything the runner records, on a prefix of its own. */
-  async function consume(run: JobHandler<QueryJobPayload, string>['run']) {
+  async function consume(run: JobHandler<QueryJobPayload, string>['run'], traced = false) {
     const config = {
       REDIS_URL: server.url,
       QUEUE_PREFIX: `runner${++prefix}`,
@@ -46,7 +46,13 @@ describe('JobRunner (real Redis and Bull)', () => {
     const registry = createMetricsRegistry('runner-test');
     const { stream, lines: logs } = captureLogs();
     const runner = new JobRunner(
-      { queue: QueueName.Query, payload: QueryJobPayload, log: { started: 'job started', completed: 'job completed', failed: 'job attempt failed' }, run },
+      {
+        queue: QueueName.Query,
+        payload: QueryJobPayload,
+        log: { started: 'job started', completed: 'job completed', failed: 'job attempt failed' },
+        run,
+        traced,
+      },
       {
         logger: createLogger({ service: 'runner-test', stream }),
         signing: SIGNING,
@@ -131,5 +137,46 @@ describe('JobRunner (real Redis and Bull)', () => {
       permanent: true,
       will_retry: false,
     });
+  });
+
+  // The trace context rides in the signed payload: a worker joins the trace it names, and refuses a malformed
+  // one as an invalid payload (before any span could be parented to it) instead of crashing.
+  describe('with tracing on', () => {
+    const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+    // Nothing listens on port 9 (discard): the spans are dropped, the runner's behaviour is what is checked.
+    beforeAll(() => startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SERVICE_NAME: 'runner-test' }, 'runner-test'));
+    afterAll(() => shutdownTracing().catch(() => undefined));
+    const data = (id: string, traceparent: unknown) => ({
+      query: 'q',
+      collection: 'c',
+      top_k: 3,
+      stream: false,
+      request_id: `req-${id}`,
+      tenant: 'acme',
+      traceparent,
+    });
+
+    it('runs the job inside a span of the trace its traceparent names, and fails a malformed traceparent for good as an invalid payload', async () => {
+      const seen: (string | undefined)[] = [];
+      const { add, deadLetters } = await consume(async () => {
+        seen.push(activeSpan().traceparent());
+        return 'answered';
+      }, true);
+      expect(await (await add('traced-1', data('traced-1', `00-${TRACE}-00f067aa0ba902b7-01`))).finished()).toBe('answered');
+      expect(seen).toEqual([expect.stringMatching(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`))]);
+      expect(seen[0]).not.toContain('00f067aa0ba902b7');
+
+      for (const [id, bad] of [
+        ['traced-2', 'not-a-traceparent'],
+        ['traced-3', `00-${TRACE.toUpperCase()}-00f067aa0ba902b7-01`],
+        ['traced-4', 42],
+      ] as const) {
+        await expect((await add(id, data(id, bad))).finished()).rejects.toThrow('invalid job payload: traceparent');
+        expect(await deadLetters.get(ALL_TENANTS, id)).toMatchObject({ final_error_code: 'invalid_payload' });
+      }
+      expect(seen).toHaveLength(1);
+      // The worker is still consuming.
+      expect(await (await add('traced-5', data('traced-5', undefined))).finished()).toBe('answered');
+    }, 20_000);
   });
 });

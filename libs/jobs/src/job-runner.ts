@@ -1,6 +1,17 @@
 import { PermanentError, RetryableError, isCancellation, isPermanent } from '@rag/core';
 import type { JobOutcome, Logger } from '@rag/observability';
-import { errorCode, errorMessage, forTenant, runWithContext, tenantMessage, type LogContext } from '@rag/observability';
+import {
+  errorCode,
+  errorMessage,
+  forTenant,
+  recordSpan,
+  runWithContext,
+  tenantMessage,
+  tracingEnabled,
+  validTraceparent,
+  withSpan,
+  type LogContext,
+} from '@rag/observability';
 import { describeIssues, validatePlain, type JobEventType } from '@rag/queue-contracts';
 import type { Job } from 'bull';
 import { JobCancelledError, type CancelSignals } from './cancel-signals';
@@ -101,6 +112,12 @@ export interface JobHandler<P extends object, R> {
   logFields?(data: unknown): Record<string, unknown>;
   /** The log lines of an attempt: started (none when absent), completed, failed. */
   log: { started?: string; completed: string; failed: string };
+  /**
+   * With tracing on, each attempt is a `process <queue>` span, and a first
+   * attempt's time in the queue a `wait <queue>` span before it, both in the
+   * trace the payload's `traceparent` names (a new one without it).
+   */
+  traced?: boolean;
 }
 
 /** What a worker gives the runners of all its queues. */
@@ -140,8 +157,34 @@ export class JobRunner<P extends object, R> {
     // Before anything else, before any run, bytes or collection of the tenant it names is touched.
     if (!verifyJob(this.runtime.signing, this.handler.queue, job.data)) return this.refuse(job);
     const context = jobContext(job);
-    return runWithContext(context, () => this.attempt(job, context));
+    const run = () => runWithContext(context, () => this.attempt(job, context));
+    return this.handler.traced && tracingEnabled() ? this.traced(job, context, run) : run();
   };
+
+  /**
+   * `run` inside the attempt's span, after recording the job's wait: from
+   * when its producer queued it (Bull's timestamp) to now. Only a first
+   * attempt's: Bull keeps no time for when a failed attempt ended. The
+   * traceparent is read before validation (the signature is verified: it is
+   * our producer's); one not in W3C's form starts a new trace, and the
+   * payload's validation then fails the job.
+   */
+  private traced(job: Job<unknown>, context: LogContext, run: () => Promise<R>): Promise<R> {
+    const queue = job.queue.name;
+    const parent = validTraceparent(fieldsOf(job.data).traceparent);
+    const attempt = job.attemptsMade + 1;
+    const attributes = {
+      'messaging.destination.name': queue,
+      'messaging.message.id': String(job.id),
+      'rag.attempt': attempt,
+      'rag.tenant': context.tenant,
+      'rag.request_id': context.request_id,
+    };
+    const now = Date.now();
+    // A producer's clock ahead of ours would make it negative: a wait of 0 then.
+    if (attempt === 1) recordSpan(`wait ${queue}`, attributes, Math.min(job.timestamp, now), now, { parent });
+    return withSpan(`process ${queue}`, attributes, run, { parent, kind: 'consumer' });
+  }
 
   /**
    * Bull's `failed` listener: a job whose workers died under it more than

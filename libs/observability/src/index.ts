@@ -6,3 +6,18 @@ export { GENERIC_FAILURE, TenantFacingError, errorCode, forTenant, tenantMessage
 /** Re-exported for callers that name the code of a failure no class of ours describes. */
 export { INTERNAL_ERROR } from '@rag/core';
 export { MASK, redactSecrets, registerSecrets } from './redact';
+export {
+  activeSpan,
+  recordSpan,
+  shutdownTracing,
+  startSpan,
+  startTracing,
+  tracingEnabled,
+  validTraceparent,
+  withSpan,
+  type OpenSpan,
+  type SpanAttributes,
+  type SpanOptions,
+  type TraceSpan,
+  type TracingSettings,
+} from './tracing';

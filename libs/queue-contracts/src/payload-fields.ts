@@ -23,3 +23,7 @@ export const IsRequestId = () => stacked(IsString(), Matches(Limits.requestIdPat
  * validation, is what answers.
  */
 export const IsJobSignature = () => stacked(IsOptional(), IsString(), Matches(Limits.jobSignaturePattern, { message: 'signature is not a job signature' }));
+
+/** A W3C `traceparent` (Limits.traceparentPattern), optional: the trace the job's spans join (see @rag/observability tracing). */
+export const IsTraceparent = () =>
+  stacked(IsOptional(), IsString(), Matches(Limits.traceparentPattern, { message: 'traceparent is not a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)' }));

@@ -86,4 +86,39 @@ describe('QueryJobPayload', () => {
       expect(rejectedFields({ ...validPayload(), tenant: 1 })).toEqual(['tenant']);
     });
   });
+
+  // The trace context the gateway puts in a job: optional, and only in W3C's exact form (the worker parses it).
+  describe('traceparent', () => {
+    const good = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+    it.each([good, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00'])('accepts %p', (traceparent) => {
+      expect(accept({ ...validPayload(), traceparent }).traceparent).toBe(traceparent);
+    });
+
+    it('is optional', () => {
+      expect(accept(validPayload()).traceparent).toBeUndefined();
+    });
+
+    it.each([
+      '',
+      'garbage',
+      good.toUpperCase(),
+      `${good} `,
+      `${good}\n`,
+      `${good}-extra`,
+      good.replace(/^00/, 'ff'),
+      good.replace(/^00/, '01'),
+      '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+      '00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1',
+      'x'.repeat(10_000),
+    ])('rejects %j', (traceparent) => {
+      expect(rejectedFields({ ...validPayload(), traceparent })).toEqual(['traceparent']);
+    });
+
+    it.each([42, true, { traceparent: good }, [good]])('rejects a traceparent that is not a string: %j', (traceparent) => {
+      expect(rejectedFields({ ...validPayload(), traceparent })).toEqual(['traceparent']);
+    });
+  });
 });

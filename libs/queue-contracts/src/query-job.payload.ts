@@ -2,7 +2,7 @@ import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } 
 import { ChatFiltersDto, IsChatFilters } from './chat-request.dto';
 import { HistoryTurnDto, IsConversation } from './conversation.dto';
 import { Limits } from './limits';
-import { IsJobSignature, IsName, IsRequestId } from './payload-fields';
+import { IsJobSignature, IsName, IsRequestId, IsTraceparent } from './payload-fields';
 import { IsMaxTokens, IsTemperature } from './openai-chat-request.dto';
 import { IsCallbackUrl } from './webhook';
 
@@ -52,6 +52,10 @@ export class QueryJobPayload {
   /** The conversation before `query`, oldest first, within the producer's CHAT_HISTORY_MAX_TOKENS (the worker bounds it again). */
   @IsConversation(() => HistoryTurnDto)
   history?: HistoryTurnDto[];
+
+  /** The trace the gateway's request span is in (W3C traceparent), when tracing is on; signed like every field. */
+  @IsTraceparent()
+  traceparent?: string;
 
   /** The producer's HMAC of the job (see IsJobSignature). */
   @IsJobSignature()

@@ -1,7 +1,8 @@
 import type { Config } from '@rag/config';
 import { parseAllowList, refusedCallbackUrl, type QueryJobs, type QuestionDraft } from '@rag/jobs';
+import { withSpan } from '@rag/observability';
 import { boundHistory } from '@rag/llm-client';
-import { ChatRequestDto, conversationOf, describeIssues, validatePlain } from '@rag/queue-contracts';
+import { ChatRequestDto, QueueName, conversationOf, describeIssues, validatePlain } from '@rag/queue-contracts';
 import { HttpError } from './http-error';
 import { queueCall } from './queue-unavailable';
 
@@ -41,6 +42,8 @@ export async function enqueueQuestion(
   /** From the caller's API key, never from the body. */
   tenant: string,
   idempotencyKey?: string,
+  /** The request's span (req.traceparent), when traced: the job's spans join its trace. */
+  traceparent?: string,
 ): Promise<EnqueueResult> {
   const checked = validatePlain(ChatRequestDto, body);
   if (!checked.ok) {
@@ -63,7 +66,7 @@ export async function enqueueQuestion(
     request_id: requestId,
     tenant,
   };
-  const { jobId, replayed } = await submitQuestion(jobs, draft, idempotencyKey);
+  const { jobId, replayed } = await submitQuestion(jobs, draft, idempotencyKey, traceparent);
   const statusUrl = `/v1/jobs/${jobId}`;
   const accepted: Accepted = { job_id: jobId, status: 'queued', status_url: statusUrl, events_url: `${statusUrl}/events` };
   return { accepted, replayed };
@@ -73,12 +76,35 @@ export async function enqueueQuestion(
  * Puts a validated question on the queue through the lifecycle, or refuses
  * it as HTTP: a bad or reused Idempotency-Key, the queue or the tenant full.
  * `replayed` when the key matched an existing job and nothing new was queued.
+ * Traced, the enqueue is a span under `traceparent` (the request's), and
+ * the job carries that span's traceparent (signed with the rest).
  */
-export async function submitQuestion(jobs: QueryJobs, draft: QuestionDraft, idempotencyKey?: string): Promise<{ jobId: string; replayed: boolean }> {
+export async function submitQuestion(
+  jobs: QueryJobs,
+  draft: QuestionDraft,
+  idempotencyKey?: string,
+  traceparent?: string,
+): Promise<{ jobId: string; replayed: boolean }> {
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 visible ASCII characters');
   }
-  const result = await queueCall(() => jobs.enqueue(draft, idempotencyKey));
+  const attributes = {
+    'messaging.destination.name': QueueName.Query,
+    'rag.tenant': draft.tenant,
+    'rag.collection': draft.collection,
+    'rag.top_k': draft.top_k,
+  };
+  const result = await withSpan(
+    `enqueue ${QueueName.Query}`,
+    attributes,
+    async (span) => {
+      const traced = span.traceparent();
+      const outcome = await queueCall(() => jobs.enqueue(traced ? { ...draft, traceparent: traced } : draft, idempotencyKey));
+      span.setAttributes({ 'rag.enqueue.outcome': outcome.outcome, 'messaging.message.id': 'jobId' in outcome ? outcome.jobId : undefined });
+      return outcome;
+    },
+    { parent: traceparent, kind: 'producer' },
+  );
   switch (result.outcome) {
     case 'queued':
     case 'replayed':

@@ -10,7 +10,15 @@ export function chatRoutes(deps: GatewayDeps): Router {
     if (!req.is('application/json')) {
       throw new HttpError(415, 'unsupported_media_type', 'send the request body as JSON with Content-Type: application/json');
     }
-    const { accepted, replayed } = await enqueueQuestion(deps.jobs, deps.config, req.body, req.requestId, req.principal.tenant, req.get('idempotency-key'));
+    const { accepted, replayed } = await enqueueQuestion(
+      deps.jobs,
+      deps.config,
+      req.body,
+      req.requestId,
+      req.principal.tenant,
+      req.get('idempotency-key'),
+      req.traceparent,
+    );
     if (!replayed) deps.metrics.jobs.enqueued.inc({ queue: deps.queue.name });
     deps.logger.info(replayed ? 'job accepted again (idempotent)' : 'job accepted', {
       job_id: accepted.job_id,

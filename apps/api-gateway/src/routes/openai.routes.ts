@@ -95,7 +95,7 @@ export function openAIRoutes(deps: GatewayDeps): Router {
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     };
     const submit = async () => {
-      const { jobId, replayed } = await submitQuestion(deps.jobs, draft, req.get('idempotency-key'));
+      const { jobId, replayed } = await submitQuestion(deps.jobs, draft, req.get('idempotency-key'), req.traceparent);
       if (!replayed) deps.metrics.jobs.enqueued.inc({ queue: deps.queue.name });
       deps.logger.info(replayed ? 'chat completion accepted again (idempotent)' : 'chat completion accepted', {
         job_id: jobId,

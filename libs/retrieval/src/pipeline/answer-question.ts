@@ -1,4 +1,5 @@
 import { boundHistory, type Answerer, type ConversationTurn } from '@rag/llm-client';
+import { withSpan } from '@rag/observability';
 import type { Citation, QueryResult } from '@rag/queue-contracts';
 import { embedderInfo } from '../embed/embedder-info';
 import { CollectionNotFoundError, EmbedderMismatchError } from '../errors';
@@ -58,17 +59,31 @@ export async function retrieve(deps: Pick<AnswerDeps, 'store' | 'embedder'>, q: 
     throw new EmbedderMismatchError(q.collection, info.embedder, configured);
   }
   if (!search.context) {
-    const [vector] = await deps.embedder.embed([search.text], q.signal);
-    return deps.store.hybridSearch(q.tenant, q.collection, { text: search.text, vector, denseWeight: deps.embedder.fusionWeight }, q.topK, q.filter);
+    const [vector] = await embed(deps.embedder, [search.text], q.signal);
+    return hybridSearch(deps.store, q, { text: search.text, vector, denseWeight: deps.embedder.fusionWeight });
   }
-  const [question, context] = await deps.embedder.embed([search.text, search.context], q.signal);
+  const [question, context] = await embed(deps.embedder, [search.text, search.context], q.signal);
   const text = `${search.text} ${search.context}`;
-  return deps.store.hybridSearch(
-    q.tenant,
-    q.collection,
-    { text, vector: weightedVector(question, context), denseWeight: deps.embedder.fusionWeight },
-    q.topK,
-    q.filter,
+  return hybridSearch(deps.store, q, { text, vector: weightedVector(question, context), denseWeight: deps.embedder.fusionWeight });
+}
+
+/** The query's embedding, as an `embed` span (the embedder and how many texts, never the texts). */
+function embed(embedder: Embedder, texts: string[], signal?: AbortSignal): Promise<number[][]> {
+  return withSpan('embed', { 'rag.embedder': embedder.id, 'rag.texts': texts.length }, () => embedder.embed(texts, signal), { kind: 'client' });
+}
+
+/** The hybrid search, as a `search` span (the store, collection, k and hits found). */
+function hybridSearch(store: VectorStore, q: Question, query: Parameters<VectorStore['hybridSearch']>[2]): Promise<SearchHit[]> {
+  const attributes = { 'rag.vector_store': store.backend, 'rag.collection': q.collection, 'rag.top_k': q.topK };
+  return withSpan(
+    'search',
+    attributes,
+    async (span) => {
+      const hits = await store.hybridSearch(q.tenant, q.collection, query, q.topK, q.filter);
+      span.setAttributes({ 'rag.hits': hits.length });
+      return hits;
+    },
+    { kind: 'client' },
   );
 }
 
@@ -85,9 +100,25 @@ export async function answerQuestion(deps: AnswerDeps, q: Question): Promise<Que
   const started = Date.now();
   q.onStage?.('retrieving');
   const history = boundHistory(q.history ?? [], deps.historyMaxTokens ?? DEFAULT_HISTORY_MAX_TOKENS);
-  const search = await followUpQuery(deps, q.query, history, q.signal);
-  const fused = await retrieve(deps, { ...q, topK: rerankCandidates(deps.reranker, q.topK, deps.rerankCandidates) }, search);
-  const { hits, reranked } = await rerankHits(deps.reranker, search.text, fused, q.topK, { signal: q.signal, logger: deps.logger });
+  // A follow-up may be rewritten by the LLM first (a `condense` span; none without history).
+  const search =
+    history.length > 0
+      ? await withSpan('condense', { 'rag.history_turns': history.length }, () => followUpQuery(deps, q.query, history, q.signal))
+      : await followUpQuery(deps, q.query, history, q.signal);
+  const candidates = rerankCandidates(deps.reranker, q.topK, deps.rerankCandidates);
+  const fused = await withSpan('retrieve', { 'rag.collection': q.collection, 'rag.top_k': candidates }, async (span) => {
+    const found = await retrieve(deps, { ...q, topK: candidates }, search);
+    span.setAttributes({ 'rag.hits': found.length });
+    return found;
+  });
+  const rerank = () => rerankHits(deps.reranker, search.text, fused, q.topK, { signal: q.signal, logger: deps.logger });
+  const { hits, reranked } = isReranking(deps.reranker)
+    ? await withSpan('rerank', { 'rag.reranker': deps.reranker.id, 'rag.candidates': fused.length, 'rag.top_k': q.topK }, async (span) => {
+        const out = await rerank();
+        span.setAttributes({ 'rag.reranked': out.reranked });
+        return out;
+      })
+    : await rerank();
   const retrieved = Date.now();
   q.signal?.throwIfAborted();
 
@@ -102,14 +133,24 @@ export async function answerQuestion(deps: AnswerDeps, q: Question): Promise<Que
   q.onStage?.('generating');
   // Streamed pieces carry the markers the final answer will have (numbered in order of use).
   const streamed = q.onToken ? new StreamedMarkers(new Set(passages.map((p) => p.n)), q.onToken) : undefined;
-  const answer = await deps.answerer.answer({
-    query: q.query,
-    ...(history.length > 0 ? { history } : {}),
-    passages,
-    signal: q.signal,
-    ...(streamed ? { onToken: (text: string) => streamed.push(text) } : {}),
-    ...(q.maxTokens !== undefined ? { maxTokens: q.maxTokens } : {}),
-    ...(q.temperature !== undefined ? { temperature: q.temperature } : {}),
+  // The LLM call as an `answer` span: the backend, model and token counts, never the prompt or the answer.
+  const answer = await withSpan('answer', { 'rag.llm': deps.answerer.backend, 'rag.passages': passages.length }, async (span) => {
+    const answered = await deps.answerer.answer({
+      query: q.query,
+      ...(history.length > 0 ? { history } : {}),
+      passages,
+      signal: q.signal,
+      ...(streamed ? { onToken: (text: string) => streamed.push(text) } : {}),
+      ...(q.maxTokens !== undefined ? { maxTokens: q.maxTokens } : {}),
+      ...(q.temperature !== undefined ? { temperature: q.temperature } : {}),
+    });
+    span.setAttributes({
+      'gen_ai.response.model': answered.model,
+      'gen_ai.usage.input_tokens': answered.usage.prompt_tokens,
+      'gen_ai.usage.output_tokens': answered.usage.completion_tokens,
+      'rag.cited': answered.cited.length,
+    });
+    return answered;
   });
   streamed?.end();
   const generated = Date.now();
