@@ -75,7 +75,8 @@ export async function relayCompletionStream(deps: RelayDeps, res: Response, job:
   const fail = (status: number, code: string, message: string) => send(openAIError(status, code, message, undefined, jobId));
   const pollHint = `GET /v1/jobs/${jobId}`;
 
-  // A job removed by a cancel while it waited writes no event: the heartbeat notices it.
+  // A job cancelled while it waited ends with the cancel's terminal event; should that event be lost (Redis
+  // unreachable as the cancel wrote it), the heartbeat notices the cancelled job in its view.
   let cancelledWhileWaiting = false;
   const heartbeat = setInterval(() => {
     res.write(': keep-alive\n\n');
