@@ -12,6 +12,7 @@
 import { WORKSPACE_ROOT } from '@rag/testing';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { capacityScenario } from './capacity.bench';
 import { chartLinks, chartsFor, type Chart, type StampedResult } from './charts/benchmark-charts';
 import { gatewayScenario } from './gateway.bench';
 import { ingestRemoteScenario, ingestScenario } from './ingest.bench';
@@ -29,6 +30,7 @@ const SCENARIOS: Scenario[] = [
   memoryScenario,
   workersScenario,
   overheadScenario,
+  capacityScenario,
   retrievalScenario,
   retrievalQualityScenario,
   ingestScenario,
