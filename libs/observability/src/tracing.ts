@@ -1,4 +1,4 @@
-import { Limits } from '@rag/queue-contracts';
+import { TRACEPARENT_PATTERN } from '@rag/core';
 import type { OpenSpan, SpanAttributes, SpanOptions, TimedSpan, TraceSpan, TracingBackend } from './tracing-types';
 
 /**
@@ -54,7 +54,7 @@ export async function shutdownTracing(): Promise<void> {
 
 /** A traceparent, when it is one in W3C's exact form (what a job carries, or a client sends). */
 export function validTraceparent(value: unknown): string | undefined {
-  return typeof value === 'string' && Limits.traceparentPattern.test(value) ? value : undefined;
+  return typeof value === 'string' && TRACEPARENT_PATTERN.test(value) ? value : undefined;
 }
 
 /**

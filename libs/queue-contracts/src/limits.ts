@@ -1,3 +1,5 @@
+import { TRACEPARENT_PATTERN } from '@rag/core';
+
 /** Input bounds enforced by the DTOs; the gateway and the workers share them. */
 export const Limits = {
   queryMaxChars: 4000,
@@ -10,12 +12,8 @@ export const Limits = {
   requestIdPattern: /^[A-Za-z0-9._:-]{1,128}$/,
   /** A job signature: HMAC-SHA256, base64url without padding. */
   jobSignaturePattern: /^[A-Za-z0-9_-]{43}$/,
-  /**
-   * A W3C trace context `traceparent` (version 00, lowercase hex, trace and
-   * parent ids not all zeros): what a question's job carries so the worker's
-   * spans join the gateway's trace.
-   */
-  traceparentPattern: /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/,
+  /** A W3C trace context `traceparent` a question's job may carry (see TRACEPARENT_PATTERN in @rag/core). */
+  traceparentPattern: TRACEPARENT_PATTERN,
   /** Ingest runs are UUIDs. */
   runIdPattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
   docIdMaxChars: 1024,
