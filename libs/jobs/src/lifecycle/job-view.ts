@@ -1,6 +1,6 @@
 import { INTERNAL_ERROR } from '@rag/core';
 import type { JobStatus, JobView, QueryResult } from '@rag/queue-contracts';
-import type { Job, JobStatus as BullState, Queue } from 'bull';
+import Bull, { type Job, type JobStatus as BullState, type Queue } from 'bull';
 import type { AttemptRecord } from '../dead-letters';
 
 /** The code the worker records for an attempt stopped by a cancel. */
@@ -22,24 +22,57 @@ export function statusOf(state: BullState | 'stuck', job: Job): JobStatus {
   }
 }
 
+/** Bull's Job class, exported by the package but not by its typings: it parses a job hash as Bull's own getJob does. */
+const BullJob = (Bull as unknown as { Job: { fromJSON(queue: Queue, json: Record<string, string>, jobId: string): Job } }).Job;
+
+/** A job as one read saw it: its record (absent when there is none) and its state at that same moment. */
+export interface JobRead {
+  job: Job | undefined;
+  state: BullState;
+  /** The value of the `extra` key asked for in the same read (null when it does not exist). */
+  extra: string | null;
+}
+
 /**
- * A job's state in one round trip, independent of the queue's length: sorted
- * set lookups for completed, failed and delayed, and a position search in the
- * active list (as long as the workers' concurrency). Bull's own getState scans
- * the whole waiting list, which grows with the queue.
+ * A job's record, its state and, optionally, one more key, in one round trip
+ * (a MULTI, so the state and the record agree: a job read as completed has its
+ * result), independent of the queue's length: the job hash, sorted set lookups
+ * for completed, failed and delayed, and a position search in the active list
+ * (as long as the workers' concurrency). Bull's own getState scans the whole
+ * waiting list, which grows with the queue.
  */
+export async function readJob(queue: Queue, jobId: string, extra?: string): Promise<JobRead> {
+  const multi = queue.client.multi().hgetall(queue.toKey(jobId));
+  stateLookups(multi, queue, jobId);
+  if (extra) multi.get(extra);
+  const [hash, ...replies] = unwrap(await multi.exec());
+  const record = hash as Record<string, string>;
+  return {
+    job: Object.keys(record).length > 0 ? BullJob.fromJSON(queue, record, jobId) : undefined,
+    state: stateOf(replies),
+    extra: extra ? ((replies[4] as string | null) ?? null) : null,
+  };
+}
+
+/** A job's state in one round trip (see readJob). */
 export async function jobState(queue: Queue, jobId: string): Promise<BullState> {
-  const replies = await queue.client
-    .multi()
-    .zscore(queue.toKey('completed'), jobId)
-    .zscore(queue.toKey('failed'), jobId)
-    .zscore(queue.toKey('delayed'), jobId)
-    .lpos(queue.toKey('active'), jobId)
-    .exec();
-  const [completed, failed, delayed, active] = (replies ?? []).map(([error, value]) => {
+  const multi = queue.client.multi();
+  stateLookups(multi, queue, jobId);
+  return stateOf(unwrap(await multi.exec()));
+}
+
+function stateLookups(multi: ReturnType<Queue['client']['multi']>, queue: Queue, jobId: string): void {
+  multi.zscore(queue.toKey('completed'), jobId).zscore(queue.toKey('failed'), jobId).zscore(queue.toKey('delayed'), jobId).lpos(queue.toKey('active'), jobId);
+}
+
+function unwrap(replies: [Error | null, unknown][] | null): unknown[] {
+  return (replies ?? []).map(([error, value]) => {
     if (error) throw error;
     return value;
   });
+}
+
+function stateOf([completed, failed, delayed, active]: unknown[]): BullState {
   if (completed !== null) return 'completed';
   if (failed !== null) return 'failed';
   if (delayed !== null) return 'delayed';
@@ -65,18 +98,10 @@ export function cancelledByRecord(attemptsMade: number, attempts: readonly Attem
 }
 
 /**
- * The public record of a job, read from Bull's own job hash and the attempts
- * the worker recorded (`attempts`, oldest first, read only for a failed
- * job). The state is read after the
- * hash, so a job that finished in between is read once more to pick up its
- * result instead of showing "completed" without one.
+ * The public record of a job as `readJob` read it, with the attempts the
+ * worker recorded (`attempts`, oldest first, read only for a failed job).
  */
-export async function jobView(queue: Queue, job: Job, attempts: () => Promise<readonly AttemptRecord[]>, reread = true): Promise<JobView<QueryResult> | null> {
-  const state = await jobState(queue, String(job.id));
-  if ((state === 'completed' || state === 'failed') && !job.finishedOn && reread) {
-    const fresh = await queue.getJob(String(job.id));
-    return fresh ? jobView(queue, fresh, attempts, false) : null;
-  }
+export async function jobView(job: Job, state: BullState, attempts: () => Promise<readonly AttemptRecord[]>): Promise<JobView<QueryResult>> {
   const status = statusOf(state, job);
   const view: JobView<QueryResult> = {
     job_id: String(job.id),

@@ -106,6 +106,47 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
   });
 
   describe('read', () => {
+    /** The requests `client` sends Redis while `run` runs (a MULTI … EXEC block counted once), seen by MONITOR. */
+    async function requestsFrom(client: Queue['client'], run: () => Promise<unknown>): Promise<number> {
+      const port = `:${(client as unknown as { stream: { localPort: number } }).stream.localPort}`;
+      const connection = redis.client.duplicate();
+      const monitor = await connection.monitor();
+      let requests = 0;
+      let inMulti = false;
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (!source.endsWith(port)) return;
+        const command = String(args[0]).toLowerCase();
+        if (inMulti) inMulti = command !== 'exec';
+        else {
+          requests++;
+          inMulti = command === 'multi';
+        }
+      });
+      try {
+        await new Promise((r) => setTimeout(r, 100));
+        await run();
+        await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        monitor.disconnect();
+        connection.disconnect();
+      }
+      return requests;
+    }
+
+    it('reads a job, its state and a cancelled record in one round trip, waiting, completed or cancelled', async () => {
+      const { jobs, worker, queue } = await setUp();
+      const waiting = ((await jobs.enqueue(draft('acme'))) as { jobId: string }).jobId;
+      expect(await requestsFrom(queue.client, async () => expect(await jobs.view(waiting, 'acme')).toMatchObject({ status: 'queued' }))).toBe(1);
+      await jobs.cancel(waiting, 'acme');
+      expect(await requestsFrom(queue.client, async () => expect(await jobs.view(waiting, 'acme')).toMatchObject({ status: 'cancelled' }))).toBe(1);
+      const done = ((await jobs.enqueue(draft('acme'))) as { jobId: string }).jobId;
+      void worker.process(JobName.Answer, async () => ({ answer: 'ok', citations: [] }));
+      expect(await jobs.wait(done, 'acme', 5)).toMatchObject({ status: 'completed', result: { answer: 'ok' } });
+      expect(await requestsFrom(queue.client, async () => expect(await jobs.view(done, 'acme')).toMatchObject({ status: 'completed' }))).toBe(1);
+      // Another tenant's job reads as absent, in one round trip too.
+      expect(await requestsFrom(queue.client, async () => expect(await jobs.view(done, 'globex')).toBeUndefined())).toBe(1);
+    });
+
     it("takes a failed job's permanence from the worker's record, not from its attempt count", async () => {
       // One attempt allowed: the old guess (attempts made < attempts allowed) calls every such failure retryable.
       const { jobs, jobId } = await failedQuestion({ JOB_ATTEMPTS: 1 }, () => ({

@@ -4,7 +4,7 @@ import { isCancelRequested, requestCancel } from '../cancel-signals';
 import type { AttemptRecord, DeadLetter, DeadLetters, TenantScope } from '../dead-letters';
 import { verifyJob } from '../job-signature';
 import { jobEventsOpener } from './job-events';
-import { cancelledByRecord, jobView } from './job-view';
+import { cancelledByRecord, jobView, readJob } from './job-view';
 import type { JobWaiter } from './job-waiter';
 import { WebhookRecords } from '../webhooks/webhook-records';
 import { QuestionProducer, type QuestionDraft, type QuestionOutcome, type QuestionProducerConfig } from './question-producer';
@@ -69,16 +69,16 @@ export class QueryJobs {
    * where no record tells, a failed job whose cancel was asked for).
    */
   async view(jobId: string, tenant: string): Promise<JobView | undefined> {
-    const job = await this.queue.getJob(jobId);
+    // One round trip: the job, its state and the record of a cancel while it waited (there is no job then).
+    const { job, state, extra: cancelled } = await readJob(this.queue, jobId, cancelledKey(this.config.QUEUE_PREFIX, jobId));
     if (!job) {
-      const record = await this.cancelledRecord(jobId, tenant);
-      return record && this.withWebhook(record);
+      const record = this.cancelledRecord(cancelled, tenant);
+      return record && (record.webhook ? this.withWebhook(record.view) : record.view);
     }
     if (tenantOf(job.data) !== tenant) return undefined;
     let recorded: Promise<AttemptRecord[]> | undefined;
     const attempts = () => (recorded ??= this.deadLetters.attempts(jobId));
-    const view = await jobView(this.queue, job, attempts);
-    if (!view) return undefined;
+    const view = await jobView(job, state, attempts);
     const shown =
       view.status === 'failed' && (await this.stoppedByCancel(jobId, view, await attempts()))
         ? { ...view, status: 'cancelled' as const, error: undefined }
@@ -123,13 +123,12 @@ export class QueryJobs {
    */
   async cancel(jobId: string, tenant: string): Promise<CancelOutcome> {
     const { QUEUE_PREFIX: prefix, JOB_RETENTION_SECONDS: ttl } = this.config;
-    const job = await this.queue.getJob(jobId);
+    const { job, state, extra: cancelled } = await readJob(this.queue, jobId, cancelledKey(prefix, jobId));
     if (!job || tenantOf(job.data) !== tenant) {
-      const view = job ? undefined : await this.view(jobId, tenant);
-      return view ? { outcome: 'cancelled', view } : { outcome: 'not_found' };
+      const record = job ? undefined : this.cancelledRecord(cancelled, tenant);
+      return record ? { outcome: 'cancelled', view: record.webhook ? await this.withWebhook(record.view) : record.view } : { outcome: 'not_found' };
     }
-    const view = await jobView(this.queue, job, () => this.deadLetters.attempts(jobId));
-    if (!view) return { outcome: 'not_found' };
+    const view = await jobView(job, state, () => this.deadLetters.attempts(jobId));
     if (view.status === 'completed' || view.status === 'failed') return { outcome: 'finished', view };
     await requestCancel(this.queue.client, prefix, jobId, ttl);
     if (view.status !== 'active') {
@@ -161,19 +160,23 @@ export class QueryJobs {
     events.emit('status', { status: 'cancelled' });
     await events.close().catch(() => undefined);
     const cancelled: JobView = { ...view, status: 'cancelled', finished_at: new Date().toISOString() };
-    // The tenant is kept with the record so other tenants still get a 404; it is stripped on read.
-    await this.queue.client.set(cancelledKey(prefix, jobId), JSON.stringify({ ...cancelled, tenant }), 'EX', ttl);
+    // The tenant is kept with the record so other tenants still get a 404, and whether a webhook was asked for
+    // (its delivery is then read with the record); both are stripped on read.
+    const webhook = Boolean((job.data as Partial<QueryJobPayload>).callback_url);
+    await this.queue.client.set(cancelledKey(prefix, jobId), JSON.stringify({ ...cancelled, tenant, webhook }), 'EX', ttl);
     // Bull publishes no event for a removed job: every gateway's long-polls of it (this one's too) wake through Redis.
     await this.queue.client.publish(jobChangedChannel(prefix), jobId);
     return cancelled;
   }
 
-  /** The record of a job removed by a cancel while it waited, when it was `tenant`'s. */
-  private async cancelledRecord(jobId: string, tenant: string): Promise<JobView | undefined> {
-    const record = await this.queue.client.get(cancelledKey(this.config.QUEUE_PREFIX, jobId));
+  /**
+   * The record of a job removed by a cancel while it waited (as `readJob` read it), when it was `tenant`'s, and
+   * whether its webhook's delivery is worth reading (records written before the flag: maybe).
+   */
+  private cancelledRecord(record: string | null, tenant: string): { view: JobView; webhook: boolean } | undefined {
     if (!record) return undefined;
-    const { tenant: owner, ...view } = JSON.parse(record) as JobView & { tenant?: string };
-    return tenantOf({ tenant: owner }) === tenant ? view : undefined;
+    const { tenant: owner, webhook, ...view } = JSON.parse(record) as JobView & { tenant?: string; webhook?: boolean };
+    return tenantOf({ tenant: owner }) === tenant ? { view, webhook: webhook !== false } : undefined;
   }
 
   /** Whether a failed job was stopped by a cancel: as its worker recorded, or, where no record tells, whether one was asked for. */
