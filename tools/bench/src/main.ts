@@ -20,6 +20,7 @@ import { memoryScenario } from './memory.bench';
 import { overheadScenario } from './overhead.bench';
 import { retrievalScenario } from './retrieval.bench';
 import { retrievalQualityScenario } from './retrieval-quality.bench';
+import { scalingScenario } from './scaling.bench';
 import { machine, type Scenario } from './scenario';
 import { sseClientsScenario } from './sse-clients.bench';
 import { sseFanoutScenario } from './sse-fanout.bench';
@@ -29,6 +30,7 @@ const SCENARIOS: Scenario[] = [
   gatewayScenario,
   memoryScenario,
   workersScenario,
+  scalingScenario,
   overheadScenario,
   capacityScenario,
   retrievalScenario,
