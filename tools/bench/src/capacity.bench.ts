@@ -1,7 +1,7 @@
 /**
  * What one question costs Redis, for the capacity model in
  * docs/operations.md: the round trips each process makes (a MULTI … EXEC
- * block, a script or a pipeline is one), the commands Redis executes for it
+ * block or a script is one), the commands Redis executes for it
  * (inside scripts too), Redis's own CPU time, and the bytes it keeps until
  * the job's retention ends. Questions are asked one at a time as a client
  * would (POST /v1/chat, then a long-poll), with a stored API key, so
@@ -11,23 +11,14 @@
  *   npm run bench -- capacity [--questions N]
  */
 import { ApiKeyStore } from '@rag/auth';
-import { freePort, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
+import { freePort, monitorRequests, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
 import Redis from 'ioredis';
 import { spawnSync } from 'node:child_process';
 import { numberFlag, type Scenario } from './scenario';
 import { SAMPLE_QUESTION, benchEnv, consuming, ingestSample, listening } from './stack';
 
-type Side = 'gateway' | 'worker' | 'other';
-
 /** How long Redis's CPU use is sampled with the stack idle, to take it out of the run's. */
 const IDLE_MS = 5000;
-
-interface Counts {
-  /** Requests each process sent (a MULTI … EXEC block counted once). */
-  roundTrips: Record<Side, number>;
-  /** Every command Redis executed, those run by scripts included. */
-  commands: number;
-}
 
 /** The local ports of the TCP connections `pid` holds to Redis's `port`. */
 function clientPorts(pid: number, port: number): Set<string> {
@@ -39,37 +30,6 @@ function clientPorts(pid: number, port: number): Set<string> {
       .filter((l) => l.includes(`pid=${pid},`))
       .map((l) => l.trim().split(/\s+/)[2]?.split(':').pop() ?? ''),
   );
-}
-
-/** Counts what MONITOR sees while `run` runs, by the process that sent it. */
-async function monitored(redisUrl: string, sides: Record<Exclude<Side, 'other'>, Set<string>>, run: () => Promise<void>): Promise<Counts> {
-  const counts: Counts = { roundTrips: { gateway: 0, worker: 0, other: 0 }, commands: 0 };
-  const inMulti = new Set<string>();
-  const connection = new Redis(redisUrl);
-  const monitor = await connection.monitor();
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    counts.commands++;
-    if (source === 'lua') return;
-    const command = String(args[0]).toLowerCase();
-    // A transaction is one request: counted at MULTI, not for the commands it queues or its EXEC.
-    if (inMulti.has(source)) {
-      if (command === 'exec' || command === 'discard') inMulti.delete(source);
-      return;
-    }
-    if (command === 'multi') inMulti.add(source);
-    const port = source.split(':').pop() ?? '';
-    const side: Side = sides.gateway.has(port) ? 'gateway' : sides.worker.has(port) ? 'worker' : 'other';
-    counts.roundTrips[side]++;
-  });
-  await new Promise((r) => setTimeout(r, 200));
-  try {
-    await run();
-    await new Promise((r) => setTimeout(r, 300));
-  } finally {
-    monitor.disconnect();
-    connection.disconnect();
-  }
-  return counts;
 }
 
 /** Redis's own CPU seconds (user + system) so far. */
@@ -118,9 +78,14 @@ export const capacityScenario: Scenario = {
       if (sides.gateway.size === 0 || sides.worker.size === 0) throw new Error('`ss -tnp` shows no connection of the gateway or the worker to Redis');
 
       const sample = Math.min(questions, 50);
-      const counts = await monitored(redis.url, sides, async () => {
-        for (let i = 0; i < sample; i++) await ask();
-      });
+      const portOf = (source: string) => source.split(':').pop() ?? '';
+      const monitored = await monitorRequests(
+        redis.url,
+        async () => {
+          for (let i = 0; i < sample; i++) await ask();
+        },
+        (source) => (sides.gateway.has(portOf(source)) ? 'gateway' : sides.worker.has(portOf(source)) ? 'worker' : 'other'),
+      );
       // Without MONITOR (it costs Redis CPU itself): CPU time and memory over the whole run, less what Redis
       // spends idle in as long (its timers, Bull's stalled-job checks, the workers' heartbeats).
       const idleStart = [await redisCpu(client), performance.now()];
@@ -134,8 +99,8 @@ export const capacityScenario: Scenario = {
       const figures = {
         questions,
         monitored_questions: sample,
-        round_trips_per_question: { gateway: per(counts.roundTrips.gateway), worker: per(counts.roundTrips.worker), other: per(counts.roundTrips.other) },
-        commands_per_question: per(counts.commands),
+        round_trips_per_question: Object.fromEntries((['gateway', 'worker', 'other'] as const).map((side) => [side, per(monitored.requests.get(side) ?? 0)])),
+        commands_per_question: per(monitored.commands),
         redis_cpu_ms_per_question: ((cpu1 - cpu0 - idlePerMs * (t1 - t0)) * 1000) / questions,
         redis_idle_cpu_percent: idlePerMs * 1000 * 100,
         bytes_kept_per_question: (memory1 - memory0) / questions,
@@ -144,7 +109,7 @@ export const capacityScenario: Scenario = {
       const lines = [
         `${questions} questions one at a time (POST /v1/chat, then GET /v1/jobs/:id?wait=10), with a stored API key (authentication and the rate limit on), ` +
           `embedded defaults, sample collection, a gateway and a worker through tsx on a private redis-server. Round trips and commands from ${sample} of them under MONITOR ` +
-          `(a MULTI … EXEC block, a script or one pipelined write counted once; commands run by scripts counted among the commands); Redis CPU time and memory over all ${questions}, without MONITOR.`,
+          `(a MULTI … EXEC block or a script counted once; commands run by scripts counted among the commands); Redis CPU time and memory over all ${questions}, without MONITOR.`,
         '',
         '| per question | |',
         '|---|---|',

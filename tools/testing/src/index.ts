@@ -9,5 +9,6 @@ export { captureLogs, type CapturedLogs } from './capture-logs';
 export { json, type JsonBody } from './http-json';
 export { makeDocx, makePdf, type DocxBlock } from './document-fixtures';
 export { documentBytesKeys, keysWithoutExpiry } from './redis-keys';
+export { monitorRequests, type MonitoredRequests } from './redis-monitor';
 export { deeplyNestedHtml, deeplyNestedPdf, quadraticMarkdown, zipBombDocx } from './hostile-documents';
 export { openEventStream, type EventStreamClient, type SseEvent } from './event-stream-client';

@@ -1,5 +1,5 @@
 import { JobName, QueueName, cancelKey, type QueryJobPayload } from '@rag/queue-contracts';
-import { useRedisSuite } from '@rag/testing';
+import { monitorRequests, useRedisSuite } from '@rag/testing';
 import type { Job, Queue } from 'bull';
 import { DeadLetters, type AttemptRecord } from '../dead-letters';
 import { verifyJob } from '../job-signature';
@@ -106,31 +106,11 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
   });
 
   describe('read', () => {
-    /** The requests `client` sends Redis while `run` runs (a MULTI … EXEC block counted once), seen by MONITOR. */
+    /** The requests `client` sends Redis while `run` runs (a MULTI … EXEC block counted once). */
     async function requestsFrom(client: Queue['client'], run: () => Promise<unknown>): Promise<number> {
       const port = `:${(client as unknown as { stream: { localPort: number } }).stream.localPort}`;
-      const connection = redis.client.duplicate();
-      const monitor = await connection.monitor();
-      let requests = 0;
-      let inMulti = false;
-      monitor.on('monitor', (_time: string, args: string[], source: string) => {
-        if (!source.endsWith(port)) return;
-        const command = String(args[0]).toLowerCase();
-        if (inMulti) inMulti = command !== 'exec';
-        else {
-          requests++;
-          inMulti = command === 'multi';
-        }
-      });
-      try {
-        await new Promise((r) => setTimeout(r, 100));
-        await run();
-        await new Promise((r) => setTimeout(r, 100));
-      } finally {
-        monitor.disconnect();
-        connection.disconnect();
-      }
-      return requests;
+      const { requests } = await monitorRequests(redis.url, run, (source) => (source.endsWith(port) ? 'client' : undefined));
+      return requests.get('client') ?? 0;
     }
 
     it('reads a job, its state and a cancelled record in one round trip, waiting, completed or cancelled', async () => {
