@@ -80,6 +80,9 @@ function finalFrame(view: JobView): string {
   }
 }
 
+/** How long the end of a stream waits for its job to read as finished (Bull records it a moment after the event). */
+const TERMINAL_WAIT_SECONDS = 5;
+
 interface StreamParts {
   jobId: string;
   tenant: string;
@@ -148,10 +151,21 @@ class EventStream {
 
   private async send(event: StreamedJobEvent): Promise<void> {
     if (!this.writable) return;
+    // The worker writes the terminal event just before Bull records the job finished: the end goes out once the
+    // job reads as finished too, so a client that reads GET /v1/jobs/:id on `done` finds it completed, not active.
+    if (isTerminalEvent(event)) await this.untilFinished();
     const flushed = this.res.write(frame(event.type, event.data, event.id));
     this.lastSent = event.id;
     if (isTerminalEvent(event)) this.terminalSent = true;
     if (!flushed) await this.drained();
+  }
+
+  /** Waits (at most TERMINAL_WAIT_SECONDS, woken by the job's completion or failure) until the job's view is final. */
+  private async untilFinished(): Promise<void> {
+    const { jobId, tenant } = this.parts;
+    await this.deps.jobs.wait(jobId, tenant, TERMINAL_WAIT_SECONDS).catch((error: unknown) => {
+      this.deps.logger.warn('job view not read before the end of its event stream', { job_id: jobId, error: errorMessage(error) });
+    });
   }
 
   private drained(): Promise<void> {
