@@ -443,6 +443,14 @@ describe('the chat page in a real browser (Debian chromium) against the whole st
     const w = await browser.newPage();
     await signIn(w, LIMITED_KEY, base);
     await pickCollection(w.page, COLLECTION);
+    // The page lists the picked collection's documents on its own: let that request in before the limit is used
+    // up, or it is the one refused (and the page rightly reports it) before the question is asked.
+    const rows = w.page.getByRole('region', { name: 'Documents' }).getByTestId('document-row');
+    await until(
+      "the picked collection's documents listed",
+      async () => (await rows.allTextContents()).join(' '),
+      (t) => t.includes('vacation-policy.md'),
+    );
     // Use up the key's requests for this minute.
     let refusal: { status: number; message: string } | undefined;
     for (let i = 0; i < 30 && !refusal; i++) {
