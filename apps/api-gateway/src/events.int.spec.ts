@@ -46,8 +46,11 @@ describe('GET /v1/jobs/:id/events (Server-Sent Events; real Redis, real gateway)
   };
   /** The gateway's rag_event_streams gauge, as Prometheus scrapes it. */
   const streamsGauge = async () => Number(/^rag_event_streams(?:\{[^}]*\})? (\d+)$/m.exec(await (await fetch(`${gateway.base}/metrics`)).text())?.[1]);
-  /** A question's events as the worker writes them, a retried attempt included. */
+  /** A question's events as the worker writes them, a retried attempt included, then the job completed as Bull records it. */
   const answer = async (jobId: string) => {
+    const queue: Queue<QueryJobPayload> = openQueryQueue(gateway.config);
+    const job = await queue.getNextJob();
+    expect(job?.id).toBe(jobId);
     const events = jobEventsOpener(redis.client, gateway.config)(jobId);
     events.emit('status', { status: 'active', attempt: 1 });
     events.emit('stage', { stage: 'retrieving' });
@@ -59,6 +62,8 @@ describe('GET /v1/jobs/:id/events (Server-Sent Events; real Redis, real gateway)
     events.emit('citation', { id: 'vacation.md#0', source: 'vacation.md', chunk: '25 days', score: 0.9 });
     events.emit('done', { status: 'completed', model: 'extractive-bm25-v1' });
     await events.close();
+    await job!.moveToCompleted({ answer: 'New employees get 25 days. [1]', citations: [], model: 'extractive-bm25-v1', usage: {}, timings: {} }, true, true);
+    await queue.close();
   };
 
   let answered: { jobId: string; events: SseEvent[] };
@@ -159,6 +164,28 @@ describe('GET /v1/jobs/:id/events (Server-Sent Events; real Redis, real gateway)
       expect(events.map((e) => [e.event, payload(e)])).toEqual([['done', { status: 'completed', model: 'm', usage: {}, timings: {} }]]);
       // Not a stream entry: the client's Last-Event-ID stays at the last real event.
       expect(events[0].id).toBeUndefined();
+      expect((await json(await fetch(`${gateway.base}/v1/jobs/${job_id}`, { headers: auth(KEYS.acme) }))).status).toBe('completed');
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('sends the terminal event only once the job reads as finished, so GET /v1/jobs/:id on done reads it completed', async () => {
+    const { job_id, events_url } = await ask();
+    const stream = await follow(events_url);
+    // As the worker does: the terminal event written, then the job recorded completed by Bull (here 300 ms later).
+    const worker: Queue<QueryJobPayload> = openQueryQueue(gateway.config);
+    try {
+      void worker.process(JobName.Answer, 1, async (job) => {
+        const events = jobEventsOpener(redis.client, gateway.config)(String(job.id));
+        events.emit('status', { status: 'active', attempt: 1 });
+        events.emit('done', { status: 'completed', model: 'm' });
+        await events.close();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return { answer: 'ok', citations: [], model: 'm', usage: {}, timings: {} };
+      });
+      const events = await stream.rest(5000);
+      expect(events.map((e) => e.event)).toEqual(['status', 'done']);
       expect((await json(await fetch(`${gateway.base}/v1/jobs/${job_id}`, { headers: auth(KEYS.acme) }))).status).toBe('completed');
     } finally {
       await worker.close();
