@@ -1,10 +1,9 @@
-import calculateSlot from 'cluster-key-slot';
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { ListSettingError } from './api-keys-setting';
 import type { EnvSchema } from './env.schema';
 
 /** The settings that say which Redis a process talks to. */
-export type RedisSettings = Pick<EnvSchema, 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME'>;
+export type RedisSettings = Pick<EnvSchema, 'REDIS_URL'> & Partial<Pick<EnvSchema, 'REDIS_CLUSTER_NODES' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME'>>;
 
 export interface RedisNode {
   host: string;
@@ -38,7 +37,7 @@ export function hasHashTag(prefix: string): boolean {
 }
 
 /** What is wrong with the Redis settings taken together (each alone is checked by the schema). */
-export function redisSettingsProblems(settings: RedisSettings & Pick<EnvSchema, 'QUEUE_PREFIX'>): string[] {
+export function redisSettingsProblems(settings: Pick<EnvSchema, 'REDIS_CLUSTER_NODES' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'QUEUE_PREFIX'>): string[] {
   const problems: string[] = [];
   if (settings.REDIS_CLUSTER_NODES && settings.REDIS_SENTINELS) {
     problems.push(
@@ -73,7 +72,7 @@ export function openRedis(settings: RedisSettings, options: RedisOptions = {}): 
     const clusterOptions: ClusterOptions = {
       lazyConnect,
       enableOfflineQueue,
-      ...(retryStrategy === undefined ? {} : { clusterRetryStrategy: (times: number) => retryStrategy(times) }),
+      ...(retryStrategy === undefined ? {} : { clusterRetryStrategy: (times: number) => retryStrategy?.(times) }),
       redisOptions: { ...credentials(settings.REDIS_URL), ...nodeOptions },
     };
     return new Cluster(parseRedisNodes(settings.REDIS_CLUSTER_NODES), clusterOptions) as unknown as Redis;
@@ -103,23 +102,24 @@ export function duplicateRedis(redis: Redis, options: RedisOptions = {}): Redis 
     ...cluster.options,
     ...(lazyConnect === undefined ? {} : { lazyConnect }),
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
-    ...(retryStrategy === undefined ? {} : { clusterRetryStrategy: (times: number) => retryStrategy(times) }),
+    ...(retryStrategy === undefined ? {} : { clusterRetryStrategy: (times: number) => retryStrategy?.(times) }),
     redisOptions: { ...cluster.options.redisOptions, ...nodeOptions },
   }) as unknown as Redis;
 }
 
 /**
  * The connection that serves `key`: on a Cluster, its connection to the master
- * owning the key's slot (slots must be known: call once the Cluster is
- * ready); else `redis` itself. For commands about a connection rather than a
- * key (CLIENT ID, CLIENT UNBLOCK), which a Cluster would send to any node.
+ * owning the key's slot; else `redis` itself. For commands about a connection
+ * rather than a key (CLIENT ID, CLIENT UNBLOCK), which a Cluster would send
+ * to any node.
  */
-export function redisNodeFor(redis: Redis, key: string): Redis {
+export async function redisNodeFor(redis: Redis, key: string): Promise<Redis> {
   if (!isRedisCluster(redis)) return redis;
   const cluster = redis as unknown as Cluster;
-  const owner = cluster.slots[calculateSlot(key)]?.[0];
+  const slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', key));
+  const owner = cluster.slots[slot]?.[0];
   const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
-  if (!node) throw new Error(`no Redis Cluster master known for the slot of ${key} (cluster ${cluster.status}); retry once it is ready`);
+  if (!node) throw new Error(`no Redis Cluster master known for slot ${slot} (cluster ${cluster.status}); retry once it is ready`);
   return node;
 }
 
