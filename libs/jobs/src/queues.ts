@@ -50,7 +50,10 @@ function openQueue<T>(name: string, config: QueueSettings, options: QueueOpenOpt
     prefix: config.QUEUE_PREFIX,
     // Every connection from openRedis, so a Cluster or Sentinel is used as REDIS_URL would be.
     createClient: (type: 'client' | 'subscriber' | 'bclient', redisOpts?: RedisOptions) => {
-      const client = openRedis(config, { ...connectionOptions(type, options), ...(redisOpts?.retryStrategy ? { retryStrategy: redisOpts.retryStrategy } : {}) });
+      const client = openRedis(config, {
+        ...connectionOptions(type, options),
+        ...(redisOpts?.retryStrategy ? { retryStrategy: redisOpts.retryStrategy } : {}),
+      });
       clients.push(client);
       return client;
     },
