@@ -40,7 +40,7 @@ describe('the stack on a Redis Cluster', () => {
       JOB_BACKOFF_MS: '100',
       BREAKER_HALF_OPEN_MS: '500',
     };
-    redis = openRedis(env);
+    redis = openRedis({ REDIS_URL: env.REDIS_URL, REDIS_CLUSTER_NODES: cluster.nodesSetting });
     stack.onTeardown(() => redis.quit());
     const created = await runApp(CLI_MAIN, env, ['keys', 'create', '--tenant', 'acme', '--scopes', 'query,ingest']);
     expect(created.code).toBe(0);
