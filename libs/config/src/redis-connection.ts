@@ -82,6 +82,11 @@ export function openRedis(settings: RedisSettings, options: RedisOptions = {}): 
       ...credentials(settings.REDIS_URL),
       sentinels: parseRedisNodes(settings.REDIS_SENTINELS),
       name: settings.REDIS_SENTINEL_NAME,
+      // Told of a failover by the sentinels (+switch-master), not only when the old master drops the connection:
+      // a demoted master that still answers would otherwise take writes that are then lost.
+      failoverDetector: true,
+      // A master turned replica refuses writes: reconnect, through the sentinels, to the new one.
+      reconnectOnError: (error) => error.message.startsWith('READONLY'),
       ...options,
     });
   }
