@@ -148,6 +148,15 @@ describe('the stack on a Redis Cluster', () => {
     expect((await view(job_id, 15)).status).toBe('completed');
   });
 
+  it("is ready, sees its worker's heartbeat and counts the queue from the cluster (/readyz, /metrics)", async () => {
+    const ready = await fetch(`${stack.base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect((await json(ready)).status).toBe('ready');
+    const metrics = await (await fetch(`${stack.base}/metrics`)).text();
+    expect(metrics).toMatch(/^rag_workers(\{[^}]*\})? 1$/m);
+    expect(metrics).toMatch(/^rag_queue_jobs\{[^}]*queue="rag-query"[^}]*state="completed"[^}]*\} [1-9]/m);
+  });
+
   it('logged no error on the way (a script or MULTI across slots would fail with CROSSSLOT)', () => {
     const errors = [gateway, worker].flatMap((app) => app.logs()).filter((l) => l.level === 'error' || /CROSSSLOT|MOVED|CLUSTERDOWN/.test(JSON.stringify(l)));
     expect(errors).toEqual([]);
