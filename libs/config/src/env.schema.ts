@@ -94,7 +94,7 @@ export class EnvSchema {
    * stored) in memory, emptied by Redis the moment any key changes (client-side
    * caching, CLIENT TRACKING) and whenever its connection to Redis drops; this
    * bounds how long an entry is kept even so. 0: no cache, two Redis reads per
-   * request with a stored key.
+   * request with a stored key. Not used on a Redis Cluster (no cache there).
    */
   @IntSetting(0, 3600000)
   AUTH_CACHE_MS = 60000;
