@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: the whole stack on embedded defaults, no Docker, no API key.
-//  1. Redis: REDIS_URL if set; else 127.0.0.1:6379 if something answers there;
+//  1. Redis: REDIS_CLUSTER_NODES or REDIS_SENTINELS if set, else REDIS_URL if set; else 127.0.0.1:6379 if something answers there;
 //     else a private redis-server with its files under DATA_DIR/redis.
 //  2. The sample collection (tools/dev-stack/sample-docs) is ingested; unchanged
 //     files are skipped, so later starts cost a second. The default collection
@@ -39,6 +39,11 @@ function ping(host, portNumber) {
 }
 
 async function ensureRedis() {
+  // A Redis Cluster or Sentinel is used as configured; REDIS_URL then gives only its password and TLS.
+  if (process.env.REDIS_CLUSTER_NODES || process.env.REDIS_SENTINELS) {
+    say(process.env.REDIS_CLUSTER_NODES ? `using the Redis Cluster at ${process.env.REDIS_CLUSTER_NODES}` : `using Sentinel at ${process.env.REDIS_SENTINELS}`);
+    return process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+  }
   if (process.env.REDIS_URL) {
     say(`using REDIS_URL (${process.env.REDIS_URL.replace(/\/\/[^@/]*@/, '//***@')})`);
     return process.env.REDIS_URL;

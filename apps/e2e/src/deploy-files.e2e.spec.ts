@@ -1,4 +1,4 @@
-import { EnvSchema } from '@rag/config';
+import { EnvSchema, loadConfig } from '@rag/config';
 import { QueueName } from '@rag/queue-contracts';
 import { WORKSPACE_ROOT, freePort, startApp, startRedis, tempDir, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
 import * as fs from 'node:fs';
@@ -98,6 +98,31 @@ describe('deployment files', () => {
     expect(ofKind(docs, 'Deployment', 'rag-worker')[0].spec.template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(timeoutMs);
     const kustomized = (parse(read('k8s/kustomization.yaml')) as any).resources as string[];
     expect(kustomized.sort()).toEqual([...new Set(docs.map((d) => d.file))].sort());
+  });
+
+  // The overlays patch the ConfigMap and KEDA's triggers; what they give the apps must load (a Cluster's prefix
+  // needs a hash tag), and KEDA must watch the same Redis and the lists under the same prefix.
+  it.each([
+    ['redis-cluster', 'redis-cluster', 'REDIS_CLUSTER_NODES'],
+    ['redis-sentinel', 'redis-sentinel', 'REDIS_SENTINELS'],
+  ])('k8s/%s: the settings load, and KEDA (%s) reads the waiting lists under the same prefix from the same nodes', (overlay, trigger, nodes) => {
+    const kustomization = parse(read(`k8s/${overlay}/kustomization.yaml`)) as any;
+    expect(kustomization.resources).toEqual(['..']);
+    const patches = (kustomization.patches as { path: string }[]).map((p) => parse(read(`k8s/${overlay}/${p.path}`)) as any);
+    const [base] = ofKind(docs, 'ConfigMap', 'rag-config');
+    const data = { ...base.data, ...ofKind(patches, 'ConfigMap', 'rag-config')[0].data };
+    expect(Object.keys(data).filter((n) => !SETTINGS.has(n))).toEqual([]);
+    const config = loadConfig({ ...data, OPENAI_API_KEY: 'sk-test' });
+    expect(config[nodes as 'REDIS_CLUSTER_NODES' | 'REDIS_SENTINELS']).not.toBe('');
+    const [scaled] = ofKind(patches, 'ScaledObject', 'rag-worker');
+    const [baseScaled] = ofKind(docs, 'ScaledObject', 'rag-worker');
+    expect(scaled.spec.triggers.map((t: any) => [t.type, t.metadata.listName, t.metadata.listLength])).toEqual(
+      baseScaled.spec.triggers.map((t: any) => [trigger, t.metadata.listName.replace(/^[^:]+/, config.QUEUE_PREFIX), t.metadata.listLength]),
+    );
+    for (const t of scaled.spec.triggers) {
+      expect(t.metadata.addresses).toBe(data[nodes]);
+      if (trigger === 'redis-sentinel') expect(t.metadata.sentinelMaster).toBe(config.REDIS_SENTINEL_NAME);
+    }
   });
 
   describe('probe paths and ports answer on the real apps', () => {

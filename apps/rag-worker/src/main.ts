@@ -1,4 +1,4 @@
-import { APP_VERSION, loadConfigOrExit, maskedConfig, secretValues } from '@rag/config';
+import { APP_VERSION, loadConfigOrExit, maskedConfig, openRedis, secretValues } from '@rag/config';
 import { createAnswerer, createQueryCondenser, llmResilienceFromConfig } from '@rag/llm-client';
 import { createLogger, errorMessage, registerSecrets, shutdownTracing, startTracing } from '@rag/observability';
 import {
@@ -29,7 +29,6 @@ import {
   openVectorStore,
   parsePoolFromConfig,
 } from '@rag/retrieval';
-import Redis from 'ioredis';
 import { hostname } from 'node:os';
 import { dropVersionProcessor } from './drop-version.processor';
 import { ingestRunner } from './ingest.processor';
@@ -54,8 +53,8 @@ async function main(): Promise<void> {
   const config = await withWebhookSigningSecret(queue.client, await withJobSigningKey(queue.client, loaded));
   // The signing key and webhook secret may have come from Redis just now: masked in logs like the configured secrets.
   registerSecrets([config.JOB_SIGNING_KEY, config.WEBHOOK_SIGNING_SECRET]);
-  const redis = new Redis(config.REDIS_URL);
-  const subscriber = new Redis(config.REDIS_URL);
+  const redis = openRedis(config);
+  const subscriber = openRedis(config);
   for (const connection of [redis, subscriber]) connection.on('error', (error) => logger.error('redis connection error', { error: errorMessage(error) }));
   // One set of breakers and one shared budget for every call this worker makes to the LLM provider.
   const resilience = llmResilienceFromConfig(config, { redis, prefix: config.QUEUE_PREFIX });

@@ -1,4 +1,4 @@
-import { API_KEY_SCOPES, parseApiKeysSetting, type ApiKeyScope, type AuthMode, type Config } from '@rag/config';
+import { API_KEY_SCOPES, isRedisCluster, parseApiKeysSetting, type ApiKeyScope, type AuthMode, type Config } from '@rag/config';
 import type { Redis, RedisOptions } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { hashApiKey, sameHash } from './api-key';
@@ -90,14 +90,16 @@ export function openAuthenticator(redis: Redis, config: Pick<Config, 'AUTH' | 'A
 /**
  * The gateway's cache of stored keys (AUTH_CACHE_MS; none at 0): two
  * connections of its own beside `redis`, tracking every key under
- * `<QUEUE_PREFIX>:auth:`. Start it, and close it on shutdown.
+ * `<QUEUE_PREFIX>:auth:`; none on a Redis Cluster. Start it, and close it on shutdown.
  */
 export function authCache(
   redis: Redis,
   config: Pick<Config, 'AUTH_CACHE_MS' | 'QUEUE_PREFIX'>,
   onStateChange?: TrackedCacheOptions['onStateChange'],
 ): TrackedCache | undefined {
-  if (config.AUTH_CACHE_MS === 0) return undefined;
+  // On a Cluster, tracking and its invalidations would have to be on the one node owning the keys' slot, and follow it
+  // across failovers: keys are read from Redis instead (two reads per request with a stored key).
+  if (config.AUTH_CACHE_MS === 0 || isRedisCluster(redis)) return undefined;
   const connection = (name: string, extra: Partial<RedisOptions> = {}) =>
     // Commands fail at once while disconnected: a read then goes to Redis through the main connection, or fails there.
     redis.duplicate({ connectionName: name, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, ...extra });

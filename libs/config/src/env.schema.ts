@@ -5,6 +5,9 @@ import { NAME_PATTERN, nameRuleMessage } from '@rag/queue-contracts';
 /** Node timers overflow (and fire at once) above 2^31-1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** 1-32 name characters, of which some may be wrapped in one pair of braces: the Redis Cluster hash tag. */
+const QUEUE_PREFIX_PATTERN = /^(?=[^{}]{1,32}$|(?=.*\{).{3,34}$)[A-Za-z0-9_-]*(\{[A-Za-z0-9_-]+\}[A-Za-z0-9_-]*)?$/;
+
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value);
 
 /** An integer setting read from a string, within [min, max]. */
@@ -91,7 +94,7 @@ export class EnvSchema {
    * stored) in memory, emptied by Redis the moment any key changes (client-side
    * caching, CLIENT TRACKING) and whenever its connection to Redis drops; this
    * bounds how long an entry is kept even so. 0: no cache, two Redis reads per
-   * request with a stored key.
+   * request with a stored key. Not used on a Redis Cluster (no cache there).
    */
   @IntSetting(0, 3600000)
   AUTH_CACHE_MS = 60000;
@@ -121,8 +124,34 @@ export class EnvSchema {
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
-  /** Prefix of every Bull key in Redis; lets several deployments share one Redis. */
-  @Matches(/^[A-Za-z0-9_-]{1,32}$/, { message: 'QUEUE_PREFIX must be 1-32 characters of A-Z, a-z, 0-9, "_" or "-"' })
+  /**
+   * A Redis Cluster instead of one Redis: some of its nodes as comma-separated
+   * `host:port` (the rest are discovered). Needs a hash tag in QUEUE_PREFIX.
+   * REDIS_URL then gives only the password and TLS (rediss://).
+   */
+  @IsString()
+  REDIS_CLUSTER_NODES = '';
+
+  /**
+   * Sentinel-managed failover instead of one Redis: the sentinels as
+   * comma-separated `host:port`, watching the master named REDIS_SENTINEL_NAME.
+   * REDIS_URL then gives only the password and TLS (rediss://).
+   */
+  @IsString()
+  REDIS_SENTINELS = '';
+
+  /** The master the sentinels watch (their `sentinel monitor <name> ...`); required with REDIS_SENTINELS. */
+  @IsString()
+  REDIS_SENTINEL_NAME = '';
+
+  /**
+   * Prefix of every key in Redis; lets several deployments share one Redis.
+   * On a Redis Cluster it holds a hash tag, e.g. `{rag}`, so that every key
+   * lands in one hash slot (Bull's and our scripts touch many keys at once).
+   */
+  @Matches(QUEUE_PREFIX_PATTERN, {
+    message: 'QUEUE_PREFIX must be 1-32 characters of A-Z, a-z, 0-9, "_" or "-", with at most one hash tag in braces such as {rag}',
+  })
   QUEUE_PREFIX = 'rag';
 
   /** Local state: LanceDB tables, the dev Redis's files. */

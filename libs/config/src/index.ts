@@ -18,3 +18,4 @@ export {
 export { ConfigError, isSecretKey, loadConfig, loadConfigOrExit, maskedConfig, maskUrlCredentials, secretValues, type Config } from './load-config';
 export { API_KEY_SCOPES, ListSettingError, parseApiKeysSetting, parseCorsOrigins, type ApiKeyScope, type ApiKeySetting } from './api-keys-setting';
 export { APP_VERSION } from './version';
+export { duplicateRedis, hasHashTag, isRedisCluster, openRedis, parseRedisNodes, redisNodeFor, type RedisNode, type RedisSettings } from './redis-connection';

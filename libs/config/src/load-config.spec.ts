@@ -157,6 +157,39 @@ describe('loadConfig', () => {
     expect(loadConfig({ REDIS_URL: url }, CWD).REDIS_URL).toBe(url);
   });
 
+  it.each(['{rag}', 'app{rag}', '{rag}-2', 'q'.repeat(32), `{${'q'.repeat(32)}}`])('accepts QUEUE_PREFIX=%j', (prefix) => {
+    expect(loadConfig({ QUEUE_PREFIX: prefix }, CWD).QUEUE_PREFIX).toBe(prefix);
+  });
+
+  it.each(['{}', '{rag', 'rag}', '{a}{b}', '{rag:x}', `{${'q'.repeat(33)}}`])('rejects QUEUE_PREFIX=%j', (prefix) => {
+    expect(variables(configError({ QUEUE_PREFIX: prefix }))).toEqual(['QUEUE_PREFIX']);
+  });
+
+  describe('Redis Cluster and Sentinel', () => {
+    it('refuses a cluster with a QUEUE_PREFIX without hash tag, saying what to set', () => {
+      const error = configError({ REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2:7000' });
+      expect(variables(error)).toEqual(['QUEUE_PREFIX']);
+      expect(error.message).toContain('set QUEUE_PREFIX={rag}');
+      expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-2:7000', QUEUE_PREFIX: '{rag}' }, CWD).REDIS_CLUSTER_NODES).toBe(
+        '10.0.0.1:7000, redis-2:7000',
+      );
+    });
+
+    it.each(['REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'])('rejects a %s entry that is not host:port', (name) => {
+      const error = configError({ [name]: 'redis-1:7000,redis://redis-2:7000', QUEUE_PREFIX: '{rag}', REDIS_SENTINEL_NAME: 'mymaster' });
+      expect(variables(error)).toEqual([name]);
+      expect(error.message).toContain('entry 2');
+    });
+
+    it('requires REDIS_SENTINEL_NAME with REDIS_SENTINELS, and refuses Sentinel and Cluster together', () => {
+      expect(variables(configError({ REDIS_SENTINELS: '127.0.0.1:26379' }))).toEqual(['REDIS_SENTINEL_NAME']);
+      expect(
+        variables(configError({ REDIS_SENTINELS: '127.0.0.1:26379', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: '127.0.0.1:7000', QUEUE_PREFIX: '{rag}' })),
+      ).toEqual(['REDIS_SENTINELS']);
+      expect(loadConfig({ REDIS_SENTINELS: '127.0.0.1:26379', REDIS_SENTINEL_NAME: 'mymaster' }, CWD).REDIS_SENTINEL_NAME).toBe('mymaster');
+    });
+  });
+
   it('treats empty and blank values as unset', () => {
     const blank = loadConfig({ PORT: '', LOG_LEVEL: '   ', REDIS_URL: '', HOST: '\t', DATA_DIR: '' }, CWD);
     expect(blank).toEqual(loadConfig({}, CWD));

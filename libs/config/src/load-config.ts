@@ -4,6 +4,7 @@ import { validateSync } from 'class-validator';
 import * as path from 'node:path';
 import { ListSettingError, parseApiKeysSetting, parseCorsOrigins } from './api-keys-setting';
 import { EnvSchema } from './env.schema';
+import { parseRedisNodes, redisSettingsProblems } from './redis-connection';
 
 export type Config = Readonly<EnvSchema> & {
   /** DATA_DIR made absolute. */
@@ -59,6 +60,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   };
   listProblems('API_KEYS', () => parseApiKeysSetting(schema.API_KEYS), '***');
   listProblems('CORS_ORIGINS', () => parseCorsOrigins(schema.CORS_ORIGINS), JSON.stringify(schema.CORS_ORIGINS));
+  for (const name of ['REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const) {
+    if (schema[name]) listProblems(name, () => parseRedisNodes(schema[name]), JSON.stringify(schema[name]));
+  }
+  if (!invalid.has('QUEUE_PREFIX')) problems.push(...redisSettingsProblems(schema));
   if (problems.length > 0) throw new ConfigError(problems);
   const dataDir = path.resolve(cwd, schema.DATA_DIR);
   return Object.freeze({ ...schema, dataDir, lancedbDir: path.join(dataDir, 'lancedb') });

@@ -1,5 +1,6 @@
 import { jobEventsKey } from '@rag/queue-contracts';
-import { startRedis, tempDir, useRedisSuite, type PrivateRedis, type TempDir } from '@rag/testing';
+import { openRedis } from '@rag/config';
+import { startRedis, startRedisCluster, tempDir, useRedisSuite, type PrivateRedis, type PrivateRedisCluster, type TempDir } from '@rag/testing';
 import Redis from 'ioredis';
 import { JOB_EVENTS_CONNECTION, JobEventsFanout, type JobEventsFanoutOptions } from './job-events.fanout';
 import {
@@ -348,4 +349,41 @@ describe('JobEventsFanout (real Redis, real JobEventsWriter)', () => {
       expect((await drain(fanout.subscribe('gone-1', seen.id))).events.map((e) => e.type)).toEqual(['done']);
     });
   });
+});
+
+describe('JobEventsFanout on a Redis Cluster', () => {
+  const CLUSTER_PREFIX = '{t}';
+  let cluster: PrivateRedisCluster;
+  let client: Redis;
+  let fanout: JobEventsFanout;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    client = openRedis({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_CLUSTER_NODES: cluster.nodesSetting });
+  });
+  afterEach(() => fanout?.close());
+  afterAll(async () => {
+    client?.disconnect();
+    await cluster?.stop();
+  });
+
+  const clusterAnswer = async (jobId: string) => {
+    const writer = new JobEventsWriter(client, jobId, { prefix: CLUSTER_PREFIX, retentionSeconds: 600, flushMs: 1, flushChars: 1 });
+    writer.emit('status', { status: 'active', attempt: 1 });
+    writer.emit('done', { status: 'completed' });
+    await writer.close();
+  };
+
+  // A block far longer than the test may take: only CLIENT UNBLOCK, sent on the node that holds the read, lets the new stream in.
+  it('interrupts the blocked read, on the node serving the slot, for a new subscriber', async () => {
+    fanout = new JobEventsFanout(client, { prefix: CLUSTER_PREFIX, blockMs: 120_000 });
+    fanout.subscribe('idle-job');
+    await until(() => fanout.streamCount === 1);
+    await sleep(200);
+    const subscription = fanout.subscribe('prompt');
+    await until(() => fanout.streamCount === 2);
+    const [{ events, error }] = await Promise.all([drain(subscription), clusterAnswer('prompt')]);
+    expect(error).toBeUndefined();
+    expect(events.map((e) => e.type)).toEqual(['status', 'done']);
+  }, 15_000);
 });

@@ -1,4 +1,5 @@
 import { jobEventsKey } from '@rag/queue-contracts';
+import { duplicateRedis, redisNodeFor } from '@rag/config';
 import type { Redis } from 'ioredis';
 import { JobEventsSubscription, JobEventsUnavailableError, SubscriberLimitError, compareEventIds, parseEntry, parseEventId } from './job-events.reader';
 
@@ -92,7 +93,7 @@ export class JobEventsFanout {
     this.entriesPerRead = options.entriesPerRead ?? 100;
     this.outageMs = options.outageMs ?? 10_000;
     // Commands fail at once while disconnected (the loop backs off and reads again from its ids), never replayed blindly.
-    this.blocking = redis.duplicate({
+    this.blocking = duplicateRedis(redis, {
       connectionName: JOB_EVENTS_CONNECTION,
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -198,7 +199,8 @@ export class JobEventsFanout {
     this.interrupting = true;
     try {
       while (this.stale && this.reading && !this.closed && this.blockingId !== undefined) {
-        const unblocked = await this.redis.client('UNBLOCK', this.blockingId);
+        // On a Cluster, the node that serves the streams (all in one slot) holds the blocked read.
+        const unblocked = await (await redisNodeFor(this.redis, this.anyStreamKey())).client('UNBLOCK', this.blockingId);
         await new Promise((resolve) => setTimeout(resolve, unblocked === 1 ? 0 : 2));
       }
     } catch {
@@ -304,7 +306,12 @@ export class JobEventsFanout {
         connection.once('ready', ready).once('end', ended);
       });
     }
-    this.blockingId ??= await connection.client('ID');
+    this.blockingId ??= await (await redisNodeFor(connection, this.anyStreamKey())).client('ID');
+  }
+
+  /** A stream's key: every one shares its hash slot (QUEUE_PREFIX), so its node on a Cluster is theirs. */
+  private anyStreamKey(): string {
+    return jobEventsKey(this.options.prefix, 'any');
   }
 
   /**

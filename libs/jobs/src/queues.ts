@@ -1,9 +1,12 @@
-import type { Config } from '@rag/config';
+import { openRedis, type Config, type RedisSettings } from '@rag/config';
 import { QueueName, type IngestJobPayload, type QueryJobPayload, type WebhookJobPayload } from '@rag/queue-contracts';
 import Bull, { type JobOptions, type Queue } from 'bull';
 import { createHash } from 'node:crypto';
-import Redis, { type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { JITTER_BACKOFF, jitteredDelay } from './backoff';
+
+/** Which Redis (one server, a Cluster or Sentinel) and the prefix of every key. */
+export type QueueSettings = RedisSettings & Pick<Config, 'QUEUE_PREFIX'>;
 
 export interface QueueOpenOptions {
   /**
@@ -31,26 +34,29 @@ export const WORKER_LOST = 'worker_lost';
  * strategy, same stalled-job check (a crashed worker's jobs return to the
  * queue after `stalledInterval`).
  */
-export function openQueryQueue(config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>, options: QueueOpenOptions = {}): Queue<QueryJobPayload> {
+export function openQueryQueue(config: QueueSettings, options: QueueOpenOptions = {}): Queue<QueryJobPayload> {
   return openQueue<QueryJobPayload>(QueueName.Query, config, options);
 }
 
 /** The `rag-ingest` queue: bulk document loading, consumed beside questions with its own concurrency. */
-export function openIngestQueue(config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>, options: QueueOpenOptions = {}): Queue<IngestJobPayload> {
+export function openIngestQueue(config: QueueSettings, options: QueueOpenOptions = {}): Queue<IngestJobPayload> {
   return openQueue<IngestJobPayload>(QueueName.Ingest, config, options);
 }
 
-function openQueue<T>(name: string, config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>, options: QueueOpenOptions): Queue<T> {
-  return new Bull<T>(name, config.REDIS_URL, {
+function openQueue<T>(name: string, config: QueueSettings, options: QueueOpenOptions): Queue<T> {
+  // Bull does not close connections it did not make: they are handed to it in its own list.
+  const clients: Redis[] = [];
+  const queue = new Bull<T>(name, {
     prefix: config.QUEUE_PREFIX,
-    ...(options.failFast
-      ? {
-          createClient: (type: 'client' | 'subscriber' | 'bclient', redisOpts?: RedisOptions) =>
-            type === 'client'
-              ? new Redis(config.REDIS_URL, { ...redisOpts, enableOfflineQueue: false, maxRetriesPerRequest: 1 })
-              : new Redis(config.REDIS_URL, { ...redisOpts, maxRetriesPerRequest: null, enableReadyCheck: false }),
-        }
-      : {}),
+    // Every connection from openRedis, so a Cluster or Sentinel is used as REDIS_URL would be.
+    createClient: (type: 'client' | 'subscriber' | 'bclient', redisOpts?: RedisOptions) => {
+      const client = openRedis(config, {
+        ...connectionOptions(type, options),
+        ...(redisOpts?.retryStrategy ? { retryStrategy: redisOpts.retryStrategy } : {}),
+      });
+      clients.push(client);
+      return client;
+    },
     settings: {
       backoffStrategies: {
         [JITTER_BACKOFF]: (attemptsMade: number, _error: unknown, options?: { delay?: number }) => jitteredDelay(attemptsMade, options?.delay ?? 1000),
@@ -62,6 +68,15 @@ function openQueue<T>(name: string, config: Pick<Config, 'REDIS_URL' | 'QUEUE_PR
       maxStalledCount: MAX_STALLED_COUNT,
     },
   });
+  clients.push(...queue.clients);
+  queue.clients = clients;
+  return queue;
+}
+
+/** Bull's own options for its three connections (its blocking and subscriber ones wait for ever), and fail-fast commands. */
+function connectionOptions(type: 'client' | 'subscriber' | 'bclient', options: QueueOpenOptions): RedisOptions {
+  if (type !== 'client') return { maxRetriesPerRequest: null, enableReadyCheck: false };
+  return options.failFast ? { enableReadyCheck: false, enableOfflineQueue: false, maxRetriesPerRequest: 1 } : { enableReadyCheck: false };
 }
 
 /** Attempts, backoff and bounded retention for a question job (the attempt's timeout is the worker's: JobRunner fails it with JobTimeoutError). */
@@ -97,7 +112,7 @@ export function ingestJobId(runId: string, docId: string): string {
 }
 
 /** The `rag-webhooks` queue: signed deliveries of finished jobs' records, retried with backoff. */
-export function openWebhookQueue(config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>, options: QueueOpenOptions = {}): Queue<WebhookJobPayload> {
+export function openWebhookQueue(config: QueueSettings, options: QueueOpenOptions = {}): Queue<WebhookJobPayload> {
   return openQueue<WebhookJobPayload>(QueueName.Webhooks, config, options);
 }
 

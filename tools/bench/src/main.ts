@@ -13,6 +13,7 @@ import { WORKSPACE_ROOT } from '@rag/testing';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { capacityScenario } from './capacity.bench';
+import { clusterFailoverScenario } from './cluster-failover.bench';
 import { chartLinks, chartsFor, type Chart, type StampedResult } from './charts/benchmark-charts';
 import { gatewayScenario } from './gateway.bench';
 import { ingestRemoteScenario, ingestScenario } from './ingest.bench';
@@ -31,6 +32,7 @@ const SCENARIOS: Scenario[] = [
   memoryScenario,
   workersScenario,
   scalingScenario,
+  clusterFailoverScenario,
   overheadScenario,
   capacityScenario,
   retrievalScenario,

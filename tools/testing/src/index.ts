@@ -12,3 +12,5 @@ export { documentBytesKeys, keysWithoutExpiry } from './redis-keys';
 export { monitorRequests, type MonitoredRequests } from './redis-monitor';
 export { deeplyNestedHtml, deeplyNestedPdf, quadraticMarkdown, zipBombDocx } from './hostile-documents';
 export { openEventStream, type EventStreamClient, type SseEvent } from './event-stream-client';
+export { startRedisCluster, type PrivateRedisCluster, type RedisClusterOptions } from './redis-cluster';
+export { sentinelMasterPort, startRedisSentinel, type PrivateRedisSentinel } from './redis-sentinel';

@@ -17,6 +17,8 @@ export interface PrivateRedis {
 export interface RedisOptions {
   /** Extra `redis-server` arguments, e.g. ['--appendonly', 'yes']. */
   args?: string[];
+  /** A configuration file, read before the arguments (a sentinel's must be writable: it records what it learns). */
+  configFile?: string;
   port?: number;
   dir?: string;
 }
@@ -30,7 +32,20 @@ export async function startRedis(options: RedisOptions = {}): Promise<PrivateRed
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'rag-redis-'));
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])],
+    [
+      ...(options.configFile ? [options.configFile] : []),
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      ...(options.args ?? []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

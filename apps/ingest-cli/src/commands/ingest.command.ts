@@ -1,7 +1,7 @@
-import type { Config } from '@rag/config';
+import { openRedis, type Config, type RedisSettings } from '@rag/config';
 import { DocumentLocks } from '@rag/jobs';
 import { llmResilienceFromConfig } from '@rag/llm-client';
-import Redis from 'ioredis';
+import type { Redis } from 'ioredis';
 import { SUPPORTED_EXTENSIONS, chunkingFromConfig, createEmbedder, ingestDocuments, parsePoolFromConfig, type IngestSummary } from '@rag/retrieval';
 import { discoverFiles } from '../discover-files';
 import { documentsBar } from '../progress-bar';
@@ -39,7 +39,7 @@ export async function ingestCommand(config: Config, targets: string[], options: 
   const store = await openVersionedStore(config);
   // Embeddings from a provider with LLM_RPM/LLM_TPM set count against the budget the workers share in Redis.
   const sharesLimits = config.EMBEDDINGS === 'openai' && (config.LLM_RPM > 0 || config.LLM_TPM > 0) && !options.dryRun;
-  const redis = sharesLimits ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : options.dryRun ? undefined : await reachableRedis(config.REDIS_URL);
+  const redis = sharesLimits ? openRedis(config, { maxRetriesPerRequest: 2 }) : options.dryRun ? undefined : await reachableRedis(config);
   const embedder = createEmbedder(config, {
     resilience: llmResilienceFromConfig(config, { redis: sharesLimits ? redis : undefined, prefix: config.QUEUE_PREFIX }),
   });
@@ -110,8 +110,8 @@ export async function ingestCommand(config: Config, targets: string[], options: 
  * run without it, so when it does not answer no worker is writing and the
  * load goes on unlocked (a local load with no stack running).
  */
-async function reachableRedis(url: string): Promise<Redis | undefined> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 2_000, retryStrategy: (times) => (times > 3 ? null : 200) });
+async function reachableRedis(config: RedisSettings): Promise<Redis | undefined> {
+  const redis = openRedis(config, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 2_000, retryStrategy: (times) => (times > 3 ? null : 200) });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

@@ -1,9 +1,9 @@
-import type { Config } from '@rag/config';
-import Redis from 'ioredis';
+import { openRedis, type Config } from '@rag/config';
+import type { Redis } from 'ioredis';
 
 /** A Redis connection for one command: fails within 5 s, saying what to do, instead of retrying for ever. */
 export async function connectRedis(config: Config): Promise<Redis> {
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const redis = openRedis(config, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     await Promise.race([redis.connect(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000).unref())]);

@@ -1,8 +1,7 @@
-import type { Config } from '@rag/config';
+import { openRedis, type Config } from '@rag/config';
 import { CollectionVersions } from '@rag/jobs';
 import { PermanentError } from '@rag/core';
 import { VersionedVectorStore, openVectorStore, type VectorStore, type VersionRegistry } from '@rag/retrieval';
-import Redis from 'ioredis';
 
 /**
  * Without Redis, which version of a collection is in use is unknown: a
@@ -38,7 +37,7 @@ class OfflineVersions implements VersionRegistry {
  */
 export async function openVersionedStore(config: Config): Promise<VersionedVectorStore> {
   const inner = await openVectorStore(config);
-  const redis = new Redis(config.REDIS_URL, {
+  const redis = openRedis(config, {
     lazyConnect: true,
     maxRetriesPerRequest: 2,
     connectTimeout: 2_000,
