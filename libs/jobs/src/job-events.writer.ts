@@ -10,29 +10,107 @@ export interface JobEventsOptions {
   flushChars?: number;
 }
 
+/** One event waiting to be written, with its stream and that stream's life. */
+interface QueuedEvent {
+  key: string;
+  retentionSeconds: number;
+  type: JobEventType;
+  data: string;
+}
+
+/**
+ * The events of every job written through one Redis connection, sent
+ * together: what was emitted in one turn of the event loop goes out in one
+ * MULTI, and what is emitted while that is in flight in the next. A worker
+ * answering many questions at once writes them all in a few round trips
+ * instead of a few per question (each `write` to a socket costs about as much
+ * CPU here as the rest of a question's bookkeeping); one job's events keep
+ * their order, and a lone event waits no longer than the current turn.
+ */
+class EventsPipe {
+  private queued: QueuedEvent[] = [];
+  private written = settledLater();
+  private busy = false;
+
+  constructor(private readonly redis: Redis) {}
+
+  /** Queues one event; the promise settles when the write that holds it has (rejected if it failed). */
+  append(event: QueuedEvent): Promise<void> {
+    this.queued.push(event);
+    if (!this.busy) {
+      this.busy = true;
+      setImmediate(() => void this.drain());
+    }
+    return this.written.promise;
+  }
+
+  /** One write at a time, so events keep their order; each takes everything queued so far. */
+  private async drain(): Promise<void> {
+    while (this.queued.length > 0) {
+      const batch = this.queued.splice(0);
+      const written = this.written;
+      this.written = settledLater();
+      const multi = this.redis.multi();
+      const lives = new Map<string, number>();
+      for (const { key, retentionSeconds, type, data } of batch) {
+        multi.xadd(key, 'MAXLEN', '~', String(JOB_EVENTS_MAX), '*', 'type', type, 'data', data);
+        lives.set(key, retentionSeconds);
+      }
+      for (const [key, seconds] of lives) multi.expire(key, seconds);
+      try {
+        const failed = (await multi.exec())?.find(([error]) => error)?.[0];
+        if (failed) written.reject(failed);
+        else written.resolve();
+      } catch (error) {
+        written.reject(error);
+      }
+    }
+    this.busy = false;
+  }
+}
+
+/** A promise settled from outside; a rejection nobody awaits is not reported as unhandled. */
+function settledLater(): { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+const pipes = new WeakMap<Redis, EventsPipe>();
+
+function pipeFor(redis: Redis): EventsPipe {
+  let pipe = pipes.get(redis);
+  if (!pipe) pipes.set(redis, (pipe = new EventsPipe(redis)));
+  return pipe;
+}
+
 /**
  * Writes one job's events to its Redis Stream. Tokens are batched so a fast
- * model does not cost one Redis round trip per token, and events emitted while
- * a write is in flight go out together in the next one (a question's status,
- * stages, citations and end cost two or three round trips, not one each); the
- * stream is trimmed and expires with the job record.
+ * model does not cost one Redis round trip per token, and the events of all
+ * the jobs a process runs go out together (see EventsPipe); the stream is
+ * trimmed and expires with the job record.
  */
 export class JobEventsWriter {
   private readonly key: string;
+  private readonly pipe: EventsPipe;
   private pending = '';
   private timer: NodeJS.Timeout | undefined;
-  /** Events not yet sent, in order. */
-  private queued: [JobEventType, string][] = [];
-  /** The write in flight and the ones that follow it, until the queue is empty. */
-  private writing: Promise<void> | undefined;
+  /** The write holding this job's last event. */
+  private last: Promise<void> | undefined;
   private failed: unknown;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     jobId: string,
     private readonly options: JobEventsOptions,
   ) {
     this.key = jobEventsKey(options.prefix, jobId);
+    this.pipe = pipeFor(redis);
   }
 
   emit(type: JobEventType, payload: unknown): void {
@@ -49,7 +127,7 @@ export class JobEventsWriter {
   /** Flushes pending tokens and waits until every event is written. */
   async close(): Promise<void> {
     this.flushTokens();
-    await this.writing;
+    await this.last?.catch(() => undefined);
     if (this.failed) throw this.failed;
   }
 
@@ -63,21 +141,9 @@ export class JobEventsWriter {
   }
 
   private append(type: JobEventType, data: string): void {
-    this.queued.push([type, data]);
-    this.writing ??= this.drain();
-  }
-
-  /** One write at a time, so events keep their order; each takes everything queued so far. */
-  private async drain(): Promise<void> {
-    while (this.queued.length > 0) {
-      const batch = this.queued.splice(0);
-      const multi = this.redis.multi();
-      for (const [type, data] of batch) multi.xadd(this.key, 'MAXLEN', '~', String(JOB_EVENTS_MAX), '*', 'type', type, 'data', data);
-      await multi
-        .expire(this.key, this.options.retentionSeconds)
-        .exec()
-        .catch((error: unknown) => (this.failed ??= error));
-    }
-    this.writing = undefined;
+    const written = this.pipe.append({ key: this.key, retentionSeconds: this.options.retentionSeconds, type, data });
+    if (written === this.last) return;
+    this.last = written;
+    written.catch((error: unknown) => (this.failed ??= error));
   }
 }
