@@ -1,6 +1,7 @@
 /**
  * Worker scaling: completed questions per second with 1, 2 and 4 worker
- * processes at a few concurrencies each, the LLM being tools/fake-openai
+ * processes at concurrencies 4, 16 and 64 (--concurrencies), and the workers'
+ * CPU time per completed question (all their threads, from /proc), the LLM being tools/fake-openai
  * answering after a fixed 200 ms (so the figures measure this system, not a
  * model). Every run: its own redis-server, the sample collection, one
  * gateway; all questions are submitted over HTTP first, then the workers
@@ -9,11 +10,12 @@
  * Each configuration runs --runs times (3 by default); the table shows the
  * median rate, the JSON every run.
  *
- *   npm run bench -- workers [--jobs N] [--llm-ms N] [--runs N]
+ *   npm run bench -- workers [--jobs N] [--llm-ms N] [--runs N] [--concurrencies 4,16,64]
  */
 import { startFakeOpenAI } from '@rag/fake-openai';
 import { freePort, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
 import Redis from 'ioredis';
+import { readFileSync } from 'node:fs';
 import { median, numberFlag, type Scenario } from './scenario';
 import { benchEnv, consuming, fakeLLM, ingestSample, listening, postQuestion } from './stack';
 
@@ -29,6 +31,17 @@ interface Result {
   concurrency: number;
   seconds: number;
   perSecond: number;
+  /** The workers' CPU time (user + system, every thread) from their start of work to the last completion, per question. */
+  cpuMsPerQuestion: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User + system CPU time of a process so far (every thread), in ms, from /proc/<pid>/stat. */
+function cpuMs(pid: number | undefined): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 async function measure(workers: number, concurrency: number, JOBS: number, LLM_MS: number): Promise<Result> {
@@ -66,6 +79,8 @@ async function measure(workers: number, concurrency: number, JOBS: number, LLM_M
     for (let i = 0; i < workers; i++) started.push(startApp('apps/rag-worker/src/main.ts', { ...env, LOG_LEVEL: 'info' }));
     apps.push(...started);
     await Promise.all(started.map(consuming));
+    const cpuAt = () => started.reduce((sum, app) => sum + cpuMs(app.child.pid), 0);
+    const cpu0 = cpuAt();
     const t0 = performance.now();
     for (;;) {
       const completed = await client.zcard('rag:rag-query:completed');
@@ -75,7 +90,7 @@ async function measure(workers: number, concurrency: number, JOBS: number, LLM_M
       await new Promise((r) => setTimeout(r, 50));
     }
     const seconds = (performance.now() - t0) / 1000;
-    return { workers, concurrency, seconds, perSecond: JOBS / seconds };
+    return { workers, concurrency, seconds, perSecond: JOBS / seconds, cpuMsPerQuestion: (cpuAt() - cpu0) / JOBS };
   } finally {
     client.disconnect();
     await Promise.all(apps.map((a) => a.stop('SIGKILL')));
@@ -91,8 +106,11 @@ export const workersScenario: Scenario = {
     const jobs = numberFlag(args, '--jobs', 1000);
     const llmMs = numberFlag(args, '--llm-ms', 200);
     const runs = numberFlag(args, '--runs', 3);
+    const at = args.indexOf('--concurrencies');
+    const concurrencies = (at >= 0 ? args[at + 1] : '4,16,64').split(',').map(Number);
+    if (concurrencies.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('--concurrencies takes whole numbers, e.g. 4,16,64');
     const results: (Result & { runs_per_second: number[] })[] = [];
-    for (const concurrency of [4, 16]) {
+    for (const concurrency of concurrencies) {
       for (const workers of [1, 2, 4]) {
         const each: Result[] = [];
         for (let run = 1; run <= runs; run++) {
@@ -100,7 +118,8 @@ export const workersScenario: Scenario = {
           each.push(await measure(workers, concurrency, jobs, llmMs));
         }
         const perSecond = median(each.map((r) => r.perSecond));
-        results.push({ workers, concurrency, seconds: jobs / perSecond, perSecond, runs_per_second: each.map((r) => r.perSecond) });
+        const cpuMsPerQuestion = median(each.map((r) => r.cpuMsPerQuestion));
+        results.push({ workers, concurrency, seconds: jobs / perSecond, perSecond, cpuMsPerQuestion, runs_per_second: each.map((r) => r.perSecond) });
       }
     }
     const base = (c: number) => results.find((r) => r.workers === 1 && r.concurrency === c)?.perSecond ?? NaN;
@@ -111,12 +130,14 @@ export const workersScenario: Scenario = {
     const lines = [
       `${jobs} questions on the sample collection, LLM answering after ${llmMs} ms (tools/fake-openai), local embedder, LanceDB; median of ${runs} runs per row (every run in the JSON).`,
       '',
-      '| workers × concurrency | completed/s | vs 1 worker | scaling efficiency | ceiling (workers × concurrency / LLM time) |',
-      '|---|---|---|---|---|',
+      '| workers × concurrency | completed/s | vs 1 worker | scaling efficiency | ceiling (workers × concurrency / LLM time) | worker CPU per question |',
+      '|---|---|---|---|---|---|',
       ...rows.map(
         (r) =>
-          `| ${r.workers} × ${r.concurrency} | ${r.perSecond.toFixed(1)} | ${r.vs_one_worker.toFixed(2)}× | ${(r.efficiency * 100).toFixed(0)} % | ${r.ceiling_per_second.toFixed(0)}/s |`,
+          `| ${r.workers} × ${r.concurrency} | ${r.perSecond.toFixed(1)} | ${r.vs_one_worker.toFixed(2)}× | ${(r.efficiency * 100).toFixed(0)} % | ${r.ceiling_per_second.toFixed(0)}/s | ${r.cpuMsPerQuestion.toFixed(1)} ms |`,
       ),
+      '',
+      'Worker CPU per question: user + system time of the worker processes (every thread: LanceDB, the embedder, the LLM client, Bull, events, logs) from their start of work to the last completion, divided by the questions, median of the runs.',
     ];
     return { markdown: lines.join('\n'), data: { jobs, llm_ms: llmMs, runs, rows } };
   },
