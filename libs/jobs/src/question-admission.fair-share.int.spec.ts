@@ -46,7 +46,7 @@ describe('QuestionAdmission with fair share (real Redis, real Bull queue and wor
       });
       return started;
     };
-    return { queue, worker, ask, askMany, work };
+    return { prefix, queue, worker, ask, askMany, work };
   }
 
   const until = async (done: () => boolean | Promise<boolean>) => {
@@ -64,6 +64,23 @@ describe('QuestionAdmission with fair share (real Redis, real Bull queue and wor
     // Within the first 1 + (number of tenants) jobs: exactly second, right behind the head of the line.
     expect(started.slice(0, 3)).toEqual(['a0', 'b0', 'a1']);
     expect(started.filter((id) => id.startsWith('a'))).toEqual(ids('a', 200));
+  });
+
+  it("inserts each job where Bull's own prioritized add puts it, lifting a few off the end or walking the list", async () => {
+    const { prefix, queue, ask } = setUp();
+    // A's 1,100 then more of A's go past the lift limit (walked); the others' pass a few (lifted).
+    const asked: string[] = [];
+    const plan = [...ids('a', 1100), ...ids('b', 3), 'c0', ...ids('a', 1105).slice(1100), ...ids('d', 4), ...ids('b', 6).slice(3)];
+    for (const id of plan) {
+      await ask(id[0], id);
+      asked.push(id);
+    }
+    const bulls = openQueryQueue({ REDIS_URL: redis.url, QUEUE_PREFIX: `${prefix}-bull` });
+    opened.push(bulls);
+    for (const id of asked) await bulls.add('answer', {}, { jobId: id, priority: Number(await queue.client.hget(queue.toKey(id), 'priority')) });
+    const ours = await queue.client.lrange(queue.toKey('wait'), 0, -1);
+    expect(ours).toHaveLength(asked.length);
+    expect(ours).toEqual(await bulls.client.lrange(bulls.toKey('wait'), 0, -1));
   });
 
   it('serves tenants round robin, each in its own order', async () => {

@@ -4,6 +4,8 @@ import { RedisScript } from './redis-script';
 
 /** How many of a tenant's oldest entries one admission at the cap may re-examine. */
 const PRUNE_BATCH = 200;
+/** At most this many jobs ahead of a fair-share insert are lifted off the list's right end and put back (when fewer than walking passes); beyond, the list is walked. */
+const LIFT_LIMIT = 1000;
 
 // The checks and the add in one script: no two requests (on one gateway or many) both pass a check only one may
 // pass, and a question costs one round trip. The add is Bull 4.16's addJob-6.lua for a job with its own id and no
@@ -16,7 +18,7 @@ const PRUNE_BATCH = 200;
 //       10 Bull's priority zset, 11 the fair-share clock (hash: clock, top), 12 the tenant's last tag, 13 Bull's active list.
 // ARGV: 1 job id, 2 request fingerprint ('' without an Idempotency-Key), 3 global cap, 4 tenant cap, 5 retention s,
 //       6 Bull's job key prefix, 7 prune batch, 8 job name, 9 data (JSON), 10 options (JSON), 11 timestamp, 12 the queue's token,
-//       13 fair share ('1' on).
+//       13 fair share ('1' on), 14 lift limit.
 // Redis's own clock (TIME) scores the tenant's entries, so gateways with skewed clocks agree.
 const ADMIT = `
 local t = redis.call('TIME')
@@ -74,11 +76,22 @@ redis.call('HMSET', KEYS[7], 'name', ARGV[8], 'data', ARGV[9], 'opts', ARGV[10],
 if tag == 0 then
   redis.call('LPUSH', target, id)
 else
-  -- Bull's addJobWithPriority: after every waiting job of a lower or equal tag (the list is taken from its right end).
+  -- Where Bull's addJobWithPriority puts it: behind every waiting job of a lower or equal tag (workers take from the right).
   redis.call('ZADD', KEYS[10], tag, id)
-  local before = redis.call('ZCOUNT', KEYS[10], 0, tag) - 1
-  local pivot = redis.call('LINDEX', target, redis.call('LLEN', target) - before)
-  if pivot then redis.call('LINSERT', target, 'BEFORE', pivot, id) else redis.call('RPUSH', target, id) end
+  local len = redis.call('LLEN', target)
+  local before = math.min(redis.call('ZCOUNT', KEYS[10], 0, tag) - 1, len)
+  if before == 0 then
+    redis.call('RPUSH', target, id)
+  elseif before <= tonumber(ARGV[14]) and before < len - before then
+    -- Fewer to pass than to walk (a tenant with little waiting): lift them off the right end and put them back.
+    local ahead = redis.call('RPOP', target, before)
+    local back = {id}
+    for i = #ahead, 1, -1 do back[#back + 1] = ahead[i] end
+    redis.call('RPUSH', target, unpack(back))
+  else
+    -- Bull's own insert: LINDEX and LINSERT walk the list to the pivot.
+    redis.call('LINSERT', target, 'BEFORE', redis.call('LINDEX', target, len - before), id)
+  end
 end
 redis.call('PUBLISH', KEYS[1] .. 'ing@' .. ARGV[12], id)
 redis.call('ZADD', KEYS[5], now, id)
@@ -224,6 +237,7 @@ export class QuestionAdmission {
       fields.timestamp,
       (this.queue as unknown as { token: string }).token,
       this.fairShare ? '1' : '0',
+      LIFT_LIMIT,
     ];
     const [outcome, waiting] = (await admitScript.run(this.queue.client, keys, args)) as [AdmissionOutcome, number];
     return { outcome, waiting: Number(waiting) };

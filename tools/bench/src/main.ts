@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { capacityScenario } from './capacity.bench';
 import { chartLinks, chartsFor, type Chart, type StampedResult } from './charts/benchmark-charts';
+import { fairnessScenario } from './fairness.bench';
 import { gatewayScenario } from './gateway.bench';
 import { ingestRemoteScenario, ingestScenario } from './ingest.bench';
 import { memoryScenario } from './memory.bench';
@@ -33,6 +34,7 @@ const SCENARIOS: Scenario[] = [
   scalingScenario,
   overheadScenario,
   capacityScenario,
+  fairnessScenario,
   retrievalScenario,
   retrievalQualityScenario,
   ingestScenario,
