@@ -1,5 +1,5 @@
 import { useRedisSuite } from '@rag/testing';
-import type { Job, Queue } from 'bull';
+import Bull, { type Job, type Queue } from 'bull';
 import { QuestionAdmission } from './question-admission';
 import { openQueryQueue, queryJobOptions } from './queues';
 
@@ -75,7 +75,7 @@ describe('QuestionAdmission with fair share (real Redis, real Bull queue and wor
       await ask(id[0], id);
       asked.push(id);
     }
-    const bulls = openQueryQueue({ REDIS_URL: redis.url, QUEUE_PREFIX: `${prefix}-bull` });
+    const bulls = new Bull('rag-query', redis.url, { prefix: `${prefix}-bull` });
     opened.push(bulls);
     for (const id of asked) await bulls.add('answer', {}, { jobId: id, priority: Number(await queue.client.hget(queue.toKey(id), 'priority')) });
     const ours = await queue.client.lrange(queue.toKey('wait'), 0, -1);
