@@ -370,6 +370,13 @@ export class EnvSchema {
   @IntSetting(1)
   MAX_WAITING_JOBS_PER_TENANT = 2000;
 
+  /**
+   * Fair share: each question is queued by its tenant's place in line (start-time fair queuing on Bull priorities),
+   * so one tenant's backlog does not hold back another's questions; off = first in, first out across tenants.
+   */
+  @IsIn(ON_OFF)
+  FAIR_SHARE: OnOff = 'on';
+
   /** Requests per minute to the OpenAI-compatible API, shared by all workers through Redis (0 = no limit). */
   @IntSetting(0)
   LLM_RPM = 0;

@@ -6,7 +6,10 @@ import { queryJobOptions } from './queues';
 
 const OPTIONS = { JOB_ATTEMPTS: 3, JOB_BACKOFF_MS: 1000, JOB_RETENTION_SECONDS: 600 };
 
-describe('QuestionAdmission (real Redis, real Bull queue)', () => {
+describe.each([
+  ['first in, first out', false],
+  ['fair share', true],
+])('QuestionAdmission, %s (real Redis, real Bull queue)', (_mode, fairShare) => {
   let redis: PrivateRedis;
   let queue: Bull.Queue;
   let admission: QuestionAdmission;
@@ -16,7 +19,7 @@ describe('QuestionAdmission (real Redis, real Bull queue)', () => {
     redis = await startRedis();
     queue = new Bull('rag-query', redis.url, { prefix: 'qa' });
     await queue.isReady();
-    admission = new QuestionAdmission(queue, 'qa', 600);
+    admission = new QuestionAdmission(queue, 'qa', 600, fairShare);
   });
 
   afterAll(async () => {
@@ -40,7 +43,8 @@ describe('QuestionAdmission (real Redis, real Bull queue)', () => {
     const listener = queue.client.duplicate();
     listener.on('pmessage', (_pattern: string, _channel: string, id: string) => events.push(id));
     await listener.psubscribe('qa:rag-query:waiting@*');
-    await queue.add('answer', data, { ...opts, jobId: 'bulls' });
+    // With fair share, Bull's own prioritized add of the priority (tag) our job gets: the first tag, 2.
+    await queue.add('answer', data, { ...opts, jobId: 'bulls', ...(fairShare ? { priority: 2 } : {}) });
     const counter = Number(await queue.client.get('qa:rag-query:id'));
     expect(await admission.admit({ tenant: 'acme', jobId: 'mine', maxWaiting: BIG, maxPerTenant: BIG }, { name: 'answer', data, opts })).toEqual({
       outcome: 'admitted',
@@ -50,7 +54,8 @@ describe('QuestionAdmission (real Redis, real Bull queue)', () => {
     const [bulls, mine] = await Promise.all([queue.client.hgetall('qa:rag-query:bulls'), queue.client.hgetall('qa:rag-query:mine')]);
     const comparable = (h: Record<string, string>) => {
       const { timestamp, opts: o, ...rest } = h;
-      const parsed = JSON.parse(o) as Record<string, unknown>;
+      // Bull keeps a priority in the options too; Bull reads it from the record's own field, compared here.
+      const { priority: _priority, ...parsed } = JSON.parse(o) as Record<string, unknown>;
       expect(Number(timestamp)).toBe(parsed.timestamp);
       return { ...rest, opts: { ...parsed, jobId: 'id', timestamp: 0 } };
     };
@@ -58,7 +63,7 @@ describe('QuestionAdmission (real Redis, real Bull queue)', () => {
     // Bull reads the job back as it reads its own: same data, options (attempts, backoff, retention) and state.
     const [theirs, ours] = await Promise.all([queue.getJob('bulls'), queue.getJob('mine')]);
     expect(ours!.data).toEqual(theirs!.data);
-    expect({ ...ours!.opts, jobId: 'id', timestamp: 0 }).toEqual({ ...theirs!.opts, jobId: 'id', timestamp: 0 });
+    expect({ ...ours!.opts, jobId: 'id', timestamp: 0 }).toEqual({ ...theirs!.opts, jobId: 'id', timestamp: 0, priority: undefined });
     expect(await ours!.getState()).toBe('waiting');
     expect(await queue.client.lrange('qa:rag-query:wait', 0, -1)).toEqual(['mine', 'bulls']);
     for (let i = 0; i < 100 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
@@ -100,6 +105,7 @@ describe('QuestionAdmission (real Redis, real Bull queue)', () => {
     expect(await queue.client.zrange(admission.tenantKey('globex'), 0, -1)).toEqual(['g1', 'g9']);
     expect(await queue.client.ttl(admission.tenantKey('acme'))).toBeGreaterThan(590);
     await (await queue.getJob('g9'))!.remove();
+    await (await queue.getJob('g1'))!.remove();
   });
 
   it('at the cap, drops jobs a worker has started or that are gone, and keeps those still waiting', async () => {
@@ -145,7 +151,7 @@ describe('QuestionAdmission (real Redis, real Bull queue)', () => {
     const queues = [queue, new Bull('rag-query', redis.url, { prefix: 'qa' }), new Bull('rag-query', redis.url, { prefix: 'qa' })];
     try {
       await Promise.all(queues.map((q) => q.isReady()));
-      const admissions = queues.map((q) => new QuestionAdmission(q, 'qa', 600));
+      const admissions = queues.map((q) => new QuestionAdmission(q, 'qa', 600, fairShare));
       for (let round = 0; round < 3; round++) {
         const outcomes = await Promise.all(
           Array.from({ length: 60 }, (_, i) => ask(`burst${round}`, `b${round}-${i}`, { maxPerTenant: 5 }, admissions[i % admissions.length])),

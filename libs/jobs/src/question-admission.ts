@@ -4,15 +4,21 @@ import { RedisScript } from './redis-script';
 
 /** How many of a tenant's oldest entries one admission at the cap may re-examine. */
 const PRUNE_BATCH = 200;
+/** At most this many jobs ahead of a fair-share insert are lifted off the list's right end and put back (when fewer than walking passes); beyond, the list is walked. */
+const LIFT_LIMIT = 1000;
 
 // The checks and the add in one script: no two requests (on one gateway or many) both pass a check only one may
 // pass, and a question costs one round trip. The add is Bull 4.16's addJob-6.lua for a job with its own id and no
-// delay, priority, LIFO or debounce (`admit` refuses those options): the job hash, the wait list (the paused list
-// while the queue is paused), the id counter and the `waiting` event, as Bull's own add leaves them (tested side by side).
+// delay, LIFO or debounce (`admit` refuses those options): the job hash, the wait list (the paused list while the
+// queue is paused), the id counter and the `waiting` event, as Bull's own add leaves them (tested side by side).
+// With fair share on, the job's priority is its tenant's tag and it is inserted as Bull's addJobWithPriority inserts
+// (the `priority` zset, then its place in the list); off, it is pushed first in, first out with priority 0.
 // KEYS: 1 Bull's wait list, 2 paused list, 3 meta-paused, 4 id counter, 5 the tenant's waiting questions (zset: job id → ms),
-//       6 the idempotency record (→ fingerprint), 7 the job's Bull hash, 8 its cancel signal, 9 its cancelled record.
+//       6 the idempotency record (→ fingerprint), 7 the job's Bull hash, 8 its cancel signal, 9 its cancelled record,
+//       10 Bull's priority zset, 11 the fair-share clock (hash: clock, top), 12 the tenant's last tag, 13 Bull's active list.
 // ARGV: 1 job id, 2 request fingerprint ('' without an Idempotency-Key), 3 global cap, 4 tenant cap, 5 retention s,
-//       6 Bull's job key prefix, 7 prune batch, 8 job name, 9 data (JSON), 10 options (JSON), 11 timestamp, 12 the queue's token.
+//       6 Bull's job key prefix, 7 prune batch, 8 job name, 9 data (JSON), 10 options (JSON), 11 timestamp, 12 the queue's token,
+//       13 fair share ('1' on), 14 lift limit.
 // Redis's own clock (TIME) scores the tenant's entries, so gateways with skewed clocks agree.
 const ADMIT = `
 local t = redis.call('TIME')
@@ -44,17 +50,55 @@ if own >= tonumber(ARGV[4]) then
   if own >= tonumber(ARGV[4]) then return {'tenant_full', own} end
 end
 if ARGV[2] ~= '' then redis.call('SET', KEYS[6], ARGV[2], 'EX', tonumber(ARGV[5])) end
-redis.call('INCR', KEYS[4])
-redis.call('HMSET', KEYS[7], 'name', ARGV[8], 'data', ARGV[9], 'opts', ARGV[10], 'timestamp', ARGV[11], 'delay', 0, 'priority', 0)
 local target = KEYS[1]
 if redis.call('EXISTS', KEYS[3]) == 1 then target = KEYS[2] end
-redis.call('LPUSH', target, id)
+local tag = 0
+if ARGV[13] == '1' then
+  -- A worker that waited on an empty queue takes a job (BRPOPLPUSH) a round trip before its moveToActive drops it from
+  -- the priority set: more in the set than in the list means such jobs, which sit in the active list; drop them now.
+  if redis.call('ZCARD', KEYS[10]) > redis.call('LLEN', target) then
+    local active = redis.call('LRANGE', KEYS[13], 0, -1)
+    for i = 1, #active do redis.call('ZREM', KEYS[10], active[i]) end
+  end
+  -- Start-time fair queuing. The clock is the tag at the head of the queue (the lowest waiting; once none waits, the
+  -- highest given), never going back; a tenant's tag is one past its last, and never behind the clock. Tags start at 2:
+  -- priority 1 is a replayed dead letter's (QuestionProducer#replay), ahead of every question.
+  local clock = redis.call('HMGET', KEYS[11], 'clock', 'top')
+  local top = tonumber(clock[2]) or 0
+  local head = redis.call('ZRANGE', KEYS[10], 0, 0, 'WITHSCORES')
+  local v = math.max(tonumber(clock[1]) or 0, tonumber(head[2]) or top)
+  tag = math.max(v, (tonumber(redis.call('GET', KEYS[12])) or 1) + 1)
+  redis.call('HSET', KEYS[11], 'clock', v, 'top', math.max(top, tag))
+  redis.call('SET', KEYS[12], tag, 'EX', tonumber(ARGV[5]))
+end
+redis.call('INCR', KEYS[4])
+redis.call('HMSET', KEYS[7], 'name', ARGV[8], 'data', ARGV[9], 'opts', ARGV[10], 'timestamp', ARGV[11], 'delay', 0, 'priority', tag)
+if tag == 0 then
+  redis.call('LPUSH', target, id)
+else
+  -- Where Bull's addJobWithPriority puts it: behind every waiting job of a lower or equal tag (workers take from the right).
+  redis.call('ZADD', KEYS[10], tag, id)
+  local len = redis.call('LLEN', target)
+  local before = math.min(redis.call('ZCOUNT', KEYS[10], 0, tag) - 1, len)
+  if before == 0 then
+    redis.call('RPUSH', target, id)
+  elseif before <= tonumber(ARGV[14]) and before < len - before then
+    -- Fewer to pass than to walk (a tenant with little waiting): lift them off the right end and put them back.
+    local ahead = redis.call('RPOP', target, before)
+    local back = {id}
+    for i = #ahead, 1, -1 do back[#back + 1] = ahead[i] end
+    redis.call('RPUSH', target, unpack(back))
+  else
+    -- Bull's own insert: LINDEX and LINSERT walk the list to the pivot.
+    redis.call('LINSERT', target, 'BEFORE', redis.call('LINDEX', target, len - before), id)
+  end
+end
 redis.call('PUBLISH', KEYS[1] .. 'ing@' .. ARGV[12], id)
 redis.call('ZADD', KEYS[5], now, id)
 redis.call('EXPIRE', KEYS[5], tonumber(ARGV[5]))
 return {'admitted', own + 1}
 `;
-const admitScript = new RedisScript(ADMIT, 9);
+const admitScript = new RedisScript(ADMIT, 13);
 
 /** What Bull stores of a new job (Job#toData): its payload and options as JSON, its options with Bull's defaults applied. */
 interface BullJobData {
@@ -115,9 +159,21 @@ export interface AdmittedJob {
  * Each tenant's waiting questions are a sorted set (score: when admitted).
  * Entries are not removed when a worker starts a job; instead, when a tenant
  * reaches its cap, its oldest entries are checked against Bull's job records
- * inside the script and those started or gone are dropped. The queue is
- * first in, first out, so the oldest are the ones most likely started: the
- * normal cost is one script call, and at the cap at most PRUNE_BATCH lookups.
+ * inside the script and those started or gone are dropped. A tenant's own
+ * questions start first in, first out, so its oldest are the ones most likely
+ * started: the normal cost is one script call, and at the cap at most
+ * PRUNE_BATCH lookups.
+ *
+ * Fair share (start-time fair queuing): each question gets a tag, one past
+ * its tenant's previous tag but never behind the clock (the lowest tag still
+ * waiting), and the tag is its Bull priority, so workers take the lowest
+ * first. A tenant with 2,000 waiting holds tags clock … clock+1999; another
+ * tenant's question gets the clock's tag and starts after at most one
+ * question of each tenant. Workers change nothing: Bull's moveToActive
+ * already drops a started job from the priority set, and a retried job comes
+ * back with its own (old, so early) tag. The insert walks the wait list
+ * (LINDEX and LINSERT, as Bull's own prioritized add): linear in the
+ * waiting questions, measured in docs/benchmarks.md ("fairness").
  *
  * An idempotency record lives for the retention time and maps the key's
  * deterministic job id to the request's fingerprint. While the job, its
@@ -131,6 +187,8 @@ export class QuestionAdmission {
     private readonly queue: Queue,
     private readonly prefix: string,
     private readonly retentionSeconds: number,
+    /** Queue by each tenant's place in line (FAIR_SHARE=on); false: first in, first out across tenants. */
+    private readonly fairShare = true,
   ) {}
 
   tenantKey(tenant: string): string {
@@ -146,7 +204,8 @@ export class QuestionAdmission {
     const { tenant, jobId } = request;
     const { opts } = job;
     if (opts.jobId === undefined || String(opts.jobId) !== jobId) throw new Error(`the job's id ${String(opts.jobId)} is not the admitted ${jobId}`);
-    if (opts.delay || opts.priority || opts.lifo || opts.repeat) throw new Error('admission adds jobs without delay, priority, LIFO or repeat');
+    if (opts.delay || opts.priority || opts.lifo || opts.repeat)
+      throw new Error('admission adds jobs without delay, priority, LIFO or repeat (fair share sets the priority)');
     // Bull's own defaults and serialisation (attempts, backoff, timestamp), as its add stores them.
     const fields = new BullJob(this.queue, job.name, job.data, opts).toData();
     const keys = [
@@ -159,6 +218,10 @@ export class QuestionAdmission {
       this.queue.toKey(jobId),
       cancelKey(this.prefix, jobId),
       cancelledKey(this.prefix, jobId),
+      this.queue.toKey('priority'),
+      `${this.prefix}:fair-share`,
+      `${this.prefix}:fair-share:${tenant}`,
+      this.queue.toKey('active'),
     ];
     const args = [
       jobId,
@@ -173,6 +236,8 @@ export class QuestionAdmission {
       fields.opts,
       fields.timestamp,
       (this.queue as unknown as { token: string }).token,
+      this.fairShare ? '1' : '0',
+      LIFT_LIMIT,
     ];
     const [outcome, waiting] = (await admitScript.run(this.queue.client, keys, args)) as [AdmissionOutcome, number];
     return { outcome, waiting: Number(waiting) };

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { capacityScenario } from './capacity.bench';
 import { clusterFailoverScenario } from './cluster-failover.bench';
 import { chartLinks, chartsFor, type Chart, type StampedResult } from './charts/benchmark-charts';
+import { fairnessScenario } from './fairness.bench';
 import { gatewayScenario } from './gateway.bench';
 import { ingestRemoteScenario, ingestScenario } from './ingest.bench';
 import { memoryScenario } from './memory.bench';
@@ -35,6 +36,7 @@ const SCENARIOS: Scenario[] = [
   clusterFailoverScenario,
   overheadScenario,
   capacityScenario,
+  fairnessScenario,
   retrievalScenario,
   retrievalQualityScenario,
   ingestScenario,

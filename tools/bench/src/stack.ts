@@ -4,12 +4,14 @@ import * as path from 'node:path';
 /** The question the single-question scenarios ask, answered from the sample collection. */
 export const SAMPLE_QUESTION = 'How many vacation days do new employees get?';
 
-/** Loads tools/dev-stack/sample-docs into collection `sample` with the ingest CLI, under `env`; throws with its stderr if that fails. */
-export async function ingestSample(env: NodeJS.ProcessEnv): Promise<void> {
+/** Loads tools/dev-stack/sample-docs into collection `sample` of `tenant` with the ingest CLI, under `env`; throws with its stderr if that fails. */
+export async function ingestSample(env: NodeJS.ProcessEnv, tenant = 'default'): Promise<void> {
   const load = await runApp('apps/ingest-cli/src/main.ts', env, [
     path.join(WORKSPACE_ROOT, 'tools/dev-stack/sample-docs'),
     '--collection',
     'sample',
+    '--tenant',
+    tenant,
     '--no-progress',
   ]);
   if (load.code !== 0) throw new Error(load.stderr);

@@ -1,7 +1,7 @@
 import { JobName, QueueName, cancelKey, type QueryJobPayload } from '@rag/queue-contracts';
 import { monitorRequests, useRedisSuite } from '@rag/testing';
 import type { Job, Queue } from 'bull';
-import { DeadLetters, type AttemptRecord } from '../dead-letters';
+import { ALL_TENANTS, DeadLetters, type AttemptRecord } from '../dead-letters';
 import { verifyJob } from '../job-signature';
 import { openQueryQueue } from '../queues';
 import { JobWaiter } from './job-waiter';
@@ -29,6 +29,7 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
       JOB_BACKOFF_MS: 50,
       MAX_WAITING_JOBS: 100,
       MAX_WAITING_JOBS_PER_TENANT: 100,
+      FAIR_SHARE: 'on',
       ...overrides,
     };
     const queue = openQueryQueue({ REDIS_URL: redis.url, QUEUE_PREFIX: config.QUEUE_PREFIX });
@@ -93,6 +94,25 @@ describe('QueryJobs: the lifecycle of a question (real Redis, real Bull queues)'
       expect(await jobs.enqueue({ ...draft('acme'), max_tokens: 50 }, 'key-2')).toEqual({ outcome: 'replayed', jobId: (tuned as { jobId: string }).jobId });
       // Another tenant's same key is another job.
       expect(await jobs.enqueue(draft('globex'), 'key-1')).toMatchObject({ outcome: 'queued', jobId: expect.not.stringMatching(jobId) });
+    });
+
+    it('replays a dead letter ahead of the questions waiting (with fair share, a job without a priority would wait behind them all)', async () => {
+      const { jobs, queue, deadLetters } = await setUp();
+      const { jobId } = (await jobs.enqueue(draft('acme'))) as { jobId: string };
+      const job = (await queue.getJob(jobId))!;
+      await job.remove();
+      await deadLetters.add({
+        job_id: jobId,
+        queue: QueueName.Query,
+        job_name: JobName.Answer,
+        payload: job.data,
+        final_error: 'x',
+        failed_at: new Date().toISOString(),
+      });
+      for (let i = 0; i < 5; i++) await jobs.enqueue(draft('globex'));
+      expect((await jobs.replay(ALL_TENANTS, jobId))?.job_id).toBe(jobId);
+      // The worker takes the wait list's last entry first.
+      expect(await queue.client.lindex(queue.toKey('wait'), -1)).toBe(jobId);
     });
 
     it('refuses beyond the tenant cap and the global cap instead of queueing', async () => {

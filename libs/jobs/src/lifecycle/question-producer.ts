@@ -10,7 +10,10 @@ import { replayDeadLetter } from '../replay';
 import { idempotentJobId, newJobId } from './job-ids';
 
 export type QuestionProducerConfig = JobSigningConfig &
-  Pick<Config, 'QUEUE_PREFIX' | 'JOB_RETENTION_SECONDS' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'MAX_WAITING_JOBS' | 'MAX_WAITING_JOBS_PER_TENANT'>;
+  Pick<
+    Config,
+    'QUEUE_PREFIX' | 'JOB_RETENTION_SECONDS' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS' | 'MAX_WAITING_JOBS' | 'MAX_WAITING_JOBS_PER_TENANT' | 'FAIR_SHARE'
+  >;
 
 /** A question as its producer states it; the signature is the producer's to add. */
 export type QuestionDraft = Omit<QueryJobPayload, 'signature'>;
@@ -62,7 +65,7 @@ export class QuestionProducer {
     private readonly queue: Queue<QueryJobPayload>,
     private readonly config: QuestionProducerConfig,
   ) {
-    this.admission = new QuestionAdmission(queue, config.QUEUE_PREFIX, config.JOB_RETENTION_SECONDS);
+    this.admission = new QuestionAdmission(queue, config.QUEUE_PREFIX, config.JOB_RETENTION_SECONDS, config.FAIR_SHARE === 'on');
   }
 
   async enqueue(draft: QuestionDraft, idempotencyKey?: string): Promise<QuestionOutcome> {
@@ -104,9 +107,12 @@ export class QuestionProducer {
   /**
    * Puts a dead letter back on the queue under its own id, re-signed, with
    * the question's job options (see replayDeadLetter). Undefined when no such
-   * letter lies within `scope`.
+   * letter lies within `scope`. With fair share on it goes to the front (Bull
+   * priority 1, below every question's tag): a job without a priority would
+   * wait until no question is left, which under a steady load is never.
    */
   replay(deadLetters: DeadLetters, scope: TenantScope, jobId: string): Promise<DeadLetter | undefined> {
-    return replayDeadLetter(this.queue, deadLetters, scope, jobId, queryJobOptions(this.config, jobId), this.config);
+    const options = { ...queryJobOptions(this.config, jobId), ...(this.config.FAIR_SHARE === 'on' ? { priority: 1 } : {}) };
+    return replayDeadLetter(this.queue, deadLetters, scope, jobId, options, this.config);
   }
 }

@@ -52,6 +52,7 @@ describe('terminal events of jobs no attempt ends (real Redis, Bull and the even
       JOB_BACKOFF_MS: 50,
       MAX_WAITING_JOBS: 100,
       MAX_WAITING_JOBS_PER_TENANT: 100,
+      FAIR_SHARE: 'on' as const,
     };
     const queue = openQueryQueue(config);
     opened.push(queue);

@@ -59,6 +59,7 @@ describe('webhooks: a finished question POSTed, signed, to its callback_url (rea
       JOB_BACKOFF_MS: 10,
       MAX_WAITING_JOBS: 100,
       MAX_WAITING_JOBS_PER_TENANT: 100,
+      FAIR_SHARE: 'on',
       WEBHOOK_ATTEMPTS: 3,
       WEBHOOK_BACKOFF_MS: 20,
       WEBHOOK_TIMEOUT_MS: 2000,
