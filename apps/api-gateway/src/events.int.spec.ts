@@ -62,7 +62,9 @@ describe('GET /v1/jobs/:id/events (Server-Sent Events; real Redis, real gateway)
     events.emit('citation', { id: 'vacation.md#0', source: 'vacation.md', chunk: '25 days', score: 0.9 });
     events.emit('done', { status: 'completed', model: 'extractive-bm25-v1' });
     await events.close();
-    await job!.moveToCompleted({ answer: 'New employees get 25 days. [1]', citations: [], model: 'extractive-bm25-v1', usage: {}, timings: {} }, true, true);
+    const result = { answer: 'New employees get 25 days. [1]', citations: [], model: 'extractive-bm25-v1', usage: {}, timings: {} };
+    // Bull stores the value JSON-encoded, as a processor's return value; its typings say string.
+    await job!.moveToCompleted(result as unknown as string, true, true);
     await queue.close();
   };
 
