@@ -62,7 +62,10 @@ describe('api-gateway (real Redis)', () => {
       signature: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
     expect(await job?.getState()).toBe('waiting');
-    expect(logLines.some((l) => l.message === 'job accepted' && l.job_id === body.job_id && l.request_id === 'req-abc-1')).toBe(true);
+    // One line for the request, its access line, with the job it queued.
+    expect(logLines.filter((l) => l.request_id === 'req-abc-1')).toEqual([
+      expect.objectContaining({ message: 'request', route: '/v1/chat', status: 202, job_id: body.job_id, queue: queue.name, tenant: 'default' }),
+    ]);
 
     const view = await json(await fetch(`${base}/v1/jobs/${body.job_id}`));
     expect(view).toMatchObject({ job_id: body.job_id, status: 'queued', attempts: 0 });

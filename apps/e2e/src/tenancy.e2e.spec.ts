@@ -123,7 +123,7 @@ describe('tenant isolation end to end', () => {
     }
     const requests = gateway.logs().filter((l) => l.message === 'request' && l.route === '/v1/chat');
     expect(requests.map((l) => l.tenant)).toEqual(expect.arrayContaining(['acme', 'globex']));
-    expect(gateway.logs().find((l) => l.message === 'job accepted' && l.job_id === acme.job_id)).toMatchObject({ tenant: 'acme' });
+    expect(gateway.logs().find((l) => l.message === 'request' && l.job_id === acme.job_id)).toMatchObject({ tenant: 'acme', route: '/v1/chat' });
     // A question about the other tenant's document finds nothing of it.
     const probe = await ask(ACME_KEY, 'When is the volcano lair open?', 'handbook');
     expect(probe.status).toBe('completed');

@@ -1,4 +1,5 @@
 import winston from 'winston';
+import { BufferedLinesTransport } from './buffered-lines.transport';
 import { currentContext } from './context';
 import { redactSecrets, redactValue, registerSecrets } from './redact';
 
@@ -9,6 +10,12 @@ export interface LoggerOptions {
   level?: string;
   /** Where lines go; stdout by default. Tests pass a stream to read them back. */
   stream?: NodeJS.WritableStream;
+  /**
+   * Lines gathered and written once per event-loop turn (and at exit): the
+   * default on stdout. A stream passed in gets each line as it is logged, so
+   * a test reads it right after the call, unless this is set.
+   */
+  buffered?: boolean;
   /** Extra fields on every line, e.g. a worker id. */
   defaultMeta?: Record<string, unknown>;
   /** Configured secret values (see secretValues in @rag/config): masked in every line, as are credential-shaped strings. */
@@ -35,7 +42,8 @@ const redacted = winston.format((info) => {
 /** JSON lines with timestamp, service and the active request/job ids; secrets masked. */
 export function createLogger(options: LoggerOptions): Logger {
   if (options.secrets) registerSecrets(options.secrets);
-  const transport = options.stream ? new winston.transports.Stream({ stream: options.stream }) : new winston.transports.Console();
+  const buffered = options.buffered ?? options.stream === undefined;
+  const transport = buffered ? new BufferedLinesTransport(options.stream) : new winston.transports.Stream({ stream: options.stream ?? process.stdout });
   return winston.createLogger({
     level: options.level ?? 'info',
     defaultMeta: { service: options.service, ...options.defaultMeta },

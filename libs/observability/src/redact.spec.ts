@@ -20,6 +20,9 @@ describe('redactSecrets', () => {
     ['a password in a URL', 'connect redis://default:hunter22@10.0.0.7:6379 failed', 'connect redis://***@10.0.0.7:6379 failed'],
     ['an api_key field', '{"api_key": "abcdef123456"}', '{"api_key": "***"}'],
     ['a password parameter', 'GET /x?user=a&password=hunter22&x=1', 'GET /x?user=a&password=***&x=1'],
+    ['a Basic credential', 'sent Authorization: Basic dXNlcjpodW50ZXIyMg==', 'sent Authorization: Basic ***'],
+    ['a secret parameter', 'POST /hook?secret=whsec0123456789', 'POST /hook?secret=***'],
+    ['an API-KEY field in capitals', 'API-KEY = abcdef123456', 'API-KEY = ***'],
   ])('masks %s', (_label, text, expected) => {
     expect(redactSecrets(text)).toBe(expected);
   });

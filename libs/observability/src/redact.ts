@@ -22,6 +22,10 @@ const SHAPES: [RegExp, string][] = [
   [/\b(api[-_]?key|password|secret)(\s*=\s*|["']\s*:\s*["'])[^\s"',;&]{6,}/gi, `$1$2${MASK}`],
 ];
 
+// Every shape above contains one of these: text without any (most log fields: methods, routes, ids, timestamps) skips the six replaces.
+// A shape added above needs its literal here.
+const MAYBE_SHAPED = /Bearer|Basic|sk-|rag_|:\/\/|api[-_]?key|password|secret/i;
+
 const secrets = new Set<string>();
 // Longest first, so a secret that contains another is masked whole.
 let longestFirst: string[] = [];
@@ -41,6 +45,7 @@ export function redactSecrets(text: string): string {
   for (const secret of longestFirst) {
     if (out.includes(secret)) out = out.split(secret).join(MASK);
   }
+  if (!MAYBE_SHAPED.test(out)) return out;
   for (const [pattern, replacement] of SHAPES) out = out.replace(pattern, replacement);
   return out;
 }

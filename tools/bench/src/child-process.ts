@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createInterface } from 'node:readline';
 
 /** A benchmark's own child process (a Python server, a built bundle): what @rag/testing's startApp is for TypeScript entries. */
 export interface Child {
@@ -14,12 +15,12 @@ const KEEP_LINES = 200;
 export function startChild(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Child {
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  const collect = (chunk: Buffer) => {
-    lines.push(...chunk.toString().split('\n').filter(Boolean));
+  const collect = (line: string) => {
+    if (line) lines.push(line);
     if (lines.length > KEEP_LINES) lines.splice(0, lines.length - KEEP_LINES);
   };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  // Whole lines however the pipe cuts the output: our loggers write many lines in one write.
+  for (const output of [child.stdout, child.stderr]) if (output) createInterface({ input: output, crlfDelay: Infinity }).on('line', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', (e) => lines.push(`cannot start ${command}: ${e.message}`));
   return {

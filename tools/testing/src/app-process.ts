@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 
 export const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
 const TSCONFIG = path.join(WORKSPACE_ROOT, 'tsconfig.base.json');
@@ -32,12 +33,12 @@ export function startApp(entry: string, env: NodeJS.ProcessEnv, args: string[] =
   const child = spawnTs(entry, env, args);
   const lines: string[] = [];
   const listeners = new Set<() => void>();
-  const collect = (chunk: Buffer) => {
-    lines.push(...chunk.toString().split('\n').filter(Boolean));
+  const collect = (line: string) => {
+    if (line) lines.push(line);
     for (const l of listeners) l();
   };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  // Whole lines however the pipe cuts the output: a logger writes many lines in one write.
+  for (const output of [child.stdout, child.stderr]) if (output) createInterface({ input: output, crlfDelay: Infinity }).on('line', collect);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => {
       for (const l of listeners) l();
@@ -98,6 +99,7 @@ export function runApp(entry: string, env: NodeJS.ProcessEnv, args: string[] = [
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': output still in the pipes when the process ends is read first.
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

@@ -6,13 +6,15 @@ import { randomUUID } from 'node:crypto';
 declare module 'express-serve-static-core' {
   interface Request {
     requestId: string;
+    /** What a route adds to the request's one access log line, e.g. the job it queued. */
+    logFields?: Record<string, unknown>;
   }
 }
 
 /**
  * Gives every request an id (the caller's `X-Request-Id` when well-formed),
  * runs the rest of the request inside its log context, and writes one access
- * log line when the response is done.
+ * log line when the response is done (with the route's `req.logFields`).
  */
 export function requestContext(logger: Logger, duration?: Histogram<'method' | 'route' | 'status'>): RequestHandler {
   return (req, res, next) => {
@@ -28,6 +30,7 @@ export function requestContext(logger: Logger, duration?: Histogram<'method' | '
         const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl || 'unmatched';
         duration?.observe({ method: req.method, route, status: String(res.statusCode) }, durationMs / 1000);
         logger.info('request', {
+          ...req.logFields,
           method: req.method,
           route,
           path: req.path.slice(0, 200),

@@ -20,11 +20,8 @@ export function chatRoutes(deps: GatewayDeps): Router {
       req.traceparent,
     );
     if (!replayed) deps.metrics.jobs.enqueued.inc({ queue: deps.queue.name });
-    deps.logger.info(replayed ? 'job accepted again (idempotent)' : 'job accepted', {
-      job_id: accepted.job_id,
-      queue: deps.queue.name,
-      tenant: req.principal.tenant,
-    });
+    // On the request's access line, not a line of its own: one line per request.
+    req.logFields = { job_id: accepted.job_id, queue: deps.queue.name, ...(replayed ? { replayed: true } : {}) };
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).location(accepted.status_url).json(accepted);
   });

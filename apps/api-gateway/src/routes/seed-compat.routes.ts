@@ -11,7 +11,8 @@ export function seedCompatRoutes(deps: GatewayDeps): Router {
     const body = typeof req.query.query === 'string' ? { query: req.query.query } : (req.body ?? {});
     const { accepted, replayed } = await enqueueQuestion(deps.jobs, deps.config, body, req.requestId, req.principal.tenant, req.get('idempotency-key'));
     if (!replayed) deps.metrics.jobs.enqueued.inc({ queue: deps.queue.name });
-    deps.logger.info('job accepted', { job_id: accepted.job_id, queue: deps.queue.name, route: '/chat', tenant: req.principal.tenant });
+    // On the request's access line, not a line of its own: one line per request.
+    req.logFields = { job_id: accepted.job_id, queue: deps.queue.name, ...(replayed ? { replayed: true } : {}) };
     res.status(202).location(accepted.status_url).json(accepted);
   });
   router.get('/job-status', requireScope('query'), async (req, res) => {
