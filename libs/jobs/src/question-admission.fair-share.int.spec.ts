@@ -83,6 +83,25 @@ describe('QuestionAdmission with fair share (real Redis, real Bull queue and wor
     expect(ours).toEqual(await bulls.client.lrange(bulls.toKey('wait'), 0, -1));
   });
 
+  it('moves questions queued without fair share up one per admission, in their order, instead of behind every new one', async () => {
+    const { prefix, queue, askMany, work } = setUp();
+    // Queued first in, first out (a gateway with FAIR_SHARE=off, or before it was turned on): no tag.
+    const unfair = new QuestionAdmission(queue, prefix, 600, false);
+    for (const id of ids('old', 5)) {
+      const { outcome } = await unfair.admit(
+        { tenant: 'o', jobId: id, maxWaiting: BIG, maxPerTenant: BIG },
+        { name: 'answer', data: { tenant: 'o' }, opts: queryJobOptions(OPTIONS, id) },
+      );
+      expect(outcome).toBe('admitted');
+    }
+    await askMany('a', 10);
+    const started = work();
+    await until(() => started.length === 15);
+    // Each of A's admissions queued one of them at the clock's tag, ahead of A's later questions.
+    expect(started).toEqual(['old0', 'a0', 'old1', 'old2', 'old3', 'old4', ...ids('a', 10).slice(1)]);
+    expect(await queue.client.zcard(queue.toKey('priority'))).toBe(0);
+  });
+
   it('serves tenants round robin, each in its own order', async () => {
     const { askMany, work } = setUp();
     await askMany('a', 6);

@@ -52,6 +52,24 @@ end
 if ARGV[2] ~= '' then redis.call('SET', KEYS[6], ARGV[2], 'EX', tonumber(ARGV[5])) end
 local target = KEYS[1]
 if redis.call('EXISTS', KEYS[3]) == 1 then target = KEYS[2] end
+-- Where Bull's addJobWithPriority puts a job: behind every waiting job of a lower or equal tag (workers take from the right).
+local function insert(job, prio)
+  redis.call('ZADD', KEYS[10], prio, job)
+  local len = redis.call('LLEN', target)
+  local before = math.min(redis.call('ZCOUNT', KEYS[10], 0, prio) - 1, len)
+  if before == 0 then
+    redis.call('RPUSH', target, job)
+  elseif before <= tonumber(ARGV[14]) and before < len - before then
+    -- Fewer to pass than to walk (a tenant with little waiting): lift them off the right end and put them back.
+    local ahead = redis.call('RPOP', target, before)
+    local back = {job}
+    for i = #ahead, 1, -1 do back[#back + 1] = ahead[i] end
+    redis.call('RPUSH', target, unpack(back))
+  else
+    -- Bull's own insert: LINDEX and LINSERT walk the list to the pivot.
+    redis.call('LINSERT', target, 'BEFORE', redis.call('LINDEX', target, len - before), job)
+  end
+end
 local tag = 0
 if ARGV[13] == '1' then
   -- A worker that waited on an empty queue takes a job (BRPOPLPUSH) a round trip before its moveToActive drops it from
@@ -70,28 +88,23 @@ if ARGV[13] == '1' then
   tag = math.max(v, (tonumber(redis.call('GET', KEYS[12])) or 1) + 1)
   redis.call('HSET', KEYS[11], 'clock', v, 'top', math.max(top, tag))
   redis.call('SET', KEYS[12], tag, 'EX', tonumber(ARGV[5]))
+  -- Questions queued without a tag (before fair share was turned on, or by a gateway with it off) wait behind every
+  -- tagged one: each admission takes the oldest of them, just behind the tagged ones, and queues it at the clock's tag,
+  -- so they move up at least as fast as questions arrive instead of waiting for the queue to empty.
+  local untagged = redis.call('LINDEX', target, -(redis.call('ZCARD', KEYS[10]) + 1))
+  if untagged and not redis.call('ZSCORE', KEYS[10], untagged) then
+    local at = math.max(v, 2)
+    redis.call('LREM', target, -1, untagged)
+    redis.call('HSET', ARGV[6] .. untagged, 'priority', at)
+    insert(untagged, at)
+  end
 end
 redis.call('INCR', KEYS[4])
 redis.call('HMSET', KEYS[7], 'name', ARGV[8], 'data', ARGV[9], 'opts', ARGV[10], 'timestamp', ARGV[11], 'delay', 0, 'priority', tag)
 if tag == 0 then
   redis.call('LPUSH', target, id)
 else
-  -- Where Bull's addJobWithPriority puts it: behind every waiting job of a lower or equal tag (workers take from the right).
-  redis.call('ZADD', KEYS[10], tag, id)
-  local len = redis.call('LLEN', target)
-  local before = math.min(redis.call('ZCOUNT', KEYS[10], 0, tag) - 1, len)
-  if before == 0 then
-    redis.call('RPUSH', target, id)
-  elseif before <= tonumber(ARGV[14]) and before < len - before then
-    -- Fewer to pass than to walk (a tenant with little waiting): lift them off the right end and put them back.
-    local ahead = redis.call('RPOP', target, before)
-    local back = {id}
-    for i = #ahead, 1, -1 do back[#back + 1] = ahead[i] end
-    redis.call('RPUSH', target, unpack(back))
-  else
-    -- Bull's own insert: LINDEX and LINSERT walk the list to the pivot.
-    redis.call('LINSERT', target, 'BEFORE', redis.call('LINDEX', target, len - before), id)
-  end
+  insert(id, tag)
 end
 redis.call('PUBLISH', KEYS[1] .. 'ing@' .. ARGV[12], id)
 redis.call('ZADD', KEYS[5], now, id)
