@@ -75,10 +75,15 @@ export class BufferedLinesTransport extends TransportStream {
   }
 }
 
-// A non-blocking pipe may take part of the text, or none for now (EAGAIN): keep writing until all of it is out.
+/** How long an exiting process keeps trying to write its last lines to a pipe nobody reads. */
+const EXIT_WRITE_MS = 2000;
+
+// A non-blocking pipe may take part of the text, or none for now (EAGAIN): keep writing until all of it is out,
+// or until EXIT_WRITE_MS have passed (a reader that stopped reading must not keep the process from exiting).
 function writeAll(fd: number, text: string): void {
   let rest = Buffer.from(text);
-  while (rest.length > 0) {
+  const deadline = Date.now() + EXIT_WRITE_MS;
+  while (rest.length > 0 && Date.now() < deadline) {
     try {
       rest = rest.subarray(writeSync(fd, rest));
     } catch (error) {
