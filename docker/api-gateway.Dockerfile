@@ -13,7 +13,7 @@ COPY tools ./tools
 RUN NX_DAEMON=false NX_NO_CLOUD=true npx nx run api-gateway:build
 
 FROM node:20-bookworm-slim AS runtime
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/app/data
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/app/data NODE_OPTIONS=--max-semi-space-size=8
 WORKDIR /app
 # The pruned manifests first: this layer changes only when the app's dependencies do.
 COPY --from=build /repo/dist/apps/api-gateway/package.json /repo/dist/apps/api-gateway/package-lock.json ./

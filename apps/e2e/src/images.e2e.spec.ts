@@ -1,4 +1,4 @@
-import { WORKSPACE_ROOT, freePort, makeDocx, makePdf, quadraticMarkdown, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
+import { WORKSPACE_ROOT, freePort, imageEnv, makeDocx, makePdf, quadraticMarkdown, startRedis, tempDir, type PrivateRedis, type TempDir } from '@rag/testing';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -7,12 +7,6 @@ const APPS = ['api-gateway', 'rag-worker', 'ingest-cli'] as const;
 type App = (typeof APPS)[number];
 
 const dockerfile = (app: App) => fs.readFileSync(path.join(WORKSPACE_ROOT, 'docker', `${app}.Dockerfile`), 'utf8');
-/** `ENV A=1 B=2` of the runtime stage, as an object. */
-const runtimeEnv = (app: App): Record<string, string> => {
-  const runtime = dockerfile(app).split(/^FROM .* AS runtime$/m)[1] ?? '';
-  const line = /^ENV (.+)$/m.exec(runtime)?.[1] ?? '';
-  return Object.fromEntries(line.split(/\s+/).map((pair) => pair.split('=') as [string, string]));
-};
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
   const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 240_000 });
@@ -89,7 +83,7 @@ describe('container images, built as their Dockerfiles build them', () => {
 
   it('api-gateway starts from its folder with the image ENV (0.0.0.0 with keys), answers /healthz and serves the chat page from its bundle', async () => {
     const port = await freePort();
-    const image = runtimeEnv('api-gateway');
+    const image = imageEnv('api-gateway');
     expect(image.HOST).toBe('0.0.0.0');
     const env = {
       ...image,
@@ -112,7 +106,7 @@ describe('container images, built as their Dockerfiles build them', () => {
   it('rag-worker starts from its folder with the image ENV and answers /healthz on its side port', async () => {
     const port = await freePort();
     const env = {
-      ...runtimeEnv('rag-worker'),
+      ...imageEnv('rag-worker'),
       PATH: process.env.PATH,
       REDIS_URL: redis.url,
       WORKER_METRICS_PORT: String(port),
@@ -127,7 +121,7 @@ describe('container images, built as their Dockerfiles build them', () => {
     fs.writeFileSync(path.join(docs, 'hello.md'), '# Hello\n\nImages load documents too.');
     fs.writeFileSync(path.join(docs, 'manual.pdf'), await makePdf('Manual', [['Page one.'], ['Page two.']]));
     fs.writeFileSync(path.join(docs, 'notes.docx'), await makeDocx([{ heading: 'Notes' }, { text: 'Written in Word.' }]));
-    const env = { ...runtimeEnv('ingest-cli'), PATH: process.env.PATH, REDIS_URL: redis.url, DATA_DIR: path.join(scratch.path, 'cli-data') };
+    const env = { ...imageEnv('ingest-cli'), PATH: process.env.PATH, REDIS_URL: redis.url, DATA_DIR: path.join(scratch.path, 'cli-data') };
     const out = run('node', ['main.cjs', docs, '--collection', 'images', '--json', '--no-progress'], folders.get('ingest-cli')!, env);
     expect(JSON.parse(out)).toMatchObject({ collection: 'images', added: 3, failed: [] });
   });
@@ -138,7 +132,7 @@ describe('container images, built as their Dockerfiles build them', () => {
     fs.writeFileSync(path.join(docs, 'fine.md'), '# Fine\n\nLoads as usual.');
     fs.writeFileSync(path.join(docs, 'quadratic.md'), quadraticMarkdown(20_000));
     const env = {
-      ...runtimeEnv('ingest-cli'),
+      ...imageEnv('ingest-cli'),
       PATH: process.env.PATH,
       REDIS_URL: redis.url,
       DATA_DIR: path.join(scratch.path, 'cli-hostile-data'),

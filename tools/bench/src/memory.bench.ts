@@ -12,7 +12,7 @@
  *   npm run bench -- memory [--questions N] [--settle-seconds N] [--no-build]
  */
 import { startFakeOpenAI } from '@rag/fake-openai';
-import { WORKSPACE_ROOT, freePort, startApp, startRedis, tempDir } from '@rag/testing';
+import { WORKSPACE_ROOT, freePort, imageEnv, startApp, startRedis, tempDir } from '@rag/testing';
 import Redis from 'ioredis';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -31,13 +31,6 @@ interface Measured {
   launch: Launch;
   startup: { rss_mib: number; peak_mib: number };
   rest: { rss_mib: number; peak_mib: number };
-}
-
-/** `ENV A=1 B=2` of the Dockerfile's runtime stage, as an object. */
-function imageEnv(app: App): Record<string, string> {
-  const runtime = fs.readFileSync(path.join(WORKSPACE_ROOT, 'docker', `${app}.Dockerfile`), 'utf8').split(/^FROM .* AS runtime$/m)[1] ?? '';
-  const line = /^ENV (.+)$/m.exec(runtime)?.[1] ?? '';
-  return Object.fromEntries(line.split(/\s+/).map((pair) => pair.split('=') as [string, string]));
 }
 
 function build(): void {

@@ -4,6 +4,7 @@ export { ping, startRedis, waitForPing, type PrivateRedis, type RedisOptions } f
 export { useRedisSuite, type RedisSuite } from './redis-suite';
 export { startedFields } from './suite-fields';
 export { WORKSPACE_ROOT, runApp, startApp, type AppProcess } from './app-process';
+export { imageEnv } from './image-env';
 export { tempDir, type TempDir } from './temp-dir';
 export { captureLogs, type CapturedLogs } from './capture-logs';
 export { json, type JsonBody } from './http-json';

@@ -1,8 +1,5 @@
 import { basicAuthKey, bearerKey, type Authenticator } from '@rag/auth';
 import { errorMessage } from '@rag/observability';
-import { createBullBoard } from '@bull-board/api';
-import { BullAdapter } from '@bull-board/api/bullAdapter';
-import { ExpressAdapter } from '@bull-board/express';
 import { Router, type Express, type RequestHandler } from 'express';
 import type { GatewayDeps } from '../gateway-deps';
 import { HttpError, errorBody } from '../http/http-error';
@@ -92,12 +89,17 @@ function readOnly(): RequestHandler {
 }
 
 /**
- * The Bull dashboard (bull-board) at /admin/queues: queue counts and jobs,
- * read-only. It shows every tenant's questions, so only operator keys open
- * it. Writes are refused twice: bull-board's own read-only mode per queue,
- * and our middleware before any request reaches it.
+ * bull-board's Express app over both queues, read-only. Its packages (an
+ * Express app of their own, their templates: ~3 MiB of heap) are imported
+ * here, with the first request that passes the guards: a gateway whose
+ * dashboard no operator opens never loads them.
  */
-export function queueBoardRoutes(deps: GatewayDeps): Router {
+async function bullBoard(deps: GatewayDeps): Promise<Express> {
+  const [{ createBullBoard }, { BullAdapter }, { ExpressAdapter }] = await Promise.all([
+    import('@bull-board/api'),
+    import('@bull-board/api/bullAdapter'),
+    import('@bull-board/express'),
+  ]);
   const adapter = new ExpressAdapter();
   adapter.setBasePath(QUEUE_BOARD_PATH);
   const options = { readOnlyMode: true, allowRetries: false };
@@ -114,15 +116,30 @@ export function queueBoardRoutes(deps: GatewayDeps): Router {
       ? { status: SERVICE_UNAVAILABLE, body: errorBody('queue_unavailable', queueUnavailable(error).message) }
       : { status: 500, body: errorBody('internal', 'internal error; the request id in X-Request-Id helps the operator find it in the logs') };
   });
+  const board = adapter.getRouter() as Express;
+  // bull-board's inner Express app would announce itself on every answer.
+  board.disable('x-powered-by');
+  return board;
+}
+
+/**
+ * The Bull dashboard (bull-board) at /admin/queues: queue counts and jobs,
+ * read-only. It shows every tenant's questions, so only operator keys open
+ * it. Writes are refused twice: bull-board's own read-only mode per queue,
+ * and our middleware before any request reaches it.
+ */
+export function queueBoardRoutes(deps: GatewayDeps): Router {
   // Known down: the 503 with Retry-After from the error handler, before bull-board tries.
   const redisUp: RequestHandler = (_req, _res, next) => {
     if (deps.queue.client.status !== 'ready') throw queueUnavailable(new Error(`redis client ${deps.queue.client.status}`));
     next();
   };
-  const board = adapter.getRouter() as Express;
-  // bull-board's inner Express app would announce itself on every answer.
-  board.disable('x-powered-by');
+  let board: Promise<Express> | undefined;
+  const loaded: RequestHandler = async (req, res, next) => {
+    board ??= bullBoard(deps);
+    (await board)(req, res, next);
+  };
   const router = Router();
-  router.use(QUEUE_BOARD_PATH, sameOriginOnly(), readOnly(), operatorOnly(deps.auth), redisUp, board);
+  router.use(QUEUE_BOARD_PATH, sameOriginOnly(), readOnly(), operatorOnly(deps.auth), redisUp, loaded);
   return router;
 }

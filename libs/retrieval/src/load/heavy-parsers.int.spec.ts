@@ -13,4 +13,10 @@ describe('the heavy parsers load on first use (a real child process)', () => {
     expect(afterHtml).not.toContain('gpt-tokenizer');
     expect(afterChunking).toContain('gpt-tokenizer');
   });
+
+  it("does not load Qdrant's client (and its undici) with @rag/retrieval: a QdrantStore imports it with its first call", async () => {
+    const run = await runApp('libs/retrieval/src/load/heavy-parsers.probe.ts', {});
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toMatchObject({ qdrantAtImport: false });
+  });
 });

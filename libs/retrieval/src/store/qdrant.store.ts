@@ -1,4 +1,4 @@
-import { QdrantClient, type QdrantClientParams, type Schemas } from '@qdrant/js-client-rest';
+import type { QdrantClient, QdrantClientParams, Schemas } from '@qdrant/js-client-rest';
 import { PermanentError } from '@rag/core';
 import { v5 as uuidv5 } from 'uuid';
 import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError, VectorStoreError } from '../errors';
@@ -79,7 +79,8 @@ export function qdrantClientParams(options: Pick<QdrantStoreOptions, 'url' | 'ap
  */
 export class QdrantStore implements VectorStore {
   readonly backend = 'qdrant';
-  private readonly client: QdrantClient;
+  private readonly params: QdrantClientParams;
+  private loaded?: Promise<QdrantClient>;
   private readonly encoder: Bm25Encoder;
   private readonly batchSize: number;
   private readonly apiKey: string;
@@ -87,16 +88,25 @@ export class QdrantStore implements VectorStore {
   private readonly known = new Map<string, CollectionInfo>();
 
   constructor(options: QdrantStoreOptions) {
-    this.client = new QdrantClient(qdrantClientParams(options));
+    this.params = qdrantClientParams(options);
     this.encoder = options.encoder ?? new Bm25Encoder();
     this.batchSize = options.batchSize ?? 128;
     this.apiKey = options.apiKey ?? '';
   }
 
+  /**
+   * Qdrant's client, imported with the first call: it brings its own undici
+   * (~5 MiB of heap, 120 modules), which a process using LanceDB never needs.
+   */
+  private client(): Promise<QdrantClient> {
+    this.loaded ??= import('@qdrant/js-client-rest').then(({ QdrantClient }) => new QdrantClient(this.params));
+    return this.loaded;
+  }
+
   /** The tenant's collections only, by their names without the tenant prefix. */
   async listCollections(tenant: string): Promise<string[]> {
     try {
-      const { collections } = await this.client.getCollections();
+      const { collections } = await (await this.client()).getCollections();
       return tenantCollections(
         tenant,
         collections.map((c) => c.name),
@@ -109,7 +119,7 @@ export class QdrantStore implements VectorStore {
   async hasCollection(tenant: string, name: string): Promise<boolean> {
     const collection = physicalName(tenant, name);
     try {
-      return (await this.client.collectionExists(collection)).exists;
+      return (await (await this.client()).collectionExists(collection)).exists;
     } catch (error) {
       throw this.failure('check collection', collection, error);
     }
@@ -127,7 +137,8 @@ export class QdrantStore implements VectorStore {
     if (!existing) {
       const metadata: RagMetadata = { embedder: { id: embedder.id, dimension: embedder.dimension }, sparse_encoder: BM25_ENCODER_VERSION };
       try {
-        await this.client.createCollection(collection, {
+        const client = await this.client();
+        await client.createCollection(collection, {
           vectors: { [DENSE_VECTOR]: { size: embedder.dimension, distance: 'Cosine' } },
           sparse_vectors: { [SPARSE_VECTOR]: { modifier: 'idf' } },
           metadata: { rag: metadata as unknown as Record<string, unknown> },
@@ -147,7 +158,7 @@ export class QdrantStore implements VectorStore {
     // Idempotent, and done here rather than on reads so that a read-only API key can search.
     if (!existing.indexed) {
       try {
-        await this.client.createPayloadIndex(collection, { field_name: 'doc_id', field_schema: 'keyword', wait: true });
+        await (await this.client()).createPayloadIndex(collection, { field_name: 'doc_id', field_schema: 'keyword', wait: true });
       } catch (error) {
         throw this.failure('create payload index', collection, error);
       }
@@ -169,10 +180,11 @@ export class QdrantStore implements VectorStore {
     // an empty hash so the next load replaces the document again.
     try {
       for (let i = 0; i < points.length; i += this.batchSize) {
-        await this.client.upsert(collection, { wait: true, points: points.slice(i, i + this.batchSize) });
+        await (await this.client()).upsert(collection, { wait: true, points: points.slice(i, i + this.batchSize) });
       }
       const keep = points.map((p) => p.id);
-      await this.client.delete(collection, {
+      const client = await this.client();
+      await client.delete(collection, {
         wait: true,
         filter: { must: [docCondition(docId)], ...(keep.length ? { must_not: [{ has_id: keep }] } : {}) },
       });
@@ -185,7 +197,7 @@ export class QdrantStore implements VectorStore {
     const collection = physicalName(tenant, name);
     if (!(await this.cached(collection))) return;
     try {
-      await this.client.delete(collection, { wait: true, filter: { must: [docCondition(docId)] } });
+      await (await this.client()).delete(collection, { wait: true, filter: { must: [docCondition(docId)] } });
     } catch (error) {
       if (statusOf(error) === 404) return this.forget(collection);
       throw this.failure('delete document', collection, error);
@@ -197,7 +209,7 @@ export class QdrantStore implements VectorStore {
     this.forget(collection);
     try {
       // Qdrant answers true when it dropped the collection, false when there was none.
-      return await this.client.deleteCollection(collection);
+      return await (await this.client()).deleteCollection(collection);
     } catch (error) {
       if (statusOf(error) === 404) return false;
       throw this.failure('delete collection', collection, error);
@@ -209,7 +221,8 @@ export class QdrantStore implements VectorStore {
     if (!(await this.cached(collection))) return undefined;
     try {
       // doc_id is a keyword payload index: a filtered scroll, not a scan.
-      const { points } = await this.client.scroll(collection, {
+      const client = await this.client();
+      const { points } = await client.scroll(collection, {
         limit: 256,
         filter: { must: [docCondition(docId)] },
         with_payload: ['content_hash'],
@@ -265,7 +278,7 @@ export class QdrantStore implements VectorStore {
     try {
       let offset: Schemas['ExtendedPointId'] | null | undefined;
       do {
-        const page = await this.client.scroll(collection, { ...request, limit: SCROLL_PAGE, offset: offset ?? undefined, with_vector: false });
+        const page = await (await this.client()).scroll(collection, { ...request, limit: SCROLL_PAGE, offset: offset ?? undefined, with_vector: false });
         for (const point of page.points) onPoint(point);
         offset = page.next_page_offset as Schemas['ExtendedPointId'] | null | undefined;
       } while (offset !== undefined && offset !== null);
@@ -281,7 +294,7 @@ export class QdrantStore implements VectorStore {
 
   async collectionVersions(tenant: string, name: string): Promise<number[]> {
     try {
-      const { collections } = await this.client.getCollections();
+      const { collections } = await (await this.client()).getCollections();
       return collectionVersionsIn(
         tenant,
         name,
@@ -302,7 +315,8 @@ export class QdrantStore implements VectorStore {
     const target = physicalName(tenant, versionedCollection(name, version));
     const alias = currentAlias(tenant, name);
     try {
-      await this.client.updateCollectionAliases({
+      const client = await this.client();
+      await client.updateCollectionAliases({
         actions: [{ delete_alias: { alias_name: alias } }, { create_alias: { collection_name: target, alias_name: alias } }],
       });
     } catch (error) {
@@ -314,7 +328,7 @@ export class QdrantStore implements VectorStore {
   async publishedCollection(tenant: string, name: string): Promise<string | undefined> {
     const alias = currentAlias(tenant, name);
     try {
-      const { aliases } = await this.client.getAliases();
+      const { aliases } = await (await this.client()).getAliases();
       return aliases.find((a) => a.alias_name === alias)?.collection_name;
     } catch (error) {
       throw this.failure('list aliases', undefined, error);
@@ -375,7 +389,7 @@ export class QdrantStore implements VectorStore {
 
   private async query(operation: string, collection: string, request: Schemas['QueryRequest']): Promise<SearchHit[]> {
     try {
-      const { points } = await this.client.query(collection, { ...request, with_payload: true, with_vector: false });
+      const { points } = await (await this.client()).query(collection, { ...request, with_payload: true, with_vector: false });
       return points.map((p) => ({ chunk: toChunk(p.payload ?? {}), score: p.score }));
     } catch (error) {
       if (statusOf(error) === 404) {
@@ -418,7 +432,7 @@ export class QdrantStore implements VectorStore {
   private async describe(collection: string): Promise<{ info: CollectionInfo; indexed: boolean } | undefined> {
     let described: Schemas['CollectionInfo'];
     try {
-      described = await this.client.getCollection(collection);
+      described = await (await this.client()).getCollection(collection);
     } catch (error) {
       if (statusOf(error) === 404) {
         this.forget(collection);
