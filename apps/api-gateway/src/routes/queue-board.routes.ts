@@ -136,7 +136,11 @@ export function queueBoardRoutes(deps: GatewayDeps): Router {
   };
   let board: Promise<Express> | undefined;
   const loaded: RequestHandler = async (req, res, next) => {
-    board ??= bullBoard(deps);
+    // A failed load is not kept: the next request tries again.
+    board ??= bullBoard(deps).catch((error: unknown) => {
+      board = undefined;
+      throw error;
+    });
     (await board)(req, res, next);
   };
   const router = Router();
