@@ -102,6 +102,16 @@ describe('QuestionAdmission with fair share (real Redis, real Bull queue and wor
     expect(await queue.client.zcard(queue.toKey('priority'))).toBe(0);
   });
 
+  it("keeps no state that never expires: the clock and each tenant's tag lapse with the retention", async () => {
+    const { prefix, queue, ask } = setUp();
+    await ask('a', 'a0');
+    for (const key of [`${prefix}:fair-share`, `${prefix}:fair-share:a`]) {
+      const ttl = await queue.client.ttl(key);
+      expect(ttl).toBeGreaterThan(590);
+      expect(ttl).toBeLessThanOrEqual(600);
+    }
+  });
+
   it('serves tenants round robin, each in its own order', async () => {
     const { askMany, work } = setUp();
     await askMany('a', 6);

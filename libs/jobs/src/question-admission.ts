@@ -87,6 +87,9 @@ if ARGV[13] == '1' then
   local v = math.max(tonumber(clock[1]) or 0, tonumber(head[2]) or top)
   tag = math.max(v, (tonumber(redis.call('GET', KEYS[12])) or 1) + 1)
   redis.call('HSET', KEYS[11], 'clock', v, 'top', math.max(top, tag))
+  -- Renewed by every admission, so it outlives every tenant's tag; once it lapses (no question for that long), the
+  -- clock is read again from the lowest tag still waiting.
+  redis.call('EXPIRE', KEYS[11], tonumber(ARGV[5]))
   redis.call('SET', KEYS[12], tag, 'EX', tonumber(ARGV[5]))
   -- Questions queued without a tag (before fair share was turned on, or by a gateway with it off) wait behind every
   -- tagged one: each admission takes the oldest of them, just behind the tagged ones, and queues it at the clock's tag,
