@@ -25,6 +25,19 @@ describe('isRedisUnavailable', () => {
     expect(isRedisUnavailable(await rejection(closed))).toBe(true);
   });
 
+  it("knows Redis's answers while a failover moves the master (Sentinel or Cluster), so they are a 503 to retry, not a 500", () => {
+    for (const message of [
+      "READONLY You can't write against a read only replica.",
+      'NOREPLICAS Not enough good replicas to write.',
+      'LOADING Redis is loading the dataset in memory',
+      'MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to no.',
+      'CLUSTERDOWN The cluster is down',
+      'TRYAGAIN Multiple keys request during rehashing of slot',
+    ])
+      expect(isRedisUnavailable(Object.assign(new Error(message), { name: 'ReplyError' }))).toBe(true);
+    expect(isRedisUnavailable(Object.assign(new Error('ERR unknown command'), { name: 'ReplyError' }))).toBe(false);
+  });
+
   it('looks through causes, and leaves other errors alone', () => {
     expect(isRedisUnavailable(new Error('wrapped', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }) }))).toBe(
       true,

@@ -33,6 +33,10 @@ const CONNECTION_ERRORS = [
   /^Command aborted due to connection close/,
   /^Command timed out/,
   /^connect (ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH)/,
+  // What Redis answers while a failover moves the master: a demoted master (Sentinel) refuses writes until the
+  // client has moved, a master without its replica refuses writes (min-replicas-to-write), a replica still loads its
+  // data, a Cluster's slot has no master yet.
+  /^(READONLY|NOREPLICAS|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN) /,
 ];
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
 
