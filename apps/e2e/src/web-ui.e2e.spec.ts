@@ -137,6 +137,16 @@ describe('the chat page in a real browser (Debian chromium) against the whole st
     await select.selectOption(name);
   }
 
+  /** Waits until the page has listed the sample collection's documents (for a key with the ingest scope). */
+  async function sampleListed(page: Page) {
+    const rows = page.getByRole('region', { name: 'Documents' }).getByTestId('document-row');
+    await until(
+      "the sample collection's documents listed",
+      async () => (await rows.allTextContents()).join(' '),
+      (t) => t.includes('vacation-policy.md'),
+    );
+  }
+
   async function ask(page: Page, question: string) {
     await page.getByLabel('Question', { exact: true }).fill(question);
     await page.getByRole('button', { name: 'Ask', exact: true }).click();
@@ -445,12 +455,7 @@ describe('the chat page in a real browser (Debian chromium) against the whole st
     await pickCollection(w.page, COLLECTION);
     // The page lists the picked collection's documents on its own: let that request in before the limit is used
     // up, or it is the one refused (and the page rightly reports it) before the question is asked.
-    const rows = w.page.getByRole('region', { name: 'Documents' }).getByTestId('document-row');
-    await until(
-      "the picked collection's documents listed",
-      async () => (await rows.allTextContents()).join(' '),
-      (t) => t.includes('vacation-policy.md'),
-    );
+    await sampleListed(w.page);
     // Use up the key's requests for this minute.
     let refusal: { status: number; message: string } | undefined;
     for (let i = 0; i < 30 && !refusal; i++) {
@@ -486,6 +491,9 @@ describe('the chat page in a real browser (Debian chromium) against the whole st
     await w.page.keyboard.press('Enter');
     await w.page.getByTestId('whoami').waitFor({ timeout: WAIT_MS });
     await pickCollection(w.page, COLLECTION);
+    // The page focuses the Question box itself once it has listed the documents: wait for that, or it can land
+    // after tabTo's blur and the box is reached with no Tab at all.
+    await sampleListed(w.page);
     // Ask: Tab to the Question box, Shift+Enter is a new line, Enter asks.
     const question = w.page.getByLabel('Question', { exact: true });
     const tabs = await tabTo(w.page, question);
