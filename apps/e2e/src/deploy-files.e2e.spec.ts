@@ -1,7 +1,6 @@
 import { EnvSchema, loadConfig } from '@rag/config';
 import { QueueName } from '@rag/queue-contracts';
-import { WORKSPACE_ROOT, freePort, startApp, startRedis, tempDir, waitForPing, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
-import Redis from 'ioredis';
+import { WORKSPACE_ROOT, askRedis, freePort, startApp, startRedis, tempDir, waitForPing, type AppProcess, type PrivateRedis, type TempDir } from '@rag/testing';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -124,15 +123,6 @@ async function settle<T>(ask: () => Promise<T>, done: (answer: T) => boolean): P
     answer = await ask();
   }
   return answer;
-}
-
-async function ask(port: number, ...command: string[]): Promise<any> {
-  const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
-  try {
-    return await client.call(command[0], ...command.slice(1));
-  } finally {
-    client.disconnect();
-  }
 }
 
 // docker/compose.yaml and docker/k8s/*.yaml parsed and checked against what
@@ -293,13 +283,13 @@ describe('deployment files', () => {
       // Every node learns of the others by gossip, soon after the first one is ready.
       const state = (info: string) => ['cluster_state', 'cluster_size', 'cluster_known_nodes'].map((f) => new RegExp(`${f}:(\\w+)`).exec(info)?.[1]);
       const states = await settle(
-        () => Promise.all(nodes.map(async (n) => state(String(await ask(local.ports[n], 'CLUSTER', 'INFO'))))),
+        () => Promise.all(nodes.map(async (n) => state(String(await askRedis(local.ports[n], 'CLUSTER', 'INFO'))))),
         (all) => all.every((s) => s.join() === 'ok,3,6'),
       );
       expect(states).toEqual(nodes.map(() => ['ok', '3', '6']));
-      for (const n of nodes) expect(await ask(local.ports[n], 'CONFIG', 'GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+      for (const n of nodes) expect(await askRedis(local.ports[n], 'CONFIG', 'GET', 'appendonly')).toEqual(['appendonly', 'yes']);
       // Clients are sent to nodes by the name each announces (its service name in the compose network).
-      const slots = (await ask(local.ports[nodes[0]], 'CLUSTER', 'SLOTS')) as [number, number, ...[string, number][]][];
+      const slots = (await askRedis(local.ports[nodes[0]], 'CLUSTER', 'SLOTS')) as [number, number, ...[string, number][]][];
       expect(new Set(slots.flatMap(([, , ...owners]) => owners.map(([host]) => host)))).toEqual(new Set(['localhost']));
     } finally {
       await local.stop();
@@ -315,17 +305,17 @@ describe('deployment files', () => {
       await local.start('valkey');
       await local.start('valkey-replica');
       await Promise.all(sentinels.map((s) => local.start(s)));
-      const replication = String(await ask(local.ports['valkey-replica'], 'INFO', 'replication'));
+      const replication = String(await askRedis(local.ports['valkey-replica'], 'INFO', 'replication'));
       expect(replication).toContain('role:slave');
       expect(replication).toContain(`master_port:${local.ports.valkey}`);
       // The sentinels find each other through the master; then each can authorize a failover (a quorum of 3).
       const answers = await settle(
-        () => Promise.all(sentinels.map((s) => ask(local.ports[s], 'SENTINEL', 'CKQUORUM', name).catch((e: Error) => e.message))),
+        () => Promise.all(sentinels.map((s) => askRedis(local.ports[s], 'SENTINEL', 'CKQUORUM', name).catch((e: Error) => e.message))),
         (all) => all.every((a) => String(a).startsWith('OK 3 usable')),
       );
       expect(answers.map(String)).toEqual(sentinels.map(() => expect.stringMatching(/^OK 3 usable Sentinels/)));
       for (const s of sentinels)
-        expect(await ask(local.ports[s], 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)).toEqual(['localhost', String(local.ports.valkey)]);
+        expect(await askRedis(local.ports[s], 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)).toEqual(['localhost', String(local.ports.valkey)]);
     } finally {
       await local.stop();
     }

@@ -1,6 +1,6 @@
 export { freePort } from './free-port';
 export { startLatencyProxy, type LatencyProxy } from './latency-proxy';
-export { ping, startRedis, waitForPing, type PrivateRedis, type RedisOptions } from './redis-server';
+export { askRedis, ping, startRedis, waitForPing, type PrivateRedis, type RedisOptions } from './redis-server';
 export { useRedisSuite, type RedisSuite } from './redis-suite';
 export { startedFields } from './suite-fields';
 export { WORKSPACE_ROOT, runApp, startApp, type AppProcess } from './app-process';

@@ -1,7 +1,6 @@
-import Redis from 'ioredis';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { startRedis, type PrivateRedis } from './redis-server';
+import { askRedis, startRedis, type PrivateRedis } from './redis-server';
 import { tempDir } from './temp-dir';
 
 export interface PrivateRedisSentinel {
@@ -47,7 +46,7 @@ export async function startRedisSentinel(options: { args?: string[] } = {}): Pro
   };
   try {
     await until(15_000, 'the replica in sync and known to the sentinel', async () => {
-      const [info, replicas] = await Promise.all([ask(replica.port, 'INFO', 'replication'), ask(sentinel.port, 'SENTINEL', 'REPLICAS', name)]);
+      const [info, replicas] = await Promise.all([askRedis(replica.port, 'INFO', 'replication'), askRedis(sentinel.port, 'SENTINEL', 'REPLICAS', name)]);
       return String(info).includes('master_link_status:up') && (replicas as unknown[]).length > 0;
     });
   } catch (error) {
@@ -59,17 +58,8 @@ export async function startRedisSentinel(options: { args?: string[] } = {}): Pro
 
 /** The port of the server the sentinel on `sentinelPort` names as master of `name` now. */
 export async function sentinelMasterPort(sentinelPort: number, name: string): Promise<number> {
-  const [, port] = (await ask(sentinelPort, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string];
+  const [, port] = (await askRedis(sentinelPort, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string];
   return Number(port);
-}
-
-async function ask(port: number, ...command: string[]): Promise<unknown> {
-  const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
-  try {
-    return await client.call(command[0], ...command.slice(1));
-  } finally {
-    client.disconnect();
-  }
 }
 
 async function until(timeoutMs: number, what: string, check: () => Promise<boolean>): Promise<void> {

@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -94,4 +95,14 @@ export function ping(port: number, host = '127.0.0.1'): Promise<boolean> {
     socket.on('connect', () => socket.write('PING\r\n'));
     socket.on('data', (d) => done(d.toString().startsWith('+PONG')));
   });
+}
+
+/** One command to the Redis (or sentinel) on 127.0.0.1:`port`, over a connection of its own. */
+export async function askRedis(port: number, ...command: string[]): Promise<unknown> {
+  const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+  try {
+    return await client.call(command[0], ...command.slice(1));
+  } finally {
+    client.disconnect();
+  }
 }
