@@ -102,7 +102,7 @@ export function authCache(
   if (config.AUTH_CACHE_MS === 0 || isRedisCluster(redis)) return undefined;
   const connection = (name: string, extra: Partial<RedisOptions> = {}) =>
     // Commands fail at once while disconnected: a read then goes to Redis through the main connection, or fails there.
-    redis.duplicate({ connectionName: name, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, ...extra });
+    redis.duplicate({ connectionName: name, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: false, ...extra });
   return new TrackedCache(connection('rag-auth-cache'), connection('rag-auth-invalidations', { autoResubscribe: false }), {
     prefix: `${config.QUEUE_PREFIX}:auth:`,
     ttlMs: config.AUTH_CACHE_MS,

@@ -68,10 +68,12 @@ export function redisSettingsProblems(settings: Pick<EnvSchema, 'REDIS_CLUSTER_N
  */
 export function openRedis(settings: RedisSettings, options: RedisOptions = {}): Redis {
   if (settings.REDIS_CLUSTER_NODES) {
-    const { lazyConnect, enableOfflineQueue, retryStrategy, ...nodeOptions } = options;
+    const { lazyConnect, enableOfflineQueue, retryStrategy, enableAutoPipelining, ...nodeOptions } = options;
     const clusterOptions: ClusterOptions = {
       lazyConnect,
       enableOfflineQueue,
+      // The Cluster client batches, per node, what its callers send; a node's own connection would not see the commands.
+      ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
       ...(retryStrategy === undefined ? {} : { clusterRetryStrategy: (times: number) => retryStrategy?.(times) }),
       redisOptions: { ...credentials(settings.REDIS_URL), ...nodeOptions },
     };
@@ -98,13 +100,18 @@ export function isRedisCluster(redis: Redis): boolean {
   return (redis as unknown) instanceof Cluster;
 }
 
-/** Another connection to the same Redis with some options changed (`redis.duplicate(options)` does this only for one server). */
+/**
+ * Another connection to the same Redis with some options changed (`redis.duplicate(options)` does this only for one
+ * server). Auto-pipelining is off on it unless `options` turns it on: a duplicate is a connection of its own for
+ * blocking reads or subscriptions, where holding a command back to batch it gains nothing.
+ */
 export function duplicateRedis(redis: Redis, options: RedisOptions = {}): Redis {
-  if (!isRedisCluster(redis)) return redis.duplicate(options);
+  if (!isRedisCluster(redis)) return redis.duplicate({ enableAutoPipelining: false, ...options });
   const cluster = redis as unknown as Cluster;
-  const { lazyConnect, enableOfflineQueue, retryStrategy, ...nodeOptions } = options;
+  const { lazyConnect, enableOfflineQueue, retryStrategy, enableAutoPipelining = false, ...nodeOptions } = options;
   return cluster.duplicate([], {
     ...cluster.options,
+    enableAutoPipelining,
     ...(lazyConnect === undefined ? {} : { lazyConnect }),
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
     ...(retryStrategy === undefined ? {} : { clusterRetryStrategy: (times: number) => retryStrategy?.(times) }),

@@ -15,6 +15,13 @@ export interface QueueOpenOptions {
    * and no command sent during an outage runs after its caller gave up.
    */
   failFast?: boolean;
+  /**
+   * The command connection sends what its callers issue in one event-loop turn
+   * as one write (ioredis's enableAutoPipelining): a gateway accepting many
+   * questions at once pays one socket write, not one per question. Replies
+   * and errors stay per command. Not for connections that block.
+   */
+  autoPipelining?: boolean;
 }
 
 /**
@@ -76,7 +83,10 @@ function openQueue<T>(name: string, config: QueueSettings, options: QueueOpenOpt
 /** Bull's own options for its three connections (its blocking and subscriber ones wait for ever), and fail-fast commands. */
 function connectionOptions(type: 'client' | 'subscriber' | 'bclient', options: QueueOpenOptions): RedisOptions {
   if (type !== 'client') return { maxRetriesPerRequest: null, enableReadyCheck: false };
-  return options.failFast ? { enableReadyCheck: false, enableOfflineQueue: false, maxRetriesPerRequest: 1 } : { enableReadyCheck: false };
+  const batching = options.autoPipelining ? { enableAutoPipelining: true } : {};
+  return options.failFast
+    ? { enableReadyCheck: false, enableOfflineQueue: false, maxRetriesPerRequest: 1, ...batching }
+    : { enableReadyCheck: false, ...batching };
 }
 
 /** Attempts, backoff and bounded retention for a question job (the attempt's timeout is the worker's: JobRunner fails it with JobTimeoutError). */
