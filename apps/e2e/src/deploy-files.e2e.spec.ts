@@ -287,10 +287,22 @@ describe('deployment files', () => {
         (all) => all.every((s) => s.join() === 'ok,3,6'),
       );
       expect(states).toEqual(nodes.map(() => ['ok', '3', '6']));
-      for (const n of nodes) expect(await askRedis(local.ports[n], 'CONFIG', 'GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+      for (const n of nodes) {
+        expect(await askRedis(local.ports[n], 'CONFIG', 'GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+        // A master refuses writes its replica has not taken (a failover would lose them): NOREPLICAS, a 503 for the gateway.
+        expect(await askRedis(local.ports[n], 'CONFIG', 'GET', 'min-replicas-to-write')).toEqual(['min-replicas-to-write', '1']);
+      }
       // Clients are sent to nodes by the name each announces (its service name in the compose network).
       const slots = (await askRedis(local.ports[nodes[0]], 'CLUSTER', 'SLOTS')) as [number, number, ...[string, number][]][];
       expect(new Set(slots.flatMap(([, , ...owners]) => owners.map(([host]) => host)))).toEqual(new Set(['localhost']));
+      // With its replica attached, the master owning the queue's slot takes the queue's writes.
+      const slot = Number(await askRedis(local.ports[nodes[0]], 'CLUSTER', 'KEYSLOT', '{rag}:probe'));
+      const [, , [, ownerPort]] = slots.find(([from, to]) => slot >= from && slot <= to)!;
+      const written = await settle(
+        () => askRedis(Number(ownerPort), 'SET', '{rag}:probe', '1').catch((e: Error) => e.message),
+        (answer) => answer === 'OK',
+      );
+      expect(written).toBe('OK');
     } finally {
       await local.stop();
     }
@@ -316,6 +328,23 @@ describe('deployment files', () => {
       expect(answers.map(String)).toEqual(sentinels.map(() => expect.stringMatching(/^OK 3 usable Sentinels/)));
       for (const s of sentinels)
         expect(await askRedis(local.ports[s], 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)).toEqual(['localhost', String(local.ports.valkey)]);
+      // Both servers refuse writes without a replica (the replica once promoted): with its replica the master takes
+      // them; without it, NOREPLICAS (a 503 for the gateway), not a write that a failover would throw away.
+      for (const server of ['valkey', 'valkey-replica'])
+        expect(await askRedis(local.ports[server], 'CONFIG', 'GET', 'min-replicas-to-write')).toEqual(['min-replicas-to-write', '1']);
+      // The replica counts once it has acknowledged the master's stream (it does every second).
+      const taken = await settle(
+        () => askRedis(local.ports.valkey, 'SET', 'probe', '1').catch((e: Error) => e.message),
+        (answer) => answer === 'OK',
+      );
+      expect(taken).toBe('OK');
+      // The replica leaves (as when cut off from its master).
+      await askRedis(local.ports['valkey-replica'], 'REPLICAOF', 'NO', 'ONE');
+      const refused = await settle(
+        () => askRedis(local.ports.valkey, 'SET', 'probe', '2').then(String, (e: Error) => e.message),
+        (answer) => answer.startsWith('NOREPLICAS'),
+      );
+      expect(refused).toMatch(/^NOREPLICAS/);
     } finally {
       await local.stop();
     }
