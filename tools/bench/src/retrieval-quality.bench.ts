@@ -29,6 +29,7 @@ type Scores = Record<'hit_at_1' | 'hit_at_3' | 'hit_at_5' | 'hit_at_10' | 'recal
 interface EvalJson {
   questions: number;
   embedder: string;
+  reranker?: string;
   answerer?: string;
   answer_top_k?: number;
   runs: { targets: { target: string; totals: Scores; questions: { id: string; documents: string[]; scores: Scores }[] }[] }[];
@@ -69,6 +70,7 @@ async function measure(corpus: CorpusEntry) {
       eval_seconds: evalSeconds,
       questions: report.questions,
       embedder: report.embedder,
+      reranker: report.reranker,
       answerer: report.answerer,
       answer_top_k: report.answer_top_k,
       targets: report.runs[0].targets,
@@ -111,7 +113,7 @@ export const retrievalQualityScenario: Scenario = {
         '|---|---|---|---|---|---|---|---|',
         ...r.targets.map(
           (t) =>
-            `| ${t.target === 'answer' ? 'answer citations' : `search: ${t.target}`} | ${f(t.totals.hit_at_1)} | ${f(t.totals.hit_at_3)} | ${f(t.totals.hit_at_5)} | ${f(t.totals.hit_at_10)} | ${f(t.totals.recall_at_k)} | ${f(t.totals.mrr)} | ${f(t.totals.ndcg_at_10)} |`,
+            `| ${t.target === 'answer' ? 'answer citations' : t.target === 'reranked' ? `search: hybrid, reranked (${r.reranker})` : `search: ${t.target}`} | ${f(t.totals.hit_at_1)} | ${f(t.totals.hit_at_3)} | ${f(t.totals.hit_at_5)} | ${f(t.totals.hit_at_10)} | ${f(t.totals.recall_at_k)} | ${f(t.totals.mrr)} | ${f(t.totals.ndcg_at_10)} |`,
         ),
       );
     }
