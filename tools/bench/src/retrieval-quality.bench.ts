@@ -102,7 +102,7 @@ export const retrievalQualityScenario: Scenario = {
     }
     const first = results[0];
     const lines = [
-      `Each installed corpus of tools/eval/corpora.json (its own pages only), loaded by \`rag-ingest\` with the embedded defaults (${first?.embedder ?? 'local'} embedder, CHUNK_SIZE 300), then \`rag-ingest eval --dataset tools/eval/datasets/<corpus>.jsonl --collection <corpus> --answers\`. Search rows: the distinct documents of the top 50 chunks of each mode, in order of first appearance. Answer row: the documents the ${first?.answerer ?? 'extractive'} answer cites (top_k ${first?.answer_top_k ?? 5}), in citation order; its hit@10 is "a gold page is cited". Relevance is binary: a gold page of the question.${absent.length ? ` Not installed here: ${absent.join(', ')}.` : ''}`,
+      `Each installed corpus of tools/eval/corpora.json (its own pages only), loaded by \`rag-ingest\` with the embedded defaults (${first?.embedder ?? 'local'} embedder, CHUNK_SIZE 300), then \`rag-ingest eval --dataset tools/eval/datasets/<corpus>.jsonl --collection <corpus> --answers\`. Search rows: the distinct documents of the top 50 chunks of each mode, in order of first appearance. Answer row: the documents the ${first?.answerer ?? 'extractive'} answer cites (top_k ${first?.answer_top_k ?? 5}), in citation order; its hit@10 is "a gold page is cited". Relevance is binary: a gold page of the question.${first?.reranker ? ` Run with RERANKER=${first.reranker.split(':')[0]}: the search modes are the retrievers alone, the reranked row is hybrid search's top 50 in the reranker's order, and the answers are reranked (RERANK_CANDIDATES).` : ''}${absent.length ? ` Not installed here: ${absent.join(', ')}.` : ''}`,
     ];
     for (const r of results) {
       lines.push(
