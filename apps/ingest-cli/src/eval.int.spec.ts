@@ -75,6 +75,25 @@ describe('rag-ingest eval', () => {
     expect(targets[3].questions[1].documents).toContain('hr/vacation.md');
   });
 
+  it('with RERANKER set, measures hybrid search reranked as its own row and leaves the modes as the retrievers alone', async () => {
+    const plain = JSON.parse((await cli('eval', '--dataset', dataset, '--collection', 'handbook', '--answers', '--json', '--no-progress')).stdout) as Report;
+    const saved = env;
+    env = { ...env, RERANKER: 'local' };
+    try {
+      const run = await cli('eval', '--dataset', dataset, '--collection', 'handbook', '--answers', '--json', '--no-progress');
+      expect([run.code, run.stderr]).toEqual([0, '']);
+      const report = JSON.parse(run.stdout) as Report & { reranker?: string };
+      expect(report.reranker).toBe('local');
+      const targets = report.runs[0].targets;
+      expect(targets.map((t) => t.target)).toEqual(['text', 'vector', 'hybrid', 'reranked', 'answer']);
+      expect(targets.slice(0, 3)).toEqual(plain.runs[0].targets.slice(0, 3));
+      expect(targets[3].questions.map((q) => q.documents[0])).toEqual(['badges.md', 'hr/vacation.md', expect.any(String)]);
+      expect(plain).not.toHaveProperty('reranker');
+    } finally {
+      env = saved;
+    }
+  });
+
   it('prints a table per run, then each mode’s misses with the top 3 documents returned', async () => {
     const run = await cli('eval', '--dataset', dataset, '--collection', 'handbook', '--modes', 'text,hybrid', '--k', '2', '--no-progress');
     expect([run.code, run.stderr]).toEqual([0, '']);

@@ -27,7 +27,7 @@ export const VECTOR_STORES = ['lancedb', 'qdrant'] as const;
 export const EMBEDDING_BACKENDS = ['local', 'openai'] as const;
 export const LLM_BACKENDS = ['extractive', 'openai'] as const;
 export const ON_OFF = ['on', 'off'] as const;
-export const RERANKER_BACKENDS = ['none', 'http'] as const;
+export const RERANKER_BACKENDS = ['none', 'local', 'http'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -227,7 +227,9 @@ export class EnvSchema {
 
   /**
    * A reranker that reorders the fused candidates before the top k are kept:
-   * `none`, or `http`, any server speaking the common rerank protocol
+   * `none`; `local`, in process with no model (the query's rare words, their
+   * proximity and the title/heading path, blended with the fused rank); or
+   * `http`, any server speaking the common rerank protocol
    * (`POST {RERANKER_URL}/rerank`: Text Embeddings Inference, Jina- or
    * Cohere-compatible servers). When it fails, answers go ahead in fused order.
    */

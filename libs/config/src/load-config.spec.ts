@@ -147,6 +147,16 @@ describe('loadConfig', () => {
     expect(loadConfig({}, CWD)).toMatchObject({ RERANKER: 'none', RERANKER_URL: '' });
   });
 
+  it('accepts RERANKER=local with no URL, and names the three rerankers when RERANKER is none of them', () => {
+    expect(loadConfig({ RERANKER: 'local' }, CWD)).toMatchObject({ RERANKER: 'local', RERANKER_URL: '' });
+    for (const value of ['Local', 'bm25', 'local,http']) {
+      const error = configError({ RERANKER: value });
+      expect(variables(error)).toEqual(['RERANKER']);
+      expect(error.message).toContain(value);
+      expect(error.message).toMatch(/none, local, http/);
+    }
+  });
+
   it("leaves EMBEDDING_DIM at 0 (the embedder's own size) unless it is set", () => {
     expect(loadConfig({}, CWD).EMBEDDING_DIM).toBe(0);
     expect(loadConfig({ EMBEDDING_DIM: '0' }, CWD).EMBEDDING_DIM).toBe(0);

@@ -52,7 +52,8 @@ export {
   type QueuedRebuildDeps,
 } from './pipeline/ingest-queued-document';
 export { createEmbedder, openVectorStore } from './backends';
-export { NO_RERANKER, NoReranker, isReranking, type RerankOptions, type RerankResult, type Reranker } from './rerank/reranker';
+export { NO_RERANKER, NoReranker, isReranking, type RerankOptions, type RerankPassage, type RerankResult, type Reranker } from './rerank/reranker';
+export { LOCAL_RERANK_WEIGHTS, LocalReranker, lexicalScores, type LocalRerankWeights } from './rerank/local-reranker';
 export { HttpReranker, type HttpRerankerOptions } from './rerank/http-reranker';
 export { RerankerError } from './rerank/rerank-errors';
 export { parseRerankResponse } from './rerank/rerank-response';

@@ -29,6 +29,7 @@ type Scores = Record<'hit_at_1' | 'hit_at_3' | 'hit_at_5' | 'hit_at_10' | 'recal
 interface EvalJson {
   questions: number;
   embedder: string;
+  reranker?: string;
   answerer?: string;
   answer_top_k?: number;
   runs: { targets: { target: string; totals: Scores; questions: { id: string; documents: string[]; scores: Scores }[] }[] }[];
@@ -69,6 +70,7 @@ async function measure(corpus: CorpusEntry) {
       eval_seconds: evalSeconds,
       questions: report.questions,
       embedder: report.embedder,
+      reranker: report.reranker,
       answerer: report.answerer,
       answer_top_k: report.answer_top_k,
       targets: report.runs[0].targets,
@@ -100,7 +102,7 @@ export const retrievalQualityScenario: Scenario = {
     }
     const first = results[0];
     const lines = [
-      `Each installed corpus of tools/eval/corpora.json (its own pages only), loaded by \`rag-ingest\` with the embedded defaults (${first?.embedder ?? 'local'} embedder, CHUNK_SIZE 300), then \`rag-ingest eval --dataset tools/eval/datasets/<corpus>.jsonl --collection <corpus> --answers\`. Search rows: the distinct documents of the top 50 chunks of each mode, in order of first appearance. Answer row: the documents the ${first?.answerer ?? 'extractive'} answer cites (top_k ${first?.answer_top_k ?? 5}), in citation order; its hit@10 is "a gold page is cited". Relevance is binary: a gold page of the question.${absent.length ? ` Not installed here: ${absent.join(', ')}.` : ''}`,
+      `Each installed corpus of tools/eval/corpora.json (its own pages only), loaded by \`rag-ingest\` with the embedded defaults (${first?.embedder ?? 'local'} embedder, CHUNK_SIZE 300), then \`rag-ingest eval --dataset tools/eval/datasets/<corpus>.jsonl --collection <corpus> --answers\`. Search rows: the distinct documents of the top 50 chunks of each mode, in order of first appearance. Answer row: the documents the ${first?.answerer ?? 'extractive'} answer cites (top_k ${first?.answer_top_k ?? 5}), in citation order; its hit@10 is "a gold page is cited". Relevance is binary: a gold page of the question.${first?.reranker ? ` Run with RERANKER=${first.reranker.split(':')[0]}: the search modes are the retrievers alone, the reranked row is hybrid search's top 50 in the reranker's order, and the answers are reranked (RERANK_CANDIDATES).` : ''}${absent.length ? ` Not installed here: ${absent.join(', ')}.` : ''}`,
     ];
     for (const r of results) {
       lines.push(
@@ -111,7 +113,7 @@ export const retrievalQualityScenario: Scenario = {
         '|---|---|---|---|---|---|---|---|',
         ...r.targets.map(
           (t) =>
-            `| ${t.target === 'answer' ? 'answer citations' : `search: ${t.target}`} | ${f(t.totals.hit_at_1)} | ${f(t.totals.hit_at_3)} | ${f(t.totals.hit_at_5)} | ${f(t.totals.hit_at_10)} | ${f(t.totals.recall_at_k)} | ${f(t.totals.mrr)} | ${f(t.totals.ndcg_at_10)} |`,
+            `| ${t.target === 'answer' ? 'answer citations' : t.target === 'reranked' ? `search: hybrid, reranked (${r.reranker})` : `search: ${t.target}`} | ${f(t.totals.hit_at_1)} | ${f(t.totals.hit_at_3)} | ${f(t.totals.hit_at_5)} | ${f(t.totals.hit_at_10)} | ${f(t.totals.recall_at_k)} | ${f(t.totals.mrr)} | ${f(t.totals.ndcg_at_10)} |`,
         ),
       );
     }

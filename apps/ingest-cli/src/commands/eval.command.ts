@@ -6,7 +6,9 @@ import {
   EVAL_SEARCH_DEPTH,
   EmbedderMismatchError,
   createEmbedder,
+  createReranker,
   evaluateQuestions,
+  isReranking,
   ingestDocuments,
   openVectorStore,
   parseEvalSet,
@@ -147,6 +149,7 @@ export async function evalCommand(config: Config, options: EvalCommandOptions, i
   const store = await openVectorStore(config);
   const embedder = createEmbedder(config);
   const answerer = options.answers ? createAnswerer(config) : undefined;
+  const reranker = createReranker(config);
   const showProgress = options.progress !== false;
   const runs: EvalRun[] = [];
   try {
@@ -186,6 +189,7 @@ export async function evalCommand(config: Config, options: EvalCommandOptions, i
         search_depth: EVAL_SEARCH_DEPTH,
         questions: questions.length,
         embedder: embedder.id,
+        ...(isReranking(reranker) ? { reranker: reranker.id } : {}),
         ...(answerer ? { answerer: answerer.backend, answer_top_k: config.DEFAULT_TOP_K } : {}),
         runs,
       }),
@@ -197,10 +201,10 @@ export async function evalCommand(config: Config, options: EvalCommandOptions, i
 
   async function evaluate(collection: string): Promise<TargetOutcome[]> {
     const bar = evalBar(io.stream);
-    const total = questions.length * (options.modes.length + (answerer ? 1 : 0));
+    const total = questions.length * (options.modes.length + (isReranking(reranker) ? 1 : 0) + (answerer ? 1 : 0));
     if (showProgress) bar.start(total, 0, { target: options.modes[0] ?? 'answer' });
     try {
-      return await evaluateQuestions({ store, embedder, answerer }, questions as EvalQuestion[], {
+      return await evaluateQuestions({ store, embedder, answerer, reranker, rerankCandidates: config.RERANK_CANDIDATES }, questions as EvalQuestion[], {
         tenant: options.tenant,
         collection,
         modes: options.modes,

@@ -1,6 +1,7 @@
 import type { SearchMode } from '@rag/queue-contracts';
 import { answerQuestion, type AnswerDeps } from '../pipeline/answer-question';
 import { rankedSearch, type SearchDeps } from '../pipeline/search-collection';
+import { isReranking } from '../rerank/reranker';
 import { meanScores, scoreRanking, type RankingScores } from './metrics';
 
 /** One line of an evaluation set: a question and the documents (ids as the ingest gives them) that answer it. */
@@ -45,8 +46,12 @@ export function parseEvalSet(text: string): { questions: EvalQuestion[]; errors:
   return { questions, errors };
 }
 
-/** What is measured: a search mode, or the documents the answer cites. */
-export type EvalTarget = SearchMode | 'answer';
+/**
+ * What is measured: a search mode (its retrievers alone, never reranked),
+ * `reranked` (hybrid search then the configured reranker, as the service
+ * searches with RERANKER set), or the documents the answer cites.
+ */
+export type EvalTarget = SearchMode | 'reranked' | 'answer';
 
 /** Chunks each search returns (the API's top_k bound): the depth within which MRR finds a gold document. */
 export const EVAL_SEARCH_DEPTH = 50;
@@ -93,9 +98,11 @@ const distinct = (ids: string[]) => [...new Set(ids)];
 /**
  * Runs every question through the search use case (rankedSearch, as
  * `POST /v1/collections/:name/search` and `rag-ingest search` do) in each
- * mode, and optionally through the answer use case (answerQuestion, as a
- * `rag-query` job does), and scores the ranked distinct documents against the
- * gold ones (lib/retrieval/src/eval/metrics.ts).
+ * mode, without the reranker; with a reranker in `deps` (RERANKER other than
+ * none), also hybrid search reranked (target `reranked`, after the modes);
+ * and optionally through the answer use case (answerQuestion, as a
+ * `rag-query` job does, reranked when configured). Scores the ranked
+ * distinct documents against the gold ones (lib/retrieval/src/eval/metrics.ts).
  */
 export async function evaluateQuestions(
   deps: SearchDeps & Partial<Pick<AnswerDeps, 'answerer' | 'condenser' | 'logger'>>,
@@ -111,7 +118,9 @@ export async function evaluateQuestions(
     documents,
     scores: scoreRanking(documents, q.gold, options.k),
   });
-  for (const mode of options.modes) {
+  const searches: { target: EvalTarget; mode: SearchMode; rerank: boolean }[] = options.modes.map((mode) => ({ target: mode, mode, rerank: false }));
+  if (isReranking(deps.reranker)) searches.push({ target: 'reranked', mode: 'hybrid', rerank: true });
+  for (const { target, mode, rerank } of searches) {
     const results: QuestionOutcome[] = [];
     for (const q of questions) {
       const hits = await rankedSearch(deps, {
@@ -120,12 +129,13 @@ export async function evaluateQuestions(
         query: q.question,
         topK: depth,
         mode,
+        rerank,
         signal: options.signal,
       });
       results.push(score(q, distinct(hits.map((hit) => hit.chunk.docId))));
-      options.onProgress?.({ target: mode, id: q.id });
+      options.onProgress?.({ target, id: q.id });
     }
-    outcomes.push({ target: mode, totals: meanScores(results.map((r) => r.scores)), questions: results });
+    outcomes.push({ target, totals: meanScores(results.map((r) => r.scores)), questions: results });
   }
   if (options.answers) {
     const { answerer } = deps;

@@ -1,10 +1,11 @@
 import type { Config } from '@rag/config';
 import { createBreaker, type Breaker } from '@rag/core';
 import { HttpReranker } from './http-reranker';
+import { LocalReranker } from './local-reranker';
 import { NoReranker, type Reranker } from './reranker';
 
 /**
- * The reranker chosen by RERANKER: `none`, or `http` against RERANKER_URL
+ * The reranker chosen by RERANKER: `none`, `local` (in process), or `http` against RERANKER_URL
  * behind its own circuit breaker (BREAKER_FAILURES, BREAKER_HALF_OPEN_MS),
  * named `reranker`, unless `breaker` is given.
  */
@@ -12,6 +13,8 @@ export function createReranker(config: Config, options: { breaker?: Breaker } = 
   switch (config.RERANKER) {
     case 'none':
       return new NoReranker();
+    case 'local':
+      return new LocalReranker();
     case 'http':
       return new HttpReranker({
         url: config.RERANKER_URL,

@@ -40,7 +40,7 @@ export async function rerankHits<T extends SearchHit>(
     const ranked = await reranker.rerank(
       query,
       hits.map((hit) => searchableText(hit.chunk)),
-      { topN: topK, signal: options.signal },
+      { topN: topK, signal: options.signal, passages: hits.map(({ chunk }) => ({ title: chunk.title, heading: chunk.heading, text: chunk.text })) },
     );
     return { hits: ranked.map(({ index, score }) => ({ ...hits[index], rerankScore: score })), reranked: true };
   } catch (error) {

@@ -4,11 +4,20 @@ export interface RerankResult {
   score: number;
 }
 
+/** A document as its parts: what a reranker that reads fields (RERANKER=local) uses. */
+export interface RerankPassage {
+  title?: string;
+  heading?: string;
+  text: string;
+}
+
 export interface RerankOptions {
   /** Keep only the best `topN` (all when absent). */
   topN?: number;
   /** Aborts the call (a cancelled job, a client gone). */
   signal?: AbortSignal;
+  /** The same documents as title, heading path and text, when known (an HTTP reranker sends only the joined text). */
+  passages?: readonly RerankPassage[];
 }
 
 /**
