@@ -22,6 +22,24 @@ describe('job signatures', () => {
     expect(signJob(config, 'rag-query', signed).signature).toBe(signed.signature);
   });
 
+  it('signs the same bytes as every earlier version (a worker not yet upgraded verifies what a new gateway signed)', () => {
+    // Keys out of order, nesting, arrays with holes, undefined fields, escapes and non-ASCII text.
+    const mixed = {
+      tenant: 'acme',
+      query: 'héllo "wörld" \u2028 \ud83d\ude00',
+      top_k: 5,
+      stream: false,
+      none: null,
+      skip: undefined,
+      nested: { b: [1, 'two', null, undefined, { z: 1, a: [] }], a: { y: true, x: -0.5e-7 } },
+      Zed: 1,
+      _u: '',
+      ключ: 'v',
+    };
+    // The signature this payload had when signatures were introduced.
+    expect(signJob({ JOB_SIGNING_KEY: 'k'.repeat(40) }, 'rag-query', mixed).signature).toBe('YGfIq6ajY-O38gH4B9jcvznMdaG76aOiLoc8YSwplM8');
+  });
+
   it('refuses a changed tenant or any other field, another queue, another key, and no signature', () => {
     const signed = signJob(config, 'rag-query', payload);
     expect(verifyJob(config, 'rag-query', { ...signed, tenant: 'globex' })).toBe(false);
