@@ -15,7 +15,9 @@ export function jobRoutes(deps: GatewayDeps): Router {
   router.get('/v1/jobs/:id', async (req, res) => {
     const wait = parseWait(req.query.wait, deps.config.MAX_WAIT_SECONDS);
     const read = () => readJob(deps.jobs, req, req.params.id, wait);
-    res.json(await (wait > 0 ? longPolls.run(req, wait, read) : read()));
+    if (wait <= 0) return void res.json(await read());
+    // Answered inside the slot, which is given back after: the client does not wait for that round trip.
+    await longPolls.run(req, wait, async () => void res.json(await read()));
   });
   router.delete('/v1/jobs/:id', async (req, res) => {
     const jobId = jobIdParam(req.params.id);
