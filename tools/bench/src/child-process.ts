@@ -56,6 +56,13 @@ export function residentMemory(pid: number): { rss_mib: number; peak_mib: number
   return { rss_mib: kib('VmRSS') / 1024, peak_mib: kib('VmHWM') / 1024 };
 }
 
+/** User + system CPU time of a live process so far (every thread), in ms, from /proc/<pid>/stat. */
+export function cpuTimeMs(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks (100 a second).
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Runs a command to completion; its exit code and output. */
 export function runCommand(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
   const result = spawnSync(command, args, { cwd: options.cwd, env: options.env ?? process.env, encoding: 'utf8', timeout: options.timeoutMs ?? 60_000 });

@@ -17,6 +17,7 @@ import { clusterFailoverScenario } from './cluster-failover.bench';
 import { chartLinks, chartsFor, type Chart, type StampedResult } from './charts/benchmark-charts';
 import { fairnessScenario } from './fairness.bench';
 import { gatewayScenario } from './gateway.bench';
+import { gatewayProfileScenario } from './gateway-profile.bench';
 import { ingestRemoteScenario, ingestScenario } from './ingest.bench';
 import { memoryScenario } from './memory.bench';
 import { overheadScenario } from './overhead.bench';
@@ -30,6 +31,7 @@ import { workersScenario } from './workers.bench';
 
 const SCENARIOS: Scenario[] = [
   gatewayScenario,
+  gatewayProfileScenario,
   memoryScenario,
   workersScenario,
   scalingScenario,

@@ -15,6 +15,8 @@
 import { freePort, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
 import Bull from 'bull';
 import { spawnSync } from 'node:child_process';
+import { cpuTimeMs } from './child-process';
+import { goalsTable } from './goals';
 import { latencyStats, median, numberFlag, type Scenario } from './scenario';
 import { benchEnv, consuming, ingestSample, listening, postQuestion } from './stack';
 
@@ -36,6 +38,10 @@ interface OverheadRun {
   bull_raw: Stats;
   /** The same client's POST to a bare Express handler: what one HTTP request costs here at all. */
   bare_post: Stats;
+  /** The same, each POST followed by a pause as long as a question took (the service's own cadence: every process idles between requests). */
+  bare_post_spaced: Stats;
+  /** CPU time (user + system, every thread, /proc) per question or request: the gateway and worker over the questions, the bare handler back to back and spaced. */
+  cpu_ms: { gateway: number; worker: number; bare: number; bare_spaced: number };
   redis_ping_ms: number;
 }
 
@@ -59,7 +65,11 @@ async function once(samples: number): Promise<OverheadRun> {
     // Where the time goes, from the client's clock and the job's own timestamps (same machine, millisecond resolution).
     const phases = { accept: [] as number[], pickup: [] as number[], worker: [] as number[], deliver: [] as number[] };
     const now = () => performance.timeOrigin + performance.now();
+    const cpu = { gateway: 0, worker: 0, bare: 0, bare_spaced: 0 };
+    const cpuOf = (app: AppProcess) => cpuTimeMs(app.child.pid ?? NaN);
+    let [gatewayCpu, workerCpu] = [0, 0];
     for (let i = 0; i < samples + 20; i++) {
+      if (i === 20) [gatewayCpu, workerCpu] = [cpuOf(gateway), cpuOf(worker)];
       const t0 = now();
       const accepted = (await (await postQuestion(port)).json()) as { job_id: string };
       const t1 = now();
@@ -78,6 +88,8 @@ async function once(samples: number): Promise<OverheadRun> {
         phases.deliver.push(t2 - finished);
       }
     }
+    cpu.gateway = (cpuOf(gateway) - gatewayCpu) / samples;
+    cpu.worker = (cpuOf(worker) - workerCpu) / samples;
     const ours = endToEnd.map((ms, i) => ms - pipeline[i]);
 
     process.stderr.write('bench overhead: Bull raw…\n');
@@ -108,12 +120,22 @@ async function once(samples: number): Promise<OverheadRun> {
     const bare = startApp('tools/bench/src/servers/bare-express.ts', { PORT: String(barePort) });
     apps.push(bare);
     await listening(bare);
-    const barePost: number[] = [];
-    for (let i = 0; i < samples + 20; i++) {
-      const t0 = now();
-      await (await postQuestion(barePort)).json();
-      if (i >= 20) barePost.push(now() - t0);
-    }
+    /** `samples` POSTs after 20 to warm up, `pauseMs` apart; their latencies and the handler's CPU per request. */
+    const bareSeries = async (pauseMs: number) => {
+      const latencies: number[] = [];
+      let before = 0;
+      for (let i = 0; i < samples + 20; i++) {
+        if (i === 20) before = cpuOf(bare);
+        const t0 = now();
+        await (await postQuestion(barePort)).json();
+        if (i >= 20) latencies.push(now() - t0);
+        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+      return { latencies, cpuMs: (cpuOf(bare) - before) / samples };
+    };
+    const backToBack = await bareSeries(0);
+    const spaced = await bareSeries(Math.round(median(endToEnd)));
+    [cpu.bare, cpu.bare_spaced] = [backToBack.cpuMs, spaced.cpuMs];
 
     process.stderr.write('bench overhead: Redis PING…\n');
     const bench = spawnSync('redis-benchmark', ['-p', String(redis.port), '-t', 'ping_mbulk', '-n', '20000', '-c', '1', '-q', '--csv'], { encoding: 'utf8' });
@@ -132,7 +154,9 @@ async function once(samples: number): Promise<OverheadRun> {
         deliver: latencyStats(phases.deliver),
       },
       bull_raw: latencyStats(raw),
-      bare_post: latencyStats(barePost),
+      bare_post: latencyStats(backToBack.latencies),
+      bare_post_spaced: latencyStats(spaced.latencies),
+      cpu_ms: cpu,
       redis_ping_ms: pingMs,
     };
     return result;
@@ -159,6 +183,13 @@ function medianRun(runs: OverheadRun[]): OverheadRun {
     },
     bull_raw: stats((r) => r.bull_raw),
     bare_post: stats((r) => r.bare_post),
+    bare_post_spaced: stats((r) => r.bare_post_spaced),
+    cpu_ms: {
+      gateway: m((r) => r.cpu_ms.gateway),
+      worker: m((r) => r.cpu_ms.worker),
+      bare: m((r) => r.cpu_ms.bare),
+      bare_spaced: m((r) => r.cpu_ms.bare_spaced),
+    },
     redis_ping_ms: m((r) => r.redis_ping_ms),
   };
 }
@@ -189,10 +220,20 @@ export const overheadScenario: Scenario = {
       `| —— worker: started → finished, less the pipeline | ${f(result.phases.worker.p50)} | ${f(result.phases.worker.p99)} |`,
       `| —— deliver: finished → the long-poll's answer arrives (client clock) | ${f(result.phases.deliver.p50)} | ${f(result.phases.deliver.p99)} |`,
       `| Bull alone: add → process → completed | ${f(result.bull_raw.p50)} | ${f(result.bull_raw.p99)} |`,
-      `| a bare Express handler: POST until its answer arrives (same client) | ${f(result.bare_post.p50)} | ${f(result.bare_post.p99)} |`,
+      `| a bare Express handler: POST until its answer arrives (same client), back to back | ${f(result.bare_post.p50)} | ${f(result.bare_post.p99)} |`,
+      `| the same, each POST after a pause as long as a question took (the cadence above) | ${f(result.bare_post_spaced.p50)} | ${f(result.bare_post_spaced.p99)} |`,
       `| Redis alone: one PING round trip (redis-benchmark, 1 client) | ${f(pingMs)} | |`,
       '',
       `Our layers cost ${(result.ours.p50 / result.bull_raw.p50).toFixed(1)}× Bull's own round trip at the median (two HTTP requests, validation, the job view and events on top of it).`,
+      '',
+      '| CPU time (user + system, every thread, /proc) | per question or request |',
+      '|---|---|',
+      `| the gateway, over the questions above (a POST and a long-poll each) | ${f(result.cpu_ms.gateway)} |`,
+      `| the worker, over the same questions (pipeline included) | ${f(result.cpu_ms.worker)} |`,
+      `| the bare Express handler, POSTs back to back | ${f(result.cpu_ms.bare)} |`,
+      `| the bare Express handler, POSTs at the questions' cadence | ${f(result.cpu_ms.bare_spaced)} |`,
+      '',
+      ...goalsTable([{ goal: 'our layers at the median, no load', target: '≤ 3 ms', measured: f(result.ours.p50), met: result.ours.p50 <= 3 }]),
     ];
     return { markdown: lines.join('\n'), data: { samples, runs: count, median: result, each_run: runs } };
   },

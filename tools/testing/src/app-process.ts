@@ -9,8 +9,8 @@ const TSCONFIG = path.join(WORKSPACE_ROOT, 'tsconfig.base.json');
  * One node process with tsx's loader (not the tsx CLI, which forks a second
  * process): signals sent to the child reach the app itself.
  */
-function spawnTs(entry: string, env: NodeJS.ProcessEnv, args: string[]) {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(WORKSPACE_ROOT, entry), ...args], {
+function spawnTs(entry: string, env: NodeJS.ProcessEnv, args: string[], nodeArgs: string[] = []) {
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(WORKSPACE_ROOT, entry), ...args], {
     cwd: WORKSPACE_ROOT,
     env: { ...process.env, TSX_TSCONFIG_PATH: TSCONFIG, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -28,9 +28,9 @@ export interface AppProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs a TypeScript entry point (e.g. `apps/rag-worker/src/main.ts`) as a real child process. */
-export function startApp(entry: string, env: NodeJS.ProcessEnv, args: string[] = []): AppProcess {
-  const child = spawnTs(entry, env, args);
+/** Runs a TypeScript entry point (e.g. `apps/rag-worker/src/main.ts`) as a real child process; `nodeArgs` go to node itself (e.g. `--cpu-prof`). */
+export function startApp(entry: string, env: NodeJS.ProcessEnv, args: string[] = [], nodeArgs: string[] = []): AppProcess {
+  const child = spawnTs(entry, env, args, nodeArgs);
   const lines: string[] = [];
   const listeners = new Set<() => void>();
   const collect = (line: string) => {
