@@ -40,11 +40,15 @@ describe('the stack under Redis Sentinel', () => {
     }));
   });
 
-  /** As a client does: a 503 (Redis moving to its new master) is asked again a moment later. */
+  /**
+   * As a client does: a 503 (Redis moving to its new master) is asked again a moment later. With one replica and
+   * min-replicas-to-write 1, the new master refuses writes until the sentinel has turned the old master into its
+   * replica, which it does when it next reads the old master's INFO (every 10 s): 30 s covers that and the resync.
+   */
   const retried = async (call: () => Promise<Response>) => {
     for (let attempt = 1; ; attempt++) {
       const res = await call();
-      if (res.status !== 503 || attempt === 50) return res;
+      if (res.status !== 503 || attempt === 150) return res;
       await new Promise((r) => setTimeout(r, 200));
     }
   };
