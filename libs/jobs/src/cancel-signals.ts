@@ -1,6 +1,7 @@
 import { CancelledError } from '@rag/core';
 import { cancelChannel, cancelKey } from '@rag/queue-contracts';
 import type { Redis } from 'ioredis';
+import { existsWithEvents } from './job-events.writer';
 
 export class JobCancelledError extends CancelledError {
   constructor(jobId: string) {
@@ -43,11 +44,16 @@ export class CancelSignals {
     return this.started;
   }
 
-  /** The signal for one job; call `release` when the job ends. */
+  /**
+   * The signal for one job; call `release` when the job ends. A cancel asked
+   * for before the job was tracked is read from Redis, in the same MULTI as
+   * the job events emitted in this turn when they go through the same
+   * connection (a worker's `active` status event: no round trip of its own).
+   */
   async track(jobId: string): Promise<AbortSignal> {
     const controller = new AbortController();
     this.active.set(jobId, controller);
-    if (await isCancelRequested(this.client, this.prefix, jobId)) controller.abort(new JobCancelledError(jobId));
+    if (await existsWithEvents(this.client, cancelKey(this.prefix, jobId))) controller.abort(new JobCancelledError(jobId));
     return controller.signal;
   }
 

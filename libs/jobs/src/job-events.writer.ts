@@ -18,6 +18,13 @@ interface QueuedEvent {
   data: string;
 }
 
+/** A key's existence asked for in the next write (see EventsPipe.exists). */
+interface QueuedProbe {
+  key: string;
+  answer: (exists: boolean) => void;
+  fail: (error: unknown) => void;
+}
+
 /**
  * The events of every job written through one Redis connection, sent
  * together: what was emitted in one turn of the event loop goes out in one
@@ -25,10 +32,12 @@ interface QueuedEvent {
  * answering many questions at once writes them all in a few round trips
  * instead of a few per question (each `write` to a socket costs about as much
  * CPU here as the rest of a question's bookkeeping); one job's events keep
- * their order, and a lone event waits no longer than the current turn.
+ * their order, and a lone event waits no longer than the current turn. Reads
+ * a job makes as it starts (its cancel check) ride along in the same MULTI.
  */
 class EventsPipe {
   private queued: QueuedEvent[] = [];
+  private probes: QueuedProbe[] = [];
   private written = settledLater();
   private busy = false;
 
@@ -37,17 +46,29 @@ class EventsPipe {
   /** Queues one event; the promise settles when the write that holds it has (rejected if it failed). */
   append(event: QueuedEvent): Promise<void> {
     this.queued.push(event);
-    if (!this.busy) {
-      this.busy = true;
-      setImmediate(() => void this.drain());
-    }
+    this.schedule();
     return this.written.promise;
+  }
+
+  /** Whether `key` exists, read in the next write (after the events queued before it). */
+  exists(key: string): Promise<boolean> {
+    return new Promise<boolean>((answer, fail) => {
+      this.probes.push({ key, answer, fail });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.busy) return;
+    this.busy = true;
+    setImmediate(() => void this.drain());
   }
 
   /** One write at a time, so events keep their order; each takes everything queued so far. */
   private async drain(): Promise<void> {
-    while (this.queued.length > 0) {
+    while (this.queued.length > 0 || this.probes.length > 0) {
       const batch = this.queued.splice(0);
+      const probes = this.probes.splice(0);
       const written = this.written;
       this.written = settledLater();
       const multi = this.redis.multi();
@@ -57,12 +78,21 @@ class EventsPipe {
         lives.set(key, retentionSeconds);
       }
       for (const [key, seconds] of lives) multi.expire(key, seconds);
+      for (const { key } of probes) multi.exists(key);
+      const writes = batch.length + lives.size;
       try {
-        const failed = (await multi.exec())?.find(([error]) => error)?.[0];
+        const results = (await multi.exec()) ?? [];
+        const failed = results.slice(0, writes).find(([error]) => error)?.[0];
         if (failed) written.reject(failed);
         else written.resolve();
+        probes.forEach((probe, i) => {
+          const [error, exists] = results[writes + i] ?? [new Error('the MULTI holding the read was discarded')];
+          if (error) probe.fail(error);
+          else probe.answer(exists === 1);
+        });
       } catch (error) {
         written.reject(error);
+        for (const probe of probes) probe.fail(error);
       }
     }
     this.busy = false;
@@ -82,6 +112,15 @@ function settledLater(): { promise: Promise<void>; resolve: () => void; reject: 
 }
 
 const pipes = new WeakMap<Redis, EventsPipe>();
+
+/**
+ * Whether `key` exists, read in the next write of the job events going out
+ * through `redis` (one round trip fewer per job when its first event and the
+ * read leave in the same turn, as a job's start and its cancel check do).
+ */
+export function existsWithEvents(redis: Redis, key: string): Promise<boolean> {
+  return pipeFor(redis).exists(key);
+}
 
 function pipeFor(redis: Redis): EventsPipe {
   let pipe = pipes.get(redis);

@@ -25,5 +25,5 @@ export {
   type LlmResilienceOptions,
 } from './llm-resilience';
 export { ProviderThrottle, RateLimitWaitError, type ProviderThrottleOptions, type ThrottleRequest } from './provider-throttle';
-export { LocalProviderPause, RedisProviderPause, type ProviderPause } from './provider-pause';
+export { LocalProviderPause, PAUSE_CACHE_MS, RedisProviderPause, type ProviderPause } from './provider-pause';
 export { parseRetryAfter, retryAfterMsOf429 } from './retry-after';

@@ -24,25 +24,54 @@ end
 return ttl
 `;
 
-/** The pause every worker sees: the key `<prefix>:llm:paused-until`. */
+/**
+ * How long a process trusts what it last read of the shared pause: a pause
+ * set by another worker stops this one's calls within this time (its own
+ * pauses at once). Without it every call to the provider cost a Redis round
+ * trip (PTTL) to learn, almost always, that there is no pause.
+ */
+export const PAUSE_CACHE_MS = 250;
+
+/** The pause every worker sees: the key `<prefix>:llm:paused-until`, read at most once per `cacheMs`. */
 export class RedisProviderPause implements ProviderPause {
   readonly key: string;
+  /** The pause left when last read or set, and when (performance.now(): monotonic, unlike the wall clock). */
+  private known: { remainingMs: number; at: number } | undefined;
+  /** The read in flight: calls arriving meanwhile share it. */
+  private reading: Promise<number> | undefined;
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
+    private readonly cacheMs = PAUSE_CACHE_MS,
   ) {
     this.key = `${prefix}:llm:paused-until`;
   }
 
   async remainingMs(): Promise<number> {
-    return Math.max(0, await this.redis.pttl(this.key));
+    const known = this.known;
+    if (known) {
+      const elapsed = performance.now() - known.at;
+      if (elapsed < this.cacheMs) return Math.max(0, known.remainingMs - elapsed);
+    }
+    this.reading ??= this.read().finally(() => (this.reading = undefined));
+    return this.reading;
   }
 
   async extend(ms: number): Promise<number> {
     const whole = Math.ceil(ms);
     if (whole <= 0) return this.remainingMs();
-    return Number(await this.redis.eval(EXTEND_SCRIPT, 1, this.key, String(whole), String(Date.now() + whole)));
+    const at = performance.now();
+    const remaining = Number(await this.redis.eval(EXTEND_SCRIPT, 1, this.key, String(whole), String(Date.now() + whole)));
+    this.known = { remainingMs: remaining, at };
+    return remaining;
+  }
+
+  private async read(): Promise<number> {
+    const at = performance.now();
+    const remaining = Math.max(0, await this.redis.pttl(this.key));
+    this.known = { remainingMs: remaining, at };
+    return remaining;
   }
 }
 

@@ -20,6 +20,8 @@ export interface ProviderThrottleOptions {
   maxWaitMs?: number;
   /** Cap on a provider's Retry-After, so a bogus header cannot stop every worker for hours. Default 300000. */
   maxPauseMs?: number;
+  /** With Redis: a pause another worker sets stops this one's calls within this time (PAUSE_CACHE_MS, 250 by default). */
+  pauseCacheMs?: number;
 }
 
 export interface ThrottleRequest {
@@ -82,7 +84,7 @@ export class ProviderThrottle {
     };
     this.requests = limiter(this.rpm, 'rpm');
     this.tokens = limiter(this.tpm, 'tpm');
-    this.pause = redis ? new RedisProviderPause(redis, prefix) : new LocalProviderPause();
+    this.pause = redis ? new RedisProviderPause(redis, prefix, options.pauseCacheMs) : new LocalProviderPause();
   }
 
   /** Resolves when the call may go; the request and its tokens are then counted. */

@@ -6,6 +6,7 @@ import { createLlmResilience, type LlmResilience, type LlmResilienceOptions } fr
 import { OpenAIAnswerer } from './openai.answerer';
 import { createOpenAIClient } from './openai.client';
 import { OpenAIEmbedder } from './openai.embedder';
+import { PAUSE_CACHE_MS } from './provider-pause';
 import { ProviderThrottle } from './provider-throttle';
 
 const KEY = 'test-key';
@@ -124,6 +125,35 @@ describe('limits shared by every worker through Redis', () => {
     expect(arrivals).toHaveLength(2);
     for (const arrival of arrivals) expect(arrival.at).toBeGreaterThanOrEqual(pausedUntil - 5);
     expect(arrivals.map((r) => r.worker).sort()).toEqual(['A', 'B']);
+  });
+
+  it('a pause set by another worker stops this one within PAUSE_CACHE_MS, its own at once', async () => {
+    const a = worker('A');
+    const b = worker('B');
+    // B has just read that there is no pause, and trusts that for up to PAUSE_CACHE_MS.
+    await ask(b);
+    await a.resilience.throttle.pauseFor(1500);
+    const pausedUntil = Number(await a.redis.get(`${prefix}:llm:paused-until`));
+    // A set it: A's next call waits at once.
+    const answerA = ask(a);
+    // Past the bound, B's next call waits for the pause too.
+    await new Promise((r) => setTimeout(r, PAUSE_CACHE_MS + 20));
+    const answerB = ask(b);
+    await Promise.all([answerA, answerB]);
+    expect(arrivals.map((r) => r.worker)).toEqual(['B', expect.any(String), expect.any(String)]);
+    for (const arrival of arrivals.slice(1)) expect(arrival.at).toBeGreaterThanOrEqual(pausedUntil - 5);
+  });
+
+  it('calls within PAUSE_CACHE_MS of each other share one read of the pause', async () => {
+    const a = worker('A');
+    await a.redis.config('RESETSTAT');
+    await Promise.all([...Array(20)].map(() => ask(a)));
+    const stats = await a.redis.info('commandstats');
+    const pttl = Number(/cmdstat_pttl:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    expect(arrivals).toHaveLength(20);
+    // One read for the twenty (two if the window ran out between them), not one each.
+    expect(pttl).toBeGreaterThanOrEqual(1);
+    expect(pttl).toBeLessThanOrEqual(2);
   });
 
   it('the pause only ever grows, and an aborted call stops waiting for it at once', async () => {
