@@ -90,9 +90,9 @@ describe('the OpenAI-compatible door end to end (official openai client, fake Op
       let view = await job(id);
       while (view.status !== 'cancelled' && Date.now() < deadline) view = (await new Promise((r) => setTimeout(r, 200)), await job(id));
       expect(view.status).toBe('cancelled');
-      expect(gateway.logs().some((l) => l.message === 'chat completions stream closed by the client; cancelling its job' && l.job_id === view.job_id)).toBe(
-        true,
-      );
+      expect(
+        await gateway.waitForLog((l) => l.message === 'chat completions stream closed by the client; cancelling its job' && l.job_id === view.job_id, 5000),
+      ).toBeDefined();
     } finally {
       stack.fake.setOptions({ perTokenMs: 5 });
     }

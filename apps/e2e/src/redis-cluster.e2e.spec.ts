@@ -117,7 +117,8 @@ describe('the stack on a Redis Cluster', () => {
       const res = await call(`/v1/jobs/${job_id}`, { method: 'DELETE' });
       expect(res.status).toBe(202);
       expect((await view(job_id, 10)).status).toBe('cancelled');
-      expect(worker.logs().some((l) => l.message === 'job cancelled' && l.job_id === job_id)).toBe(true);
+      // The worker's log line comes down its stdout pipe, which may arrive after the answer to the long-poll.
+      expect(await worker.waitForLog((l) => l.message === 'job cancelled' && l.job_id === job_id, 5000)).toBeDefined();
     } finally {
       stack.fake.setOptions({ perTokenMs: 0 });
     }

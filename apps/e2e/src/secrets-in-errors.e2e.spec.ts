@@ -61,10 +61,12 @@ describe('a provider error that echoes the API key', () => {
     // The provider did quote the key: the test is not vacuous.
     const chat = fake.requests.filter((r) => r.path === '/v1/chat/completions').pop();
     expect(chat?.headers.authorization).toBe(`Bearer ${KEY}`);
-    // The operator still reads what happened, key masked.
-    const failedLine = worker.logs().find((l) => l.message === 'job attempt failed' && l.job_id === job_id);
-    expect(failedLine?.error).toEqual(expect.stringContaining('Incorrect API key provided: ***'));
-    expect(worker.logs().find((l) => l.message === 'document ingest failed')?.error).toEqual(expect.stringContaining('Incorrect API key provided: ***'));
+    // The operator still reads what happened, key masked (the lines come down the worker's stdout pipe, which may
+    // arrive after the job's state).
+    const failedLine = await worker.waitForLog((l) => l.message === 'job attempt failed' && l.job_id === job_id, 5000);
+    expect(failedLine.error).toEqual(expect.stringContaining('Incorrect API key provided: ***'));
+    const ingestLine = await worker.waitForLog((l) => l.message === 'document ingest failed', 5000);
+    expect(ingestLine.error).toEqual(expect.stringContaining('Incorrect API key provided: ***'));
 
     for (const [where, text] of [
       ['job view', JSON.stringify(view)],

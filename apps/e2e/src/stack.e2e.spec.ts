@@ -209,9 +209,11 @@ describe.each(BACKENDS)('the stack end to end: $name', (backend) => {
     expect(views.map((v) => [v.status, v.result?.citations[0]?.source ?? v.result?.answer ?? v.error?.message])).toEqual(
       views.map(() => ['completed', 'parking.html']),
     );
-    const completedBy = workers.map((w) => w.logs().filter((l) => l.message === 'job completed' && String(l.request_id).startsWith('e2e-req-')).length);
-    expect(completedBy.reduce((a, b) => a + b, 0)).toBe(16);
-    expect(completedBy.every((n) => n > 0)).toBe(true);
+    const completedBy = () => workers.map((w) => w.logs().filter((l) => l.message === 'job completed' && String(l.request_id).startsWith('e2e-req-')).length);
+    // The workers' lines come down their stdout pipes, which may arrive after the jobs' states.
+    for (let i = 0; i < 50 && completedBy().reduce((a, b) => a + b, 0) < 16; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(completedBy().reduce((a, b) => a + b, 0)).toBe(16);
+    expect(completedBy().every((n) => n > 0)).toBe(true);
     const line = workers.flatMap((w) => w.logs()).find((l) => l.message === 'job completed' && l.job_id === accepted[3].job_id);
     expect(line?.request_id).toBe('e2e-req-3');
   });

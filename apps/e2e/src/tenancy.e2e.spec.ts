@@ -117,6 +117,8 @@ describe('tenant isolation end to end', () => {
       [acme, 'acme'],
       [globex, 'globex'],
     ] as const) {
+      // The worker's lines come down its stdout pipe, which may arrive after the job's state.
+      await worker.waitForLog((l) => l.message === 'job completed' && l.job_id === state.job_id, 5000);
       const lines = worker.logs().filter((l) => l.job_id === state.job_id);
       expect(lines.map((l) => l.message)).toEqual(expect.arrayContaining(['job started', 'job completed']));
       for (const line of lines) expect(line).toMatchObject({ tenant, request_id: expect.any(String), queue: 'rag-query' });
