@@ -7,6 +7,14 @@ const PRUNE_BATCH = 200;
 /** At most this many jobs ahead of a fair-share insert are lifted off the list's right end and put back (when fewer than walking passes); beyond, the list is walked. */
 const LIFT_LIMIT = 1000;
 
+/**
+ * The least time the scheduler's state (a tenant's waiting set and tag, the fair-share clock) lasts after the
+ * tenant's last question, whatever JOB_RETENTION_SECONDS is: it describes questions still waiting, which can wait
+ * longer than a short retention. Lapsed while they wait, the tenant's next question would be tagged as a newcomer's
+ * and overtake its own waiting ones (each such insert a walk of the list), and its cap would count from zero.
+ */
+const STATE_FLOOR_SECONDS = 86_400;
+
 // The checks and the add in one script: no two requests (on one gateway or many) both pass a check only one may
 // pass, and a question costs one round trip. The add is Bull 4.16's addJob-6.lua for a job with its own id and no
 // delay, LIFO or debounce (`admit` refuses those options): the job hash, the wait list (the paused list while the
@@ -18,7 +26,8 @@ const LIFT_LIMIT = 1000;
 //       10 Bull's priority zset, 11 the fair-share clock (hash: clock, top), 12 the tenant's last tag, 13 Bull's active list.
 // ARGV: 1 job id, 2 request fingerprint ('' without an Idempotency-Key), 3 global cap, 4 tenant cap, 5 retention s,
 //       6 Bull's job key prefix, 7 prune batch, 8 job name, 9 data (JSON), 10 options (JSON), 11 timestamp, 12 the queue's token,
-//       13 fair share ('1' on), 14 lift limit.
+//       13 fair share ('1' on), 14 lift limit, 15 how long the scheduler's own state lasts after a question (s): the
+//       tenant's waiting set, its tag and the clock, which must outlive the questions they order (STATE_FLOOR_SECONDS).
 // Redis's own clock (TIME) scores the tenant's entries, so gateways with skewed clocks agree.
 const ADMIT = `
 local t = redis.call('TIME')
@@ -89,8 +98,8 @@ if ARGV[13] == '1' then
   redis.call('HSET', KEYS[11], 'clock', v, 'top', math.max(top, tag))
   -- Renewed by every admission, so it outlives every tenant's tag; once it lapses (no question for that long), the
   -- clock is read again from the lowest tag still waiting.
-  redis.call('EXPIRE', KEYS[11], tonumber(ARGV[5]))
-  redis.call('SET', KEYS[12], tag, 'EX', tonumber(ARGV[5]))
+  redis.call('EXPIRE', KEYS[11], tonumber(ARGV[15]))
+  redis.call('SET', KEYS[12], tag, 'EX', tonumber(ARGV[15]))
   -- Questions queued without a tag (before fair share was turned on, or by a gateway with it off) wait behind every
   -- tagged one: each admission takes the oldest of them, just behind the tagged ones, and queues it at the clock's tag,
   -- so they move up at least as fast as questions arrive instead of waiting for the queue to empty.
@@ -111,7 +120,7 @@ else
 end
 redis.call('PUBLISH', KEYS[1] .. 'ing@' .. ARGV[12], id)
 redis.call('ZADD', KEYS[5], now, id)
-redis.call('EXPIRE', KEYS[5], tonumber(ARGV[5]))
+redis.call('EXPIRE', KEYS[5], tonumber(ARGV[15]))
 return {'admitted', own + 1}
 `;
 const admitScript = new RedisScript(ADMIT, 13);
@@ -254,6 +263,7 @@ export class QuestionAdmission {
       (this.queue as unknown as { token: string }).token,
       this.fairShare ? '1' : '0',
       LIFT_LIMIT,
+      Math.max(this.retentionSeconds, STATE_FLOOR_SECONDS),
     ];
     const [outcome, waiting] = (await admitScript.run(this.queue.client, keys, args)) as [AdmissionOutcome, number];
     return { outcome, waiting: Number(waiting) };
