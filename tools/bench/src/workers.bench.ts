@@ -15,7 +15,7 @@
 import { startFakeOpenAI } from '@rag/fake-openai';
 import { freePort, startApp, startRedis, tempDir, type AppProcess } from '@rag/testing';
 import Redis from 'ioredis';
-import { readFileSync } from 'node:fs';
+import { cpuTimeMs } from './child-process';
 import { median, numberFlag, type Scenario } from './scenario';
 import { benchEnv, consuming, fakeLLM, ingestSample, listening, postQuestion } from './stack';
 
@@ -33,15 +33,6 @@ interface Result {
   perSecond: number;
   /** The workers' CPU time (user + system, every thread) from their start of work to the last completion, per question. */
   cpuMsPerQuestion: number;
-}
-
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** User + system CPU time of a process so far (every thread), in ms, from /proc/<pid>/stat. */
-function cpuMs(pid: number | undefined): number {
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 async function measure(workers: number, concurrency: number, JOBS: number, LLM_MS: number): Promise<Result> {
@@ -79,7 +70,7 @@ async function measure(workers: number, concurrency: number, JOBS: number, LLM_M
     for (let i = 0; i < workers; i++) started.push(startApp('apps/rag-worker/src/main.ts', { ...env, LOG_LEVEL: 'info' }));
     apps.push(...started);
     await Promise.all(started.map(consuming));
-    const cpuAt = () => started.reduce((sum, app) => sum + cpuMs(app.child.pid), 0);
+    const cpuAt = () => started.reduce((sum, app) => sum + cpuTimeMs(app.child.pid ?? NaN), 0);
     const cpu0 = cpuAt();
     const t0 = performance.now();
     for (;;) {
