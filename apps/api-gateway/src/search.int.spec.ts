@@ -179,8 +179,8 @@ describe('POST /v1/collections/:name/search (real Redis, real LanceDB)', () => {
       const { status, body } = await search('legacy', { query: 'vacation', mode });
       expect(status).toBe(409);
       expect(body.error.code).toBe('embedder_mismatch');
-      expect(body.error.message).toContain('local-hash-v3-64');
-      expect(body.error.message).toContain('local-hash-v3-2048');
+      expect(body.error.message).toContain('local-hash-v4-64');
+      expect(body.error.message).toContain('local-hash-v4-2048');
     }
     const text = await search('legacy', { query: 'vacation', mode: 'text' });
     expect(text.status).toBe(200);

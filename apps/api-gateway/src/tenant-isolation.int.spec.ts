@@ -172,7 +172,7 @@ describe('tenant isolation over every gateway route (real Redis, real LanceDB)',
       const made = await call(key(), 'POST', '/v1/collections', { name: 'secret' });
       // acme already has "secret"; for globex it is new and empty.
       expect(made.status).toBe(tenant === 'acme' ? 200 : 201);
-      expect(made.body).toMatchObject({ name: 'secret', created: tenant !== 'acme', embedder: { id: 'local-hash-v3-2048', dimension: 2048 } });
+      expect(made.body).toMatchObject({ name: 'secret', created: tenant !== 'acme', embedder: { id: 'local-hash-v4-2048', dimension: 2048 } });
       expect((await store.listDocuments('acme', 'secret')).map((d) => d.docId)).toEqual(['plans.md']);
       const docs = await call(key(), 'GET', '/v1/collections/secret/documents');
       expect(docs.body.total).toBe(tenant === 'acme' ? 1 : 0);

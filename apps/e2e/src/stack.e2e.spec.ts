@@ -52,7 +52,7 @@ const BACKENDS: Backend[] = [
     name: 'embedded defaults (local embedder, extractive answers)',
     setup: async () => ({}),
     teardown: async () => undefined,
-    expectedBackends: { vector_store: 'lancedb', embedder: 'local-hash-v3-2048', llm: 'extractive' },
+    expectedBackends: { vector_store: 'lancedb', embedder: 'local-hash-v4-2048', llm: 'extractive' },
     quotesFacts: true,
   },
   {

@@ -109,7 +109,7 @@ describe('rag-ingest search', () => {
   it('says a collection was built with another embedder (exit 1); --mode text still searches it', async () => {
     const hybrid = await cli('search', 'vacation', '--collection', 'small');
     expect(hybrid.code).toBe(1);
-    expect(hybrid.stderr).toMatch(/built with the embedder local-hash-v3-64 .* but local-hash-v3-2048 .* is configured/);
+    expect(hybrid.stderr).toMatch(/built with the embedder local-hash-v4-64 .* but local-hash-v4-2048 .* is configured/);
     expect(hybrid.stderr).toContain('--mode text');
     const text = await cli('search', 'zygomorphic', '--collection', 'small', '--mode', 'text', '--json');
     expect(text.code).toBe(0);

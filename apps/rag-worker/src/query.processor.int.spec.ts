@@ -48,7 +48,7 @@ describe('query processor (real Redis and LanceDB)', () => {
     const result = (await job.finished()) as QueryResult;
     expect(result.answer).toBe('Laptops are replaced every four years by the IT service desk. [1]');
     expect(result.citations[0]).toMatchObject({ source: 'it.md', title: 'IT', heading: 'IT > Laptops' });
-    expect(result.backends).toEqual({ vector_store: 'lancedb', embedder: 'local-hash-v3-64', llm: 'extractive' });
+    expect(result.backends).toEqual({ vector_store: 'lancedb', embedder: 'local-hash-v4-64', llm: 'extractive' });
     const lines = logs.filter((l) => l.job_id === String(job.id));
     expect(lines.map((l) => l.message)).toEqual(['job started', 'job completed']);
     expect(lines.every((l) => l.request_id === 'req-w-1' && l.queue === QueueName.Query)).toBe(true);

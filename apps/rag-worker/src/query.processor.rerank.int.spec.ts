@@ -85,7 +85,7 @@ describe('query processor with a reranker', () => {
 
     const result = await ask();
     expect(result.citations.map((c) => c.id)).toEqual(expected);
-    expect(result.backends).toEqual({ vector_store: 'lancedb', embedder: 'local-hash-v3-64', llm: 'openai', reranker: 'http:rerank-model' });
+    expect(result.backends).toEqual({ vector_store: 'lancedb', embedder: 'local-hash-v4-64', llm: 'openai', reranker: 'http:rerank-model' });
     expect(result.reranked).toBe(true);
     const sent = fake.requests.filter((r) => r.path === '/v1/rerank').at(-1);
     expect(sent?.headers.authorization).toBe(`Bearer ${KEY}`);

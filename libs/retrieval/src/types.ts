@@ -54,7 +54,7 @@ export interface StoredDocument {
 }
 
 export interface EmbedderInfo {
-  /** Recorded with every collection and result, e.g. `local-hash-v3-2048`. */
+  /** Recorded with every collection and result, e.g. `local-hash-v4-2048`. */
   readonly id: string;
   readonly dimension: number;
 }
@@ -73,7 +73,19 @@ export interface Embedder extends EmbedderInfo {
    * whose ranking mostly repeats full-text search's with more noise, less.
    */
   readonly fusionWeight?: number;
+  /**
+   * A lexical embedder's distinct features of a text (LocalHashEmbedder).
+   * With `embedQuery`, queries are embedded with each feature weighted by its
+   * rarity among a sample of the searched collection's chunks
+   * (embed/feature-rarity.ts). Absent (a semantic model): `embed` alone.
+   */
+  features?(text: string): Set<string>;
+  /** The query's vector with each feature's weight multiplied by `weight(feature)`; see `features`. */
+  embedQuery?(text: string, weight: (feature: string) => number): number[];
 }
+
+/** A chunk's searchable parts (searchableText), as `VectorStore.sampleChunks` reads them. */
+export type ChunkText = Pick<Chunk, 'title' | 'heading' | 'text'>;
 
 export interface CollectionInfo {
   name: string;
@@ -129,6 +141,13 @@ export interface VectorStore {
   /** The tenant's collections, sorted; never another tenant's. */
   listCollections(tenant: string): Promise<string[]>;
   hasCollection(tenant: string, collection: string): Promise<boolean>;
+  /**
+   * Up to `limit` of the collection's chunks, the same ones on every call
+   * while it does not change (the first in the store's own order): what a
+   * lexical embedder's query weighting counts its features in. Empty when
+   * the collection is absent.
+   */
+  sampleChunks(tenant: string, collection: string, limit: number): Promise<ChunkText[]>;
   /** Nearest chunks by vector. */
   searchVector(tenant: string, collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
   /** Best chunks by full-text relevance. */

@@ -77,6 +77,7 @@ function bound(store: VectorStore): VectorStore {
     documentHash: store.documentHash.bind(store),
     listCollections: store.listCollections.bind(store),
     hasCollection: store.hasCollection.bind(store),
+    sampleChunks: store.sampleChunks.bind(store),
     searchVector: store.searchVector.bind(store),
     searchText: store.searchText.bind(store),
     hybridSearch: store.hybridSearch.bind(store),

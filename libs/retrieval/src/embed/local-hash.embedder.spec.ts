@@ -7,13 +7,13 @@ describe('LocalHashEmbedder', () => {
   const embedder = new LocalHashEmbedder();
   const cosine = (a: string, b: string) => dot(embedder.embedOne(a), embedder.embedOne(b));
 
-  it('defaults to 2048 dimensions and names itself v3 after them', () => {
+  it('defaults to 2048 dimensions and names itself v4 after them', () => {
     expect(LOCAL_EMBEDDING_DIM).toBe(2048);
     expect(embedder.dimension).toBe(2048);
-    expect(embedder.id).toBe('local-hash-v3-2048');
+    expect(embedder.id).toBe('local-hash-v4-2048');
     expect(embedder.embedOne('hello world')).toHaveLength(2048);
     const small = new LocalHashEmbedder(64);
-    expect(small.id).toBe('local-hash-v3-64');
+    expect(small.id).toBe('local-hash-v4-64');
     expect(small.embedOne('hello world')).toHaveLength(64);
   });
 
@@ -105,6 +105,38 @@ describe('LocalHashEmbedder', () => {
     // Porter2 leaves these pairs with different stems: only the trigrams link them.
     expect(cosine('replication slot', 'replicating slots')).toBeGreaterThan(cosine('replication slot', 'checkpoint interval') + 0.2);
     expect(cosine('vacuum freezing', 'vaccuum freeze')).toBeGreaterThan(cosine('vacuum freezing', 'trigger function') + 0.2);
+  });
+
+  it("lists a text's distinct features: stemmed words without stop words, word pairs, trigrams of every word", () => {
+    const features = embedder.features('The policies, the policy');
+    expect([...features].filter((f) => f.startsWith('w:'))).toEqual(['w:polici']);
+    expect([...features].filter((f) => f.startsWith('b:'))).toEqual(['b:polici polici']);
+    expect(features.has('c: th')).toBe(true);
+    expect(features.has('c:ies')).toBe(true);
+    expect(features.has('c:icy')).toBe(true);
+  });
+
+  it('embeds a query with each feature weighted: weight 1 gives the plain vector, a heavier word pulls it closer', () => {
+    const query = 'uuid column default';
+    const plain = embedder.embedOne(query);
+    embedder.embedQuery(query, () => 1).forEach((v, i) => expect(v).toBeCloseTo(plain[i], 12));
+    const rareUuid = (feature: string) => (feature.includes('uuid') ? 3 : 1);
+    const weighted = embedder.embedQuery(query, rareUuid);
+    expect(norm(weighted)).toBeCloseTo(1, 10);
+    const uuid = embedder.embedOne('uuid');
+    const columnDefault = embedder.embedOne('column default');
+    expect(dot(weighted, uuid)).toBeGreaterThan(dot(plain, uuid) + 0.15);
+    expect(dot(weighted, columnDefault)).toBeLessThan(dot(plain, columnDefault));
+  });
+
+  it('asks the weight of exactly the features it lists', () => {
+    const text = 'Replicating servers, quickly';
+    const asked = new Set<string>();
+    embedder.embedQuery(text, (feature) => {
+      asked.add(feature);
+      return 1;
+    });
+    expect(asked).toEqual(embedder.features(text));
   });
 
   it('ranks the right document first for a question among several', () => {

@@ -75,7 +75,7 @@ describe('answerQuestion end to end (real LanceDB, local embedder, extractive an
     // Every marker in the answer points at a citation, numbered from 1 without gaps.
     const markers = [...result.answer.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
     expect(new Set(markers)).toEqual(new Set(result.citations.map((_, i) => i + 1)));
-    expect(result.backends).toEqual({ vector_store: 'lancedb', embedder: 'local-hash-v3-2048', llm: 'extractive' });
+    expect(result.backends).toEqual({ vector_store: 'lancedb', embedder: 'local-hash-v4-2048', llm: 'extractive' });
     expect(result.model).toBe('extractive-bm25-v1');
   });
 

@@ -1,6 +1,7 @@
 import { ExtractiveAnswerer, NO_ANSWER_TEXT, type Answer, type AnswerInput, type Answerer } from '@rag/llm-client';
 import { isPermanent } from '@rag/core';
 import { CollectionNotFoundError, EmbedderMismatchError } from '../errors';
+import { FeatureRarity, RARITY_SAMPLE } from '../embed/feature-rarity';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import type { Chunk, CollectionInfo, Embedder, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
@@ -34,7 +35,7 @@ class FixedResultsStore implements VectorStore {
     private readonly dense: SearchHit[],
     private readonly text: SearchHit[],
     private readonly onSearch?: () => void,
-    private readonly builtWith: EmbedderInfo = { id: 'local-hash-v3-16', dimension: 16 },
+    private readonly builtWith: EmbedderInfo = { id: 'local-hash-v4-16', dimension: 16 },
   ) {}
   async ensureCollection(): Promise<void> {
     throw new Error('not used');
@@ -70,6 +71,10 @@ class FixedResultsStore implements VectorStore {
   }
   async hasCollection(_tenant: string, collection: string): Promise<boolean> {
     return this.collections.includes(collection);
+  }
+  async sampleChunks(tenant: string, _collection: string, limit: number): Promise<Chunk[]> {
+    this.tenants.push(tenant);
+    return [...this.dense, ...this.text].map((hit) => hit.chunk).slice(0, limit);
   }
   async searchVector(tenant: string, collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
     this.tenants.push(tenant);
@@ -137,7 +142,7 @@ describe('retrieve', () => {
 
   it.each([
     ['another embedder of the same size', { id: 'openai-text-embedding-3-small-16', dimension: 16 }],
-    ['the same embedder family with another size', { id: 'local-hash-v3-32', dimension: 32 }],
+    ['the same embedder family with another size', { id: 'local-hash-v4-32', dimension: 32 }],
     ['the local embedder before Porter2 stems (its vectors differ)', { id: 'local-hash-16', dimension: 16 }],
     ['the local embedder before sublinear term frequency (its vectors differ)', { id: 'local-hash-v2-16', dimension: 16 }],
   ])('throws EmbedderMismatchError, a permanent error, before searching a collection built with %s', async (_, builtWith) => {
@@ -146,7 +151,7 @@ describe('retrieve', () => {
     expect(error).toBeInstanceOf(EmbedderMismatchError);
     expect(isPermanent(error)).toBe(true);
     expect((error as Error).message).toContain(builtWith.id);
-    expect((error as Error).message).toContain('local-hash-v3-16');
+    expect((error as Error).message).toContain('local-hash-v4-16');
     // What to do: rebuild the collection with the configured embedder.
     expect((error as Error).message).toContain('rag-ingest reindex --collection docs');
     expect(store.calls).toEqual([]);
@@ -159,11 +164,13 @@ describe('retrieve', () => {
     expect(fused.map((h) => h.chunk.id)).toEqual(['a.md#0', 'c.md#2', 'b.md#0']);
     expect(fused[0].score).toBeCloseTo(1 / 61 + 1 / 62, 12);
     expect(store.infoRequests).toEqual(['docs']);
+    const rarity = await FeatureRarity.count(embedder, await store.sampleChunks('default', 'docs', RARITY_SAMPLE));
     expect(store.calls).toEqual([
       {
         kind: 'hybrid',
         collection: 'docs',
-        query: { text: 'alpha gamma', vector: embedder.embedOne('alpha gamma'), denseWeight: (embedder as Embedder).fusionWeight },
+        // The query weighted by its features' rarity among the collection's chunks (embed/feature-rarity.ts).
+        query: { text: 'alpha gamma', vector: embedder.embedQuery('alpha gamma', rarity.weight), denseWeight: (embedder as Embedder).fusionWeight },
         limit: 3,
         filter,
       },
@@ -173,7 +180,8 @@ describe('retrieve', () => {
   it("asks the store in the question's tenant, for every call", async () => {
     const store = new FixedResultsStore(['docs'], dense, text);
     await retrieve({ store, embedder }, { tenant: 'acme', query: 'alpha', collection: 'docs', topK: 3 });
-    expect(store.tenants).toEqual(['acme', 'acme']);
+    // The collection's embedder, its sample of chunks for the query's weights, the search.
+    expect(store.tenants).toEqual(['acme', 'acme', 'acme']);
   });
 
   it('asks the store for exactly topK results (the store chooses its own candidate depth)', async () => {
@@ -234,7 +242,7 @@ describe('answerQuestion', () => {
     const store = new FixedResultsStore(['docs'], dense, text);
     const answerer = new ScriptedAnswerer({ text: NO_ANSWER_TEXT, cited: [] });
     const result = await answerQuestion({ store, embedder, answerer }, { tenant: 'default', query: 'q', collection: 'docs', topK: 2 });
-    expect(result.backends).toEqual({ vector_store: 'fixed', embedder: 'local-hash-v3-16', llm: 'scripted' });
+    expect(result.backends).toEqual({ vector_store: 'fixed', embedder: 'local-hash-v4-16', llm: 'scripted' });
     expect(result.model).toBe('scripted-1');
     expect(result.usage).toEqual({ prompt_tokens: 11, completion_tokens: 7 });
     expect(result.citations).toEqual([]);

@@ -2,6 +2,7 @@ import { boundHistory, type Answerer, type ConversationTurn } from '@rag/llm-cli
 import { withSpan } from '@rag/observability';
 import type { Citation, QueryResult } from '@rag/queue-contracts';
 import { embedderInfo } from '../embed/embedder-info';
+import { embedQueries, type RarityCache } from '../embed/feature-rarity';
 import { CollectionNotFoundError, EmbedderMismatchError } from '../errors';
 import { rerankCandidates, rerankHits } from '../rerank/rerank-hits';
 import { isReranking, type Reranker } from '../rerank/reranker';
@@ -22,6 +23,8 @@ export interface AnswerDeps extends FollowUpDeps {
   reranker?: Reranker;
   /** Fused candidates the reranker sees (RERANK_CANDIDATES, at least top k). */
   rerankCandidates?: number;
+  /** Where the collections' feature rarity is kept (default: the process's shared cache). */
+  rarity?: RarityCache;
 }
 
 export interface Question {
@@ -51,7 +54,11 @@ export interface Question {
  * question) may add context terms: half the weight of the question in the
  * query vector, plain words beside it in the full-text query.
  */
-export async function retrieve(deps: Pick<AnswerDeps, 'store' | 'embedder'>, q: Question, search: SearchQuery = { text: q.query }): Promise<SearchHit[]> {
+export async function retrieve(
+  deps: Pick<AnswerDeps, 'store' | 'embedder' | 'rarity'>,
+  q: Question,
+  search: SearchQuery = { text: q.query },
+): Promise<SearchHit[]> {
   const info = await deps.store.collectionInfo(q.tenant, q.collection);
   if (!info) throw new CollectionNotFoundError(q.collection);
   const configured = await embedderInfo(deps.embedder, q.signal);
@@ -59,17 +66,19 @@ export async function retrieve(deps: Pick<AnswerDeps, 'store' | 'embedder'>, q: 
     throw new EmbedderMismatchError(q.collection, info.embedder, configured);
   }
   if (!search.context) {
-    const [vector] = await embed(deps.embedder, [search.text], q.signal);
+    const [vector] = await embed(deps, q, [search.text]);
     return hybridSearch(deps.store, q, { text: search.text, vector, denseWeight: deps.embedder.fusionWeight });
   }
-  const [question, context] = await embed(deps.embedder, [search.text, search.context], q.signal);
+  const [question, context] = await embed(deps, q, [search.text, search.context]);
   const text = `${search.text} ${search.context}`;
   return hybridSearch(deps.store, q, { text, vector: weightedVector(question, context), denseWeight: deps.embedder.fusionWeight });
 }
 
-/** The query's embedding, as an `embed` span (the embedder and how many texts, never the texts). */
-function embed(embedder: Embedder, texts: string[], signal?: AbortSignal): Promise<number[][]> {
-  return withSpan('embed', { 'rag.embedder': embedder.id, 'rag.texts': texts.length }, () => embedder.embed(texts, signal), { kind: 'client' });
+/** The query's embedding (embedQueries), as an `embed` span (the embedder and how many texts, never the texts). */
+function embed(deps: Pick<AnswerDeps, 'store' | 'embedder' | 'rarity'>, q: Question, texts: string[]): Promise<number[][]> {
+  return withSpan('embed', { 'rag.embedder': deps.embedder.id, 'rag.texts': texts.length }, () => embedQueries(deps, q.tenant, q.collection, texts, q.signal), {
+    kind: 'client',
+  });
 }
 
 /** The hybrid search, as a `search` span (the store, collection, k and hits found). */

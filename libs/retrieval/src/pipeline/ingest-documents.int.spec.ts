@@ -218,7 +218,7 @@ describe('ingestDocuments (real LanceDB)', () => {
 
     expect(error).toBeInstanceOf(EmbedderMismatchError);
     expect(isPermanent(error)).toBe(true);
-    expect((error as Error).message).toMatch(/local-hash-v3-64 \(64 dimensions\).*local-hash-v3-32 \(32 dimensions\)/);
+    expect((error as Error).message).toMatch(/local-hash-v4-64 \(64 dimensions\).*local-hash-v4-32 \(32 dimensions\)/);
     expect(embedder.texts).toEqual([]);
     expect(await store.listDocuments('default', collection)).toEqual(before);
     expect(before).toEqual([expect.objectContaining({ docId: 'hr/leave.md', chunks: 2 })]);

@@ -1,6 +1,7 @@
 import type { Logger } from '@rag/observability';
 import type { SearchMode, SearchResponse, SearchResultItem } from '@rag/queue-contracts';
 import { embedderInfo } from '../embed/embedder-info';
+import { embedQueries, type RarityCache } from '../embed/feature-rarity';
 import { CollectionNotFoundError, EmbedderMismatchError } from '../errors';
 import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import { rerankCandidates, rerankHits } from '../rerank/rerank-hits';
@@ -16,6 +17,8 @@ export interface SearchDeps {
   rerankCandidates?: number;
   /** Where a failing reranker is logged. */
   logger?: Logger;
+  /** Where the collections' feature rarity is kept (default: the process's shared cache). */
+  rarity?: RarityCache;
 }
 
 export interface SearchRequest {
@@ -92,7 +95,7 @@ async function modeSearch(deps: SearchDeps, q: SearchRequest): Promise<RankedHit
   if (info.embedder.id !== configured.id || info.embedder.dimension !== configured.dimension) {
     throw new EmbedderMismatchError(q.collection, info.embedder, configured);
   }
-  const [vector] = await deps.embedder.embed([q.query], q.signal);
+  const [vector] = await embedQueries(deps, q.tenant, q.collection, [q.query], q.signal);
   q.signal?.throwIfAborted();
   if (q.mode === 'vector') {
     const hits = await deps.store.searchVector(q.tenant, q.collection, vector, q.topK, q.filter);

@@ -1,4 +1,4 @@
-import type { Chunk } from '../types';
+import type { Chunk, ChunkText } from '../types';
 
 /** A chunk's fields as both stores keep them (a LanceDB row, a Qdrant payload); the id field differs. */
 export interface ChunkFields {
@@ -39,4 +39,9 @@ export function chunkFromFields(fields: Record<string, unknown>, id: unknown): C
     // Absent in rows written before pages were kept.
     ...(Number(fields.page) > 0 ? { page: Number(fields.page) } : {}),
   };
+}
+
+/** A chunk's searchable parts from its stored fields. */
+export function chunkText(fields: Record<string, unknown>): ChunkText {
+  return { title: String(fields.title ?? ''), heading: String(fields.heading ?? ''), text: String(fields.text ?? '') };
 }

@@ -60,7 +60,7 @@ describe('LanceDbStore (real LanceDB)', () => {
       const schema = await table.schema();
       const vectorField = schema.fields.find((f) => f.name === 'vector');
       expect((vectorField?.type as { listSize?: number }).listSize).toBe(64);
-      expect(schema.metadata.get('rag.embedder')).toBe('local-hash-v3-64');
+      expect(schema.metadata.get('rag.embedder')).toBe('local-hash-v4-64');
       table.close();
     } finally {
       db.close();
@@ -83,6 +83,44 @@ describe('LanceDbStore (real LanceDB)', () => {
     expect(hits[0].chunk.id).toBe('new.md#0');
     // limit 5 + 1 unindexed row; before, it fetched all 2,001.
     expect(store.counters.textRowsRead - read).toBeLessThanOrEqual(6);
+  });
+
+  it('samples a table larger than the limit by a hash of the chunk ids: spread over every part of the folder, the same whatever the order of writing', async () => {
+    const name = await fresh();
+    // Ten documents of 30 chunks, written one after another as a folder is loaded.
+    for (let d = 0; d < 10; d++) {
+      await store.replaceDocument(
+        'default',
+        name,
+        `d${d}.md`,
+        chunksOf(
+          `d${d}.md`,
+          Array.from({ length: 30 }, (_, i) => `Document ${d} chunk ${i}.`),
+        ),
+      );
+    }
+    await store.compact('default', name);
+    const sample = await store.sampleChunks('default', name, 30);
+    expect(sample).toHaveLength(30);
+    // The first 30 rows would be one document's only.
+    expect(new Set(sample.map((c) => c.text.split(' ')[1])).size).toBeGreaterThanOrEqual(5);
+    expect(await store.sampleChunks('default', name, 30)).toEqual(sample);
+    expect(await store.sampleChunks('default', name, 1000)).toHaveLength(300);
+    // The same documents written in the opposite order give the same sample.
+    const reversed = await fresh();
+    for (let d = 9; d >= 0; d--) {
+      await store.replaceDocument(
+        'default',
+        reversed,
+        `d${d}.md`,
+        chunksOf(
+          `d${d}.md`,
+          Array.from({ length: 30 }, (_, i) => `Document ${d} chunk ${i}.`),
+        ),
+      );
+    }
+    const key = (c: { text: string }) => c.text;
+    expect((await store.sampleChunks('default', reversed, 30)).map(key).sort()).toEqual(sample.map(key).sort());
   });
 
   it('lets two stores (two processes) create the same collection at the same moment and both write to it', async () => {

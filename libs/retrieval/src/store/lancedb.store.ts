@@ -1,13 +1,24 @@
 import * as lancedb from '@lancedb/lancedb';
 import * as os from 'node:os';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
-import { PermanentError } from '@rag/core';
+import { PermanentError, fnv1a } from '@rag/core';
 import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError, VectorStoreError } from '../errors';
 import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import { searchableText } from '../searchable-text';
-import { chunkFields, chunkFromFields } from './chunk-record';
+import { chunkFields, chunkFromFields, chunkText } from './chunk-record';
 import { collectionVersionsIn, physicalName, tenantCollections } from './tenant-namespace';
-import type { Chunk, CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
+import type {
+  Chunk,
+  ChunkText,
+  CollectionInfo,
+  EmbeddedChunk,
+  EmbedderInfo,
+  HybridQuery,
+  SearchFilter,
+  SearchHit,
+  StoredDocument,
+  VectorStore,
+} from '../types';
 
 /**
  * LanceDB sizes its CPU pool at the core count less two — a single thread on a
@@ -298,6 +309,45 @@ export class LanceDbStore implements VectorStore {
       () => [],
     );
     return rows.map((row: Record<string, unknown>) => toChunk(row)).sort((a, b) => a.position - b.position);
+  }
+
+  /**
+   * `limit` rows chosen by a hash of their chunk ids (the lowest), so the
+   * sample is spread over the whole collection and is the same whatever order
+   * the rows were written or compacted in; every row when the table has no
+   * more than `limit`. Reads the ids of every row: linear in the collection,
+   * once per count (embed/feature-rarity.ts).
+   */
+  async sampleChunks(tenant: string, name: string, limit: number): Promise<ChunkText[]> {
+    const rows = await this.withTable(
+      physicalName(tenant, name),
+      name,
+      'sample chunks',
+      async ({ table }) => {
+        const columns = ['title', 'heading', 'text'];
+        if ((await table.countRows()) <= limit) return table.query().select(columns).limit(limit).toArray();
+        const ids = await table.query().select(['id']).withRowId().toArray();
+        const chosen = ids
+          .map((row: Record<string, unknown>) => ({ id: String(row.id), rowId: row._rowid as bigint, rank: fnv1a(String(row.id)) }))
+          .sort((a, b) => a.rank - b.rank || a.id.localeCompare(b.id))
+          .slice(0, limit);
+        try {
+          return await table
+            .takeRowIds(chosen.map((c) => c.rowId))
+            .select(columns)
+            .toArray();
+        } catch {
+          // A compaction by another process moved the rows in between: the same chunks by id.
+          return table
+            .query()
+            .where(`id IN (${chosen.map((c) => sqlString(c.id)).join(', ')})`)
+            .select(columns)
+            .toArray();
+        }
+      },
+      () => [],
+    );
+    return rows.map((row: Record<string, unknown>) => chunkText(row));
   }
 
   async collectionVersions(tenant: string, name: string): Promise<number[]> {

@@ -104,7 +104,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
       expect(create.body).toEqual({
         vectors: { dense: { size: 64, distance: 'Cosine' } },
         sparse_vectors: { bm25: { modifier: 'idf' } },
-        metadata: { rag: { embedder: { id: 'local-hash-v3-64', dimension: 64 }, sparse_encoder: BM25_ENCODER_VERSION } },
+        metadata: { rag: { embedder: { id: 'local-hash-v4-64', dimension: 64 }, sparse_encoder: BM25_ENCODER_VERSION } },
       });
       const [index] = since(mark, 'create_field_index');
       expect(index.url).toBe(`/collections/${name}/index?wait=true`);
@@ -136,7 +136,7 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
     it('reports the dense size a collection really has, and refuses to load into one whose size differs from the embedder', async () => {
       const name = unused();
       await raw.createCollection(name, ourLayout(32));
-      expect(await store.collectionInfo('default', name)).toEqual({ name, embedder: { id: 'local-hash-v3-64', dimension: 32 } });
+      expect(await store.collectionInfo('default', name)).toEqual({ name, embedder: { id: 'local-hash-v4-64', dimension: 32 } });
       const error = await store.ensureCollection('default', name, builtWith).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(EmbedderMismatchError);
       expect((error as Error).message).toMatch(/32 dimensions.*64 dimensions/);
@@ -195,9 +195,9 @@ describe('QdrantStore on the wire (fake-qdrant)', () => {
       expect(await store.listDocuments('default', name)).toEqual([]);
       expect(await store.collectionInfo('default', name)).toBeUndefined();
       // Recreated by another process with another embedder: the store reads it afresh.
-      await raw.createCollection(name, ourLayout(32, { embedder: { id: 'local-hash-v3-32', dimension: 32 }, sparse_encoder: BM25_ENCODER_VERSION }));
+      await raw.createCollection(name, ourLayout(32, { embedder: { id: 'local-hash-v4-32', dimension: 32 }, sparse_encoder: BM25_ENCODER_VERSION }));
       await expect(store.ensureCollection('default', name, builtWith)).rejects.toBeInstanceOf(EmbedderMismatchError);
-      expect(await store.collectionInfo('default', name)).toEqual({ name, embedder: { id: 'local-hash-v3-32', dimension: 32 } });
+      expect(await store.collectionInfo('default', name)).toEqual({ name, embedder: { id: 'local-hash-v4-32', dimension: 32 } });
     });
   });
 

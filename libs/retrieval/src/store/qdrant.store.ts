@@ -4,10 +4,21 @@ import { v5 as uuidv5 } from 'uuid';
 import { CollectionNotFoundError, EmbedderMismatchError, VectorSizeMismatchError, VectorStoreError } from '../errors';
 import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import { searchableText } from '../searchable-text';
-import { chunkFields, chunkFromFields } from './chunk-record';
+import { chunkFields, chunkFromFields, chunkText } from './chunk-record';
 import { checkNames, collectionVersionsIn, physicalName, tenantCollections, versionedCollection } from './tenant-namespace';
 import { BM25_ENCODER_VERSION, Bm25Encoder, type SparseVector } from '../sparse/bm25-encoder';
-import type { Chunk, CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
+import type {
+  Chunk,
+  ChunkText,
+  CollectionInfo,
+  EmbeddedChunk,
+  EmbedderInfo,
+  HybridQuery,
+  SearchFilter,
+  SearchHit,
+  StoredDocument,
+  VectorStore,
+} from '../types';
 
 export interface QdrantStoreOptions {
   /** Qdrant's REST URL; a URL without a port means the scheme's default port, a path is kept as a prefix. */
@@ -263,23 +274,36 @@ export class QdrantStore implements VectorStore {
     return found ? chunks.sort((a, b) => a.position - b.position) : [];
   }
 
+  /** The first `limit` points in Qdrant's id order (point ids are hashes of the chunk ids, so no one document's). */
+  async sampleChunks(tenant: string, name: string, limit: number): Promise<ChunkText[]> {
+    const chunks: ChunkText[] = [];
+    const request = { with_payload: ['title', 'heading', 'text'] };
+    await this.scrollAll('sample chunks', physicalName(tenant, name), request, (point) => chunks.push(chunkText(point.payload ?? {})), limit);
+    return chunks;
+  }
+
   /**
    * Every point of a collection (matching `request`'s filter), page by page,
-   * without vectors; false when the collection does not exist (then or
-   * while scrolling).
+   * without vectors, or its first `max`; false when the collection does not
+   * exist (then or while scrolling).
    */
   private async scrollAll(
     what: string,
     collection: string,
     request: Pick<Schemas['ScrollRequest'], 'filter' | 'with_payload'>,
     onPoint: (point: Schemas['Record']) => void,
+    max = Number.POSITIVE_INFINITY,
   ): Promise<boolean> {
     if (!(await this.cached(collection))) return false;
     try {
       let offset: Schemas['ExtendedPointId'] | null | undefined;
+      let seen = 0;
       do {
-        const page = await (await this.client()).scroll(collection, { ...request, limit: SCROLL_PAGE, offset: offset ?? undefined, with_vector: false });
+        const limit = Math.min(SCROLL_PAGE, max - seen);
+        if (limit <= 0) break;
+        const page = await (await this.client()).scroll(collection, { ...request, limit, offset: offset ?? undefined, with_vector: false });
         for (const point of page.points) onPoint(point);
+        seen += page.points.length;
         offset = page.next_page_offset as Schemas['ExtendedPointId'] | null | undefined;
       } while (offset !== undefined && offset !== null);
       return true;

@@ -4,6 +4,7 @@ import { InvalidNameError } from './tenant-namespace';
 import { LocalHashEmbedder } from '../embed/local-hash.embedder';
 import { searchableText } from '../searchable-text';
 import { hybridCandidates, rankedSearch } from '../pipeline/search-collection';
+import { embedQueries } from '../embed/feature-rarity';
 import type { SearchMode } from '@rag/queue-contracts';
 import type { EmbeddedChunk, Embedder, SearchFilter, SearchHit, VectorStore } from '../types';
 
@@ -126,7 +127,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         await store.ensureCollection(TENANT, collection, builtWith);
         expect(await store.hasCollection(TENANT, collection)).toBe(true);
         expect(await store.listCollections(TENANT)).toContain(collection);
-        expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: { id: 'local-hash-v3-64', dimension: 64 } });
+        expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: { id: 'local-hash-v4-64', dimension: 64 } });
 
         await write(collection, 'a.md', ['kept across ensureCollection']);
         await store.ensureCollection(TENANT, collection, builtWith);
@@ -160,7 +161,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
           const error = await store.ensureCollection(TENANT, collection, other).catch((e: unknown) => e);
           expect(error).toBeInstanceOf(EmbedderMismatchError);
           expect(isPermanent(error)).toBe(true);
-          expect((error as Error).message).toContain('local-hash-v3-64');
+          expect((error as Error).message).toContain('local-hash-v4-64');
           expect((error as Error).message).toContain(other.id);
         }
         expect(await store.collectionInfo(TENANT, collection)).toEqual({ name: collection, embedder: builtWith });
@@ -620,6 +621,8 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
       const deps = () => ({ store, embedder });
       const search = (collection: string, query: string, mode: SearchMode, topK = 10, filter?: SearchFilter, tenant = TENANT) =>
         rankedSearch(deps(), { tenant, collection, query, topK, mode, ...(filter ? { filter } : {}) });
+      /** The query's vector as searches embed it: weighted by its features' rarity in the collection (embed/feature-rarity.ts). */
+      const queryVector = async (query: string) => (await embedQueries(deps(), TENANT, collection, [query]))[0];
       let collection: string;
 
       beforeAll(async () => {
@@ -653,7 +656,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         const hits = await search(collection, 'how many vacation days', 'vector', 4);
         expect(hits).toHaveLength(4);
         hits.forEach((hit, i) => expect(hit.ranks).toEqual({ vector: i + 1 }));
-        expect(ids(hits)).toEqual(ids(await store.searchVector(TENANT, collection, embedder.embedOne('how many vacation days'), 4)));
+        expect(ids(hits)).toEqual(ids(await store.searchVector(TENANT, collection, await queryVector('how many vacation days'), 4)));
         expect(hits.map((h) => h.score)).toEqual([...hits.map((h) => h.score)].sort((a, b) => b - a));
       });
 
@@ -661,7 +664,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         const query = 'vacation days for contractors';
         const hits = await search(collection, query, 'hybrid', 10);
         const candidates = hybridCandidates(10);
-        const dense = ids(await store.searchVector(TENANT, collection, embedder.embedOne(query), candidates));
+        const dense = ids(await store.searchVector(TENANT, collection, await queryVector(query), candidates));
         const text = ids(await store.searchText(TENANT, collection, query, candidates));
         expect(hits).toHaveLength(10);
         for (const hit of hits) {
@@ -684,7 +687,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         const theirs = await store.hybridSearch(
           TENANT,
           collection,
-          { text: query, vector: embedder.embedOne(query), denseWeight: (embedder as Embedder).fusionWeight },
+          { text: query, vector: await queryVector(query), denseWeight: (embedder as Embedder).fusionWeight },
           all,
         );
         // Equal scores may come in either order (a store may fuse inside the backend): compare the chunks at each score.
@@ -728,8 +731,8 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
             (e: unknown) => e,
           );
           expect(error).toBeInstanceOf(EmbedderMismatchError);
-          expect((error as Error).message).toContain('local-hash-v3-64');
-          expect((error as Error).message).toContain('local-hash-v3-32');
+          expect((error as Error).message).toContain('local-hash-v4-64');
+          expect((error as Error).message).toContain('local-hash-v4-32');
         }
         const text = await rankedSearch({ store, embedder: other }, { tenant: TENANT, collection, query: 'zygomorphic', topK: 3, mode: 'text' });
         expect(ids(text)).toEqual(['handbook.md#6']);
@@ -754,7 +757,7 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         expect((await store.listCollections(TENANT)).filter((c) => c === collection)).toEqual([collection]);
         expect(await store.collectionVersions(TENANT, collection)).toEqual([1, 2]);
         expect(await store.collectionVersions(OTHER, collection)).toEqual([]);
-        expect(await store.collectionInfo(TENANT, v2)).toEqual({ name: v2, embedder: { id: 'local-hash-v3-64', dimension: 64 } });
+        expect(await store.collectionInfo(TENANT, v2)).toEqual({ name: v2, embedder: { id: 'local-hash-v4-64', dimension: 64 } });
         expect((await store.listDocuments(TENANT, collection)).map((d) => d.docId)).toEqual(['a.md']);
         expect((await store.listDocuments(TENANT, v2)).map((d) => d.docId)).toEqual(['a.md', 'b.md']);
         expect((await store.searchText(TENANT, collection, 'budget', 5)).map((h) => h.chunk.text)).toEqual(['Version one says the budget is ten.']);
@@ -763,6 +766,26 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         expect(await store.deleteCollection(TENANT, v2)).toBe(true);
         expect(await store.collectionVersions(TENANT, collection)).toEqual([1]);
         expect(await store.hasCollection(TENANT, collection)).toBe(true);
+      });
+
+      it("sampleChunks gives up to `limit` of the collection's chunks (title, heading, text), the same ones twice, and nothing of another tenant's or an unknown collection", async () => {
+        const collection = await freshWith('a.md', [{ text: 'Alpha one.', heading: 'A > One' }, 'Alpha two.', 'Alpha three.']);
+        await write(collection, 'b.md', ['Beta one.', 'Beta two.']);
+        await store.ensureCollection(OTHER, collection, builtWith);
+        await store.replaceDocument(OTHER, collection, 'c.md', chunksOf('c.md', ['Gamma of the other tenant.']));
+        const all = await store.sampleChunks(TENANT, collection, 100);
+        const key = (c: { title: string; heading: string; text: string }) => `${c.title}|${c.heading}|${c.text}`;
+        expect(all.map(key).sort()).toEqual(
+          [...chunksOf('a.md', [{ text: 'Alpha one.', heading: 'A > One' }, 'Alpha two.', 'Alpha three.']), ...chunksOf('b.md', ['Beta one.', 'Beta two.'])]
+            .map(key)
+            .sort(),
+        );
+        const three = await store.sampleChunks(TENANT, collection, 3);
+        expect(three).toHaveLength(3);
+        expect(await store.sampleChunks(TENANT, collection, 3)).toEqual(three);
+        for (const chunk of three) expect(Object.keys(chunk).sort()).toEqual(['heading', 'text', 'title']);
+        expect((await store.sampleChunks(OTHER, collection, 100)).map((c) => c.text)).toEqual(['Gamma of the other tenant.']);
+        expect(await store.sampleChunks(TENANT, unused(), 100)).toEqual([]);
       });
 
       it("documentChunks gives a document's chunks in order with every field, and nothing for an unknown document or collection", async () => {

@@ -1,6 +1,17 @@
 import { PermanentError } from '@rag/core';
 import { CollectionNotFoundError } from '../errors';
-import type { Chunk, CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
+import type {
+  Chunk,
+  ChunkText,
+  CollectionInfo,
+  EmbeddedChunk,
+  EmbedderInfo,
+  HybridQuery,
+  SearchFilter,
+  SearchHit,
+  StoredDocument,
+  VectorStore,
+} from '../types';
 import { splitVersion, versionedCollection } from './tenant-namespace';
 
 /**
@@ -226,6 +237,14 @@ export class VersionedVectorStore implements VectorStore {
   async hasCollection(tenant: string, collection: string): Promise<boolean> {
     return (await this.collectionInfo(tenant, collection)) !== undefined;
   }
+  async sampleChunks(tenant: string, collection: string, limit: number): Promise<ChunkText[]> {
+    return this.read(
+      tenant,
+      collection,
+      (name) => this.inner.sampleChunks(tenant, name, limit),
+      (chunks) => chunks.length === 0,
+    );
+  }
   async searchVector(tenant: string, collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {
     return this.read(tenant, collection, (name) => this.inner.searchVector(tenant, name, vector, limit, filter), noHits);
   }
@@ -287,6 +306,7 @@ function pinnedStore(store: VectorStore, inner: VectorStore, tenant: string, col
     documentHash: (t, c, d) => on(t, c).via.documentHash(t, on(t, c).name, d),
     listCollections: (t) => store.listCollections(t),
     hasCollection: async (t, c) => (await on(t, c).via.collectionInfo(t, on(t, c).name)) !== undefined,
+    sampleChunks: (t, c, l) => on(t, c).via.sampleChunks(t, on(t, c).name, l),
     searchVector: (t, c, v, l, f) => found(t, c, on(t, c).via.searchVector(t, on(t, c).name, v, l, f)),
     searchText: (t, c, q, l, f) => found(t, c, on(t, c).via.searchText(t, on(t, c).name, q, l, f)),
     hybridSearch: (t, c, q, l, f) => found(t, c, on(t, c).via.hybridSearch(t, on(t, c).name, q, l, f)),
