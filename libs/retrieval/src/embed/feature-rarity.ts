@@ -11,7 +11,7 @@ export const RARITY_SMALL_TTL_MS = 30_000;
 /** Collections whose counts a process keeps (the least recently searched go first). */
 export const RARITY_COLLECTIONS = 32;
 /** Chunks counted between two yields to the event loop, so a count never holds it for long. */
-const COUNT_SLICE = 64;
+const COUNT_SLICE = 16;
 
 /** An embedder that can weigh a query's features (LocalHashEmbedder). */
 export type RarityWeighted = Embedder & Required<Pick<Embedder, 'features' | 'embedQuery'>>;
@@ -34,7 +34,9 @@ export class FeatureRarity {
   private constructor(
     /** Chunks counted. */
     readonly chunks: number,
-    private readonly documentFrequency: Map<number, number>,
+    /** Keys (fnv1a of the feature) of the features in two or more chunks, ascending, and their chunk counts. */
+    private readonly keys: Uint32Array,
+    private readonly counts: Uint32Array,
   ) {}
 
   /** Counts each feature's chunks in `sample`, yielding to the event loop between slices. */
@@ -43,20 +45,38 @@ export class FeatureRarity {
     for (let i = 0; i < sample.length; i++) {
       if (i > 0 && i % COUNT_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
       for (const feature of embedder.features(searchableText(sample[i]))) {
-        // A number keeps the map small; 32-bit hashes of a sample's tens of thousands of features rarely collide.
+        // 32-bit hashes of a sample's tens of thousands of features rarely collide.
         const key = featureKey(feature);
         counts.set(key, (counts.get(key) ?? 0) + 1);
       }
     }
-    for (const [key, n] of counts) if (n < 2) counts.delete(key);
-    return new FeatureRarity(sample.length, counts);
+    // Kept as two sorted typed arrays: some 20,000 features in 160 KB, where a Map takes 2 MB.
+    const kept = [...counts].filter(([, n]) => n >= 2).sort((a, b) => a[0] - b[0]);
+    return new FeatureRarity(
+      sample.length,
+      Uint32Array.from(kept, ([key]) => key),
+      Uint32Array.from(kept, ([, n]) => n),
+    );
   }
 
   /** The feature's weight in a query: higher the fewer chunks hold it. */
   readonly weight = (feature: string): number => {
-    const df = this.documentFrequency.get(featureKey(feature)) ?? 0;
+    const df = this.documentFrequency(featureKey(feature));
     return Math.sqrt(Math.log(1 + (this.chunks - df + 0.5) / (df + 0.5)));
   };
+
+  private documentFrequency(key: number): number {
+    let low = 0;
+    let high = this.keys.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      const at = this.keys[mid];
+      if (at === key) return this.counts[mid];
+      if (at < key) low = mid + 1;
+      else high = mid - 1;
+    }
+    return 0;
+  }
 }
 
 interface Entry {

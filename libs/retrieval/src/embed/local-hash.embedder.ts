@@ -64,7 +64,9 @@ export class LocalHashEmbedder implements Embedder {
 
   /** The distinct features of a text (what `weight` is asked about), for counting in how many chunks each occurs. */
   features(text: string): Set<string> {
-    return new Set(featureCounts(text).keys());
+    const features = new Set<string>();
+    forEachFeature(text, (feature) => features.add(feature));
+    return features;
   }
 
   private vectorOf(counts: Map<string, Seen>, weight?: FeatureWeight): number[] {
@@ -91,11 +93,16 @@ interface Seen {
 /** Every feature of `text` with its kind's weight and how often it occurs. */
 function featureCounts(text: string): Map<string, Seen> {
   const counts = new Map<string, Seen>();
-  const see = (feature: string, weight: number) => {
+  forEachFeature(text, (feature, weight) => {
     const seen = counts.get(feature);
     if (seen) seen.n++;
     else counts.set(feature, { weight, n: 1 });
-  };
+  });
+  return counts;
+}
+
+/** Calls `see` with each occurrence of a feature of `text` and its kind's weight. */
+function forEachFeature(text: string, see: (feature: string, weight: number) => void): void {
   const ts = terms(text);
   for (const t of ts) see(`w:${t}`, WORD_WEIGHT);
   for (let i = 0; i + 1 < ts.length; i++) see(`b:${ts[i]} ${ts[i + 1]}`, BIGRAM_WEIGHT);
@@ -103,5 +110,4 @@ function featureCounts(text: string): Map<string, Seen> {
     const padded = ` ${w} `;
     for (let i = 0; i + 3 <= padded.length; i++) see(`c:${padded.slice(i, i + 3)}`, TRIGRAM_WEIGHT);
   }
-  return counts;
 }
