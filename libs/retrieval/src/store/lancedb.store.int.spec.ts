@@ -86,19 +86,17 @@ describe('LanceDbStore (real LanceDB)', () => {
   });
 
   it('samples a table larger than the limit by a hash of the chunk ids: spread over every part of the folder, the same whatever the order of writing', async () => {
-    const name = await fresh();
-    // Ten documents of 30 chunks, written one after another as a folder is loaded.
-    for (let d = 0; d < 10; d++) {
-      await store.replaceDocument(
-        'default',
-        name,
-        `d${d}.md`,
-        chunksOf(
-          `d${d}.md`,
-          Array.from({ length: 30 }, (_, i) => `Document ${d} chunk ${i}.`),
-        ),
-      );
-    }
+    // Ten documents of 30 chunks, written one after another as a folder is loaded, in `order`.
+    const load = async (order: number[]) => {
+      const name = await fresh();
+      for (const d of order) {
+        const texts = Array.from({ length: 30 }, (_, i) => `Document ${d} chunk ${i}.`);
+        await store.replaceDocument('default', name, `d${d}.md`, chunksOf(`d${d}.md`, texts));
+      }
+      return name;
+    };
+    const inOrder = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const name = await load(inOrder);
     await store.compact('default', name);
     const sample = await store.sampleChunks('default', name, 30);
     expect(sample).toHaveLength(30);
@@ -107,18 +105,7 @@ describe('LanceDbStore (real LanceDB)', () => {
     expect(await store.sampleChunks('default', name, 30)).toEqual(sample);
     expect(await store.sampleChunks('default', name, 1000)).toHaveLength(300);
     // The same documents written in the opposite order give the same sample.
-    const reversed = await fresh();
-    for (let d = 9; d >= 0; d--) {
-      await store.replaceDocument(
-        'default',
-        reversed,
-        `d${d}.md`,
-        chunksOf(
-          `d${d}.md`,
-          Array.from({ length: 30 }, (_, i) => `Document ${d} chunk ${i}.`),
-        ),
-      );
-    }
+    const reversed = await load([...inOrder].reverse());
     const key = (c: { text: string }) => c.text;
     expect((await store.sampleChunks('default', reversed, 30)).map(key).sort()).toEqual(sample.map(key).sort());
   });
