@@ -1,6 +1,6 @@
 import { LOCAL_EMBEDDING_DIM, LanceDbStore, LocalHashEmbedder, ParsePool, QdrantStore, ingestDocuments, type VectorStore } from '@rag/retrieval';
 import { Limits } from '@rag/queue-contracts';
-import { freePort, json, tempDir, useRedisSuite, type JsonBody, type TempDir } from '@rag/testing';
+import { RARE_WORD_PAGES, RARE_WORD_QUESTION, freePort, json, tempDir, useRedisSuite, type JsonBody, type TempDir } from '@rag/testing';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { startInProcessGateway, type InProcessGateway } from './in-process-gateway.spec-helper';
@@ -61,6 +61,8 @@ describe('POST /v1/collections/:name/search (real Redis, real LanceDB)', () => {
       'badges.md': '# Badges\n\nBadges for the zygomorphic atrium are issued at the Acme reception.',
     });
     await load('acme', 'secret', { 'plans.md': '# Plans\n\nAcme plans to buy the moon.' });
+    // The word that decides the question is rare in the collection (feature rarity weighting).
+    await load('acme', 'manual', Object.fromEntries(RARE_WORD_PAGES.map(([title, text], i) => [`page${i}.md`, `# ${title}\n\n${text}`])));
     // Built with another embedder than the gateway's.
     await load('acme', 'legacy', { 'old.md': '# Old\n\nThe old handbook says vacation is 20 days.' }, 64);
     await load('globex', 'handbook', { 'vacation.md': '# Vacation\n\nGlobex employees get 12 vacation days per year.' });
@@ -108,6 +110,16 @@ describe('POST /v1/collections/:name/search (real Redis, real LanceDB)', () => {
     expectSchema('SearchResponse', vector.body);
     expect(vector.body.results.map((r: Result) => r.ranks)).toEqual([{ vector: 1 }, { vector: 2 }, { vector: 3 }]);
     expect(vector.body.results[0].doc_id).toBe('travel.md');
+  });
+
+  it('weighs the query by how rare its words are in the collection, as answers do: the page with the deciding word first', async () => {
+    const { status, body } = await search('manual', { query: RARE_WORD_QUESTION, mode: 'vector', top_k: 8 });
+    expect(status).toBe(200);
+    const results = body.results as Result[];
+    expect(results[0].chunk).toContain('gen_random_uuid');
+    // The unweighted query vector puts that page lower.
+    const plain = await store.searchVector('acme', 'manual', new LocalHashEmbedder().embedOne(RARE_WORD_QUESTION), 8);
+    expect(plain[0].chunk.text).not.toContain('gen_random_uuid');
   });
 
   it('honours top_k and filters.sources', async () => {

@@ -112,6 +112,12 @@ export interface HybridQuery {
 export interface VectorStore {
   readonly backend: string;
   /**
+   * A view of another store (one version of a collection pinned for a
+   * question): that store. What is cached per store (a collection's feature
+   * rarity) is cached for it, not for each short-lived view.
+   */
+  readonly base?: VectorStore;
+  /**
    * Creates the collection for `embedder`, or checks that an existing one was
    * built with it (EmbedderMismatchError otherwise).
    */

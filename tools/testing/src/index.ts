@@ -15,3 +15,4 @@ export { deeplyNestedHtml, deeplyNestedPdf, quadraticMarkdown, zipBombDocx } fro
 export { openEventStream, type EventStreamClient, type SseEvent } from './event-stream-client';
 export { startRedisCluster, type PrivateRedisCluster, type RedisClusterOptions } from './redis-cluster';
 export { sentinelMasterPort, startRedisSentinel, type PrivateRedisSentinel } from './redis-sentinel';
+export { RARE_WORD_ANSWER, RARE_WORD_PAGES, RARE_WORD_QUESTION } from './rare-word-pages';

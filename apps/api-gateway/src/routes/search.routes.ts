@@ -35,6 +35,8 @@ function answeringEmbedder(embedder: Embedder): Embedder {
     },
     embed: (texts, signal) => guard(() => embedder.embed(texts, signal)),
     ...(embedder.ready ? { ready: (signal?: AbortSignal) => guard(async () => embedder.ready?.(signal)) } : {}),
+    // The local embedder's query weighting by rarity (embed/feature-rarity.ts): in process, nothing to fail.
+    ...(embedder.features && embedder.embedQuery ? { features: embedder.features.bind(embedder), embedQuery: embedder.embedQuery.bind(embedder) } : {}),
   };
 }
 

@@ -5,46 +5,19 @@ import { rankedSearch } from '../pipeline/search-collection';
 import { retrieve } from '../pipeline/answer-question';
 import { searchableText } from '../searchable-text';
 import { LanceDbStore } from '../store/lancedb.store';
+import { VersionedVectorStore, readOneVersion } from '../store/versioned.store';
+import { RARE_WORD_ANSWER, RARE_WORD_PAGES, RARE_WORD_QUESTION } from '@rag/testing';
 import type { ChunkText, EmbeddedChunk, Embedder, VectorStore } from '../types';
 import { FeatureRarity, RarityCache, embedQueries } from './feature-rarity';
 import { LocalHashEmbedder } from './local-hash.embedder';
 
-// Pages of a manual where most pages share the question's common words
-// (default value, column, generate) and one holds the word that decides it.
-const PAGES: [string, string][] = [
-  [
-    'Default values',
-    'A column can be assigned a default value. When a new row is created and no value is specified for the column, the column is filled with its default value.',
-  ],
-  [
-    'ALTER TABLE',
-    'To set a new default value for a column, use ALTER TABLE ... ALTER COLUMN ... SET DEFAULT. The default value of a column applies to rows inserted later.',
-  ],
-  [
-    'CREATE TABLE',
-    'The DEFAULT clause assigns a default value to the column whose definition it appears within. The value is any expression; the default value is used when a row is inserted without a value for the column.',
-  ],
-  [
-    'Generated columns',
-    'A generated column is a special column that is always computed from other columns. A generated column cannot have a default value, and you cannot write to it.',
-  ],
-  [
-    'Installing extensions',
-    'Use CREATE EXTENSION to install an extension into the current database. Installing an extension may create functions, types and operators; you do not need to install an extension that is built in.',
-  ],
-  [
-    'Sequences',
-    'The serial types generate a column value from a sequence: the default value of the column is the next value of the sequence, so each new row gets a number.',
-  ],
-  ['Random numbers', 'random() returns a random value in the range 0 to 1; setseed sets the seed for later random calls in the session.'],
-  ['UUID functions', 'gen_random_uuid() returns a version 4 UUID. Use it as the DEFAULT of a uuid key.'],
-];
-const QUESTION = 'How do I generate a random UUID as the default value of a column?';
+const PAGES = RARE_WORD_PAGES;
+const QUESTION = RARE_WORD_QUESTION;
 const TENANT = 'default';
 
 const embedder = new LocalHashEmbedder();
 
-function pageChunks(pages: [string, string][], prefix = 'page'): EmbeddedChunk[][] {
+function pageChunks(pages: readonly (readonly [string, string])[], prefix = 'page'): EmbeddedChunk[][] {
   return pages.map(([title, text], i) => {
     const chunk = {
       id: `${prefix}${i}.html#0`,
@@ -73,11 +46,19 @@ function counting(store: VectorStore) {
   return { store: wrapped, calls, control };
 }
 
+/** Waits until `ready()` holds (a recount made in the background), failing after 5 s. */
+async function until(ready: () => boolean | Promise<boolean>): Promise<void> {
+  for (const started = Date.now(); !(await ready());) {
+    if (Date.now() - started > 5_000) throw new Error('timed out waiting for the recount');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 describe('query weighting by feature rarity (real LanceDB, local embedder)', () => {
   let dir: string;
   let store: LanceDbStore;
 
-  const load = async (collection: string, pages: [string, string][], prefix?: string) => {
+  const load = async (collection: string, pages: readonly (readonly [string, string])[], prefix?: string) => {
     await store.ensureCollection(TENANT, collection, embedder);
     for (const chunks of pageChunks(pages, prefix)) await store.replaceDocument(TENANT, collection, chunks[0].docId, chunks);
   };
@@ -96,13 +77,13 @@ describe('query weighting by feature rarity (real LanceDB, local embedder)', () 
   it('ranks first the page holding the rare word that decides the question, which the unweighted query ranks sixth', async () => {
     const deps = { store, embedder, rarity: new RarityCache() };
     const vector = await rankedSearch(deps, { tenant: TENANT, collection: 'manual', query: QUESTION, topK: 8, mode: 'vector' });
-    expect(vector[0].chunk.title).toBe('UUID functions');
+    expect(vector[0].chunk.title).toBe(RARE_WORD_ANSWER);
     // The same search with the plain query vector: the pages sharing "default value" and "column" come first.
     const plain = await store.searchVector(TENANT, 'manual', embedder.embedOne(QUESTION), 8);
-    expect(plain.findIndex((hit) => hit.chunk.title === 'UUID functions')).toBe(5);
+    expect(plain.findIndex((hit) => hit.chunk.title === RARE_WORD_ANSWER)).toBe(5);
     // Answers are retrieved the same way (hybrid: the weighted vector beside full-text search).
     const hybrid = await retrieve(deps, { tenant: TENANT, query: QUESTION, collection: 'manual', topK: 3 });
-    expect(hybrid[0].chunk.title).toBe('UUID functions');
+    expect(hybrid[0].chunk.title).toBe(RARE_WORD_ANSWER);
   });
 
   it("weighs a feature by the square root of its BM25 IDF among the collection's chunks, rarer weighing more", async () => {
@@ -136,12 +117,11 @@ describe('query weighting by feature rarity (real LanceDB, local embedder)', () 
     await embedQueries({ store: other.store, embedder, rarity: cache }, TENANT, 'manual', [QUESTION]);
     expect(other.calls).toEqual(['manual']);
     // Past its time to live, a search is served the old count while a new one is made.
+    const counted = await cache.rarity(watched, embedder, TENANT, 'manual');
     now = 1_000;
-    const first = await cache.rarity(watched, embedder, TENANT, 'manual');
+    expect(await cache.rarity(watched, embedder, TENANT, 'manual')).toBe(counted);
     expect(calls).toEqual(['manual', 'manual']);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const second = await cache.rarity(watched, embedder, TENANT, 'manual');
-    expect(second).not.toBe(first);
+    await until(async () => (await cache.rarity(watched, embedder, TENANT, 'manual')) !== counted);
     expect(calls).toEqual(['manual', 'manual']);
   });
 
@@ -154,10 +134,8 @@ describe('query weighting by feature rarity (real LanceDB, local embedder)', () 
     expect(before.chunks).toBe(3);
     await load('growing', PAGES, 'g');
     now = 1_000;
-    await cache.rarity(watched, embedder, TENANT, 'growing');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const after = await cache.rarity(watched, embedder, TENANT, 'growing');
-    expect(after.chunks).toBe(5);
+    expect(await cache.rarity(watched, embedder, TENANT, 'growing')).toBe(before);
+    await until(async () => (await cache.rarity(watched, embedder, TENANT, 'growing')).chunks === 5);
     expect(calls).toHaveLength(2);
     // A full sample keeps its count for the long time to live.
     now = 2_000;
@@ -180,9 +158,34 @@ describe('query weighting by feature rarity (real LanceDB, local embedder)', () 
     control.failing = true;
     now = 1_000;
     expect(await cache.rarity(watched, embedder, TENANT, 'manual')).toBe(counted);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await cache.rarity(watched, embedder, TENANT, 'manual')).toBe(counted);
     expect(calls).toHaveLength(3);
+    // The failed recount is over (no second one starts while it runs): the old count still serves.
+    await until(async () => {
+      await cache.rarity(watched, embedder, TENANT, 'manual');
+      return calls.length === 3;
+    });
+    expect(await cache.rarity(watched, embedder, TENANT, 'manual')).toBe(counted);
+    // It is tried again one time to live later, and a count that succeeds then replaces it.
+    control.failing = false;
+    await new Promise((resolve) => setImmediate(resolve));
+    now = 2_000;
+    await cache.rarity(watched, embedder, TENANT, 'manual');
+    expect(calls).toHaveLength(4);
+    await until(async () => (await cache.rarity(watched, embedder, TENANT, 'manual')) !== counted);
+  });
+
+  it('counts a collection once for the pinned views of a versioned store (one a question), not once a question', async () => {
+    const { store: watched, calls } = counting(store);
+    const versions = { activeVersion: async () => 1, rebuildInProgress: async () => undefined, forget: async () => undefined };
+    const versioned = new VersionedVectorStore(watched, versions, 0);
+    const cache = new RarityCache();
+    for (let question = 0; question < 3; question++) {
+      const hits = await readOneVersion(versioned, TENANT, 'manual', (pinned) =>
+        rankedSearch({ store: pinned, embedder, rarity: cache }, { tenant: TENANT, collection: 'manual', query: QUESTION, topK: 3, mode: 'vector' }),
+      );
+      expect(hits[0].chunk.title).toBe(RARE_WORD_ANSWER);
+    }
+    expect(calls).toEqual(['manual']);
   });
 
   it('keeps the counts of the most recently searched collections only', async () => {
@@ -207,12 +210,18 @@ describe('query weighting by feature rarity (real LanceDB, local embedder)', () 
 
   it('weighs by the sample the store gives, counted without holding the event loop for long', async () => {
     const many: ChunkText[] = Array.from({ length: 300 }, (_, i) => ({ title: `T${i}`, heading: '', text: `common words here and item${i}` }));
+    // Other work runs between the slices: a turn of the event loop for every 16 chunks.
     let turns = 0;
-    const ticking = setInterval(() => turns++, 0);
+    let counting = true;
+    const tick = () => {
+      turns++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
     const rarity = await FeatureRarity.count(embedder, many);
-    clearInterval(ticking);
+    counting = false;
     expect(rarity.chunks).toBe(300);
-    expect(turns).toBeGreaterThan(0);
+    expect(turns).toBeGreaterThanOrEqual(Math.floor(300 / 16) - 1);
     expect(rarity.weight('w:common')).toBeLessThan(rarity.weight('w:item7'));
   });
 });

@@ -122,8 +122,10 @@ export class RarityCache {
 
   rarity(store: VectorStore, embedder: RarityWeighted, tenant: string, collection: string): Promise<FeatureRarity> {
     const key = `${tenant}\u0000${collection}\u0000${embedder.id}`;
-    let entries = this.stores.get(store);
-    if (!entries) this.stores.set(store, (entries = new Map()));
+    // A pinned view of a store is made for each question: its counts are its base store's.
+    const owner = store.base ?? store;
+    let entries = this.stores.get(owner);
+    if (!entries) this.stores.set(owner, (entries = new Map()));
     const entry = entries.get(key);
     if (!entry) return this.start(entries, key, store, embedder, tenant, collection).rarity;
     // Most recently used last, so the first is the one to drop.

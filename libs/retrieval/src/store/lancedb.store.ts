@@ -57,6 +57,17 @@ function whereClause(filter?: SearchFilter): string | undefined {
   return `doc_id IN (${filter.sources.map(sqlString).join(', ')})`;
 }
 
+/**
+ * The `limit` rows whose chunk ids hash lowest (fnv1a; two ids of one hash at
+ * the limit, a rare tie, are taken in row order): numeric work on a typed
+ * array, no sort of the rows.
+ */
+function lowestHashes(rows: Record<string, unknown>[], limit: number): Record<string, unknown>[] {
+  const hashes = Uint32Array.from(rows, (row) => fnv1a(String(row.id)));
+  const threshold = Uint32Array.from(hashes).sort()[limit - 1];
+  return rows.filter((_, i) => hashes[i] <= threshold).slice(0, limit);
+}
+
 function toChunk(row: Record<string, unknown>): Chunk {
   return chunkFromFields(row, row.id);
 }
@@ -326,24 +337,20 @@ export class LanceDbStore implements VectorStore {
       async ({ table }) => {
         const columns = ['title', 'heading', 'text'];
         if ((await table.countRows()) <= limit) return table.query().select(columns).limit(limit).toArray();
-        const ids = await table.query().select(['id']).withRowId().toArray();
-        const chosen = ids
-          .map((row: Record<string, unknown>) => ({ id: String(row.id), rowId: row._rowid as bigint, rank: fnv1a(String(row.id)) }))
-          .sort((a, b) => a.rank - b.rank || a.id.localeCompare(b.id))
-          .slice(0, limit);
-        try {
-          return await table
-            .takeRowIds(chosen.map((c) => c.rowId))
-            .select(columns)
-            .toArray();
-        } catch {
-          // A compaction by another process moved the rows in between: the same chunks by id.
-          return table
-            .query()
-            .where(`id IN (${chosen.map((c) => sqlString(c.id)).join(', ')})`)
-            .select(columns)
-            .toArray();
-        }
+        const rows = await table.query().select(['id']).withRowId().toArray();
+        const chosen = lowestHashes(rows, limit);
+        // Rows moved by a compaction or rewritten by another process meanwhile come back missing, not as an error.
+        const taken = await table
+          .takeRowIds(chosen.map((row) => row._rowid as bigint))
+          .select(columns)
+          .toArray()
+          .catch(() => []);
+        if (taken.length === chosen.length) return taken;
+        return table
+          .query()
+          .where(`id IN (${chosen.map((row) => sqlString(String(row.id))).join(', ')})`)
+          .select(columns)
+          .toArray();
       },
       () => [],
     );

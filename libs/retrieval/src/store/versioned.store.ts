@@ -292,6 +292,7 @@ function pinnedStore(store: VectorStore, inner: VectorStore, tenant: string, col
   };
   return {
     backend: store.backend,
+    base: store,
     ensureCollection: (t, c, e) => on(t, c).via.ensureCollection(t, on(t, c).name, e),
     collectionInfo: async (t, c) => {
       const info = await on(t, c).via.collectionInfo(t, on(t, c).name);
