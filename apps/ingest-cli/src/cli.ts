@@ -53,6 +53,15 @@ function chunkSizes(value: string): number[] {
   return [...new Set(sizes.map(Number))];
 }
 
+/** Parses --dense-weights: comma-separated weights of the dense ranking in hybrid fusion (full-text search's is 1). */
+function denseWeights(value: string): number[] {
+  const weights = value.split(',').map((s) => s.trim());
+  if (weights.some((w) => !/^\d+(\.\d+)?$/.test(w) || Number(w) <= 0 || Number(w) > 100)) {
+    throw new InvalidArgumentError('use comma-separated numbers above 0 and up to 100, e.g. 0.5,1,2 (full-text search weighs 1)');
+  }
+  return [...new Set(weights.map(Number))];
+}
+
 /** Parses --grace-seconds: whole seconds within the API's bound. */
 function graceSeconds(value: string): number {
   const n = Number(value);
@@ -195,6 +204,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, output: Out
       'instead of --collection: load this folder into a temporary collection (one per chunk size) in the tenant, evaluate it and drop it',
     )
     .option('--chunk-sizes <sizes>', 'with --corpus: chunk sizes in tokens to compare, e.g. 200,300,500 (default CHUNK_SIZE)', chunkSizes)
+    .option(
+      '--dense-weights <weights>',
+      "fusion weights to compare: the dense ranking's weight in hybrid search and answers, full-text search's being 1, e.g. 0.5,1,2 (default 1)",
+      denseWeights,
+    )
     .option('--json', 'print every figure as JSON (totals and per question)')
     .option('--no-progress', 'do not show the progress bar')
     .action(async (opts: EvalCommandOptions) => {

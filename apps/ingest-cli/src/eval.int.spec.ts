@@ -10,6 +10,7 @@ interface Report {
   runs: {
     collection: string;
     chunk_size?: number;
+    dense_weight?: number;
     ingest?: { documents: number; chunks: number };
     targets: { target: string; totals: Scores; questions: { id: string; gold: string[]; documents: string[]; scores: Scores }[] }[];
   }[];
@@ -121,7 +122,29 @@ describe('rag-ingest eval', () => {
     expect(list.stdout).toContain('handbook');
   });
 
+  it('compares fusion weights with --dense-weights: a run each (text and vector once), a heavy dense weight ranking as vector search, a light one as full-text search', async () => {
+    const run = await cli('eval', '--dataset', dataset, '--collection', 'handbook', '--dense-weights', '0.01,100', '--answers', '--json', '--no-progress');
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(report.runs.map((r) => [r.collection, r.dense_weight, r.targets.map((t) => t.target)])).toEqual([
+      ['handbook', 0.01, ['text', 'vector', 'hybrid', 'answer']],
+      ['handbook', 100, ['hybrid', 'answer']],
+    ]);
+    const docs = (target: Report['runs'][number]['targets'][number]) => target.questions.map((q) => q.documents);
+    const [light, heavy] = report.runs;
+    const [text, vector] = light.targets;
+    expect(docs(heavy.targets[0])).toEqual(docs(vector));
+    // Light: full-text search's documents first, in its order, then the dense ranking's others.
+    light.targets[2].questions.forEach((q, i) => expect(q.documents.slice(0, text.questions[i].documents.length)).toEqual(text.questions[i].documents));
+    const table = await cli('eval', '--dataset', dataset, '--collection', 'handbook', '--dense-weights', '0.5', '--modes', 'hybrid', '--no-progress');
+    expect(table.stdout.split('\n')[0]).toBe(
+      'collection handbook, dense weight 0.5 in hybrid fusion: 3 questions, search depth 50 chunks, documents ranked by first occurrence',
+    );
+  });
+
   it.each([
+    [['--dense-weights', '0'], 2, 'numbers above 0 and up to 100'],
+    [['--dense-weights', '1,heavy'], 2, 'numbers above 0 and up to 100'],
     [['--collection', 'handbook', '--corpus', '.'], 2, 'give either --collection'],
     [['--chunk-sizes', '200'], 2, '--chunk-sizes needs --corpus'],
     [['--modes', 'text,fuzzy'], 2, 'comma-separated list of hybrid, vector, text'],

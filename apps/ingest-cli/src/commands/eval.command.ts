@@ -38,12 +38,16 @@ export interface EvalCommandOptions {
   corpus?: string;
   /** Chunk sizes (tokens) for `corpus`; default CHUNK_SIZE. */
   chunkSizes?: number[];
+  /** Dense weights in the hybrid fusion to compare (a run each); default the embedder's. */
+  denseWeights?: number[];
 }
 
 /** One evaluated collection: an existing one, or a temporary build of the corpus at one chunk size. */
 export interface EvalRun {
   collection: string;
   chunk_size?: number;
+  /** The dense ranking's weight in hybrid fusion for this run (--dense-weights); absent: the embedder's default. */
+  dense_weight?: number;
   /** For a temporary build: documents loaded, chunks and seconds taken. */
   ingest?: { documents: number; chunks: number; failed: number; seconds: number };
   targets: TargetOutcome[];
@@ -86,7 +90,8 @@ function report(runs: EvalRun[], options: EvalCommandOptions, questions: number)
     const built = run.chunk_size
       ? `corpus ${options.corpus}, chunk size ${run.chunk_size} tokens (${run.ingest?.documents} documents, ${run.ingest?.chunks} chunks, ingested in ${run.ingest?.seconds.toFixed(1)} s)`
       : `collection ${run.collection}`;
-    lines.push(`${built}: ${questions} questions, search depth ${EVAL_SEARCH_DEPTH} chunks, documents ranked by first occurrence`);
+    const weight = run.dense_weight !== undefined ? `, dense weight ${run.dense_weight} in hybrid fusion` : '';
+    lines.push(`${built}${weight}: ${questions} questions, search depth ${EVAL_SEARCH_DEPTH} chunks, documents ranked by first occurrence`);
     lines.push(...totalsTable(run, options.k));
     for (const target of run.targets) {
       const misses = missLines(target);
@@ -154,13 +159,13 @@ export async function evalCommand(config: Config, options: EvalCommandOptions, i
   const runs: EvalRun[] = [];
   try {
     if (!discovery) {
-      runs.push({ collection: options.collection ?? '', targets: await evaluate(options.collection ?? '') });
+      runs.push(...(await weighed(options.collection ?? '', {})));
     } else {
       for (const size of options.chunkSizes ?? [config.CHUNK_SIZE]) {
         const name = temporaryName(size);
         try {
           const ingest = await build(store, name, size, discovery.files);
-          runs.push({ collection: name, chunk_size: size, ingest, targets: await evaluate(name) });
+          runs.push(...(await weighed(name, { chunk_size: size, ingest })));
         } finally {
           await store.deleteCollection(options.tenant, name);
         }
@@ -199,15 +204,30 @@ export async function evalCommand(config: Config, options: EvalCommandOptions, i
   }
   return 0;
 
-  async function evaluate(collection: string): Promise<TargetOutcome[]> {
+  /**
+   * The collection's runs: one, or one per dense weight. Text and vector
+   * search do not fuse, so they are measured in the first run only.
+   */
+  async function weighed(collection: string, run: Omit<EvalRun, 'collection' | 'targets'>): Promise<EvalRun[]> {
+    if (!options.denseWeights) return [{ collection, ...run, targets: await evaluate(collection, options.modes) }];
+    const runs: EvalRun[] = [];
+    for (const [i, weight] of options.denseWeights.entries()) {
+      const modes = i === 0 ? options.modes : options.modes.filter((mode) => mode === 'hybrid');
+      runs.push({ collection, ...run, dense_weight: weight, targets: await evaluate(collection, modes, weight) });
+    }
+    return runs;
+  }
+
+  async function evaluate(collection: string, modes: readonly SearchMode[], denseWeight?: number): Promise<TargetOutcome[]> {
     const bar = evalBar(io.stream);
-    const total = questions.length * (options.modes.length + (isReranking(reranker) ? 1 : 0) + (answerer ? 1 : 0));
-    if (showProgress) bar.start(total, 0, { target: options.modes[0] ?? 'answer' });
+    const total = questions.length * (modes.length + (isReranking(reranker) ? 1 : 0) + (answerer ? 1 : 0));
+    if (showProgress) bar.start(total, 0, { target: modes[0] ?? 'answer' });
+    const deps = { store, embedder, answerer, reranker, rerankCandidates: config.RERANK_CANDIDATES, ...(denseWeight !== undefined ? { denseWeight } : {}) };
     try {
-      return await evaluateQuestions({ store, embedder, answerer, reranker, rerankCandidates: config.RERANK_CANDIDATES }, questions as EvalQuestion[], {
+      return await evaluateQuestions(deps, questions as EvalQuestion[], {
         tenant: options.tenant,
         collection,
-        modes: options.modes,
+        modes,
         k: options.k,
         ...(answerer ? { answers: { topK: config.DEFAULT_TOP_K } } : {}),
         onProgress: ({ target }) => showProgress && bar.increment({ target }),

@@ -177,6 +177,12 @@ describe('retrieve', () => {
     ]);
   });
 
+  it("passes a dense weight set in the deps (rag-ingest eval --dense-weights) to the hybrid search, instead of the embedder's", async () => {
+    const store = new FixedResultsStore(['docs'], dense, text);
+    await retrieve({ store, embedder, denseWeight: 2.5 }, { tenant: 'default', query: 'alpha', collection: 'docs', topK: 3 });
+    expect(store.calls.map((c) => (c.query as HybridQuery).denseWeight)).toEqual([2.5]);
+  });
+
   it("asks the store in the question's tenant, for every call", async () => {
     const store = new FixedResultsStore(['docs'], dense, text);
     await retrieve({ store, embedder }, { tenant: 'acme', query: 'alpha', collection: 'docs', topK: 3 });

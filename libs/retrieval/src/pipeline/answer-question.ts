@@ -25,6 +25,8 @@ export interface AnswerDeps extends FollowUpDeps {
   rerankCandidates?: number;
   /** Where the collections' feature rarity is kept (default: the process's shared cache). */
   rarity?: RarityCache;
+  /** The dense ranking's weight in the fusion, full-text search's being 1 (default: the embedder's fusionWeight, else 1). */
+  denseWeight?: number;
 }
 
 export interface Question {
@@ -55,7 +57,7 @@ export interface Question {
  * query vector, plain words beside it in the full-text query.
  */
 export async function retrieve(
-  deps: Pick<AnswerDeps, 'store' | 'embedder' | 'rarity'>,
+  deps: Pick<AnswerDeps, 'store' | 'embedder' | 'rarity' | 'denseWeight'>,
   q: Question,
   search: SearchQuery = { text: q.query },
 ): Promise<SearchHit[]> {
@@ -67,11 +69,11 @@ export async function retrieve(
   }
   if (!search.context) {
     const [vector] = await embed(deps, q, [search.text]);
-    return hybridSearch(deps.store, q, { text: search.text, vector, denseWeight: deps.embedder.fusionWeight });
+    return hybridSearch(deps.store, q, { text: search.text, vector, denseWeight: deps.denseWeight ?? deps.embedder.fusionWeight });
   }
   const [question, context] = await embed(deps, q, [search.text, search.context]);
   const text = `${search.text} ${search.context}`;
-  return hybridSearch(deps.store, q, { text, vector: weightedVector(question, context), denseWeight: deps.embedder.fusionWeight });
+  return hybridSearch(deps.store, q, { text, vector: weightedVector(question, context), denseWeight: deps.denseWeight ?? deps.embedder.fusionWeight });
 }
 
 /** The query's embedding (embedQueries), as an `embed` span (the embedder and how many texts, never the texts). */

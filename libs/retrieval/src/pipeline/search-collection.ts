@@ -19,6 +19,8 @@ export interface SearchDeps {
   logger?: Logger;
   /** Where the collections' feature rarity is kept (default: the process's shared cache). */
   rarity?: RarityCache;
+  /** The dense ranking's weight in a hybrid fusion, full-text search's being 1 (default: the embedder's fusionWeight, else 1). */
+  denseWeight?: number;
 }
 
 export interface SearchRequest {
@@ -108,7 +110,7 @@ async function modeSearch(deps: SearchDeps, q: SearchRequest): Promise<RankedHit
   ]);
   const byVector = rankOf(dense);
   const byText = rankOf(text);
-  return reciprocalRankFusion([dense, text], q.topK, undefined, [deps.embedder.fusionWeight ?? 1, 1]).map((hit) => {
+  return reciprocalRankFusion([dense, text], q.topK, undefined, [deps.denseWeight ?? deps.embedder.fusionWeight ?? 1, 1]).map((hit) => {
     const v = byVector.get(hit.chunk.id);
     const t = byText.get(hit.chunk.id);
     return { ...hit, ranks: { ...(v ? { vector: v } : {}), ...(t ? { text: t } : {}) } };

@@ -680,6 +680,20 @@ export function describeVectorStoreContract(name: string, open: () => Promise<Co
         expect(hits[0].score).toBeCloseTo((((embedder as Embedder).fusionWeight ?? 1) + 1) / 61, 6);
       });
 
+      it("hybrid mode weighs the dense ranking by deps.denseWeight (rag-ingest eval --dense-weights): each score is weight / (60 + its rank) plus full-text search's 1 / (60 + its rank)", async () => {
+        for (const denseWeight of [0.25, 3]) {
+          const hits = await rankedSearch(
+            { ...deps(), denseWeight },
+            { tenant: TENANT, collection, query: 'vacation days for contractors', topK: 10, mode: 'hybrid' },
+          );
+          expect(hits.length).toBeGreaterThan(2);
+          for (const hit of hits) {
+            const { vector, text } = hit.ranks;
+            expect(hit.score).toBeCloseTo((vector ? denseWeight / (60 + vector) : 0) + (text ? 1 / (60 + text) : 0), 9);
+          }
+        }
+      });
+
       it('hybrid mode ranks and scores as hybridSearch does (what answers are retrieved with)', async () => {
         const query = 'travel days';
         const all = HANDBOOK.length + FAQ.length;
