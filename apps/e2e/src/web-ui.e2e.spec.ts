@@ -432,6 +432,47 @@ describe('the chat page in a real browser (Debian chromium) against the whole st
     w.expectClean();
   });
 
+  it('keeps a collection just created selected when the listing of collections asked for at sign-in answers after it', async () => {
+    const w = await browser.newPage();
+    // The sign-in listing is held back, then delivered as the server gave it: without the new collection.
+    let release: (() => void) | undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let stale: 'none' | 'held' | 'delivered' = 'none';
+    await w.page.route('**/v1/collections', async (route) => {
+      if (route.request().method() !== 'GET' || stale !== 'none') return route.continue();
+      stale = 'held';
+      const response = await route.fetch();
+      await released;
+      await route.fulfill({ response });
+      stale = 'delivered';
+    });
+    await signIn(w);
+    const documents = w.page.getByRole('region', { name: 'Documents' });
+    await documents.waitFor({ timeout: WAIT_MS });
+    expect(stale).toBe('held');
+    const name = `late-${Date.now().toString(36)}`;
+    await documents.getByLabel('New collection name').fill(name);
+    await documents.getByRole('button', { name: 'Create collection' }).click();
+    const select = w.page.getByLabel('Collection', { exact: true });
+    await until(
+      'the new collection selected',
+      () => select.inputValue(),
+      (v) => v === name,
+    );
+    release?.();
+    await until(
+      'the held listing delivered',
+      async () => stale,
+      (s) => s === 'delivered',
+    );
+    // The page has had the late answer: its own listing of the documents follows whatever it applied.
+    await w.page.waitForLoadState('networkidle');
+    expect(await select.inputValue()).toBe(name);
+    expect(await select.locator('option').allTextContents()).toContain(name);
+    expect(squash(await w.page.locator('#documents-collection').textContent())).toBe(name);
+    w.expectClean();
+  });
+
   it('shows no Documents region to a query-only key', async () => {
     const w = await browser.newPage();
     await signIn(w, QUERY_KEY);

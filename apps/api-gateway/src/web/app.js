@@ -4,7 +4,7 @@
 // It uses only the public API, as any client would; see README.md and GET /openapi.json.
 import { ApiError, api, session } from './api.js';
 import { Conversation } from './chat.js';
-import { byId, h, say } from './dom.js';
+import { byId, h, latestOnly, say } from './dom.js';
 import { Documents } from './documents.js';
 
 const COLLECTION = 'rag.collection';
@@ -72,18 +72,26 @@ async function showApp(me) {
   question.focus();
 }
 
+const collectionLoads = latestOnly();
+
 /**
- * Fills the collection picker; selects `wanted` when the tenant has it.
+ * Fills the collection picker; selects `wanted` when the tenant has it. Only
+ * the latest call's answer is applied: the listing asked for at sign-in may
+ * come back after the one asked for by creating a collection, and must not
+ * take the new collection out of the picker.
  * @param {string} [wanted]
  */
 async function loadCollections(wanted) {
+  const current = collectionLoads();
   const hint = byId('collections-hint');
   /** @type {string[]} */
   let names = [];
   try {
     const body = await api('/v1/collections');
+    if (!current()) return;
     names = body.collections.map((/** @type {{ name: string }} */ c) => c.name).sort();
   } catch (error) {
+    if (!current()) return;
     if (error instanceof ApiError && error.status === 401) return signOut(`That key was not accepted anymore: ${error.describe()}`);
     say(byId('chat-error'), error instanceof ApiError ? error.describe() : String(error));
   }

@@ -3,12 +3,14 @@
 // (POST /v1/collections/:name/documents, multipart; dropped or picked), follow the ingest run
 // (GET /v1/ingest-runs/:id), list and delete documents.
 import { ApiError, api, call } from './api.js';
-import { byId, h, say, sleep } from './dom.js';
+import { byId, h, latestOnly, say, sleep } from './dom.js';
 
 export class Documents {
   /** @param {{ collection: () => string, created: (name: string) => Promise<void>, onSignedOut: (message: string) => void }} options */
   constructor(options) {
     this.options = options;
+    /** Starts a listing of the documents; see refresh. */
+    this.listings = latestOnly();
     this.section = byId('documents');
     this.list = byId('document-list');
     this.error = byId('documents-error');
@@ -120,18 +122,22 @@ export class Documents {
 
   /** Lists the selected collection's documents. */
   async refresh() {
+    // Only the latest listing is shown: one for the collection picked before may answer after it.
+    const current = this.listings();
     const collection = this.options.collection();
     byId('documents-collection').textContent = collection || '—';
     byId('drop-target').textContent = collection || 'the selected collection';
     if (this.section.hidden || !collection) return this.list.replaceChildren();
     try {
       const page = await api(`/v1/collections/${encodeURIComponent(collection)}/documents?limit=1000`);
+      if (!current()) return;
       const rows = page.items.map((/** @type {{ doc_id: string, chunks: number }} */ doc) => this.row(collection, doc));
       if (page.total > page.items.length)
         rows.push(h('li', { class: 'muted' }, `…and ${page.total - page.items.length} more (npm run ingest -- list --collection ${collection})`));
       if (rows.length === 0) rows.push(h('li', { class: 'muted' }, 'No documents yet: drop some above.'));
       this.list.replaceChildren(...rows);
     } catch (error) {
+      if (!current()) return;
       this.list.replaceChildren();
       this.fail(error);
     }

@@ -46,3 +46,18 @@ export function say(el, message) {
 
 /** @param {number} ms */
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * For a load whose answers may come back out of order (a listing asked for
+ * again before the last one answered): `const current = loads();` before
+ * awaiting, then apply the answer only while `current()` holds, so an older
+ * answer never overwrites a newer one.
+ * @returns {() => () => boolean}
+ */
+export function latestOnly() {
+  let started = 0;
+  return () => {
+    const mine = ++started;
+    return () => mine === started;
+  };
+}
