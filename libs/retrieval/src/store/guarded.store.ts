@@ -1,16 +1,5 @@
 import { BreakerOpenError, createBreaker, isPermanent, type Breaker } from '@rag/core';
-import type {
-  Chunk,
-  ChunkText,
-  CollectionInfo,
-  EmbeddedChunk,
-  EmbedderInfo,
-  HybridQuery,
-  SearchFilter,
-  SearchHit,
-  StoredDocument,
-  VectorStore,
-} from '../types';
+import type { Chunk, CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 
 export interface GuardOptions {
   /** Consecutive failures that open the breaker (BREAKER_FAILURES). */
@@ -74,7 +63,7 @@ export class GuardedVectorStore implements VectorStore {
   hasCollection(tenant: string, collection: string): Promise<boolean> {
     return this.run(() => this.inner.hasCollection(tenant, collection));
   }
-  sampleChunks(tenant: string, collection: string, limit: number): Promise<ChunkText[]> {
+  sampleChunks(tenant: string, collection: string, limit: number): ReturnType<VectorStore['sampleChunks']> {
     return this.run(() => this.inner.sampleChunks(tenant, collection, limit));
   }
   searchVector(tenant: string, collection: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]> {

@@ -7,18 +7,7 @@ import { reciprocalRankFusion } from '../fuse/reciprocal-rank-fusion';
 import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields, chunkText } from './chunk-record';
 import { collectionVersionsIn, physicalName, tenantCollections } from './tenant-namespace';
-import type {
-  Chunk,
-  ChunkText,
-  CollectionInfo,
-  EmbeddedChunk,
-  EmbedderInfo,
-  HybridQuery,
-  SearchFilter,
-  SearchHit,
-  StoredDocument,
-  VectorStore,
-} from '../types';
+import type { Chunk, CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 
 /**
  * LanceDB sizes its CPU pool at the core count less two — a single thread on a
@@ -329,7 +318,7 @@ export class LanceDbStore implements VectorStore {
    * more than `limit`. Reads the ids of every row: linear in the collection,
    * once per count (embed/feature-rarity.ts).
    */
-  async sampleChunks(tenant: string, name: string, limit: number): Promise<ChunkText[]> {
+  async sampleChunks(tenant: string, name: string, limit: number): ReturnType<VectorStore['sampleChunks']> {
     const rows = await this.withTable(
       physicalName(tenant, name),
       name,

@@ -7,18 +7,7 @@ import { searchableText } from '../searchable-text';
 import { chunkFields, chunkFromFields, chunkText } from './chunk-record';
 import { checkNames, collectionVersionsIn, physicalName, tenantCollections, versionedCollection } from './tenant-namespace';
 import { BM25_ENCODER_VERSION, Bm25Encoder, type SparseVector } from '../sparse/bm25-encoder';
-import type {
-  Chunk,
-  ChunkText,
-  CollectionInfo,
-  EmbeddedChunk,
-  EmbedderInfo,
-  HybridQuery,
-  SearchFilter,
-  SearchHit,
-  StoredDocument,
-  VectorStore,
-} from '../types';
+import type { Chunk, CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 
 export interface QdrantStoreOptions {
   /** Qdrant's REST URL; a URL without a port means the scheme's default port, a path is kept as a prefix. */
@@ -275,8 +264,8 @@ export class QdrantStore implements VectorStore {
   }
 
   /** The first `limit` points in Qdrant's id order (point ids are hashes of the chunk ids, so no one document's). */
-  async sampleChunks(tenant: string, name: string, limit: number): Promise<ChunkText[]> {
-    const chunks: ChunkText[] = [];
+  async sampleChunks(tenant: string, name: string, limit: number): ReturnType<VectorStore['sampleChunks']> {
+    const chunks: Awaited<ReturnType<VectorStore['sampleChunks']>> = [];
     const request = { with_payload: ['title', 'heading', 'text'] };
     await this.scrollAll('sample chunks', physicalName(tenant, name), request, (point) => chunks.push(chunkText(point.payload ?? {})), limit);
     return chunks;

@@ -1,17 +1,6 @@
 import { PermanentError } from '@rag/core';
 import { CollectionNotFoundError } from '../errors';
-import type {
-  Chunk,
-  ChunkText,
-  CollectionInfo,
-  EmbeddedChunk,
-  EmbedderInfo,
-  HybridQuery,
-  SearchFilter,
-  SearchHit,
-  StoredDocument,
-  VectorStore,
-} from '../types';
+import type { Chunk, CollectionInfo, EmbeddedChunk, EmbedderInfo, HybridQuery, SearchFilter, SearchHit, StoredDocument, VectorStore } from '../types';
 import { splitVersion, versionedCollection } from './tenant-namespace';
 
 /**
@@ -237,7 +226,7 @@ export class VersionedVectorStore implements VectorStore {
   async hasCollection(tenant: string, collection: string): Promise<boolean> {
     return (await this.collectionInfo(tenant, collection)) !== undefined;
   }
-  async sampleChunks(tenant: string, collection: string, limit: number): Promise<ChunkText[]> {
+  async sampleChunks(tenant: string, collection: string, limit: number): ReturnType<VectorStore['sampleChunks']> {
     return this.read(
       tenant,
       collection,
