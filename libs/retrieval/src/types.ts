@@ -148,10 +148,11 @@ export interface VectorStore {
   listCollections(tenant: string): Promise<string[]>;
   hasCollection(tenant: string, collection: string): Promise<boolean>;
   /**
-   * Up to `limit` of the collection's chunks, the same ones on every call
-   * while it does not change (the first in the store's own order): what a
-   * lexical embedder's query weighting counts its features in. Empty when
-   * the collection is absent.
+   * Up to `limit` of the collection's chunks, spread over it and the same ones
+   * on every call while it does not change (LanceDB: the lowest hashes of the
+   * chunk ids; Qdrant: the first points in id order, which hash the chunk
+   * ids): what a lexical embedder's query weighting counts its features in.
+   * Empty when the collection is absent.
    */
   sampleChunks(tenant: string, collection: string, limit: number): Promise<ChunkText[]>;
   /** Nearest chunks by vector. */

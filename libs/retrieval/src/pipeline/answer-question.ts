@@ -8,6 +8,7 @@ import { rerankCandidates, rerankHits } from '../rerank/rerank-hits';
 import { isReranking, type Reranker } from '../rerank/reranker';
 import { StreamedMarkers, renumberMarkers } from './citation-markers';
 import type { Embedder, SearchFilter, SearchHit, VectorStore } from '../types';
+import { denseWeightOf } from './search-collection';
 import { followUpQuery, weightedVector, type FollowUpDeps, type SearchQuery } from './follow-up-query';
 
 /** CHAT_HISTORY_MAX_TOKENS' default, for callers that set none. */
@@ -69,11 +70,11 @@ export async function retrieve(
   }
   if (!search.context) {
     const [vector] = await embed(deps, q, [search.text]);
-    return hybridSearch(deps.store, q, { text: search.text, vector, denseWeight: deps.denseWeight ?? deps.embedder.fusionWeight });
+    return hybridSearch(deps.store, q, { text: search.text, vector, denseWeight: denseWeightOf(deps) });
   }
   const [question, context] = await embed(deps, q, [search.text, search.context]);
   const text = `${search.text} ${search.context}`;
-  return hybridSearch(deps.store, q, { text, vector: weightedVector(question, context), denseWeight: deps.denseWeight ?? deps.embedder.fusionWeight });
+  return hybridSearch(deps.store, q, { text, vector: weightedVector(question, context), denseWeight: denseWeightOf(deps) });
 }
 
 /** The query's embedding (embedQueries), as an `embed` span (the embedder and how many texts, never the texts). */

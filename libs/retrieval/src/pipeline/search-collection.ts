@@ -53,6 +53,11 @@ export interface RankedHit extends SearchHit {
  */
 export const hybridCandidates = (limit: number): number => Math.max(20, limit * 4);
 
+/** The dense ranking's weight in a hybrid fusion (full-text search's being 1): the deps' own, else the embedder's; undefined means 1. */
+export function denseWeightOf(deps: { embedder: Embedder; denseWeight?: number }): number | undefined {
+  return deps.denseWeight ?? deps.embedder.fusionWeight;
+}
+
 /** Rank (1-based) of each chunk id in `hits`. */
 function rankOf(hits: SearchHit[]): Map<string, number> {
   return new Map(hits.map((hit, i) => [hit.chunk.id, i + 1]));
@@ -110,7 +115,7 @@ async function modeSearch(deps: SearchDeps, q: SearchRequest): Promise<RankedHit
   ]);
   const byVector = rankOf(dense);
   const byText = rankOf(text);
-  return reciprocalRankFusion([dense, text], q.topK, undefined, [deps.denseWeight ?? deps.embedder.fusionWeight ?? 1, 1]).map((hit) => {
+  return reciprocalRankFusion([dense, text], q.topK, undefined, [denseWeightOf(deps) ?? 1, 1]).map((hit) => {
     const v = byVector.get(hit.chunk.id);
     const t = byText.get(hit.chunk.id);
     return { ...hit, ranks: { ...(v ? { vector: v } : {}), ...(t ? { text: t } : {}) } };

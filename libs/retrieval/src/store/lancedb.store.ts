@@ -48,10 +48,11 @@ function whereClause(filter?: SearchFilter): string | undefined {
 
 /**
  * The `limit` rows whose chunk ids hash lowest (fnv1a; two ids of one hash at
- * the limit, a rare tie, are taken in row order): numeric work on a typed
- * array, no sort of the rows.
+ * the limit, a rare tie, are taken in row order), or all of them when there
+ * are no more: numeric work on a typed array, no sort of the rows.
  */
 function lowestHashes(rows: Record<string, unknown>[], limit: number): Record<string, unknown>[] {
+  if (rows.length <= limit) return rows;
   const hashes = Uint32Array.from(rows, (row) => fnv1a(String(row.id)));
   const threshold = Uint32Array.from(hashes).sort()[limit - 1];
   return rows.filter((_, i) => hashes[i] <= threshold).slice(0, limit);
@@ -325,9 +326,7 @@ export class LanceDbStore implements VectorStore {
       'sample chunks',
       async ({ table }) => {
         const columns = ['title', 'heading', 'text'];
-        if ((await table.countRows()) <= limit) return table.query().select(columns).limit(limit).toArray();
-        const rows = await table.query().select(['id']).withRowId().toArray();
-        const chosen = lowestHashes(rows, limit);
+        const chosen = lowestHashes(await table.query().select(['id']).withRowId().toArray(), limit);
         // Rows moved by a compaction or rewritten by another process meanwhile come back missing, not as an error.
         const taken = await table
           .takeRowIds(chosen.map((row) => row._rowid as bigint))

@@ -265,7 +265,7 @@ export class QdrantStore implements VectorStore {
 
   /** The first `limit` points in Qdrant's id order (point ids are hashes of the chunk ids, so no one document's). */
   async sampleChunks(tenant: string, name: string, limit: number): ReturnType<VectorStore['sampleChunks']> {
-    const chunks: Awaited<ReturnType<VectorStore['sampleChunks']>> = [];
+    const chunks: ReturnType<typeof chunkText>[] = [];
     const request = { with_payload: ['title', 'heading', 'text'] };
     await this.scrollAll('sample chunks', physicalName(tenant, name), request, (point) => chunks.push(chunkText(point.payload ?? {})), limit);
     return chunks;
